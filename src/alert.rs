@@ -1,0 +1,251 @@
+//! Enrichment: a classified event becomes an [`Alert`] with everything a responder needs.
+//!
+//! Every field that came from the event is either validated (ids, IPs, regions) or passed
+//! through [`untrusted_line`](crate::sanitize::untrusted_line); renderers can rely on that.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::classify::{AlertKind, CredentialKind, MfaState, Severity};
+use crate::config::{AccountId, Config};
+use crate::error::EventError;
+use crate::record::{RootEvent, is_event_id};
+use crate::sanitize::{plain_token, untrusted_line};
+
+/// Caps for untrusted text in the email; long enough to be useful, short enough to read.
+pub const MAX_USER_AGENT: usize = 200;
+pub const MAX_ERROR_MESSAGE: usize = 200;
+pub const MAX_REQUEST_PARAMETERS: usize = 400;
+
+/// An alert, ready to render. Also the `email-json` message, so its field names are an interface.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub kind: AlertKind,
+    pub severity: Severity,
+    pub headline: &'static str,
+    pub account: Account,
+    pub region: String,
+    pub event_time: DateTime<Utc>,
+    pub source_ip: SourceIp,
+    /// Untrusted: chosen by the caller.
+    pub user_agent: Option<String>,
+    pub mfa: MfaState,
+    pub outcome: Outcome,
+    pub event_source: String,
+    pub event_name: String,
+    pub credential: CredentialKind,
+    /// The access key id, when one was used (not a secret; it names the key to disable).
+    pub access_key_id: Option<String>,
+    /// For `sts:AssumeRoot` sessions: who in the management account the credentials went to.
+    pub assume_root_issued_to: Option<String>,
+    /// Untrusted: chosen by the caller. Compact JSON, capped.
+    pub request_parameters: Option<String>,
+    pub event_id: Option<String>,
+    pub console_url: Option<String>,
+    pub runbook_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    /// From `ACCOUNT_NAMES`, when it names this account.
+    pub name: Option<String>,
+}
+
+impl Account {
+    /// `prod-payments (111122223333)`, or just the id.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} ({})", self.id),
+            None => self.id.to_string(),
+        }
+    }
+}
+
+/// Where the request came from. CloudTrail puts an IP here for people and a service name
+/// (`AWS Internal`, `iam.amazonaws.com`) for AWS itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SourceIp {
+    Ip(IpAddr),
+    /// Not an IP: kept as a short plain token.
+    Other(String),
+    Missing,
+}
+
+impl SourceIp {
+    fn parse(text: Option<&str>) -> Self {
+        match text.map(str::trim) {
+            None | Some("") => SourceIp::Missing,
+            Some(t) => t
+                .parse()
+                .map(SourceIp::Ip)
+                .unwrap_or_else(|_| SourceIp::Other(plain_token(t, 40))),
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            SourceIp::Ip(ip) => ip.to_string(),
+            SourceIp::Other(text) if !text.is_empty() => text.clone(),
+            _ => "unknown".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "status")]
+pub enum Outcome {
+    Success,
+    Failure {
+        error_code: Option<String>,
+        /// Untrusted: may echo what the caller sent.
+        error_message: Option<String>,
+    },
+}
+
+impl Outcome {
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Success => "succeeded".into(),
+            Outcome::Failure {
+                error_code,
+                error_message,
+            } => {
+                let parts: Vec<&str> = [error_code.as_deref(), error_message.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                if parts.is_empty() {
+                    "FAILED".into()
+                } else {
+                    format!("FAILED: {}", parts.join(": "))
+                }
+            }
+        }
+    }
+}
+
+/// Builds the alert for a classified root event.
+///
+/// Fails only when the event does not say which account it is about: an alert without an account
+/// would send a responder nowhere.
+pub fn enrich(
+    event: &RootEvent,
+    kind: AlertKind,
+    severity: Severity,
+    credential: CredentialKind,
+    mfa: MfaState,
+    config: &Config,
+) -> Result<Alert, EventError> {
+    let record = &event.detail;
+    let event_id = record
+        .event_id
+        .as_deref()
+        .filter(|id| is_event_id(id))
+        .map(str::to_owned);
+    let account_id = [
+        event.account.as_deref(),
+        record.recipient_account_id.as_deref(),
+        record.user_identity.account_id.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(AccountId::parse)
+    .ok_or_else(|| EventError::Malformed {
+        event_id: event_id.clone(),
+        reason: "no 12-digit account id in `account`, `detail.recipientAccountId` or \
+                 `detail.userIdentity.accountId`"
+            .into(),
+    })?;
+    let region = [record.aws_region.as_deref(), event.region.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(|r| plain_token(r, 30))
+        .find(|r| !r.is_empty())
+        .unwrap_or_else(|| "unknown-region".into());
+    let event_time = record
+        .event_time
+        .or(event.time)
+        .ok_or_else(|| EventError::Malformed {
+            event_id: event_id.clone(),
+            reason: "no `detail.eventTime` or `time`".into(),
+        })?;
+
+    let response_failed = record
+        .response_elements
+        .as_ref()
+        .and_then(|r| r.get("ConsoleLogin"))
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.eq_ignore_ascii_case("Success"));
+    let outcome =
+        if record.error_code.is_some() || record.error_message.is_some() || response_failed {
+            Outcome::Failure {
+                error_code: record.error_code.as_deref().map(|c| plain_token(c, 60)),
+                error_message: record
+                    .error_message
+                    .as_deref()
+                    .map(|m| untrusted_line(m, MAX_ERROR_MESSAGE)),
+            }
+        } else {
+            Outcome::Success
+        };
+
+    let console_url = event_id.as_ref().map(|id| {
+        format!(
+            "https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/events/{id}"
+        )
+    });
+    let request_parameters = record
+        .request_parameters
+        .as_ref()
+        .filter(|p| !p.is_null())
+        .map(|p| untrusted_line(&p.to_string(), MAX_REQUEST_PARAMETERS));
+
+    Ok(Alert {
+        kind,
+        severity,
+        headline: kind.headline(),
+        account: Account {
+            name: config.account_names.name_of(&account_id).map(str::to_owned),
+            id: account_id,
+        },
+        region,
+        event_time,
+        source_ip: SourceIp::parse(record.source_ip_address.as_deref()),
+        user_agent: record
+            .user_agent
+            .as_deref()
+            .map(|ua| untrusted_line(ua, MAX_USER_AGENT))
+            .filter(|ua| !ua.is_empty()),
+        mfa,
+        outcome,
+        event_source: plain_token(&record.event_source, 60),
+        event_name: plain_token(&record.event_name, 60),
+        credential,
+        access_key_id: record
+            .user_identity
+            .access_key_id
+            .as_deref()
+            .map(|k| plain_token(k, 32))
+            .filter(|k| !k.is_empty()),
+        assume_root_issued_to: record
+            .user_identity
+            .in_scope_of
+            .as_ref()
+            .and_then(|s| {
+                s.credentials_issued_to
+                    .as_deref()
+                    .or(s.issuer_account_id.as_deref())
+            })
+            .map(|who| plain_token(who, 120)),
+        request_parameters,
+        event_id,
+        console_url,
+        runbook_url: config.runbook_url.clone(),
+    })
+}

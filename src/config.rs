@@ -1,0 +1,234 @@
+//! Configuration, read once at start-up from the environment and validated there, so a bad
+//! value stops the function before it can drop an alert.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+impl AccountId {
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| AccountId(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The ARN of a standard SNS topic: `arn:<partition>:sns:<region>:<account>:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicArn(String);
+
+impl TopicArn {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let [arn, partition, service, region, account, name] = parts.as_slice() else {
+            return Err("expected 6 colon-separated parts".into());
+        };
+        let name_ok = !name.is_empty()
+            && name.len() <= 256
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if *arn != "arn" || !partition.starts_with("aws") || *service != "sns" {
+            Err("expected it to start with arn:aws…:sns:".into())
+        } else if region.is_empty() {
+            Err("the region is empty".into())
+        } else if AccountId::parse(account).is_none() {
+            Err("the account is not 12 digits".into())
+        } else if name.ends_with(".fifo") {
+            Err("FIFO topics cannot deliver SMS or email; use a standard topic".into())
+        } else if !name_ok {
+            Err("the topic name must be 1-256 letters, digits, '-' or '_'".into())
+        } else {
+            Ok(TopicArn(text.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Human names for account ids, from `ACCOUNT_NAMES=111122223333=prod-payments,…`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountNames(HashMap<AccountId, String>);
+
+/// Longest account name kept; longer ones would crowd the SMS.
+pub const MAX_ACCOUNT_NAME: usize = 32;
+
+impl AccountNames {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut names = HashMap::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (id, name) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("entry {entry:?} has no '='"))?;
+            let id = AccountId::parse(id.trim())
+                .ok_or_else(|| format!("{:?} is not a 12-digit account id", id.trim()))?;
+            let name = name.trim();
+            let name_ok = (1..=MAX_ACCOUNT_NAME).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_. ".contains(&b));
+            if !name_ok {
+                return Err(format!(
+                    "name {name:?} for {id} must be 1-{MAX_ACCOUNT_NAME} letters, digits, '-', '_', '.' or spaces"
+                ));
+            }
+            names.insert(id, name.to_owned());
+        }
+        Ok(AccountNames(names))
+    }
+
+    pub fn name_of(&self, id: &AccountId) -> Option<&str> {
+        self.0.get(id).map(String::as_str)
+    }
+}
+
+/// Everything the handler needs besides the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub topic_arn: TopicArn,
+    pub account_names: AccountNames,
+    /// Shown in every email so the reader knows what to do next.
+    pub runbook_url: Option<String>,
+}
+
+/// A configuration variable that is missing or malformed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {problem}. Expected {expected}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+    pub expected: &'static str,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let topic_text = lookup("ALERT_TOPIC_ARN").unwrap_or_default();
+        let topic_expected = "the ARN of a standard SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
+        if topic_text.trim().is_empty() {
+            return Err(ConfigError {
+                variable: "ALERT_TOPIC_ARN",
+                problem: "is not set".into(),
+                expected: topic_expected,
+            });
+        }
+        let topic_arn = TopicArn::parse(topic_text.trim()).map_err(|problem| ConfigError {
+            variable: "ALERT_TOPIC_ARN",
+            problem: format!("{topic_text:?} is not valid: {problem}"),
+            expected: topic_expected,
+        })?;
+
+        let account_names = AccountNames::parse(&lookup("ACCOUNT_NAMES").unwrap_or_default())
+            .map_err(|problem| ConfigError {
+                variable: "ACCOUNT_NAMES",
+                problem,
+                expected: "comma-separated id=name pairs, e.g. 111122223333=prod-payments,444455556666=sandbox",
+            })?;
+
+        let runbook_url = match lookup("RUNBOOK_URL").map(|u| u.trim().to_owned()) {
+            None => None,
+            Some(u) if u.is_empty() => None,
+            Some(u) if u.starts_with("https://") && !u.contains(char::is_whitespace) => Some(u),
+            Some(u) => {
+                return Err(ConfigError {
+                    variable: "RUNBOOK_URL",
+                    problem: format!("{u:?} is not an https:// URL"),
+                    expected: "an https:// link to your root-user runbook, or unset",
+                });
+            }
+        };
+
+        Ok(Config {
+            topic_arn,
+            account_names,
+            runbook_url,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn minimal_config_needs_only_the_topic() {
+        let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert_eq!(config.topic_arn.as_str(), TOPIC);
+        assert_eq!(config.runbook_url, None);
+    }
+
+    #[test]
+    fn missing_topic_says_which_variable_and_what_form() {
+        let err = Config::from_lookup(lookup(&[])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("ALERT_TOPIC_ARN: is not set"), "{text}");
+        assert!(text.contains("arn:aws:sns:"), "{text}");
+    }
+
+    #[test]
+    fn malformed_topics_are_rejected_with_the_reason() {
+        for (bad, why) in [
+            ("arn:aws:sqs:us-east-1:111122223333:q", "arn:aws…:sns:"),
+            ("arn:aws:sns:us-east-1:1111:t", "12 digits"),
+            ("arn:aws:sns:us-east-1:111122223333:t.fifo", "FIFO"),
+            ("arn:aws:sns:us-east-1:111122223333", "6 colon"),
+            ("arn:aws:sns:us-east-1:111122223333:bad name", "topic name"),
+        ] {
+            let err = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", bad)])).unwrap_err();
+            assert!(err.to_string().contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn account_names_parse_and_reject_garbage() {
+        let names =
+            AccountNames::parse("111122223333=prod-payments, 444455556666=sandbox").unwrap();
+        assert_eq!(
+            names.name_of(&AccountId::parse("444455556666").unwrap()),
+            Some("sandbox")
+        );
+        assert!(AccountNames::parse("1234=x").is_err());
+        assert!(AccountNames::parse("111122223333").is_err());
+        assert!(AccountNames::parse("111122223333=bad\nname").is_err());
+    }
+
+    #[test]
+    fn runbook_must_be_https() {
+        let err = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("RUNBOOK_URL", "javascript:alert(1)"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "RUNBOOK_URL");
+    }
+}

@@ -1,0 +1,217 @@
+//! The email wording: a subject SNS accepts and a plain-text body read top-down.
+
+use std::fmt::Write as _;
+
+use crate::alert::Alert;
+use crate::classify::MfaState;
+
+/// SNS rejects subjects over 100 characters, or with line breaks or non-printable ASCII.
+pub const SUBJECT_MAX: usize = 100;
+
+/// An email subject SNS will accept. Cannot be built otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSubject(String);
+
+impl EmailSubject {
+    /// Forces `text` into a valid subject: other characters become `?`, and a cut ends in `...`.
+    pub fn fit(text: &str) -> Self {
+        let mut out: String = text
+            .chars()
+            .map(|c| {
+                if c == ' ' || c.is_ascii_graphic() {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        if out.len() > SUBJECT_MAX {
+            out.truncate(SUBJECT_MAX - 3);
+            out.push_str("...");
+        }
+        EmailSubject(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// True when SNS would accept `text` as a subject.
+pub fn is_valid_subject(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= SUBJECT_MAX
+        && text.chars().all(|c| c == ' ' || c.is_ascii_graphic())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub subject: EmailSubject,
+    pub body: String,
+}
+
+/// `[rootwatch] CRITICAL Root console sign-in WITHOUT MFA - prod-payments (111122223333)`
+pub fn render_subject(alert: &Alert) -> EmailSubject {
+    EmailSubject::fit(&format!(
+        "[rootwatch] {} {} - {}",
+        alert.severity.as_str(),
+        alert.headline,
+        alert.account.label()
+    ))
+}
+
+/// What the reader should take in first, in one sentence.
+fn lead(alert: &Alert) -> String {
+    use crate::classify::AlertKind::*;
+    let who = format!("the root user of {}", alert.account.label());
+    match alert.kind {
+        SignInWithoutMfa => format!(
+            "Someone signed in to the AWS console as {who} WITHOUT multi-factor authentication."
+        ),
+        SignInWithMfa => format!("Someone signed in to the AWS console as {who}, using MFA."),
+        SignInFailed => format!("Someone tried to sign in to the AWS console as {who} and failed."),
+        PasswordRecoveryRequested => format!("Someone asked to reset the password of {who}."),
+        PasswordRecoveryCompleted => {
+            format!("The password of {who} was reset through email recovery.")
+        }
+        OtherSignInActivity => format!("Sign-in activity ({}) for {who}.", alert.event_name),
+        AccessKeyCreated => {
+            format!("An access key was created for {who}. Root access keys should not exist.")
+        }
+        LongTermAccessKeyUsed => format!(
+            "A long-term access key of {who} was used to call {}:{}.",
+            alert.event_source, alert.event_name
+        ),
+        MfaDeviceRemoved => format!(
+            "An MFA device of {who} was deactivated or deleted ({}).",
+            alert.event_name
+        ),
+        CloudTrailTampered => format!(
+            "{who} changed CloudTrail logging ({}). Audit records may be missing.",
+            alert.event_name
+        ),
+        ApiCall => format!("{who} called {}:{}.", alert.event_source, alert.event_name),
+    }
+}
+
+fn capitalise(text: String) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// The plain-text body. Untrusted fields are already sanitised by enrichment and are labelled so
+/// a reader does not mistake them for rootwatch's own words.
+pub fn render_body(alert: &Alert) -> String {
+    let mut body = String::with_capacity(1500);
+    let _ = writeln!(body, "{} - {}", alert.severity.as_str(), alert.headline);
+    let _ = writeln!(body);
+    let _ = writeln!(body, "{}", capitalise(lead(alert)));
+    let _ = writeln!(body);
+
+    let mfa = match alert.mfa {
+        MfaState::Used => "used",
+        MfaState::NotUsed => "NOT used",
+        MfaState::Unknown => "unknown",
+    };
+    let mut rows: Vec<(&str, String)> = vec![
+        ("What", alert.headline.to_owned()),
+        ("Severity", alert.severity.as_str().to_owned()),
+        ("Account", alert.account.label()),
+        ("Region", alert.region.clone()),
+        (
+            "When (UTC)",
+            alert.event_time.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        ),
+        ("Source IP", alert.source_ip.display()),
+        ("MFA", mfa.to_owned()),
+        ("Outcome", alert.outcome.describe()),
+        ("Credentials", alert.credential.describe().to_owned()),
+    ];
+    if let Some(key) = &alert.access_key_id {
+        rows.push(("Access key", key.clone()));
+    }
+    if let Some(who) = &alert.assume_root_issued_to {
+        rows.push(("Issued to", who.clone()));
+    }
+    rows.push((
+        "Event",
+        format!("{} {}", alert.event_source, alert.event_name),
+    ));
+    rows.push((
+        "User agent",
+        alert
+            .user_agent
+            .as_ref()
+            .map_or("none".into(), |ua| format!("{ua}  (as sent by the caller)")),
+    ));
+    if let Some(params) = &alert.request_parameters {
+        rows.push(("Request", format!("{params}  (as sent by the caller)")));
+    }
+    rows.push((
+        "Event ID",
+        alert.event_id.clone().unwrap_or_else(|| "none".into()),
+    ));
+    for (label, value) in rows {
+        let _ = writeln!(body, "{label:<12} {value}");
+    }
+
+    let _ = writeln!(body);
+    match &alert.console_url {
+        Some(url) => {
+            let _ = writeln!(body, "Open in CloudTrail: {url}");
+        }
+        None => {
+            let _ = writeln!(
+                body,
+                "Open in CloudTrail: the event had no usable event ID."
+            );
+        }
+    }
+    if let Some(url) = &alert.runbook_url {
+        let _ = writeln!(body, "Runbook: {url}");
+    }
+    let _ = writeln!(body);
+    let _ = write!(
+        body,
+        "If this was not planned, treat it as an incident: the root user can do anything in this account.\n\
+         -- rootwatch"
+    );
+    body
+}
+
+pub fn render_email(alert: &Alert) -> Email {
+    Email {
+        subject: render_subject(alert),
+        body: render_body(alert),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_makes_any_text_a_valid_subject() {
+        for text in [
+            "a\r\nBcc: x",
+            &"é".repeat(120),
+            &"x".repeat(300),
+            "tab\there",
+        ] {
+            let subject = EmailSubject::fit(text);
+            assert!(is_valid_subject(subject.as_str()), "{:?}", subject);
+        }
+        assert_eq!(EmailSubject::fit("a\nb").as_str(), "a?b");
+    }
+
+    #[test]
+    fn subject_validity_matches_sns_rules() {
+        assert!(is_valid_subject("[rootwatch] HIGH x"));
+        assert!(!is_valid_subject(""));
+        assert!(!is_valid_subject("a\nb"));
+        assert!(!is_valid_subject(&"x".repeat(101)));
+    }
+}

@@ -1,0 +1,17 @@
+//! rootwatch: pages a security team when an AWS account's root user is used.
+//!
+//! The flow is a pure core with thin edges:
+//! [`record`] (parse) → [`classify`] (kind, severity) → [`alert`] (enrich) →
+//! [`sms`] / [`email`] / [`notification`] (render) → [`sns`] (deliver), tied by [`handler`].
+
+pub mod alert;
+pub mod classify;
+pub mod config;
+pub mod email;
+pub mod error;
+pub mod handler;
+pub mod notification;
+pub mod record;
+pub mod sanitize;
+pub mod sms;
+pub mod sns;

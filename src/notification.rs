@@ -1,0 +1,51 @@
+//! One alert rendered for every SNS protocol, plus the attributes subscriptions filter on.
+
+use serde_json::json;
+
+use crate::alert::Alert;
+use crate::classify::{AlertKind, Severity};
+use crate::email::{EmailSubject, render_email};
+use crate::sms::{Sms, render_sms};
+
+/// Everything that goes into the single SNS `Publish` for an alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub event_id: Option<String>,
+    pub severity: Severity,
+    pub kind: AlertKind,
+    pub subject: EmailSubject,
+    pub sms: Sms,
+    pub email_body: String,
+    /// The structured alert, for `email-json` (and any HTTPS/SQS/Lambda subscriber).
+    pub alert_json: String,
+}
+
+/// Renders an alert for phones, inboxes and machines. Pure.
+pub fn render(alert: &Alert) -> Notification {
+    let email = render_email(alert);
+    Notification {
+        event_id: alert.event_id.clone(),
+        severity: alert.severity,
+        kind: alert.kind,
+        subject: email.subject,
+        sms: render_sms(alert),
+        email_body: email.body,
+        // Serialising plain data with string keys cannot fail; fall back to null rather than panic.
+        alert_json: serde_json::to_string(alert).unwrap_or_else(|_| "null".into()),
+    }
+}
+
+impl Notification {
+    /// The `MessageStructure=json` message: one text per protocol. `default` goes to protocols
+    /// without their own entry (SQS, HTTPS, Lambda) and is the structured alert, so machines get
+    /// the same data as `email-json`.
+    pub fn message_json(&self) -> String {
+        json!({
+            "default": self.alert_json,
+            "sms": self.sms.as_str(),
+            "email": self.email_body,
+            "email-json": self.alert_json,
+        })
+        .to_string()
+    }
+}

@@ -1,0 +1,94 @@
+//! Making text safe to show a person.
+//!
+//! Anything a caller of an AWS API can choose (user agent, user names, request parameters, error
+//! messages that echo them) is untrusted: it must not be able to forge extra lines in an email,
+//! reorder text with bidi controls, hide text with zero-width characters, or grow a message
+//! without bound.
+
+/// Characters that change how surrounding text is displayed without being visible themselves.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
+        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+        | '\u{2066}'..='\u{2069}' // bidi isolates
+        | '\u{061C}'              // Arabic letter mark
+        | '\u{FEFF}'              // byte order mark
+        | '\u{FFF9}'..='\u{FFFB}' // interlinear annotations
+    )
+}
+
+/// One line of untrusted text: control and invisible formatting characters removed, runs of
+/// whitespace collapsed to one space, and at most `max_chars` characters (an ellipsis marks a cut).
+pub fn untrusted_line(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() || c.is_control() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if is_invisible_format(c) {
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    truncate_chars(out, max_chars)
+}
+
+/// Cuts `text` to at most `max_chars` characters, ending in `…` when something was cut.
+pub fn truncate_chars(text: String, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text;
+    }
+    let keep = max_chars.saturating_sub(1);
+    let mut cut: String = text.chars().take(keep).collect();
+    if max_chars > 0 {
+        cut.push('…');
+    }
+    cut
+}
+
+/// A short identifier for places that allow only a plain alphabet (SMS, subject): characters
+/// outside `[A-Za-z0-9._:/@+-]` are dropped and the result is cut to `max_chars`.
+pub fn plain_token(text: &str, max_chars: usize) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._:/@+-".contains(*c))
+        .take(max_chars)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_controls_and_bidi_and_collapses_whitespace() {
+        let hostile = "curl\r\n\r\nSubject: fake\t\u{202E}gnp.exe\u{200B} \u{0007}";
+        assert_eq!(untrusted_line(hostile, 100), "curl Subject: fake gnp.exe");
+    }
+
+    #[test]
+    fn caps_length_in_characters_with_an_ellipsis() {
+        let long = "é".repeat(50);
+        let out = untrusted_line(&long, 10);
+        assert_eq!(out.chars().count(), 10);
+        assert!(out.ends_with('…'));
+    }
+
+    #[test]
+    fn keeps_ordinary_text() {
+        let ua = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) 🦀";
+        assert_eq!(untrusted_line(ua, 200), ua);
+    }
+
+    #[test]
+    fn plain_token_drops_everything_outside_its_alphabet() {
+        assert_eq!(plain_token("iam:Create User\n[x]", 40), "iam:CreateUserx");
+        assert_eq!(plain_token("abcdef", 3), "abc");
+    }
+}

@@ -1,0 +1,119 @@
+//! Replays every file in `events/` through the pure core and compares what phones and inboxes
+//! would get with the reviewed snapshots in `tests/snapshots/`. A new sample without a reviewed
+//! snapshot fails here (review it with `cargo insta review`, or read the `.snap.new` file).
+
+mod support;
+
+use rootwatch::email::is_valid_subject;
+use rootwatch::error::HandlerError;
+use rootwatch::handler::{Decision, decide};
+use rootwatch::sms::Sms;
+use serde_json::Value;
+use support::{OFFLINE_TOPIC, config, invalid_samples, valid_samples};
+
+fn review_text(payload: &Value) -> String {
+    match decide(payload, &config(OFFLINE_TOPIC)) {
+        Ok(Decision::Alert { notification, .. }) => format!(
+            "outcome: alert\nkind: {}\nseverity: {}\nattributes: severity={} kind={}\n\n\
+             --- sms ({} chars) ---\n{}\n\n--- email subject ---\n{}\n\n--- email body ---\n{}\n",
+            notification.kind.as_str(),
+            notification.severity.as_str(),
+            notification.severity.as_str(),
+            notification.kind.as_str(),
+            notification.sms.as_str().chars().count(),
+            notification.sms,
+            notification.subject.as_str(),
+            notification.email_body,
+        ),
+        Ok(Decision::Ignore { event_id, reason }) => {
+            format!("outcome: ignored\nevent id: {event_id:?}\nreason: {reason}\n")
+        }
+        Err(err) => {
+            let err = HandlerError::from(err);
+            format!(
+                "outcome: error\nerror type: {}\nretryable: {}\nmessage: {err}\n",
+                err.error_type(),
+                err.is_retryable()
+            )
+        }
+    }
+}
+
+#[test]
+fn every_sample_matches_its_reviewed_outcome() {
+    let samples = valid_samples();
+    assert!(
+        samples.len() >= 14,
+        "events/ should hold at least 14 samples"
+    );
+    for (name, payload) in samples {
+        let text = review_text(&payload);
+        assert!(
+            !text.starts_with("outcome: error"),
+            "events/{name}.json is in events/ but does not parse:\n{text}"
+        );
+        insta::assert_snapshot!(name, text);
+    }
+}
+
+#[test]
+fn every_invalid_sample_is_a_clear_non_retryable_error() {
+    let samples = invalid_samples();
+    assert!(!samples.is_empty());
+    for (name, payload) in samples {
+        let text = review_text(&payload);
+        assert!(
+            text.starts_with("outcome: error") && text.contains("retryable: false"),
+            "events/invalid/{name}.json should be rejected:\n{text}"
+        );
+        insta::assert_snapshot!(format!("invalid-{name}"), text);
+    }
+}
+
+/// Fields a caller chooses must never reach a phone.
+fn untrusted_fragments(payload: &Value) -> Vec<String> {
+    let detail = &payload["detail"];
+    let mut fragments = Vec::new();
+    for pointer in ["/userAgent", "/userIdentity/userName", "/errorMessage"] {
+        if let Some(text) = detail.pointer(pointer).and_then(Value::as_str) {
+            fragments.push(text.to_owned());
+        }
+    }
+    if let Some(Value::Object(params)) = detail.get("requestParameters") {
+        for value in params.values() {
+            if let Some(text) = value.as_str() {
+                fragments.push(text.to_owned());
+            }
+        }
+    }
+    // Short fragments ("AWS Internal", "") may legitimately coincide with other words.
+    fragments.retain(|f| f.len() >= 14);
+    fragments
+}
+
+#[test]
+fn sms_and_subject_limits_hold_and_no_untrusted_text_reaches_a_phone() {
+    let mut alerts = 0;
+    for (name, payload) in valid_samples() {
+        let Ok(Decision::Alert { notification, .. }) = decide(&payload, &config(OFFLINE_TOPIC))
+        else {
+            continue;
+        };
+        alerts += 1;
+        let sms = notification.sms.as_str();
+        assert!(Sms::new(sms).is_ok(), "{name}: SMS {sms:?}");
+        assert!(
+            is_valid_subject(notification.subject.as_str()),
+            "{name}: subject {:?}",
+            notification.subject
+        );
+        for fragment in untrusted_fragments(&payload) {
+            let probe: String = fragment.chars().take(14).collect();
+            assert!(
+                !sms.contains(&probe),
+                "{name}: SMS {sms:?} contains {probe:?}"
+            );
+        }
+    }
+    assert!(alerts >= 14, "only {alerts} samples alert");
+}

@@ -1,0 +1,61 @@
+//! Shared by the integration tests: sample events, the test configuration, and the local
+//! moto server that plays SNS.
+#![allow(dead_code)] // each test crate uses a different part
+
+pub mod moto;
+
+use std::path::{Path, PathBuf};
+
+use rootwatch::config::Config;
+use serde_json::Value;
+
+/// The configuration the samples are reviewed with (also what `make demo` uses).
+pub const ACCOUNT_NAMES: &str = "111122223333=prod-payments";
+pub const RUNBOOK_URL: &str = "https://wiki.example.com/security/runbooks/root-user";
+
+pub fn config(topic_arn: &str) -> Config {
+    Config::from_lookup(|name| match name {
+        "ALERT_TOPIC_ARN" => Some(topic_arn.to_owned()),
+        "ACCOUNT_NAMES" => Some(ACCOUNT_NAMES.to_owned()),
+        "RUNBOOK_URL" => Some(RUNBOOK_URL.to_owned()),
+        _ => None,
+    })
+    .expect("test configuration is valid")
+}
+
+pub fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+/// Every `*.json` directly in `dir`, sorted, with its file stem.
+pub fn samples_in(dir: &Path) -> Vec<(String, Value)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable sample");
+            let value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem, value)
+        })
+        .collect()
+}
+
+/// The replayable events (`events/*.json`).
+pub fn valid_samples() -> Vec<(String, Value)> {
+    samples_in(&events_dir())
+}
+
+/// The malformed inputs (`events/invalid/*.json`).
+pub fn invalid_samples() -> Vec<(String, Value)> {
+    samples_in(&events_dir().join("invalid"))
+}
+
+/// A topic ARN that passes validation, for tests that never reach SNS.
+pub const OFFLINE_TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";

@@ -1,0 +1,117 @@
+//! A real local AWS API: moto in server mode on a free loopback port, started per test.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct MotoServer {
+    child: Child,
+    pub endpoint: String,
+}
+
+const INSTALL_HINT: &str = "moto_server was not found. Run the tests with `make test` (it installs \
+moto into .venv), or install it yourself: python3 -m venv .venv && \
+.venv/bin/pip install 'moto[server]==5.2.5' (or set MOTO_SERVER=/path/to/moto_server)";
+
+fn moto_binary() -> PathBuf {
+    if let Some(explicit) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(explicit);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    if venv.exists() {
+        return venv;
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("moto_server"))
+                .find(|candidate| candidate.exists())
+        })
+        .unwrap_or_else(|| panic!("{INSTALL_HINT}"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl MotoServer {
+    /// Starts moto and waits until it answers. Fails the test (never skips) if it cannot.
+    pub fn start() -> Self {
+        let binary = moto_binary();
+        let port = free_port();
+        let child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}. {INSTALL_HINT}", binary.display()));
+        let server = MotoServer {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if ureq::get(&format!("{}/moto-api/data.json", server.endpoint))
+                .call()
+                .is_ok()
+            {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "moto_server did not answer on {} within 30 s",
+            server.endpoint
+        );
+    }
+
+    /// moto's own record of everything it holds.
+    pub fn data(&self) -> Value {
+        ureq::get(&format!("{}/moto-api/data.json", self.endpoint))
+            .call()
+            .expect("moto data.json")
+            .body_mut()
+            .read_json()
+            .expect("moto data.json is JSON")
+    }
+
+    /// `sns.Topic[].sent_notifications` for one topic: `[id, message, subject, attributes, group]`.
+    pub fn sent_notifications(&self, topic_arn: &str) -> Vec<Value> {
+        let data = self.data();
+        data["sns"]["Topic"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["arn"] == topic_arn)
+            .flat_map(|t| {
+                t["sent_notifications"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// An SDK config for this server, built with the same loader the function uses.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        rootwatch::sns::sdk_config_loader()
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .test_credentials()
+            .load()
+            .await
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
