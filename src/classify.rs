@@ -9,8 +9,7 @@ use serde_json::Value;
 use crate::record::{CloudTrailRecord, DetailType, RootEvent};
 
 /// How urgently a person must look. Ordered: `Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     Low,
     Medium,
@@ -38,8 +37,7 @@ impl Severity {
 }
 
 /// What the root user did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AlertKind {
     SignInWithoutMfa,
     SignInWithMfa,
@@ -119,6 +117,19 @@ impl AlertKind {
         }
     }
 }
+
+/// Serialised by [`Severity::as_str`] and [`AlertKind::as_str`], so the structured alert and the
+/// SNS attributes subscriptions filter on can never disagree.
+macro_rules! serialize_as_str {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    )*};
+}
+serialize_as_str!(Severity, AlertKind);
 
 /// How the root principal authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

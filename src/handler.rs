@@ -130,3 +130,89 @@ fn err_event_id(err: &HandlerError) -> Option<&str> {
         HandlerError::Delivery(d) => Some(&d.event_id),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::error::DeliveryError;
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
+
+    /// A publisher that records what it was given, or fails every time.
+    #[derive(Default)]
+    struct FakePublisher {
+        sent: Mutex<Vec<Notification>>,
+        fail: bool,
+    }
+
+    impl AlertPublisher for FakePublisher {
+        async fn publish(&self, notification: &Notification) -> Result<String, DeliveryError> {
+            if self.fail {
+                return Err(DeliveryError {
+                    event_id: "e".into(),
+                    reason: "throttled".into(),
+                });
+            }
+            let mut sent = self.sent.lock().unwrap();
+            sent.push(notification.clone());
+            Ok(format!("msg-{}", sent.len()))
+        }
+    }
+
+    fn config() -> Config {
+        Config::from_lookup(|k| (k == "ALERT_TOPIC_ARN").then(|| TOPIC.to_owned())).unwrap()
+    }
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn alerts_are_published_once_and_ignored_events_not_at_all() {
+        let publisher = FakePublisher::default();
+        let alerted = handle(&sample("root-access-key-created"), &config(), &publisher)
+            .await
+            .unwrap();
+        assert!(matches!(
+            alerted,
+            Outcome::Alerted { kind: AlertKind::AccessKeyCreated, severity: Severity::Critical, ref message_id, .. }
+                if message_id == "msg-1"
+        ));
+        let ignored = handle(&sample("iam-user-console-sign-in"), &config(), &publisher)
+            .await
+            .unwrap();
+        assert!(matches!(ignored, Outcome::Ignored { .. }));
+        assert_eq!(publisher.sent.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_fails_the_invocation_as_retryable() {
+        let publisher = FakePublisher {
+            fail: true,
+            ..Default::default()
+        };
+        let err = handle(&sample("root-access-key-created"), &config(), &publisher)
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable());
+        let diagnostic = lambda_runtime::Diagnostic::from(err);
+        assert_eq!(diagnostic.error_type, "Rootwatch.DeliveryFailed.Retryable");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_event_is_not_retryable_and_publishes_nothing() {
+        let publisher = FakePublisher::default();
+        let err = handle(
+            &serde_json::json!({"detail-type": 1}),
+            &config(),
+            &publisher,
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.is_retryable());
+        assert!(publisher.sent.lock().unwrap().is_empty());
+    }
+}

@@ -101,3 +101,43 @@ impl AlertPublisher for SnsPublisher {
         Ok(output.message_id.unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::{AlertKind, Severity};
+    use crate::email::EmailSubject;
+    use crate::sms::Sms;
+
+    #[test]
+    fn publish_request_carries_every_protocol_subject_and_filterable_attributes() {
+        let topic = TopicArn::parse("arn:aws:sns:us-east-1:111122223333:rootwatch-alerts").unwrap();
+        let notification = Notification {
+            event_id: Some("e-1".into()),
+            severity: Severity::Critical,
+            kind: AlertKind::SignInWithoutMfa,
+            subject: EmailSubject::fit("[rootwatch] CRITICAL x"),
+            sms: Sms::fit("CRITICAL x"),
+            email_body: "body".into(),
+            alert_json: r#"{"kind":"sign-in-without-mfa"}"#.into(),
+        };
+        let input = publish_request(&topic, &notification)
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(input.topic_arn(), Some(topic.as_str()));
+        assert_eq!(input.message_structure(), Some("json"));
+        assert_eq!(input.subject(), Some("[rootwatch] CRITICAL x"));
+        let message: serde_json::Value = serde_json::from_str(input.message().unwrap()).unwrap();
+        assert_eq!(message["sms"], "CRITICAL x");
+        assert_eq!(message["email"], "body");
+        assert_eq!(message["email-json"], notification.alert_json);
+        assert_eq!(message["default"], notification.alert_json);
+        let attributes = input.message_attributes().unwrap();
+        let value = |name: &str| attributes[name].string_value().unwrap().to_owned();
+        assert_eq!(value("severity"), "CRITICAL");
+        assert_eq!(value("kind"), "sign-in-without-mfa");
+        assert_eq!(value("AWS.SNS.SMS.SMSType"), "Transactional");
+        assert!(attributes.values().all(|a| a.data_type() == "String"));
+    }
+}

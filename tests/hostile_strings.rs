@@ -1,0 +1,112 @@
+//! Property tests: whatever strings an event carries, the SMS stays one GSM-7 segment, the
+//! subject stays what SNS accepts, and caller-chosen text never reaches a phone.
+
+mod support;
+
+use proptest::prelude::*;
+use rootwatch::email::is_valid_subject;
+use rootwatch::handler::{Decision, decide};
+use rootwatch::notification::Notification;
+use rootwatch::sms::Sms;
+use serde_json::{Value, json};
+use support::{OFFLINE_TOPIC, config, valid_samples};
+
+/// Strings built to hurt: controls, line breaks, bidi and zero-width characters, emoji,
+/// characters outside GSM-7, and lengths far beyond any message.
+fn hostile_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[\\x00-\\x1f\\x7f\u{85}\u{2028}\u{2029}\u{202a}-\u{202e}\u{2066}-\u{2069}\u{200b}-\u{200f}\u{feff}a-zA-Z0-9 \\[\\]|€🦀😀é]{0,400}",
+        "(CRITICAL|\r\nSubject: |\u{202e}|A|🦀){100,1200}",
+    ]
+}
+
+fn alertable_samples() -> Vec<(String, Value)> {
+    valid_samples()
+        .into_iter()
+        .filter(|(_, p)| {
+            matches!(
+                decide(p, &config(OFFLINE_TOPIC)),
+                Ok(Decision::Alert { .. })
+            )
+        })
+        .collect()
+}
+
+fn notification(payload: &Value) -> Option<Notification> {
+    match decide(payload, &config(OFFLINE_TOPIC)) {
+        Ok(Decision::Alert { notification, .. }) => Some(*notification),
+        _ => None,
+    }
+}
+
+fn assert_deliverable(n: &Notification) -> Result<(), TestCaseError> {
+    prop_assert!(Sms::new(n.sms.as_str()).is_ok(), "SMS {:?}", n.sms);
+    prop_assert!(n.sms.as_str().chars().count() <= 160);
+    prop_assert!(
+        is_valid_subject(n.subject.as_str()),
+        "subject {:?}",
+        n.subject
+    );
+    for c in n.email_body.chars() {
+        prop_assert!(
+            c == '\n'
+                || !(c.is_control()
+                    || ('\u{202a}'..='\u{202e}').contains(&c)
+                    || ('\u{2066}'..='\u{2069}').contains(&c)),
+            "email body has {:?}",
+            c
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Caller-chosen fields change nothing in the SMS: not its text, not its length.
+    #[test]
+    fn untrusted_fields_never_reach_the_sms(
+        index in any::<prop::sample::Index>(),
+        user_agent in hostile_string(),
+        user_name in hostile_string(),
+        parameter in hostile_string(),
+    ) {
+        let samples = alertable_samples();
+        let (name, payload) = &samples[index.index(samples.len())];
+        let baseline = notification(payload).expect("alertable");
+        let mut hostile = payload.clone();
+        hostile["detail"]["userAgent"] = json!(user_agent);
+        hostile["detail"]["userIdentity"]["userName"] = json!(user_name);
+        hostile["detail"]["requestParameters"] = json!({"bucketName": parameter, "nested": [parameter]});
+        let attacked = notification(&hostile).expect("still alertable");
+        prop_assert_eq!(&attacked.sms, &baseline.sms, "{}", name);
+        assert_deliverable(&attacked)?;
+    }
+
+    /// Even fields AWS normally controls cannot break the limits if an event is forged.
+    #[test]
+    fn any_string_field_keeps_messages_deliverable(
+        index in any::<prop::sample::Index>(),
+        event_name in hostile_string(),
+        event_source in hostile_string(),
+        region in hostile_string(),
+        source_ip in hostile_string(),
+        error_message in hostile_string(),
+        mfa in hostile_string(),
+    ) {
+        let samples = alertable_samples();
+        let (_, payload) = &samples[index.index(samples.len())];
+        let mut hostile = payload.clone();
+        let detail = &mut hostile["detail"];
+        detail["eventName"] = json!(event_name);
+        detail["eventSource"] = json!(event_source);
+        detail["awsRegion"] = json!(region);
+        detail["sourceIPAddress"] = json!(source_ip);
+        detail["errorMessage"] = json!(error_message);
+        detail["additionalEventData"] = json!({"MFAUsed": mfa});
+        if let Some(n) = notification(&hostile) {
+            assert_deliverable(&n)?;
+        }
+    }
+}

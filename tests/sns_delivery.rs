@@ -1,0 +1,146 @@
+//! The real SNS adapter against a real SNS API (moto in server mode on loopback), checked from
+//! the server's own record of what was published.
+
+mod support;
+
+use rootwatch::handler::{Decision, Outcome, decide, handle};
+use rootwatch::sns::SnsPublisher;
+use serde_json::Value;
+use support::moto::MotoServer;
+use support::{config, invalid_samples, valid_samples};
+
+/// A topic with an email and an SMS subscriber, as an operator would set it up.
+async fn topic_with_subscribers(moto: &MotoServer) -> (aws_sdk_sns::Client, String) {
+    let client = aws_sdk_sns::Client::new(&moto.sdk_config().await);
+    let topic = client
+        .create_topic()
+        .name("rootwatch-alerts")
+        .send()
+        .await
+        .expect("create topic")
+        .topic_arn
+        .expect("topic arn");
+    for (protocol, endpoint) in [("email", "secops@example.com"), ("sms", "+15555550100")] {
+        client
+            .subscribe()
+            .topic_arn(&topic)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .send()
+            .await
+            .expect("subscribe");
+    }
+    (client, topic)
+}
+
+fn attribute<'a>(attributes: &'a Value, name: &str) -> &'a str {
+    attributes[name]["Value"]
+        .as_str()
+        .or_else(|| attributes[name]["StringValue"].as_str())
+        .unwrap_or_else(|| panic!("attribute {name} missing from {attributes}"))
+}
+
+#[tokio::test]
+async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignored() {
+    let moto = MotoServer::start();
+    let (client, topic) = topic_with_subscribers(&moto).await;
+    let config = config(&topic);
+    let publisher = SnsPublisher::new(client, config.topic_arn.clone());
+
+    let mut expected = Vec::new();
+    let mut ignored = 0;
+    for (name, payload) in valid_samples() {
+        let outcome = handle(&payload, &config, &publisher)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        match outcome {
+            Outcome::Alerted { message_id, .. } => {
+                let Ok(Decision::Alert { notification, .. }) = decide(&payload, &config) else {
+                    panic!("{name}: alerted but the core did not decide to alert");
+                };
+                expected.push((name, message_id, notification));
+            }
+            Outcome::Ignored { .. } => ignored += 1,
+        }
+    }
+    assert!(
+        ignored >= 3,
+        "the negatives (IAM user, role, service) are ignored"
+    );
+
+    let sent = moto.sent_notifications(&topic);
+    assert_eq!(
+        sent.len(),
+        expected.len(),
+        "exactly one publish per alertable event and none for the {ignored} ignored ones"
+    );
+    for (name, message_id, notification) in expected {
+        let record = sent
+            .iter()
+            .find(|n| n[0] == message_id.as_str())
+            .unwrap_or_else(|| panic!("{name}: message {message_id} not recorded by SNS"));
+        let message: Value = serde_json::from_str(record[1].as_str().expect("message text"))
+            .unwrap_or_else(|e| panic!("{name}: MessageStructure=json message is not JSON: {e}"));
+        assert_eq!(message["sms"], notification.sms.as_str(), "{name}");
+        assert_eq!(message["email"], notification.email_body.as_str(), "{name}");
+        let structured: Value =
+            serde_json::from_str(message["email-json"].as_str().expect("email-json")).unwrap();
+        assert_eq!(structured["kind"], notification.kind.as_str(), "{name}");
+        assert_eq!(
+            structured["severity"],
+            notification.severity.as_str(),
+            "{name}"
+        );
+        assert_eq!(message["default"], message["email-json"], "{name}");
+        assert_eq!(record[2], notification.subject.as_str(), "{name}: subject");
+        let attributes = &record[3];
+        assert_eq!(
+            attribute(attributes, "severity"),
+            notification.severity.as_str()
+        );
+        assert_eq!(attribute(attributes, "kind"), notification.kind.as_str());
+        assert_eq!(
+            attribute(attributes, "AWS.SNS.SMS.SMSType"),
+            "Transactional"
+        );
+    }
+}
+
+#[tokio::test]
+async fn invalid_events_are_rejected_without_publishing() {
+    let moto = MotoServer::start();
+    let (client, topic) = topic_with_subscribers(&moto).await;
+    let config = config(&topic);
+    let publisher = SnsPublisher::new(client, config.topic_arn.clone());
+    for (name, payload) in invalid_samples() {
+        let err = handle(&payload, &config, &publisher)
+            .await
+            .expect_err(&format!("invalid/{name} must be rejected"));
+        assert!(!err.is_retryable(), "{name}: {err}");
+    }
+    assert!(moto.sent_notifications(&topic).is_empty());
+}
+
+#[tokio::test]
+async fn a_publish_sns_refuses_is_a_retryable_error() {
+    let moto = MotoServer::start();
+    let (client, topic) = topic_with_subscribers(&moto).await;
+    let missing = topic.replace("rootwatch-alerts", "deleted-topic");
+    let config = config(&missing);
+    let publisher = SnsPublisher::new(client, config.topic_arn.clone());
+    let (_, payload) = valid_samples()
+        .into_iter()
+        .find(|(name, _)| name == "root-console-sign-in-without-mfa")
+        .expect("sample");
+    let err = handle(&payload, &config, &publisher)
+        .await
+        .expect_err("publishing to a missing topic fails");
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(err.error_type(), "Rootwatch.DeliveryFailed.Retryable");
+    assert!(
+        err.to_string()
+            .contains("0f3b2c4d-1a2b-4c3d-8e9f-a1b2c3d4e5f6"),
+        "{err}"
+    );
+    assert!(moto.sent_notifications(&topic).is_empty());
+}
