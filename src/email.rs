@@ -145,10 +145,10 @@ pub fn render_body(alert: &Alert) -> String {
         alert
             .user_agent
             .as_ref()
-            .map_or("none".into(), |ua| format!("{ua}  (as sent by the caller)")),
+            .map_or("none".into(), |ua| format!("(caller-supplied) {ua}")),
     ));
     if let Some(params) = &alert.request_parameters {
-        rows.push(("Request", format!("{params}  (as sent by the caller)")));
+        rows.push(("Request", format!("(caller-supplied) {params}")));
     }
     rows.push((
         "Event ID",

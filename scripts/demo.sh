@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Replays every file in events/ through the real Lambda binary (under cargo-lambda's emulator)
+# against a local SNS (moto), then shows what phones and inboxes would get.
+#   scripts/demo.sh          the demo
+#   scripts/demo.sh --check  the same, quietly, failing unless every alertable event was published
+#                            exactly once and every invalid one was rejected (run by `make test`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+check=false
+[[ "${1:-}" == "--check" ]] && check=true
+
+work=.demo
+rm -rf "$work" && mkdir -p "$work"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_for() { # port seconds [pid that must stay alive]
+  for _ in $(seq $(( $2 * 10 ))); do
+    port_open "$1" && return 0
+    if [[ -n "${3:-}" ]] && ! kill -0 "$3" 2>/dev/null; then
+      echo "demo: the process for port $1 exited; its log:" >&2; cat "$work"/function.log >&2; return 1
+    fi
+    sleep 0.1
+  done
+  echo "demo: nothing listens on port $1 after $2 s" >&2; return 1
+}
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+moto_port=$(free_port)
+endpoint="http://127.0.0.1:$moto_port"
+setsid moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+pids+=($!)
+wait_for "$moto_port" 30
+topic=$(python3 scripts/local_sns.py setup "$endpoint")
+echo "demo: local SNS at $endpoint, topic $topic with an email and an SMS subscriber"
+
+cat >"$work/function.env" <<ENV
+ALERT_TOPIC_ARN="$topic"
+ACCOUNT_NAMES="111122223333=prod-payments"
+RUNBOOK_URL="https://wiki.example.com/security/runbooks/root-user"
+AWS_ENDPOINT_URL="$endpoint"
+AWS_REGION=us-east-1
+AWS_ACCESS_KEY_ID=testing
+AWS_SECRET_ACCESS_KEY=testing
+RUST_LOG=info
+ENV
+invoke_port=$(free_port)
+echo "demo: building the function (the first build takes a few minutes)"
+cargo build --quiet --bin rootwatch
+echo "demo: starting it under cargo lambda watch, the local Lambda emulator"
+setsid cargo lambda watch --quiet --ignore-changes -A 127.0.0.1 -P "$invoke_port" \
+  --env-file "$work/function.env" >"$work/function.log" 2>&1 &
+pids+=($!)
+wait_for "$invoke_port" 60 "${pids[-1]}"
+
+alerted=0 ignored=0 rejected=0 wrong=0
+printf '\n%-52s %s\n' "EVENT FILE" "WHAT THE FUNCTION RETURNED"
+for file in events/*.json events/invalid/*.json; do
+  if out=$(cargo lambda invoke rootwatch -A 127.0.0.1 -P "$invoke_port" --data-file "$file" 2>&1); then
+    status=$(python3 scripts/local_sns.py outcome "$out")
+    case "$status" in alerted*) alerted=$((alerted + 1)) ;; *) ignored=$((ignored + 1)) ;; esac
+    [[ "$file" == events/invalid/* ]] && wrong=$((wrong + 1))
+  else
+    status="error: $(tr '\n' ' ' <<<"$out" | grep -o 'Rootwatch\.[A-Za-z.]*' | head -1)"
+    rejected=$((rejected + 1))
+    [[ "$file" != events/invalid/* ]] && wrong=$((wrong + 1))
+  fi
+  printf '%-52s %s\n' "${file#events/}" "$status"
+done
+
+published=$(python3 scripts/local_sns.py count "$endpoint" "$topic")
+echo
+echo "demo: $alerted alerted, $ignored ignored, $rejected rejected; SNS recorded $published publish(es)"
+if $check; then
+  if [[ "$published" != "$alerted" || "$wrong" != 0 || "$alerted" -lt 14 ]]; then
+    echo "demo check FAILED: expected one publish per alert and errors exactly for events/invalid/" >&2
+    echo "--- function log ---" >&2; tail -40 "$work/function.log" >&2
+    exit 1
+  fi
+  echo "demo check passed"
+else
+  python3 scripts/local_sns.py show "$endpoint" "$topic"
+  echo "Function log: $work/function.log"
+fi
