@@ -8,7 +8,7 @@ VENV := .venv
 TOOLS := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help tools demo test lint unit e2e template-test build deploy deploy-cargo-lambda clean-demo
+.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda clean-demo
 
 help:
 	@echo "make demo    replay events/ through the real function against a local SNS; show the SMS and emails"
@@ -27,7 +27,7 @@ tools: $(TOOLS)
 demo: $(TOOLS)
 	scripts/demo.sh
 
-test: $(TOOLS) lint unit e2e template-test
+test: $(TOOLS) lint unit e2e deploy-check template-test
 
 lint:
 	cargo fmt --check
@@ -39,9 +39,12 @@ unit: $(TOOLS)
 e2e: $(TOOLS)
 	scripts/demo.sh --check
 
+# sam build: the rust-cargolambda build method is a SAM beta feature; it needs no Docker.
 template-test: $(TOOLS)
 	cfn-lint template.yaml
 	sam validate --lint --template template.yaml
+	rustup target add aarch64-unknown-linux-gnu
+	sam build --beta-features
 	pytest -q tests/template
 
 build: $(TOOLS)
@@ -50,8 +53,23 @@ build: $(TOOLS)
 
 deploy: $(TOOLS)
 	rustup target add aarch64-unknown-linux-gnu
-	sam build
+	sam build --beta-features
 	sam deploy --guided
 
-clean-demo:
-	rm -rf .demo
+# The function only (no topic, rules or alarms): see README. Needs AWS credentials.
+# An env file, not --env-var, because cargo lambda splits --env-var values on commas.
+DEPLOY_ENV := target/lambda/rootwatch.env
+deploy-cargo-lambda: build
+	@[[ -n "$${ALERT_TOPIC_ARN:-}" && -n "$${IAM_ROLE:-}" ]] || \
+	  { echo "usage: make deploy-cargo-lambda ALERT_TOPIC_ARN=arn:aws:sns:... IAM_ROLE=arn:aws:iam::...:role/... [ACCOUNT_NAMES=...] [RUNBOOK_URL=...]"; exit 2; }
+	printf 'ALERT_TOPIC_ARN="%s"\nACCOUNT_NAMES="%s"\nRUNBOOK_URL="%s"\n' \
+	  "$${ALERT_TOPIC_ARN}" "$${ACCOUNT_NAMES:-}" "$${RUNBOOK_URL:-}" > $(DEPLOY_ENV)
+	cargo lambda deploy rootwatch --binary-name rootwatch --iam-role "$${IAM_ROLE}" \
+	  --memory 128 --timeout 30 --log-retention 365 --env-file $(DEPLOY_ENV) $(DEPLOY_FLAGS)
+
+# The cargo-lambda path, offline: package the arm64 binary and print what would be deployed.
+deploy-check:
+	$(MAKE) --no-print-directory deploy-cargo-lambda DEPLOY_FLAGS=--dry \
+	  ALERT_TOPIC_ARN=arn:aws:sns:us-east-1:111122223333:rootwatch-alerts \
+	  IAM_ROLE=arn:aws:iam::111122223333:role/rootwatch ACCOUNT_NAMES=111122223333=prod-payments \
+	  | grep -q 'runtime: "provided.al2023"'

@@ -1,0 +1,89 @@
+"""Fixtures for the template tests: the parsed template, the samples, and a moto server."""
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def template():
+    return cfn_yaml.load(str(ROOT / "template.yaml"))
+
+
+@pytest.fixture(scope="session")
+def resources(template):
+    return template["Resources"]
+
+
+def load_samples(folder):
+    return {p.stem: json.loads(p.read_text()) for p in sorted((ROOT / folder).glob("*.json"))}
+
+
+@pytest.fixture(scope="session")
+def samples():
+    return load_samples("events")
+
+
+@pytest.fixture(scope="session")
+def invalid_samples():
+    return load_samples("events/invalid")
+
+
+def reviewed_outcome(name):
+    """The outcome the Rust replay test pinned for a sample (tests/snapshots/)."""
+    snap = ROOT / "tests" / "snapshots" / f"replay_events__{name}.snap"
+    for line in snap.read_text().splitlines():
+        if line.startswith("outcome: "):
+            return line.removeprefix("outcome: ")
+    raise AssertionError(f"no reviewed outcome for events/{name}.json in {snap}")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    venv_moto = ROOT / ".venv" / "bin" / "moto_server"
+    if not venv_moto.exists():
+        pytest.fail("moto_server is not installed: run `make test`, which installs it into .venv")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [str(venv_moto), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/data.json")
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"moto_server did not start on {endpoint}")
+            time.sleep(0.1)
+    yield endpoint
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture(scope="session")
+def aws(moto_endpoint):
+    def client(service):
+        return boto3.client(
+            service,
+            endpoint_url=moto_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    return client
