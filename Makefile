@@ -67,9 +67,13 @@ deploy-cargo-lambda: build
 	cargo lambda deploy rootwatch --binary-name rootwatch --iam-role "$${IAM_ROLE}" \
 	  --memory 128 --timeout 30 --log-retention 365 --env-file $(DEPLOY_ENV) $(DEPLOY_FLAGS)
 
-# The cargo-lambda path, offline: package the arm64 binary and print what would be deployed.
+# The cargo-lambda path, offline: package the arm64 binary and check what would be deployed.
+# (Output goes to a file: a pipe closed early by grep would break cargo lambda's printing.)
 deploy-check:
+	mkdir -p target/lambda
 	$(MAKE) --no-print-directory deploy-cargo-lambda DEPLOY_FLAGS=--dry \
 	  ALERT_TOPIC_ARN=arn:aws:sns:us-east-1:111122223333:rootwatch-alerts \
 	  IAM_ROLE=arn:aws:iam::111122223333:role/rootwatch ACCOUNT_NAMES=111122223333=prod-payments \
-	  | grep -q 'runtime: "provided.al2023"'
+	  > target/lambda/deploy-dry-run.txt
+	grep -F 'runtime: "provided.al2023"' target/lambda/deploy-dry-run.txt
+	grep -F '"ACCOUNT_NAMES": "111122223333=prod-payments"' target/lambda/deploy-dry-run.txt

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Replays every file in events/ through the real Lambda binary (under cargo-lambda's emulator)
-# against a local SNS (moto), then shows what phones and inboxes would get.
+# against a local SNS and DynamoDB (moto), then shows what phones and inboxes would get.
 #   scripts/demo.sh          the demo
-#   scripts/demo.sh --check  the same, quietly, failing unless every alertable event was published
-#                            exactly once and every invalid one was rejected (run by `make test`)
+#   scripts/demo.sh --check  the same, failing unless every alertable event was published exactly
+#                            once, only paged CRITICAL/HIGH alerts passed the SMS filter, a
+#                            redelivered event was not alerted again, and every invalid one was
+#                            rejected (run by `make test`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -35,12 +37,13 @@ setsid moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
 pids+=($!)
 wait_for "$moto_port" 30
 topic=$(python3 scripts/local_sns.py setup "$endpoint")
-echo "demo: local SNS at $endpoint, topic $topic with an email and an SMS subscriber"
+echo "demo: local SNS + DynamoDB at $endpoint: topic $topic with an email and an SMS subscriber, table rootwatch-state"
 
 cat >"$work/function.env" <<ENV
 ALERT_TOPIC_ARN="$topic"
 ACCOUNT_NAMES="111122223333=prod-payments"
 RUNBOOK_URL="https://wiki.example.com/security/runbooks/root-user"
+STATE_TABLE="rootwatch-state"
 AWS_ENDPOINT_URL="$endpoint"
 AWS_REGION=us-east-1
 AWS_ACCESS_KEY_ID=testing
@@ -56,12 +59,17 @@ setsid cargo lambda watch --quiet --ignore-changes -A 127.0.0.1 -P "$invoke_port
 pids+=($!)
 wait_for "$invoke_port" 60 "${pids[-1]}"
 
-alerted=0 ignored=0 rejected=0 wrong=0
-printf '\n%-52s %s\n' "EVENT FILE" "WHAT THE FUNCTION RETURNED"
-for file in events/*.json events/invalid/*.json; do
+alerted=0 paged=0 ignored=0 duplicates=0 rejected=0 wrong=0
+invoke() { # file -> prints one line, counts
+  local file=$1 out status
   if out=$(cargo lambda invoke rootwatch -A 127.0.0.1 -P "$invoke_port" --data-file "$file" 2>&1); then
     status=$(python3 scripts/local_sns.py outcome "$out")
-    case "$status" in alerted*) alerted=$((alerted + 1)) ;; *) ignored=$((ignored + 1)) ;; esac
+    case "$status" in
+      alerted*"(texted + email)") alerted=$((alerted + 1)) paged=$((paged + 1)) ;;
+      alerted*) alerted=$((alerted + 1)) ;;
+      duplicate*) duplicates=$((duplicates + 1)) ;;
+      *) ignored=$((ignored + 1)) ;;
+    esac
     [[ "$file" == events/invalid/* ]] && wrong=$((wrong + 1))
   else
     status="error: $(tr '\n' ' ' <<<"$out" | grep -o 'Rootwatch\.[A-Za-z.]*' | head -1)"
@@ -69,14 +77,20 @@ for file in events/*.json events/invalid/*.json; do
     [[ "$file" != events/invalid/* ]] && wrong=$((wrong + 1))
   fi
   printf '%-52s %s\n' "${file#events/}" "$status"
-done
-
-published=$(python3 scripts/local_sns.py count "$endpoint" "$topic")
+}
+printf '\n%-52s %s\n' "EVENT FILE" "WHAT THE FUNCTION RETURNED"
+for file in events/*.json events/invalid/*.json; do invoke "$file"; done
 echo
-echo "demo: $alerted alerted, $ignored ignored, $rejected rejected; SNS recorded $published publish(es)"
+echo "demo: EventBridge delivers at least once; redelivering the first sign-in:"
+invoke events/root-console-sign-in-without-mfa.json
+
+echo
+echo "demo: $alerted alerted ($paged for phones), $ignored ignored, $duplicates duplicate, $rejected rejected"
 if $check; then
-  if [[ "$published" != "$alerted" || "$wrong" != 0 || "$alerted" -lt 14 ]]; then
-    echo "demo check FAILED: expected one publish per alert and errors exactly for events/invalid/" >&2
+  read -r published phoned < <(python3 scripts/local_sns.py count "$endpoint" "$topic")
+  echo "demo: SNS recorded $published publish(es); $phoned passed the SMS filter policy"
+  if [[ "$published" != "$alerted" || "$phoned" != "$paged" || "$duplicates" != 1 || "$wrong" != 0 || "$alerted" -lt 14 ]]; then
+    echo "demo check FAILED: expected one publish per alert, SMS for paged CRITICAL/HIGH only, the redelivery deduplicated, and errors exactly for events/invalid/" >&2
     echo "--- function log ---" >&2; tail -40 "$work/function.log" >&2
     exit 1
   fi

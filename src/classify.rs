@@ -25,6 +25,11 @@ impl Severity {
         Severity::Low,
     ];
 
+    /// Reads the upper-case name, as [`Severity::as_str`] writes it.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// The upper-case name used in messages and in the `severity` SNS attribute.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::time::Duration;
+
+use crate::classify::Severity;
 
 /// A 12-digit AWS account id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -104,7 +107,18 @@ pub struct Config {
     pub account_names: AccountNames,
     /// Shown in every email so the reader knows what to do next.
     pub runbook_url: Option<String>,
+    /// DynamoDB table for dedup and SMS coalescing; `None` runs stateless.
+    pub state_table: Option<String>,
+    /// After a root session's first page, its other non-critical alerts go by email only for
+    /// this long.
+    pub session_window: Duration,
+    /// The severities phones subscribe to (the SMS filter policy). Only these take part in SMS
+    /// coalescing, so an alert no phone gets never uses up its session's SMS.
+    pub sms_severities: Vec<Severity>,
 }
+
+/// Default for `SESSION_WINDOW_MINUTES`.
+pub const DEFAULT_SESSION_WINDOW_MINUTES: u64 = 15;
 
 /// A configuration variable that is missing or malformed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -158,10 +172,60 @@ impl Config {
             }
         };
 
+        let state_table = match lookup("STATE_TABLE").map(|t| t.trim().to_owned()) {
+            None => None,
+            Some(t) if t.is_empty() => None,
+            Some(t)
+                if (3..=255).contains(&t.len())
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) =>
+            {
+                Some(t)
+            }
+            Some(t) => {
+                return Err(ConfigError {
+                    variable: "STATE_TABLE",
+                    problem: format!("{t:?} is not a DynamoDB table name"),
+                    expected: "3-255 letters, digits, '_', '-' or '.', or unset to run without state",
+                });
+            }
+        };
+
+        let window_text = lookup("SESSION_WINDOW_MINUTES").unwrap_or_default();
+        let minutes = match window_text.trim() {
+            "" => DEFAULT_SESSION_WINDOW_MINUTES,
+            text => text
+                .parse::<u64>()
+                .ok()
+                .filter(|m| (1..=1440).contains(m))
+                .ok_or_else(|| ConfigError {
+                    variable: "SESSION_WINDOW_MINUTES",
+                    problem: format!("{text:?} is not a whole number of minutes from 1 to 1440"),
+                    expected: "minutes during which a root session pages only once, default 15",
+                })?,
+        };
+
+        let severities_text = lookup("SMS_SEVERITIES").unwrap_or_default();
+        let sms_severities = match severities_text.trim() {
+            "" => vec![Severity::Critical, Severity::High],
+            text => text
+                .split(',')
+                .map(|s| Severity::parse(s.trim()))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ConfigError {
+                    variable: "SMS_SEVERITIES",
+                    problem: format!("{text:?} has an unknown severity"),
+                    expected: "comma-separated CRITICAL, HIGH, MEDIUM, LOW (default CRITICAL,HIGH), as in the SMS filter policy",
+                })?,
+        };
+
         Ok(Config {
             topic_arn,
             account_names,
             runbook_url,
+            state_table,
+            session_window: Duration::from_secs(minutes * 60),
+            sms_severities,
         })
     }
 }
@@ -220,6 +284,32 @@ mod tests {
         assert!(AccountNames::parse("1234=x").is_err());
         assert!(AccountNames::parse("111122223333").is_err());
         assert!(AccountNames::parse("111122223333=bad\nname").is_err());
+    }
+
+    #[test]
+    fn state_table_and_window_are_optional_and_validated() {
+        let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert_eq!(config.state_table, None);
+        assert_eq!(config.session_window, Duration::from_secs(15 * 60));
+        let config = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("STATE_TABLE", "rootwatch-state"),
+            ("SESSION_WINDOW_MINUTES", "60"),
+        ]))
+        .unwrap();
+        assert_eq!(config.state_table.as_deref(), Some("rootwatch-state"));
+        assert_eq!(config.session_window, Duration::from_secs(3600));
+        assert_eq!(config.sms_severities, [Severity::Critical, Severity::High]);
+        for (var, bad) in [
+            ("SMS_SEVERITIES", "CRITICAL,URGENT"),
+            ("STATE_TABLE", "no spaces allowed"),
+            ("SESSION_WINDOW_MINUTES", "0"),
+            ("SESSION_WINDOW_MINUTES", "15m"),
+        ] {
+            let err =
+                Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC), (var, bad)])).unwrap_err();
+            assert_eq!(err.variable, var);
+        }
     }
 
     #[test]

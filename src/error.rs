@@ -59,12 +59,24 @@ pub enum HandlerError {
     Event(#[from] EventError),
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
 }
 
 impl HandlerError {
     /// Whether a later attempt with the same event can succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, HandlerError::Delivery(_))
+        matches!(self, HandlerError::Delivery(_) | HandlerError::State(_))
+    }
+
+    /// The event the error is about, when known.
+    pub fn event_id(&self) -> Option<&str> {
+        match self {
+            HandlerError::Event(e) => e.event_id(),
+            HandlerError::Delivery(d) => Some(&d.event_id),
+            HandlerError::State(crate::state::StateError::InFlight { event_id }) => Some(event_id),
+            HandlerError::State(_) => None,
+        }
     }
 
     /// The `errorType` Lambda records; shown in the on-failure destination's record.
@@ -73,6 +85,10 @@ impl HandlerError {
             HandlerError::Event(EventError::Malformed { .. }) => "Rootwatch.MalformedEvent",
             HandlerError::Event(EventError::Unsupported { .. }) => "Rootwatch.UnsupportedEvent",
             HandlerError::Delivery(_) => "Rootwatch.DeliveryFailed.Retryable",
+            HandlerError::State(crate::state::StateError::InFlight { .. }) => {
+                "Rootwatch.InFlight.Retryable"
+            }
+            HandlerError::State(_) => "Rootwatch.StateUnavailable.Retryable",
         }
     }
 }

@@ -1,5 +1,7 @@
-//! The handler: parse → classify → enrich → render (pure, [`decide`]) then publish ([`handle`]).
+//! The handler: parse → classify → enrich → render (pure, [`decide`]), then claim, publish and
+//! record ([`Rootwatch::handle`]).
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
@@ -11,6 +13,7 @@ use crate::error::{EventError, HandlerError};
 use crate::notification::{Notification, render};
 use crate::record::parse_event;
 use crate::sns::AlertPublisher;
+use crate::state::{AlertState, Begin, Claim, StateError};
 
 /// What rootwatch decided to do with an event, before any I/O.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +64,8 @@ pub enum Outcome {
         event_id: Option<String>,
         kind: AlertKind,
         severity: Severity,
+        /// Whether phones get it (the session's first alert, or a critical one).
+        page: bool,
         message_id: String,
     },
     #[serde(rename_all = "camelCase")]
@@ -68,66 +73,134 @@ pub enum Outcome {
         event_id: Option<String>,
         reason: String,
     },
+    /// Already alerted by an earlier delivery of the same event.
+    #[serde(rename_all = "camelCase")]
+    Duplicate { event_id: Option<String> },
 }
 
-/// Handles one invocation: decides, publishes when there is an alert, and logs the outcome.
-pub async fn handle<P: AlertPublisher>(
-    payload: &Value,
-    config: &Config,
-    publisher: &P,
-) -> Result<Outcome, HandlerError> {
-    let decision = match decide(payload, config) {
-        Ok(decision) => decision,
-        Err(err) => {
-            let err = HandlerError::from(err);
-            error!(
-                event_id = err_event_id(&err),
-                error_type = err.error_type(),
-                retryable = false,
-                "{err}"
-            );
-            return Err(err);
+/// The function: configuration plus its two edges, the publisher and the state store.
+#[derive(Debug, Clone)]
+pub struct Rootwatch<P, S> {
+    pub config: Config,
+    pub publisher: P,
+    pub state: S,
+}
+
+impl<P: AlertPublisher, S: AlertState> Rootwatch<P, S> {
+    pub fn new(config: Config, publisher: P, state: S) -> Self {
+        Self {
+            config,
+            publisher,
+            state,
         }
-    };
-    match decision {
-        Decision::Ignore { event_id, reason } => {
-            info!(event_id = event_id.as_deref(), %reason, "ignored");
-            Ok(Outcome::Ignored { event_id, reason })
+    }
+
+    /// Handles one invocation: decides, publishes when there is an alert, and logs the outcome.
+    /// `now` is the wall clock, used only for state-table leases and expiry.
+    pub async fn handle(
+        &self,
+        payload: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, HandlerError> {
+        match decide(payload, &self.config) {
+            Err(err) => {
+                let err = HandlerError::from(err);
+                error!(
+                    event_id = err.event_id(),
+                    error_type = err.error_type(),
+                    retryable = false,
+                    "{err}"
+                );
+                Err(err)
+            }
+            Ok(Decision::Ignore { event_id, reason }) => {
+                info!(event_id = event_id.as_deref(), %reason, "ignored");
+                Ok(Outcome::Ignored { event_id, reason })
+            }
+            Ok(Decision::Alert {
+                alert,
+                notification,
+            }) => self.deliver(&alert, *notification, now).await,
         }
-        Decision::Alert { notification, .. } => match publisher.publish(&notification).await {
-            Ok(message_id) => {
+    }
+
+    async fn deliver(
+        &self,
+        alert: &Alert,
+        mut notification: Notification,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, HandlerError> {
+        let event_id = notification.event_id.clone();
+        let claim = Claim::for_alert(
+            alert,
+            self.config.session_window,
+            &self.config.sms_severities,
+        );
+        notification.page = match self.state.begin(&claim, now).await {
+            Ok(Begin::Duplicate) => {
+                info!(event_id = event_id.as_deref(), "duplicate: already alerted");
+                return Ok(Outcome::Duplicate { event_id });
+            }
+            Ok(Begin::Proceed { page }) => page,
+            Err(err @ StateError::InFlight { .. }) => {
+                let err = HandlerError::from(err);
                 info!(
-                    event_id = notification.event_id.as_deref(),
+                    event_id = event_id.as_deref(),
+                    error_type = err.error_type(),
+                    "{err}"
+                );
+                return Err(err);
+            }
+            // Fail open: a duplicate alert is better than a late one.
+            Err(err @ StateError::Unavailable { .. }) => {
+                warn!(
+                    event_id = event_id.as_deref(),
+                    "alerting without dedup or coalescing: {err}"
+                );
+                true
+            }
+        };
+        match self.publisher.publish(&notification).await {
+            Ok(message_id) => {
+                if let Err(err) = self.state.complete(&claim, &message_id, now).await {
+                    warn!(
+                        event_id = event_id.as_deref(),
+                        "alert published but not recorded; a redelivery may alert again: {err}"
+                    );
+                }
+                info!(
+                    event_id = event_id.as_deref(),
                     kind = notification.kind.as_str(),
                     severity = notification.severity.as_str(),
+                    page = notification.page,
                     %message_id,
                     "alert published"
                 );
                 Ok(Outcome::Alerted {
-                    event_id: notification.event_id.clone(),
+                    event_id,
                     kind: notification.kind,
                     severity: notification.severity,
+                    page: notification.page,
                     message_id,
                 })
             }
             Err(err) => {
+                if let Err(state_err) = self.state.abandon(&claim).await {
+                    warn!(
+                        event_id = event_id.as_deref(),
+                        "claims not released; they expire with their lease: {state_err}"
+                    );
+                }
                 let err = HandlerError::from(err);
                 warn!(
-                    event_id = notification.event_id.as_deref(),
+                    event_id = event_id.as_deref(),
                     error_type = err.error_type(),
                     retryable = true,
                     "{err}"
                 );
                 Err(err)
             }
-        },
-    }
-}
-
-fn err_event_id(err: &HandlerError) -> Option<&str> {
-    match err {
-        HandlerError::Event(e) => e.event_id(),
-        HandlerError::Delivery(d) => Some(&d.event_id),
+        }
     }
 }
 
@@ -137,6 +210,7 @@ mod tests {
 
     use super::*;
     use crate::error::DeliveryError;
+    use crate::state::Stateless;
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
 
@@ -161,8 +235,10 @@ mod tests {
         }
     }
 
-    fn config() -> Config {
-        Config::from_lookup(|k| (k == "ALERT_TOPIC_ARN").then(|| TOPIC.to_owned())).unwrap()
+    fn app(publisher: FakePublisher) -> Rootwatch<FakePublisher, Stateless> {
+        let config =
+            Config::from_lookup(|k| (k == "ALERT_TOPIC_ARN").then(|| TOPIC.to_owned())).unwrap();
+        Rootwatch::new(config, publisher, Stateless)
     }
 
     fn sample(name: &str) -> Value {
@@ -172,8 +248,9 @@ mod tests {
 
     #[tokio::test]
     async fn alerts_are_published_once_and_ignored_events_not_at_all() {
-        let publisher = FakePublisher::default();
-        let alerted = handle(&sample("root-access-key-created"), &config(), &publisher)
+        let app = app(FakePublisher::default());
+        let alerted = app
+            .handle(&sample("root-access-key-created"), Utc::now())
             .await
             .unwrap();
         assert!(matches!(
@@ -181,20 +258,22 @@ mod tests {
             Outcome::Alerted { kind: AlertKind::AccessKeyCreated, severity: Severity::Critical, ref message_id, .. }
                 if message_id == "msg-1"
         ));
-        let ignored = handle(&sample("iam-user-console-sign-in"), &config(), &publisher)
+        let ignored = app
+            .handle(&sample("iam-user-console-sign-in"), Utc::now())
             .await
             .unwrap();
         assert!(matches!(ignored, Outcome::Ignored { .. }));
-        assert_eq!(publisher.sent.lock().unwrap().len(), 1);
+        assert_eq!(app.publisher.sent.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]
     async fn a_failed_publish_fails_the_invocation_as_retryable() {
-        let publisher = FakePublisher {
+        let app = app(FakePublisher {
             fail: true,
             ..Default::default()
-        };
-        let err = handle(&sample("root-access-key-created"), &config(), &publisher)
+        });
+        let err = app
+            .handle(&sample("root-access-key-created"), Utc::now())
             .await
             .unwrap_err();
         assert!(err.is_retryable());
@@ -204,15 +283,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_malformed_event_is_not_retryable_and_publishes_nothing() {
-        let publisher = FakePublisher::default();
-        let err = handle(
-            &serde_json::json!({"detail-type": 1}),
-            &config(),
-            &publisher,
-        )
-        .await
-        .unwrap_err();
+        let app = app(FakePublisher::default());
+        let err = app
+            .handle(&serde_json::json!({"detail-type": 1}), Utc::now())
+            .await
+            .unwrap_err();
         assert!(!err.is_retryable());
-        assert!(publisher.sent.lock().unwrap().is_empty());
+        assert!(app.publisher.sent.lock().unwrap().is_empty());
     }
 }

@@ -2,16 +2,20 @@
 //!
 //! The flow is a pure core with thin edges:
 //! [`record`] (parse) → [`classify`] (kind, severity) → [`alert`] (enrich) →
-//! [`sms`] / [`email`] / [`notification`] (render) → [`sns`] (deliver), tied by [`handler`].
+//! [`sms`] / [`email`] / [`notification`] (render) → [`sns`] (deliver), tied by [`handler`];
+//! [`state`] / [`dynamodb`] remember what was alerted and which sessions already paged.
 
 pub mod alert;
 pub mod classify;
 pub mod config;
+pub mod dynamodb;
 pub mod email;
 pub mod error;
 pub mod handler;
 pub mod notification;
 pub mod record;
 pub mod sanitize;
+pub mod sdk;
 pub mod sms;
 pub mod sns;
+pub mod state;

@@ -1,9 +1,13 @@
-//! Lambda entry point: wiring only. Config and the SNS client are built once per cold start.
+//! Lambda entry point: wiring only. Config and the AWS clients are built once per cold start.
 
+use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
 use rootwatch::config::Config;
-use rootwatch::handler::handle;
-use rootwatch::sns::{SnsPublisher, sdk_config_loader};
+use rootwatch::dynamodb::DynamoState;
+use rootwatch::handler::Rootwatch;
+use rootwatch::sdk::sdk_config_loader;
+use rootwatch::sns::{AlertPublisher, SnsPublisher};
+use rootwatch::state::{AlertState, Stateless};
 use serde_json::Value;
 
 #[tokio::main]
@@ -20,9 +24,25 @@ async fn main() -> Result<(), Error> {
     );
     tracing::info!(topic = config.topic_arn.as_str(), "rootwatch ready");
 
-    let (config, publisher) = (&config, &publisher);
+    match config.state_table.clone() {
+        Some(table) => {
+            tracing::info!(%table, window_secs = config.session_window.as_secs(), "dedup and SMS coalescing on");
+            let state = DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk_config), table);
+            serve(Rootwatch::new(config, publisher, state)).await
+        }
+        None => {
+            tracing::warn!(
+                "STATE_TABLE is not set: running stateless; every event is alerted and every alert pages"
+            );
+            serve(Rootwatch::new(config, publisher, Stateless)).await
+        }
+    }
+}
+
+async fn serve<P: AlertPublisher, S: AlertState>(app: Rootwatch<P, S>) -> Result<(), Error> {
+    let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(&event.payload, config, publisher).await
+        app.handle(&event.payload, Utc::now()).await
     }))
     .await
 }

@@ -18,6 +18,9 @@ pub struct Notification {
     pub email_body: String,
     /// The structured alert, for `email-json` (and any HTTPS/SQS/Lambda subscriber).
     pub alert_json: String,
+    /// Whether phones get this alert: the `page` attribute the SMS filter policy requires.
+    /// Rendering says yes; SMS coalescing in the handler may say no.
+    pub page: bool,
 }
 
 /// Renders an alert for phones, inboxes and machines. Pure.
@@ -32,6 +35,7 @@ pub fn render(alert: &Alert) -> Notification {
         email_body: email.body,
         // Serialising plain data with string keys cannot fail; fall back to null rather than panic.
         alert_json: serde_json::to_string(alert).unwrap_or_else(|_| "null".into()),
+        page: true,
     }
 }
 

@@ -1,11 +1,7 @@
 //! Delivery through SNS: the port the handler publishes to, and the adapter that owns the client.
 
 use std::future::Future;
-use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_sdk_sns::error::{BuildError, DisplayErrorContext};
 use aws_sdk_sns::operation::publish::builders::PublishInputBuilder;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -21,28 +17,6 @@ pub trait AlertPublisher {
         &self,
         notification: &Notification,
     ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
-}
-
-/// Per-attempt and whole-operation limits. With the standard retry policy (3 attempts, jittered
-/// backoff) a publish that cannot succeed fails within [`OPERATION_TIMEOUT`], well inside the
-/// function's 30 s timeout, so Lambda sees a retryable error instead of a timeout.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
-pub const MAX_ATTEMPTS: u32 = 3;
-
-/// The SDK config loader with rootwatch's timeouts and retries. Region, credentials and endpoint
-/// (`AWS_ENDPOINT_URL_SNS` / `AWS_ENDPOINT_URL`) come from the SDK's standard chain.
-pub fn sdk_config_loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
 }
 
 /// Publishes to one SNS topic with a client built once at start-up.
@@ -80,6 +54,10 @@ pub fn publish_request(
             string_attribute(notification.severity.as_str())?,
         )
         .message_attributes("kind", string_attribute(notification.kind.as_str())?)
+        .message_attributes(
+            "page",
+            string_attribute(if notification.page { "true" } else { "false" })?,
+        )
         .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional")?))
 }
 
@@ -120,6 +98,7 @@ mod tests {
             sms: Sms::fit("CRITICAL x"),
             email_body: "body".into(),
             alert_json: r#"{"kind":"sign-in-without-mfa"}"#.into(),
+            page: false,
         };
         let input = publish_request(&topic, &notification)
             .unwrap()
@@ -137,6 +116,7 @@ mod tests {
         let value = |name: &str| attributes[name].string_value().unwrap().to_owned();
         assert_eq!(value("severity"), "CRITICAL");
         assert_eq!(value("kind"), "sign-in-without-mfa");
+        assert_eq!(value("page"), "false");
         assert_eq!(value("AWS.SNS.SMS.SMSType"), "Transactional");
         assert!(attributes.values().all(|a| a.data_type() == "String"));
     }

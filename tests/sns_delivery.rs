@@ -3,8 +3,10 @@
 
 mod support;
 
-use rootwatch::handler::{Decision, Outcome, decide, handle};
+use chrono::Utc;
+use rootwatch::handler::{Decision, Outcome, Rootwatch, decide};
 use rootwatch::sns::SnsPublisher;
+use rootwatch::state::Stateless;
 use serde_json::Value;
 use support::moto::MotoServer;
 use support::{config, invalid_samples, valid_samples};
@@ -45,12 +47,17 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
     let moto = MotoServer::start();
     let (client, topic) = topic_with_subscribers(&moto).await;
     let config = config(&topic);
-    let publisher = SnsPublisher::new(client, config.topic_arn.clone());
+    let app = Rootwatch::new(
+        config.clone(),
+        SnsPublisher::new(client, config.topic_arn.clone()),
+        Stateless,
+    );
 
     let mut expected = Vec::new();
     let mut ignored = 0;
     for (name, payload) in valid_samples() {
-        let outcome = handle(&payload, &config, &publisher)
+        let outcome = app
+            .handle(&payload, Utc::now())
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         match outcome {
@@ -61,6 +68,7 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
                 expected.push((name, message_id, notification));
             }
             Outcome::Ignored { .. } => ignored += 1,
+            Outcome::Duplicate { .. } => panic!("{name}: no state table, so no duplicates"),
         }
     }
     assert!(
@@ -111,9 +119,14 @@ async fn invalid_events_are_rejected_without_publishing() {
     let moto = MotoServer::start();
     let (client, topic) = topic_with_subscribers(&moto).await;
     let config = config(&topic);
-    let publisher = SnsPublisher::new(client, config.topic_arn.clone());
+    let app = Rootwatch::new(
+        config.clone(),
+        SnsPublisher::new(client, config.topic_arn.clone()),
+        Stateless,
+    );
     for (name, payload) in invalid_samples() {
-        let err = handle(&payload, &config, &publisher)
+        let err = app
+            .handle(&payload, Utc::now())
             .await
             .expect_err(&format!("invalid/{name} must be rejected"));
         assert!(!err.is_retryable(), "{name}: {err}");
@@ -127,12 +140,17 @@ async fn a_publish_sns_refuses_is_a_retryable_error() {
     let (client, topic) = topic_with_subscribers(&moto).await;
     let missing = topic.replace("rootwatch-alerts", "deleted-topic");
     let config = config(&missing);
-    let publisher = SnsPublisher::new(client, config.topic_arn.clone());
+    let app = Rootwatch::new(
+        config.clone(),
+        SnsPublisher::new(client, config.topic_arn.clone()),
+        Stateless,
+    );
     let (_, payload) = valid_samples()
         .into_iter()
         .find(|(name, _)| name == "root-console-sign-in-without-mfa")
         .expect("sample");
-    let err = handle(&payload, &config, &publisher)
+    let err = app
+        .handle(&payload, Utc::now())
         .await
         .expect_err("publishing to a missing topic fails");
     assert!(err.is_retryable(), "{err}");

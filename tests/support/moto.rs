@@ -100,7 +100,7 @@ impl MotoServer {
 
     /// An SDK config for this server, built with the same loader the function uses.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        rootwatch::sns::sdk_config_loader()
+        rootwatch::sdk::sdk_config_loader()
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .test_credentials()
@@ -113,5 +113,108 @@ impl Drop for MotoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl MotoServer {
+    /// A DynamoDB table shaped like template.yaml's state table.
+    pub async fn state_table(&self, name: &str) -> aws_sdk_dynamodb::Client {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+        client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .expect("create state table");
+        client
+    }
+
+    /// An SQS queue subscribed to `topic` with a filter policy: what a filtered subscriber gets.
+    pub async fn filtered_queue(
+        &self,
+        topic: &str,
+        name: &str,
+        filter_policy: &Value,
+    ) -> (aws_sdk_sqs::Client, String) {
+        let config = self.sdk_config().await;
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let url = sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
+            .expect("queue arn");
+        aws_sdk_sns::Client::new(&config)
+            .subscribe()
+            .topic_arn(topic)
+            .protocol("sqs")
+            .endpoint(arn)
+            .attributes("FilterPolicy", filter_policy.to_string())
+            .attributes("FilterPolicyScope", "MessageAttributes")
+            .attributes("RawMessageDelivery", "true")
+            .send()
+            .await
+            .expect("subscribe queue");
+        (sqs, url)
+    }
+}
+
+/// Every message body waiting in a queue (drains it).
+pub async fn drain_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        let messages = got.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return bodies;
+        }
+        for m in messages {
+            bodies.extend(m.body.clone());
+            sqs.delete_message()
+                .queue_url(url)
+                .set_receipt_handle(m.receipt_handle)
+                .send()
+                .await
+                .expect("delete");
+        }
     }
 }

@@ -97,17 +97,17 @@ def test_non_cloudtrail_events_never_match(routed, invalid_samples):
         assert routed[name] == set(), name
 
 
-def test_sms_filter_policy_passes_only_the_chosen_severities(aws, resources, template):
+def test_sms_filter_policy_passes_only_paged_alerts_of_the_chosen_severities(aws, resources, template):
     """An SQS queue subscribed with the template's SMS filter policy (default severities) stands
-    in for a phone: SNS applies the policy, and only CRITICAL and HIGH arrive."""
+    in for a phone: SNS applies the policy, and only CRITICAL and HIGH alerts marked page arrive."""
     sns, sqs = aws("sns"), aws("sqs")
     sms_sub = next(
         r["Properties"] for r in resources.values()
         if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "sms"
     )
     default_severities = template["Parameters"]["SmsSeverities"]["Default"].split(",")
-    assert sms_sub["FilterPolicy"] == {"severity": {"Ref": "SmsSeverities"}}
-    policy = {"severity": default_severities}
+    assert sms_sub["FilterPolicy"]["severity"] == {"Ref": "SmsSeverities"}
+    policy = {**sms_sub["FilterPolicy"], "severity": default_severities}
 
     topic = sns.create_topic(Name="filter-policy-test")["TopicArn"]
     url = sqs.create_queue(QueueName="phone-stand-in")["QueueUrl"]
@@ -121,15 +121,18 @@ def test_sms_filter_policy_passes_only_the_chosen_severities(aws, resources, tem
         },
     )
     for severity in ["CRITICAL", "HIGH", "MEDIUM", "LOW"]:
-        sns.publish(
-            TopicArn=topic,
-            MessageStructure="json",
-            Message=json.dumps({"default": severity, "sms": severity, "email": severity}),
-            Subject=f"[rootwatch] {severity}",
-            MessageAttributes={
-                "severity": {"DataType": "String", "StringValue": severity},
-                "kind": {"DataType": "String", "StringValue": "api-call"},
-            },
-        )
+        for page in ["true", "false"]:
+            text = f"{severity} page={page}"
+            sns.publish(
+                TopicArn=topic,
+                MessageStructure="json",
+                Message=json.dumps({"default": text, "sms": text, "email": text}),
+                Subject=f"[rootwatch] {severity}",
+                MessageAttributes={
+                    "severity": {"DataType": "String", "StringValue": severity},
+                    "kind": {"DataType": "String", "StringValue": "api-call"},
+                    "page": {"DataType": "String", "StringValue": page},
+                },
+            )
     received = sorted(m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"])
-    assert received == ["CRITICAL", "HIGH"]
+    assert received == ["CRITICAL page=true", "HIGH page=true"]

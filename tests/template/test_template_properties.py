@@ -188,18 +188,44 @@ def test_every_list_slot_has_a_subscription(resources, template):
             assert "Condition" in sub
 
 
-def test_phones_get_only_the_chosen_severities(resources, template):
+def test_phones_get_only_the_chosen_severities_and_paged_alerts(resources, template):
     sms = [
         r["Properties"] for r in resources.values()
         if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "sms"
     ]
     for props in sms:
         assert props["FilterPolicyScope"] == "MessageAttributes"
-        assert props["FilterPolicy"] == {"severity": {"Ref": "SmsSeverities"}}
+        assert props["FilterPolicy"] == {"severity": {"Ref": "SmsSeverities"}, "page": ["true"]}
     param = template["Parameters"]["SmsSeverities"]
     assert param["Default"] == "CRITICAL,HIGH"
+    # The function must know which severities are texted, or an untexted alert would use up
+    # its session's one SMS (see src/state.rs).
+    env = function_props(resources)["Environment"]["Variables"]
+    assert env["SMS_SEVERITIES"] == {"Fn::Join": [",", {"Ref": "SmsSeverities"}]}
     assert sorted(param["AllowedValues"]) == ["CRITICAL", "HIGH", "LOW", "MEDIUM"]
 
 
+def test_state_table_is_on_demand_encrypted_expiring_and_the_functions_alone(resources):
+    table = resources["StateTable"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    env = function_props(resources)["Environment"]["Variables"]
+    assert env["STATE_TABLE"] == {"Ref": "StateTable"}
+    dynamo = [
+        st
+        for policy in function_props(resources)["Policies"]
+        for st in statements(policy)
+        if any(a.startswith("dynamodb:") for a in as_list(st["Action"]))
+    ]
+    assert [st["Resource"] for st in dynamo] == [{"Fn::GetAtt": ["StateTable", "Arn"]}]
+    assert set(dynamo[0]["Action"]) == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+    }
+
+
 def test_outputs(template):
-    assert set(template["Outputs"]) >= {"AlertTopicArn", "FunctionName", "FailedEventsQueueUrl"}
+    assert set(template["Outputs"]) >= {
+        "AlertTopicArn", "FunctionName", "FailedEventsQueueUrl", "StateTableName"
+    }
