@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::record::{CloudTrailRecord, DetailType, RootEvent};
+use crate::sanitize::{plain_token, redact_contacts};
 
 /// How urgently a person must look. Ordered: `Low < Medium < High < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -209,18 +210,18 @@ pub fn classify(event: &RootEvent) -> Classification {
     let identity = &record.user_identity;
     if identity.identity_type != "Root" {
         return Classification::Ignore {
-            reason: format!(
+            reason: redact_contacts(&format!(
                 "not the root user (userIdentity.type {:?})",
-                crate::sanitize::plain_token(&identity.identity_type, 40)
-            ),
+                plain_token(&identity.identity_type, 40)
+            )),
         };
     }
     if let Some(service) = &identity.invoked_by {
         return Classification::Ignore {
-            reason: format!(
+            reason: redact_contacts(&format!(
                 "made by an AWS service on the root user's behalf ({})",
-                crate::sanitize::plain_token(service, 60)
-            ),
+                plain_token(service, 60)
+            )),
         };
     }
 

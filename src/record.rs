@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::EventError;
+use crate::sanitize::{redact_contacts, untrusted_line};
 
 /// `detail-type` of console sign-in records (source `aws.signin`).
 pub const SIGN_IN_DETAIL_TYPE: &str = "AWS Console Sign In via CloudTrail";
@@ -134,7 +135,7 @@ pub fn parse_event(payload: &Value) -> Result<RootEvent, EventError> {
         Some(other) => {
             return Err(EventError::Unsupported {
                 event_id,
-                detail_type: crate::sanitize::untrusted_line(other, 80),
+                detail_type: redact_contacts(&untrusted_line(other, 80)),
             });
         }
         None => {
@@ -155,7 +156,7 @@ pub fn parse_event(payload: &Value) -> Result<RootEvent, EventError> {
             event_id,
             reason: format!(
                 "{place}: {}",
-                crate::sanitize::untrusted_line(&e.inner().to_string(), 200)
+                redact_contacts(&untrusted_line(&e.inner().to_string(), 200))
             ),
         }
     })

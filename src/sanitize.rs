@@ -62,6 +62,47 @@ pub fn plain_token(text: &str, max_chars: usize) -> String {
         .collect()
 }
 
+/// Text for logs and error messages that may echo values from an event. Logs outlive alerts and
+/// reach more people, so email addresses and phone numbers in it are replaced by `[redacted]`:
+/// any token with an `@`, a `+` followed by 7 or more digits, or a run of 7-15 digits (dashes
+/// allowed) other than a 12-digit account id.
+pub fn redact_contacts(text: &str) -> String {
+    const SEPARATORS: &str = "\"'`,;()[]{}<>";
+    let is_separator = |c: char| c.is_whitespace() || SEPARATORS.contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if looks_like_contact(token) {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in text.chars() {
+        if is_separator(c) {
+            flush(&mut token, &mut out);
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
+fn looks_like_contact(token: &str) -> bool {
+    let digits = token.chars().filter(char::is_ascii_digit).count();
+    let phone_like = token
+        .trim_start_matches('+')
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '-' || c == '.');
+    let account_id = token.len() == 12 && digits == 12;
+    token.contains('@')
+        || (token.starts_with('+') && digits >= 7)
+        || (phone_like && (7..=15).contains(&digits) && !account_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +125,18 @@ mod tests {
     fn keeps_ordinary_text() {
         let ua = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) 🦀";
         assert_eq!(untrusted_line(ua, 200), ua);
+    }
+
+    #[test]
+    fn contacts_are_redacted_and_ids_kept() {
+        let text = r#"invalid type: string "alice@example.com", expected a boolean; call +1 555 or +15555550100 or 555-555-0100"#;
+        assert_eq!(
+            redact_contacts(text),
+            r#"invalid type: string "[redacted]", expected a boolean; call +1 555 or [redacted] or [redacted]"#
+        );
+        let ids =
+            "event 0f3b2c4d-1a2b-4c3d-8e9f-a1b2c3d4e5f6 in 111122223333 at 2026-11-21T03:14:07Z";
+        assert_eq!(redact_contacts(ids), ids);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! moto server that plays SNS.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod faulty;
 pub mod moto;
 
 use std::path::{Path, PathBuf};

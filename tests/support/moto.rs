@@ -100,12 +100,7 @@ impl MotoServer {
 
     /// An SDK config for this server, built with the same loader the function uses.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        rootwatch::sdk::sdk_config_loader()
-            .endpoint_url(&self.endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .test_credentials()
-            .load()
-            .await
+        sdk_config_for(&self.endpoint).await
     }
 }
 
@@ -217,4 +212,14 @@ pub async fn drain_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
                 .expect("delete");
         }
     }
+}
+
+/// The function's SDK configuration (timeouts, retries), pointed at a local endpoint.
+pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
+    rootwatch::sdk::sdk_config_loader()
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .test_credentials()
+        .load()
+        .await
 }
