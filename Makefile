@@ -8,7 +8,7 @@ VENV := .venv
 TOOLS := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda clean-demo
+.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size clean-demo
 
 help:
 	@echo "make demo    replay events/ through the real function against a local SNS; show the SMS and emails"
@@ -16,6 +16,7 @@ help:
 	@echo "make build   release arm64 bootstrap under target/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy --guided"
 	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see README)"
+	@echo "make bench   criterion benchmarks of the pure core; make bench-size: the arm64 artifact's size"
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -77,3 +78,13 @@ deploy-check:
 	  > target/lambda/deploy-dry-run.txt
 	grep -F 'runtime: "provided.al2023"' target/lambda/deploy-dry-run.txt
 	grep -F '"ACCOUNT_NAMES": "111122223333=prod-payments"' target/lambda/deploy-dry-run.txt
+
+bench:
+	cargo bench --bench core
+
+# Deployment package size matters for cold starts: report the stripped arm64 bootstrap.
+bench-size: build
+	@ls -l target/lambda/rootwatch/bootstrap | awk '{ printf "bootstrap (arm64, release): %.1f MiB\n", $$5 / 1048576 }'
+
+clean-demo:
+	rm -rf .demo

@@ -39,6 +39,19 @@ fn review_text(payload: &Value) -> String {
     }
 }
 
+/// A file the walkers below would skip (no `.json`) is a sample nobody checks: refuse it.
+#[test]
+fn events_holds_only_json_samples() {
+    for dir in [support::events_dir(), support::events_dir().join("invalid")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let ok = path.extension().is_some_and(|e| e == "json")
+                || (path.is_dir() && path.file_name().is_some_and(|n| n == "invalid"));
+            assert!(ok, "{} is not a .json sample", path.display());
+        }
+    }
+}
+
 #[test]
 fn every_sample_matches_its_reviewed_outcome() {
     let samples = valid_samples();

@@ -1,0 +1,25 @@
+//! Parse → classify → enrich → render on arbitrary bytes, as the Lambda runtime would hand them
+//! over. Must never panic; any alert must be deliverable.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rootwatch::config::Config;
+use rootwatch::email::is_valid_subject;
+use rootwatch::handler::{Decision, decide};
+use rootwatch::sms::Sms;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(payload) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let config = Config::from_lookup(|name| match name {
+        "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:rootwatch-alerts".into()),
+        "ACCOUNT_NAMES" => Some("111122223333=prod-payments".into()),
+        _ => None,
+    })
+    .expect("valid fuzz config");
+    if let Ok(Decision::Alert { notification, .. }) = decide(&payload, &config) {
+        assert!(Sms::new(notification.sms.as_str()).is_ok());
+        assert!(is_valid_subject(notification.subject.as_str()));
+    }
+});
