@@ -20,7 +20,10 @@ fn samples() -> Vec<(String, Value)> {
         .into_iter()
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (name, serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap())
+            (
+                name,
+                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
+            )
         })
         .collect()
 }
@@ -41,7 +44,10 @@ fn core(c: &mut Criterion) {
             }
         })
     });
-    for name in ["root-console-sign-in-without-mfa", "root-console-sign-in-hostile-user-agent"] {
+    for name in [
+        "root-console-sign-in-without-mfa",
+        "root-console-sign-in-hostile-user-agent",
+    ] {
         let (_, payload) = samples.iter().find(|(n, _)| n == name).unwrap();
         c.bench_function(&format!("decide/{name}"), |b| {
             b.iter(|| decide(black_box(payload), &config))
