@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::classify::{AlertKind, CredentialKind, MfaState, Severity};
+use crate::classify::{AlertKind, CredentialKind, MfaState, Severity, Verdict};
 use crate::config::{AccountId, Config};
 use crate::error::EventError;
 use crate::record::{RootEvent, is_event_id};
@@ -134,14 +134,13 @@ impl Outcome {
 ///
 /// Fails only when the event does not say which account it is about: an alert without an account
 /// would send a responder nowhere.
-pub fn enrich(
-    event: &RootEvent,
-    kind: AlertKind,
-    severity: Severity,
-    credential: CredentialKind,
-    mfa: MfaState,
-    config: &Config,
-) -> Result<Alert, EventError> {
+pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Alert, EventError> {
+    let Verdict {
+        kind,
+        severity,
+        credential,
+        mfa,
+    } = verdict;
     let record = &event.detail;
     let event_id = record
         .event_id

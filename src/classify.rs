@@ -176,17 +176,23 @@ pub enum MfaState {
     Unknown,
 }
 
+/// What a root event is, how bad, and how its principal authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub kind: AlertKind,
+    pub severity: Severity,
+    pub credential: CredentialKind,
+    pub mfa: MfaState,
+}
+
 /// What rootwatch does with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Classification {
-    Alert {
-        kind: AlertKind,
-        severity: Severity,
-        credential: CredentialKind,
-        mfa: MfaState,
-    },
+    Alert(Verdict),
     /// Not the root user's own action; logged and dropped.
-    Ignore { reason: String },
+    Ignore {
+        reason: String,
+    },
 }
 
 /// Severity never exceeds this for an `sts:AssumeRoot` session: it is task-scoped, lasts at most
@@ -235,12 +241,12 @@ pub fn classify(event: &RootEvent) -> Classification {
     if credential == CredentialKind::AssumeRoot {
         severity = severity.min(ASSUME_ROOT_CEILING);
     }
-    Classification::Alert {
+    Classification::Alert(Verdict {
         kind,
         severity,
         credential,
         mfa,
-    }
+    })
 }
 
 fn sign_in_kind(record: &CloudTrailRecord, mfa: MfaState) -> AlertKind {
@@ -395,7 +401,7 @@ mod tests {
 
     fn kind_and_severity(c: Classification) -> (AlertKind, Severity) {
         match c {
-            Classification::Alert { kind, severity, .. } => (kind, severity),
+            Classification::Alert(v) => (v.kind, v.severity),
             Classification::Ignore { reason } => panic!("ignored: {reason}"),
         }
     }
@@ -447,12 +453,12 @@ mod tests {
             issuer_type: Some("AWS::STS::AssumeRoot".into()),
             ..Default::default()
         });
-        let Classification::Alert {
+        let Classification::Alert(Verdict {
             kind,
             severity,
             credential,
             ..
-        } = classify(&e)
+        }) = classify(&e)
         else {
             panic!("should alert")
         };

@@ -39,13 +39,8 @@ pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> 
                 .filter(|id| crate::record::is_event_id(id)),
             reason,
         }),
-        Classification::Alert {
-            kind,
-            severity,
-            credential,
-            mfa,
-        } => {
-            let alert = enrich(&event, kind, severity, credential, mfa, config)?;
+        Classification::Alert(verdict) => {
+            let alert = enrich(&event, verdict, config)?;
             let notification = render(&alert);
             Ok(Decision::Alert {
                 alert: Box::new(alert),

@@ -116,18 +116,10 @@ pub fn render_sms(alert: &Alert) -> Sms {
     // The account name is the only part that gives way when space runs short; the id stays.
     let id = alert.account.id.as_str();
     let budget = SMS_MAX.saturating_sub(head.len() + id.len() + 1 + tail.len());
-    let name: String = alert
-        .account
-        .name
-        .as_deref()
-        .map(|n| {
-            if n.len() < budget {
-                format!("{n} ")
-            } else {
-                String::new()
-            }
-        })
-        .unwrap_or_default();
+    let name = match alert.account.name.as_deref() {
+        Some(n) if n.len() < budget => format!("{n} "),
+        _ => String::new(),
+    };
     Sms::fit(&format!("{head}{name}{id}.{tail}"))
 }
 
