@@ -8,17 +8,16 @@ mod support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rootwatch::config::Config;
 use rootwatch::dynamodb::DynamoState;
 use rootwatch::error::HandlerError;
 use rootwatch::handler::{Outcome, Rootwatch};
 use rootwatch::sns::SnsPublisher;
 use serde_json::{Value, json};
 use support::moto::MotoServer;
+use support::stack::{LocalStack, TABLE};
 use support::valid_samples;
 use tokio::task::JoinSet;
 
-const TABLE: &str = "rootwatch-state";
 /// Invocations in flight at once (Lambda would run this many instances).
 const CONCURRENCY: usize = 16;
 /// Per pass: 90 console sessions × 10 HIGH calls, plus 100 CRITICAL calls with sessions of their own.
@@ -135,29 +134,9 @@ async fn alerted_items(dynamodb: &aws_sdk_dynamodb::Client) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_event_alerts_exactly_once_under_a_burst_with_duplicates() {
-    let moto = MotoServer::start();
-    let sdk = moto.sdk_config().await;
-    let sns = aws_sdk_sns::Client::new(&sdk);
-    let topic = sns
-        .create_topic()
-        .name("rootwatch-alerts")
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    let dynamodb = moto.state_table(TABLE).await;
-    let config = Config::from_lookup(|name| match name {
-        "ALERT_TOPIC_ARN" => Some(topic.clone()),
-        "STATE_TABLE" => Some(TABLE.into()),
-        _ => None,
-    })
-    .unwrap();
-    let app: &'static App = Box::leak(Box::new(Rootwatch::new(
-        config.clone(),
-        SnsPublisher::new(sns, config.topic_arn.clone()),
-        DynamoState::new(dynamodb.clone(), TABLE),
-    )));
+    let stack = LocalStack::start().await;
+    let app: &'static App = Box::leak(Box::new(stack.app(&stack.topic)));
+    let (moto, topic, dynamodb) = (&stack.moto, &stack.topic, &stack.dynamodb);
     let pages_per_pass = (SESSIONS + CRITICALS) as usize;
     let n = PER_PASS as usize;
 
@@ -168,7 +147,7 @@ async fn every_event_alerts_exactly_once_under_a_burst_with_duplicates() {
         count(&outcomes, |o| matches!(o, Outcome::Alerted { .. })),
         n
     );
-    let after_first = published(&moto, &topic);
+    let after_first = published(moto, topic);
     assert_eq!(after_first.total, n, "N events in, N alerts out, 0 lost");
     assert_eq!(
         after_first.paged, pages_per_pass,
@@ -187,7 +166,7 @@ async fn every_event_alerts_exactly_once_under_a_burst_with_duplicates() {
         count(&outcomes, |o| matches!(o, Outcome::Duplicate { .. })),
         n
     );
-    let after_second = published(&moto, &topic);
+    let after_second = published(moto, topic);
     assert_eq!(
         after_second.total,
         2 * n,
@@ -202,13 +181,13 @@ async fn every_event_alerts_exactly_once_under_a_burst_with_duplicates() {
         n
     );
     assert_eq!(
-        published(&moto, &topic).total,
+        published(moto, topic).total,
         2 * n,
         "redeliveries publish nothing"
     );
 
     assert_eq!(
-        alerted_items(&dynamodb).await,
+        alerted_items(dynamodb).await,
         2 * n,
         "every alert recorded once"
     );

@@ -9,12 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use lambda_runtime::tracing::init_default_subscriber_with_writer;
-use rootwatch::config::Config;
-use rootwatch::dynamodb::DynamoState;
-use rootwatch::handler::Rootwatch;
-use rootwatch::sns::SnsPublisher;
 use serde_json::{Value, json};
-use support::moto::MotoServer;
+use support::stack::LocalStack;
 use support::{invalid_samples, valid_samples};
 
 const SUBSCRIBED_EMAIL: &str = "alice.oncall@example.com";
@@ -74,41 +70,11 @@ async fn no_phone_number_or_email_address_is_ever_logged() {
     let writer = captured.clone();
     init_default_subscriber_with_writer(move || writer.clone());
 
-    let moto = MotoServer::start();
-    let sdk = moto.sdk_config().await;
-    let sns = aws_sdk_sns::Client::new(&sdk);
-    let topic = sns
-        .create_topic()
-        .name("rootwatch-alerts")
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    for (protocol, endpoint) in [("email", SUBSCRIBED_EMAIL), ("sms", SUBSCRIBED_PHONE)] {
-        sns.subscribe()
-            .topic_arn(&topic)
-            .protocol(protocol)
-            .endpoint(endpoint)
-            .send()
-            .await
-            .unwrap();
-    }
-    let dynamodb = moto.state_table("rootwatch-state").await;
-    let app_for = |topic_arn: &str| {
-        let config = Config::from_lookup(|name| match name {
-            "ALERT_TOPIC_ARN" => Some(topic_arn.to_owned()),
-            "STATE_TABLE" => Some("rootwatch-state".into()),
-            _ => None,
-        })
-        .unwrap();
-        Rootwatch::new(
-            config.clone(),
-            SnsPublisher::new(sns.clone(), config.topic_arn.clone()),
-            DynamoState::new(dynamodb.clone(), "rootwatch-state"),
-        )
-    };
-    let app = app_for(&topic);
+    let stack = LocalStack::start().await;
+    stack
+        .subscribe_people(SUBSCRIBED_EMAIL, SUBSCRIBED_PHONE)
+        .await;
+    let app = stack.app(&stack.topic);
 
     let mut events: Vec<Value> = valid_samples().into_iter().map(|(_, v)| v).collect();
     events.extend(invalid_samples().into_iter().map(|(_, v)| v));
@@ -124,7 +90,7 @@ async fn no_phone_number_or_email_address_is_ever_logged() {
         outcomes += usize::from(app.handle(event, Utc::now()).await.is_ok());
     }
     // And a publish that fails (the warning path).
-    let broken = app_for(&topic.replace("rootwatch-alerts", "gone"));
+    let broken = stack.app(&stack.missing_topic());
     let mut fresh = hostile_variants(&base).remove(0);
     fresh["detail"]["eventID"] = json!("11111111-2222-4333-8444-555555555555");
     assert!(broken.handle(&fresh, Utc::now()).await.is_err());

@@ -4,35 +4,18 @@
 mod support;
 
 use chrono::Utc;
-use rootwatch::handler::{Decision, Outcome, Rootwatch, decide};
-use rootwatch::sns::SnsPublisher;
-use rootwatch::state::Stateless;
+use rootwatch::handler::{Decision, Outcome, decide};
 use serde_json::Value;
-use support::moto::MotoServer;
+use support::stack::LocalStack;
 use support::{config, invalid_samples, valid_samples};
 
-/// A topic with an email and an SMS subscriber, as an operator would set it up.
-async fn topic_with_subscribers(moto: &MotoServer) -> (aws_sdk_sns::Client, String) {
-    let client = aws_sdk_sns::Client::new(&moto.sdk_config().await);
-    let topic = client
-        .create_topic()
-        .name("rootwatch-alerts")
-        .send()
-        .await
-        .expect("create topic")
-        .topic_arn
-        .expect("topic arn");
-    for (protocol, endpoint) in [("email", "secops@example.com"), ("sms", "+15555550100")] {
-        client
-            .subscribe()
-            .topic_arn(&topic)
-            .protocol(protocol)
-            .endpoint(endpoint)
-            .send()
-            .await
-            .expect("subscribe");
-    }
-    (client, topic)
+/// The local stack with an email and an SMS subscriber, as an operator would set it up.
+async fn stack_with_subscribers() -> LocalStack {
+    let stack = LocalStack::start().await;
+    stack
+        .subscribe_people("secops@example.com", "+15555550100")
+        .await;
+    stack
 }
 
 fn attribute<'a>(attributes: &'a Value, name: &str) -> &'a str {
@@ -44,14 +27,10 @@ fn attribute<'a>(attributes: &'a Value, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignored() {
-    let moto = MotoServer::start();
-    let (client, topic) = topic_with_subscribers(&moto).await;
-    let config = config(&topic);
-    let app = Rootwatch::new(
-        config.clone(),
-        SnsPublisher::new(client, config.topic_arn.clone()),
-        Stateless,
-    );
+    let stack = stack_with_subscribers().await;
+    let (moto, topic) = (&stack.moto, &stack.topic);
+    let config = config(topic);
+    let app = stack.stateless_app(config.clone());
 
     let mut expected = Vec::new();
     let mut ignored = 0;
@@ -76,7 +55,7 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
         "the negatives (IAM user, role, service) are ignored"
     );
 
-    let sent = moto.sent_notifications(&topic);
+    let sent = moto.sent_notifications(topic);
     assert_eq!(
         sent.len(),
         expected.len(),
@@ -116,14 +95,8 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
 
 #[tokio::test]
 async fn invalid_events_are_rejected_without_publishing() {
-    let moto = MotoServer::start();
-    let (client, topic) = topic_with_subscribers(&moto).await;
-    let config = config(&topic);
-    let app = Rootwatch::new(
-        config.clone(),
-        SnsPublisher::new(client, config.topic_arn.clone()),
-        Stateless,
-    );
+    let stack = stack_with_subscribers().await;
+    let app = stack.stateless_app(config(&stack.topic));
     for (name, payload) in invalid_samples() {
         let err = app
             .handle(&payload, Utc::now())
@@ -131,20 +104,13 @@ async fn invalid_events_are_rejected_without_publishing() {
             .expect_err(&format!("invalid/{name} must be rejected"));
         assert!(!err.is_retryable(), "{name}: {err}");
     }
-    assert!(moto.sent_notifications(&topic).is_empty());
+    assert!(stack.moto.sent_notifications(&stack.topic).is_empty());
 }
 
 #[tokio::test]
 async fn a_publish_sns_refuses_is_a_retryable_error() {
-    let moto = MotoServer::start();
-    let (client, topic) = topic_with_subscribers(&moto).await;
-    let missing = topic.replace("rootwatch-alerts", "deleted-topic");
-    let config = config(&missing);
-    let app = Rootwatch::new(
-        config.clone(),
-        SnsPublisher::new(client, config.topic_arn.clone()),
-        Stateless,
-    );
+    let stack = stack_with_subscribers().await;
+    let app = stack.stateless_app(config(&stack.missing_topic()));
     let (_, payload) = valid_samples()
         .into_iter()
         .find(|(name, _)| name == "root-console-sign-in-without-mfa")
@@ -160,5 +126,5 @@ async fn a_publish_sns_refuses_is_a_retryable_error() {
             .contains("0f3b2c4d-1a2b-4c3d-8e9f-a1b2c3d4e5f6"),
         "{err}"
     );
-    assert!(moto.sent_notifications(&topic).is_empty());
+    assert!(stack.moto.sent_notifications(&stack.topic).is_empty());
 }

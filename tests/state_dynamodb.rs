@@ -4,55 +4,11 @@
 mod support;
 
 use chrono::{DateTime, Utc};
-use rootwatch::config::Config;
-use rootwatch::dynamodb::DynamoState;
-use rootwatch::handler::{Outcome, Rootwatch};
-use rootwatch::sns::SnsPublisher;
+use rootwatch::handler::Outcome;
 use serde_json::{Value, json};
 use support::moto::{MotoServer, drain_queue};
+use support::stack::{LocalStack, TABLE};
 use support::valid_samples;
-
-const TABLE: &str = "rootwatch-state";
-
-struct Stack {
-    moto: MotoServer,
-    topic: String,
-    app: Rootwatch<SnsPublisher, DynamoState>,
-    dynamodb: aws_sdk_dynamodb::Client,
-}
-
-async fn stack_with_topic(topic_name: &str) -> Stack {
-    let moto = MotoServer::start();
-    let sdk = moto.sdk_config().await;
-    let sns = aws_sdk_sns::Client::new(&sdk);
-    let topic = sns
-        .create_topic()
-        .name("rootwatch-alerts")
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    let dynamodb = moto.state_table(TABLE).await;
-    let publish_to = topic.replace("rootwatch-alerts", topic_name);
-    let config = Config::from_lookup(|name| match name {
-        "ALERT_TOPIC_ARN" => Some(publish_to.clone()),
-        "STATE_TABLE" => Some(TABLE.into()),
-        _ => None,
-    })
-    .unwrap();
-    let app = Rootwatch::new(
-        config.clone(),
-        SnsPublisher::new(sns, config.topic_arn.clone()),
-        DynamoState::new(dynamodb.clone(), TABLE),
-    );
-    Stack {
-        moto,
-        topic,
-        app,
-        dynamodb,
-    }
-}
 
 fn sample(name: &str) -> Value {
     valid_samples()
@@ -101,25 +57,27 @@ async fn state_items(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
 
 #[tokio::test]
 async fn an_event_delivered_twice_is_alerted_once() {
-    let stack = stack_with_topic("rootwatch-alerts").await;
+    let stack = LocalStack::start().await;
+    let app = stack.app(&stack.topic);
     let event = sample("root-console-sign-in-without-mfa");
-    let first = stack.app.handle(&event, Utc::now()).await.unwrap();
+    let first = app.handle(&event, Utc::now()).await.unwrap();
     assert!(
         matches!(first, Outcome::Alerted { page: true, .. }),
         "{first:?}"
     );
-    let second = stack.app.handle(&event, Utc::now()).await.unwrap();
+    let second = app.handle(&event, Utc::now()).await.unwrap();
     assert!(matches!(second, Outcome::Duplicate { .. }), "{second:?}");
     assert_eq!(stack.moto.sent_notifications(&stack.topic).len(), 1);
 }
 
 #[tokio::test]
 async fn concurrent_duplicates_publish_once_and_the_loser_retries() {
-    let stack = stack_with_topic("rootwatch-alerts").await;
+    let stack = LocalStack::start().await;
+    let app = stack.app(&stack.topic);
     let event = sample("root-access-key-created");
     let (a, b) = tokio::join!(
-        stack.app.handle(&event, Utc::now()),
-        stack.app.handle(&event, Utc::now())
+        app.handle(&event, Utc::now()),
+        app.handle(&event, Utc::now())
     );
     let results = [a, b];
     let alerted = results
@@ -137,7 +95,7 @@ async fn concurrent_duplicates_publish_once_and_the_loser_retries() {
                 assert!(err.is_retryable(), "{err}");
                 assert_eq!(err.error_type(), "Rootwatch.InFlight.Retryable");
                 // Lambda's retry, once the winner has recorded the alert:
-                let retried = stack.app.handle(&event, Utc::now()).await.unwrap();
+                let retried = app.handle(&event, Utc::now()).await.unwrap();
                 assert!(matches!(retried, Outcome::Duplicate { .. }), "{retried:?}");
             }
             other => panic!("unexpected {other:?}"),
@@ -148,7 +106,8 @@ async fn concurrent_duplicates_publish_once_and_the_loser_retries() {
 
 #[tokio::test]
 async fn a_root_session_pages_once_per_window_but_critical_always_pages() {
-    let stack = stack_with_topic("rootwatch-alerts").await;
+    let stack = LocalStack::start().await;
+    let app = stack.app(&stack.topic);
     let phone_policy = json!({"severity": ["CRITICAL", "HIGH"], "page": ["true"]});
     let (sqs, phone) = stack
         .moto
@@ -166,7 +125,7 @@ async fn a_root_session_pages_once_per_window_but_critical_always_pages() {
         session_call(5, "PutBucketPolicy", minutes(16)), // window over: pages again
     ];
     for call in &calls {
-        stack.app.handle(call, Utc::now()).await.unwrap();
+        app.handle(call, Utc::now()).await.unwrap();
     }
     assert_eq!(
         page_attributes(&stack.moto, &stack.topic),
@@ -182,33 +141,27 @@ async fn a_root_session_pages_once_per_window_but_critical_always_pages() {
 
 #[tokio::test]
 async fn a_failed_publish_records_nothing_and_the_retry_still_pages() {
-    let broken = stack_with_topic("deleted-topic").await;
+    let stack = LocalStack::start().await;
+    let broken = stack.app(&stack.missing_topic());
     let event = session_call(7, "CreateUser", "2026-11-21T09:05:00Z".parse().unwrap());
-    let err = broken.app.handle(&event, Utc::now()).await.unwrap_err();
+    let err = broken.handle(&event, Utc::now()).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert!(
-        state_items(&broken.dynamodb).await.is_empty(),
+        state_items(&stack.dynamodb).await.is_empty(),
         "no claim or session left behind"
     );
 
     // The same table and event, once SNS is reachable again (Lambda's retry):
-    let fixed = Rootwatch::new(
-        Config {
-            topic_arn: rootwatch::config::TopicArn::parse(&broken.topic).unwrap(),
-            ..broken.app.config.clone()
-        },
-        SnsPublisher::new(
-            aws_sdk_sns::Client::new(&broken.moto.sdk_config().await),
-            rootwatch::config::TopicArn::parse(&broken.topic).unwrap(),
-        ),
-        DynamoState::new(broken.dynamodb.clone(), TABLE),
-    );
-    let outcome = fixed.handle(&event, Utc::now()).await.unwrap();
+    let outcome = stack
+        .app(&stack.topic)
+        .handle(&event, Utc::now())
+        .await
+        .unwrap();
     assert!(
         matches!(outcome, Outcome::Alerted { page: true, .. }),
         "{outcome:?}"
     );
-    assert_eq!(page_attributes(&broken.moto, &broken.topic), ["true"]);
-    let items = state_items(&broken.dynamodb).await;
+    assert_eq!(page_attributes(&stack.moto, &stack.topic), ["true"]);
+    let items = state_items(&stack.dynamodb).await;
     assert_eq!(items.len(), 2, "the event and its session: {items:?}");
 }
