@@ -11,8 +11,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size clean-demo
 
 help:
-	@echo "make demo    replay events/ through the real function against a local SNS; show the SMS and emails"
-	@echo "make test    every check: fmt, clippy, unit + integration tests (local SNS), demo check, template checks"
+	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
+	@echo "make test    every check: fmt, clippy, unit/integration/property tests (local SNS + DynamoDB), demo check, template checks, sam build"
 	@echo "make build   release arm64 bootstrap under target/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy --guided"
 	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see README)"
