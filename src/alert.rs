@@ -7,12 +7,11 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::classify::{AlertKind, CredentialKind, MfaState, Severity, Verdict};
 use crate::config::{AccountId, Config};
 use crate::error::EventError;
-use crate::record::{RootEvent, is_event_id};
+use crate::record::RootEvent;
 use crate::sanitize::{plain_token, untrusted_line};
 
 /// Caps for untrusted text in the email; long enough to be useful, short enough to read.
@@ -142,11 +141,7 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
         mfa,
     } = verdict;
     let record = &event.detail;
-    let event_id = record
-        .event_id
-        .as_deref()
-        .filter(|id| is_event_id(id))
-        .map(str::to_owned);
+    let event_id = record.valid_event_id().map(str::to_owned);
     let account_id = [
         event.account.as_deref(),
         record.recipient_account_id.as_deref(),
@@ -175,24 +170,17 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
             reason: "no `detail.eventTime` or `time`".into(),
         })?;
 
-    let response_failed = record
-        .response_elements
-        .as_ref()
-        .and_then(|r| r.get("ConsoleLogin"))
-        .and_then(Value::as_str)
-        .is_some_and(|s| !s.eq_ignore_ascii_case("Success"));
-    let outcome =
-        if record.error_code.is_some() || record.error_message.is_some() || response_failed {
-            Outcome::Failure {
-                error_code: record.error_code.as_deref().map(|c| plain_token(c, 60)),
-                error_message: record
-                    .error_message
-                    .as_deref()
-                    .map(|m| untrusted_line(m, MAX_ERROR_MESSAGE)),
-            }
-        } else {
-            Outcome::Success
-        };
+    let outcome = if record.failed() {
+        Outcome::Failure {
+            error_code: record.error_code.as_deref().map(|c| plain_token(c, 60)),
+            error_message: record
+                .error_message
+                .as_deref()
+                .map(|m| untrusted_line(m, MAX_ERROR_MESSAGE)),
+        }
+    } else {
+        Outcome::Success
+    };
 
     let console_url = event_id.as_ref().map(|id| {
         format!(

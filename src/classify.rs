@@ -106,6 +106,19 @@ impl AlertKind {
         }
     }
 
+    /// Whether the kind comes from a console sign-in record rather than an API call.
+    pub fn is_sign_in(self) -> bool {
+        matches!(
+            self,
+            AlertKind::SignInWithoutMfa
+                | AlertKind::SignInWithMfa
+                | AlertKind::SignInFailed
+                | AlertKind::PasswordRecoveryRequested
+                | AlertKind::PasswordRecoveryCompleted
+                | AlertKind::OtherSignInActivity
+        )
+    }
+
     /// A few words for subjects and texts, starting with a capital.
     pub fn headline(self) -> &'static str {
         match self {
@@ -250,25 +263,12 @@ pub fn classify(event: &RootEvent) -> Classification {
 }
 
 fn sign_in_kind(record: &CloudTrailRecord, mfa: MfaState) -> AlertKind {
-    let response = |key: &str| {
-        record
-            .response_elements
-            .as_ref()
-            .and_then(|r| r.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
     match record.event_name.as_str() {
-        "ConsoleLogin" => {
-            let succeeded = response("ConsoleLogin")
-                .is_some_and(|s| s.eq_ignore_ascii_case("Success"))
-                && record.error_message.is_none();
-            match (succeeded, mfa) {
-                (false, _) => AlertKind::SignInFailed,
-                (true, MfaState::Used) => AlertKind::SignInWithMfa,
-                (true, _) => AlertKind::SignInWithoutMfa,
-            }
-        }
+        "ConsoleLogin" => match (record.failed(), mfa) {
+            (true, _) => AlertKind::SignInFailed,
+            (false, MfaState::Used) => AlertKind::SignInWithMfa,
+            (false, _) => AlertKind::SignInWithoutMfa,
+        },
         "PasswordRecoveryRequested" => AlertKind::PasswordRecoveryRequested,
         "PasswordRecoveryCompleted" => AlertKind::PasswordRecoveryCompleted,
         _ => AlertKind::OtherSignInActivity,

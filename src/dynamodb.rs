@@ -165,10 +165,23 @@ where
     }
 }
 
-/// A conditional write that failed its condition: another item state won, not an outage.
-fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.as_service_error().and_then(ProvideErrorMetadata::code)
-        == Some("ConditionalCheckFailedException")
+/// The result of a conditional write: `true` if it was written, `false` if its condition failed
+/// (another item state won, not an outage), an error for anything else.
+fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StateError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err.as_service_error().and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(unavailable(err)),
+    }
 }
 
 impl AlertState for DynamoState {
@@ -177,42 +190,35 @@ impl AlertState for DynamoState {
             let claimed = claim_event_request(&self.table, event_id, now)
                 .send_with(&self.client)
                 .await;
-            match claimed {
-                Ok(_) => {}
-                Err(err) if condition_failed(&err) => {
-                    let item = read_event_request(&self.table, event_id)
-                        .send_with(&self.client)
-                        .await
-                        .map_err(unavailable)?
-                        .item
-                        .unwrap_or_default();
-                    let alerted = item
-                        .get("status")
-                        .and_then(|v| v.as_s().ok())
-                        .is_some_and(|status| status == ALERTED);
-                    return if alerted {
-                        Ok(Begin::Duplicate)
-                    } else {
-                        Err(StateError::InFlight {
-                            event_id: event_id.clone(),
-                        })
-                    };
-                }
-                Err(err) => return Err(unavailable(err)),
+            if !written(claimed)? {
+                let item = read_event_request(&self.table, event_id)
+                    .send_with(&self.client)
+                    .await
+                    .map_err(unavailable)?
+                    .item
+                    .unwrap_or_default();
+                let alerted = item
+                    .get("status")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|status| status == ALERTED);
+                return if alerted {
+                    Ok(Begin::Duplicate)
+                } else {
+                    Err(StateError::InFlight {
+                        event_id: event_id.clone(),
+                    })
+                };
             }
         }
         let Some(session) = &claim.session else {
             // Never texted: coalescing does not apply.
             return Ok(Begin::Proceed { page: true });
         };
-        let first_in_session = match open_session_request(&self.table, session, claim, now)
-            .send_with(&self.client)
-            .await
-        {
-            Ok(_) => true,
-            Err(err) if condition_failed(&err) => false,
-            Err(err) => return Err(unavailable(err)),
-        };
+        let first_in_session = written(
+            open_session_request(&self.table, session, claim, now)
+                .send_with(&self.client)
+                .await,
+        )?;
         Ok(Begin::Proceed {
             page: first_in_session || claim.always_page,
         })
@@ -234,25 +240,21 @@ impl AlertState for DynamoState {
         Ok(())
     }
 
+    /// A release whose condition failed found the item no longer ours: nothing to do.
     async fn abandon(&self, claim: &Claim) -> Result<(), StateError> {
-        // A failed condition means the item is no longer ours to release: nothing to do.
         if let Some(session) = &claim.session {
-            match release_session_request(&self.table, session, claim)
-                .send_with(&self.client)
-                .await
-            {
-                Err(err) if !condition_failed(&err) => return Err(unavailable(err)),
-                _ => {}
-            }
+            written(
+                release_session_request(&self.table, session, claim)
+                    .send_with(&self.client)
+                    .await,
+            )?;
         }
         if let Some(event_id) = &claim.event_id {
-            match release_event_request(&self.table, event_id)
-                .send_with(&self.client)
-                .await
-            {
-                Err(err) if !condition_failed(&err) => return Err(unavailable(err)),
-                _ => {}
-            }
+            written(
+                release_event_request(&self.table, event_id)
+                    .send_with(&self.client)
+                    .await,
+            )?;
         }
         Ok(())
     }

@@ -33,10 +33,7 @@ pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> 
     let event = parse_event(payload)?;
     match classify(&event) {
         Classification::Ignore { reason } => Ok(Decision::Ignore {
-            event_id: event
-                .detail
-                .event_id
-                .filter(|id| crate::record::is_event_id(id)),
+            event_id: event.detail.valid_event_id().map(str::to_owned),
             reason,
         }),
         Classification::Alert(verdict) => {
@@ -239,6 +236,34 @@ mod tests {
     fn sample(name: &str) -> Value {
         let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// The kind and the outcome row read the same fact from the record; they must agree, also
+    /// for a sign-in record that carries no answer at all.
+    #[test]
+    fn a_failed_sign_in_kind_always_comes_with_a_failed_outcome() {
+        let mut unanswered = sample("root-console-sign-in-without-mfa");
+        unanswered["detail"]["responseElements"] = Value::Null;
+        let dir = format!("{}/events", env!("CARGO_MANIFEST_DIR"));
+        let mut events = vec![unanswered];
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                events.push(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap());
+            }
+        }
+        let config = app(FakePublisher::default()).config;
+        let mut sign_ins = 0;
+        for event in events {
+            if let Ok(Decision::Alert { alert, .. }) = decide(&event, &config) {
+                if alert.event_name == "ConsoleLogin" {
+                    sign_ins += 1;
+                    let failed = alert.outcome != crate::alert::Outcome::Success;
+                    assert_eq!(alert.kind == AlertKind::SignInFailed, failed, "{alert:?}");
+                }
+            }
+        }
+        assert!(sign_ins >= 5);
     }
 
     #[tokio::test]

@@ -106,6 +106,26 @@ pub struct InScopeOf {
     pub credentials_issued_to: Option<String>,
 }
 
+impl CloudTrailRecord {
+    /// The event id, when it is well formed; ids end up in logs, links and table keys.
+    pub fn valid_event_id(&self) -> Option<&str> {
+        self.event_id.as_deref().filter(|id| is_event_id(id))
+    }
+
+    /// Whether the request failed: an error code or message, or a console sign-in answered with
+    /// something other than `Success`. A sign-in without any answer counts as succeeded, so an
+    /// unclear record alerts at the higher severity rather than the lower.
+    pub fn failed(&self) -> bool {
+        let sign_in_refused = self
+            .response_elements
+            .as_ref()
+            .and_then(|r| r.get("ConsoleLogin"))
+            .and_then(Value::as_str)
+            .is_some_and(|answer| !answer.eq_ignore_ascii_case("Success"));
+        self.error_code.is_some() || self.error_message.is_some() || sign_in_refused
+    }
+}
+
 impl DetailType {
     /// The detail-type of an event that [`parse_event`] accepted.
     pub fn of(event: &RootEvent) -> Self {
@@ -254,6 +274,20 @@ mod tests {
         let payload = serde_json::json!({"id": "x\n\u{202e}evil", "detail-type": 5});
         let err = parse_event(&payload).unwrap_err();
         assert_eq!(err.event_id(), None);
+    }
+
+    #[test]
+    fn failure_is_an_error_or_a_refused_sign_in() {
+        let ok = sample("root-console-sign-in-without-mfa.json");
+        let mut record = parse_event(&ok).unwrap().detail;
+        assert!(!record.failed());
+        record.response_elements = None;
+        assert!(!record.failed(), "no answer is not a failure");
+        record.response_elements = Some(serde_json::json!({"ConsoleLogin": "Failure"}));
+        assert!(record.failed());
+        record.response_elements = None;
+        record.error_code = Some("AccessDenied".into());
+        assert!(record.failed());
     }
 
     #[test]

@@ -72,7 +72,7 @@ impl fmt::Display for Sms {
 /// `CRITICAL Root console sign-in WITHOUT MFA. Acct prod-payments 111122223333. IP 192.0.2.110.
 /// 2026-11-22 03:14 UTC us-east-1`
 pub fn render_sms(alert: &Alert) -> Sms {
-    let is_sign_in = alert.event_source == "signin.amazonaws.com";
+    let is_sign_in = alert.kind.is_sign_in();
     let what = if is_sign_in {
         alert.headline.to_owned()
     } else if alert.kind == AlertKind::ApiCall {

@@ -155,12 +155,17 @@ mod tests {
     }
 
     const TEXTED: [Severity; 2] = [Severity::Critical, Severity::High];
+    const WINDOW: Duration = Duration::from_secs(15 * 60);
 
     #[test]
     fn critical_alerts_always_page() {
-        let claim = Claim::for_alert(&alert("root-cloudtrail-logging-stopped"), LEASE, &TEXTED);
+        let claim = Claim::for_alert(&alert("root-cloudtrail-logging-stopped"), WINDOW, &TEXTED);
         assert!(claim.always_page);
-        let claim = Claim::for_alert(&alert("root-api-call-from-console-session"), LEASE, &TEXTED);
+        let claim = Claim::for_alert(
+            &alert("root-api-call-from-console-session"),
+            WINDOW,
+            &TEXTED,
+        );
         assert!(!claim.always_page);
     }
 
@@ -168,9 +173,9 @@ mod tests {
     /// reset that follows from the same IP would reach no phone.
     #[test]
     fn alerts_that_are_never_texted_do_not_join_a_session() {
-        let failed = Claim::for_alert(&alert("root-console-sign-in-failed"), LEASE, &TEXTED);
+        let failed = Claim::for_alert(&alert("root-console-sign-in-failed"), WINDOW, &TEXTED);
         assert_eq!(failed.session, None);
-        let reset = Claim::for_alert(&alert("root-password-recovery-completed"), LEASE, &TEXTED);
+        let reset = Claim::for_alert(&alert("root-password-recovery-completed"), WINDOW, &TEXTED);
         assert_eq!(
             reset.session.as_deref(),
             Some("111122223333#ip#185.220.101.7")
