@@ -8,7 +8,7 @@ VENV := .venv
 TOOLS := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size clean-demo
+.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory clean-demo
 
 help:
 	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
@@ -16,7 +16,7 @@ help:
 	@echo "make build   release arm64 bootstrap under target/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy --guided"
 	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see README)"
-	@echo "make bench   criterion benchmarks of the pure core; make bench-size: the arm64 artifact's size"
+	@echo "make bench   criterion benchmarks of the pure core; bench-size: the arm64 artifact; bench-memory: peak RSS"
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -85,6 +85,10 @@ bench:
 # Deployment package size matters for cold starts: report the stripped arm64 bootstrap.
 bench-size: build
 	@ls -l target/lambda/rootwatch/bootstrap | awk '{ printf "bootstrap (arm64, release): %.1f MiB\n", $$5 / 1048576 }'
+
+# Peak resident memory of the release build after every sample, through the demo's stack.
+bench-memory: $(TOOLS)
+	PROFILE=release scripts/demo.sh --check | grep -E 'peak resident memory|demo check'
 
 clean-demo:
 	rm -rf .demo

@@ -52,9 +52,11 @@ RUST_LOG=info
 ENV
 invoke_port=$(free_port)
 echo "demo: building the function (the first build takes a few minutes)"
-cargo build --quiet --bin rootwatch
+# PROFILE=release measures what Lambda runs (make bench-memory); the demo uses the debug build.
+profile=${PROFILE:-dev}
+cargo build --quiet --profile "$profile" --bin rootwatch
 echo "demo: starting it under cargo lambda watch, the local Lambda emulator"
-setsid cargo lambda watch --quiet --ignore-changes -A 127.0.0.1 -P "$invoke_port" \
+setsid cargo lambda watch --quiet --ignore-changes --profile "$profile" -A 127.0.0.1 -P "$invoke_port" \
   --env-file "$work/function.env" >"$work/function.log" 2>&1 &
 pids+=($!)
 wait_for "$invoke_port" 60 "${pids[-1]}"
@@ -86,6 +88,10 @@ invoke events/root-console-sign-in-without-mfa.json
 
 echo
 echo "demo: $alerted alerted ($paged for phones), $ignored ignored, $duplicates duplicate, $rejected rejected"
+# Peak resident memory of the function process after every sample (Lambda bills by memory size).
+peak_kib=$(for pid in $(pgrep -f 'target/(debug|release)/rootwatch$'); do
+  awk '/VmHWM/ {print $2}' "/proc/$pid/status"; done | sort -n | tail -1)
+echo "demo: function peak resident memory: $(( ${peak_kib:-0} / 1024 )) MiB ($profile build)"
 if $check; then
   read -r published phoned < <(python3 scripts/local_sns.py count "$endpoint" "$topic")
   echo "demo: SNS recorded $published publish(es); $phoned passed the SMS filter policy"
