@@ -27,6 +27,7 @@ pub struct Alert {
     pub severity: Severity,
     pub headline: &'static str,
     pub account: Account,
+    /// A validated region code, or [`UNKNOWN_REGION`].
     pub region: String,
     pub event_time: DateTime<Utc>,
     pub source_ip: SourceIp,
@@ -44,6 +45,7 @@ pub struct Alert {
     /// Untrusted: chosen by the caller. Compact JSON, capped.
     pub request_parameters: Option<String>,
     pub event_id: Option<String>,
+    /// Only when the event had a well-formed id and region.
     pub console_url: Option<String>,
     pub runbook_url: Option<String>,
 }
@@ -129,6 +131,23 @@ impl Outcome {
     }
 }
 
+/// Shown when neither `detail.awsRegion` nor the envelope's `region` is a region code.
+pub const UNKNOWN_REGION: &str = "unknown-region";
+
+/// An AWS region code such as `us-east-1`, `us-gov-west-1` or `ap-southeast-7`: a two-letter
+/// prefix, one or more lower-case words, a number; at most 25 characters.
+pub fn is_region_code(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let lower_word = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    text.len() <= 25
+        && parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(lower_word)
+        && parts
+            .last()
+            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Builds the alert for a classified root event.
 ///
 /// Fails only when the event does not say which account it is about: an alert without an account
@@ -156,12 +175,12 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
                  `detail.userIdentity.accountId`"
             .into(),
     })?;
+    // The region becomes part of a console URL: only a well-formed region code is used.
     let region = [record.aws_region.as_deref(), event.region.as_deref()]
         .into_iter()
         .flatten()
-        .map(|r| plain_token(r, 30))
-        .find(|r| !r.is_empty())
-        .unwrap_or_else(|| "unknown-region".into());
+        .find(|r| is_region_code(r))
+        .map(str::to_owned);
     let event_time = record
         .event_time
         .or(event.time)
@@ -182,11 +201,12 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
         Outcome::Success
     };
 
-    let console_url = event_id.as_ref().map(|id| {
-        format!(
+    let console_url = match (&region, &event_id) {
+        (Some(region), Some(id)) => Some(format!(
             "https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/events/{id}"
-        )
-    });
+        )),
+        _ => None,
+    };
     let request_parameters = record
         .request_parameters
         .as_ref()
@@ -201,7 +221,7 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
             name: config.account_names.name_of(&account_id).map(str::to_owned),
             id: account_id,
         },
-        region,
+        region: region.unwrap_or_else(|| UNKNOWN_REGION.to_owned()),
         event_time,
         source_ip: SourceIp::parse(record.source_ip_address.as_deref()),
         user_agent: record
@@ -235,4 +255,81 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
         console_url,
         runbook_url: config.runbook_url.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_codes_are_recognised_and_forgeries_refused() {
+        for good in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "ap-southeast-7",
+            "us-isob-east-1",
+            "eu-central-2",
+        ] {
+            assert!(is_region_code(good), "{good}");
+        }
+        for bad in [
+            "evil.example.com/x",
+            "us-east-1.evil.example.com",
+            "us-east-1@evil",
+            "us-east-1/",
+            "US-EAST-1",
+            "us-east",
+            "useast1",
+            "us--1",
+            "us-east-123",
+            "u-east-1",
+            "",
+            "us-east-1#frag",
+            "aa-bbbbbbbbbbbbbbbbbbbbbb-1",
+        ] {
+            assert!(!is_region_code(bad), "{bad}");
+        }
+    }
+
+    fn alert_for(payload: &serde_json::Value) -> Alert {
+        let config = Config::from_lookup(|k| {
+            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
+        })
+        .unwrap();
+        match crate::handler::decide(payload, &config).unwrap() {
+            crate::handler::Decision::Alert { alert, .. } => *alert,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A forged region cannot point "Open in CloudTrail" at another host.
+    #[test]
+    fn the_console_link_uses_only_a_valid_region() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/events/root-access-key-created.json"
+        );
+        let sample: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+
+        let mut forged = sample.clone();
+        forged["detail"]["awsRegion"] = "evil.example.com/x?".into();
+        forged["region"] = "eu-west-1".into();
+        let alert = alert_for(&forged);
+        assert_eq!(
+            alert.region, "eu-west-1",
+            "falls back to the envelope's region"
+        );
+        let url = alert.console_url.unwrap();
+        assert!(
+            url.starts_with("https://eu-west-1.console.aws.amazon.com/"),
+            "{url}"
+        );
+
+        forged["region"] = "us-east-1@evil.example.com".into();
+        let alert = alert_for(&forged);
+        assert_eq!(alert.region, UNKNOWN_REGION);
+        assert_eq!(alert.console_url, None);
+    }
 }

@@ -166,7 +166,7 @@ pub fn render_body(alert: &Alert) -> String {
         None => {
             let _ = writeln!(
                 body,
-                "Open in CloudTrail: the event had no usable event ID."
+                "Open in CloudTrail: the event had no usable event ID or region."
             );
         }
     }

@@ -5,17 +5,15 @@
 //! reorder text with bidi controls, hide text with zero-width characters, or grow a message
 //! without bound.
 
-/// Characters that change how surrounding text is displayed without being visible themselves.
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
+/// Characters that change how surrounding text is displayed without being visible themselves:
+/// the Unicode general category `Cf` (format: zero-width characters, bidi controls, the tag block
+/// U+E0000–E007F, soft hyphen, …), from the Unicode tables in `unicode-properties`, plus the
+/// variation selectors, which are marks but render nothing on their own.
 fn is_invisible_format(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
-        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-        | '\u{2066}'..='\u{2069}' // bidi isolates
-        | '\u{061C}'              // Arabic letter mark
-        | '\u{FEFF}'              // byte order mark
-        | '\u{FFF9}'..='\u{FFFB}' // interlinear annotations
-    )
+    c.general_category() == GeneralCategory::Format
+        || matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 /// One line of untrusted text: control and invisible formatting characters removed, runs of
@@ -111,6 +109,30 @@ mod tests {
     fn strips_controls_and_bidi_and_collapses_whitespace() {
         let hostile = "curl\r\n\r\nSubject: fake\t\u{202E}gnp.exe\u{200B} \u{0007}";
         assert_eq!(untrusted_line(hostile, 100), "curl Subject: fake gnp.exe");
+    }
+
+    /// Every `Cf` character, not a hand-kept list: the tag block (invisible "ASCII" that some
+    /// renderers and language models read), soft hyphen, Arabic and Mongolian format marks.
+    #[test]
+    fn strips_every_format_character() {
+        let hidden =
+            "a\u{E0041}\u{E0042}\u{E007F}b\u{00AD}c\u{180E}d\u{2066}e\u{FEFF}f\u{FE0F}g\u{110BD}h";
+        assert_eq!(untrusted_line(hidden, 100), "abcdefgh");
+        for c in [
+            '\u{0600}',
+            '\u{06DD}',
+            '\u{200D}',
+            '\u{206F}',
+            '\u{E0001}',
+            '\u{1D173}',
+        ] {
+            assert_eq!(
+                untrusted_line(&format!("x{c}y"), 10),
+                "xy",
+                "U+{:04X}",
+                c as u32
+            );
+        }
     }
 
     #[test]
