@@ -43,6 +43,7 @@ cat >"$work/function.env" <<ENV
 ALERT_TOPIC_ARN="$topic"
 ACCOUNT_NAMES="111122223333=prod-payments"
 RUNBOOK_URL="https://wiki.example.com/security/runbooks/root-user"
+TOPIC_DISPLAY_NAME="$(python3 scripts/local_sns.py display-name)"
 STATE_TABLE="rootwatch-state"
 AWS_ENDPOINT_URL="$endpoint"
 AWS_REGION=us-east-1

@@ -3,6 +3,7 @@
 subscriber would receive, read from moto's own record of what was published.
 
     local_sns.py setup ENDPOINT              -> prints the topic ARN (also creates the state table)
+    local_sns.py display-name                -> prints the topic's DisplayName from template.yaml
     local_sns.py show ENDPOINT TOPIC_ARN     -> prints the SMS and the email of every alert
     local_sns.py count ENDPOINT TOPIC_ARN    -> prints "<published> <delivered to the phone>"
                                                 (show and count each drain the phone queue: use one)
@@ -47,9 +48,14 @@ def sms_filter_policy():
     return {**sub["FilterPolicy"], "severity": severities}
 
 
+def display_name():
+    """The alert topic's DisplayName, from template.yaml's Mappings (SNS puts it before every SMS)."""
+    return cfn_yaml.load(str(TEMPLATE))["Mappings"]["Sms"]["Topic"]["DisplayName"]
+
+
 def setup(endpoint):
     sns, sqs, dynamodb = client("sns", endpoint), client("sqs", endpoint), client("dynamodb", endpoint)
-    topic = sns.create_topic(Name="rootwatch-alerts")["TopicArn"]
+    topic = sns.create_topic(Name="rootwatch-alerts", Attributes={"DisplayName": display_name()})["TopicArn"]
     policy = json.dumps(sms_filter_policy())
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=INBOX)
     sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint=PHONE, Attributes={"FilterPolicy": policy})
@@ -100,8 +106,10 @@ def show(endpoint, topic):
         print("=" * 78)
         print(f"message {message_id}   severity={severity} kind={kind} page={page}")
         if message_id in to_phone:
-            print(f"\n  PHONE {PHONE} gets ({len(per_protocol['sms'])} chars):")
-            print(f"    {per_protocol['sms']}")
+            # What the phone shows: SNS puts the topic's display name, upper-cased, and "> " first.
+            text = f"{display_name().upper()}> {per_protocol['sms']}"
+            print(f"\n  PHONE {PHONE} gets ({len(text)} chars, SNS's prefix included):")
+            print(f"    {text}")
         else:
             print(f"\n  PHONE {PHONE} gets nothing: the SMS filter policy drops severity={severity} page={page}")
         print(f"\n  INBOX {INBOX} gets:")
@@ -133,4 +141,8 @@ def outcome(response):
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"setup": setup, "show": show, "count": count, "outcome": outcome}[command](*args)
+    commands = {"setup": setup, "show": show, "count": count, "outcome": outcome}
+    if command == "display-name":
+        print(display_name())
+    else:
+        commands[command](*args)

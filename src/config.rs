@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::classify::Severity;
+use crate::sms::SmsLimit;
 
 /// A 12-digit AWS account id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -115,6 +116,8 @@ pub struct Config {
     /// The severities phones subscribe to (the SMS filter policy). Only these take part in SMS
     /// coalescing, so an alert no phone gets never uses up its session's SMS.
     pub sms_severities: Vec<Severity>,
+    /// The SMS body's budget after SNS's `DISPLAYNAME> ` prefix (`TOPIC_DISPLAY_NAME`).
+    pub sms_limit: SmsLimit,
 }
 
 /// Default for `SESSION_WINDOW_MINUTES`.
@@ -219,6 +222,18 @@ impl Config {
                 })?,
         };
 
+        let sms_limit = match lookup("TOPIC_DISPLAY_NAME") {
+            None => SmsLimit::UNKNOWN_DISPLAY_NAME,
+            Some(name) => {
+                SmsLimit::after_display_name(name.trim()).map_err(|problem| ConfigError {
+                    variable: "TOPIC_DISPLAY_NAME",
+                    problem,
+                    expected: "the alert topic's DisplayName (SNS puts it, upper-cased, before every SMS): \
+                               up to 38 GSM-7 characters, or empty for a topic without one",
+                })?
+            }
+        };
+
         Ok(Config {
             topic_arn,
             account_names,
@@ -226,6 +241,7 @@ impl Config {
             state_table,
             session_window: Duration::from_secs(minutes * 60),
             sms_severities,
+            sms_limit,
         })
     }
 }
@@ -310,6 +326,24 @@ mod tests {
                 Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC), (var, bad)])).unwrap_err();
             assert_eq!(err.variable, var);
         }
+    }
+
+    #[test]
+    fn the_sms_budget_follows_the_topic_display_name() {
+        let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert_eq!(config.sms_limit, SmsLimit::UNKNOWN_DISPLAY_NAME);
+        let config = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("TOPIC_DISPLAY_NAME", "rootwatch"),
+        ]))
+        .unwrap();
+        assert_eq!(config.sms_limit.body_max(), 160 - "ROOTWATCH> ".len());
+        let err = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("TOPIC_DISPLAY_NAME", "alerts|prod"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "TOPIC_DISPLAY_NAME");
     }
 
     #[test]

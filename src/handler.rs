@@ -38,7 +38,7 @@ pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> 
         }),
         Classification::Alert(verdict) => {
             let alert = enrich(&event, verdict, config)?;
-            let notification = render(&alert);
+            let notification = render(&alert, config.sms_limit);
             Ok(Decision::Alert {
                 alert: Box::new(alert),
                 notification: Box::new(notification),

@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::alert::Alert;
 use crate::classify::{AlertKind, Severity};
 use crate::email::{EmailSubject, render_email};
-use crate::sms::{Sms, render_sms};
+use crate::sms::{Sms, SmsLimit, render_sms};
 
 /// Everything that goes into the single SNS `Publish` for an alert.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,15 +23,16 @@ pub struct Notification {
     pub page: bool,
 }
 
-/// Renders an alert for phones, inboxes and machines. Pure.
-pub fn render(alert: &Alert) -> Notification {
+/// Renders an alert for phones, inboxes and machines; `sms_limit` is what SNS leaves of the
+/// segment after the topic's display name. Pure.
+pub fn render(alert: &Alert, sms_limit: SmsLimit) -> Notification {
     let email = render_email(alert);
     Notification {
         event_id: alert.event_id.clone(),
         severity: alert.severity,
         kind: alert.kind,
         subject: email.subject,
-        sms: render_sms(alert),
+        sms: render_sms(alert, sms_limit),
         email_body: email.body,
         // Serialising plain data with string keys cannot fail; fall back to null rather than panic.
         alert_json: serde_json::to_string(alert).unwrap_or_else(|_| "null".into()),

@@ -1,4 +1,9 @@
-//! The SMS wording. One segment: at most 160 characters of the GSM-7 basic set, one line.
+//! The SMS wording. One segment: at most 160 characters of the GSM-7 basic set, one line —
+//! including what SNS puts in front of it.
+//!
+//! SNS starts every SMS sent through a topic with the topic's display name, upper-cased, and
+//! `> ` (SNS Developer Guide, "Publishing to a topic"). The body's budget is what is left of the
+//! segment after that prefix: [`SmsLimit`].
 //!
 //! Only fields that AWS sets or the operator configured appear here: no user agent, user name or
 //! request parameter can reach a phone.
@@ -20,39 +25,91 @@ pub fn is_gsm7_basic(c: char) -> bool {
     GSM7_BASIC.contains(c)
 }
 
-/// Text that fits one SMS segment. Cannot be built otherwise.
+/// How many characters an SMS body may have once SNS has put the topic's display name in front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsLimit {
+    body_max: usize,
+}
+
+/// Characters reserved when the display name is not known: a 10-character name and `> `.
+pub const UNKNOWN_PREFIX_RESERVE: usize = 12;
+
+impl SmsLimit {
+    /// A topic without a display name: the whole segment.
+    pub const WHOLE_SEGMENT: SmsLimit = SmsLimit { body_max: SMS_MAX };
+    /// The display name was not configured: reserve room for a 10-character one.
+    pub const UNKNOWN_DISPLAY_NAME: SmsLimit = SmsLimit {
+        body_max: SMS_MAX - UNKNOWN_PREFIX_RESERVE,
+    };
+
+    /// The budget after SNS's prefix for a topic with this display name. The upper-cased name
+    /// must itself be GSM-7 (or the whole message would be sent as UCS-2, 70 characters a
+    /// segment) and leave room for a useful body.
+    pub fn after_display_name(display_name: &str) -> Result<Self, String> {
+        if display_name.is_empty() {
+            return Ok(Self::WHOLE_SEGMENT);
+        }
+        let prefix = sns_sms_prefix(display_name);
+        if let Some(bad) = prefix.chars().find(|c| !is_gsm7_basic(*c)) {
+            return Err(format!(
+                "{bad:?} in the upper-cased display name {prefix:?} is not in the GSM-7 basic set"
+            ));
+        }
+        let used = prefix.chars().count();
+        if used > 40 {
+            return Err(format!(
+                "the SMS prefix {prefix:?} would take {used} of the {SMS_MAX} characters"
+            ));
+        }
+        Ok(SmsLimit {
+            body_max: SMS_MAX - used,
+        })
+    }
+
+    /// Characters available to the body.
+    pub fn body_max(self) -> usize {
+        self.body_max
+    }
+}
+
+/// What SNS puts before every SMS sent through a topic with this display name.
+pub fn sns_sms_prefix(display_name: &str) -> String {
+    format!("{}> ", display_name.to_uppercase())
+}
+
+/// SMS body text that fits one segment after the topic's prefix. Cannot be built otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sms(String);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SmsError {
-    #[error("{0} characters, more than one {SMS_MAX}-character segment")]
-    TooLong(usize),
+    #[error("{0} characters, more than the {1} left in one segment")]
+    TooLong(usize, usize),
     #[error("{0:?} is not in the GSM-7 basic set")]
     NotGsm7(char),
 }
 
 impl Sms {
-    pub fn new(text: impl Into<String>) -> Result<Self, SmsError> {
+    pub fn new(text: impl Into<String>, limit: SmsLimit) -> Result<Self, SmsError> {
         let text = text.into();
         if let Some(bad) = text.chars().find(|c| !is_gsm7_basic(*c)) {
             return Err(SmsError::NotGsm7(bad));
         }
         let len = text.chars().count();
-        if len > SMS_MAX {
-            return Err(SmsError::TooLong(len));
+        if len > limit.body_max {
+            return Err(SmsError::TooLong(len, limit.body_max));
         }
         Ok(Sms(text))
     }
 
-    /// Forces `text` into a segment: other characters become `?`, and a cut ends in `...`.
-    pub fn fit(text: &str) -> Self {
+    /// Forces `text` into the budget: other characters become `?`, and a cut ends in `...`.
+    pub fn fit(text: &str, limit: SmsLimit) -> Self {
         let mut out: String = text
             .chars()
             .map(|c| if is_gsm7_basic(c) { c } else { '?' })
             .collect();
-        if out.chars().count() > SMS_MAX {
-            out = out.chars().take(SMS_MAX - 3).collect();
+        if out.chars().count() > limit.body_max {
+            out = out.chars().take(limit.body_max.saturating_sub(3)).collect();
             out.push_str("...");
         }
         Sms(out)
@@ -71,56 +128,87 @@ impl fmt::Display for Sms {
 
 /// `CRITICAL Root console sign-in WITHOUT MFA. Acct prod-payments 111122223333. IP 192.0.2.110.
 /// 2026-11-22 03:14 UTC us-east-1`
-pub fn render_sms(alert: &Alert) -> Sms {
-    let is_sign_in = alert.kind.is_sign_in();
-    let what = if is_sign_in {
-        alert.headline.to_owned()
-    } else if alert.kind == AlertKind::ApiCall {
-        format!("Root API call {}", short_call(alert))
-    } else {
-        format!("{}: {}", alert.headline, short_call(alert))
+///
+/// When the budget runs short, the account name gives way first, then the end of the API call's
+/// name; severity, what happened, the account id, the IP, the time and the region stay.
+pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
+    let call = (!alert.kind.is_sign_in()).then(|| short_call(alert));
+    let compose = |name: Option<&str>, call: Option<&str>| {
+        let what = match call {
+            None => alert.headline.to_owned(),
+            Some(call) if alert.kind == AlertKind::ApiCall => format!("Root API call {call}"),
+            Some(call) => format!("{}: {call}", alert.headline),
+        };
+        let name = name.map(|n| format!("{n} ")).unwrap_or_default();
+        format!(
+            "{} {what}{}{}.{} Acct {name}{}. IP {}. {} UTC {}",
+            alert.severity.as_str(),
+            via(alert),
+            failed(alert),
+            mfa(alert),
+            alert.account.id,
+            ip(alert),
+            alert.event_time.format("%Y-%m-%d %H:%M"),
+            alert.region,
+        )
     };
-    let via = if alert.credential == CredentialKind::AssumeRoot {
+    let max = limit.body_max();
+    let fits = |text: &String| text.chars().count() <= max;
+
+    let full = compose(alert.account.name.as_deref(), call.as_deref());
+    if fits(&full) {
+        return Sms::fit(&full, limit);
+    }
+    let unnamed = compose(None, call.as_deref());
+    if fits(&unnamed) {
+        return Sms::fit(&unnamed, limit);
+    }
+    if let Some(call) = &call {
+        let over = unnamed.chars().count() - max;
+        let keep = call.chars().count().saturating_sub(over + 2);
+        if keep >= 8 {
+            let cut: String = call.chars().take(keep).collect();
+            return Sms::fit(&compose(None, Some(&format!("{cut}.."))), limit);
+        }
+    }
+    Sms::fit(&unnamed, limit)
+}
+
+fn via(alert: &Alert) -> &'static str {
+    if alert.credential == CredentialKind::AssumeRoot {
         " via AssumeRoot"
     } else {
         ""
-    };
+    }
+}
+
+fn failed(alert: &Alert) -> &'static str {
+    if alert.outcome == Outcome::Success || alert.kind == AlertKind::SignInFailed {
+        ""
+    } else {
+        " (failed)"
+    }
+}
+
+/// MFA for sign-ins whose headline does not already say it.
+fn mfa(alert: &Alert) -> &'static str {
     let headline_says_mfa = matches!(
         alert.kind,
         AlertKind::SignInWithMfa | AlertKind::SignInWithoutMfa
     );
-    let mfa = match (is_sign_in && !headline_says_mfa, alert.mfa) {
+    match (alert.kind.is_sign_in() && !headline_says_mfa, alert.mfa) {
         (false, _) => "",
         (true, MfaState::Used) => " MFA yes.",
         (true, MfaState::NotUsed) => " MFA NO.",
         (true, MfaState::Unknown) => " MFA unknown.",
-    };
-    let failed = if alert.outcome == Outcome::Success || alert.kind == AlertKind::SignInFailed {
-        ""
-    } else {
-        " (failed)"
-    };
-    let ip = match &alert.source_ip {
+    }
+}
+
+fn ip(alert: &Alert) -> String {
+    match &alert.source_ip {
         SourceIp::Ip(ip) => ip.to_string(),
         _ => "n/a".into(),
-    };
-    let tail = format!(
-        " IP {ip}. {} UTC {}",
-        alert.event_time.format("%Y-%m-%d %H:%M"),
-        alert.region
-    );
-    let head = format!(
-        "{} {what}{via}{failed}.{mfa} Acct ",
-        alert.severity.as_str()
-    );
-    // The account name is the only part that gives way when space runs short; the id stays.
-    let id = alert.account.id.as_str();
-    let budget = SMS_MAX.saturating_sub(head.len() + id.len() + 1 + tail.len());
-    let name = match alert.account.name.as_deref() {
-        Some(n) if n.len() < budget => format!("{n} "),
-        _ => String::new(),
-    };
-    Sms::fit(&format!("{head}{name}{id}.{tail}"))
+    }
 }
 
 /// `iam:CreateUser` from `iam.amazonaws.com` + `CreateUser`, capped for the SMS.
@@ -137,26 +225,54 @@ fn short_call(alert: &Alert) -> String {
 mod tests {
     use super::*;
 
+    const WHOLE: SmsLimit = SmsLimit::WHOLE_SEGMENT;
+
     #[test]
     fn rejects_extension_table_and_line_breaks() {
-        assert_eq!(Sms::new("a[b"), Err(SmsError::NotGsm7('[')));
-        assert_eq!(Sms::new("a\nb"), Err(SmsError::NotGsm7('\n')));
-        assert_eq!(Sms::new("€"), Err(SmsError::NotGsm7('€')));
-        assert!(Sms::new("Ça coûte 5£ @ 10:00?").is_err()); // û is not GSM-7
-        assert!(Sms::new("Ça coute 5£ @ 10:00?").is_ok());
+        assert_eq!(Sms::new("a[b", WHOLE), Err(SmsError::NotGsm7('[')));
+        assert_eq!(Sms::new("a\nb", WHOLE), Err(SmsError::NotGsm7('\n')));
+        assert_eq!(Sms::new("€", WHOLE), Err(SmsError::NotGsm7('€')));
+        assert!(Sms::new("Ça coûte 5£ @ 10:00?", WHOLE).is_err()); // û is not GSM-7
+        assert!(Sms::new("Ça coute 5£ @ 10:00?", WHOLE).is_ok());
     }
 
     #[test]
     fn length_is_counted_in_characters() {
-        assert!(Sms::new("é".repeat(160)).is_ok());
-        assert_eq!(Sms::new("é".repeat(161)), Err(SmsError::TooLong(161)));
+        assert!(Sms::new("é".repeat(160), WHOLE).is_ok());
+        assert_eq!(
+            Sms::new("é".repeat(161), WHOLE),
+            Err(SmsError::TooLong(161, 160))
+        );
+    }
+
+    /// SNS sends "ROOTWATCH> " before the body: 11 of the 160 characters.
+    #[test]
+    fn the_display_name_prefix_comes_out_of_the_budget() {
+        let limit = SmsLimit::after_display_name("rootwatch").unwrap();
+        assert_eq!(sns_sms_prefix("rootwatch"), "ROOTWATCH> ");
+        assert_eq!(limit.body_max(), 149);
+        assert!(Sms::new("x".repeat(149), limit).is_ok());
+        assert!(Sms::new("x".repeat(150), limit).is_err());
+        assert_eq!(SmsLimit::after_display_name("").unwrap(), WHOLE);
+        assert_eq!(SmsLimit::UNKNOWN_DISPLAY_NAME.body_max(), 148);
+    }
+
+    /// Upper-casing can leave GSM-7: `ù` is in the set, `Ù` is not.
+    #[test]
+    fn a_display_name_that_would_force_ucs2_is_refused() {
+        assert!(SmsLimit::after_display_name("sécurité").is_ok());
+        assert!(SmsLimit::after_display_name("où").is_err());
+        assert!(SmsLimit::after_display_name("alerts[1]").is_err());
+        assert!(SmsLimit::after_display_name(&"x".repeat(39)).is_err());
     }
 
     #[test]
-    fn fit_always_yields_a_valid_segment() {
-        let fitted = Sms::fit(&format!("{}\n🦀[]", "x".repeat(300)));
-        assert!(Sms::new(fitted.as_str()).is_ok());
+    fn fit_always_yields_a_valid_body() {
+        let limit = SmsLimit::after_display_name("rootwatch").unwrap();
+        let fitted = Sms::fit(&format!("{}\n🦀[]", "x".repeat(300)), limit);
+        assert!(Sms::new(fitted.as_str(), limit).is_ok());
+        assert_eq!(fitted.as_str().chars().count(), 149);
         assert!(fitted.as_str().ends_with("..."));
-        assert_eq!(Sms::fit("a\u{202e}b").as_str(), "a?b");
+        assert_eq!(Sms::fit("a\u{202e}b", WHOLE).as_str(), "a?b");
     }
 }

@@ -85,7 +85,7 @@ mod tests {
     use super::*;
     use crate::classify::{AlertKind, Severity};
     use crate::email::EmailSubject;
-    use crate::sms::Sms;
+    use crate::sms::{Sms, SmsLimit};
 
     #[test]
     fn publish_request_carries_every_protocol_subject_and_filterable_attributes() {
@@ -95,7 +95,7 @@ mod tests {
             severity: Severity::Critical,
             kind: AlertKind::SignInWithoutMfa,
             subject: EmailSubject::fit("[rootwatch] CRITICAL x"),
-            sms: Sms::fit("CRITICAL x"),
+            sms: Sms::fit("CRITICAL x", SmsLimit::WHOLE_SEGMENT),
             email_body: "body".into(),
             alert_json: r#"{"kind":"sign-in-without-mfa"}"#.into(),
             page: false,

@@ -1,28 +1,28 @@
-//! Property tests: whatever strings an event carries, the SMS stays one GSM-7 segment, the
-//! subject stays what SNS accepts, and caller-chosen text never reaches a phone.
+//! Property tests: whatever strings an event carries, the event still alerts, the SMS stays one
+//! GSM-7 segment after SNS's prefix, the subject stays what SNS accepts, and caller-chosen text
+//! never reaches a phone. Judged with the tests' own rules (`support/gsm7.rs`), not `src/`'s.
 
 mod support;
 
 use proptest::prelude::*;
-use rootwatch::email::is_valid_subject;
 use rootwatch::handler::{Decision, decide};
 use rootwatch::notification::Notification;
-use rootwatch::sms::Sms;
 use serde_json::{Value, json};
-use support::{OFFLINE_TOPIC, config, valid_samples};
+use support::gsm7::{segment_problem, subject_problem};
+use support::{OFFLINE_TOPIC, TOPIC_DISPLAY_NAME, config, valid_samples};
 
 /// Strings built to hurt: controls, line breaks, bidi and zero-width characters, emoji,
 /// characters outside GSM-7, and lengths far beyond any message.
 fn hostile_string() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
-        "[\\x00-\\x1f\\x7f\u{85}\u{2028}\u{2029}\u{202a}-\u{202e}\u{2066}-\u{2069}\u{200b}-\u{200f}\u{feff}a-zA-Z0-9 \\[\\]|€🦀😀é]{0,400}",
+        "[\\x00-\\x1f\\x7f\u{85}\u{ad}\u{2028}\u{2029}\u{202a}-\u{202e}\u{2066}-\u{2069}\u{200b}-\u{200f}\u{feff}\u{e0020}-\u{e007f}a-zA-Z0-9 \\[\\]|€🦀😀é]{0,400}",
         "(CRITICAL|\r\nSubject: |\u{202e}|A|🦀){100,1200}",
     ]
 }
 
 fn alertable_samples() -> Vec<(String, Value)> {
-    valid_samples()
+    let alertable: Vec<_> = valid_samples()
         .into_iter()
         .filter(|(_, p)| {
             matches!(
@@ -30,7 +30,13 @@ fn alertable_samples() -> Vec<(String, Value)> {
                 Ok(Decision::Alert { .. })
             )
         })
-        .collect()
+        .collect();
+    assert!(
+        alertable.len() >= 14,
+        "only {} samples alert",
+        alertable.len()
+    );
+    alertable
 }
 
 fn notification(payload: &Value) -> Option<Notification> {
@@ -41,19 +47,18 @@ fn notification(payload: &Value) -> Option<Notification> {
 }
 
 fn assert_deliverable(n: &Notification) -> Result<(), TestCaseError> {
-    prop_assert!(Sms::new(n.sms.as_str()).is_ok(), "SMS {:?}", n.sms);
-    prop_assert!(n.sms.as_str().chars().count() <= 160);
-    prop_assert!(
-        is_valid_subject(n.subject.as_str()),
-        "subject {:?}",
-        n.subject
-    );
+    let sms = segment_problem(TOPIC_DISPLAY_NAME, n.sms.as_str());
+    prop_assert!(sms.is_none(), "SMS {:?}", sms);
+    let subject = subject_problem(n.subject.as_str());
+    prop_assert!(subject.is_none(), "subject {:?}", subject);
     for c in n.email_body.chars() {
         prop_assert!(
             c == '\n'
                 || !(c.is_control()
                     || ('\u{202a}'..='\u{202e}').contains(&c)
-                    || ('\u{2066}'..='\u{2069}').contains(&c)),
+                    || ('\u{2066}'..='\u{2069}').contains(&c)
+                    || ('\u{200b}'..='\u{200f}').contains(&c)
+                    || ('\u{e0000}'..='\u{e007f}').contains(&c)),
             "email body has {:?}",
             c
         );
@@ -84,7 +89,8 @@ proptest! {
         assert_deliverable(&attacked)?;
     }
 
-    /// Even fields AWS normally controls cannot break the limits if an event is forged.
+    /// Even fields AWS normally controls cannot break the limits, nor stop the alert, if an event
+    /// is forged.
     #[test]
     fn any_string_field_keeps_messages_deliverable(
         index in any::<prop::sample::Index>(),
@@ -105,8 +111,8 @@ proptest! {
         detail["sourceIPAddress"] = json!(source_ip);
         detail["errorMessage"] = json!(error_message);
         detail["additionalEventData"] = json!({"MFAUsed": mfa});
-        if let Some(n) = notification(&hostile) {
-            assert_deliverable(&n)?;
-        }
+        let n = notification(&hostile);
+        prop_assert!(n.is_some(), "a forged string field stopped the alert");
+        assert_deliverable(&n.unwrap())?;
     }
 }

@@ -15,11 +15,12 @@ fuzz_target!(|data: &[u8]| {
     let config = Config::from_lookup(|name| match name {
         "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:rootwatch-alerts".into()),
         "ACCOUNT_NAMES" => Some("111122223333=prod-payments".into()),
+        "TOPIC_DISPLAY_NAME" => Some("rootwatch".into()),
         _ => None,
     })
     .expect("valid fuzz config");
     if let Ok(Decision::Alert { notification, .. }) = decide(&payload, &config) {
-        assert!(Sms::new(notification.sms.as_str()).is_ok());
+        assert!(Sms::new(notification.sms.as_str(), config.sms_limit).is_ok());
         assert!(is_valid_subject(notification.subject.as_str()));
     }
 });

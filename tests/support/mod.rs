@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod faulty;
+pub mod gsm7;
 pub mod moto;
 pub mod stack;
 
@@ -14,12 +15,15 @@ use serde_json::Value;
 /// The configuration the samples are reviewed with (also what `make demo` uses).
 pub const ACCOUNT_NAMES: &str = "111122223333=prod-payments";
 pub const RUNBOOK_URL: &str = "https://wiki.example.com/security/runbooks/root-user";
+/// The alert topic's DisplayName in template.yaml (`tests/sms_segment.rs` reads it from there).
+pub const TOPIC_DISPLAY_NAME: &str = "rootwatch";
 
 pub fn config(topic_arn: &str) -> Config {
     Config::from_lookup(|name| match name {
         "ALERT_TOPIC_ARN" => Some(topic_arn.to_owned()),
         "ACCOUNT_NAMES" => Some(ACCOUNT_NAMES.to_owned()),
         "RUNBOOK_URL" => Some(RUNBOOK_URL.to_owned()),
+        "TOPIC_DISPLAY_NAME" => Some(TOPIC_DISPLAY_NAME.to_owned()),
         _ => None,
     })
     .expect("test configuration is valid")

@@ -1,0 +1,162 @@
+//! What a phone receives must fit one SMS segment: SNS's prefix (the topic's display name,
+//! upper-cased, then `> `) plus rootwatch's body, at most 160 septets of the GSM 7-bit default
+//! alphabet. Checked here with the tests' own alphabet (`support/gsm7.rs`, written out from
+//! 3GPP TS 23.038) and with the display name read from template.yaml — nothing is taken from
+//! `src/`, so a mistake there cannot hide itself.
+
+mod support;
+
+use proptest::prelude::*;
+use rootwatch::config::Config;
+use rootwatch::handler::{Decision, decide};
+use serde_json::{Value, json};
+use support::gsm7::{on_the_phone, segment_problem, septets};
+use support::{ACCOUNT_NAMES, OFFLINE_TOPIC, RUNBOOK_URL, valid_samples};
+
+/// The topic's DisplayName as template.yaml defines it (its `Mappings` entry, the single
+/// source both the topic and the function's `TOPIC_DISPLAY_NAME` read).
+fn template_display_name() -> String {
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml"))
+        .expect("template.yaml");
+    let mappings = template
+        .split("\nMappings:")
+        .nth(1)
+        .expect("template.yaml has a Mappings section");
+    let line = mappings
+        .lines()
+        .take_while(|l| l.is_empty() || l.starts_with(' ') || l.starts_with('#'))
+        .find_map(|l| l.trim().strip_prefix("DisplayName:"))
+        .expect("Mappings define the topic's DisplayName");
+    line.trim().trim_matches('"').to_owned()
+}
+
+/// The function configured as the template configures it.
+fn deployed_config() -> Config {
+    let display_name = template_display_name();
+    Config::from_lookup(|name| match name {
+        "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
+        "ACCOUNT_NAMES" => Some(ACCOUNT_NAMES.to_owned()),
+        "RUNBOOK_URL" => Some(RUNBOOK_URL.to_owned()),
+        "TOPIC_DISPLAY_NAME" => Some(display_name.clone()),
+        _ => None,
+    })
+    .expect("the template's configuration is valid")
+}
+
+fn sms_of(payload: &Value, config: &Config) -> Option<String> {
+    match decide(payload, config) {
+        Ok(Decision::Alert { notification, .. }) => Some(notification.sms.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+fn assert_one_segment(display_name: &str, body: &str, what: &str) {
+    if let Some(problem) = segment_problem(display_name, body) {
+        panic!("{what}: {problem}");
+    }
+}
+
+#[test]
+fn the_alphabet_is_the_standards() {
+    assert_eq!(septets("ROOTWATCH> a"), Some(12));
+    assert_eq!(septets("[x]"), Some(5));
+    assert_eq!(septets("Ù"), None, "upper-case Ù is not in the alphabet");
+    assert_eq!(on_the_phone("rootwatch", "x"), "ROOTWATCH> x");
+}
+
+#[test]
+fn every_sample_fits_one_segment_with_the_display_name_prefix() {
+    let display_name = template_display_name();
+    assert!(!display_name.is_empty(), "the topic has a display name");
+    let config = deployed_config();
+    let mut alerts = 0;
+    for (name, payload) in valid_samples() {
+        if let Some(body) = sms_of(&payload, &config) {
+            alerts += 1;
+            assert_one_segment(&display_name, &body, &format!("events/{name}.json"));
+        }
+    }
+    assert!(alerts >= 14, "only {alerts} samples alert");
+}
+
+/// The longest thing each field can be once rootwatch has validated it, and some it can't.
+fn worst_case_fields() -> impl Strategy<Value = (usize, String, String, String, String, String)> {
+    (
+        0..64usize,
+        prop_oneof![
+            Just("a".repeat(32)),
+            "[A-Za-z0-9][A-Za-z0-9._ -]{0,30}[A-Za-z0-9]",
+            Just("prod payments eu-west primary".to_owned())
+        ],
+        prop_oneof![
+            Just("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".to_owned()),
+            Just("255.255.255.255".to_owned()),
+            Just("AWS Internal".to_owned()),
+            any::<String>(),
+        ],
+        prop_oneof![
+            Just("us-isob-east-1".to_owned()),
+            Just("ap-southeast-7".to_owned()),
+            any::<String>()
+        ],
+        prop_oneof!["[A-Za-z]{1,128}", any::<String>()],
+        prop_oneof![
+            Just("organizations.amazonaws.com".to_owned()),
+            "[a-z-]{1,64}\\.amazonaws\\.com",
+            any::<String>()
+        ],
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Every sample made as long as its fields allow: the longest account name, IPv6 addresses,
+    /// long event names and services, failed calls, AssumeRoot sessions, MFA unknown.
+    #[test]
+    fn the_longest_alerts_still_fit_one_segment(
+        (index, account_name, ip, region, event_name, event_source) in worst_case_fields(),
+        failed in any::<bool>(),
+        assume_root in any::<bool>(),
+    ) {
+        let display_name = template_display_name();
+        let samples: Vec<_> = valid_samples()
+            .into_iter()
+            .filter(|(_, p)| sms_of(p, &deployed_config()).is_some())
+            .collect();
+        let (name, sample) = &samples[index % samples.len()];
+        let mut event = sample.clone();
+        let account = event["account"].as_str().unwrap_or("111122223333").to_owned();
+        let is_api_call = event["detail-type"] == "AWS API Call via CloudTrail";
+        let detail = &mut event["detail"];
+        detail["sourceIPAddress"] = json!(ip);
+        detail["awsRegion"] = json!(region);
+        if is_api_call {
+            detail["eventName"] = json!(event_name);
+            detail["eventSource"] = json!(event_source);
+        }
+        if failed {
+            detail["errorCode"] = json!("AccessDenied");
+        }
+        if assume_root {
+            detail["userIdentity"]["inScopeOf"] = json!({"issuerType": "AWS::STS::AssumeRoot"});
+            detail["userIdentity"]["sessionContext"] = json!({"assumedRoot": "true"});
+        }
+        detail["additionalEventData"] = json!({"MFAUsed": "maybe"});
+        let config = Config::from_lookup(|var| match var {
+            "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
+            "ACCOUNT_NAMES" => Some(format!("{account}={account_name}")),
+            "TOPIC_DISPLAY_NAME" => Some(display_name.clone()),
+            _ => None,
+        })
+        .expect("a valid account name");
+        let body = sms_of(&event, &config);
+        prop_assert!(body.is_some(), "{name}: a longer field must not stop the alert");
+        let body = body.unwrap();
+        let problem = segment_problem(&display_name, &body);
+        prop_assert!(problem.is_none(), "{}: {:?}", name, problem);
+        prop_assert!(body.starts_with("CRITICAL ") || body.starts_with("HIGH ")
+            || body.starts_with("MEDIUM ") || body.starts_with("LOW "), "{body}");
+        prop_assert!(body.contains(&account), "{name}: the account id gave way: {body}");
+    }
+}
