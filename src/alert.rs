@@ -10,8 +10,7 @@ use serde::Serialize;
 
 use crate::classify::{AlertKind, CredentialKind, MfaState, Severity, Verdict};
 use crate::config::{AccountId, Config};
-use crate::error::EventError;
-use crate::record::RootEvent;
+use crate::record::ParsedEvent;
 use crate::sanitize::{plain_token, untrusted_line};
 
 /// Caps for untrusted text in the email; long enough to be useful, short enough to read.
@@ -29,7 +28,8 @@ pub struct Alert {
     pub account: Account,
     /// A validated region code, or [`UNKNOWN_REGION`].
     pub region: String,
-    pub event_time: DateTime<Utc>,
+    /// `detail.eventTime`, else the envelope's `time`; `None` when neither could be read.
+    pub event_time: Option<DateTime<Utc>>,
     pub source_ip: SourceIp,
     /// Untrusted: chosen by the caller.
     pub user_agent: Option<String>,
@@ -48,22 +48,31 @@ pub struct Alert {
     /// Only when the event had a well-formed id and region.
     pub console_url: Option<String>,
     pub runbook_url: Option<String>,
+    /// Fields of the event that were present but could not be read (JSON paths).
+    pub unreadable_fields: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Account {
-    pub id: AccountId,
+    /// `None` when the event named no 12-digit account anywhere: the alert still goes out.
+    pub id: Option<AccountId>,
     /// From `ACCOUNT_NAMES`, when it names this account.
     pub name: Option<String>,
 }
 
 impl Account {
-    /// `prod-payments (111122223333)`, or just the id.
+    /// `prod-payments (111122223333)`, just the id, or `an unknown account`.
     pub fn label(&self) -> String {
-        match &self.name {
-            Some(name) => format!("{name} ({})", self.id),
-            None => self.id.to_string(),
+        match (&self.name, &self.id) {
+            (Some(name), Some(id)) => format!("{name} ({id})"),
+            (None, Some(id)) => id.to_string(),
+            (_, None) => "an unknown account".into(),
         }
+    }
+
+    /// The id, or `unknown`.
+    pub fn id_or_unknown(&self) -> &str {
+        self.id.as_ref().map_or("unknown", AccountId::as_str)
     }
 }
 
@@ -148,17 +157,16 @@ pub fn is_region_code(text: &str) -> bool {
             .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Builds the alert for a classified root event.
-///
-/// Fails only when the event does not say which account it is about: an alert without an account
-/// would send a responder nowhere.
-pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Alert, EventError> {
+/// Builds the alert for a classified root event. Never fails: a field that could not be read
+/// is shown as unknown and listed in [`Alert::unreadable_fields`].
+pub fn enrich(parsed: &ParsedEvent, verdict: Verdict, config: &Config) -> Alert {
     let Verdict {
         kind,
         severity,
         credential,
         mfa,
     } = verdict;
+    let event = &parsed.event;
     let record = &event.detail;
     let event_id = record.valid_event_id().map(str::to_owned);
     let account_id = [
@@ -168,26 +176,14 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
     ]
     .into_iter()
     .flatten()
-    .find_map(AccountId::parse)
-    .ok_or_else(|| EventError::Malformed {
-        event_id: event_id.clone(),
-        reason: "no 12-digit account id in `account`, `detail.recipientAccountId` or \
-                 `detail.userIdentity.accountId`"
-            .into(),
-    })?;
+    .find_map(AccountId::parse);
     // The region becomes part of a console URL: only a well-formed region code is used.
     let region = [record.aws_region.as_deref(), event.region.as_deref()]
         .into_iter()
         .flatten()
         .find(|r| is_region_code(r))
         .map(str::to_owned);
-    let event_time = record
-        .event_time
-        .or(event.time)
-        .ok_or_else(|| EventError::Malformed {
-            event_id: event_id.clone(),
-            reason: "no `detail.eventTime` or `time`".into(),
-        })?;
+    let event_time = record.event_time.get().copied().or(event.time);
 
     let outcome = if record.failed() {
         Outcome::Failure {
@@ -207,18 +203,22 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
         )),
         _ => None,
     };
-    let request_parameters = record
-        .request_parameters
-        .as_ref()
-        .filter(|p| !p.is_null())
-        .map(|p| untrusted_line(&p.to_string(), MAX_REQUEST_PARAMETERS));
+    let request_parameters = record.request_parameters.get().map(|p| {
+        untrusted_line(
+            &serde_json::to_string(&p.0).unwrap_or_default(),
+            MAX_REQUEST_PARAMETERS,
+        )
+    });
 
-    Ok(Alert {
+    Alert {
         kind,
         severity,
         headline: kind.headline(),
         account: Account {
-            name: config.account_names.name_of(&account_id).map(str::to_owned),
+            name: account_id
+                .as_ref()
+                .and_then(|id| config.account_names.name_of(id))
+                .map(str::to_owned),
             id: account_id,
         },
         region: region.unwrap_or_else(|| UNKNOWN_REGION.to_owned()),
@@ -243,7 +243,7 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
         assume_root_issued_to: record
             .user_identity
             .in_scope_of
-            .as_ref()
+            .get()
             .and_then(|s| {
                 s.credentials_issued_to
                     .as_deref()
@@ -254,7 +254,8 @@ pub fn enrich(event: &RootEvent, verdict: Verdict, config: &Config) -> Result<Al
         event_id,
         console_url,
         runbook_url: config.runbook_url.clone(),
-    })
+        unreadable_fields: parsed.unreadable.clone(),
+    }
 }
 
 #[cfg(test)]

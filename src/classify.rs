@@ -280,7 +280,7 @@ fn api_call_kind(record: &CloudTrailRecord, credential: CredentialKind) -> Alert
     let name = record.event_name.as_str();
     let for_iam_user = record
         .request_parameters
-        .as_ref()
+        .get()
         .and_then(|p| p.get("userName"))
         .is_some();
     match (source, name) {
@@ -300,7 +300,7 @@ fn credential_kind(event: &RootEvent) -> CredentialKind {
     let identity = &event.detail.user_identity;
     let assume_root = identity
         .in_scope_of
-        .as_ref()
+        .get()
         .and_then(|s| s.issuer_type.as_deref())
         .is_some_and(|t| t.eq_ignore_ascii_case("AWS::STS::AssumeRoot"));
     if assume_root {
@@ -310,7 +310,7 @@ fn credential_kind(event: &RootEvent) -> CredentialKind {
     if key.starts_with("AKIA") {
         CredentialKind::LongTermKey
     } else if key.starts_with("ASIA") {
-        if event.detail.session_credential_from_console.as_deref() == Some("true") {
+        if event.detail.session_credential_from_console.get() == Some(&true) {
             CredentialKind::ConsoleSession
         } else {
             CredentialKind::TemporaryKey
@@ -332,13 +332,15 @@ fn mfa_state(record: &CloudTrailRecord, credential: CredentialKind) -> MfaState 
             MfaState::Unknown
         }
     };
-    if let Some(used) = record
+    match record
         .additional_event_data
-        .as_ref()
+        .get()
         .and_then(|d| d.get("MFAUsed"))
-        .and_then(Value::as_str)
     {
-        return from_bool_text(used);
+        Some(Value::String(used)) => return from_bool_text(used),
+        Some(Value::Bool(true)) => return MfaState::Used,
+        Some(Value::Bool(false)) => return MfaState::NotUsed,
+        _ => {}
     }
     if credential == CredentialKind::LongTermKey {
         // Access-key requests carry no MFA context at all.
@@ -347,8 +349,8 @@ fn mfa_state(record: &CloudTrailRecord, credential: CredentialKind) -> MfaState 
     record
         .user_identity
         .session_context
-        .as_ref()
-        .and_then(|c| c.attributes.as_ref())
+        .get()
+        .and_then(|c| c.attributes.get())
         .and_then(|a| a.mfa_authenticated.as_deref())
         .map_or(MfaState::Unknown, from_bool_text)
 }
@@ -356,7 +358,8 @@ fn mfa_state(record: &CloudTrailRecord, credential: CredentialKind) -> MfaState 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{API_CALL_DETAIL_TYPE, SIGN_IN_DETAIL_TYPE, UserIdentity};
+    use crate::record::{API_CALL_DETAIL_TYPE, Lenient, SIGN_IN_DETAIL_TYPE, UserIdentity};
+    use serde_json::json;
 
     fn event(detail_type: &str, record: CloudTrailRecord) -> RootEvent {
         let mut event = RootEvent::default();
@@ -375,8 +378,8 @@ mod tests {
                 },
                 event_source: "signin.amazonaws.com".into(),
                 event_name: "ConsoleLogin".into(),
-                response_elements: Some(serde_json::json!({"ConsoleLogin": "Success"})),
-                additional_event_data: Some(serde_json::json!({"MFAUsed": mfa_used})),
+                response_elements: Lenient::from_json(&json!({"ConsoleLogin": "Success"})),
+                additional_event_data: Lenient::from_json(&json!({"MFAUsed": mfa_used})),
                 ..Default::default()
             },
         )
@@ -388,12 +391,12 @@ mod tests {
             CloudTrailRecord {
                 user_identity: UserIdentity {
                     identity_type: "Root".into(),
-                    access_key_id: Some(key.into()),
+                    access_key_id: key.to_owned().into(),
                     ..Default::default()
                 },
                 event_source: source.into(),
                 event_name: name.into(),
-                session_credential_from_console: Some("true".into()),
+                session_credential_from_console: true.into(),
                 ..Default::default()
             },
         )
@@ -449,10 +452,8 @@ mod tests {
     #[test]
     fn assume_root_is_capped_below_interactive_sign_in() {
         let mut e = root_call("iam.amazonaws.com", "DeactivateMFADevice", "ASIAX");
-        e.detail.user_identity.in_scope_of = Some(crate::record::InScopeOf {
-            issuer_type: Some("AWS::STS::AssumeRoot".into()),
-            ..Default::default()
-        });
+        e.detail.user_identity.in_scope_of =
+            Lenient::from_json(&json!({"issuerType": "AWS::STS::AssumeRoot"}));
         let Classification::Alert(Verdict {
             kind,
             severity,
@@ -481,7 +482,7 @@ mod tests {
     #[test]
     fn root_creating_a_key_for_an_iam_user_is_an_ordinary_root_call() {
         let mut e = root_call("iam.amazonaws.com", "CreateAccessKey", "ASIAX");
-        e.detail.request_parameters = Some(serde_json::json!({"userName": "alice"}));
+        e.detail.request_parameters = Lenient::from_json(&json!({"userName": "alice"}));
         assert_eq!(kind_and_severity(classify(&e)).0, AlertKind::ApiCall);
     }
 }

@@ -123,7 +123,10 @@ pub fn render_body(alert: &Alert) -> String {
         ("Region", alert.region.clone()),
         (
             "When (UTC)",
-            alert.event_time.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            alert.event_time.map_or_else(
+                || "unknown (no readable time in the event)".to_owned(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            ),
         ),
         ("Source IP", alert.source_ip.display()),
         ("MFA", mfa.to_owned()),
@@ -154,6 +157,15 @@ pub fn render_body(alert: &Alert) -> String {
         "Event ID",
         alert.event_id.clone().unwrap_or_else(|| "none".into()),
     ));
+    if !alert.unreadable_fields.is_empty() {
+        rows.push((
+            "Unreadable",
+            format!(
+                "{} (not used; check the raw event)",
+                alert.unreadable_fields.join(", ")
+            ),
+        ));
+    }
     for (label, value) in rows {
         let _ = writeln!(body, "{label:<12} {value}");
     }

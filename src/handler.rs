@@ -30,14 +30,14 @@ pub enum Decision {
 
 /// The pure core: the same payload and config always give the same decision.
 pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> {
-    let event = parse_event(payload)?;
-    match classify(&event) {
+    let parsed = parse_event(payload)?;
+    match classify(&parsed.event) {
         Classification::Ignore { reason } => Ok(Decision::Ignore {
-            event_id: event.detail.valid_event_id().map(str::to_owned),
+            event_id: parsed.event.detail.valid_event_id().map(str::to_owned),
             reason,
         }),
         Classification::Alert(verdict) => {
-            let alert = enrich(&event, verdict, config)?;
+            let alert = enrich(&parsed, verdict, config);
             let notification = render(&alert, config.sms_limit);
             Ok(Decision::Alert {
                 alert: Box::new(alert),

@@ -1,18 +1,31 @@
 //! The event model: the EventBridge envelope and the CloudTrail record it carries.
 //!
-//! The envelope is `aws_lambda_events`' [`EventBridgeEvent`]. The record is the project's own
-//! [`CloudTrailRecord`], because the crate's CloudTrail types reject or drop shapes that real
-//! root events have (see the tests at the bottom of this file):
+//! An alarm must fail towards alerting, so the model is strict only where it must be. The few
+//! fields that decide whether an event is a root event to alert on — the envelope's
+//! `detail-type`, and `userIdentity.type`, `userIdentity.invokedBy`, `eventSource`, `eventName`
+//! and `eventType` — must be readable, or the event is rejected with an error naming the field.
+//! Every other field is [`Lenient`]: a wrong JSON type, an object re-encoded as a JSON string, a
+//! boolean written as `"True"` or a time in another common form is read when it can be and
+//! otherwise becomes "unreadable", which the alert reports instead of failing. CloudTrail's
+//! schema has grown from `eventVersion` 1.0 to 1.11, and exporters re-encode records; neither,
+//! nor an attacker who can shape a field, may silence the alarm.
+//!
+//! The envelope is `aws_lambda_events`' [`EventBridgeEvent`]; its own fields are checked before
+//! it is built (see [`parse_event`]). The record is the project's own [`CloudTrailRecord`],
+//! because the crate's CloudTrail types reject or drop shapes that real root events have (see the
+//! tests at the bottom of this file):
 //! - `cloudtrail::AWSAPICall` requires `requestID`, which console sign-in records never carry;
 //! - `signin::SignIn` requires `responseElements.ConsoleLogin` and `additionalEventData.LoginTo`,
 //!   which password-recovery records do not have;
 //! - neither `UserIdentity` keeps `accessKeyId` (the only way to tell a long-term root key `AKIA…`
 //!   from a console session `ASIA…`) or `inScopeOf` (how an `sts:AssumeRoot` session is marked).
 
+use std::borrow::Cow;
+
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
 
 use crate::error::EventError;
 use crate::sanitize::{redact_contacts, untrusted_line};
@@ -25,6 +38,14 @@ pub const API_CALL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 /// An EventBridge envelope carrying a CloudTrail record, as the rules deliver it.
 pub type RootEvent = EventBridgeEvent<CloudTrailRecord>;
 
+/// A parsed event and the fields that were present but could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedEvent {
+    pub event: RootEvent,
+    /// JSON paths such as `detail.eventTime`, in a stable order.
+    pub unreadable: Vec<&'static str>,
+}
+
 /// Which of the two CloudTrail detail-types an event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetailType {
@@ -32,78 +53,274 @@ pub enum DetailType {
     ApiCall,
 }
 
-/// One CloudTrail record, tolerant of the fields real events leave out.
-///
-/// Only `userIdentity.type`, `eventSource` and `eventName` are required: without them nothing can
-/// be said about the event. Every other field is optional, but a field that is present with the
-/// wrong JSON type is still an error.
+/// A field that does not decide whether to alert: read when it can be, never an error.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Lenient<T> {
+    /// Missing, or `null`.
+    #[default]
+    Absent,
+    Read(T),
+    /// Present, but in no shape rootwatch can read.
+    Unreadable,
+}
+
+impl<T> Lenient<T> {
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Lenient::Read(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn is_unreadable(&self) -> bool {
+        matches!(self, Lenient::Unreadable)
+    }
+}
+
+/// Written back as what was read (`null` when absent or unreadable). The envelope type requires
+/// its detail to be serialisable; rootwatch itself never writes records.
+impl<T: Serialize> Serialize for Lenient<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(serializer)
+    }
+}
+
+impl Lenient<String> {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.get().map(String::as_str)
+    }
+}
+
+impl<T> From<T> for Lenient<T> {
+    fn from(value: T) -> Self {
+        Lenient::Read(value)
+    }
+}
+
+/// How a [`Lenient`] field reads a JSON value; `None` makes the field unreadable.
+pub trait Tolerant: Sized {
+    fn read(value: &Value) -> Option<Self>;
+}
+
+impl<T: Tolerant> Lenient<T> {
+    /// Reads a JSON value as the field would be read from an event.
+    pub fn from_json(value: &Value) -> Self {
+        match value {
+            Value::Null => Lenient::Absent,
+            value => T::read(value).map_or(Lenient::Unreadable, Lenient::Read),
+        }
+    }
+}
+
+impl<'de, T: Tolerant> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Any JSON value is accepted here; only its shape decides Read or Unreadable.
+        Ok(Self::from_json(&Value::deserialize(deserializer)?))
+    }
+}
+
+/// Text: a string, or a number or boolean written as text.
+impl Tolerant for String {
+    fn read(value: &Value) -> Option<Self> {
+        match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// `true`/`false`, also as `"true"`, `"True"`, `"TRUE"` and the like.
+impl Tolerant for bool {
+    fn read(value: &Value) -> Option<Self> {
+        match value {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// A time in any of the forms CloudTrail and its exporters write (see [`parse_time`]), or
+/// seconds or milliseconds since the epoch.
+impl Tolerant for DateTime<Utc> {
+    fn read(value: &Value) -> Option<Self> {
+        match value {
+            Value::String(s) => parse_time(s),
+            Value::Number(n) => {
+                let n = n.as_i64()?;
+                if n > 100_000_000_000 {
+                    DateTime::from_timestamp_millis(n)
+                } else {
+                    DateTime::from_timestamp(n, 0)
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A JSON object, also when it arrives re-encoded as a JSON string.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(transparent)]
+pub struct JsonObject(pub Map<String, Value>);
+
+impl JsonObject {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+}
+
+/// An object, or a string holding one; anything else is unreadable.
+fn as_object(value: &Value) -> Option<Cow<'_, Map<String, Value>>> {
+    match value {
+        Value::Object(map) => Some(Cow::Borrowed(map)),
+        Value::String(text) => match serde_json::from_str(text) {
+            Ok(Value::Object(map)) => Some(Cow::Owned(map)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl Tolerant for JsonObject {
+    fn read(value: &Value) -> Option<Self> {
+        as_object(value).map(|map| JsonObject(map.into_owned()))
+    }
+}
+
+/// Nested records whose every field is [`Lenient`]: readable whenever they are an object.
+macro_rules! tolerant_object {
+    ($($t:ty),*) => {$(
+        impl Tolerant for $t {
+            fn read(value: &Value) -> Option<Self> {
+                let map = as_object(value)?.into_owned();
+                serde_json::from_value(Value::Object(map)).ok()
+            }
+        }
+    )*};
+}
+tolerant_object!(SessionContext, SessionAttributes, InScopeOf);
+
+/// Parses a time as CloudTrail (`2026-11-21T03:14:07Z`) and exporters write it: with or without
+/// fractional seconds, `T` or a space between date and time, `Z`, an offset (`+02:00`, `+0200`)
+/// or no zone at all (CloudTrail's times are UTC).
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let text: Cow<'_, str> = match text.as_bytes().get(10) {
+        Some(b' ' | b't') => format!("{}T{}", &text[..10], &text[11..]).into(),
+        _ => text.into(),
+    };
+    DateTime::parse_from_rfc3339(&text)
+        .or_else(|_| DateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .map(|t| t.to_utc())
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+/// One CloudTrail record. Strict in the fields that decide ([`UserIdentity::identity_type`],
+/// [`UserIdentity::invoked_by`], `eventSource`, `eventName`, `eventType`), [`Lenient`] in the rest.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudTrailRecord {
-    pub event_version: Option<String>,
+    #[serde(default)]
+    pub event_version: Lenient<String>,
     pub user_identity: UserIdentity,
-    pub event_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub event_time: Lenient<DateTime<Utc>>,
     pub event_source: String,
     pub event_name: String,
-    pub aws_region: Option<String>,
-    #[serde(rename = "sourceIPAddress")]
-    pub source_ip_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_parameters: Option<Value>,
-    pub response_elements: Option<Value>,
-    pub additional_event_data: Option<Value>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    #[serde(rename = "requestID")]
-    pub request_id: Option<String>,
-    #[serde(rename = "eventID")]
-    pub event_id: Option<String>,
+    #[serde(default)]
+    pub aws_region: Lenient<String>,
+    #[serde(default, rename = "sourceIPAddress")]
+    pub source_ip_address: Lenient<String>,
+    #[serde(default)]
+    pub user_agent: Lenient<String>,
+    #[serde(default)]
+    pub request_parameters: Lenient<JsonObject>,
+    #[serde(default)]
+    pub response_elements: Lenient<JsonObject>,
+    #[serde(default)]
+    pub additional_event_data: Lenient<JsonObject>,
+    #[serde(default)]
+    pub error_code: Lenient<String>,
+    #[serde(default)]
+    pub error_message: Lenient<String>,
+    #[serde(default, rename = "requestID")]
+    pub request_id: Lenient<String>,
+    #[serde(default, rename = "eventID")]
+    pub event_id: Lenient<String>,
+    /// Deciding: an `AwsServiceEvent` is AWS's own doing. Optional, but a string when present.
     pub event_type: Option<String>,
-    pub recipient_account_id: Option<String>,
-    pub read_only: Option<bool>,
-    /// `"true"` when temporary credentials came from a console session.
-    pub session_credential_from_console: Option<String>,
+    #[serde(default)]
+    pub recipient_account_id: Lenient<String>,
+    #[serde(default)]
+    pub read_only: Lenient<bool>,
+    /// Whether temporary credentials came from a console session.
+    #[serde(default)]
+    pub session_credential_from_console: Lenient<bool>,
 }
 
 /// The `userIdentity` element, with the fields rootwatch reads.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
+    /// Deciding: only `Root` is alerted on.
     #[serde(rename = "type")]
     pub identity_type: String,
-    pub principal_id: Option<String>,
-    pub arn: Option<String>,
-    pub account_id: Option<String>,
-    pub access_key_id: Option<String>,
-    pub user_name: Option<String>,
-    /// Set when an AWS service made the call on the principal's behalf.
+    /// Deciding: set when an AWS service made the call on the principal's behalf.
     pub invoked_by: Option<String>,
-    pub session_context: Option<SessionContext>,
+    #[serde(default)]
+    pub principal_id: Lenient<String>,
+    #[serde(default)]
+    pub arn: Lenient<String>,
+    #[serde(default)]
+    pub account_id: Lenient<String>,
+    #[serde(default)]
+    pub access_key_id: Lenient<String>,
+    #[serde(default)]
+    pub user_name: Lenient<String>,
+    #[serde(default)]
+    pub session_context: Lenient<SessionContext>,
     /// Set on root sessions started with `sts:AssumeRoot` from the management account.
-    pub in_scope_of: Option<InScopeOf>,
+    #[serde(default)]
+    pub in_scope_of: Lenient<InScopeOf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionContext {
-    pub attributes: Option<SessionAttributes>,
-    pub source_identity: Option<String>,
+    #[serde(default)]
+    pub attributes: Lenient<SessionAttributes>,
+    #[serde(default)]
+    pub source_identity: Lenient<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionAttributes {
-    /// `"true"` or `"false"`.
-    pub mfa_authenticated: Option<String>,
-    pub creation_date: Option<String>,
+    /// `"true"` or `"false"`, as text.
+    #[serde(default)]
+    pub mfa_authenticated: Lenient<String>,
+    #[serde(default)]
+    pub creation_date: Lenient<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InScopeOf {
-    pub issuer_type: Option<String>,
-    pub issuer_account_id: Option<String>,
-    pub credentials_issued_to: Option<String>,
+    #[serde(default)]
+    pub issuer_type: Lenient<String>,
+    #[serde(default)]
+    pub issuer_account_id: Lenient<String>,
+    #[serde(default)]
+    pub credentials_issued_to: Lenient<String>,
 }
 
 impl CloudTrailRecord {
@@ -118,11 +335,110 @@ impl CloudTrailRecord {
     pub fn failed(&self) -> bool {
         let sign_in_refused = self
             .response_elements
-            .as_ref()
+            .get()
             .and_then(|r| r.get("ConsoleLogin"))
             .and_then(Value::as_str)
             .is_some_and(|answer| !answer.eq_ignore_ascii_case("Success"));
-        self.error_code.is_some() || self.error_message.is_some() || sign_in_refused
+        self.error_code.get().is_some() || self.error_message.get().is_some() || sign_in_refused
+    }
+
+    /// The record's fields that were present but unreadable, as JSON paths.
+    pub fn unreadable_fields(&self) -> Vec<&'static str> {
+        let identity = &self.user_identity;
+        let context = identity.session_context.get();
+        let attributes = context.and_then(|c| c.attributes.get());
+        let scope = identity.in_scope_of.get();
+        [
+            ("detail.eventVersion", self.event_version.is_unreadable()),
+            ("detail.eventTime", self.event_time.is_unreadable()),
+            ("detail.awsRegion", self.aws_region.is_unreadable()),
+            (
+                "detail.sourceIPAddress",
+                self.source_ip_address.is_unreadable(),
+            ),
+            ("detail.userAgent", self.user_agent.is_unreadable()),
+            (
+                "detail.requestParameters",
+                self.request_parameters.is_unreadable(),
+            ),
+            (
+                "detail.responseElements",
+                self.response_elements.is_unreadable(),
+            ),
+            (
+                "detail.additionalEventData",
+                self.additional_event_data.is_unreadable(),
+            ),
+            ("detail.errorCode", self.error_code.is_unreadable()),
+            ("detail.errorMessage", self.error_message.is_unreadable()),
+            ("detail.requestID", self.request_id.is_unreadable()),
+            ("detail.eventID", self.event_id.is_unreadable()),
+            (
+                "detail.recipientAccountId",
+                self.recipient_account_id.is_unreadable(),
+            ),
+            ("detail.readOnly", self.read_only.is_unreadable()),
+            (
+                "detail.sessionCredentialFromConsole",
+                self.session_credential_from_console.is_unreadable(),
+            ),
+            (
+                "detail.userIdentity.principalId",
+                identity.principal_id.is_unreadable(),
+            ),
+            ("detail.userIdentity.arn", identity.arn.is_unreadable()),
+            (
+                "detail.userIdentity.accountId",
+                identity.account_id.is_unreadable(),
+            ),
+            (
+                "detail.userIdentity.accessKeyId",
+                identity.access_key_id.is_unreadable(),
+            ),
+            (
+                "detail.userIdentity.userName",
+                identity.user_name.is_unreadable(),
+            ),
+            (
+                "detail.userIdentity.sessionContext",
+                identity.session_context.is_unreadable(),
+            ),
+            (
+                "detail.userIdentity.sessionContext.attributes",
+                context.is_some_and(|c| c.attributes.is_unreadable()),
+            ),
+            (
+                "detail.userIdentity.sessionContext.sourceIdentity",
+                context.is_some_and(|c| c.source_identity.is_unreadable()),
+            ),
+            (
+                "detail.userIdentity.sessionContext.attributes.mfaAuthenticated",
+                attributes.is_some_and(|a| a.mfa_authenticated.is_unreadable()),
+            ),
+            (
+                "detail.userIdentity.sessionContext.attributes.creationDate",
+                attributes.is_some_and(|a| a.creation_date.is_unreadable()),
+            ),
+            (
+                "detail.userIdentity.inScopeOf",
+                identity.in_scope_of.is_unreadable(),
+            ),
+            (
+                "detail.userIdentity.inScopeOf.issuerType",
+                scope.is_some_and(|s| s.issuer_type.is_unreadable()),
+            ),
+            (
+                "detail.userIdentity.inScopeOf.issuerAccountId",
+                scope.is_some_and(|s| s.issuer_account_id.is_unreadable()),
+            ),
+            (
+                "detail.userIdentity.inScopeOf.credentialsIssuedTo",
+                scope.is_some_and(|s| s.credentials_issued_to.is_unreadable()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(path, unreadable)| unreadable.then_some(path))
+        .collect()
     }
 }
 
@@ -137,11 +453,88 @@ impl DetailType {
     }
 }
 
-/// Parses a Lambda payload into a [`RootEvent`].
+/// The envelope's own fields besides `detail-type` and `detail`: none decides, so a wrong shape
+/// is set aside (and reported) rather than rejecting the event. EventBridge always sets them.
+const ENVELOPE_TEXT_FIELDS: [(&str, &str); 5] = [
+    ("version", "version"),
+    ("id", "id"),
+    ("source", "source"),
+    ("account", "account"),
+    ("region", "region"),
+];
+
+/// The envelope, with fields the crate's type would refuse replaced: text fields of the wrong
+/// type removed (`source`, which the type requires, emptied), `time` normalised or removed,
+/// `resources` removed unless it is a list of strings. Clones the payload only when needed.
+fn tolerable_envelope<'a>(
+    payload: &'a Value,
+    unreadable: &mut Vec<&'static str>,
+) -> Cow<'a, Value> {
+    let Value::Object(envelope) = payload else {
+        return Cow::Borrowed(payload);
+    };
+    let mut fixed: Option<Map<String, Value>> = None;
+    let mut edit = |f: &mut dyn FnMut(&mut Map<String, Value>)| {
+        f(fixed.get_or_insert_with(|| envelope.clone()))
+    };
+    for (key, path) in ENVELOPE_TEXT_FIELDS {
+        match envelope.get(key) {
+            None | Some(Value::String(_)) => {}
+            Some(Value::Null) if key != "source" => {}
+            Some(_) => {
+                unreadable.push(path);
+                edit(&mut |map| {
+                    map.remove(key);
+                });
+            }
+        }
+    }
+    if !matches!(envelope.get("source"), Some(Value::String(_))) {
+        edit(&mut |map| {
+            map.insert("source".into(), Value::from(""));
+        });
+    }
+    let strict_time = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| DateTime::parse_from_rfc3339(s).is_ok())
+    };
+    match envelope.get("time") {
+        None | Some(Value::Null) => {}
+        Some(value) if strict_time(value) => {}
+        Some(value) => match DateTime::<Utc>::read(value) {
+            Some(time) => edit(&mut |map| {
+                map.insert("time".into(), Value::from(time.to_rfc3339()));
+            }),
+            None => {
+                unreadable.push("time");
+                edit(&mut |map| {
+                    map.remove("time");
+                });
+            }
+        },
+    }
+    match envelope.get("resources") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+        Some(_) => {
+            unreadable.push("resources");
+            edit(&mut |map| {
+                map.remove("resources");
+            });
+        }
+    }
+    match fixed {
+        Some(map) => Cow::Owned(Value::Object(map)),
+        None => Cow::Borrowed(payload),
+    }
+}
+
+/// Parses a Lambda payload into a [`ParsedEvent`].
 ///
-/// Errors name the JSON path that was wrong and carry the event id when the envelope had one, so
-/// the log line and the on-failure record can be traced back to CloudTrail.
-pub fn parse_event(payload: &Value) -> Result<RootEvent, EventError> {
+/// Fails only when a deciding field is missing or unreadable: the error names its JSON path and
+/// carries the event id when the envelope had one, so the log line and the on-failure record
+/// can be traced back to CloudTrail.
+pub fn parse_event(payload: &Value) -> Result<ParsedEvent, EventError> {
     let event_id = event_id_hint(payload);
     let envelope = payload.as_object().ok_or_else(|| EventError::Malformed {
         event_id: None,
@@ -165,7 +558,9 @@ pub fn parse_event(payload: &Value) -> Result<RootEvent, EventError> {
             });
         }
     }
-    serde_path_to_error::deserialize::<_, RootEvent>(payload).map_err(|e| {
+    let mut unreadable = Vec::new();
+    let envelope = tolerable_envelope(payload, &mut unreadable);
+    let event = serde_path_to_error::deserialize::<_, RootEvent>(&*envelope).map_err(|e| {
         let path = e.path().to_string();
         let place = if path == "." {
             "the envelope".to_owned()
@@ -173,13 +568,15 @@ pub fn parse_event(payload: &Value) -> Result<RootEvent, EventError> {
             format!("`{path}`")
         };
         EventError::Malformed {
-            event_id,
+            event_id: event_id.clone(),
             reason: format!(
                 "{place}: {}",
                 redact_contacts(&untrusted_line(&e.inner().to_string(), 200))
             ),
         }
-    })
+    })?;
+    unreadable.extend(event.detail.unreadable_fields());
+    Ok(ParsedEvent { event, unreadable })
 }
 
 /// The best event id a payload offers before it is known to parse: CloudTrail's `eventID`, else
@@ -214,6 +611,7 @@ fn json_kind(v: &Value) -> &'static str {
 mod tests {
     use super::*;
     use aws_lambda_events::cloudwatch_events::{cloudtrail::AWSAPICall, signin::SignIn};
+    use serde_json::json;
 
     fn sample(name: &str) -> Value {
         let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -254,7 +652,7 @@ mod tests {
         assert!(theirs["userIdentity"].get("accessKeyId").is_none());
         let ours = parse_event(&event).unwrap();
         assert_eq!(
-            ours.detail.user_identity.access_key_id.as_deref(),
+            ours.event.detail.user_identity.access_key_id.as_deref(),
             Some("AKIAIOSFODNN7EXAMPLE")
         );
     }
@@ -279,14 +677,14 @@ mod tests {
     #[test]
     fn failure_is_an_error_or_a_refused_sign_in() {
         let ok = sample("root-console-sign-in-without-mfa.json");
-        let mut record = parse_event(&ok).unwrap().detail;
+        let mut record = parse_event(&ok).unwrap().event.detail;
         assert!(!record.failed());
-        record.response_elements = None;
+        record.response_elements = Lenient::Absent;
         assert!(!record.failed(), "no answer is not a failure");
-        record.response_elements = Some(serde_json::json!({"ConsoleLogin": "Failure"}));
+        record.response_elements = Lenient::from_json(&json!({"ConsoleLogin": "Failure"}));
         assert!(record.failed());
-        record.response_elements = None;
-        record.error_code = Some("AccessDenied".into());
+        record.response_elements = Lenient::Absent;
+        record.error_code = Lenient::Read("AccessDenied".into());
         assert!(record.failed());
     }
 
@@ -294,5 +692,112 @@ mod tests {
     fn non_object_payload_is_malformed() {
         let err = parse_event(&Value::from("hello")).unwrap_err();
         assert!(err.to_string().contains("got a string"), "{err}");
+    }
+
+    /// The shapes exporters and older schema versions write, seen in public detection-rule test
+    /// corpora: all read, none an error.
+    #[test]
+    fn known_variants_are_data_not_errors() {
+        let mut event = sample("root-api-call-from-console-session.json");
+        let detail = &mut event["detail"];
+        detail["sessionCredentialFromConsole"] = json!(true);
+        detail["readOnly"] = json!("True");
+        detail["eventTime"] = json!("2026-11-21 03:20:18.000");
+        detail["requestParameters"] = json!("{\"userName\": \"alice\"}");
+        detail["additionalEventData"] = json!("{\"MFAUsed\": \"Yes\"}");
+        detail["recipientAccountId"] = json!(111122223333u64);
+        let parsed = parse_event(&event).unwrap();
+        let record = &parsed.event.detail;
+        assert_eq!(parsed.unreadable, Vec::<&str>::new());
+        assert_eq!(record.session_credential_from_console.get(), Some(&true));
+        assert_eq!(record.read_only.get(), Some(&true));
+        assert_eq!(
+            record.event_time.get().map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-21T03:20:18+00:00")
+        );
+        let params = record.request_parameters.get().unwrap();
+        assert_eq!(params.get("userName"), Some(&json!("alice")));
+        assert_eq!(record.recipient_account_id.as_deref(), Some("111122223333"));
+    }
+
+    #[test]
+    fn times_in_every_common_form() {
+        let expected: DateTime<Utc> = "2026-11-21T03:14:07Z".parse().unwrap();
+        for text in [
+            "2026-11-21T03:14:07Z",
+            "2026-11-21T03:14:07.000Z",
+            "2026-11-21 03:14:07",
+            "2026-11-21 03:14:07Z",
+            "2026-11-21T03:14:07",
+            "2026-11-21T05:14:07+02:00",
+            "2026-11-21T05:14:07+0200",
+            "2026-11-21 03:14:07.000000",
+        ] {
+            let got = parse_time(text);
+            assert_eq!(got, Some(expected), "{text}");
+        }
+        assert_eq!(
+            DateTime::<Utc>::read(&json!(expected.timestamp())),
+            Some(expected)
+        );
+        assert_eq!(
+            DateTime::<Utc>::read(&json!(expected.timestamp_millis())),
+            Some(expected)
+        );
+        for bad in ["yesterday at 3", "redacted", "", "2026-13-01T00:00:00Z"] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+
+    /// A secondary field in a shape nobody can read is reported, not fatal.
+    #[test]
+    fn unreadable_secondary_fields_are_listed_not_fatal() {
+        let mut event = sample("root-console-sign-in-without-mfa.json");
+        event["time"] = json!({"not": "a time"});
+        event["account"] = json!(42);
+        event["detail"]["eventTime"] = json!("yesterday at 3");
+        event["detail"]["readOnly"] = json!([1]);
+        event["detail"]["userIdentity"]["sessionContext"] = json!(7);
+        event["detail"]["responseElements"] = json!("not json");
+        let parsed = parse_event(&event).unwrap();
+        assert_eq!(
+            parsed.unreadable,
+            [
+                "account",
+                "time",
+                "detail.eventTime",
+                "detail.responseElements",
+                "detail.readOnly",
+                "detail.userIdentity.sessionContext"
+            ]
+        );
+        assert_eq!(parsed.event.time, None);
+        assert_eq!(parsed.event.account, None);
+    }
+
+    /// Only the fields that decide can reject an event.
+    #[test]
+    fn deciding_fields_must_be_readable() {
+        let event = sample("root-api-call-from-console-session.json");
+        for (pointer, path) in [
+            ("/detail/userIdentity/type", "detail.userIdentity.type"),
+            (
+                "/detail/userIdentity/invokedBy",
+                "detail.userIdentity.invokedBy",
+            ),
+            ("/detail/eventSource", "detail.eventSource"),
+            ("/detail/eventName", "detail.eventName"),
+            ("/detail/eventType", "detail.eventType"),
+        ] {
+            let mut broken = event.clone();
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            broken
+                .pointer_mut(parent)
+                .and_then(Value::as_object_mut)
+                .unwrap()
+                .insert(key.into(), json!({"wrong": "type"}));
+            let err = parse_event(&broken).unwrap_err();
+            assert!(err.to_string().contains(path), "{pointer}: {err}");
+        }
     }
 }

@@ -141,14 +141,17 @@ pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
         };
         let name = name.map(|n| format!("{n} ")).unwrap_or_default();
         format!(
-            "{} {what}{}{}.{} Acct {name}{}. IP {}. {} UTC {}",
+            "{} {what}{}{}.{} Acct {name}{}. IP {}. {} {}",
             alert.severity.as_str(),
             via(alert),
             failed(alert),
             mfa(alert),
-            alert.account.id,
+            alert.account.id_or_unknown(),
             ip(alert),
-            alert.event_time.format("%Y-%m-%d %H:%M"),
+            alert.event_time.map_or_else(
+                || "time unknown".to_owned(),
+                |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
+            ),
             alert.region,
         )
     };

@@ -41,8 +41,10 @@ impl Claim {
     pub fn for_alert(alert: &Alert, window: Duration, texted: &[Severity]) -> Self {
         Claim {
             event_id: alert.event_id.clone(),
-            session: texted.contains(&alert.severity).then(|| session_key(alert)),
-            event_time: alert.event_time,
+            // Without a readable time there is no window to place the alert in: it pages.
+            session: (texted.contains(&alert.severity) && alert.event_time.is_some())
+                .then(|| session_key(alert)),
+            event_time: alert.event_time.unwrap_or_default(),
             always_page: alert.severity == Severity::Critical,
             window,
         }
@@ -52,7 +54,7 @@ impl Claim {
 /// One root session: the credentials' access key for API calls (a console session's `ASIA…` key,
 /// or the long-term `AKIA…` key), the source IP for sign-ins and calls without a key.
 pub fn session_key(alert: &Alert) -> String {
-    let account = alert.account.id.as_str();
+    let account = alert.account.id_or_unknown();
     let by_key = alert.access_key_id.as_deref().filter(|_| {
         matches!(
             alert.credential,

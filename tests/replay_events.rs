@@ -8,7 +8,7 @@ use rootwatch::error::HandlerError;
 use rootwatch::handler::{Decision, decide};
 use serde_json::Value;
 use support::gsm7::subject_problem;
-use support::{OFFLINE_TOPIC, config, invalid_samples, valid_samples};
+use support::{OFFLINE_TOPIC, config, invalid_samples, peer_samples, valid_samples};
 
 fn review_text(payload: &Value) -> String {
     match decide(payload, &config(OFFLINE_TOPIC)) {
@@ -41,11 +41,20 @@ fn review_text(payload: &Value) -> String {
 /// A file the walkers below would skip (no `.json`) is a sample nobody checks: refuse it.
 #[test]
 fn events_holds_only_json_samples() {
-    for dir in [support::events_dir(), support::events_dir().join("invalid")] {
+    let events = support::events_dir();
+    for dir in [
+        events.clone(),
+        events.join("invalid"),
+        events.join("peer-shapes"),
+    ] {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             let ok = path.extension().is_some_and(|e| e == "json")
-                || (path.is_dir() && path.file_name().is_some_and(|n| n == "invalid"));
+                || (path.is_dir()
+                    && dir == events
+                    && path
+                        .file_name()
+                        .is_some_and(|n| n == "invalid" || n == "peer-shapes"));
             assert!(ok, "{} is not a .json sample", path.display());
         }
     }
@@ -65,6 +74,32 @@ fn every_sample_matches_its_reviewed_outcome() {
             "events/{name}.json is in events/ but does not parse:\n{text}"
         );
         insta::assert_snapshot!(name, text);
+    }
+}
+
+/// Records shaped like the detection projects' public test corpora (panther-analysis test logs,
+/// AWS documentation examples, exporter re-encodings), written in our own values: a root record
+/// alerts, anything else is ignored — whatever the shape of the fields that do not decide.
+#[test]
+fn peer_shaped_records_alert_when_root_and_are_ignored_otherwise() {
+    let samples = peer_samples();
+    assert!(
+        samples.len() >= 10,
+        "events/peer-shapes/ holds {}",
+        samples.len()
+    );
+    for (name, payload) in samples {
+        let text = review_text(&payload);
+        let expected = match name.split('-').next() {
+            Some("root") => "outcome: alert",
+            Some("other") => "outcome: ignored",
+            _ => panic!("events/peer-shapes/{name}.json must start with root- or other-"),
+        };
+        assert!(
+            text.starts_with(expected),
+            "events/peer-shapes/{name}.json:\n{text}"
+        );
+        insta::assert_snapshot!(format!("peer-{name}"), text);
     }
 }
 

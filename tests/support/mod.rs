@@ -58,6 +58,12 @@ pub fn valid_samples() -> Vec<(String, Value)> {
     samples_in(&events_dir())
 }
 
+/// Records shaped like those in other projects' public corpora, in our own values
+/// (`events/peer-shapes/*.json`): `root-*` must alert, `other-*` must be ignored.
+pub fn peer_samples() -> Vec<(String, Value)> {
+    samples_in(&events_dir().join("peer-shapes"))
+}
+
 /// The malformed inputs (`events/invalid/*.json`).
 pub fn invalid_samples() -> Vec<(String, Value)> {
     samples_in(&events_dir().join("invalid"))
