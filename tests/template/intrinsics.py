@@ -30,7 +30,7 @@ class Stack:
         for key, spec in template.get("Parameters", {}).items():
             value = parameters.get(key, spec.get("Default"))
             if value is None:
-                raise KeyError(f"parameter {key} has no value and no default")
+                continue  # an error only if something refers to it (lookup)
             if spec["Type"] == "CommaDelimitedList":
                 value = value.split(",") if isinstance(value, str) else list(value)
             self.parameters[key] = value
@@ -97,6 +97,8 @@ class Stack:
             return self.pseudo(name)
         if name in self.parameters:
             return self.parameters[name]
+        if name in self.template.get("Parameters", {}):
+            raise KeyError(f"parameter {name} has no value and no default")
         if name in self.resources:
             return self.ref(name)
         raise KeyError(f"Ref to unknown {name}")

@@ -14,6 +14,7 @@ import time
 import warnings
 import zipfile
 
+import boto3
 import pytest
 from botocore.config import Config
 from cfnlint.decode import cfn_yaml
@@ -93,8 +94,6 @@ def upload_code(s3):
 @pytest.fixture(scope="module")
 def created(deployed, aws, moto_endpoint):
     """The stack moto's CloudFormation created from the transformed template."""
-    import boto3
-
     path, doc, _ = deployed
     cycle = find_cycle(doc["Resources"])
     if cycle:

@@ -32,7 +32,10 @@ def test_rules_target_the_function_with_a_dead_letter_queue(deployed):
 def test_the_api_rule_also_receives_read_only_root_calls(deployed):
     rules = of_type(deployed, "AWS::Events::Rule")
     states = {rule["EventPattern"]["detail-type"][0]: rule.get("State") for rule in rules.values()}
-    assert states["AWS API Call via CloudTrail"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+    assert states == {
+        "AWS API Call via CloudTrail": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+        "AWS Console Sign In via CloudTrail": "ENABLED",
+    }
 
 
 def test_async_invocations_retry_then_land_in_the_queue(deployed):

@@ -210,13 +210,6 @@ def test_only_the_rules_may_send_dead_letters(resources):
     }
 
 
-def test_the_api_rule_also_receives_read_only_root_calls(resources):
-    assert resources["RootwatchFunctionRootApiCall"]["Properties"]["State"] == (
-        "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
-    )
-    assert resources["RootwatchFunctionRootSignIn"]["Properties"]["State"] == "ENABLED"
-
-
 def alarms_on(resources, namespace, metric):
     return [
         r["Properties"]
