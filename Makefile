@@ -7,13 +7,15 @@ SHELL := /bin/bash
 VENV := .venv
 TOOLS := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Where cargo puts what it builds: target/ unless CARGO_TARGET_DIR or a cargo config says otherwise.
+TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
 
 .PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory clean-demo
 
 help:
 	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
 	@echo "make test    every check: fmt, clippy, unit/integration/property tests (local SNS + DynamoDB), demo check, template checks, sam build"
-	@echo "make build   release arm64 bootstrap under target/lambda/rootwatch/"
+	@echo "make build   release arm64 bootstrap under $(TARGET_DIR)/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy --guided"
 	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see README)"
 	@echo "make bench   criterion benchmarks of the pure core; bench-size: the arm64 artifact; bench-memory: peak RSS"
@@ -40,6 +42,9 @@ unit: $(TOOLS)
 e2e: $(TOOLS)
 	scripts/demo.sh --check
 
+# cfn-lint and sam validate see the source template; pytest also transforms every template as SAM
+# would, lints that, creates it on moto's CloudFormation and evaluates its IAM policies
+# (tests/template/test_deployable.py, test_policies.py).
 # sam build: the rust-cargolambda build method is a SAM beta feature; it needs no Docker.
 template-test: $(TOOLS)
 	cfn-lint template.yaml
@@ -59,7 +64,7 @@ deploy: $(TOOLS)
 
 # The function only (no topic, rules or alarms): see README. Needs AWS credentials.
 # An env file, not --env-var, because cargo lambda splits --env-var values on commas.
-DEPLOY_ENV := target/lambda/rootwatch.env
+DEPLOY_ENV := $(TARGET_DIR)/lambda/rootwatch.env
 deploy-cargo-lambda: build
 	@[[ -n "$${ALERT_TOPIC_ARN:-}" && -n "$${IAM_ROLE:-}" ]] || \
 	  { echo "usage: make deploy-cargo-lambda ALERT_TOPIC_ARN=arn:aws:sns:... IAM_ROLE=arn:aws:iam::...:role/... [ACCOUNT_NAMES=...] [RUNBOOK_URL=...]"; exit 2; }
@@ -71,20 +76,21 @@ deploy-cargo-lambda: build
 # The cargo-lambda path, offline: package the arm64 binary and check what would be deployed.
 # (Output goes to a file: a pipe closed early by grep would break cargo lambda's printing.)
 deploy-check:
-	mkdir -p target/lambda
+	@[[ -n "$(TARGET_DIR)" ]] || { echo "cargo metadata did not name a target directory" >&2; exit 1; }
+	mkdir -p $(TARGET_DIR)/lambda
 	$(MAKE) --no-print-directory deploy-cargo-lambda DEPLOY_FLAGS=--dry \
 	  ALERT_TOPIC_ARN=arn:aws:sns:us-east-1:111122223333:rootwatch-alerts \
 	  IAM_ROLE=arn:aws:iam::111122223333:role/rootwatch ACCOUNT_NAMES=111122223333=prod-payments \
-	  > target/lambda/deploy-dry-run.txt
-	grep -F 'runtime: "provided.al2023"' target/lambda/deploy-dry-run.txt
-	grep -F '"ACCOUNT_NAMES": "111122223333=prod-payments"' target/lambda/deploy-dry-run.txt
+	  > $(TARGET_DIR)/lambda/deploy-dry-run.txt
+	grep -F 'runtime: "provided.al2023"' $(TARGET_DIR)/lambda/deploy-dry-run.txt
+	grep -F '"ACCOUNT_NAMES": "111122223333=prod-payments"' $(TARGET_DIR)/lambda/deploy-dry-run.txt
 
 bench:
 	cargo bench --bench core
 
 # Deployment package size matters for cold starts: report the stripped arm64 bootstrap.
 bench-size: build
-	@ls -l target/lambda/rootwatch/bootstrap | awk '{ printf "bootstrap (arm64, release): %.1f MiB\n", $$5 / 1048576 }'
+	@ls -l $(TARGET_DIR)/lambda/rootwatch/bootstrap | awk '{ printf "bootstrap (arm64, release): %.1f MiB\n", $$5 / 1048576 }'
 
 # Peak resident memory of the release build after every sample, through the demo's stack.
 bench-memory: $(TOOLS)

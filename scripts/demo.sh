@@ -90,7 +90,7 @@ invoke events/root-console-sign-in-without-mfa.json
 echo
 echo "demo: $alerted alerted ($paged for phones), $ignored ignored, $duplicates duplicate, $rejected rejected"
 # Peak resident memory of the function process after every sample (Lambda bills by memory size).
-peak_kib=$(for pid in $(pgrep -f 'target/(debug|release)/rootwatch$'); do
+peak_kib=$(for pid in $(pgrep -f '/(debug|release)/rootwatch$'); do
   awk '/VmHWM/ {print $2}' "/proc/$pid/status"; done | sort -n | tail -1)
 echo "demo: function peak resident memory: $(( ${peak_kib:-0} / 1024 )) MiB ($profile build)"
 if $check; then

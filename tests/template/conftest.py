@@ -1,4 +1,6 @@
-"""Fixtures for the template tests: the parsed template, the samples, and a moto server."""
+"""Fixtures for the template tests: the parsed template, what CloudFormation receives after the SAM
+transform, the samples, and a moto server."""
+import copy
 import json
 import socket
 import subprocess
@@ -9,8 +11,47 @@ from pathlib import Path
 import boto3
 import pytest
 from cfnlint.decode import cfn_yaml
+from samtranslator.translator.transform import transform
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The account, region and code location the offline transform and the policy tests assume.
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+CODE_BUCKET = "rootwatch-artifacts"
+CODE_KEY = "rootwatch.zip"
+
+
+def repo_templates():
+    """Every CloudFormation template at the repository root: a YAML file with Resources."""
+    found = []
+    for path in sorted(ROOT.glob("*.yaml")):
+        doc = cfn_yaml.load(str(path))
+        if isinstance(doc, dict) and "Resources" in doc:
+            found.append(path)
+    return found
+
+
+class NoManagedPolicies:
+    """The transform asks IAM for managed policy ARNs only when a template names one by name."""
+
+    def load(self, *args, **kwargs):
+        return {}
+
+
+def as_deployed(doc):
+    """What CloudFormation receives: the SAM transform run offline (samtranslator, the library
+    inside SAM CLI), with local code replaced by the S3 object sam deploy would upload. A template
+    without a Transform is deployed as it is."""
+    doc = json.loads(json.dumps(copy.deepcopy(doc)))
+    if "Transform" not in doc:
+        return doc
+    for resource in doc["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = f"s3://{CODE_BUCKET}/{CODE_KEY}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_DEFAULT_REGION", REGION)  # the transform also asks boto for a region
+        return transform(doc, {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT}, NoManagedPolicies())
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +62,11 @@ def template():
 @pytest.fixture(scope="session")
 def resources(template):
     return template["Resources"]
+
+
+@pytest.fixture(scope="session")
+def deployed_template(template):
+    return as_deployed(template)
 
 
 def load_samples(folder):

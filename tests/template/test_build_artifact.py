@@ -1,6 +1,10 @@
 """What `sam build` (run just before by `make template-test`) produced: an arm64 Linux ELF named
-bootstrap, as provided.al2023 on arm64 needs. cargo-lambda builds it in target/lambda too."""
+bootstrap, as provided.al2023 on arm64 needs. cargo-lambda builds it in the target directory's
+lambda/ too (target/ unless CARGO_TARGET_DIR or a cargo config moves it)."""
+import json
 import struct
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -16,14 +20,23 @@ def elf_machine(path):
     return struct.unpack("<H", header[18:20])[0]
 
 
-@pytest.mark.parametrize(
-    "relative",
-    [".aws-sam/build/RootwatchFunction/bootstrap", "target/lambda/rootwatch/bootstrap"],
-)
-def test_bootstrap_is_an_arm64_elf(relative):
-    path = ROOT / relative
+def target_directory():
+    """Where cargo builds, as cargo itself reports it."""
+    metadata = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )
+    return Path(json.loads(metadata.stdout)["target_directory"])
+
+
+@pytest.mark.parametrize("built_by", ["sam", "cargo-lambda"])
+def test_bootstrap_is_an_arm64_elf(built_by):
+    if built_by == "sam":
+        path = ROOT / ".aws-sam/build/RootwatchFunction/bootstrap"
+    else:
+        path = target_directory() / "lambda/rootwatch/bootstrap"
     if not path.exists():
-        pytest.fail(f"{relative} is missing: run `make template-test` (it runs sam build first)")
+        pytest.fail(f"{path} is missing: run `make template-test` (it runs sam build first)")
     assert elf_machine(path) == EM_AARCH64
 
 

@@ -13,8 +13,10 @@ CLOUDTRAIL_DETAIL_TYPES = {"AWS Console Sign In via CloudTrail", "AWS API Call v
 
 
 def template_rules(resources):
-    events = resources["RootwatchFunction"]["Properties"]["Events"]
-    rules = {name: e["Properties"]["Pattern"] for name, e in events.items() if e["Type"] == "EventBridgeRule"}
+    rules = {
+        name: r["Properties"]["EventPattern"]
+        for name, r in resources.items() if r["Type"] == "AWS::Events::Rule"
+    }
     assert rules, "the template has EventBridge rules"
     return rules
 
@@ -70,7 +72,9 @@ def routed(aws, resources, samples, invalid_samples):
 
 
 def expected_rule(event):
-    return "RootSignIn" if event["detail-type"] == "AWS Console Sign In via CloudTrail" else "RootApiCall"
+    if event["detail-type"] == "AWS Console Sign In via CloudTrail":
+        return "RootwatchFunctionRootSignIn"
+    return "RootwatchFunctionRootApiCall"
 
 
 def test_every_alertable_sample_reaches_exactly_its_rule(routed, samples):

@@ -1,27 +1,18 @@
 """What CloudFormation will actually deploy: template.yaml run through the SAM transform
-(samtranslator, the library inside SAM CLI), offline. The properties SAM generates from the
-function's shorthand (rules, their state and dead-letter queue, the async invoke config, the role's
-policies) are checked here, where cfn-lint cannot see them."""
-import copy
+(samtranslator, the library inside SAM CLI), offline. What SAM generates from the function's
+shorthand (the async invoke config, and no role of its own) and what must survive it (rules and
+their dead-letter queue, the function's role and dependency on its policy) are checked here.
+test_deployable.py lints this output and creates it on moto's CloudFormation."""
 import json
 
 import pytest
-from samtranslator.translator.transform import transform
 
-
-class NoManagedPolicies:
-    def load(self):
-        return {}
+from dependencies import find_cycle
 
 
 @pytest.fixture(scope="module")
-def deployed(template):
-    doc = json.loads(json.dumps(copy.deepcopy(template)))
-    # The transform wants an uploaded artifact; the local path is what sam build replaces.
-    doc["Resources"]["RootwatchFunction"]["Properties"]["CodeUri"] = "s3://bucket/rootwatch.zip"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the transform resolves AWS::Region
-        return transform(doc, {}, NoManagedPolicies())["Resources"]
+def deployed(deployed_template):
+    return deployed_template["Resources"]
 
 
 def of_type(resources, kind):
@@ -41,7 +32,10 @@ def test_rules_target_the_function_with_a_dead_letter_queue(deployed):
 def test_the_api_rule_also_receives_read_only_root_calls(deployed):
     rules = of_type(deployed, "AWS::Events::Rule")
     states = {rule["EventPattern"]["detail-type"][0]: rule.get("State") for rule in rules.values()}
-    assert states["AWS API Call via CloudTrail"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+    assert states == {
+        "AWS API Call via CloudTrail": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+        "AWS Console Sign In via CloudTrail": "ENABLED",
+    }
 
 
 def test_async_invocations_retry_then_land_in_the_queue(deployed):
@@ -52,14 +46,29 @@ def test_async_invocations_retry_then_land_in_the_queue(deployed):
     }
 
 
+def test_the_function_has_one_role_and_waits_for_its_policy(deployed):
+    """SAM generates no role (it would carry policies the template does not show), and the
+    function is created only after its policy is attached."""
+    (role,) = of_type(deployed, "AWS::IAM::Role")
+    assert role == "RootwatchFunctionRole"
+    assert set(deployed[role]["Properties"]) == {"AssumeRolePolicyDocument"}
+    fn = deployed["RootwatchFunction"]
+    assert fn["Properties"]["Role"] == {"Fn::GetAtt": ["RootwatchFunctionRole", "Arn"]}
+    assert fn["DependsOn"] in ("RootwatchFunctionPolicy", ["RootwatchFunctionPolicy"])
+
+
 def test_the_role_has_no_wildcard_resource(deployed):
-    role = deployed["RootwatchFunctionRole"]["Properties"]
-    managed = role.get("ManagedPolicyArns", [])
-    assert all("AWSLambdaBasicExecutionRole" in str(arn) for arn in managed), managed
-    for policy in role.get("Policies", []):
-        for st in policy["PolicyDocument"]["Statement"]:
-            resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-            assert all(r != "*" and "*" not in json.dumps(r) for r in resources), (policy["PolicyName"], st)
+    policies = of_type(deployed, "AWS::IAM::Policy")
+    assert list(policies) == ["RootwatchFunctionPolicy"]
+    for st in policies["RootwatchFunctionPolicy"]["PolicyDocument"]["Statement"]:
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        assert all(r != "*" and "*" not in json.dumps(r) for r in resources), st
+
+
+def test_no_dependency_cycle(deployed):
+    """CloudFormation refuses a template whose resources reference each other in a loop (what
+    SAM's generated role, the key policy and the topic made before)."""
+    assert find_cycle(deployed) is None
 
 
 def test_the_function_runs_rust_on_arm64(deployed):

@@ -1,11 +1,16 @@
 """Security and reliability properties of template.yaml, asserted from the parsed template so
 that a later edit cannot silently drop them. (cfn-lint does not look inside
-AWS::Serverless::Function properties, so they are checked here.)"""
+AWS::Serverless::Function properties, so they are checked here.) What the policies allow, evaluated
+as IAM does, is in test_policies.py."""
+import json
 import re
 
 import pytest
 
 FUNCTION = "RootwatchFunction"
+ROLE = "RootwatchFunctionRole"
+POLICY = "RootwatchFunctionPolicy"
+RULES = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall"]
 
 
 def function_props(resources):
@@ -21,6 +26,15 @@ def as_list(x):
     return x if isinstance(x, list) else [x]
 
 
+def role_statements(resources):
+    """Every statement that grants the function's role anything."""
+    return statements(resources[POLICY]["Properties"]["PolicyDocument"])
+
+
+def of_type(resources, kind):
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
 def test_function_is_a_rust_arm64_lambda(resources):
     fn = resources[FUNCTION]
     assert fn["Type"] == "AWS::Serverless::Function"
@@ -34,62 +48,129 @@ def test_function_is_a_rust_arm64_lambda(resources):
     assert 128 <= props["MemorySize"] <= 512
 
 
-def test_function_policies_name_their_resources(resources):
-    policies = function_props(resources)["Policies"]
-    assert policies, "the function needs an explicit policy"
-    for policy in policies:
-        assert isinstance(policy, dict) and "Statement" in policy, (
-            f"only inline statements, so every resource is visible here: {policy}"
-        )
-        for st in statements(policy):
-            for resource in as_list(st["Resource"]):
-                assert resource != "*" and "*" not in str(resource), st
-            assert "*" not in str(st["Action"]), st
+def test_the_role_grants_nothing_itself_and_its_policy_names_every_resource(resources):
+    """The role references nothing (so the key and topic policies can name it without a cycle);
+    one policy attached to it grants what the function needs, each on a named resource."""
+    assert "Policies" not in function_props(resources), "SAM would generate a second role"
+    assert function_props(resources)["Role"] == {"Fn::GetAtt": [ROLE, "Arn"]}
+    role = resources[ROLE]["Properties"]
+    assert set(role) == {"AssumeRolePolicyDocument"}, "no inline or managed policies on the role"
+    (trust,) = statements(role["AssumeRolePolicyDocument"])
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert resources[POLICY]["Properties"]["Roles"] == [{"Ref": ROLE}]
+    for st in role_statements(resources):
+        assert st["Effect"] == "Allow"
+        for resource in as_list(st["Resource"]):
+            assert isinstance(resource, dict) and "*" not in json.dumps(resource), st
+        assert "*" not in str(st["Action"]), st
+
+
+def test_the_function_starts_only_once_its_policy_exists(resources):
+    assert resources[FUNCTION]["DependsOn"] == POLICY
+
+
+@pytest.mark.parametrize(
+    "actions,resource",
+    [
+        ({"sns:Publish", "sns:GetTopicAttributes"}, {"Ref": "AlertTopic"}),
+        ({"kms:GenerateDataKey", "kms:Decrypt"}, {"Fn::GetAtt": ["AlertKey", "Arn"]}),
+        (
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+            {"Fn::GetAtt": ["StateTable", "Arn"]},
+        ),
+        # Without it Lambda cannot keep failed events in the on-failure destination.
+        ({"sqs:SendMessage"}, {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]}),
+    ],
+)
+def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resource):
+    granted = [st for st in role_statements(resources) if st["Resource"] == resource]
+    assert len(granted) == 1, f"one statement for {resource}"
+    assert set(as_list(granted[0]["Action"])) == actions
+
+
+def test_the_role_may_do_nothing_else(resources):
+    assert len(role_statements(resources)) == 5
 
 
 def test_function_may_publish_only_to_the_alert_topic(resources):
-    publish = [
-        st
-        for policy in function_props(resources)["Policies"]
-        for st in statements(policy)
-        if "sns:Publish" in as_list(st["Action"])
-    ]
+    publish = [st for st in role_statements(resources) if "sns:Publish" in as_list(st["Action"])]
     assert [st["Resource"] for st in publish] == [{"Ref": "AlertTopic"}]
     assert function_props(resources)["Environment"]["Variables"]["ALERT_TOPIC_ARN"] == {
         "Ref": "AlertTopic"
     }
 
 
-def test_topic_is_encrypted_with_a_rotated_key(resources):
-    assert resources["AlertTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "AlertKey"}
-    assert resources["AlertKey"]["Properties"]["EnableKeyRotation"] is True
+@pytest.mark.parametrize("topic,key", [("AlertTopic", "AlertKey"), ("AlarmTopic", "AlarmKey")])
+def test_topics_are_encrypted_with_their_own_rotated_key(resources, topic, key):
+    assert resources[topic]["Properties"]["KmsMasterKeyId"] == {"Ref": key}
+    assert resources[key]["Properties"]["EnableKeyRotation"] is True
 
 
-def test_only_the_function_and_alarms_may_use_the_key(resources):
-    use = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*", "kms:*"}
-    users = []
-    for st in statements(resources["AlertKey"]["Properties"]["KeyPolicy"]):
-        if st["Effect"] == "Allow" and use & set(as_list(st["Action"])):
-            users.append(st["Principal"])
-    assert sorted(map(str, users)) == sorted(
-        map(str, [{"AWS": {"Fn::GetAtt": ["RootwatchFunctionRole", "Arn"]}},
-                  {"Service": "cloudwatch.amazonaws.com"}])
-    )
+KEY_USE = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*", "kms:*"}
 
 
-def test_only_the_function_and_alarms_may_publish(resources):
+@pytest.mark.parametrize(
+    "key,user",
+    [
+        ("AlertKey", {"AWS": {"Fn::GetAtt": [ROLE, "Arn"]}}),
+        ("AlarmKey", {"Service": "cloudwatch.amazonaws.com"}),
+    ],
+)
+def test_each_key_has_one_user(resources, key, user):
+    users = [
+        st["Principal"]
+        for st in statements(resources[key]["Properties"]["KeyPolicy"])
+        if st["Effect"] == "Allow" and KEY_USE & set(as_list(st["Action"]))
+    ]
+    assert users == [user]
+
+
+def test_no_policy_uses_not_principal(template):
+    """A Deny with NotPrincipal naming a role can deny that role's own sessions (IAM User
+    Guide); denies in this template use aws:PrincipalArn conditions instead."""
+    assert "NotPrincipal" not in json.dumps(template)
+
+
+def test_only_the_function_may_publish_alerts(resources):
     policy = resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"]
     allowed = [st["Principal"] for st in statements(policy) if st["Effect"] == "Allow"]
-    assert sorted(map(str, allowed)) == sorted(
-        map(str, [{"AWS": {"Fn::GetAtt": ["RootwatchFunctionRole", "Arn"]}},
-                  {"Service": "cloudwatch.amazonaws.com"}])
-    )
+    assert allowed == [{"AWS": {"Fn::GetAtt": [ROLE, "Arn"]}}]
     denies = [st for st in statements(policy) if st["Effect"] == "Deny"]
-    assert any("NotPrincipal" in st for st in denies), "everyone else is denied explicitly"
+    assert any(
+        st["Principal"] == "*"
+        and st["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [ROLE, "Arn"]}}}
+        for st in denies
+    ), "everyone else is denied explicitly"
     assert any(
         st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
         for st in denies
     ), "publishing without TLS is denied"
+
+
+def test_only_alarms_of_this_account_may_publish_alarms(resources):
+    policy = resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]
+    allowed = [st for st in statements(policy) if st["Effect"] == "Allow"]
+    assert [st["Principal"] for st in allowed] == [{"Service": "cloudwatch.amazonaws.com"}]
+    assert set(allowed[0]["Condition"]) == {"ArnLike", "StringEquals"}
+    assert "aws:SourceAccount" in allowed[0]["Condition"]["StringEquals"]
+    denies = [st for st in statements(policy) if st["Effect"] == "Deny"]
+    assert any("ArnNotLike" in st.get("Condition", {}) for st in denies)
+    assert any(
+        st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+        for st in denies
+    )
+
+
+def test_sms_display_name_has_one_source(template, resources):
+    """SNS puts the topic's display name in front of every SMS; the function budgets for it
+    from TOPIC_DISPLAY_NAME, so both must come from the one mapping."""
+    source = {"Fn::FindInMap": ["Sms", "Topic", "DisplayName"]}
+    assert resources["AlertTopic"]["Properties"]["DisplayName"] == source
+    assert function_props(resources)["Environment"]["Variables"]["TOPIC_DISPLAY_NAME"] == source
+    name = template["Mappings"]["Sms"]["Topic"]["DisplayName"]
+    assert isinstance(name, str) and 0 < len(name) <= 100
 
 
 def test_failed_events_are_kept_in_an_encrypted_queue(resources):
@@ -101,31 +182,92 @@ def test_failed_events_are_kept_in_an_encrypted_queue(resources):
     queue = resources["FailedEventsQueue"]["Properties"]
     assert queue["SqsManagedSseEnabled"] is True or "KmsMasterKeyId" in queue
     assert queue["MessageRetentionPeriod"] == 1209600
-    for name, event in function_props(resources)["Events"].items():
-        assert event["Properties"]["DeadLetterConfig"]["Arn"] == {
+    assert "Events" not in function_props(resources), "the rules are explicit resources"
+    assert sorted(of_type(resources, "AWS::Events::Rule")) == sorted(RULES)
+    for name in RULES:
+        (target,) = resources[name]["Properties"]["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
+        assert target["DeadLetterConfig"]["Arn"] == {
             "Fn::GetAtt": ["FailedEventsQueue", "Arn"]
         }, f"rule {name} must keep events it cannot deliver"
+        assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+    permissions = of_type(resources, "AWS::Lambda::Permission").values()
+    assert sorted(p["Properties"]["SourceArn"]["Fn::GetAtt"][0] for p in permissions) == sorted(RULES)
+    for p in permissions:
+        assert p["Properties"]["Principal"] == "events.amazonaws.com"
+        assert p["Properties"]["FunctionName"] == {"Ref": FUNCTION}
+
+
+def test_only_the_rules_may_send_dead_letters(resources):
+    (allow,) = [
+        st for st in statements(resources["FailedEventsQueuePolicy"]["Properties"]["PolicyDocument"])
+        if st["Effect"] == "Allow"
+    ]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [rule, "Arn"]} for rule in RULES]}
+    }
+
+
+def alarms_on(resources, namespace, metric):
+    return [
+        r["Properties"]
+        for r in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if r["Properties"]["Namespace"] == namespace and r["Properties"]["MetricName"] == metric
+    ]
 
 
 @pytest.mark.parametrize(
-    "namespace,metric",
+    "namespace,metric,statistic,dimension",
     [
-        ("AWS/Lambda", "Errors"),
-        ("AWS/Lambda", "Throttles"),
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/Lambda", "Errors", "Sum", {"Name": "FunctionName", "Value": {"Ref": FUNCTION}}),
+        ("AWS/Lambda", "Throttles", "Sum", {"Name": "FunctionName", "Value": {"Ref": FUNCTION}}),
+        # Lambda could not put a failed event into the queue: the event is lost.
+        (
+            "AWS/Lambda", "DestinationDeliveryFailures", "Sum",
+            {"Name": "FunctionName", "Value": {"Ref": FUNCTION}},
+        ),
+        # Each arrival in the queue, so a second failure notifies again.
+        (
+            "AWS/SQS", "NumberOfMessagesSent", "Sum",
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}},
+        ),
+        # The standing state while events wait for a redrive.
+        (
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}},
+        ),
     ],
 )
-def test_alarms_notify_the_alert_topic(resources, namespace, metric):
-    alarms = [
-        r["Properties"]
-        for r in resources.values()
-        if r["Type"] == "AWS::CloudWatch::Alarm"
-        and r["Properties"]["Namespace"] == namespace
-        and r["Properties"]["MetricName"] == metric
-    ]
+def test_alarms_notify_the_alarm_topic(resources, namespace, metric, statistic, dimension):
+    alarms = alarms_on(resources, namespace, metric)
     assert len(alarms) == 1, f"one alarm on {namespace} {metric}"
-    assert alarms[0]["AlarmActions"] == [{"Ref": "AlertTopic"}]
-    assert alarms[0]["Threshold"] == 1
+    alarm = alarms[0]
+    assert alarm["Dimensions"] == [dimension]
+    assert alarm["Statistic"] == statistic
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (60, 1)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
+    """EventBridge's metric for a dead letter it could not send (spelled "Dlq" in AWS/Events);
+    the RuleName dimension alone is the default bus."""
+    alarms = alarms_on(resources, "AWS/Events", "InvocationsFailedToBeSentToDlq")
+    assert sorted(a["Dimensions"][0]["Value"]["Ref"] for a in alarms) == sorted(RULES)
+    for alarm in alarms:
+        assert [d["Name"] for d in alarm["Dimensions"]] == ["RuleName"]
+        assert (alarm["Statistic"], alarm["Threshold"], alarm["Period"]) == ("Sum", 1, 60)
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_no_alarm_depends_on_the_alert_topic(resources):
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        assert "AlertTopic" not in json.dumps(alarm), name
 
 
 def test_logs_are_kept_for_a_set_time(resources, template):
@@ -175,17 +317,26 @@ def test_emails_are_addresses(template, value, ok):
     assert bool(pattern(template, "AlertEmails").fullmatch(value)) is ok
 
 
-def test_every_list_slot_has_a_subscription(resources, template):
-    for protocol, param, count in [("email", "AlertEmails", 5), ("sms", "AlertPhoneNumbers", 5)]:
-        subs = [
-            r for r in resources.values()
-            if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == protocol
-        ]
-        assert len(subs) == count
-        for index, sub in enumerate(sorted(subs, key=lambda r: r["Condition"])):
-            endpoint = sub["Properties"]["Endpoint"]["Fn::Select"]
-            assert endpoint[0] == index and param in str(endpoint[1])
-            assert "Condition" in sub
+@pytest.mark.parametrize(
+    "topic,protocol,param",
+    [
+        ("AlertTopic", "email", "AlertEmails"),
+        ("AlertTopic", "sms", "AlertPhoneNumbers"),
+        ("AlarmTopic", "email", "AlertEmails"),
+    ],
+)
+def test_every_list_slot_has_a_subscription(resources, topic, protocol, param):
+    subs = [
+        r for r in resources.values()
+        if r["Type"] == "AWS::SNS::Subscription"
+        and r["Properties"]["TopicArn"] == {"Ref": topic}
+        and r["Properties"]["Protocol"] == protocol
+    ]
+    assert len(subs) == 5
+    for index, sub in enumerate(sorted(subs, key=lambda r: r["Condition"])):
+        endpoint = sub["Properties"]["Endpoint"]["Fn::Select"]
+        assert endpoint[0] == index and param in str(endpoint[1])
+        assert "Condition" in sub
 
 
 def test_phones_get_only_the_chosen_severities_and_paged_alerts(resources, template):
@@ -214,9 +365,7 @@ def test_state_table_is_on_demand_encrypted_expiring_and_the_functions_alone(res
     env = function_props(resources)["Environment"]["Variables"]
     assert env["STATE_TABLE"] == {"Ref": "StateTable"}
     dynamo = [
-        st
-        for policy in function_props(resources)["Policies"]
-        for st in statements(policy)
+        st for st in role_statements(resources)
         if any(a.startswith("dynamodb:") for a in as_list(st["Action"]))
     ]
     assert [st["Resource"] for st in dynamo] == [{"Fn::GetAtt": ["StateTable", "Arn"]}]
@@ -227,5 +376,5 @@ def test_state_table_is_on_demand_encrypted_expiring_and_the_functions_alone(res
 
 def test_outputs(template):
     assert set(template["Outputs"]) >= {
-        "AlertTopicArn", "FunctionName", "FailedEventsQueueUrl", "StateTableName"
+        "AlertTopicArn", "AlarmTopicArn", "FunctionName", "FailedEventsQueueUrl", "StateTableName"
     }

@@ -1,0 +1,269 @@
+"""Who may do what with the deployed stack's topics, keys, table, queue and logs: the transformed
+template's role policy, topic policies, key policies and queue policy, resolved to concrete ARNs for
+one imagined stack and evaluated as IAM documents it (iam_policy.py). moto does not evaluate
+resource policies, so this is where a policy that locks out the function, or lets anyone else in,
+is caught."""
+import pytest
+
+from conftest import ACCOUNT, REGION
+from iam_policy import (
+    ALLOWED,
+    EXPLICIT_DENY,
+    IMPLICIT_DENY,
+    Request,
+    decide,
+    service,
+    session,
+    user,
+)
+from intrinsics import Stack
+
+STACK_NAME = "rootwatch"
+OTHER_ACCOUNT = "444455556666"
+
+
+@pytest.fixture(scope="module")
+def stack(deployed_template):
+    return Stack(deployed_template, {}, ACCOUNT, REGION, STACK_NAME)
+
+
+def resolved(stack, logical_id, prop):
+    return stack.resolve(stack.resources[logical_id]["Properties"][prop])
+
+
+@pytest.fixture(scope="module")
+def role_arn(stack):
+    return stack.get_att("RootwatchFunctionRole", "Arn")
+
+
+@pytest.fixture(scope="module")
+def function(stack, role_arn):
+    """The function's assumed-role session: arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION."""
+    return session(role_arn, stack.ref("RootwatchFunction"))
+
+
+@pytest.fixture(scope="module")
+def role_policies(stack):
+    """Every identity policy attached to the function's role."""
+    role = {"Ref": "RootwatchFunctionRole"}
+    attached = [
+        r["Properties"]["PolicyDocument"] for r in stack.resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and role in r["Properties"]["Roles"]
+    ]
+    assert attached, "the role has a policy"
+    return [stack.resolve(doc) for doc in attached]
+
+
+def resource_policy_of(stack, policy_type, list_property, target):
+    """The resource policy (topic or queue policy) attached to a resource."""
+    found = [
+        stack.resolve(r["Properties"]["PolicyDocument"]) for r in stack.resources.values()
+        if r["Type"] == policy_type and {"Ref": target} in r["Properties"][list_property]
+    ]
+    assert len(found) == 1, f"one policy for {target}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def topics(stack):
+    return {
+        name: (stack.ref(name), resource_policy_of(stack, "AWS::SNS::TopicPolicy", "Topics", name))
+        for name in ["AlertTopic", "AlarmTopic"]
+    }
+
+
+@pytest.fixture(scope="module")
+def keys(stack):
+    return {
+        name: (stack.get_att(name, "Arn"), resolved(stack, name, "KeyPolicy"))
+        for name in ["AlertKey", "AlarmKey"]
+    }
+
+
+def context_of(caller, role_arn=None, tls=True, **extra):
+    """The request context IAM builds: aws:PrincipalArn is the role's ARN for an assumed-role
+    session and the user's ARN for a user; service principals carry none."""
+    context = {"aws:SecureTransport": "true" if tls else "false", **extra}
+    if caller.arn:
+        context["aws:PrincipalArn"] = role_arn or caller.arn
+        context["aws:PrincipalAccount"] = caller.account
+    return context
+
+
+# Another principal of the account whose identity policy allows everything.
+ADMIN = user(ACCOUNT, "admin")
+EVERYTHING = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+CLOUDWATCH = service("cloudwatch.amazonaws.com")
+
+
+def alarm_context(account=ACCOUNT):
+    return {
+        "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{account}:alarm:rootwatch-FunctionErrorsAlarm-X",
+        "aws:SourceAccount": account,
+        "aws:SecureTransport": "true",
+    }
+
+
+def sns_publish(caller, topics, topic, identity, context):
+    arn, topic_policy = topics[topic]
+    return decide(Request(caller, "sns:Publish", arn, context), identity, topic_policy)
+
+
+def kms_via_sns(caller, keys, key, identity, context, action="kms:GenerateDataKey"):
+    arn, key_policy = keys[key]
+    context = {**context, "kms:ViaService": f"sns.{REGION}.amazonaws.com"}
+    return decide(Request(caller, action, arn, context), identity, key_policy=key_policy)
+
+
+# --- the alert topic ---------------------------------------------------------------------------------
+
+
+def test_the_function_may_publish_alerts(function, role_arn, role_policies, topics, keys):
+    context = context_of(function, role_arn)
+    assert sns_publish(function, topics, "AlertTopic", role_policies, context)[0] == ALLOWED
+    # SNS encrypts with the topic's key as the publisher: both calls must be allowed.
+    for action in ["kms:GenerateDataKey", "kms:Decrypt"]:
+        assert kms_via_sns(function, keys, "AlertKey", role_policies, context, action)[0] == ALLOWED
+
+
+def test_the_function_may_check_its_topic(function, role_arn, role_policies, topics):
+    arn, topic_policy = topics["AlertTopic"]
+    request = Request(function, "sns:GetTopicAttributes", arn, context_of(function, role_arn))
+    assert decide(request, role_policies, topic_policy)[0] == ALLOWED
+
+
+def test_no_other_principal_may_publish_alerts(topics, keys):
+    """An administrator of the account, allowed everything by their identity policy, is still
+    refused by the topic policy, and the key does not open for them."""
+    context = context_of(ADMIN)
+    assert sns_publish(ADMIN, topics, "AlertTopic", EVERYTHING, context)[0] == EXPLICIT_DENY
+    assert kms_via_sns(ADMIN, keys, "AlertKey", EVERYTHING, context)[0] == IMPLICIT_DENY
+
+
+def test_another_session_of_another_role_may_not_publish_alerts(topics):
+    other = session(f"arn:aws:iam::{ACCOUNT}:role/{STACK_NAME}-SomethingElse", "x")
+    assert sns_publish(other, topics, "AlertTopic", EVERYTHING, context_of(other, other.role_arn))[0] == EXPLICIT_DENY
+
+
+def test_alarms_may_not_publish_to_the_alert_topic(topics):
+    assert sns_publish(CLOUDWATCH, topics, "AlertTopic", [], alarm_context())[0] == EXPLICIT_DENY
+
+
+def test_publishing_without_tls_is_denied_even_to_the_function(function, role_arn, role_policies, topics):
+    context = context_of(function, role_arn, tls=False)
+    assert sns_publish(function, topics, "AlertTopic", role_policies, context) == (EXPLICIT_DENY, "TlsOnly")
+
+
+def test_the_function_may_not_publish_as_another_principal_arn(function, role_policies, topics):
+    """The deny keys on aws:PrincipalArn: a request whose principal is not the role is denied,
+    even with the role's permissions (what keeps the deny from being vacuous)."""
+    context = context_of(function, f"arn:aws:iam::{ACCOUNT}:role/impostor")
+    assert sns_publish(function, topics, "AlertTopic", role_policies, context)[0] == EXPLICIT_DENY
+
+
+def test_the_old_not_principal_deny_would_have_locked_out_the_function(function, role_arn, role_policies, topics):
+    """The statement this template had before (Deny with NotPrincipal naming the role and
+    CloudWatch): IAM may evaluate the function's session as the account, the role and the
+    session, and the account and the session were not listed."""
+    arn, topic_policy = topics["AlertTopic"]
+    old = {
+        "Version": "2012-10-17",
+        "Statement": [
+            *(st for st in topic_policy["Statement"] if st["Effect"] == "Allow"),
+            {
+                "Sid": "NoOneElsePublishes",
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": role_arn, "Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": arn,
+            },
+        ],
+    }
+    request = Request(function, "sns:Publish", arn, context_of(function, role_arn))
+    assert decide(request, role_policies, old) == (EXPLICIT_DENY, "NoOneElsePublishes")
+
+
+# --- the alarm topic ---------------------------------------------------------------------------------
+
+
+def test_alarms_of_this_account_may_publish_to_the_alarm_topic(topics, keys):
+    assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context())[0] == ALLOWED
+    for action in ["kms:GenerateDataKey", "kms:Decrypt"]:
+        assert kms_via_sns(CLOUDWATCH, keys, "AlarmKey", [], alarm_context(), action)[0] == ALLOWED
+
+
+def test_alarms_of_another_account_may_not_publish_or_use_the_key(topics, keys):
+    theirs = alarm_context(OTHER_ACCOUNT)
+    assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], theirs)[0] != ALLOWED
+    assert kms_via_sns(CLOUDWATCH, keys, "AlarmKey", [], theirs)[0] != ALLOWED
+
+
+def test_neither_the_function_nor_an_administrator_may_publish_alarms(function, role_arn, role_policies, topics, keys):
+    fn_context = context_of(function, role_arn)
+    assert sns_publish(function, topics, "AlarmTopic", role_policies, fn_context)[0] == EXPLICIT_DENY
+    assert kms_via_sns(function, keys, "AlarmKey", role_policies, fn_context)[0] == IMPLICIT_DENY
+    assert sns_publish(ADMIN, topics, "AlarmTopic", EVERYTHING, context_of(ADMIN))[0] == EXPLICIT_DENY
+    assert kms_via_sns(ADMIN, keys, "AlarmKey", EVERYTHING, context_of(ADMIN))[0] == IMPLICIT_DENY
+
+
+def test_cloudwatch_may_not_use_the_alert_key(keys):
+    assert kms_via_sns(CLOUDWATCH, keys, "AlertKey", [], alarm_context())[0] == IMPLICIT_DENY
+
+
+@pytest.mark.parametrize("key", ["AlertKey", "AlarmKey"])
+def test_the_account_administers_each_key_but_cannot_decrypt_with_it(keys, key):
+    arn, key_policy = keys[key]
+    assert decide(Request(ADMIN, "kms:ScheduleKeyDeletion", arn), EVERYTHING, key_policy=key_policy)[0] == ALLOWED
+    assert decide(Request(ADMIN, "kms:Decrypt", arn), EVERYTHING, key_policy=key_policy)[0] == IMPLICIT_DENY
+
+
+# --- the rest of the function's permissions ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def queue(stack):
+    return stack.get_att("FailedEventsQueue", "Arn"), resource_policy_of(
+        stack, "AWS::SQS::QueuePolicy", "Queues", "FailedEventsQueue"
+    )
+
+
+def test_lambda_may_keep_failed_events_as_the_function(function, role_arn, role_policies, queue):
+    """Lambda sends the on-failure record with the function's role."""
+    arn, queue_policy = queue
+    request = Request(function, "sqs:SendMessage", arn, context_of(function, role_arn))
+    assert decide(request, role_policies, queue_policy)[0] == ALLOWED
+
+
+def test_only_the_two_rules_may_send_dead_letters(stack, queue):
+    arn, queue_policy = queue
+    events = service("events.amazonaws.com")
+    for rule in ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall"]:
+        context = {"aws:SourceArn": stack.get_att(rule, "Arn"), "aws:SecureTransport": "true"}
+        assert decide(Request(events, "sqs:SendMessage", arn, context), [], queue_policy)[0] == ALLOWED
+    other = {"aws:SourceArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK_NAME}-other", "aws:SecureTransport": "true"}
+    assert decide(Request(events, "sqs:SendMessage", arn, other), [], queue_policy)[0] == IMPLICIT_DENY
+
+
+@pytest.mark.parametrize("action", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])
+def test_the_function_may_use_its_state_table(stack, function, role_arn, role_policies, action):
+    table = stack.get_att("StateTable", "Arn")
+    assert decide(Request(function, action, table, context_of(function, role_arn)), role_policies)[0] == ALLOWED
+
+
+def test_the_function_may_not_scan_or_touch_another_table(stack, function, role_arn, role_policies):
+    table = stack.get_att("StateTable", "Arn")
+    context = context_of(function, role_arn)
+    assert decide(Request(function, "dynamodb:Scan", table, context), role_policies)[0] == IMPLICIT_DENY
+    other = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other"
+    assert decide(Request(function, "dynamodb:GetItem", other, context), role_policies)[0] == IMPLICIT_DENY
+
+
+def test_the_function_writes_only_its_own_log_group(stack, function, role_arn, role_policies):
+    group = stack.resolve(stack.resources["FunctionLogGroup"]["Properties"]["LogGroupName"])
+    context = context_of(function, role_arn)
+    mine = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:log-stream:2026/01/01/[$LATEST]abc"
+    other = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/other:log-stream:x"
+    for action in ["logs:CreateLogStream", "logs:PutLogEvents"]:
+        assert decide(Request(function, action, mine, context), role_policies)[0] == ALLOWED
+        assert decide(Request(function, action, other, context), role_policies)[0] == IMPLICIT_DENY

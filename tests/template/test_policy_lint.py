@@ -1,0 +1,67 @@
+"""Every policy in every deployed template, resolved to concrete ARNs, through parliament
+(duo-labs/parliament, pinned in requirements-dev.txt). It knows every IAM action and the resource
+type each one takes, which the evaluator in iam_policy.py does not: a misspelt action
+(UNKNOWN_ACTION) or an action on the wrong kind of ARN (RESOURCE_MISMATCH) would otherwise be an
+Allow that never applies, and pass as "denied" in test_policies.py.
+
+Any finding fails, with one documented exception: RESOURCE_STAR in a KMS key policy, where
+"Resource": "*" means the key itself (KMS Developer Guide). Role trust policies are not linted:
+parliament reads every document as an identity policy and calls a trust policy malformed."""
+import json
+
+import pytest
+from cfnlint.decode import cfn_yaml
+from parliament import analyze_policy_string
+
+from conftest import ACCOUNT, REGION, as_deployed, repo_templates
+from intrinsics import Stack
+
+# Where each resource type keeps its policy document.
+POLICY_PROPERTY = {
+    "AWS::IAM::Policy": "PolicyDocument",
+    "AWS::IAM::ManagedPolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::KMS::Key": "KeyPolicy",
+}
+ACCEPTED = {"AWS::KMS::Key": {"RESOURCE_STAR"}}
+
+
+def policies():
+    for path in repo_templates():
+        doc = as_deployed(cfn_yaml.load(str(path)))
+        stack = Stack(doc, {}, ACCOUNT, REGION, "rootwatch")
+        for name, resource in doc["Resources"].items():
+            prop = POLICY_PROPERTY.get(resource["Type"])
+            if prop and prop in resource.get("Properties", {}):
+                yield pytest.param(
+                    resource["Type"], stack.resolve(resource["Properties"][prop]), id=f"{path.name}:{name}"
+                )
+
+
+POLICIES = list(policies())
+
+
+def findings(document):
+    policy = analyze_policy_string(json.dumps(document))
+    return [(f.issue, f.detail) for f in policy.findings]
+
+
+def test_the_linter_sees_policies():
+    assert len(POLICIES) >= 6
+
+
+@pytest.mark.parametrize("kind,document", POLICIES)
+def test_parliament_finds_nothing(kind, document):
+    found = [f for f in findings(document) if f[0] not in ACCEPTED.get(kind, set())]
+    assert not found, json.dumps(found, indent=1, default=str)
+
+
+def test_parliament_catches_what_the_evaluator_cannot():
+    """So that a silent parliament (no definitions, an API change) cannot pass the test above."""
+    typo = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sns:Publsh", "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:t"}]}
+    wrong_arn = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t"}]}
+    assert [issue for issue, _ in findings(typo)] == ["UNKNOWN_ACTION"]
+    assert [issue for issue, _ in findings(wrong_arn)] == ["RESOURCE_MISMATCH"]
