@@ -24,8 +24,15 @@ pub const MAX_REQUEST_PARAMETERS: usize = 400;
 pub struct Alert {
     pub kind: AlertKind,
     pub severity: Severity,
+    /// What happened in a few words: the rule's headline, or its failed-attempt headline.
     pub headline: &'static str,
+    /// The rule that decided, and the public reference it rests on.
+    pub rule: &'static str,
+    pub reference: &'static str,
     pub account: Account,
+    /// The caller's own account, when it is not the account the event was recorded in: the root
+    /// user of another account acted here (through a resource policy that admits it).
+    pub external_caller: Option<AccountId>,
     /// A validated region code, or [`UNKNOWN_REGION`].
     pub region: String,
     /// `detail.eventTime`, else the envelope's `time`; `None` when neither could be read.
@@ -50,6 +57,23 @@ pub struct Alert {
     pub runbook_url: Option<String>,
     /// Fields of the event that were present but could not be read (JSON paths).
     pub unreadable_fields: Vec<&'static str>,
+}
+
+impl Alert {
+    /// The headline, with the error code when the attempt failed: what subjects and texts say.
+    pub fn title(&self) -> String {
+        match &self.outcome {
+            Outcome::Failure {
+                error_code: Some(code),
+                ..
+            } => format!("{} ({code})", self.headline),
+            _ => self.headline.to_owned(),
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.outcome != Outcome::Success
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,7 +101,7 @@ impl Account {
 }
 
 /// Where the request came from. CloudTrail puts an IP here for people and a service name
-/// (`AWS Internal`, `iam.amazonaws.com`) for AWS itself.
+/// (`AWS Internal`, `iam.amazonaws.com`) for AWS itself, shown as CloudTrail writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum SourceIp {
@@ -94,7 +118,7 @@ impl SourceIp {
             Some(t) => t
                 .parse()
                 .map(SourceIp::Ip)
-                .unwrap_or_else(|_| SourceIp::Other(plain_token(t, 40))),
+                .unwrap_or_else(|_| SourceIp::Other(untrusted_line(t, 60))),
         }
     }
 
@@ -163,8 +187,10 @@ pub fn enrich(parsed: &ParsedEvent, verdict: Verdict, config: &Config) -> Alert 
     let Verdict {
         kind,
         severity,
+        rule,
         credential,
         mfa,
+        failed,
     } = verdict;
     let event = &parsed.event;
     let record = &event.detail;
@@ -185,7 +211,13 @@ pub fn enrich(parsed: &ParsedEvent, verdict: Verdict, config: &Config) -> Alert 
         .map(str::to_owned);
     let event_time = record.event_time.get().copied().or(event.time);
 
-    let outcome = if record.failed() {
+    let external_caller = record
+        .user_identity
+        .account_id
+        .as_deref()
+        .and_then(AccountId::parse)
+        .filter(|caller| account_id.as_ref().is_some_and(|here| here != caller));
+    let outcome = if failed {
         Outcome::Failure {
             error_code: record.error_code.as_deref().map(|c| plain_token(c, 60)),
             error_message: record
@@ -213,7 +245,14 @@ pub fn enrich(parsed: &ParsedEvent, verdict: Verdict, config: &Config) -> Alert 
     Alert {
         kind,
         severity,
-        headline: kind.headline(),
+        headline: if failed {
+            rule.failed_headline
+        } else {
+            rule.headline
+        },
+        rule: rule.id,
+        reference: rule.reference,
+        external_caller,
         account: Account {
             name: account_id
                 .as_ref()

@@ -1,12 +1,12 @@
-//! The severity rules: what a root event is, and how bad.
-//!
-//! This file is the single place that decides. The README's severity table mirrors
-//! [`AlertKind::base_severity`] and [`Classification::severity`]; a test keeps them in step.
+//! What a root event is, and how bad: facts are derived from the record here, and the first
+//! matching row of the rule table ([`crate::rules::RULES`]) decides. This file holds the
+//! vocabulary (severities, kinds, credentials) and the engine's inputs; the rules are data.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::record::{CloudTrailRecord, DetailType, RootEvent};
+use crate::rules::{Facts, Rule, first_match};
 use crate::sanitize::{plain_token, redact_contacts};
 
 /// How urgently a person must look. Ordered: `Low < Medium < High < Critical`.
@@ -42,34 +42,49 @@ impl Severity {
     }
 }
 
-/// What the root user did.
+/// What the root user did: the `kind` SNS attribute subscriptions can filter on. Several rules
+/// may share a kind (every defence-evasion rule is `defence-evasion`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AlertKind {
     SignInWithoutMfa,
+    SignInMfaNotRecorded,
     SignInWithMfa,
     SignInFailed,
+    PasswordChanged,
     PasswordRecoveryRequested,
     PasswordRecoveryCompleted,
     OtherSignInActivity,
+    AssumeRootTask,
     AccessKeyCreated,
-    LongTermAccessKeyUsed,
+    CredentialsChanged,
     MfaDeviceRemoved,
+    AccountRecoveryChanged,
     CloudTrailTampered,
+    DefenceEvasion,
+    LongTermAccessKeyUsed,
+    ReadOnlyCall,
     ApiCall,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 11] = [
+    pub const ALL: [AlertKind; 18] = [
         AlertKind::SignInWithoutMfa,
+        AlertKind::SignInMfaNotRecorded,
         AlertKind::SignInWithMfa,
         AlertKind::SignInFailed,
+        AlertKind::PasswordChanged,
         AlertKind::PasswordRecoveryRequested,
         AlertKind::PasswordRecoveryCompleted,
         AlertKind::OtherSignInActivity,
+        AlertKind::AssumeRootTask,
         AlertKind::AccessKeyCreated,
-        AlertKind::LongTermAccessKeyUsed,
+        AlertKind::CredentialsChanged,
         AlertKind::MfaDeviceRemoved,
+        AlertKind::AccountRecoveryChanged,
         AlertKind::CloudTrailTampered,
+        AlertKind::DefenceEvasion,
+        AlertKind::LongTermAccessKeyUsed,
+        AlertKind::ReadOnlyCall,
         AlertKind::ApiCall,
     ];
 
@@ -77,32 +92,23 @@ impl AlertKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::SignInWithoutMfa => "sign-in-without-mfa",
+            AlertKind::SignInMfaNotRecorded => "sign-in-mfa-not-recorded",
             AlertKind::SignInWithMfa => "sign-in-with-mfa",
             AlertKind::SignInFailed => "sign-in-failed",
+            AlertKind::PasswordChanged => "password-changed",
             AlertKind::PasswordRecoveryRequested => "password-recovery-requested",
             AlertKind::PasswordRecoveryCompleted => "password-recovery-completed",
             AlertKind::OtherSignInActivity => "other-sign-in-activity",
+            AlertKind::AssumeRootTask => "assume-root-task",
             AlertKind::AccessKeyCreated => "access-key-created",
-            AlertKind::LongTermAccessKeyUsed => "long-term-access-key-used",
+            AlertKind::CredentialsChanged => "root-credentials-changed",
             AlertKind::MfaDeviceRemoved => "mfa-device-removed",
+            AlertKind::AccountRecoveryChanged => "account-recovery-changed",
             AlertKind::CloudTrailTampered => "cloudtrail-tampered",
+            AlertKind::DefenceEvasion => "defence-evasion",
+            AlertKind::LongTermAccessKeyUsed => "long-term-access-key-used",
+            AlertKind::ReadOnlyCall => "read-only-call",
             AlertKind::ApiCall => "api-call",
-        }
-    }
-
-    /// Severity for an interactive root session or a long-term root key.
-    pub fn base_severity(self) -> Severity {
-        match self {
-            AlertKind::SignInWithoutMfa
-            | AlertKind::AccessKeyCreated
-            | AlertKind::LongTermAccessKeyUsed
-            | AlertKind::MfaDeviceRemoved
-            | AlertKind::CloudTrailTampered => Severity::Critical,
-            AlertKind::SignInWithMfa
-            | AlertKind::PasswordRecoveryCompleted
-            | AlertKind::ApiCall => Severity::High,
-            AlertKind::SignInFailed | AlertKind::PasswordRecoveryRequested => Severity::Medium,
-            AlertKind::OtherSignInActivity => Severity::Low,
         }
     }
 
@@ -111,29 +117,14 @@ impl AlertKind {
         matches!(
             self,
             AlertKind::SignInWithoutMfa
+                | AlertKind::SignInMfaNotRecorded
                 | AlertKind::SignInWithMfa
                 | AlertKind::SignInFailed
+                | AlertKind::PasswordChanged
                 | AlertKind::PasswordRecoveryRequested
                 | AlertKind::PasswordRecoveryCompleted
                 | AlertKind::OtherSignInActivity
         )
-    }
-
-    /// A few words for subjects and texts, starting with a capital.
-    pub fn headline(self) -> &'static str {
-        match self {
-            AlertKind::SignInWithoutMfa => "Root console sign-in WITHOUT MFA",
-            AlertKind::SignInWithMfa => "Root console sign-in with MFA",
-            AlertKind::SignInFailed => "Failed root console sign-in",
-            AlertKind::PasswordRecoveryRequested => "Root password recovery requested",
-            AlertKind::PasswordRecoveryCompleted => "Root password reset by recovery",
-            AlertKind::OtherSignInActivity => "Root sign-in activity",
-            AlertKind::AccessKeyCreated => "Root access key created",
-            AlertKind::LongTermAccessKeyUsed => "Root access key used",
-            AlertKind::MfaDeviceRemoved => "Root MFA device removed",
-            AlertKind::CloudTrailTampered => "CloudTrail changed by root",
-            AlertKind::ApiCall => "Root API call",
-        }
     }
 }
 
@@ -162,7 +153,8 @@ pub enum CredentialKind {
     LongTermKey,
     /// Other temporary root credentials (e.g. `sts:GetSessionToken` with a root key).
     TemporaryKey,
-    /// A task-scoped root session started with `sts:AssumeRoot` from the management account.
+    /// A task-scoped root session started with `sts:AssumeRoot` from the management account
+    /// (or a delegated administrator): `sessionContext.assumedRoot` is `"true"`.
     AssumeRoot,
     Unknown,
 }
@@ -174,7 +166,7 @@ impl CredentialKind {
             CredentialKind::ConsoleSession => "root console session",
             CredentialKind::LongTermKey => "long-term root access key",
             CredentialKind::TemporaryKey => "temporary root credentials",
-            CredentialKind::AssumeRoot => "sts:AssumeRoot session from the management account",
+            CredentialKind::AssumeRoot => "sts:AssumeRoot task session from the organization",
             CredentialKind::Unknown => "unknown",
         }
     }
@@ -189,13 +181,15 @@ pub enum MfaState {
     Unknown,
 }
 
-/// What a root event is, how bad, and how its principal authenticated.
+/// What a root event is, how bad, which rule said so, and how its principal authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {
     pub kind: AlertKind,
     pub severity: Severity,
+    pub rule: &'static Rule,
     pub credential: CredentialKind,
     pub mfa: MfaState,
+    pub failed: bool,
 }
 
 /// What rootwatch does with an event.
@@ -207,21 +201,6 @@ pub enum Classification {
         reason: String,
     },
 }
-
-/// Severity never exceeds this for an `sts:AssumeRoot` session: it is task-scoped, lasts at most
-/// 15 minutes and was already authorised and logged in the management account.
-pub const ASSUME_ROOT_CEILING: Severity = Severity::Medium;
-
-const CLOUDTRAIL_CHANGES: [&str; 6] = [
-    "StopLogging",
-    "DeleteTrail",
-    "UpdateTrail",
-    "PutEventSelectors",
-    "PutInsightSelectors",
-    "DeleteEventDataStore",
-];
-
-const MFA_REMOVALS: [&str; 2] = ["DeactivateMFADevice", "DeleteVirtualMFADevice"];
 
 /// Classifies one parsed event. Pure: the same event always gets the same answer.
 pub fn classify(event: &RootEvent) -> Classification {
@@ -246,64 +225,49 @@ pub fn classify(event: &RootEvent) -> Classification {
 
     let credential = credential_kind(event);
     let mfa = mfa_state(record, credential);
-    let kind = match DetailType::of(event) {
-        DetailType::SignIn => sign_in_kind(record, mfa),
-        DetailType::ApiCall => api_call_kind(record, credential),
-    };
-    let mut severity = kind.base_severity();
-    if credential == CredentialKind::AssumeRoot {
-        severity = severity.min(ASSUME_ROOT_CEILING);
-    }
-    Classification::Alert(Verdict {
-        kind,
-        severity,
+    let facts = Facts {
+        detail: DetailType::of(event),
+        event_source: &record.event_source,
+        event_name: &record.event_name,
+        names_iam_user: record
+            .request_parameters
+            .get()
+            .and_then(|p| p.get("userName"))
+            .is_some_and(|name| !name.is_null()),
+        failed: record.failed(),
+        read_only: is_read_only(record),
         credential,
         mfa,
+    };
+    let rule = first_match(&facts);
+    Classification::Alert(Verdict {
+        kind: rule.kind,
+        severity: rule.severity,
+        rule,
+        credential,
+        mfa,
+        failed: facts.failed,
     })
 }
 
-fn sign_in_kind(record: &CloudTrailRecord, mfa: MfaState) -> AlertKind {
-    match record.event_name.as_str() {
-        "ConsoleLogin" => match (record.failed(), mfa) {
-            (true, _) => AlertKind::SignInFailed,
-            (false, MfaState::Used) => AlertKind::SignInWithMfa,
-            (false, _) => AlertKind::SignInWithoutMfa,
-        },
-        "PasswordRecoveryRequested" => AlertKind::PasswordRecoveryRequested,
-        "PasswordRecoveryCompleted" => AlertKind::PasswordRecoveryCompleted,
-        _ => AlertKind::OtherSignInActivity,
-    }
-}
-
-fn api_call_kind(record: &CloudTrailRecord, credential: CredentialKind) -> AlertKind {
-    let source = record.event_source.as_str();
-    let name = record.event_name.as_str();
-    let for_iam_user = record
-        .request_parameters
-        .get()
-        .and_then(|p| p.get("userName"))
-        .is_some();
-    match (source, name) {
-        ("iam.amazonaws.com", "CreateAccessKey") if !for_iam_user => AlertKind::AccessKeyCreated,
-        ("iam.amazonaws.com", n) if MFA_REMOVALS.contains(&n) && !for_iam_user => {
-            AlertKind::MfaDeviceRemoved
-        }
-        ("cloudtrail.amazonaws.com", n) if CLOUDTRAIL_CHANGES.contains(&n) => {
-            AlertKind::CloudTrailTampered
-        }
-        _ if credential == CredentialKind::LongTermKey => AlertKind::LongTermAccessKeyUsed,
-        _ => AlertKind::ApiCall,
+/// CloudTrail's `readOnly`; when a record lacks it (older schema versions), the call's name.
+fn is_read_only(record: &CloudTrailRecord) -> bool {
+    match record.read_only.get() {
+        Some(read_only) => *read_only,
+        None => ["Get", "List", "Describe", "Head", "Lookup"]
+            .iter()
+            .any(|verb| record.event_name.starts_with(verb)),
     }
 }
 
 fn credential_kind(event: &RootEvent) -> CredentialKind {
     let identity = &event.detail.user_identity;
-    let assume_root = identity
-        .in_scope_of
+    let assumed_root = identity
+        .session_context
         .get()
-        .and_then(|s| s.issuer_type.as_deref())
-        .is_some_and(|t| t.eq_ignore_ascii_case("AWS::STS::AssumeRoot"));
-    if assume_root {
+        .and_then(|c| c.assumed_root.get())
+        .is_some_and(|assumed| *assumed);
+    if assumed_root {
         return CredentialKind::AssumeRoot;
     }
     let key = identity.access_key_id.as_deref().unwrap_or("");
@@ -449,24 +413,89 @@ mod tests {
         assert_eq!(kind, AlertKind::CloudTrailTampered);
     }
 
+    /// AssumeRoot is recognised by `sessionContext.assumedRoot`; only the tasks that unlock a
+    /// resource policy or read are capped, a credential-creating task keeps its full severity.
     #[test]
-    fn assume_root_is_capped_below_interactive_sign_in() {
-        let mut e = root_call("iam.amazonaws.com", "DeactivateMFADevice", "ASIAX");
-        e.detail.user_identity.in_scope_of =
-            Lenient::from_json(&json!({"issuerType": "AWS::STS::AssumeRoot"}));
-        let Classification::Alert(Verdict {
-            kind,
-            severity,
-            credential,
-            ..
-        }) = classify(&e)
-        else {
-            panic!("should alert")
+    fn assume_root_caps_only_unlock_and_audit_tasks() {
+        let assumed = |source: &str, name: &str, read_only: bool| {
+            let mut e = root_call(source, name, "ASIAX");
+            e.detail.session_credential_from_console = Lenient::Absent;
+            e.detail.read_only = read_only.into();
+            e.detail.user_identity.session_context =
+                Lenient::from_json(&json!({"assumedRoot": "true"}));
+            e
         };
-        assert_eq!(kind, AlertKind::MfaDeviceRemoved);
-        assert_eq!(credential, CredentialKind::AssumeRoot);
-        assert_eq!(severity, ASSUME_ROOT_CEILING);
-        assert!(severity < AlertKind::SignInWithMfa.base_severity());
+        let verdict = |e: &RootEvent| match classify(e) {
+            Classification::Alert(v) => v,
+            other => panic!("{other:?}"),
+        };
+        let unlock = verdict(&assumed("s3.amazonaws.com", "DeleteBucketPolicy", false));
+        assert_eq!(unlock.credential, CredentialKind::AssumeRoot);
+        assert_eq!(
+            (unlock.kind, unlock.severity),
+            (AlertKind::AssumeRootTask, Severity::Medium)
+        );
+        let audit = verdict(&assumed("iam.amazonaws.com", "ListAccessKeys", true));
+        assert_eq!(audit.severity, Severity::Medium);
+        let takeover = verdict(&assumed("iam.amazonaws.com", "CreateLoginProfile", false));
+        assert_eq!(
+            (takeover.kind, takeover.severity),
+            (AlertKind::CredentialsChanged, Severity::Critical)
+        );
+        // inScopeOf alone is not how AWS marks an AssumeRoot session.
+        let mut scoped = root_call("s3.amazonaws.com", "DeleteBucketPolicy", "ASIAX");
+        scoped.detail.user_identity.in_scope_of =
+            Lenient::from_json(&json!({"issuerType": "AWS::STS::AssumeRoot"}));
+        assert_ne!(verdict(&scoped).credential, CredentialKind::AssumeRoot);
+    }
+
+    #[test]
+    fn read_only_calls_are_low_from_a_console_and_critical_with_a_long_term_key() {
+        let mut console = root_call("s3.amazonaws.com", "ListBuckets", "ASIAX");
+        console.detail.read_only = true.into();
+        assert_eq!(
+            kind_and_severity(classify(&console)),
+            (AlertKind::ReadOnlyCall, Severity::Low)
+        );
+        let mut key = root_call("s3.amazonaws.com", "ListBuckets", "AKIAX");
+        key.detail.read_only = true.into();
+        assert_eq!(
+            kind_and_severity(classify(&key)),
+            (AlertKind::LongTermAccessKeyUsed, Severity::Critical)
+        );
+        // Without readOnly (older records) the name decides.
+        console.detail.read_only = Lenient::Absent;
+        assert_eq!(
+            kind_and_severity(classify(&console)).0,
+            AlertKind::ReadOnlyCall
+        );
+    }
+
+    /// Every sign-in event answers under its own name; a failed `CheckMfa` is a failure.
+    #[test]
+    fn sign_in_outcome_is_read_under_the_event_name() {
+        let mut e = root_sign_in("Yes");
+        e.detail.event_name = "CheckMfa".into();
+        e.detail.response_elements = Lenient::from_json(&json!({"CheckMfa": "Failure"}));
+        assert_eq!(kind_and_severity(classify(&e)).0, AlertKind::SignInFailed);
+        e.detail.event_name = "PasswordUpdated".into();
+        e.detail.response_elements = Lenient::from_json(&json!({"PasswordUpdated": "Success"}));
+        assert_eq!(
+            kind_and_severity(classify(&e)),
+            (AlertKind::PasswordChanged, Severity::Critical)
+        );
+    }
+
+    /// "MFA unknown" must never be headlined as "without MFA".
+    #[test]
+    fn a_sign_in_without_an_mfa_record_is_not_called_without_mfa() {
+        let mut e = root_sign_in("Yes");
+        e.detail.additional_event_data = Lenient::Absent;
+        let Classification::Alert(v) = classify(&e) else {
+            panic!()
+        };
+        assert_eq!(v.kind, AlertKind::SignInMfaNotRecorded);
+        assert!(!v.rule.headline.contains("WITHOUT"), "{}", v.rule.headline);
     }
 
     #[test]

@@ -55,42 +55,85 @@ pub fn render_subject(alert: &Alert) -> EmailSubject {
     EmailSubject::fit(&format!(
         "[rootwatch] {} {} - {}",
         alert.severity.as_str(),
-        alert.headline,
+        alert.title(),
         alert.account.label()
     ))
+}
+
+/// Who acted: the root user of this account, or of another account acting here.
+fn who(alert: &Alert) -> String {
+    match &alert.external_caller {
+        Some(caller) => format!(
+            "the root user of external account {caller}, acting in {},",
+            alert.account.label()
+        ),
+        None => format!("the root user of {}", alert.account.label()),
+    }
 }
 
 /// What the reader should take in first, in one sentence.
 fn lead(alert: &Alert) -> String {
     use crate::classify::AlertKind::*;
-    let who = format!("the root user of {}", alert.account.label());
+    let who = who(alert);
+    let call = format!("{}:{}", alert.event_source, alert.event_name);
+    if alert.failed() && alert.kind != SignInFailed {
+        let code = match &alert.outcome {
+            crate::alert::Outcome::Failure {
+                error_code: Some(code),
+                ..
+            } => code.as_str(),
+            _ => "no error code",
+        };
+        return format!(
+            "Someone using {who} attempted {call} and it FAILED ({code}). It may have changed \
+             nothing, but the credentials were accepted: treat it as seriously as if it had worked."
+        );
+    }
     match alert.kind {
         SignInWithoutMfa => format!(
             "Someone signed in to the AWS console as {who} WITHOUT multi-factor authentication."
         ),
+        SignInMfaNotRecorded => format!(
+            "Someone signed in to the AWS console as {who}; the record does not say whether MFA \
+             was used."
+        ),
         SignInWithMfa => format!("Someone signed in to the AWS console as {who}, using MFA."),
-        SignInFailed => format!("Someone tried to sign in to the AWS console as {who} and failed."),
+        SignInFailed => format!(
+            "Someone tried to sign in to the AWS console as {who} and failed ({}).",
+            alert.event_name
+        ),
+        PasswordChanged => format!("The console password of {who} was changed."),
         PasswordRecoveryRequested => format!("Someone asked to reset the password of {who}."),
         PasswordRecoveryCompleted => {
             format!("The password of {who} was reset through email recovery.")
         }
         OtherSignInActivity => format!("Sign-in activity ({}) for {who}.", alert.event_name),
+        AssumeRootTask => format!(
+            "A task-scoped root session (sts:AssumeRoot) in {} called {call}.",
+            alert.account.label()
+        ),
         AccessKeyCreated => {
             format!("An access key was created for {who}. Root access keys should not exist.")
         }
-        LongTermAccessKeyUsed => format!(
-            "A long-term access key of {who} was used to call {}:{}.",
-            alert.event_source, alert.event_name
-        ),
-        MfaDeviceRemoved => format!(
-            "An MFA device of {who} was deactivated or deleted ({}).",
-            alert.event_name
+        CredentialsChanged => format!("{who} changed its own credentials ({call})."),
+        MfaDeviceRemoved => format!("An MFA device of {who} was deactivated ({call})."),
+        AccountRecoveryChanged => format!(
+            "{who} changed the account's contacts or root email ({call}). Whoever controls them \
+             can recover the root user."
         ),
         CloudTrailTampered => format!(
             "{who} changed CloudTrail logging ({}). Audit records may be missing.",
             alert.event_name
         ),
-        ApiCall => format!("{who} called {}:{}.", alert.event_source, alert.event_name),
+        DefenceEvasion => format!(
+            "{who} called {call} ({}). It weakens what your security monitoring can see.",
+            alert.headline
+        ),
+        LongTermAccessKeyUsed => {
+            format!("A long-term access key of {who} was used to call {call}.")
+        }
+        ReadOnlyCall => format!("{who} made a read-only call, {call}, from a console session."),
+        ApiCall => format!("{who} called {call}."),
     }
 }
 
@@ -106,7 +149,7 @@ fn capitalise(text: String) -> String {
 /// a reader does not mistake them for rootwatch's own words.
 pub fn render_body(alert: &Alert) -> String {
     let mut body = String::with_capacity(1500);
-    let _ = writeln!(body, "{} - {}", alert.severity.as_str(), alert.headline);
+    let _ = writeln!(body, "{} - {}", alert.severity.as_str(), alert.title());
     let _ = writeln!(body);
     let _ = writeln!(body, "{}", capitalise(lead(alert)));
     let _ = writeln!(body);
@@ -117,7 +160,7 @@ pub fn render_body(alert: &Alert) -> String {
         MfaState::Unknown => "unknown",
     };
     let mut rows: Vec<(&str, String)> = vec![
-        ("What", alert.headline.to_owned()),
+        ("What", alert.title()),
         ("Severity", alert.severity.as_str().to_owned()),
         ("Account", alert.account.label()),
         ("Region", alert.region.clone()),
@@ -135,6 +178,9 @@ pub fn render_body(alert: &Alert) -> String {
     ];
     if let Some(key) = &alert.access_key_id {
         rows.push(("Access key", key.clone()));
+    }
+    if let Some(caller) = &alert.external_caller {
+        rows.push(("Caller", format!("root user of external account {caller}")));
     }
     if let Some(who) = &alert.assume_root_issued_to {
         rows.push(("Issued to", who.clone()));
@@ -166,6 +212,7 @@ pub fn render_body(alert: &Alert) -> String {
             ),
         ));
     }
+    rows.push(("Rule", format!("{} ({})", alert.rule, alert.reference)));
     for (label, value) in rows {
         let _ = writeln!(body, "{label:<12} {value}");
     }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod handler;
 pub mod notification;
 pub mod record;
+pub mod rules;
 pub mod sanitize;
 pub mod sdk;
 pub mod sms;

@@ -298,6 +298,10 @@ pub struct UserIdentity {
 pub struct SessionContext {
     #[serde(default)]
     pub attributes: Lenient<SessionAttributes>,
+    /// `"true"` on a root session started with `sts:AssumeRoot` (IAM User Guide, "Track
+    /// privileged tasks in AWS CloudTrail").
+    #[serde(default)]
+    pub assumed_root: Lenient<bool>,
     #[serde(default)]
     pub source_identity: Lenient<String>,
 }
@@ -329,14 +333,15 @@ impl CloudTrailRecord {
         self.event_id.as_deref().filter(|id| is_event_id(id))
     }
 
-    /// Whether the request failed: an error code or message, or a console sign-in answered with
-    /// something other than `Success`. A sign-in without any answer counts as succeeded, so an
-    /// unclear record alerts at the higher severity rather than the lower.
+    /// Whether the request failed: an error code or message, or a sign-in event answered with
+    /// something other than `Success` under its own name (`responseElements.ConsoleLogin`,
+    /// `responseElements.CheckMfa`, `responseElements.PasswordUpdated`, …). A record without any
+    /// answer counts as succeeded, so an unclear record alerts at the higher severity.
     pub fn failed(&self) -> bool {
         let sign_in_refused = self
             .response_elements
             .get()
-            .and_then(|r| r.get("ConsoleLogin"))
+            .and_then(|r| r.get(&self.event_name))
             .and_then(Value::as_str)
             .is_some_and(|answer| !answer.eq_ignore_ascii_case("Success"));
         self.error_code.get().is_some() || self.error_message.get().is_some() || sign_in_refused
@@ -410,6 +415,10 @@ impl CloudTrailRecord {
             (
                 "detail.userIdentity.sessionContext.sourceIdentity",
                 context.is_some_and(|c| c.source_identity.is_unreadable()),
+            ),
+            (
+                "detail.userIdentity.sessionContext.assumedRoot",
+                context.is_some_and(|c| c.assumed_root.is_unreadable()),
             ),
             (
                 "detail.userIdentity.sessionContext.attributes.mfaAuthenticated",

@@ -130,21 +130,26 @@ impl fmt::Display for Sms {
 /// 2026-11-22 03:14 UTC us-east-1`
 ///
 /// When the budget runs short, the account name gives way first, then the end of the API call's
-/// name; severity, what happened, the account id, the IP, the time and the region stay.
+/// name (or all of it, where the rule's headline says what happened); severity, the headline,
+/// the account id, the IP, the time and the region stay.
 pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
     let call = (!alert.kind.is_sign_in()).then(|| short_call(alert));
     let compose = |name: Option<&str>, call: Option<&str>| {
         let what = match call {
             None => alert.headline.to_owned(),
-            Some(call) if alert.kind == AlertKind::ApiCall => format!("Root API call {call}"),
             Some(call) => format!("{}: {call}", alert.headline),
         };
         let name = name.map(|n| format!("{n} ")).unwrap_or_default();
+        let caller = alert
+            .external_caller
+            .as_ref()
+            .map(|c| format!(" by ext root {c}"))
+            .unwrap_or_default();
         format!(
-            "{} {what}{}{}.{} Acct {name}{}. IP {}. {} {}",
+            "{} {what}{}{}.{} Acct {name}{}{caller}. IP {}. {} {}",
             alert.severity.as_str(),
             via(alert),
-            failed(alert),
+            error_code(alert),
             mfa(alert),
             alert.account.id_or_unknown(),
             ip(alert),
@@ -166,30 +171,43 @@ pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
     if fits(&unnamed) {
         return Sms::fit(&unnamed, limit);
     }
-    if let Some(call) = &call {
+    // A rule whose headline says what happened gives up the call's name whole; for the generic
+    // rules the call is the news, so its end is cut instead.
+    let generic = matches!(
+        alert.kind,
+        AlertKind::ApiCall | AlertKind::LongTermAccessKeyUsed | AlertKind::ReadOnlyCall
+    );
+    if let Some(call) = call.as_deref().filter(|_| generic) {
         let over = unnamed.chars().count() - max;
         let keep = call.chars().count().saturating_sub(over + 2);
-        if keep >= 8 {
+        if keep >= 12 {
             let cut: String = call.chars().take(keep).collect();
             return Sms::fit(&compose(None, Some(&format!("{cut}.."))), limit);
         }
+    }
+    let headline_only = compose(None, None);
+    if fits(&headline_only) {
+        return Sms::fit(&headline_only, limit);
     }
     Sms::fit(&unnamed, limit)
 }
 
 fn via(alert: &Alert) -> &'static str {
-    if alert.credential == CredentialKind::AssumeRoot {
+    if alert.credential == CredentialKind::AssumeRoot && alert.kind != AlertKind::AssumeRootTask {
         " via AssumeRoot"
     } else {
         ""
     }
 }
 
-fn failed(alert: &Alert) -> &'static str {
-    if alert.outcome == Outcome::Success || alert.kind == AlertKind::SignInFailed {
-        ""
-    } else {
-        " (failed)"
+/// A failed attempt's headline already says it failed; the code says how.
+fn error_code(alert: &Alert) -> String {
+    match &alert.outcome {
+        Outcome::Failure {
+            error_code: Some(code),
+            ..
+        } => format!(" ({code})"),
+        _ => String::new(),
     }
 }
 
@@ -197,7 +215,7 @@ fn failed(alert: &Alert) -> &'static str {
 fn mfa(alert: &Alert) -> &'static str {
     let headline_says_mfa = matches!(
         alert.kind,
-        AlertKind::SignInWithMfa | AlertKind::SignInWithoutMfa
+        AlertKind::SignInWithMfa | AlertKind::SignInWithoutMfa | AlertKind::SignInMfaNotRecorded
     );
     match (alert.kind.is_sign_in() && !headline_says_mfa, alert.mfa) {
         (false, _) => "",

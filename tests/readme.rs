@@ -1,29 +1,40 @@
 //! The README's severity table is documentation users rely on: it must match the code.
 
-use rootwatch::classify::AlertKind;
+use rootwatch::rules::markdown_table;
 
+const BEGIN: &str =
+    "<!-- rules:begin (generated from src/rules.rs; tests/readme.rs checks it) -->\n";
+const END: &str = "<!-- rules:end -->";
+
+/// The README's severity table is the rule table, row for row. Run with
+/// `ROOTWATCH_WRITE_README=1` to rewrite it from `src/rules.rs`, then review the diff.
 #[test]
-fn readme_severity_table_matches_the_rules() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let rows: Vec<&str> = readme
-        .lines()
-        .filter(|l| l.starts_with("| `") && l.trim_end().ends_with('|'))
-        .collect();
-    for kind in AlertKind::ALL {
-        let row = rows
-            .iter()
-            .find(|r| r.starts_with(&format!("| `{}` |", kind.as_str())))
-            .unwrap_or_else(|| panic!("README has no severity row for `{}`", kind.as_str()));
-        let severity = row
-            .trim_end()
-            .trim_end_matches('|')
-            .rsplit('|')
-            .next()
-            .unwrap()
-            .trim();
-        assert_eq!(severity, kind.base_severity().as_str(), "README row: {row}");
+fn readme_severity_table_is_the_rule_table() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    let start = readme
+        .find(BEGIN)
+        .expect("README has the rules:begin marker")
+        + BEGIN.len();
+    let end = start
+        + readme[start..]
+            .find(END)
+            .expect("README has the rules:end marker");
+    let expected = markdown_table();
+    if readme[start..end] != expected && std::env::var_os("ROOTWATCH_WRITE_README").is_some() {
+        std::fs::write(
+            path,
+            format!("{}{expected}{}", &readme[..start], &readme[end..]),
+        )
+        .expect("write README.md");
+        return;
     }
+    assert_eq!(
+        readme[start..end],
+        expected,
+        "README's severity table differs from src/rules.rs; run \
+         ROOTWATCH_WRITE_README=1 cargo test --test readme and review the diff"
+    );
 }
 
 /// The SMS and email shown in the README are the reviewed snapshot, word for word.

@@ -103,6 +103,30 @@ fn peer_shaped_records_alert_when_root_and_are_ignored_otherwise() {
     }
 }
 
+/// Every row of the rule table fires for at least one sample, so each has a reviewed snapshot.
+#[test]
+fn every_rule_has_a_sample() {
+    let fired: std::collections::BTreeSet<&str> = valid_samples()
+        .into_iter()
+        .chain(peer_samples())
+        .filter_map(
+            |(_, payload)| match decide(&payload, &config(OFFLINE_TOPIC)) {
+                Ok(Decision::Alert { alert, .. }) => Some(alert.rule),
+                _ => None,
+            },
+        )
+        .collect();
+    let missing: Vec<&str> = rootwatch::rules::RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !fired.contains(id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules without a sample in events/: {missing:?}"
+    );
+}
+
 #[test]
 fn every_invalid_sample_is_a_clear_non_retryable_error() {
     let samples = invalid_samples();
