@@ -62,12 +62,13 @@ pub enum AlertKind {
     CloudTrailTampered,
     DefenceEvasion,
     LongTermAccessKeyUsed,
+    SecretRead,
     ReadOnlyCall,
     ApiCall,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 18] = [
+    pub const ALL: [AlertKind; 19] = [
         AlertKind::SignInWithoutMfa,
         AlertKind::SignInMfaNotRecorded,
         AlertKind::SignInWithMfa,
@@ -84,6 +85,7 @@ impl AlertKind {
         AlertKind::CloudTrailTampered,
         AlertKind::DefenceEvasion,
         AlertKind::LongTermAccessKeyUsed,
+        AlertKind::SecretRead,
         AlertKind::ReadOnlyCall,
         AlertKind::ApiCall,
     ];
@@ -107,6 +109,7 @@ impl AlertKind {
             AlertKind::CloudTrailTampered => "cloudtrail-tampered",
             AlertKind::DefenceEvasion => "defence-evasion",
             AlertKind::LongTermAccessKeyUsed => "long-term-access-key-used",
+            AlertKind::SecretRead => "secret-read",
             AlertKind::ReadOnlyCall => "read-only-call",
             AlertKind::ApiCall => "api-call",
         }

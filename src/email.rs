@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::alert::Alert;
-use crate::classify::MfaState;
+use crate::classify::{CredentialKind, MfaState};
 
 /// SNS rejects subjects over 100 characters, or with line breaks or non-printable ASCII.
 pub const SUBJECT_MAX: usize = 100;
@@ -132,6 +132,7 @@ fn lead(alert: &Alert) -> String {
         LongTermAccessKeyUsed => {
             format!("A long-term access key of {who} was used to call {call}.")
         }
+        SecretRead => format!("{who} read a secret ({call})."),
         ReadOnlyCall => format!("{who} made a read-only call, {call}, from a console session."),
         ApiCall => format!("{who} called {call}."),
     }
@@ -154,10 +155,13 @@ pub fn render_body(alert: &Alert) -> String {
     let _ = writeln!(body, "{}", capitalise(lead(alert)));
     let _ = writeln!(body);
 
-    let mfa = match alert.mfa {
-        MfaState::Used => "used",
-        MfaState::NotUsed => "NOT used",
-        MfaState::Unknown => "unknown",
+    let mfa = match (alert.credential, alert.mfa) {
+        // The session AssumeRoot issued has no MFA of its own; the caller's MFA is recorded on
+        // the AssumeRoot call in the management account.
+        (CredentialKind::AssumeRoot, _) => "n/a (AssumeRoot task session; see the AssumeRoot call)",
+        (_, MfaState::Used) => "used",
+        (_, MfaState::NotUsed) => "NOT used",
+        (_, MfaState::Unknown) => "unknown",
     };
     let mut rows: Vec<(&str, String)> = vec![
         ("What", alert.title()),
