@@ -38,7 +38,10 @@ async fn fail_against(sns_endpoint: &str) -> Duration {
     let app = Rootwatch::new(
         config.clone(),
         SnsPublisher::new(sns, config.topic_arn.clone()),
-        DynamoState::new(dynamodb.clone(), TABLE),
+        DynamoState::new(
+            rootwatch::sdk::dynamodb_client(&moto.sdk_config().await),
+            TABLE,
+        ),
     );
     let (_, event) = valid_samples()
         .into_iter()

@@ -13,7 +13,10 @@ pub const TABLE: &str = "rootwatch-state";
 pub struct LocalStack {
     pub moto: MotoServer,
     pub sns: aws_sdk_sns::Client,
+    /// For the test's own reads and writes of the table.
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The function's client: the same table with the function's short timeouts.
+    pub state_client: aws_sdk_dynamodb::Client,
     /// ARN of the existing `rootwatch-alerts` topic.
     pub topic: String,
 }
@@ -31,10 +34,12 @@ impl LocalStack {
             .topic_arn
             .expect("topic arn");
         let dynamodb = moto.state_table(TABLE).await;
+        let state_client = rootwatch::sdk::dynamodb_client(&moto.sdk_config().await);
         LocalStack {
             moto,
             sns,
             dynamodb,
+            state_client,
             topic,
         }
     }
@@ -69,7 +74,7 @@ impl LocalStack {
         Rootwatch::new(
             config.clone(),
             SnsPublisher::new(self.sns.clone(), config.topic_arn.clone()),
-            DynamoState::new(self.dynamodb.clone(), TABLE),
+            DynamoState::new(self.state_client.clone(), TABLE),
         )
     }
 
