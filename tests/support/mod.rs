@@ -4,6 +4,7 @@
 
 pub mod faulty;
 pub mod moto;
+pub mod proxy;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
