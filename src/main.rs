@@ -5,6 +5,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
 use rootwatch::config::Config;
 use rootwatch::dynamodb::DynamoState;
 use rootwatch::handler::Rootwatch;
+use rootwatch::invocation::Invocation;
 use rootwatch::sdk::{dynamodb_client, sdk_config_loader};
 use rootwatch::sns::{AlertPublisher, SnsPublisher};
 use rootwatch::state::{AlertState, Stateless};
@@ -42,7 +43,9 @@ async fn main() -> Result<(), Error> {
 async fn serve<P: AlertPublisher, S: AlertState>(app: Rootwatch<P, S>) -> Result<(), Error> {
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        app.handle(&event.payload, Utc::now()).await
+        let invocation = Invocation::from_context(&event.context);
+        // Boxed: the SDK's nested futures inside would exceed the compiler's layout depth.
+        Box::pin(app.handle(&event.payload, &invocation, Utc::now())).await
     }))
     .await
 }
