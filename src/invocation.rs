@@ -26,6 +26,14 @@ pub const WAIT_RESERVE: Duration = STATE_OPERATION_TIMEOUT
     .saturating_add(OPERATION_TIMEOUT)
     .saturating_add(STATE_RESERVE);
 
+/// The function's timeout in `template.yaml`: the deadline assumed when the runtime's is not a
+/// time at all (see [`Invocation::from_context`]).
+pub const ASSUMED_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Any real deadline is later than this (2001-09-09, in ms since the epoch); a smaller value
+/// is not a point in time.
+const EARLIEST_DEADLINE_MS: u64 = 1_000_000_000_000;
+
 /// The invocation, as Lambda describes it in its `Context`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
@@ -44,12 +52,22 @@ impl Invocation {
         }
     }
 
-    /// From the runtime's context: `deadline` is in milliseconds since the epoch.
-    pub fn from_context(context: &lambda_runtime::Context) -> Self {
-        let deadline = i64::try_from(context.deadline)
-            .ok()
+    /// From the runtime's context, at wall-clock time `now`: `deadline` is in milliseconds since
+    /// the epoch. A deadline that cannot be one (cargo-lambda's local emulator always sends
+    /// `600000`) is replaced by `now` plus [`ASSUMED_TIMEOUT`], with a warning.
+    pub fn from_context(context: &lambda_runtime::Context, now: DateTime<Utc>) -> Self {
+        let deadline = Some(context.deadline)
+            .filter(|&ms| ms >= EARLIEST_DEADLINE_MS)
+            .and_then(|ms| i64::try_from(ms).ok())
             .and_then(DateTime::from_timestamp_millis)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            .unwrap_or_else(|| {
+                tracing::warn!(
+                    deadline_ms = context.deadline,
+                    assumed_timeout_secs = ASSUMED_TIMEOUT.as_secs(),
+                    "the runtime's deadline is not a time; assuming the function's timeout"
+                );
+                now + ASSUMED_TIMEOUT
+            });
         Self::new(context.request_id.clone(), deadline)
     }
 
@@ -134,12 +152,25 @@ mod tests {
         let mut context = lambda_runtime::Context::default();
         context.request_id = "req-1".into();
         context.deadline = 1_795_338_000_250;
-        let invocation = Invocation::from_context(&context);
+        let invocation = Invocation::from_context(&context, Utc::now());
         assert_eq!(invocation.request_id, "req-1");
         assert_eq!(invocation.deadline.timestamp_millis(), 1_795_338_000_250);
         assert_eq!(
             invocation.lease_until() - invocation.deadline,
             chrono::Duration::seconds(5)
+        );
+    }
+
+    /// cargo-lambda's emulator sends a constant `600000`, which as a time is in 1970.
+    #[test]
+    fn a_deadline_that_is_not_a_time_is_replaced_by_the_function_timeout() {
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = 600_000;
+        let now: DateTime<Utc> = "2026-11-21T09:00:00Z".parse().unwrap();
+        let invocation = Invocation::from_context(&context, now);
+        assert_eq!(
+            invocation.deadline,
+            "2026-11-21T09:00:30Z".parse::<DateTime<Utc>>().unwrap()
         );
     }
 

@@ -43,9 +43,10 @@ async fn main() -> Result<(), Error> {
 async fn serve<P: AlertPublisher, S: AlertState>(app: Rootwatch<P, S>) -> Result<(), Error> {
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let invocation = Invocation::from_context(&event.context);
+        let now = Utc::now();
+        let invocation = Invocation::from_context(&event.context, now);
         // Boxed: the SDK's nested futures inside would exceed the compiler's layout depth.
-        Box::pin(app.handle(&event.payload, &invocation, Utc::now())).await
+        Box::pin(app.handle(&event.payload, &invocation, now)).await
     }))
     .await
 }
