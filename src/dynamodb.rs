@@ -2,23 +2,35 @@
 //!
 //! | item | `pk` | attributes |
 //! |---|---|---|
-//! | an event | `event#<eventID>` | `status` (`pending`/`alerted`), `lease_until`, `message_id`, `expires_at` |
-//! | a root session | `session#<account>#<key or ip>` | `first_event_id`, `window_until`, `expires_at` |
+//! | an event | `event#<key>` | `status` (`pending`/`alerted`), `owner` (request id), `lease_until`, `message_id`, `expires_at` |
+//! | a root session | `session#<account>#<key or ip>` | `first_event_id` (the event key), `window_until`, `expires_at` |
 //!
-//! Every request is built by a pure function below, unit-tested, and sent by [`DynamoState`].
+//! `<key>` is the [`EventKey`](crate::state::EventKey): the CloudTrail `eventID`, else
+//! `envelope#<id>` or `sha256#<digest>`. Every request is built by a pure function below,
+//! unit-tested, and sent by [`DynamoState`].
+
+use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemInputBuilder;
-use aws_sdk_dynamodb::operation::get_item::builders::GetItemInputBuilder;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+use tracing::info;
 
-use crate::state::{AlertState, Begin, Claim, LEASE, REMEMBER_ALERTED, StateError};
+use crate::invocation::Budget;
+use crate::state::{AlertState, Begin, Claim, REMEMBER_ALERTED, StateError};
 
 const PENDING: &str = "pending";
 const ALERTED: &str = "alerted";
+
+/// The first pause of a duplicate waiting for another invocation, doubled up to [`MAX_POLL`].
+const FIRST_POLL: Duration = Duration::from_millis(50);
+const MAX_POLL: Duration = Duration::from_millis(500);
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -36,41 +48,36 @@ fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-pub fn event_pk(event_id: &str) -> String {
-    format!("event#{event_id}")
+pub fn event_pk(key: &str) -> String {
+    format!("event#{key}")
 }
 
 pub fn session_pk(session: &str) -> String {
     format!("session#{session}")
 }
 
-/// The claim's owner in the session item; events without an id share one owner.
-fn owner(claim: &Claim) -> &str {
-    claim.event_id.as_deref().unwrap_or("(no event id)")
-}
-
-/// Claims an event: succeeds if it was never seen, or if an earlier claim's lease ran out.
-pub fn claim_event_request(table: &str, event_id: &str, now: DateTime<Utc>) -> PutItemInputBuilder {
+/// Claims an event for this invocation. Succeeds if it was never seen, if an earlier claim's
+/// lease ran out (its invocation is past its deadline), or if the claim is already ours: the
+/// SDK's retry of this very write after a lost response, or Lambda's retry of this invocation.
+/// On failure DynamoDB returns the item that stood in the way, so no separate read can race.
+pub fn claim_event_request(table: &str, claim: &Claim, now: DateTime<Utc>) -> PutItemInputBuilder {
     PutItemInputBuilder::default()
         .table_name(table)
-        .item("pk", s(event_pk(event_id)))
+        .item("pk", s(event_pk(claim.key.as_str())))
         .item("status", s(PENDING))
-        .item("lease_until", n(epoch(now) + secs(LEASE)))
+        .item("owner", s(&claim.owner))
+        .item("lease_until", n(epoch(claim.lease_until)))
         .item("expires_at", n(epoch(now) + secs(REMEMBER_ALERTED)))
         .condition_expression(
-            "attribute_not_exists(pk) OR (#status = :pending AND lease_until < :now)",
+            "attribute_not_exists(pk) OR \
+             (#status = :pending AND (lease_until < :now OR #owner = :me))",
         )
         .expression_attribute_names("#status", "status")
+        .expression_attribute_names("#owner", "owner")
         .expression_attribute_values(":pending", s(PENDING))
         .expression_attribute_values(":now", n(epoch(now)))
-}
-
-/// Reads an event's item after a failed claim, to tell "already alerted" from "in flight".
-pub fn read_event_request(table: &str, event_id: &str) -> GetItemInputBuilder {
-    GetItemInputBuilder::default()
-        .table_name(table)
-        .key("pk", s(event_pk(event_id)))
-        .consistent_read(true)
+        .expression_attribute_values(":me", s(&claim.owner))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
 }
 
 /// Opens a session's paging window: succeeds for the session's first alert, for any alert after
@@ -85,7 +92,7 @@ pub fn open_session_request(
     PutItemInputBuilder::default()
         .table_name(table)
         .item("pk", s(session_pk(session)))
-        .item("first_event_id", s(owner(claim)))
+        .item("first_event_id", s(claim.key.as_str()))
         .item("window_until", n(window_until))
         .item(
             "expires_at",
@@ -95,36 +102,43 @@ pub fn open_session_request(
             "attribute_not_exists(pk) OR window_until <= :event_time OR first_event_id = :me",
         )
         .expression_attribute_values(":event_time", n(epoch(claim.event_time)))
-        .expression_attribute_values(":me", s(owner(claim)))
+        .expression_attribute_values(":me", s(claim.key.as_str()))
 }
 
-/// Records an event as alerted, after its publish succeeded.
+/// Records an event as alerted, after its publish succeeded. Unconditional: also when the claim
+/// could not be made (the table failed open), a redelivery then finds the event alerted.
 pub fn mark_alerted_request(
     table: &str,
-    event_id: &str,
+    claim: &Claim,
     message_id: &str,
     now: DateTime<Utc>,
 ) -> UpdateItemInputBuilder {
     UpdateItemInputBuilder::default()
         .table_name(table)
-        .key("pk", s(event_pk(event_id)))
+        .key("pk", s(event_pk(claim.key.as_str())))
         .update_expression(
-            "SET #status = :alerted, message_id = :m, expires_at = :exp REMOVE lease_until",
+            "SET #status = :alerted, #owner = :me, message_id = :m, expires_at = :exp \
+             REMOVE lease_until",
         )
         .expression_attribute_names("#status", "status")
+        .expression_attribute_names("#owner", "owner")
         .expression_attribute_values(":alerted", s(ALERTED))
+        .expression_attribute_values(":me", s(&claim.owner))
         .expression_attribute_values(":m", s(message_id))
         .expression_attribute_values(":exp", n(epoch(now) + secs(REMEMBER_ALERTED)))
 }
 
-/// Releases an event claim that did not end in a publish.
-pub fn release_event_request(table: &str, event_id: &str) -> DeleteItemInputBuilder {
+/// Releases this invocation's event claim that did not end in a publish; a claim another
+/// invocation has taken over is left alone.
+pub fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
-        .key("pk", s(event_pk(event_id)))
-        .condition_expression("#status = :pending")
+        .key("pk", s(event_pk(claim.key.as_str())))
+        .condition_expression("#status = :pending AND #owner = :me")
         .expression_attribute_names("#status", "status")
+        .expression_attribute_names("#owner", "owner")
         .expression_attribute_values(":pending", s(PENDING))
+        .expression_attribute_values(":me", s(&claim.owner))
 }
 
 /// Releases a session window this claim opened, so the session's next alert pages instead.
@@ -137,7 +151,41 @@ pub fn release_session_request(
         .table_name(table)
         .key("pk", s(session_pk(session)))
         .condition_expression("first_event_id = :me")
-        .expression_attribute_values(":me", s(owner(claim)))
+        .expression_attribute_values(":me", s(claim.key.as_str()))
+}
+
+/// An event item that stood in the way of a claim, as DynamoDB returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// The event was alerted: the claimer has a duplicate.
+    Alerted,
+    /// Another invocation's claim, leased until `lease_until` (epoch seconds) when known.
+    Pending {
+        owner: Option<String>,
+        lease_until: Option<i64>,
+    },
+}
+
+impl Holder {
+    /// Reads the old item of a failed claim. `None` (a store that does not return it) is read
+    /// as someone else's claim: waited for, never taken.
+    pub fn from_item(item: Option<&HashMap<String, AttributeValue>>) -> Self {
+        let text = |name: &str| {
+            item.and_then(|i| i.get(name))
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+        };
+        if text("status").as_deref() == Some(ALERTED) {
+            return Holder::Alerted;
+        }
+        Holder::Pending {
+            owner: text("owner"),
+            lease_until: item
+                .and_then(|i| i.get("lease_until"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok()),
+        }
+    }
 }
 
 /// [`AlertState`] in a DynamoDB table, with a client built once at start-up.
@@ -148,10 +196,32 @@ pub struct DynamoState {
 }
 
 impl DynamoState {
+    /// `client` should come from [`crate::sdk::dynamodb_client`], for its short timeouts.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+        }
+    }
+
+    /// One claim attempt: `Ok(None)` if the event is now ours, else who holds it.
+    async fn try_claim(
+        &self,
+        claim: &Claim,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Holder>, StateError> {
+        match claim_event_request(&self.table, claim, now)
+            .send_with(&self.client)
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(SdkError::ServiceError(failed)) => match failed.err() {
+                PutItemError::ConditionalCheckFailedException(e) => {
+                    Ok(Some(Holder::from_item(e.item())))
+                }
+                _ => Err(unavailable(SdkError::ServiceError(failed))),
+            },
+            Err(err) => Err(unavailable(err)),
         }
     }
 }
@@ -185,42 +255,51 @@ where
 }
 
 impl AlertState for DynamoState {
-    async fn begin(&self, claim: &Claim, now: DateTime<Utc>) -> Result<Begin, StateError> {
-        if let Some(event_id) = &claim.event_id {
-            let claimed = claim_event_request(&self.table, event_id, now)
-                .send_with(&self.client)
-                .await;
-            if !written(claimed)? {
-                let item = read_event_request(&self.table, event_id)
-                    .send_with(&self.client)
-                    .await
-                    .map_err(unavailable)?
-                    .item
-                    .unwrap_or_default();
-                let alerted = item
-                    .get("status")
-                    .and_then(|v| v.as_s().ok())
-                    .is_some_and(|status| status == ALERTED);
-                return if alerted {
-                    Ok(Begin::Duplicate)
-                } else {
-                    Err(StateError::InFlight {
-                        event_id: event_id.clone(),
-                    })
-                };
+    /// Waiting re-sends the conditional claim rather than reading: each attempt is a consistent
+    /// look at the item and, once the holder released it or its lease ran out, the takeover
+    /// itself — there is no window between a read and a write for a third invocation to use.
+    async fn begin(&self, claim: &Claim, budget: &Budget) -> Result<Begin, StateError> {
+        let mut pause = FIRST_POLL;
+        let mut waited = false;
+        loop {
+            match self.try_claim(claim, budget.now()).await? {
+                None => break,
+                Some(Holder::Alerted) => return Ok(Begin::Duplicate),
+                Some(Holder::Pending { owner, lease_until }) => {
+                    if Instant::now() + pause > budget.wait_until() {
+                        return Err(StateError::InFlight {
+                            event_id: claim.key.to_string(),
+                        });
+                    }
+                    if !waited {
+                        info!(
+                            event_id = claim.key.as_str(),
+                            holder = owner.as_deref(),
+                            lease_until,
+                            "another invocation holds the event; waiting for its outcome"
+                        );
+                        waited = true;
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_POLL);
+                }
             }
         }
         let Some(session) = &claim.session else {
             // Never texted: coalescing does not apply.
-            return Ok(Begin::Proceed { page: true });
+            return Ok(Begin::Proceed {
+                page: true,
+                deduplicated: true,
+            });
         };
         let first_in_session = written(
-            open_session_request(&self.table, session, claim, now)
+            open_session_request(&self.table, session, claim, budget.now())
                 .send_with(&self.client)
                 .await,
         )?;
         Ok(Begin::Proceed {
-            page: first_in_session || claim.always_page,
+            page: first_in_session,
+            deduplicated: true,
         })
     }
 
@@ -230,33 +309,37 @@ impl AlertState for DynamoState {
         message_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StateError> {
-        let Some(event_id) = &claim.event_id else {
-            return Ok(());
-        };
-        mark_alerted_request(&self.table, event_id, message_id, now)
+        mark_alerted_request(&self.table, claim, message_id, now)
             .send_with(&self.client)
             .await
             .map_err(unavailable)?;
         Ok(())
     }
 
-    /// A release whose condition failed found the item no longer ours: nothing to do.
+    /// Both releases at once, so releasing takes one operation's time. A release whose
+    /// condition failed found the item no longer ours: nothing to do.
     async fn abandon(&self, claim: &Claim) -> Result<(), StateError> {
-        if let Some(session) = &claim.session {
+        let session = async {
+            match &claim.session {
+                Some(session) => written(
+                    release_session_request(&self.table, session, claim)
+                        .send_with(&self.client)
+                        .await,
+                )
+                .map(drop),
+                None => Ok(()),
+            }
+        };
+        let event = async {
             written(
-                release_session_request(&self.table, session, claim)
+                release_event_request(&self.table, claim)
                     .send_with(&self.client)
                     .await,
-            )?;
-        }
-        if let Some(event_id) = &claim.event_id {
-            written(
-                release_event_request(&self.table, event_id)
-                    .send_with(&self.client)
-                    .await,
-            )?;
-        }
-        Ok(())
+            )
+            .map(drop)
+        };
+        let (session, event) = tokio::join!(session, event);
+        session.and(event)
     }
 }
 
@@ -265,13 +348,17 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::invocation::Invocation;
+    use crate::state::EventKey;
 
     fn claim() -> Claim {
+        let invocation = Invocation::new("req-1", "2026-11-21T09:01:30.250Z".parse().unwrap());
         Claim {
-            event_id: Some("e-1".into()),
+            key: EventKey::of(Some("e-1"), &serde_json::Value::Null),
+            owner: invocation.request_id.clone(),
+            lease_until: invocation.lease_until(),
             session: Some("111122223333#key#ASIAX".into()),
             event_time: "2026-11-21T09:00:00Z".parse().unwrap(),
-            always_page: false,
             window: Duration::from_secs(900),
         }
     }
@@ -281,19 +368,41 @@ mod tests {
     }
 
     #[test]
-    fn event_claim_is_conditional_and_leased() {
+    fn event_claim_is_owned_and_leased_until_the_deadline() {
         let now: DateTime<Utc> = "2026-11-21T09:01:00Z".parse().unwrap();
-        let input = claim_event_request("t", "e-1", now).build().unwrap();
+        let input = claim_event_request("t", &claim(), now).build().unwrap();
         let item = input.item().unwrap();
         assert_eq!(item["pk"].as_s().unwrap(), "event#e-1");
         assert_eq!(item["status"].as_s().unwrap(), "pending");
-        assert_eq!(number(&item["lease_until"]), now.timestamp() + 60);
+        assert_eq!(item["owner"].as_s().unwrap(), "req-1");
+        let deadline: DateTime<Utc> = "2026-11-21T09:01:30Z".parse().unwrap();
+        assert_eq!(
+            number(&item["lease_until"]),
+            deadline.timestamp() + 5,
+            "the deadline plus the margin, not a fixed lease from now"
+        );
         assert_eq!(number(&item["expires_at"]), now.timestamp() + 7 * 24 * 3600);
-        assert!(
-            input
-                .condition_expression()
-                .unwrap()
-                .starts_with("attribute_not_exists(pk)")
+    }
+
+    #[test]
+    fn event_claim_succeeds_when_new_expired_or_ours_and_returns_the_old_item() {
+        let now: DateTime<Utc> = "2026-11-21T09:01:00Z".parse().unwrap();
+        let input = claim_event_request("t", &claim(), now).build().unwrap();
+        assert_eq!(
+            input.condition_expression(),
+            Some(
+                "attribute_not_exists(pk) OR \
+                 (#status = :pending AND (lease_until < :now OR #owner = :me))"
+            )
+        );
+        let names = input.expression_attribute_names().unwrap();
+        assert_eq!(names["#owner"], "owner");
+        let values = input.expression_attribute_values().unwrap();
+        assert_eq!(values[":me"].as_s().unwrap(), "req-1");
+        assert_eq!(number(&values[":now"]), now.timestamp());
+        assert_eq!(
+            input.return_values_on_condition_check_failure(),
+            Some(&ReturnValuesOnConditionCheckFailure::AllOld)
         );
     }
 
@@ -323,7 +432,48 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(session.condition_expression(), Some("first_event_id = :me"));
-        let event = release_event_request("t", "e-1").build().unwrap();
-        assert_eq!(event.condition_expression(), Some("#status = :pending"));
+        let event = release_event_request("t", &claim()).build().unwrap();
+        assert_eq!(
+            event.condition_expression(),
+            Some("#status = :pending AND #owner = :me")
+        );
+        assert_eq!(
+            event.expression_attribute_values().unwrap()[":me"]
+                .as_s()
+                .unwrap(),
+            "req-1"
+        );
+    }
+
+    #[test]
+    fn the_old_item_tells_alerted_from_held() {
+        let item = |pairs: &[(&str, AttributeValue)]| -> HashMap<String, AttributeValue> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect()
+        };
+        assert_eq!(
+            Holder::from_item(Some(&item(&[("status", s("alerted"))]))),
+            Holder::Alerted
+        );
+        assert_eq!(
+            Holder::from_item(Some(&item(&[
+                ("status", s("pending")),
+                ("owner", s("req-0")),
+                ("lease_until", n(42)),
+            ]))),
+            Holder::Pending {
+                owner: Some("req-0".into()),
+                lease_until: Some(42)
+            }
+        );
+        assert_eq!(
+            Holder::from_item(None),
+            Holder::Pending {
+                owner: None,
+                lease_until: None
+            }
+        );
     }
 }

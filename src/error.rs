@@ -52,6 +52,19 @@ pub struct DeliveryError {
     pub reason: String,
 }
 
+/// Too little of the invocation was left to publish and record the alert: failing now, with
+/// the claims released, beats being stopped by Lambda half-way. Retrying will succeed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "event {event_id}: only {:.1} s left before the invocation deadline, too little to publish; \
+     failing so Lambda retries",
+    left.as_secs_f64()
+)]
+pub struct OutOfTime {
+    pub event_id: String,
+    pub left: std::time::Duration,
+}
+
 /// Everything an invocation can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -61,12 +74,17 @@ pub enum HandlerError {
     Delivery(#[from] DeliveryError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    OutOfTime(#[from] OutOfTime),
 }
 
 impl HandlerError {
     /// Whether a later attempt with the same event can succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, HandlerError::Delivery(_) | HandlerError::State(_))
+        matches!(
+            self,
+            HandlerError::Delivery(_) | HandlerError::State(_) | HandlerError::OutOfTime(_)
+        )
     }
 
     /// The event the error is about, when known.
@@ -76,6 +94,7 @@ impl HandlerError {
             HandlerError::Delivery(d) => Some(&d.event_id),
             HandlerError::State(crate::state::StateError::InFlight { event_id }) => Some(event_id),
             HandlerError::State(_) => None,
+            HandlerError::OutOfTime(o) => Some(&o.event_id),
         }
     }
 
@@ -89,6 +108,7 @@ impl HandlerError {
                 "Rootwatch.InFlight.Retryable"
             }
             HandlerError::State(_) => "Rootwatch.StateUnavailable.Retryable",
+            HandlerError::OutOfTime(_) => "Rootwatch.OutOfTime.Retryable",
         }
     }
 }

@@ -9,11 +9,12 @@ use tracing::{error, info, warn};
 use crate::alert::{Alert, enrich};
 use crate::classify::{AlertKind, Classification, Severity, classify};
 use crate::config::Config;
-use crate::error::{EventError, HandlerError};
+use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
+use crate::invocation::{Budget, Invocation};
 use crate::notification::{Notification, render};
 use crate::record::parse_event;
 use crate::sns::AlertPublisher;
-use crate::state::{AlertState, Begin, Claim, StateError};
+use crate::state::{AlertState, Begin, Claim, EventKey, StateError};
 
 /// What rootwatch decided to do with an event, before any I/O.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +60,9 @@ pub enum Outcome {
         /// Whether phones get it (the session's first alert, or a critical one).
         page: bool,
         message_id: String,
+        /// Whether the state table guarded this publish against duplicates; `false` without a
+        /// table, or when it did not answer and the alert went out anyway.
+        deduplicated: bool,
     },
     #[serde(rename_all = "camelCase")]
     Ignored {
@@ -88,12 +92,16 @@ impl<P: AlertPublisher, S: AlertState> Rootwatch<P, S> {
     }
 
     /// Handles one invocation: decides, publishes when there is an alert, and logs the outcome.
-    /// `now` is the wall clock, used only for state-table leases and expiry.
+    /// `invocation` names the claim's owner and sets the deadline every step keeps to; `now` is
+    /// the wall clock at the start, read once (later times add a monotonic clock to it) and used
+    /// to compare leases and set expiry in the state table.
     pub async fn handle(
         &self,
         payload: &Value,
+        invocation: &Invocation,
         now: DateTime<Utc>,
     ) -> Result<Outcome, HandlerError> {
+        let budget = Budget::start(invocation, now);
         match decide(payload, &self.config) {
             Err(err) => {
                 let err = HandlerError::from(err);
@@ -112,33 +120,49 @@ impl<P: AlertPublisher, S: AlertState> Rootwatch<P, S> {
             Ok(Decision::Alert {
                 alert,
                 notification,
-            }) => self.deliver(&alert, *notification, now).await,
+            }) => {
+                let key = EventKey::of(alert.event_id.as_deref(), payload);
+                let claim = Claim::for_alert(
+                    &alert,
+                    key,
+                    invocation,
+                    self.config.session_window,
+                    &self.config.sms_severities,
+                );
+                self.deliver(&claim, *notification, &budget).await
+            }
         }
     }
 
     async fn deliver(
         &self,
-        alert: &Alert,
+        claim: &Claim,
         mut notification: Notification,
-        now: DateTime<Utc>,
+        budget: &Budget,
     ) -> Result<Outcome, HandlerError> {
         let event_id = notification.event_id.clone();
-        let claim = Claim::for_alert(
-            alert,
-            self.config.session_window,
-            &self.config.sms_severities,
-        );
-        notification.page = match self.state.begin(&claim, now).await {
+        let key = claim.key.as_str();
+        if !budget.can_publish() {
+            // Nothing claimed yet: the retry starts from a clean table.
+            return Err(self.out_of_time(claim, budget, false).await);
+        }
+        let deduplicated;
+        (notification.page, deduplicated) = match self.state.begin(claim, budget).await {
             Ok(Begin::Duplicate) => {
-                info!(event_id = event_id.as_deref(), "duplicate: already alerted");
-                return Ok(Outcome::Duplicate { event_id });
-            }
-            Ok(Begin::Proceed { page }) => page,
-            Err(err @ StateError::InFlight { .. }) => {
-                let err = HandlerError::from(err);
                 info!(
                     event_id = event_id.as_deref(),
+                    key, "duplicate: already alerted"
+                );
+                return Ok(Outcome::Duplicate { event_id });
+            }
+            Ok(Begin::Proceed { page, deduplicated }) => (page, deduplicated),
+            Err(err @ StateError::InFlight { .. }) => {
+                let err = HandlerError::from(err);
+                warn!(
+                    event_id = event_id.as_deref(),
+                    key,
                     error_type = err.error_type(),
+                    retryable = true,
                     "{err}"
                 );
                 return Err(err);
@@ -147,24 +171,45 @@ impl<P: AlertPublisher, S: AlertState> Rootwatch<P, S> {
             Err(err @ StateError::Unavailable { .. }) => {
                 warn!(
                     event_id = event_id.as_deref(),
-                    "alerting without dedup or coalescing: {err}"
+                    key, "alerting without dedup or coalescing: {err}"
                 );
-                true
+                (true, false)
             }
         };
-        match self.publisher.publish(&notification).await {
+        if !budget.can_publish() {
+            return Err(self.out_of_time(claim, budget, true).await);
+        }
+        let published = tokio::time::timeout_at(
+            budget.publish_until(),
+            self.publisher.publish(&notification),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(DeliveryError {
+                event_id: key.to_owned(),
+                reason: format!(
+                    "no answer in time: cut off {:.1} s before the invocation deadline, \
+                     to release the claim and fail retryably",
+                    budget.left().as_secs_f64()
+                ),
+            })
+        });
+        match published {
             Ok(message_id) => {
-                if let Err(err) = self.state.complete(&claim, &message_id, now).await {
+                if let Err(err) = self.state.complete(claim, &message_id, budget.now()).await {
                     warn!(
                         event_id = event_id.as_deref(),
+                        key,
                         "alert published but not recorded; a redelivery may alert again: {err}"
                     );
                 }
                 info!(
                     event_id = event_id.as_deref(),
+                    key,
                     kind = notification.kind.as_str(),
                     severity = notification.severity.as_str(),
                     page = notification.page,
+                    deduplicated,
                     %message_id,
                     "alert published"
                 );
@@ -174,24 +219,48 @@ impl<P: AlertPublisher, S: AlertState> Rootwatch<P, S> {
                     severity: notification.severity,
                     page: notification.page,
                     message_id,
+                    deduplicated,
                 })
             }
             Err(err) => {
-                if let Err(state_err) = self.state.abandon(&claim).await {
-                    warn!(
-                        event_id = event_id.as_deref(),
-                        "claims not released; they expire with their lease: {state_err}"
-                    );
-                }
+                self.release(claim).await;
                 let err = HandlerError::from(err);
                 warn!(
                     event_id = event_id.as_deref(),
+                    key,
                     error_type = err.error_type(),
                     retryable = true,
                     "{err}"
                 );
                 Err(err)
             }
+        }
+    }
+
+    /// Gives up before the deadline: releases what was claimed and says so.
+    async fn out_of_time(&self, claim: &Claim, budget: &Budget, claimed: bool) -> HandlerError {
+        let err = HandlerError::from(OutOfTime {
+            event_id: claim.key.to_string(),
+            left: budget.left(),
+        });
+        if claimed {
+            self.release(claim).await;
+        }
+        warn!(
+            key = claim.key.as_str(),
+            error_type = err.error_type(),
+            retryable = true,
+            "{err}"
+        );
+        err
+    }
+
+    async fn release(&self, claim: &Claim) {
+        if let Err(err) = self.state.abandon(claim).await {
+            warn!(
+                key = claim.key.as_str(),
+                "claims not released; they expire with their lease: {err}"
+            );
         }
     }
 }
@@ -233,6 +302,11 @@ mod tests {
         Rootwatch::new(config, publisher, Stateless)
     }
 
+    /// An invocation with Lambda's whole 30 s ahead of it.
+    fn invocation() -> Invocation {
+        Invocation::new("req-1", Utc::now() + chrono::Duration::seconds(30))
+    }
+
     fn sample(name: &str) -> Value {
         let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -270,7 +344,11 @@ mod tests {
     async fn alerts_are_published_once_and_ignored_events_not_at_all() {
         let app = app(FakePublisher::default());
         let alerted = app
-            .handle(&sample("root-access-key-created"), Utc::now())
+            .handle(
+                &sample("root-access-key-created"),
+                &invocation(),
+                Utc::now(),
+            )
             .await
             .unwrap();
         assert!(matches!(
@@ -279,11 +357,52 @@ mod tests {
                 if message_id == "msg-1"
         ));
         let ignored = app
-            .handle(&sample("iam-user-console-sign-in"), Utc::now())
+            .handle(
+                &sample("iam-user-console-sign-in"),
+                &invocation(),
+                Utc::now(),
+            )
             .await
             .unwrap();
         assert!(matches!(ignored, Outcome::Ignored { .. }));
         assert_eq!(app.publisher.sent.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn without_a_table_alerts_say_they_were_not_deduplicated() {
+        let app = app(FakePublisher::default());
+        let alerted = app
+            .handle(
+                &sample("root-access-key-created"),
+                &invocation(),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                alerted,
+                Outcome::Alerted {
+                    deduplicated: false,
+                    ..
+                }
+            ),
+            "{alerted:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn too_little_time_left_fails_retryably_at_once_without_publishing() {
+        let app = app(FakePublisher::default());
+        let now = Utc::now();
+        let near = Invocation::new("req-1", now + chrono::Duration::seconds(5));
+        let err = app
+            .handle(&sample("root-access-key-created"), &near, now)
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable());
+        assert_eq!(err.error_type(), "Rootwatch.OutOfTime.Retryable");
+        assert!(app.publisher.sent.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -293,7 +412,11 @@ mod tests {
             ..Default::default()
         });
         let err = app
-            .handle(&sample("root-access-key-created"), Utc::now())
+            .handle(
+                &sample("root-access-key-created"),
+                &invocation(),
+                Utc::now(),
+            )
             .await
             .unwrap_err();
         assert!(err.is_retryable());
@@ -305,7 +428,11 @@ mod tests {
     async fn a_malformed_event_is_not_retryable_and_publishes_nothing() {
         let app = app(FakePublisher::default());
         let err = app
-            .handle(&serde_json::json!({"detail-type": 1}), Utc::now())
+            .handle(
+                &serde_json::json!({"detail-type": 1}),
+                &invocation(),
+                Utc::now(),
+            )
             .await
             .unwrap_err();
         assert!(!err.is_retryable());

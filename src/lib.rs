@@ -3,7 +3,8 @@
 //! The flow is a pure core with thin edges:
 //! [`record`] (parse) → [`classify`] (kind, severity) → [`alert`] (enrich) →
 //! [`sms`] / [`email`] / [`notification`] (render) → [`sns`] (deliver), tied by [`handler`];
-//! [`state`] / [`dynamodb`] remember what was alerted and which sessions already paged.
+//! [`state`] / [`dynamodb`] remember what was alerted and which sessions already paged;
+//! [`invocation`] holds the request id and the time an invocation has.
 
 pub mod alert;
 pub mod classify;
@@ -12,6 +13,7 @@ pub mod dynamodb;
 pub mod email;
 pub mod error;
 pub mod handler;
+pub mod invocation;
 pub mod notification;
 pub mod record;
 pub mod rules;

@@ -5,7 +5,8 @@ use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
 use rootwatch::config::Config;
 use rootwatch::dynamodb::DynamoState;
 use rootwatch::handler::Rootwatch;
-use rootwatch::sdk::sdk_config_loader;
+use rootwatch::invocation::Invocation;
+use rootwatch::sdk::{dynamodb_client, sdk_config_loader};
 use rootwatch::sns::{AlertPublisher, SnsPublisher};
 use rootwatch::state::{AlertState, Stateless};
 use serde_json::Value;
@@ -27,7 +28,7 @@ async fn main() -> Result<(), Error> {
     match config.state_table.clone() {
         Some(table) => {
             tracing::info!(%table, window_secs = config.session_window.as_secs(), "dedup and SMS coalescing on");
-            let state = DynamoState::new(aws_sdk_dynamodb::Client::new(&sdk_config), table);
+            let state = DynamoState::new(dynamodb_client(&sdk_config), table);
             serve(Rootwatch::new(config, publisher, state)).await
         }
         None => {
@@ -42,7 +43,10 @@ async fn main() -> Result<(), Error> {
 async fn serve<P: AlertPublisher, S: AlertState>(app: Rootwatch<P, S>) -> Result<(), Error> {
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        app.handle(&event.payload, Utc::now()).await
+        let now = Utc::now();
+        let invocation = Invocation::from_context(&event.context, now);
+        // Boxed: the SDK's nested futures inside would exceed the compiler's layout depth.
+        Box::pin(app.handle(&event.payload, &invocation, now)).await
     }))
     .await
 }

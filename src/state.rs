@@ -3,8 +3,9 @@
 //! no-table mode and `dynamodb.rs` the real adapter.
 //!
 //! The protocol keeps delivery at-least-once:
-//! 1. [`AlertState::begin`] claims the event (a short lease, so a concurrent duplicate waits and
-//!    retries instead of publishing too) and decides whether this alert pages;
+//! 1. [`AlertState::begin`] claims the event for this invocation (its owner is the request id;
+//!    the lease lasts until the invocation's deadline), waits within the invocation's budget
+//!    while another invocation holds it, and decides whether this alert pages;
 //! 2. the handler publishes;
 //! 3. [`AlertState::complete`] records the event as alerted — only after a successful publish;
 //!    on a failed publish [`AlertState::abandon`] releases the claims, so Lambda's retry starts over.
@@ -13,41 +14,144 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::alert::{Alert, SourceIp};
 use crate::classify::{CredentialKind, Severity};
+use crate::invocation::{Budget, Invocation};
+use crate::record::is_event_id;
 
-/// How long a claim blocks a concurrent duplicate: longer than one invocation can run (30 s).
-pub const LEASE: Duration = Duration::from_secs(60);
 /// How long an alerted event is remembered: longer than EventBridge (24 h) and Lambda (6 h) retry.
 pub const REMEMBER_ALERTED: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What identifies an event for dedup, and owns its session's paging window.
+///
+/// CloudTrail's `eventID` when the record has a well-formed one (every real record does); else
+/// the EventBridge envelope's `id`, which a redelivery keeps; else a SHA-256 digest of the
+/// payload with object keys sorted, so the same payload always gives the same key whatever its
+/// key order, and two different payloads never share one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventKey(String);
+
+impl EventKey {
+    /// `event_id` is the record's well-formed CloudTrail `eventID`, if any.
+    pub fn of(event_id: Option<&str>, payload: &Value) -> Self {
+        if let Some(id) = event_id {
+            return EventKey(id.to_owned());
+        }
+        let envelope_id = payload
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| is_event_id(id));
+        match envelope_id {
+            // `#` cannot occur in an id, so these never collide with CloudTrail ids.
+            Some(id) => EventKey(format!("envelope#{id}")),
+            None => {
+                let mut hasher = Sha256::new();
+                canonical_json(payload, &mut hasher);
+                let digest: String = hasher
+                    .finalize()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                EventKey(format!("sha256#{digest}"))
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for EventKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Feeds `value` as JSON with every object's keys sorted: independent of the order the payload
+/// arrived in and of serde_json's map features.
+fn canonical_json(value: &Value, hasher: &mut Sha256) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            hasher.update(b"{");
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b",");
+                }
+                hasher.update(Value::from(key.as_str()).to_string().as_bytes());
+                hasher.update(b":");
+                canonical_json(&map[key], hasher);
+            }
+            hasher.update(b"}");
+        }
+        Value::Array(items) => {
+            hasher.update(b"[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b",");
+                }
+                canonical_json(item, hasher);
+            }
+            hasher.update(b"]");
+        }
+        scalar => hasher.update(scalar.to_string().as_bytes()),
+    }
+}
 
 /// What one alert asks of the state store. Built by [`Claim::for_alert`], a pure function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
-    /// CloudTrail's event id; without one an event cannot be deduplicated.
-    pub event_id: Option<String>,
-    /// The root session this alert belongs to, for SMS coalescing; `None` when the alert's
+    /// The event being claimed.
+    pub key: EventKey,
+    /// The invocation claiming it (its request id): a retried write of our own claim, or
+    /// Lambda's retry of this invocation, finds the claim ours.
+    pub owner: String,
+    /// Until when the claim blocks other invocations: this invocation's deadline plus a margin.
+    pub lease_until: DateTime<Utc>,
+    /// What this alert coalesces with for SMS (see [`coalescing_key`]); `None` when the alert's
     /// severity is never texted, so it must not use up its session's one SMS.
     pub session: Option<String>,
     pub event_time: DateTime<Utc>,
-    /// Critical alerts page even when their session already paged.
-    pub always_page: bool,
     pub window: Duration,
 }
 
 impl Claim {
     /// `texted` lists the severities phones subscribe to (`SMS_SEVERITIES`).
-    pub fn for_alert(alert: &Alert, window: Duration, texted: &[Severity]) -> Self {
+    pub fn for_alert(
+        alert: &Alert,
+        key: EventKey,
+        invocation: &Invocation,
+        window: Duration,
+        texted: &[Severity],
+    ) -> Self {
         Claim {
-            event_id: alert.event_id.clone(),
+            key,
+            owner: invocation.request_id.clone(),
+            lease_until: invocation.lease_until(),
             // Without a readable time there is no window to place the alert in: it pages.
             session: (texted.contains(&alert.severity) && alert.event_time.is_some())
-                .then(|| session_key(alert)),
+                .then(|| coalescing_key(alert)),
             event_time: alert.event_time.unwrap_or_default(),
-            always_page: alert.severity == Severity::Critical,
             window,
         }
+    }
+}
+
+/// What an alert shares its one SMS per window with. A critical alert pages once per *kind* in its
+/// root session: a leaked key used 20 times texts once, and a different critical kind in that
+/// session (`StopLogging` with the same key) texts again. Other texted alerts share their
+/// session's one SMS. Email always gets every alert.
+pub fn coalescing_key(alert: &Alert) -> String {
+    let session = session_key(alert);
+    if alert.severity == Severity::Critical {
+        format!("{session}#critical#{}", alert.kind.as_str())
+    } else {
+        session
     }
 }
 
@@ -76,14 +180,16 @@ pub fn session_key(alert: &Alert) -> String {
 pub enum Begin {
     /// Already alerted: publish nothing.
     Duplicate,
-    /// Publish; `page` says whether phones should get it.
-    Proceed { page: bool },
+    /// Publish; `page` says whether phones should get it, `deduplicated` whether the event is
+    /// claimed in a state table (`false` without one).
+    Proceed { page: bool, deduplicated: bool },
 }
 
-/// The state store could not answer, or another invocation holds the event. Both are retryable.
+/// The state store could not answer, or another invocation still held the event when this one
+/// stopped waiting. Both are retryable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StateError {
-    #[error("event {event_id} is being alerted by another invocation; retry after its lease")]
+    #[error("event {event_id} is still being alerted by another invocation; retry after its lease")]
     InFlight { event_id: String },
     #[error("the state table did not answer: {reason}")]
     Unavailable { reason: String },
@@ -91,10 +197,12 @@ pub enum StateError {
 
 /// Dedup and coalescing memory.
 pub trait AlertState {
+    /// Claims the event; while another invocation holds it, waits until `budget`'s
+    /// [`Budget::wait_until`] for that invocation's outcome.
     fn begin(
         &self,
         claim: &Claim,
-        now: DateTime<Utc>,
+        budget: &Budget,
     ) -> impl Future<Output = Result<Begin, StateError>> + Send;
 
     fn complete(
@@ -112,8 +220,11 @@ pub trait AlertState {
 pub struct Stateless;
 
 impl AlertState for Stateless {
-    async fn begin(&self, _: &Claim, _: DateTime<Utc>) -> Result<Begin, StateError> {
-        Ok(Begin::Proceed { page: true })
+    async fn begin(&self, _: &Claim, _: &Budget) -> Result<Begin, StateError> {
+        Ok(Begin::Proceed {
+            page: true,
+            deduplicated: false,
+        })
     }
 
     async fn complete(&self, _: &Claim, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
@@ -159,25 +270,102 @@ mod tests {
     const TEXTED: [Severity; 2] = [Severity::Critical, Severity::High];
     const WINDOW: Duration = Duration::from_secs(15 * 60);
 
+    fn invocation() -> Invocation {
+        Invocation::new("req-1", "2026-11-21T09:00:30Z".parse().unwrap())
+    }
+
+    fn claim(name: &str) -> Claim {
+        let alert = alert(name);
+        let key = EventKey::of(alert.event_id.as_deref(), &Value::Null);
+        Claim::for_alert(&alert, key, &invocation(), WINDOW, &TEXTED)
+    }
+
     #[test]
-    fn critical_alerts_always_page() {
-        let claim = Claim::for_alert(&alert("root-cloudtrail-logging-stopped"), WINDOW, &TEXTED);
-        assert!(claim.always_page);
-        let claim = Claim::for_alert(
-            &alert("root-api-call-from-console-session"),
-            WINDOW,
-            &TEXTED,
+    fn a_claim_is_owned_by_the_invocation_and_leased_until_its_deadline() {
+        let claim = claim("root-console-sign-in-without-mfa");
+        assert_eq!(claim.key.as_str(), "0f3b2c4d-1a2b-4c3d-8e9f-a1b2c3d4e5f6");
+        assert_eq!(claim.owner, "req-1");
+        assert_eq!(
+            claim.lease_until,
+            "2026-11-21T09:00:35Z".parse::<DateTime<Utc>>().unwrap()
         );
-        assert!(!claim.always_page);
+    }
+
+    fn envelope(id: serde_json::Value, detail: serde_json::Value) -> Value {
+        serde_json::json!({"id": id, "detail-type": "AWS API Call via CloudTrail", "detail": detail})
+    }
+
+    #[test]
+    fn events_without_an_event_id_are_keyed_by_envelope_id_or_digest() {
+        let detail = serde_json::json!({"eventName": "CreateUser", "b": 1, "a": [1, "x"]});
+        let by_envelope = EventKey::of(
+            None,
+            &envelope(
+                "6a7e8feb-b491-4cf7-a9f1-bf3703467718".into(),
+                detail.clone(),
+            ),
+        );
+        assert_eq!(
+            by_envelope.as_str(),
+            "envelope#6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+        );
+        assert_eq!(
+            EventKey::of(Some("e-1"), &envelope("6a7e8feb".into(), detail.clone())).as_str(),
+            "e-1",
+            "CloudTrail's id wins"
+        );
+
+        let hostile_id = envelope("id with spaces#".into(), detail.clone());
+        let digest = EventKey::of(None, &hostile_id);
+        assert!(digest.as_str().starts_with("sha256#"), "{digest}");
+        assert_eq!(digest.as_str().len(), "sha256#".len() + 64);
+        let reordered: Value = serde_json::from_str(
+            r#"{"detail": {"a": [1, "x"], "b": 1, "eventName": "CreateUser"}, "detail-type": "AWS API Call via CloudTrail", "id": "id with spaces#"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            EventKey::of(None, &reordered),
+            digest,
+            "key order does not matter"
+        );
+        let mut other = hostile_id.clone();
+        other["detail"]["b"] = 2.into();
+        assert_ne!(EventKey::of(None, &other), digest);
+        assert_ne!(EventKey::of(None, &envelope(Value::Null, detail)), digest);
+    }
+
+    /// The digest is stored in the table for a week: it must not change between builds.
+    #[test]
+    fn the_digest_is_stable() {
+        let key = EventKey::of(None, &serde_json::json!({"b": [true, null, 1.5], "a": "é"}));
+        assert_eq!(
+            key.as_str(),
+            "sha256#08ede9506b0ce4222d968f6199df588664736d1b976735679b0e612cd7bb5e86"
+        );
+    }
+
+    /// Critical alerts coalesce per kind within their session; others share the session.
+    #[test]
+    fn critical_alerts_coalesce_per_kind() {
+        assert_eq!(
+            claim("root-cloudtrail-logging-stopped").session.as_deref(),
+            Some("111122223333#key#ASIAQNZGKIQYEXAMPLE1#critical#cloudtrail-tampered")
+        );
+        assert_eq!(
+            claim("root-api-call-from-console-session")
+                .session
+                .as_deref(),
+            Some("111122223333#key#ASIAQNZGKIQYEXAMPLE2")
+        );
     }
 
     /// A failed sign-in (MEDIUM, not texted) must not use up the session's SMS, or the password
     /// reset that follows from the same IP would reach no phone.
     #[test]
     fn alerts_that_are_never_texted_do_not_join_a_session() {
-        let failed = Claim::for_alert(&alert("root-console-sign-in-failed"), WINDOW, &TEXTED);
+        let failed = claim("root-console-sign-in-failed");
         assert_eq!(failed.session, None);
-        let reset = Claim::for_alert(&alert("root-password-recovery-completed"), WINDOW, &TEXTED);
+        let reset = claim("root-password-recovery-requested");
         assert_eq!(
             reset.session.as_deref(),
             Some("111122223333#ip#185.220.101.7")

@@ -15,7 +15,7 @@ use rootwatch::sns::SnsPublisher;
 use serde_json::{Value, json};
 use support::moto::MotoServer;
 use support::stack::{LocalStack, TABLE};
-use support::valid_samples;
+use support::{invocation, valid_samples};
 use tokio::task::JoinSet;
 
 /// Invocations in flight at once (Lambda would run this many instances).
@@ -60,7 +60,8 @@ fn pass_events(pass: u32) -> Vec<Value> {
     high.chain(critical).collect()
 }
 
-/// Delivers each event like Lambda would: an `InFlight` error is retried after a pause.
+/// Delivers each event like Lambda would: an `InFlight` error is retried after a pause, with the
+/// same request id.
 async fn deliver_all(app: &'static App, events: Vec<Value>) -> Vec<Outcome> {
     let mut pending = events.into_iter();
     let mut running = JoinSet::new();
@@ -68,8 +69,11 @@ async fn deliver_all(app: &'static App, events: Vec<Value>) -> Vec<Outcome> {
     let mut spawn_next = |running: &mut JoinSet<Outcome>| {
         if let Some(event) = pending.next() {
             running.spawn(async move {
+                let request_id = invocation().request_id;
                 for _ in 0..50 {
-                    match app.handle(&event, Utc::now()).await {
+                    let mut attempt = invocation();
+                    attempt.request_id.clone_from(&request_id);
+                    match app.handle(&event, &attempt, Utc::now()).await {
                         Ok(outcome) => return outcome,
                         Err(HandlerError::State(e)) => {
                             assert!(e.to_string().contains("another invocation"), "{e}");

@@ -15,7 +15,7 @@ use rootwatch::sdk::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT};
 use rootwatch::sns::SnsPublisher;
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::moto::{MotoServer, sdk_config_for};
-use support::valid_samples;
+use support::{invocation, valid_samples};
 
 const TABLE: &str = "rootwatch-state";
 const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
@@ -38,7 +38,10 @@ async fn fail_against(sns_endpoint: &str) -> Duration {
     let app = Rootwatch::new(
         config.clone(),
         SnsPublisher::new(sns, config.topic_arn.clone()),
-        DynamoState::new(dynamodb.clone(), TABLE),
+        DynamoState::new(
+            rootwatch::sdk::dynamodb_client(&moto.sdk_config().await),
+            TABLE,
+        ),
     );
     let (_, event) = valid_samples()
         .into_iter()
@@ -47,7 +50,7 @@ async fn fail_against(sns_endpoint: &str) -> Duration {
 
     let started = Instant::now();
     let err = app
-        .handle(&event, Utc::now())
+        .handle(&event, &invocation(), Utc::now())
         .await
         .expect_err("the publish cannot succeed");
     let took = started.elapsed();

@@ -11,7 +11,7 @@ use chrono::Utc;
 use lambda_runtime::tracing::init_default_subscriber_with_writer;
 use serde_json::{Value, json};
 use support::stack::LocalStack;
-use support::{invalid_samples, valid_samples};
+use support::{invalid_samples, invocation, valid_samples};
 
 const SUBSCRIBED_EMAIL: &str = "alice.oncall@example.com";
 const SUBSCRIBED_PHONE: &str = "+15555550123";
@@ -87,13 +87,18 @@ async fn no_phone_number_or_email_address_is_ever_logged() {
     }
     let mut outcomes = 0;
     for event in &events {
-        outcomes += usize::from(app.handle(event, Utc::now()).await.is_ok());
+        outcomes += usize::from(app.handle(event, &invocation(), Utc::now()).await.is_ok());
     }
     // And a publish that fails (the warning path).
     let broken = stack.app(&stack.missing_topic());
     let mut fresh = hostile_variants(&base).remove(0);
     fresh["detail"]["eventID"] = json!("11111111-2222-4333-8444-555555555555");
-    assert!(broken.handle(&fresh, Utc::now()).await.is_err());
+    assert!(
+        broken
+            .handle(&fresh, &invocation(), Utc::now())
+            .await
+            .is_err()
+    );
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     // The capture works: every kind of line is there.

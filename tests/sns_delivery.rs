@@ -7,7 +7,7 @@ use chrono::Utc;
 use rootwatch::handler::{Decision, Outcome, decide};
 use serde_json::Value;
 use support::stack::LocalStack;
-use support::{config, invalid_samples, valid_samples};
+use support::{config, invalid_samples, invocation, valid_samples};
 
 /// The local stack with an email and an SMS subscriber, as an operator would set it up.
 async fn stack_with_subscribers() -> LocalStack {
@@ -36,7 +36,7 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
     let mut ignored = 0;
     for (name, payload) in valid_samples() {
         let outcome = app
-            .handle(&payload, Utc::now())
+            .handle(&payload, &invocation(), Utc::now())
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         match outcome {
@@ -99,7 +99,7 @@ async fn invalid_events_are_rejected_without_publishing() {
     let app = stack.stateless_app(config(&stack.topic));
     for (name, payload) in invalid_samples() {
         let err = app
-            .handle(&payload, Utc::now())
+            .handle(&payload, &invocation(), Utc::now())
             .await
             .expect_err(&format!("invalid/{name} must be rejected"));
         assert!(!err.is_retryable(), "{name}: {err}");
@@ -116,7 +116,7 @@ async fn a_publish_sns_refuses_is_a_retryable_error() {
         .find(|(name, _)| name == "root-console-sign-in-without-mfa")
         .expect("sample");
     let err = app
-        .handle(&payload, Utc::now())
+        .handle(&payload, &invocation(), Utc::now())
         .await
         .expect_err("publishing to a missing topic fails");
     assert!(err.is_retryable(), "{err}");

@@ -1,5 +1,6 @@
 //! A small HTTP server that fails the way real endpoints fail: 500s, throttling, an accepted
-//! connection that never answers. It counts the requests it saw.
+//! connection that never answers. It counts the requests it saw. It answers any service (the
+//! error bodies are SNS's; a silent server or a closed port stands in for DynamoDB too).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,7 +67,10 @@ pub async fn closed_port_endpoint() -> String {
     format!("http://{address}")
 }
 
-async fn read_request(stream: &mut TcpStream) -> Option<()> {
+/// Reads one HTTP message (head, then a `content-length` body) and returns its bytes, or `None`
+/// when the peer closed the connection first. Without a `content-length` (a response that ends
+/// with the connection), reads to the end.
+pub async fn read_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -77,11 +81,18 @@ async fn read_request(stream: &mut TcpStream) -> Option<()> {
         buffer.extend_from_slice(&chunk[..n]);
         if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-            let length: usize = head
+            let length: Option<usize> = head
                 .lines()
                 .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
+                .and_then(|v| v.trim().parse().ok());
+            let Some(length) = length else {
+                if head.starts_with("http/") {
+                    while let Ok(n @ 1..) = stream.read(&mut chunk).await {
+                        buffer.extend_from_slice(&chunk[..n]);
+                    }
+                }
+                return Some(buffer);
+            };
             while buffer.len() < end + 4 + length {
                 let n = stream.read(&mut chunk).await.ok()?;
                 if n == 0 {
@@ -89,13 +100,26 @@ async fn read_request(stream: &mut TcpStream) -> Option<()> {
                 }
                 buffer.extend_from_slice(&chunk[..n]);
             }
-            return Some(());
+            return Some(buffer);
         }
     }
 }
 
+/// The value of header `name` (lower case) in an HTTP message's head.
+pub fn header(message: &[u8], name: &str) -> Option<String> {
+    let end = message.windows(4).position(|w| w == b"\r\n\r\n")?;
+    String::from_utf8_lossy(&message[..end])
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+}
+
 async fn serve(mut stream: TcpStream, fault: Fault, seen: Arc<AtomicUsize>) {
-    while read_request(&mut stream).await.is_some() {
+    while read_message(&mut stream).await.is_some() {
         seen.fetch_add(1, Ordering::SeqCst);
         let (status, kind, code) = match fault {
             Fault::ServerError => ("500 Internal Server Error", "Receiver", "InternalError"),

@@ -5,11 +5,16 @@
 pub mod faulty;
 pub mod gsm7;
 pub mod moto;
+pub mod proxy;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
+use chrono::Utc;
 use rootwatch::config::Config;
+use rootwatch::invocation::Invocation;
 use serde_json::Value;
 
 /// The configuration the samples are reviewed with (also what `make demo` uses).
@@ -71,3 +76,22 @@ pub fn invalid_samples() -> Vec<(String, Value)> {
 
 /// A topic ARN that passes validation, for tests that never reach SNS.
 pub const OFFLINE_TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
+
+/// An invocation as Lambda starts one: a request id of its own and the function's 30 s.
+pub fn invocation() -> Invocation {
+    invocation_with(Duration::from_secs(30))
+}
+
+/// An invocation with `left` until its deadline.
+pub fn invocation_with(left: Duration) -> Invocation {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let request_id = format!(
+        "test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    Invocation::new(
+        request_id,
+        Utc::now() + chrono::Duration::from_std(left).expect("a short duration"),
+    )
+}

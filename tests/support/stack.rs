@@ -6,14 +6,22 @@ use rootwatch::handler::Rootwatch;
 use rootwatch::sns::SnsPublisher;
 use rootwatch::state::Stateless;
 
-use super::moto::MotoServer;
+use super::moto::{MotoServer, sdk_config_for};
+use super::proxy::Proxy;
 
 pub const TABLE: &str = "rootwatch-state";
 
 pub struct LocalStack {
     pub moto: MotoServer,
     pub sns: aws_sdk_sns::Client,
+    /// For the test's own reads and writes of the table.
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The function's client: the same table with the function's short timeouts, reached
+    /// through `state_proxy`.
+    pub state_client: aws_sdk_dynamodb::Client,
+    /// Forwards the function's DynamoDB requests one at a time, so moto applies each
+    /// conditional write atomically as DynamoDB does (see `proxy.rs`).
+    pub state_proxy: Proxy,
     /// ARN of the existing `rootwatch-alerts` topic.
     pub topic: String,
 }
@@ -31,10 +39,15 @@ impl LocalStack {
             .topic_arn
             .expect("topic arn");
         let dynamodb = moto.state_table(TABLE).await;
+        let state_proxy = Proxy::serializing(&moto.endpoint).await;
+        let state_client =
+            rootwatch::sdk::dynamodb_client(&sdk_config_for(&state_proxy.endpoint).await);
         LocalStack {
             moto,
             sns,
             dynamodb,
+            state_client,
+            state_proxy,
             topic,
         }
     }
@@ -60,6 +73,24 @@ impl LocalStack {
 
     /// The function as deployed: publishing to `topic_arn`, with the state table.
     pub fn app(&self, topic_arn: &str) -> Rootwatch<SnsPublisher, DynamoState> {
+        self.app_with_state(topic_arn, self.state_client.clone())
+    }
+
+    /// The function publishing to this stack's topic, reaching its state table at
+    /// `state_endpoint` (a proxy of its own, a silent server, a closed port).
+    pub async fn app_with_state_at(
+        &self,
+        state_endpoint: &str,
+    ) -> Rootwatch<SnsPublisher, DynamoState> {
+        let client = rootwatch::sdk::dynamodb_client(&sdk_config_for(state_endpoint).await);
+        self.app_with_state(&self.topic, client)
+    }
+
+    fn app_with_state(
+        &self,
+        topic_arn: &str,
+        state_client: aws_sdk_dynamodb::Client,
+    ) -> Rootwatch<SnsPublisher, DynamoState> {
         let config = Config::from_lookup(|name| match name {
             "ALERT_TOPIC_ARN" => Some(topic_arn.to_owned()),
             "STATE_TABLE" => Some(TABLE.to_owned()),
@@ -69,7 +100,7 @@ impl LocalStack {
         Rootwatch::new(
             config.clone(),
             SnsPublisher::new(self.sns.clone(), config.topic_arn.clone()),
-            DynamoState::new(self.dynamodb.clone(), TABLE),
+            DynamoState::new(state_client, TABLE),
         )
     }
 
