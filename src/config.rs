@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use crate::classify::Severity;
-use crate::sms::SmsLimit;
+use crate::detect::classify::Severity;
+use crate::render::sms::SmsLimit;
 
 /// A 12-digit AWS account id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

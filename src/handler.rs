@@ -6,14 +6,14 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use crate::alert::{Alert, enrich};
-use crate::classify::{AlertKind, Classification, Severity, classify};
+use crate::aws::sns::AlertPublisher;
 use crate::config::Config;
+use crate::detect::alert::{Alert, enrich};
+use crate::detect::classify::{AlertKind, Classification, Severity, classify};
+use crate::detect::record::parse_event;
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
 use crate::invocation::{Budget, Invocation};
-use crate::notification::{Notification, render};
-use crate::record::parse_event;
-use crate::sns::AlertPublisher;
+use crate::render::notification::{Notification, render};
 use crate::state::{AlertState, Begin, Claim, EventKey, StateError};
 
 /// What rootwatch decided to do with an event, before any I/O.
@@ -332,7 +332,7 @@ mod tests {
             if let Ok(Decision::Alert { alert, .. }) = decide(&event, &config) {
                 if alert.event_name == "ConsoleLogin" {
                     sign_ins += 1;
-                    let failed = alert.outcome != crate::alert::Outcome::Success;
+                    let failed = alert.outcome != crate::detect::alert::Outcome::Success;
                     assert_eq!(alert.kind == AlertKind::SignInFailed, failed, "{alert:?}");
                 }
             }

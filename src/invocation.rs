@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::sdk::{OPERATION_TIMEOUT, STATE_OPERATION_TIMEOUT};
+use crate::aws::sdk::{OPERATION_TIMEOUT, STATE_OPERATION_TIMEOUT};
 
 /// Added to the deadline to make a claim's lease: covers clock skew between the claimer's host
 /// and a later taker's, and the deadline's truncation to whole seconds in the table.

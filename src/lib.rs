@@ -1,24 +1,17 @@
 //! rootwatch: pages a security team when an AWS account's root user is used.
 //!
 //! The flow is a pure core with thin edges:
-//! [`record`] (parse) → [`classify`] (kind, severity) → [`alert`] (enrich) →
-//! [`sms`] / [`email`] / [`notification`] (render) → [`sns`] (deliver), tied by [`handler`];
-//! [`state`] / [`dynamodb`] remember what was alerted and which sessions already paged;
-//! [`invocation`] holds the request id and the time an invocation has.
+//! [`detect`] (parse the record, apply the rule table, enrich) → [`render`] (SMS, email, the one
+//! SNS message) → [`aws`] (deliver through SNS; remember in DynamoDB), tied by [`handler`].
+//! [`state`] is the port for what was alerted and which sessions already paged; [`invocation`]
+//! holds the request id and the time an invocation has; [`config`] is read once at start-up.
 
-pub mod alert;
-pub mod classify;
+pub mod aws;
 pub mod config;
-pub mod dynamodb;
-pub mod email;
+pub mod detect;
 pub mod error;
 pub mod handler;
 pub mod invocation;
-pub mod notification;
-pub mod record;
-pub mod rules;
+pub mod render;
 pub mod sanitize;
-pub mod sdk;
-pub mod sms;
-pub mod sns;
 pub mod state;

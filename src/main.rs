@@ -2,12 +2,12 @@
 
 use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
+use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::sdk::{dynamodb_client, sdk_config_loader};
+use rootwatch::aws::sns::{AlertPublisher, SnsPublisher};
 use rootwatch::config::Config;
-use rootwatch::dynamodb::DynamoState;
 use rootwatch::handler::Rootwatch;
 use rootwatch::invocation::Invocation;
-use rootwatch::sdk::{dynamodb_client, sdk_config_loader};
-use rootwatch::sns::{AlertPublisher, SnsPublisher};
 use rootwatch::state::{AlertState, Stateless};
 use serde_json::Value;
 

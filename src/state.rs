@@ -1,6 +1,6 @@
 //! Memory between invocations: which events were already alerted (dedup) and which root sessions
 //! already paged a phone (SMS coalescing). The port is [`AlertState`]; [`Stateless`] is the
-//! no-table mode and `dynamodb.rs` the real adapter.
+//! no-table mode and `aws/dynamodb.rs` the real adapter.
 //!
 //! The protocol keeps delivery at-least-once:
 //! 1. [`AlertState::begin`] claims the event for this invocation (its owner is the request id;
@@ -17,10 +17,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::alert::{Alert, SourceIp};
-use crate::classify::{CredentialKind, Severity};
+use crate::detect::alert::{Alert, SourceIp};
+use crate::detect::classify::{CredentialKind, Severity};
+use crate::detect::record::is_event_id;
 use crate::invocation::{Budget, Invocation};
-use crate::record::is_event_id;
 
 /// How long an alerted event is remembered: longer than EventBridge (24 h) and Lambda (6 h) retry.
 pub const REMEMBER_ALERTED: Duration = Duration::from_secs(7 * 24 * 3600);

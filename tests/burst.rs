@@ -8,10 +8,10 @@ mod support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rootwatch::dynamodb::DynamoState;
+use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::error::HandlerError;
 use rootwatch::handler::{Outcome, Rootwatch};
-use rootwatch::sns::SnsPublisher;
 use serde_json::{Value, json};
 use support::moto::MotoServer;
 use support::stack::{LocalStack, TABLE};

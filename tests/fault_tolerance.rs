@@ -8,11 +8,11 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::sdk::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT};
+use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
-use rootwatch::dynamodb::DynamoState;
 use rootwatch::handler::Rootwatch;
-use rootwatch::sdk::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT};
-use rootwatch::sns::SnsPublisher;
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::moto::{MotoServer, sdk_config_for};
 use support::{invocation, valid_samples};
@@ -39,7 +39,7 @@ async fn fail_against(sns_endpoint: &str) -> Duration {
         config.clone(),
         SnsPublisher::new(sns, config.topic_arn.clone()),
         DynamoState::new(
-            rootwatch::sdk::dynamodb_client(&moto.sdk_config().await),
+            rootwatch::aws::sdk::dynamodb_client(&moto.sdk_config().await),
             TABLE,
         ),
     );

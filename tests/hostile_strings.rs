@@ -6,7 +6,7 @@ mod support;
 
 use proptest::prelude::*;
 use rootwatch::handler::{Decision, decide};
-use rootwatch::notification::Notification;
+use rootwatch::render::notification::Notification;
 use serde_json::{Value, json};
 use support::gsm7::{segment_problem, subject_problem};
 use support::{OFFLINE_TOPIC, TOPIC_DISPLAY_NAME, config, valid_samples};

@@ -1,13 +1,13 @@
 //! The README's severity table is documentation users rely on: it must match the code.
 
-use rootwatch::rules::markdown_table;
+use rootwatch::detect::rules::markdown_table;
 
 const BEGIN: &str =
-    "<!-- rules:begin (generated from src/rules.rs; tests/readme.rs checks it) -->\n";
+    "<!-- rules:begin (generated from src/detect/rules.rs; tests/readme.rs checks it) -->\n";
 const END: &str = "<!-- rules:end -->";
 
 /// The README's severity table is the rule table, row for row. Run with
-/// `ROOTWATCH_WRITE_README=1` to rewrite it from `src/rules.rs`, then review the diff.
+/// `ROOTWATCH_WRITE_README=1` to rewrite it from `src/detect/rules.rs`, then review the diff.
 #[test]
 fn readme_severity_table_is_the_rule_table() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
@@ -32,7 +32,7 @@ fn readme_severity_table_is_the_rule_table() {
     assert_eq!(
         readme[start..end],
         expected,
-        "README's severity table differs from src/rules.rs; run \
+        "README's severity table differs from src/detect/rules.rs; run \
          ROOTWATCH_WRITE_README=1 cargo test --test readme and review the diff"
     );
 }

@@ -116,7 +116,7 @@ fn every_rule_has_a_sample() {
             },
         )
         .collect();
-    let missing: Vec<&str> = rootwatch::rules::RULES
+    let missing: Vec<&str> = rootwatch::detect::rules::RULES
         .iter()
         .map(|r| r.id)
         .filter(|id| !fired.contains(id))

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
+use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::sdk::{OPERATION_TIMEOUT, STATE_ATTEMPT_TIMEOUT, STATE_OPERATION_TIMEOUT};
+use rootwatch::aws::sns::{AlertPublisher, SnsPublisher};
 use rootwatch::config::Config;
-use rootwatch::dynamodb::DynamoState;
 use rootwatch::error::DeliveryError;
 use rootwatch::handler::{Outcome, Rootwatch};
 use rootwatch::invocation::{Invocation, STATE_RESERVE};
-use rootwatch::notification::Notification;
-use rootwatch::sdk::{OPERATION_TIMEOUT, STATE_ATTEMPT_TIMEOUT, STATE_OPERATION_TIMEOUT};
-use rootwatch::sns::{AlertPublisher, SnsPublisher};
+use rootwatch::render::notification::Notification;
 use serde_json::{Value, json};
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::moto::sdk_config_for;
@@ -272,7 +272,7 @@ async fn fail_open_against(stack: &LocalStack, state_endpoint: &str) -> (Duratio
             started: Mutex::new(None),
         },
         DynamoState::new(
-            rootwatch::sdk::dynamodb_client(&sdk_config_for(state_endpoint).await),
+            rootwatch::aws::sdk::dynamodb_client(&sdk_config_for(state_endpoint).await),
             TABLE,
         ),
     );

@@ -4,9 +4,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use rootwatch::config::Config;
-use rootwatch::email::is_valid_subject;
+use rootwatch::render::email::is_valid_subject;
 use rootwatch::handler::{Decision, decide};
-use rootwatch::sms::Sms;
+use rootwatch::render::sms::Sms;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(payload) = serde_json::from_slice::<serde_json::Value>(data) else {

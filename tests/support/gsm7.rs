@@ -1,5 +1,5 @@
 //! The GSM 7-bit default alphabet, written out for the tests from 3GPP TS 23.038 §6.2.1, so that
-//! what a phone receives is judged independently of `src/sms.rs`.
+//! what a phone receives is judged independently of `src/render/sms.rs`.
 
 /// 3GPP TS 23.038 §6.2.1, the GSM 7-bit default alphabet: 128 characters, one septet each,
 /// listed in code order 0x00–0x7F (0x1B is the escape to the extension table, not a character).

@@ -216,7 +216,7 @@ pub async fn drain_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
 
 /// The function's SDK configuration (timeouts, retries), pointed at a local endpoint.
 pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
-    rootwatch::sdk::sdk_config_loader()
+    rootwatch::aws::sdk::sdk_config_loader()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .test_credentials()

@@ -1,9 +1,9 @@
 //! The function's whole world on one moto server: the alert topic and the state table.
 
+use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
-use rootwatch::dynamodb::DynamoState;
 use rootwatch::handler::Rootwatch;
-use rootwatch::sns::SnsPublisher;
 use rootwatch::state::Stateless;
 
 use super::moto::{MotoServer, sdk_config_for};
@@ -41,7 +41,7 @@ impl LocalStack {
         let dynamodb = moto.state_table(TABLE).await;
         let state_proxy = Proxy::serializing(&moto.endpoint).await;
         let state_client =
-            rootwatch::sdk::dynamodb_client(&sdk_config_for(&state_proxy.endpoint).await);
+            rootwatch::aws::sdk::dynamodb_client(&sdk_config_for(&state_proxy.endpoint).await);
         LocalStack {
             moto,
             sns,
@@ -82,7 +82,7 @@ impl LocalStack {
         &self,
         state_endpoint: &str,
     ) -> Rootwatch<SnsPublisher, DynamoState> {
-        let client = rootwatch::sdk::dynamodb_client(&sdk_config_for(state_endpoint).await);
+        let client = rootwatch::aws::sdk::dynamodb_client(&sdk_config_for(state_endpoint).await);
         self.app_with_state(&self.topic, client)
     }
 

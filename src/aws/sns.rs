@@ -8,7 +8,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::config::TopicArn;
 use crate::error::DeliveryError;
-use crate::notification::Notification;
+use crate::render::notification::Notification;
 
 /// Where alerts go. The handler is generic over it so the core is tested without a network.
 pub trait AlertPublisher {
@@ -83,9 +83,9 @@ impl AlertPublisher for SnsPublisher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::{AlertKind, Severity};
-    use crate::email::EmailSubject;
-    use crate::sms::{Sms, SmsLimit};
+    use crate::detect::classify::{AlertKind, Severity};
+    use crate::render::email::EmailSubject;
+    use crate::render::sms::{Sms, SmsLimit};
 
     #[test]
     fn publish_request_carries_every_protocol_subject_and_filterable_attributes() {

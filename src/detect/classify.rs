@@ -1,12 +1,12 @@
 //! What a root event is, and how bad: facts are derived from the record here, and the first
-//! matching row of the rule table ([`crate::rules::RULES`]) decides. This file holds the
+//! matching row of the rule table ([`crate::detect::rules::RULES`]) decides. This file holds the
 //! vocabulary (severities, kinds, credentials) and the engine's inputs; the rules are data.
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::record::{CloudTrailRecord, DetailType, RootEvent};
-use crate::rules::{Facts, Rule, first_match};
+use crate::detect::record::{CloudTrailRecord, DetailType, RootEvent};
+use crate::detect::rules::{Facts, Rule, first_match};
 use crate::sanitize::{plain_token, redact_contacts};
 
 /// How urgently a person must look. Ordered: `Low < Medium < High < Critical`.
@@ -325,7 +325,7 @@ fn mfa_state(record: &CloudTrailRecord, credential: CredentialKind) -> MfaState 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{API_CALL_DETAIL_TYPE, Lenient, SIGN_IN_DETAIL_TYPE, UserIdentity};
+    use crate::detect::record::{API_CALL_DETAIL_TYPE, Lenient, SIGN_IN_DETAIL_TYPE, UserIdentity};
     use serde_json::json;
 
     fn event(detail_type: &str, record: CloudTrailRecord) -> RootEvent {

@@ -2,10 +2,10 @@
 
 use serde_json::json;
 
-use crate::alert::Alert;
-use crate::classify::{AlertKind, Severity};
-use crate::email::{EmailSubject, render_email};
-use crate::sms::{Sms, SmsLimit, render_sms};
+use crate::detect::alert::Alert;
+use crate::detect::classify::{AlertKind, Severity};
+use crate::render::email::{EmailSubject, render_email};
+use crate::render::sms::{Sms, SmsLimit, render_sms};
 
 /// Everything that goes into the single SNS `Publish` for an alert.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::alert::Alert;
-use crate::classify::{CredentialKind, MfaState};
+use crate::detect::alert::Alert;
+use crate::detect::classify::{CredentialKind, MfaState};
 
 /// SNS rejects subjects over 100 characters, or with line breaks or non-printable ASCII.
 pub const SUBJECT_MAX: usize = 100;
@@ -73,12 +73,12 @@ fn who(alert: &Alert) -> String {
 
 /// What the reader should take in first, in one sentence.
 fn lead(alert: &Alert) -> String {
-    use crate::classify::AlertKind::*;
+    use crate::detect::classify::AlertKind::*;
     let who = who(alert);
     let call = format!("{}:{}", alert.event_source, alert.event_name);
     if alert.failed() && alert.kind != SignInFailed {
         let code = match &alert.outcome {
-            crate::alert::Outcome::Failure {
+            crate::detect::alert::Outcome::Failure {
                 error_code: Some(code),
                 ..
             } => code.as_str(),

@@ -196,7 +196,7 @@ pub struct DynamoState {
 }
 
 impl DynamoState {
-    /// `client` should come from [`crate::sdk::dynamodb_client`], for its short timeouts.
+    /// `client` should come from [`crate::aws::sdk::dynamodb_client`], for its short timeouts.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
             client,

@@ -8,9 +8,9 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::classify::{AlertKind, CredentialKind, MfaState, Severity, Verdict};
 use crate::config::{AccountId, Config};
-use crate::record::ParsedEvent;
+use crate::detect::classify::{AlertKind, CredentialKind, MfaState, Severity, Verdict};
+use crate::detect::record::ParsedEvent;
 use crate::sanitize::{plain_token, untrusted_line};
 
 /// Caps for untrusted text in the email; long enough to be useful, short enough to read.

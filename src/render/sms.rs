@@ -10,8 +10,8 @@
 
 use std::fmt;
 
-use crate::alert::{Alert, Outcome, SourceIp};
-use crate::classify::{AlertKind, CredentialKind, MfaState};
+use crate::detect::alert::{Alert, Outcome, SourceIp};
+use crate::detect::classify::{AlertKind, CredentialKind, MfaState};
 
 /// Characters of one SMS segment.
 pub const SMS_MAX: usize = 160;

@@ -1,0 +1,7 @@
+//! Rendering, the pure core's second half: one alert as an SMS segment ([`sms`]), an email
+//! subject and body ([`email`]), and the one SNS message that carries them all
+//! ([`notification`]).
+
+pub mod email;
+pub mod notification;
+pub mod sms;
