@@ -186,3 +186,17 @@ fn subjects_are_valid_and_no_untrusted_text_reaches_a_phone() {
     }
     assert!(alerts >= 14, "only {alerts} samples alert");
 }
+
+/// Every sample is its own event: a shared `eventID` would be deduplicated by the state table
+/// (the demo replays them all against one).
+#[test]
+fn sample_event_ids_are_unique() {
+    let mut seen = std::collections::BTreeMap::new();
+    for (name, payload) in valid_samples().into_iter().chain(peer_samples()) {
+        if let Some(id) = payload.pointer("/detail/eventID").and_then(Value::as_str) {
+            if let Some(first) = seen.insert(id.to_owned(), name.clone()) {
+                panic!("events/{name}.json has the eventID of events/{first}.json");
+            }
+        }
+    }
+}
