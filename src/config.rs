@@ -63,6 +63,11 @@ impl TopicArn {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The topic's account: the function's own (the template creates the topic beside it).
+    pub fn account(&self) -> &str {
+        self.0.split(':').nth(4).unwrap_or_default()
+    }
 }
 
 /// Human names for account ids, from `ACCOUNT_NAMES=111122223333=prod-payments,…`.
@@ -264,6 +269,7 @@ mod tests {
     fn minimal_config_needs_only_the_topic() {
         let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
         assert_eq!(config.topic_arn.as_str(), TOPIC);
+        assert_eq!(config.topic_arn.account(), "111122223333");
         assert_eq!(config.runbook_url, None);
     }
 

@@ -9,11 +9,11 @@ use tracing::{error, info, warn};
 use crate::aws::sns::AlertPublisher;
 use crate::config::Config;
 use crate::detect::alert::{Alert, enrich};
-use crate::detect::classify::{AlertKind, Classification, Severity, classify};
+use crate::detect::classify::{Classification, Severity, classify};
 use crate::detect::record::parse_event;
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
 use crate::invocation::{Budget, Invocation};
-use crate::render::notification::{Notification, render};
+use crate::render::notification::{Notification, NotificationKind, render};
 use crate::state::{AlertState, Begin, Claim, EventKey, StateError};
 
 /// What rootwatch decided to do with an event, before any I/O.
@@ -55,7 +55,7 @@ pub enum Outcome {
     #[serde(rename_all = "camelCase")]
     Alerted {
         event_id: Option<String>,
-        kind: AlertKind,
+        kind: NotificationKind,
         severity: Severity,
         /// Whether phones get it (the session's first alert, or a critical one).
         page: bool,
@@ -270,6 +270,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::detect::classify::AlertKind;
     use crate::error::DeliveryError;
     use crate::state::Stateless;
 
@@ -353,7 +354,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             alerted,
-            Outcome::Alerted { kind: AlertKind::AccessKeyCreated, severity: Severity::Critical, ref message_id, .. }
+            Outcome::Alerted { kind: NotificationKind::Root(AlertKind::AccessKeyCreated), severity: Severity::Critical, ref message_id, .. }
                 if message_id == "msg-1"
         ));
         let ignored = app

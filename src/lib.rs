@@ -5,13 +5,18 @@
 //! SNS message) → [`aws`] (deliver through SNS; remember in DynamoDB), tied by [`handler`].
 //! [`state`] is the port for what was alerted and which sessions already paged; [`invocation`]
 //! holds the request id and the time an invocation has; [`config`] is read once at start-up.
+//! [`watchdog`] checks on a schedule that CloudTrail feeds rootwatch at all; [`dispatch`] sends
+//! each invocation to the handler or the watchdog and derives its [`metrics`].
 
 pub mod aws;
 pub mod config;
 pub mod detect;
+pub mod dispatch;
 pub mod error;
 pub mod handler;
 pub mod invocation;
+pub mod metrics;
 pub mod render;
 pub mod sanitize;
 pub mod state;
+pub mod watchdog;

@@ -2,13 +2,17 @@
 
 use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
+use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sdk::{dynamodb_client, sdk_config_loader};
 use rootwatch::aws::sns::{AlertPublisher, SnsPublisher};
+use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
+use rootwatch::dispatch::Function;
 use rootwatch::handler::Rootwatch;
 use rootwatch::invocation::Invocation;
 use rootwatch::state::{AlertState, Stateless};
+use rootwatch::watchdog::{TrailSource, Watchdog, WatchdogState};
 use serde_json::Value;
 
 #[tokio::main]
@@ -24,29 +28,71 @@ async fn main() -> Result<(), Error> {
         config.topic_arn.clone(),
     );
     tracing::info!(topic = config.topic_arn.as_str(), "rootwatch ready");
-
     match config.state_table.clone() {
         Some(table) => {
             tracing::info!(%table, window_secs = config.session_window.as_secs(), "dedup and SMS coalescing on");
-            let state = DynamoState::new(dynamodb_client(&sdk_config), table);
-            serve(Rootwatch::new(config, publisher, state)).await
+            let client = dynamodb_client(&sdk_config);
+            let watchdog = watchdog(
+                &config,
+                &sdk_config,
+                &publisher,
+                DynamoWatchdogState::new(client.clone(), table.clone()),
+            );
+            let state = DynamoState::new(client, table);
+            let app = Rootwatch::new(config, publisher, state);
+            serve(Function { app, watchdog }).await
         }
         None => {
             tracing::warn!(
                 "STATE_TABLE is not set: running stateless; every event is alerted and every alert pages"
             );
-            serve(Rootwatch::new(config, publisher, Stateless)).await
+            let watchdog = watchdog(&config, &sdk_config, &publisher, Stateless);
+            let app = Rootwatch::new(config, publisher, Stateless);
+            serve(Function { app, watchdog }).await
         }
     }
 }
 
-async fn serve<P: AlertPublisher, S: AlertState>(app: Rootwatch<P, S>) -> Result<(), Error> {
-    let app = &app;
+/// The watchdog checks the function's own account (its topic's) in the SDK's region.
+fn watchdog<W: WatchdogState>(
+    config: &Config,
+    sdk_config: &aws_config::SdkConfig,
+    publisher: &SnsPublisher,
+    state: W,
+) -> Watchdog<CloudTrailSource, SnsPublisher, W> {
+    Watchdog {
+        trails: CloudTrailSource::new(aws_sdk_cloudtrail::Client::new(sdk_config)),
+        publisher: publisher.clone(),
+        state,
+        account: config.topic_arn.account().to_owned(),
+        region: sdk_config
+            .region()
+            .map_or_else(|| "unknown".to_owned(), |r| r.to_string()),
+        sms_limit: config.sms_limit,
+        runbook_url: config.runbook_url.clone(),
+    }
+}
+
+async fn serve<P, S, T, W>(function: Function<P, S, T, W>) -> Result<(), Error>
+where
+    P: AlertPublisher,
+    S: AlertState,
+    T: TrailSource,
+    W: WatchdogState,
+{
+    let function = &function;
+    let name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "rootwatch".into());
+    let name = name.as_str();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let now = Utc::now();
         let invocation = Invocation::from_context(&event.context, now);
         // Boxed: the SDK's nested futures inside would exceed the compiler's layout depth.
-        Box::pin(app.handle(&event.payload, &invocation, now)).await
+        let (result, metrics) = Box::pin(function.handle(&event.payload, &invocation, now)).await;
+        // Embedded Metric Format: a whole JSON line on stdout, read by CloudWatch Logs.
+        if let Some(line) = metrics.emf(name, Utc::now()) {
+            println!("{line}");
+        }
+        result
     }))
     .await
 }

@@ -93,7 +93,7 @@ mod tests {
         let notification = Notification {
             event_id: Some("e-1".into()),
             severity: Severity::Critical,
-            kind: AlertKind::SignInWithoutMfa,
+            kind: AlertKind::SignInWithoutMfa.into(),
             subject: EmailSubject::fit("[rootwatch] CRITICAL x"),
             sms: Sms::fit("CRITICAL x", SmsLimit::WHOLE_SEGMENT),
             email_body: "body".into(),

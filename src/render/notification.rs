@@ -7,12 +7,42 @@ use crate::detect::classify::{AlertKind, Severity};
 use crate::render::email::{EmailSubject, render_email};
 use crate::render::sms::{Sms, SmsLimit, render_sms};
 
+/// The `kind` SNS attribute: what a root user did ([`AlertKind`], one per rule-table kind), or
+/// `pipeline-blind` from the watchdog (CloudTrail is not feeding rootwatch). Kept apart from
+/// [`AlertKind`] because the watchdog's alert comes from no rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    Root(AlertKind),
+    PipelineBlind,
+}
+
+impl NotificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Root(kind) => kind.as_str(),
+            NotificationKind::PipelineBlind => "pipeline-blind",
+        }
+    }
+}
+
+impl From<AlertKind> for NotificationKind {
+    fn from(kind: AlertKind) -> Self {
+        NotificationKind::Root(kind)
+    }
+}
+
+impl serde::Serialize for NotificationKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Everything that goes into the single SNS `Publish` for an alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
     pub event_id: Option<String>,
     pub severity: Severity,
-    pub kind: AlertKind,
+    pub kind: NotificationKind,
     pub subject: EmailSubject,
     pub sms: Sms,
     pub email_body: String,
@@ -30,7 +60,7 @@ pub fn render(alert: &Alert, sms_limit: SmsLimit) -> Notification {
     Notification {
         event_id: alert.event_id.clone(),
         severity: alert.severity,
-        kind: alert.kind,
+        kind: alert.kind.into(),
         subject: email.subject,
         sms: render_sms(alert, sms_limit),
         email_body: email.body,

@@ -177,7 +177,7 @@ def test_the_deployed_rules_keep_undeliverable_events(created, aws):
     function_arn = aws("lambda").get_function(
         FunctionName=got["RootwatchFunction"]["PhysicalResourceId"]
     )["Configuration"]["FunctionArn"]
-    for rule in ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall"]:
+    for rule in ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall", "RootwatchWatchdogSchedule"]:
         (target,) = events.list_targets_by_rule(Rule=got[rule]["PhysicalResourceId"])["Targets"]
         assert target["Arn"] == function_arn
         assert target["DeadLetterConfig"]["Arn"] == queue_arn

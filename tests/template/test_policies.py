@@ -235,10 +235,10 @@ def test_lambda_may_keep_failed_events_as_the_function(function, role_arn, role_
     assert decide(request, role_policies, queue_policy)[0] == ALLOWED
 
 
-def test_only_the_two_rules_may_send_dead_letters(stack, queue):
+def test_only_the_three_rules_may_send_dead_letters(stack, queue):
     arn, queue_policy = queue
     events = service("events.amazonaws.com")
-    for rule in ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall"]:
+    for rule in ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall", "RootwatchWatchdogSchedule"]:
         context = {"aws:SourceArn": stack.get_att(rule, "Arn"), "aws:SecureTransport": "true"}
         assert decide(Request(events, "sqs:SendMessage", arn, context), [], queue_policy)[0] == ALLOWED
     other = {"aws:SourceArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK_NAME}-other", "aws:SecureTransport": "true"}
@@ -267,3 +267,20 @@ def test_the_function_writes_only_its_own_log_group(stack, function, role_arn, r
     for action in ["logs:CreateLogStream", "logs:PutLogEvents"]:
         assert decide(Request(function, action, mine, context), role_policies)[0] == ALLOWED
         assert decide(Request(function, action, other, context), role_policies)[0] == IMPLICIT_DENY
+
+
+def test_the_watchdog_may_read_trails_and_change_none(function, role_arn, role_policies):
+    """Read-only: list trails, read a trail's status and selectors (its own account's or an
+    organization trail of another), and never stop, delete or reconfigure one."""
+    context = context_of(function, role_arn)
+    own = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/management-events"
+    org = f"arn:aws:cloudtrail:us-east-1:{OTHER_ACCOUNT}:trail/org-trail"
+    assert decide(Request(function, "cloudtrail:DescribeTrails", "*", context), role_policies)[0] == ALLOWED
+    for trail in [own, org]:
+        for action in ["cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"]:
+            assert decide(Request(function, action, trail, context), role_policies)[0] == ALLOWED
+        for action in ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors",
+                       "cloudtrail:UpdateTrail", "cloudtrail:StartLogging"]:
+            assert decide(Request(function, action, trail, context), role_policies)[0] == IMPLICIT_DENY
+    other_resource = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:eventdatastore/x"
+    assert decide(Request(function, "cloudtrail:GetTrailStatus", other_resource, context), role_policies)[0] == IMPLICIT_DENY

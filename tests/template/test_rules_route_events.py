@@ -15,7 +15,8 @@ CLOUDTRAIL_DETAIL_TYPES = {"AWS Console Sign In via CloudTrail", "AWS API Call v
 def template_rules(resources):
     rules = {
         name: r["Properties"]["EventPattern"]
-        for name, r in resources.items() if r["Type"] == "AWS::Events::Rule"
+        for name, r in resources.items()
+        if r["Type"] == "AWS::Events::Rule" and "EventPattern" in r["Properties"]
     }
     assert rules, "the template has EventBridge rules"
     return rules

@@ -10,7 +10,11 @@ import pytest
 FUNCTION = "RootwatchFunction"
 ROLE = "RootwatchFunctionRole"
 POLICY = "RootwatchFunctionPolicy"
-RULES = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall"]
+RULES = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall", "RootwatchWatchdogSchedule"]
+# The one statement with "*" as its resource: DescribeTrails has no resource-level permissions.
+LIST_TRAILS = {"Sid": "ListTrails", "Effect": "Allow", "Action": "cloudtrail:DescribeTrails", "Resource": "*"}
+# Trails of any account: an organization trail is the management account's.
+TRAILS = {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
 
 
 def function_props(resources):
@@ -61,6 +65,8 @@ def test_the_role_grants_nothing_itself_and_its_policy_names_every_resource(reso
     assert resources[POLICY]["Properties"]["Roles"] == [{"Ref": ROLE}]
     for st in role_statements(resources):
         assert st["Effect"] == "Allow"
+        if st == LIST_TRAILS or st["Resource"] == TRAILS:
+            continue  # the documented exceptions, checked below
         for resource in as_list(st["Resource"]):
             assert isinstance(resource, dict) and "*" not in json.dumps(resource), st
         assert "*" not in str(st["Action"]), st
@@ -82,6 +88,9 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
         # Without it Lambda cannot keep failed events in the on-failure destination.
         ({"sqs:SendMessage"}, {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
         ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]}),
+        # The watchdog: read-only, and nothing else on "*" or on trails.
+        ({"cloudtrail:DescribeTrails"}, "*"),
+        ({"cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"}, TRAILS),
     ],
 )
 def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resource):
@@ -91,7 +100,7 @@ def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resou
 
 
 def test_the_role_may_do_nothing_else(resources):
-    assert len(role_statements(resources)) == 5
+    assert len(role_statements(resources)) == 7
 
 
 def test_function_may_publish_only_to_the_alert_topic(resources):
@@ -378,3 +387,21 @@ def test_outputs(template):
     assert set(template["Outputs"]) >= {
         "AlertTopicArn", "AlarmTopicArn", "FunctionName", "FailedEventsQueueUrl", "StateTableName"
     }
+
+
+def test_an_alarm_fires_when_the_watchdog_is_blind_or_has_not_run_for_3_hours(resources, template):
+    (alarm,) = alarms_on(resources, "rootwatch", "WatchdogHealthy")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Minimum", 1, "LessThanThreshold")
+    assert (alarm["Period"], alarm["EvaluationPeriods"]) == (10800, 1)
+    assert alarm["TreatMissingData"] == "breaching", "a watchdog that stopped running must alarm"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # Every 3-hour period holds at least one run.
+    assert template["Parameters"]["WatchdogMinutes"]["MaxValue"] <= 120
+
+
+def test_the_dashboard_shows_every_metric_the_function_emits(resources):
+    (dashboard,) = of_type(resources, "AWS::CloudWatch::Dashboard").values()
+    body, _ = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    for metric in ["Alerts", "Ignored", "Duplicates", "DeliveryFailures", "WatchdogHealthy"]:
+        assert f'"rootwatch", "{metric}", "FunctionName"' in body, metric

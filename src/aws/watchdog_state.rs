@@ -1,0 +1,125 @@
+//! The watchdog's once-a-day marks in the state table (the same table as the alert state):
+//!
+//! | item | `pk` | attributes |
+//! |---|---|---|
+//! | a finding alerted on a UTC day | `watchdog#<account>#<region>#<finding>#<YYYY-MM-DD>` | `owner` (request id), `expires_at` |
+//!
+//! Requests are built by pure functions below, unit-tested, and sent by [`DynamoWatchdogState`].
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemInputBuilder;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use crate::state::StateError;
+use crate::watchdog::{REMEMBER_MARK, WatchdogState};
+
+/// Sets a day's mark for a finding: succeeds if the mark is new, or already this invocation's
+/// (the SDK's retry of this write, or Lambda's retry of this invocation).
+pub fn mark_request(
+    table: &str,
+    key: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> PutItemInputBuilder {
+    let expires = now.timestamp() + i64::try_from(REMEMBER_MARK.as_secs()).unwrap_or(i64::MAX);
+    PutItemInputBuilder::default()
+        .table_name(table)
+        .item("pk", AttributeValue::S(key.to_owned()))
+        .item("owner", AttributeValue::S(owner.to_owned()))
+        .item("expires_at", AttributeValue::N(expires.to_string()))
+        .condition_expression("attribute_not_exists(pk) OR #owner = :me")
+        .expression_attribute_names("#owner", "owner")
+        .expression_attribute_values(":me", AttributeValue::S(owner.to_owned()))
+}
+
+/// Removes a mark after the alert could not be published, so the retry alerts.
+pub fn unmark_request(table: &str, key: &str) -> DeleteItemInputBuilder {
+    DeleteItemInputBuilder::default()
+        .table_name(table)
+        .key("pk", AttributeValue::S(key.to_owned()))
+}
+
+/// The marks in DynamoDB, through the state table's client (short timeouts).
+#[derive(Debug, Clone)]
+pub struct DynamoWatchdogState {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoWatchdogState {
+    /// `client` should come from [`crate::aws::sdk::dynamodb_client`].
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn unavailable<E: std::error::Error + 'static>(err: E) -> StateError {
+    StateError::Unavailable {
+        reason: DisplayErrorContext(&err).to_string(),
+    }
+}
+
+impl WatchdogState for DynamoWatchdogState {
+    async fn mark(&self, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        match mark_request(&self.table, key, owner, now)
+            .send_with(&self.client)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err.as_service_error().and_then(ProvideErrorMetadata::code)
+                    == Some("ConditionalCheckFailedException") =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    async fn unmark(&self, key: &str) -> Result<(), StateError> {
+        unmark_request(&self.table, key)
+            .send_with(&self.client)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mark_is_conditional_on_being_new_or_ours_and_expires() {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let key = "watchdog#111122223333#eu-west-1#no-trail#2026-11-22";
+        let input = mark_request("t", key, "req-1", now).build().unwrap();
+        assert_eq!(input.table_name(), Some("t"));
+        let item = input.item().unwrap();
+        assert_eq!(item["pk"].as_s().unwrap(), key);
+        assert_eq!(item["owner"].as_s().unwrap(), "req-1");
+        assert_eq!(
+            item["expires_at"].as_n().unwrap(),
+            &(now.timestamp() + 2 * 24 * 3600).to_string()
+        );
+        assert_eq!(
+            input.condition_expression(),
+            Some("attribute_not_exists(pk) OR #owner = :me")
+        );
+        assert_eq!(
+            input.expression_attribute_values().unwrap()[":me"]
+                .as_s()
+                .unwrap(),
+            "req-1"
+        );
+        let delete = unmark_request("t", key).build().unwrap();
+        assert_eq!(delete.key().unwrap()["pk"].as_s().unwrap(), key);
+    }
+}

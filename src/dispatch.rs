@@ -1,0 +1,56 @@
+//! One function, two jobs: a schedule's tick (`Scheduled Event` from `aws.events`) goes to the
+//! [`Watchdog`]; every other payload to the handler, unchanged. Each invocation's
+//! [`Metrics`] are derived here from its result.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::aws::sns::AlertPublisher;
+use crate::error::HandlerError;
+use crate::handler::{Outcome, Rootwatch};
+use crate::invocation::Invocation;
+use crate::metrics::Metrics;
+use crate::state::AlertState;
+use crate::watchdog::{TrailSource, Watchdog, WatchdogOutcome, WatchdogState, is_scheduled_event};
+
+/// The function's response: the handler's outcome or the watchdog's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Event(Outcome),
+    Watchdog(WatchdogOutcome),
+}
+
+/// The handler and the watchdog, sharing the publisher.
+#[derive(Debug, Clone)]
+pub struct Function<P, S, T, W> {
+    pub app: Rootwatch<P, S>,
+    pub watchdog: Watchdog<T, P, W>,
+}
+
+impl<P, S, T, W> Function<P, S, T, W>
+where
+    P: AlertPublisher,
+    S: AlertState,
+    T: TrailSource,
+    W: WatchdogState,
+{
+    /// Handles one invocation and says what it counts.
+    pub async fn handle(
+        &self,
+        payload: &Value,
+        invocation: &Invocation,
+        now: DateTime<Utc>,
+    ) -> (Result<Response, HandlerError>, Metrics) {
+        if is_scheduled_event(payload) {
+            let result = self.watchdog.check(payload, invocation, now).await;
+            let metrics = Metrics::of_watchdog(&result);
+            (result.map(Response::Watchdog), metrics)
+        } else {
+            let result = self.app.handle(payload, invocation, now).await;
+            let metrics = Metrics::of_event(&result);
+            (result.map(Response::Event), metrics)
+        }
+    }
+}

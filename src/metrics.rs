@@ -1,0 +1,221 @@
+//! CloudWatch metrics through the Embedded Metric Format: one JSON line on stdout per
+//! invocation, which CloudWatch Logs turns into metrics in the `rootwatch` namespace. No client,
+//! no extra permission, nothing to fail at the edge.
+//!
+//! The line follows the documented specification (CloudWatch User Guide, "Embedded metric format
+//! specification"): `_aws.Timestamp` (epoch ms) and `_aws.CloudWatchMetrics`, a list of
+//! directives `{Namespace, Dimensions, Metrics}`, with each dimension and metric value a
+//! top-level member. Written with serde_json rather than a crate: the format is one small object,
+//! and the maintained crate (`metrics_cloudwatch_embedded`) is a global recorder for the
+//! `metrics` facade, which would hide what an invocation emitted from its tests.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::detect::classify::Severity;
+use crate::error::HandlerError;
+use crate::handler::Outcome;
+use crate::watchdog::WatchdogOutcome;
+
+pub const NAMESPACE: &str = "rootwatch";
+
+/// What one invocation counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// The severity of the alert published, if one was.
+    pub alert: Option<Severity>,
+    pub ignored: u32,
+    pub duplicates: u32,
+    pub delivery_failures: u32,
+    /// Set by a watchdog run: whether CloudTrail feeds rootwatch.
+    pub watchdog_healthy: Option<bool>,
+}
+
+impl Metrics {
+    /// An event's result. Errors other than a failed publish are counted by Lambda's `Errors`.
+    pub fn of_event(result: &Result<Outcome, HandlerError>) -> Self {
+        match result {
+            Ok(Outcome::Alerted { severity, .. }) => Metrics {
+                alert: Some(*severity),
+                ..Default::default()
+            },
+            Ok(Outcome::Ignored { .. }) => Metrics {
+                ignored: 1,
+                ..Default::default()
+            },
+            Ok(Outcome::Duplicate { .. }) => Metrics {
+                duplicates: 1,
+                ..Default::default()
+            },
+            Err(err) => Metrics {
+                delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// A watchdog run's result. The watchdog fails only when its alert could not be published.
+    pub fn of_watchdog(result: &Result<WatchdogOutcome, HandlerError>) -> Self {
+        match result {
+            Ok(WatchdogOutcome::Healthy { .. }) => Metrics {
+                watchdog_healthy: Some(true),
+                ..Default::default()
+            },
+            Ok(WatchdogOutcome::Blind { message_id, .. }) => Metrics {
+                alert: message_id
+                    .as_ref()
+                    .map(|_| crate::watchdog::render::SEVERITY),
+                watchdog_healthy: Some(false),
+                ..Default::default()
+            },
+            Err(err) => Metrics {
+                delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
+                watchdog_healthy: Some(false),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The EMF line, or `None` when there is nothing to count. `function` is the function's
+    /// name (the `FunctionName` dimension of every metric).
+    pub fn emf(&self, function: &str, at: DateTime<Utc>) -> Option<String> {
+        let mut root = Map::new();
+        let mut directives = Vec::new();
+        root.insert("FunctionName".into(), json!(function));
+        if let Some(severity) = self.alert {
+            root.insert("Severity".into(), json!(severity.as_str()));
+            root.insert("Alerts".into(), json!(1));
+            directives.push(directive(&["FunctionName", "Severity"], &["Alerts"]));
+        }
+        let mut plain = Vec::new();
+        for (name, value) in [
+            ("Ignored", self.ignored),
+            ("Duplicates", self.duplicates),
+            ("DeliveryFailures", self.delivery_failures),
+        ] {
+            if value > 0 {
+                root.insert(name.into(), json!(value));
+                plain.push(name);
+            }
+        }
+        if let Some(healthy) = self.watchdog_healthy {
+            root.insert("WatchdogHealthy".into(), json!(u8::from(healthy)));
+            plain.push("WatchdogHealthy");
+        }
+        if !plain.is_empty() {
+            directives.push(directive(&["FunctionName"], &plain));
+        }
+        if directives.is_empty() {
+            return None;
+        }
+        root.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": at.timestamp_millis(),
+                "CloudWatchMetrics": directives,
+            }),
+        );
+        Some(Value::Object(root).to_string())
+    }
+}
+
+fn directive(dimensions: &[&str], metrics: &[&str]) -> Value {
+    json!({
+        "Namespace": NAMESPACE,
+        "Dimensions": [dimensions],
+        "Metrics": metrics
+            .iter()
+            .map(|m| json!({"Name": m, "Unit": "Count"}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// Every metric named in a directive is a top-level number, every dimension a top-level
+    /// string: what CloudWatch requires to extract them.
+    fn assert_valid_emf(line: &str) -> Value {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["_aws"]["Timestamp"], at().timestamp_millis());
+        for d in v["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+            assert_eq!(d["Namespace"], NAMESPACE);
+            for set in d["Dimensions"].as_array().unwrap() {
+                for dim in set.as_array().unwrap() {
+                    assert!(v[dim.as_str().unwrap()].is_string(), "{dim}");
+                }
+            }
+            for m in d["Metrics"].as_array().unwrap() {
+                assert!(v[m["Name"].as_str().unwrap()].is_number(), "{m}");
+                assert_eq!(m["Unit"], "Count");
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn an_alert_is_counted_by_severity() {
+        let m = Metrics {
+            alert: Some(Severity::Critical),
+            ..Default::default()
+        };
+        let v = assert_valid_emf(&m.emf("rootwatch-fn", at()).unwrap());
+        assert_eq!(v["Alerts"], 1);
+        assert_eq!(v["Severity"], "CRITICAL");
+        assert_eq!(v["FunctionName"], "rootwatch-fn");
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["FunctionName", "Severity"]])
+        );
+        assert_eq!(v["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_watchdog_run_reports_healthy_as_0_or_1() {
+        let blind = Metrics {
+            alert: Some(Severity::High),
+            watchdog_healthy: Some(false),
+            ..Default::default()
+        };
+        let v = assert_valid_emf(&blind.emf("f", at()).unwrap());
+        assert_eq!(v["WatchdogHealthy"], 0);
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][1]["Metrics"][0]["Name"],
+            "WatchdogHealthy"
+        );
+        let healthy = Metrics {
+            watchdog_healthy: Some(true),
+            ..Default::default()
+        };
+        let v = assert_valid_emf(&healthy.emf("f", at()).unwrap());
+        assert_eq!(v["WatchdogHealthy"], 1);
+        assert!(v.get("Alerts").is_none());
+    }
+
+    #[test]
+    fn ignored_duplicates_and_failures_are_counted_and_nothing_gives_no_line() {
+        let m = Metrics {
+            ignored: 1,
+            duplicates: 1,
+            delivery_failures: 1,
+            ..Default::default()
+        };
+        let v = assert_valid_emf(&m.emf("f", at()).unwrap());
+        assert_eq!(
+            (
+                v["Ignored"].as_u64(),
+                v["Duplicates"].as_u64(),
+                v["DeliveryFailures"].as_u64()
+            ),
+            (Some(1), Some(1), Some(1))
+        );
+        assert_eq!(Metrics::default().emf("f", at()), None);
+    }
+}

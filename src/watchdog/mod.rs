@@ -1,0 +1,372 @@
+//! The pipeline watchdog: rootwatch is only as alive as CloudTrail. On a schedule it checks,
+//! read-only, that a trail feeds EventBridge in its region ([`judge`]) and, if none does,
+//! publishes one `pipeline-blind` alert that says what is wrong and how to fix it ([`render`]).
+//!
+//! Ports: [`TrailSource`] (the CloudTrail adapter in `aws/cloudtrail.rs`) and [`WatchdogState`]
+//! (the once-a-day marks; `aws/watchdog_state.rs` for DynamoDB, [`Stateless`] without a table).
+
+pub mod judge;
+pub mod render;
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{error, info, warn};
+
+use crate::aws::sns::AlertPublisher;
+use crate::detect::record::is_event_id;
+use crate::error::HandlerError;
+use crate::invocation::Invocation;
+use crate::render::sms::SmsLimit;
+use crate::state::{StateError, Stateless};
+use judge::{Finding, Health, TrailView, judge};
+use render::Checked;
+
+/// The whole CloudTrail check gives up after this long and reports itself failed, leaving the
+/// publish its own 12 s inside the function's 30 s.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a once-a-day mark is kept (TTL): past its day, with a margin for clock skew.
+pub const REMEMBER_MARK: Duration = Duration::from_secs(2 * 24 * 3600);
+
+/// Whether an EventBridge envelope is a schedule's tick (`Scheduled Event` from `aws.events`).
+/// Anyone who may invoke the function could send one; it only triggers a read-only check.
+pub fn is_scheduled_event(payload: &Value) -> bool {
+    payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
+        && payload.get("source").and_then(Value::as_str) == Some("aws.events")
+}
+
+/// The CloudTrail API failed; the message is sanitised, safe to log and to send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckError(pub String);
+
+/// Reads the trails that apply to the function's region, with their status and selectors.
+pub trait TrailSource {
+    fn trails(&self) -> impl Future<Output = Result<Vec<TrailView>, CheckError>> + Send;
+}
+
+/// The once-a-day rule: a finding alerts when its mark for the UTC day is new.
+pub trait WatchdogState {
+    /// Sets the mark `key` for invocation `owner`; `Ok(true)` if it is new or already ours (a
+    /// retried write, or Lambda's retry of this invocation), `Ok(false)` if another invocation
+    /// set it.
+    fn mark(
+        &self,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+    /// Removes a mark this invocation set, after a failed publish, so the retry alerts.
+    fn unmark(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// Without a table every broken check alerts.
+impl WatchdogState for Stateless {
+    async fn mark(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
+        Ok(true)
+    }
+    async fn unmark(&self, _: &str) -> Result<(), StateError> {
+        Ok(())
+    }
+}
+
+/// The state table key of a finding's mark for the UTC day of `now`:
+/// `watchdog#<account>#<region>#<finding code>#<YYYY-MM-DD>`.
+pub fn mark_key(account: &str, region: &str, finding: &Finding, now: DateTime<Utc>) -> String {
+    format!(
+        "watchdog#{account}#{region}#{}#{}",
+        finding.code(),
+        now.format("%Y-%m-%d")
+    )
+}
+
+/// What a check found, also the invocation's response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "watchdog", rename_all = "camelCase")]
+pub enum WatchdogOutcome {
+    /// These trails feed EventBridge; nothing was published.
+    Healthy { feeding: Vec<String> },
+    /// Nothing feeds EventBridge. `message_id` is the alert's, or `None` when every finding was
+    /// already alerted today.
+    #[serde(rename_all = "camelCase")]
+    Blind {
+        findings: Vec<String>,
+        message_id: Option<String>,
+    },
+}
+
+/// The watchdog: where it checks, its two reads (trails, marks) and the publisher.
+#[derive(Debug, Clone)]
+pub struct Watchdog<T, P, W> {
+    pub trails: T,
+    pub publisher: P,
+    pub state: W,
+    /// The function's account (from its topic's ARN) and region (its SDK's).
+    pub account: String,
+    pub region: String,
+    pub sms_limit: SmsLimit,
+    pub runbook_url: Option<String>,
+}
+
+impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
+    /// Checks the region, alerts if it is blind (once a day per finding with a table), and
+    /// logs the result. Fails, retryably, only when the alert could not be published.
+    pub async fn check(
+        &self,
+        payload: &Value,
+        invocation: &Invocation,
+        now: DateTime<Utc>,
+    ) -> Result<WatchdogOutcome, HandlerError> {
+        let health = match tokio::time::timeout(CHECK_TIMEOUT, self.trails.trails()).await {
+            Ok(Ok(trails)) => judge(&self.region, &trails),
+            Ok(Err(err)) => blind_by(err.0),
+            Err(_) => blind_by(format!(
+                "CloudTrail did not answer within {} s",
+                CHECK_TIMEOUT.as_secs()
+            )),
+        };
+        let findings = match health {
+            Health::Healthy { feeding } => {
+                info!(region = %self.region, ?feeding, "watchdog: healthy, CloudTrail feeds rootwatch");
+                return Ok(WatchdogOutcome::Healthy { feeding });
+            }
+            Health::Blind { findings } => findings,
+        };
+        let codes: Vec<String> = findings.iter().map(Finding::code).collect();
+        let mut marked = Vec::new();
+        for finding in &findings {
+            let key = mark_key(&self.account, &self.region, finding, now);
+            match self.state.mark(&key, &invocation.request_id, now).await {
+                Ok(true) => marked.push(key),
+                Ok(false) => {}
+                // Fail open: a second alert today is better than none.
+                Err(err) => {
+                    warn!(%key, "watchdog: alerting without the once-a-day rule: {err}");
+                    marked.push(key);
+                }
+            }
+        }
+        if marked.is_empty() {
+            warn!(region = %self.region, findings = ?codes, "watchdog: blind, already alerted today");
+            return Ok(WatchdogOutcome::Blind {
+                findings: codes,
+                message_id: None,
+            });
+        }
+        let event_id = payload
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| is_event_id(id))
+            .map(str::to_owned);
+        let checked = Checked {
+            account: &self.account,
+            region: &self.region,
+            at: now,
+        };
+        let notification = render::render(
+            &checked,
+            &findings,
+            event_id,
+            self.sms_limit,
+            self.runbook_url.as_deref(),
+        );
+        match self.publisher.publish(&notification).await {
+            Ok(message_id) => {
+                warn!(region = %self.region, findings = ?codes, %message_id, "watchdog: blind, alert published");
+                Ok(WatchdogOutcome::Blind {
+                    findings: codes,
+                    message_id: Some(message_id),
+                })
+            }
+            Err(err) => {
+                for key in &marked {
+                    if let Err(e) = self.state.unmark(key).await {
+                        warn!(%key, "watchdog: mark not removed; the next day alerts again: {e}");
+                    }
+                }
+                let err = HandlerError::from(err);
+                error!(
+                    region = %self.region,
+                    findings = ?codes,
+                    error_type = err.error_type(),
+                    retryable = true,
+                    "watchdog: blind, and the alert could not be published: {err}"
+                );
+                Err(err)
+            }
+        }
+    }
+}
+
+fn blind_by(error: String) -> Health {
+    Health::Blind {
+        findings: vec![Finding::CheckFailed { error }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::error::DeliveryError;
+    use crate::render::notification::Notification;
+
+    struct Trails(Result<Vec<TrailView>, CheckError>);
+
+    impl TrailSource for Trails {
+        async fn trails(&self) -> Result<Vec<TrailView>, CheckError> {
+            self.0.clone()
+        }
+    }
+
+    #[derive(Default)]
+    struct Publisher {
+        sent: Mutex<Vec<Notification>>,
+        fail: bool,
+    }
+
+    impl AlertPublisher for Publisher {
+        async fn publish(&self, n: &Notification) -> Result<String, DeliveryError> {
+            if self.fail {
+                return Err(DeliveryError {
+                    event_id: "(none)".into(),
+                    reason: "throttled".into(),
+                });
+            }
+            self.sent.lock().unwrap().push(n.clone());
+            Ok("m-1".into())
+        }
+    }
+
+    #[derive(Default)]
+    struct Marks(Mutex<Vec<String>>);
+
+    impl WatchdogState for Marks {
+        async fn mark(&self, key: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
+            let mut marks = self.0.lock().unwrap();
+            if marks.iter().any(|k| k == key) {
+                return Ok(false);
+            }
+            marks.push(key.to_owned());
+            Ok(true)
+        }
+        async fn unmark(&self, key: &str) -> Result<(), StateError> {
+            self.0.lock().unwrap().retain(|k| k != key);
+            Ok(())
+        }
+    }
+
+    fn watchdog(
+        trails: Result<Vec<TrailView>, CheckError>,
+        fail: bool,
+    ) -> Watchdog<Trails, Publisher, Marks> {
+        Watchdog {
+            trails: Trails(trails),
+            publisher: Publisher {
+                fail,
+                ..Default::default()
+            },
+            state: Marks::default(),
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            sms_limit: SmsLimit::WHOLE_SEGMENT,
+            runbook_url: None,
+        }
+    }
+
+    fn inv() -> Invocation {
+        Invocation::new("req-1", Utc::now() + chrono::Duration::seconds(30))
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn only_a_schedule_tick_goes_to_the_watchdog() {
+        let tick = serde_json::json!({"detail-type": "Scheduled Event", "source": "aws.events"});
+        assert!(is_scheduled_event(&tick));
+        let mut other = tick.clone();
+        other["source"] = "aws.signin".into();
+        assert!(!is_scheduled_event(&other));
+        assert!(!is_scheduled_event(
+            &serde_json::json!({"detail-type": "Scheduled Event"})
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_broken_condition_alerts_once_a_day_and_a_new_one_at_once() {
+        let w = watchdog(Ok(vec![]), false);
+        let tick = serde_json::json!({});
+        let first = w
+            .check(&tick, &inv(), at("2026-11-22T01:00:00Z"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            first,
+            WatchdogOutcome::Blind {
+                message_id: Some(_),
+                ..
+            }
+        ));
+        let again = w
+            .check(&tick, &inv(), at("2026-11-22T23:00:00Z"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            again,
+            WatchdogOutcome::Blind {
+                message_id: None,
+                ..
+            }
+        ));
+        let next_day = w
+            .check(&tick, &inv(), at("2026-11-23T00:00:00Z"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            next_day,
+            WatchdogOutcome::Blind {
+                message_id: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(w.publisher.sent.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_check_is_itself_an_alert() {
+        let w = watchdog(Err(CheckError("AccessDeniedException: no".into())), false);
+        let outcome = w
+            .check(&serde_json::json!({}), &inv(), Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            WatchdogOutcome::Blind {
+                findings: vec!["check-failed".into()],
+                message_id: Some("m-1".into())
+            }
+        );
+        let sent = w.publisher.sent.lock().unwrap();
+        assert!(sent[0].email_body.contains("AccessDeniedException: no"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_is_retryable_and_leaves_no_mark() {
+        let w = watchdog(Ok(vec![]), true);
+        let err = w
+            .check(&serde_json::json!({}), &inv(), Utc::now())
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable());
+        assert!(w.state.0.lock().unwrap().is_empty());
+    }
+}
