@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::detect::alert::{Alert, SourceIp};
-use crate::detect::classify::{CredentialKind, Severity};
+use crate::detect::alert::Alert;
+use crate::detect::classify::Severity;
 use crate::detect::record::is_event_id;
 use crate::invocation::{Budget, Invocation};
 
@@ -147,31 +147,11 @@ impl Claim {
 /// session (`StopLogging` with the same key) texts again. Other texted alerts share their
 /// session's one SMS. Email always gets every alert.
 pub fn coalescing_key(alert: &Alert) -> String {
-    let session = session_key(alert);
+    let session = alert.root_session();
     if alert.severity == Severity::Critical {
         format!("{session}#critical#{}", alert.kind.as_str())
     } else {
         session
-    }
-}
-
-/// One root session: the credentials' access key for API calls (a console session's `ASIA…` key,
-/// or the long-term `AKIA…` key), the source IP for sign-ins and calls without a key.
-pub fn session_key(alert: &Alert) -> String {
-    let account = alert.account.id_or_unknown();
-    let by_key = alert.access_key_id.as_deref().filter(|_| {
-        matches!(
-            alert.credential,
-            CredentialKind::ConsoleSession
-                | CredentialKind::LongTermKey
-                | CredentialKind::TemporaryKey
-                | CredentialKind::AssumeRoot
-        )
-    });
-    match (by_key, &alert.source_ip) {
-        (Some(key), _) => format!("{account}#key#{key}"),
-        (None, SourceIp::Ip(ip)) => format!("{account}#ip#{ip}"),
-        (None, other) => format!("{account}#ip#{}", other.display()),
     }
 }
 
@@ -258,11 +238,11 @@ mod tests {
     #[test]
     fn sessions_are_keyed_by_access_key_or_source_ip() {
         assert_eq!(
-            session_key(&alert("root-api-call-from-console-session")),
+            alert("root-api-call-from-console-session").root_session(),
             "111122223333#key#ASIAQNZGKIQYEXAMPLE2"
         );
         assert_eq!(
-            session_key(&alert("root-console-sign-in-without-mfa")),
+            alert("root-console-sign-in-without-mfa").root_session(),
             "111122223333#ip#192.0.2.110"
         );
     }

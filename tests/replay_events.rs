@@ -14,7 +14,8 @@ fn review_text(payload: &Value) -> String {
     match decide(payload, &config(OFFLINE_TOPIC)) {
         Ok(Decision::Alert { notification, .. }) => format!(
             "outcome: alert\nkind: {}\nseverity: {}\nattributes: severity={} kind={}\n\n\
-             --- sms ({} chars) ---\n{}\n\n--- email subject ---\n{}\n\n--- email body ---\n{}\n",
+             --- sms ({} chars) ---\n{}\n\n--- email subject ---\n{}\n\n--- email body ---\n{}\n\n\
+             --- chat (https, AWS Chatbot) ---\n{}\n",
             notification.kind.as_str(),
             notification.severity.as_str(),
             notification.severity.as_str(),
@@ -23,6 +24,9 @@ fn review_text(payload: &Value) -> String {
             notification.sms,
             notification.subject.as_str(),
             notification.email_body,
+            serde_json::from_str::<Value>(&notification.chat_json)
+                .and_then(|chat| serde_json::to_string_pretty(&chat))
+                .unwrap_or_else(|e| format!("not JSON: {e}")),
         ),
         Ok(Decision::Ignore { event_id, reason }) => {
             format!("outcome: ignored\nevent id: {event_id:?}\nreason: {reason}\n")

@@ -98,6 +98,7 @@ mod tests {
             sms: Sms::fit("CRITICAL x", SmsLimit::WHOLE_SEGMENT),
             email_body: "body".into(),
             alert_json: r#"{"kind":"sign-in-without-mfa"}"#.into(),
+            chat_json: r#"{"version":"1.0"}"#.into(),
             page: false,
         };
         let input = publish_request(&topic, &notification)
@@ -112,6 +113,7 @@ mod tests {
         assert_eq!(message["email"], "body");
         assert_eq!(message["email-json"], notification.alert_json);
         assert_eq!(message["default"], notification.alert_json);
+        assert_eq!(message["https"], notification.chat_json);
         let attributes = input.message_attributes().unwrap();
         let value = |name: &str| attributes[name].string_value().unwrap().to_owned();
         assert_eq!(value("severity"), "CRITICAL");

@@ -60,6 +60,27 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// One root session: the credentials' access key for API calls (a console session's `ASIA…`
+    /// key, or the long-term `AKIA…` key), the source IP for sign-ins and calls without a key.
+    /// SMS coalescing and chat threads are per root session.
+    pub fn root_session(&self) -> String {
+        let account = self.account.id_or_unknown();
+        let by_key = self.access_key_id.as_deref().filter(|_| {
+            matches!(
+                self.credential,
+                CredentialKind::ConsoleSession
+                    | CredentialKind::LongTermKey
+                    | CredentialKind::TemporaryKey
+                    | CredentialKind::AssumeRoot
+            )
+        });
+        match (by_key, &self.source_ip) {
+            (Some(key), _) => format!("{account}#key#{key}"),
+            (None, SourceIp::Ip(ip)) => format!("{account}#ip#{ip}"),
+            (None, other) => format!("{account}#ip#{}", other.display()),
+        }
+    }
+
     /// The headline, with the error code when the attempt failed: what subjects and texts say.
     pub fn title(&self) -> String {
         match &self.outcome {

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::detect::alert::Alert;
 use crate::detect::classify::{AlertKind, Severity};
+use crate::render::chat::render_chat;
 use crate::render::email::{EmailSubject, render_email};
 use crate::render::sms::{Sms, SmsLimit, render_sms};
 
@@ -46,8 +47,10 @@ pub struct Notification {
     pub subject: EmailSubject,
     pub sms: Sms,
     pub email_body: String,
-    /// The structured alert, for `email-json` (and any HTTPS/SQS/Lambda subscriber).
+    /// The structured alert, for `email-json` (and SQS/Lambda subscribers, through `default`).
     pub alert_json: String,
+    /// The AWS Chatbot custom notification, for Slack and Teams channels (`https`).
+    pub chat_json: String,
     /// Whether phones get this alert: the `page` attribute the SMS filter policy requires.
     /// Rendering says yes; SMS coalescing in the handler may say no.
     pub page: bool,
@@ -66,20 +69,23 @@ pub fn render(alert: &Alert, sms_limit: SmsLimit) -> Notification {
         email_body: email.body,
         // Serialising plain data with string keys cannot fail; fall back to null rather than panic.
         alert_json: serde_json::to_string(alert).unwrap_or_else(|_| "null".into()),
+        chat_json: render_chat(alert).to_json(),
         page: true,
     }
 }
 
 impl Notification {
-    /// The `MessageStructure=json` message: one text per protocol. `default` goes to protocols
-    /// without their own entry (SQS, HTTPS, Lambda) and is the structured alert, so machines get
-    /// the same data as `email-json`.
+    /// The `MessageStructure=json` message: one text per protocol. `https` is the Chatbot custom
+    /// notification (AWS Chatbot subscribes to a topic over HTTPS and drops anything else);
+    /// `default` goes to protocols without their own entry (SQS, Lambda) and is the structured
+    /// alert, so machines get the same data as `email-json`.
     pub fn message_json(&self) -> String {
         json!({
             "default": self.alert_json,
             "sms": self.sms.as_str(),
             "email": self.email_body,
             "email-json": self.alert_json,
+            "https": self.chat_json,
         })
         .to_string()
     }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::detect::classify::Severity;
+use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
 use crate::render::email::EmailSubject;
 use crate::render::notification::{Notification, NotificationKind};
 use crate::render::sms::{Sms, SmsLimit};
@@ -150,14 +151,42 @@ pub fn render(
         "checkedAt": checked.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "findings": findings,
     });
+    let subject = render_subject(checked, findings);
+    let email_body = render_body(checked, findings, runbook_url);
+    let chat = ChatNotification::new(
+        ChatContent {
+            text_type: "client-markdown",
+            title: subject.as_str().to_owned(),
+            description: email_body.clone(),
+            next_steps: runbook_url
+                .map(|url| vec![format!("Follow the runbook: {url}")])
+                .unwrap_or_default(),
+            keywords: vec![
+                SEVERITY.as_str().to_owned(),
+                NotificationKind::PipelineBlind.as_str().to_owned(),
+                checked.account.to_owned(),
+            ],
+        },
+        ChatMetadata {
+            thread_id: format!("rootwatch#watchdog#{}#{}", checked.account, checked.region),
+            summary: subject.as_str().to_owned(),
+            event_type: NotificationKind::PipelineBlind.as_str().to_owned(),
+            related_resources: Vec::new(),
+            additional_context: [("region", checked.region.to_owned())]
+                .into_iter()
+                .collect(),
+        },
+        None,
+    );
     Notification {
         event_id,
         severity: SEVERITY,
         kind: NotificationKind::PipelineBlind,
-        subject: render_subject(checked, findings),
+        subject,
         sms: render_sms(checked, findings, sms_limit),
-        email_body: render_body(checked, findings, runbook_url),
+        email_body,
         alert_json: alert_json.to_string(),
+        chat_json: chat.to_json(),
         page: true,
     }
 }
