@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rootwatch::handler::Outcome;
 use serde_json::{Value, json};
 use support::moto::{MotoServer, drain_queue};
-use support::stack::{LocalStack, TABLE};
+use support::stack::{LocalStack, table_keys};
 use support::{invocation, valid_samples};
 
 fn sample(name: &str) -> Value {
@@ -37,22 +37,6 @@ fn page_attributes(moto: &MotoServer, topic: &str) -> Vec<String> {
                 .to_owned()
         })
         .collect()
-}
-
-async fn state_items(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
-    let mut keys: Vec<String> = dynamodb
-        .scan()
-        .table_name(TABLE)
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|item| item.get("pk")?.as_s().ok().cloned())
-        .collect();
-    keys.sort();
-    keys
 }
 
 #[tokio::test]
@@ -146,7 +130,7 @@ async fn a_failed_publish_records_nothing_and_the_retry_still_pages() {
         .unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert!(
-        state_items(&stack.dynamodb).await.is_empty(),
+        table_keys(&stack.dynamodb).await.is_empty(),
         "no claim or session left behind"
     );
 
@@ -161,6 +145,6 @@ async fn a_failed_publish_records_nothing_and_the_retry_still_pages() {
         "{outcome:?}"
     );
     assert_eq!(page_attributes(&stack.moto, &stack.topic), ["true"]);
-    let items = state_items(&stack.dynamodb).await;
+    let items = table_keys(&stack.dynamodb).await;
     assert_eq!(items.len(), 2, "the event and its session: {items:?}");
 }

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::moto::sdk_config_for;
 use support::proxy::Proxy;
-use support::stack::{LocalStack, TABLE};
+use support::stack::{LocalStack, TABLE, table_keys};
 use support::{invocation, invocation_with, valid_samples};
 
 /// Scheduling slack on a loaded 2-core machine, added to bounds the SDK enforces.
@@ -59,22 +59,6 @@ fn text<'a>(item: &'a Item, name: &str) -> &'a str {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .map_or("", String::as_str)
-}
-
-async fn all_keys(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
-    let mut keys: Vec<String> = dynamodb
-        .scan()
-        .table_name(TABLE)
-        .send()
-        .await
-        .unwrap()
-        .items
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|item| item.get("pk")?.as_s().ok().cloned())
-        .collect();
-    keys.sort();
-    keys
 }
 
 /// Another invocation's claim on `event_id`, leased until `lease_secs` from now (negative: in
@@ -338,7 +322,10 @@ async fn too_near_the_deadline_it_fails_at_once_and_claims_nothing() {
     assert!(err.is_retryable(), "{err}");
     assert_eq!(err.error_type(), "Rootwatch.OutOfTime.Retryable");
     assert!(stack.moto.sent_notifications(&stack.topic).is_empty());
-    assert!(all_keys(&stack.dynamodb).await.is_empty(), "no claim left");
+    assert!(
+        table_keys(&stack.dynamodb).await.is_empty(),
+        "no claim left"
+    );
 }
 
 /// SNS accepts and never answers; the SDK would give up after 12 s, but the invocation has 8 s.
@@ -383,7 +370,7 @@ async fn a_silent_sns_is_cut_off_before_the_deadline_and_the_claims_released() {
     );
     assert!(silent.requests() >= 1, "the publish was tried");
     assert!(
-        all_keys(&stack.dynamodb).await.is_empty(),
+        table_keys(&stack.dynamodb).await.is_empty(),
         "the event and session claims were released"
     );
 }
@@ -450,7 +437,7 @@ async fn events_without_an_event_id_are_keyed_by_their_envelope_id() {
         assert_eq!(status, expected, "{outcome:?}");
     }
     assert_eq!(pages(&stack), ["true", "false"], "one page for the session");
-    let keys = all_keys(&stack.dynamodb).await;
+    let keys = table_keys(&stack.dynamodb).await;
     assert_eq!(
         keys,
         [
@@ -478,7 +465,7 @@ async fn events_without_any_id_are_keyed_by_a_digest_of_the_payload() {
         assert_eq!(status, expected, "{outcome:?}");
     }
     assert_eq!(pages(&stack), ["true", "false"]);
-    let keys = all_keys(&stack.dynamodb).await;
+    let keys = table_keys(&stack.dynamodb).await;
     let digests = keys
         .iter()
         .filter(|k| k.starts_with("event#sha256#"))

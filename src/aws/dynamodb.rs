@@ -226,7 +226,7 @@ impl DynamoState {
     }
 }
 
-fn unavailable<E>(err: E) -> StateError
+pub(crate) fn unavailable<E>(err: E) -> StateError
 where
     E: std::error::Error + 'static,
 {
@@ -237,7 +237,7 @@ where
 
 /// The result of a conditional write: `true` if it was written, `false` if its condition failed
 /// (another item state won, not an outage), an error for anything else.
-fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StateError>
+pub(crate) fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StateError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,

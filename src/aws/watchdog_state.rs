@@ -6,12 +6,12 @@
 //!
 //! Requests are built by pure functions below, unit-tested, and sent by [`DynamoWatchdogState`].
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemInputBuilder;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
+use crate::aws::dynamodb::{unavailable, written};
 use crate::state::StateError;
 use crate::watchdog::{REMEMBER_MARK, WatchdogState};
 
@@ -58,27 +58,13 @@ impl DynamoWatchdogState {
     }
 }
 
-fn unavailable<E: std::error::Error + 'static>(err: E) -> StateError {
-    StateError::Unavailable {
-        reason: DisplayErrorContext(&err).to_string(),
-    }
-}
-
 impl WatchdogState for DynamoWatchdogState {
     async fn mark(&self, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
-        match mark_request(&self.table, key, owner, now)
-            .send_with(&self.client)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err.as_service_error().and_then(ProvideErrorMetadata::code)
-                    == Some("ConditionalCheckFailedException") =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(unavailable(err)),
-        }
+        written(
+            mark_request(&self.table, key, owner, now)
+                .send_with(&self.client)
+                .await,
+        )
     }
 
     async fn unmark(&self, key: &str) -> Result<(), StateError> {

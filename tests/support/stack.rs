@@ -113,3 +113,20 @@ impl LocalStack {
         )
     }
 }
+
+/// Every key in the state table, sorted: what a test left behind.
+pub async fn table_keys(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
+    let mut keys: Vec<String> = dynamodb
+        .scan()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect("scan the state table")
+        .items
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| item.get("pk")?.as_s().ok().cloned())
+        .collect();
+    keys.sort();
+    keys
+}
