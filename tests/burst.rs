@@ -142,7 +142,7 @@ async fn alerted_items(dynamodb: &aws_sdk_dynamodb::Client) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_event_alerts_exactly_once_under_a_burst_with_duplicates() {
     let stack = LocalStack::start().await;
-    let app: &'static App = Box::leak(Box::new(stack.app(&stack.topic)));
+    let app: &'static App = Box::leak(Box::new(stack.app_under_load(&stack.topic).await));
     let (moto, topic, dynamodb) = (&stack.moto, &stack.topic, &stack.dynamodb);
     let pages_per_pass = (SESSIONS + CRITICALS) as usize;
     let n = PER_PASS as usize;

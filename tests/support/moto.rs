@@ -77,6 +77,10 @@ impl MotoServer {
             .call()
             .expect("moto data.json")
             .body_mut()
+            // After a burst it holds thousands of messages (each with its email and chat text):
+            // far past ureq's 10 MB default.
+            .with_config()
+            .limit(1 << 30)
             .read_json()
             .expect("moto data.json is JSON")
     }

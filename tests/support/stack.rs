@@ -76,6 +76,28 @@ impl LocalStack {
         self.app_with_state(topic_arn, self.state_client.clone())
     }
 
+    /// The function with a state-table client that waits its turn: for many invocations at once.
+    /// The serialising proxy queues their requests, and on a loaded 2-core machine a request
+    /// can wait in that queue longer than the function's 1 s attempt limit; the function then
+    /// fails open by design and publishes without dedup. Tests of the protocol under
+    /// concurrency (`burst.rs`) use this so they measure the protocol, not the queue;
+    /// `state_protocol.rs` tests the short limits themselves.
+    pub async fn app_under_load(&self, topic_arn: &str) -> Rootwatch<SnsPublisher, DynamoState> {
+        use aws_config::timeout::TimeoutConfig;
+        use std::time::Duration;
+        let sdk_config = sdk_config_for(&self.state_proxy.endpoint).await;
+        let patient = aws_sdk_dynamodb::config::Builder::from(&sdk_config)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(2))
+                    .operation_attempt_timeout(Duration::from_secs(10))
+                    .operation_timeout(Duration::from_secs(20))
+                    .build(),
+            )
+            .build();
+        self.app_with_state(topic_arn, aws_sdk_dynamodb::Client::from_conf(patient))
+    }
+
     /// The function publishing to this stack's topic, reaching its state table at
     /// `state_endpoint` (a proxy of its own, a silent server, a closed port).
     pub async fn app_with_state_at(
