@@ -26,8 +26,16 @@ from intrinsics import Stack
 
 TEMPLATES = repo_templates()
 
-# One of each list, so that each kind of conditional resource is created once.
-PARAMETERS = {"AlertEmails": "secops@example.com", "AlertPhoneNumbers": "+15555550100"}
+# One of each list and both chat channels, so that each kind of conditional resource is created once.
+PARAMETERS = {
+    "AlertEmails": "secops@example.com",
+    "AlertPhoneNumbers": "+15555550100",
+    "SlackWorkspaceId": "T0123ABCDEF",
+    "SlackChannelId": "C0123ABCDEF",
+    "TeamsTenantId": "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f",
+    "TeamsTeamId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "TeamsChannelId": "19%3a0123456789abcdef0123456789abcdef%40thread.tacv2",
+}
 
 # moto answers create_stack in one request; a template it cannot finish must fail the test, not hang
 # it (the cycle check below runs first; this is the second guard).

@@ -51,9 +51,11 @@ def test_async_invocations_retry_then_land_in_the_queue(deployed):
 
 def test_the_function_has_one_role_and_waits_for_its_policy(deployed):
     """SAM generates no role (it would carry policies the template does not show), and the
-    function is created only after its policy is attached."""
-    (role,) = of_type(deployed, "AWS::IAM::Role")
-    assert role == "RootwatchFunctionRole"
+    function is created only after its policy is attached. (The other role is the optional chat
+    channel's, which has no permissions: test_chat_channels.py.)"""
+    roles = set(of_type(deployed, "AWS::IAM::Role"))
+    assert roles == {"RootwatchFunctionRole", "ChatChannelRole"}
+    role = "RootwatchFunctionRole"
     assert set(deployed[role]["Properties"]) == {"AssumeRolePolicyDocument"}
     fn = deployed["RootwatchFunction"]
     assert fn["Properties"]["Role"] == {"Fn::GetAtt": ["RootwatchFunctionRole", "Arn"]}

@@ -1,0 +1,182 @@
+"""The optional Slack and Microsoft Teams channels (AWS Chatbot, now Amazon Q Developer in chat
+applications): created only when asked for, refused when half-filled, subscribed to the alert topic
+alone, and unable to act on the account. What Chatbot shows is the publish's `https` part, checked
+against the custom-notification schema in tests/chat_schema.rs."""
+import re
+
+import pytest
+
+from conftest import ACCOUNT, REGION, ROOT
+from iam_policy import EXPLICIT_DENY, IMPLICIT_DENY, Request, decide, service, session
+from intrinsics import Stack
+
+SLACK = {"SlackWorkspaceId": "T0123ABCDEF", "SlackChannelId": "C0123ABCDEF"}
+TEAMS = {
+    "TeamsTenantId": "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f",
+    "TeamsTeamId": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "TeamsChannelId": "19%3a0123456789abcdef0123456789abcdef%40thread.tacv2",
+}
+CHAT_RESOURCES = {"ChatChannelRole", "SlackChannel", "TeamsChannel"}
+CHANNELS = {"SlackChannel": "AWS::Chatbot::SlackChannelConfiguration",
+            "TeamsChannel": "AWS::Chatbot::MicrosoftTeamsChannelConfiguration"}
+DENY_ALL = "arn:aws:iam::aws:policy/AWSDenyAll"
+
+
+def stack_with(template, parameters, region=REGION):
+    return Stack(template, parameters, ACCOUNT, region, "rootwatch")
+
+
+def refused_by(template, parameters):
+    """The descriptions of the template's Rules assertions these parameters fail, as CloudFormation
+    evaluates them before creating anything."""
+    stack = stack_with(template, parameters)
+    return [
+        assertion["AssertDescription"]
+        for rule in template.get("Rules", {}).values()
+        for assertion in rule["Assertions"]
+        if not stack.resolve(assertion["Assert"])
+    ]
+
+
+@pytest.mark.parametrize(
+    "parameters,expected",
+    [
+        ({}, set()),
+        (SLACK, {"ChatChannelRole", "SlackChannel"}),
+        (TEAMS, {"ChatChannelRole", "TeamsChannel"}),
+        ({**SLACK, **TEAMS}, CHAT_RESOURCES),
+    ],
+    ids=["none", "slack", "teams", "both"],
+)
+def test_channels_exist_only_when_asked_for(template, parameters, expected):
+    assert refused_by(template, parameters) == []
+    assert stack_with(template, parameters).created() & CHAT_RESOURCES == expected
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"SlackWorkspaceId": SLACK["SlackWorkspaceId"]},
+        {"SlackChannelId": SLACK["SlackChannelId"]},
+        {"TeamsChannelId": TEAMS["TeamsChannelId"]},
+        {"TeamsTenantId": TEAMS["TeamsTenantId"], "TeamsTeamId": TEAMS["TeamsTeamId"]},
+        {k: v for k, v in TEAMS.items() if k != "TeamsTeamId"},
+    ],
+    ids=["slack-workspace-only", "slack-channel-only", "teams-channel-only", "teams-no-channel", "teams-no-team"],
+)
+def test_a_half_filled_channel_is_refused_not_skipped(template, parameters):
+    """Without the Rules, a channel missing one id would silently not be created: the team would
+    believe chat is on."""
+    assert refused_by(template, parameters)
+
+
+@pytest.mark.parametrize("channel", sorted(CHANNELS))
+def test_each_channel_gets_every_alert_and_nothing_else(resources, channel):
+    props = resources[channel]["Properties"]
+    assert resources[channel]["Type"] == CHANNELS[channel]
+    assert props["SnsTopicArns"] == [{"Ref": "AlertTopic"}]
+    assert props["IamRoleArn"] == {"Fn::GetAtt": ["ChatChannelRole", "Arn"]}
+    assert props["LoggingLevel"] == "ERROR", "delivery errors must be visible in Chatbot's logs"
+
+
+@pytest.mark.parametrize("channel", sorted(CHANNELS))
+def test_no_one_can_act_on_the_account_from_the_channel(template, resources, channel):
+    """Chatbot applies AdministratorAccess as the guardrail when none is set; ours is AWSDenyAll,
+    and neither the channel's role nor (UserRoleRequired false) a user role is used for more."""
+    props = resources[channel]["Properties"]
+    guardrails = stack_with(template, {**SLACK, **TEAMS}).resolve(props["GuardrailPolicies"])
+    assert guardrails == [DENY_ALL]
+    assert props["UserRoleRequired"] is False
+
+
+def test_the_channel_role_has_no_permissions_and_only_chatbot_assumes_it(resources):
+    role = resources["ChatChannelRole"]
+    assert role["Type"] == "AWS::IAM::Role"
+    assert not {"Policies", "ManagedPolicyArns", "PermissionsBoundary"} & set(role["Properties"])
+    attached = [
+        name for name, r in resources.items()
+        if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and {"Ref": "ChatChannelRole"} in r["Properties"].get("Roles", [])
+    ]
+    assert attached == []
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement == {
+        "Effect": "Allow", "Principal": {"Service": "chatbot.amazonaws.com"}, "Action": "sts:AssumeRole"
+    }
+
+
+@pytest.fixture(scope="module")
+def chat_stack(deployed_template):
+    return Stack(deployed_template, {**SLACK, **TEAMS}, ACCOUNT, REGION, "rootwatch")
+
+
+def test_neither_chatbot_nor_the_channel_role_may_use_the_alert_key_or_publish(chat_stack):
+    """SNS decrypts each message before it sends it to a subscriber (SNS Developer Guide,
+    "Encryption at rest"), so delivery to Chatbot's HTTPS endpoint needs no grant on the key, and the
+    key policy gives Chatbot none. The channel role cannot publish a fake alert either."""
+    stack = chat_stack
+    key_arn = stack.get_att("AlertKey", "Arn")
+    key_policy = stack.resolve(stack.resources["AlertKey"]["Properties"]["KeyPolicy"])
+    topic_arn = stack.ref("AlertTopic")
+    (topic_policy,) = [
+        stack.resolve(r["Properties"]["PolicyDocument"]) for r in stack.resources.values()
+        if r["Type"] == "AWS::SNS::TopicPolicy" and {"Ref": "AlertTopic"} in r["Properties"]["Topics"]
+    ]
+    via_sns = {"kms:ViaService": f"sns.{REGION}.amazonaws.com", "aws:SecureTransport": "true"}
+    chatbot = service("chatbot.amazonaws.com")
+    for action in ["kms:Decrypt", "kms:GenerateDataKey"]:
+        assert decide(Request(chatbot, action, key_arn, via_sns), [], key_policy=key_policy)[0] == IMPLICIT_DENY
+
+    role_arn = stack.get_att("ChatChannelRole", "Arn")
+    channel = session(role_arn, "chatbot")
+    context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": ACCOUNT, "aws:SecureTransport": "true"}
+    assert decide(Request(channel, "kms:Decrypt", key_arn, {**context, **via_sns}), [], key_policy=key_policy)[0] \
+        == IMPLICIT_DENY
+    assert decide(Request(channel, "sns:Publish", topic_arn, context), [], topic_policy)[0] == EXPLICIT_DENY
+
+
+def test_configuration_names_differ_between_regions(template, resources):
+    """Chatbot configuration names are unique per account, whatever the region: the same stack in
+    two regions must not collide."""
+    for channel in CHANNELS:
+        name = resources[channel]["Properties"]["ConfigurationName"]
+        east = stack_with(template, {}, "us-east-1").resolve(name)
+        west = stack_with(template, {}, "eu-west-1").resolve(name)
+        assert east != west
+        assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,128}", n) for n in (east, west))
+
+
+def chatbot_schema(resource_type):
+    """The resource's registry schema, as shipped with cfn-lint."""
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+
+    return PROVIDER_SCHEMA_MANAGER.get_resource_schema(REGION, resource_type).schema
+
+
+@pytest.mark.parametrize(
+    "parameter,resource_type,prop,good,bad",
+    [
+        ("SlackWorkspaceId", CHANNELS["SlackChannel"], "SlackWorkspaceId", SLACK["SlackWorkspaceId"], "my-workspace"),
+        ("SlackChannelId", CHANNELS["SlackChannel"], "SlackChannelId", SLACK["SlackChannelId"], "#security"),
+        ("TeamsTenantId", CHANNELS["TeamsChannel"], "TeamsTenantId", TEAMS["TeamsTenantId"], "contoso"),
+        ("TeamsTeamId", CHANNELS["TeamsChannel"], "TeamId", TEAMS["TeamsTeamId"], "Security Team"),
+        ("TeamsChannelId", CHANNELS["TeamsChannel"], "TeamsChannelId", TEAMS["TeamsChannelId"],
+         "19:0123456789abcdef@thread.tacv2"),
+    ],
+)
+def test_parameters_refuse_what_chatbot_would_refuse(template, parameter, resource_type, prop, good, bad):
+    """A wrong id fails at the parameter, with its hint, not halfway through the stack; the
+    parameter's pattern accepts a real id and refuses the usual mistakes (a name, a decoded Teams
+    id), as the Chatbot resource's own schema does."""
+    ours = re.compile(template["Parameters"][parameter]["AllowedPattern"])
+    theirs = re.compile(chatbot_schema(resource_type)["properties"][prop]["pattern"])
+    assert ours.fullmatch(good) and theirs.fullmatch(good)
+    assert not ours.fullmatch(bad) and not theirs.fullmatch(bad)
+    assert ours.fullmatch(""), "empty means no channel"
+
+
+def test_the_readme_shows_the_channel_setup():
+    readme = (ROOT / "README.md").read_text()
+    for parameter in [*SLACK, *TEAMS]:
+        assert parameter in readme, f"README does not explain {parameter}"
+    assert "AWSDenyAll" in readme
