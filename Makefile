@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Where cargo puts what it builds: target/ unless CARGO_TARGET_DIR or a cargo config says otherwise.
 TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
 
-.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory clean-demo
+.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory clean-demo org-home org-stackset org-management org-dry-run
 
 help:
 	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
@@ -18,6 +18,10 @@ help:
 	@echo "make build   release arm64 bootstrap under $(TARGET_DIR)/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy --guided"
 	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see README)"
+	@echo "make org-home ORGANIZATION_ID=o-...   the home stack in organization mode (README: Organizations and regions)"
+	@echo "make org-stackset HOME_BUS_ARN=... OU_IDS=r-... REGIONS=us-east-1,eu-west-1   forwarders in every member account"
+	@echo "make org-management HOME_BUS_ARN=... REGIONS=...   forwarders in the management account (StackSets skip it)"
+	@echo "make org-dry-run   print every org deployment call without making one (run by make test)"
 	@echo "make bench   criterion benchmarks of the pure core; bench-size: the arm64 artifact; bench-memory: peak RSS"
 
 $(TOOLS): requirements-dev.txt
@@ -30,7 +34,7 @@ tools: $(TOOLS)
 demo: $(TOOLS)
 	scripts/demo.sh
 
-test: $(TOOLS) lint unit e2e deploy-check template-test
+test: $(TOOLS) lint unit e2e deploy-check org-dry-run template-test
 
 lint:
 	cargo fmt --check
@@ -72,6 +76,35 @@ deploy-cargo-lambda: build
 	  "$${ALERT_TOPIC_ARN}" "$${ACCOUNT_NAMES:-}" "$${RUNBOOK_URL:-}" > $(DEPLOY_ENV)
 	cargo lambda deploy rootwatch --binary-name rootwatch --iam-role "$${IAM_ROLE}" \
 	  --memory 128 --timeout 30 --log-retention 365 --env-file $(DEPLOY_ENV) $(DEPLOY_FLAGS)
+
+# Organization mode (README, "Organizations and regions"). The home stack: sam deploy --guided asks
+# for the other parameters. Then forwarders: a StackSet over the OUs, and the management account.
+ORG_DRY := $(if $(DRY_RUN),--dry-run,)
+org-home: $(TOOLS)
+	@[[ -n "$${ORGANIZATION_ID:-}" ]] || { echo "usage: make org-home ORGANIZATION_ID=o-... (sam deploy --guided asks for the rest)"; exit 2; }
+	rustup target add aarch64-unknown-linux-gnu
+	sam build --beta-features
+	sam deploy --guided --parameter-overrides OrganizationId=$${ORGANIZATION_ID}
+
+org-stackset: $(TOOLS)
+	@[[ -n "$${HOME_BUS_ARN:-}" && -n "$${OU_IDS:-}" && -n "$${REGIONS:-}" ]] || \
+	  { echo "usage: make org-stackset HOME_BUS_ARN=arn:aws:events:... OU_IDS=r-abcd[,ou-...] REGIONS=us-east-1,eu-west-1 [CALL_AS=DELEGATED_ADMIN] [DRY_RUN=1]"; exit 2; }
+	python3 scripts/org.py stackset --home-bus-arn "$${HOME_BUS_ARN}" --ou-ids "$${OU_IDS}" \
+	  --regions "$${REGIONS}" --call-as "$${CALL_AS:-SELF}" $(ORG_DRY)
+
+org-management: $(TOOLS)
+	@[[ -n "$${HOME_BUS_ARN:-}" && -n "$${REGIONS:-}" ]] || \
+	  { echo "usage: make org-management HOME_BUS_ARN=arn:aws:events:... REGIONS=us-east-1,eu-west-1 [DRY_RUN=1]"; exit 2; }
+	python3 scripts/org.py management --home-bus-arn "$${HOME_BUS_ARN}" --regions "$${REGIONS}" $(ORG_DRY)
+
+# Offline: every call the org targets would make, checked against the CloudFormation API model;
+# no credentials are used (the endpoint is a closed port, so a real call would fail).
+ORG_EXAMPLE := HOME_BUS_ARN=arn:aws:events:us-east-1:111122223333:event-bus/rootwatch-root-events REGIONS=us-east-1,eu-west-1
+org-dry-run: $(TOOLS)
+	AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none \
+	  $(MAKE) --no-print-directory org-stackset DRY_RUN=1 OU_IDS=r-ab12 $(ORG_EXAMPLE)
+	AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none \
+	  $(MAKE) --no-print-directory org-management DRY_RUN=1 $(ORG_EXAMPLE)
 
 # The cargo-lambda path, offline: package the arm64 binary and check what would be deployed.
 # (Output goes to a file: a pipe closed early by grep would break cargo lambda's printing.)

@@ -232,8 +232,25 @@ def decide(request, identity_policies=(), resource_policy=None, key_policy=None)
         if delegated and identity_allows:
             return ALLOWED, identity_allows[0]
         return IMPLICIT_DENY, None
+    if resource_policy is not None and is_cross_account(request):
+        # Across accounts both sides must allow: the caller's identity policy and the resource
+        # policy ("Cross-account policy evaluation logic", IAM User Guide).
+        if identity_allows and (direct or delegated):
+            return ALLOWED, (direct or delegated)[0]
+        return IMPLICIT_DENY, None
     if identity_allows:
         return ALLOWED, identity_allows[0]
     if direct:
         return ALLOWED, direct[0]
     return IMPLICIT_DENY, None
+
+
+def is_cross_account(request):
+    """An IAM principal calling a resource whose ARN names another account. Judged only where a
+    resource policy is given: services without one (an organization trail seen from a member
+    account, Organizations from a delegated administrator) decide access by their own rules.
+    Service principals and ARNs without an account (S3 buckets) are not judged this way."""
+    parts = request.resource.split(":")
+    resource_account = parts[4] if len(parts) > 5 else ""
+    caller = request.caller.account
+    return bool(caller and resource_account and caller != resource_account)

@@ -7,6 +7,16 @@ import re
 
 SUFFIX = "EXAMPLE1234"
 
+
+class _NoValue:
+    """AWS::NoValue: the property or list item it stands in is removed."""
+
+    def __repr__(self):
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
+
 # The property that sets a resource's name, where the template may set one.
 NAME_PROPERTY = {
     "AWS::IAM::Role": "RoleName",
@@ -16,6 +26,7 @@ NAME_PROPERTY = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::DynamoDB::Table": "TableName",
     "AWS::Events::Rule": "Name",
+    "AWS::Events::EventBus": "Name",
     "AWS::KMS::Alias": "AliasName",
     "AWS::IAM::Policy": "PolicyName",
 }
@@ -71,6 +82,7 @@ class Stack:
             "AWS::Lambda::Function": lambda: self.arn("lambda", f"function:{name}"),
             "AWS::Events::Rule": lambda: self.arn("events", f"rule/{name}"),
             "AWS::SNS::Topic": lambda: self.arn("sns", name),
+            "AWS::Events::EventBus": lambda: self.arn("events", f"event-bus/{name}"),
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]()
@@ -89,6 +101,9 @@ class Stack:
             "AWS::StackName": self.name,
             "AWS::Partition": self.partition,
             "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NO_VALUE,
+            "AWS::StackId": f"arn:{self.partition}:cloudformation:{self.region}:{self.account}:stack/{self.name}/"
+                            "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
         }[name]
 
     def lookup(self, name):
@@ -108,11 +123,12 @@ class Stack:
 
     def resolve(self, node):
         if isinstance(node, list):
-            return [self.resolve(item) for item in node]
+            return [v for v in (self.resolve(item) for item in node) if v is not NO_VALUE]
         if not isinstance(node, dict):
             return node
         if len(node) != 1 or not next(iter(node)).startswith(("Fn::", "Ref", "Condition")):
-            return {key: self.resolve(value) for key, value in node.items()}
+            resolved = {key: self.resolve(value) for key, value in node.items()}
+            return {key: value for key, value in resolved.items() if value is not NO_VALUE}
         (fn, arg), = node.items()
         if fn == "Ref":
             return self.lookup(arg)

@@ -54,6 +54,18 @@ def test_channels_exist_only_when_asked_for(template, parameters, expected):
 
 
 @pytest.mark.parametrize(
+    "region,chat_region,created",
+    [("us-east-1", "us-east-1", True), ("eu-west-1", "us-east-1", False), ("eu-west-1", "eu-west-1", True)],
+)
+def test_only_the_chat_regions_stack_creates_the_channels(template, region, chat_region, created):
+    """Chatbot accepts one configuration per channel per account, whatever the region: a second
+    region's stack creating one too would fail to deploy."""
+    parameters = {**SLACK, **TEAMS, "ChatRegion": chat_region}
+    got = stack_with(template, parameters, region).created() & CHAT_RESOURCES
+    assert got == (CHAT_RESOURCES if created else set())
+
+
+@pytest.mark.parametrize(
     "parameters",
     [
         {"SlackWorkspaceId": SLACK["SlackWorkspaceId"]},
@@ -70,11 +82,18 @@ def test_a_half_filled_channel_is_refused_not_skipped(template, parameters):
     assert refused_by(template, parameters)
 
 
+OTHER_TOPICS = "arn:aws:sns:eu-west-1:123456789012:rootwatch-AlertTopic-A,arn:aws:sns:us-west-2:123456789012:rootwatch-AlertTopic-B"
+
+
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
-def test_each_channel_gets_every_alert_and_nothing_else(resources, channel):
+def test_each_channel_gets_every_alert_and_nothing_else(template, resources, channel):
+    """The alert topic, and the other regions' alert topics when listed; never the alarm topic."""
     props = resources[channel]["Properties"]
     assert resources[channel]["Type"] == CHANNELS[channel]
-    assert props["SnsTopicArns"] == [{"Ref": "AlertTopic"}]
+    alone = stack_with(template, {**SLACK, **TEAMS})
+    assert alone.resolve(props["SnsTopicArns"]) == [alone.ref("AlertTopic")]
+    with_others = stack_with(template, {**SLACK, **TEAMS, "ChatTopicArnsFromOtherRegions": OTHER_TOPICS})
+    assert with_others.resolve(props["SnsTopicArns"]) == [with_others.ref("AlertTopic"), *OTHER_TOPICS.split(",")]
     assert props["IamRoleArn"] == {"Fn::GetAtt": ["ChatChannelRole", "Arn"]}
     assert props["LoggingLevel"] == "ERROR", "delivery errors must be visible in Chatbot's logs"
 
@@ -111,9 +130,10 @@ def chat_stack(deployed_template):
 
 
 def test_neither_chatbot_nor_the_channel_role_may_use_the_alert_key_or_publish(chat_stack):
-    """SNS decrypts each message before it sends it to a subscriber (SNS Developer Guide,
-    "Encryption at rest"), so delivery to Chatbot's HTTPS endpoint needs no grant on the key, and the
-    key policy gives Chatbot none. The channel role cannot publish a fake alert either."""
+    """The key policy gives Chatbot and the channel's role no use of the alert key, and the role
+    cannot publish a fake alert. (That delivery needs no such grant rests on the SNS Developer
+    Guide, "Encryption at rest": SNS decrypts a message before it sends it to a subscriber. No test
+    here can show delivery; moto does not deliver to Chatbot.)"""
     stack = chat_stack
     key_arn = stack.get_att("AlertKey", "Arn")
     key_policy = stack.resolve(stack.resources["AlertKey"]["Properties"]["KeyPolicy"])
@@ -135,15 +155,15 @@ def test_neither_chatbot_nor_the_channel_role_may_use_the_alert_key_or_publish(c
     assert decide(Request(channel, "sns:Publish", topic_arn, context), [], topic_policy)[0] == EXPLICIT_DENY
 
 
-def test_configuration_names_differ_between_regions(template, resources):
-    """Chatbot configuration names are unique per account, whatever the region: the same stack in
-    two regions must not collide."""
+def test_configuration_names_are_unique_per_stack_and_short_enough(template, resources):
+    """Chatbot configuration names are unique per account and at most 128 characters; a stack name
+    may itself be 128 characters, so the name carries the stack id's UUID instead."""
+    longest = "r" * 128
     for channel in CHANNELS:
-        name = resources[channel]["Properties"]["ConfigurationName"]
-        east = stack_with(template, {}, "us-east-1").resolve(name)
-        west = stack_with(template, {}, "eu-west-1").resolve(name)
-        assert east != west
-        assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,128}", n) for n in (east, west))
+        stack = Stack(template, {}, ACCOUNT, REGION, longest)
+        name = stack.resolve(resources[channel]["Properties"]["ConfigurationName"])
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,128}", name), name
+        assert stack.pseudo("AWS::StackId").rsplit("/", 1)[1] in name
 
 
 def chatbot_schema(resource_type):
@@ -168,8 +188,10 @@ def test_parameters_refuse_what_chatbot_would_refuse(template, parameter, resour
     """A wrong id fails at the parameter, with its hint, not halfway through the stack; the
     parameter's pattern accepts a real id and refuses the usual mistakes (a name, a decoded Teams
     id), as the Chatbot resource's own schema does."""
+    spec = chatbot_schema(resource_type)["properties"][prop]
     ours = re.compile(template["Parameters"][parameter]["AllowedPattern"])
-    theirs = re.compile(chatbot_schema(resource_type)["properties"][prop]["pattern"])
+    theirs = re.compile(spec["pattern"])
+    assert template["Parameters"][parameter].get("MaxLength", 10**6) <= spec["maxLength"]
     assert ours.fullmatch(good) and theirs.fullmatch(good)
     assert not ours.fullmatch(bad) and not theirs.fullmatch(bad)
     assert ours.fullmatch(""), "empty means no channel"

@@ -123,6 +123,19 @@ def test_naming_the_account_delegates_to_identity_policies():
     assert decide(publish(ALICE), [policy(allow())], topic)[0] == ALLOWED
 
 
+def test_across_accounts_both_the_identity_and_the_resource_policy_must_allow():
+    """IAM User Guide, "Cross-account policy evaluation logic"."""
+    stranger = user("444455556666", "bob")
+    open_topic = policy(allow(Principal="*"))
+    assert decide(publish(stranger), [policy(allow())], policy())[0] == IMPLICIT_DENY, "identity alone"
+    assert decide(publish(stranger), [], open_topic)[0] == IMPLICIT_DENY, "resource alone"
+    assert decide(publish(stranger), [policy(allow())], open_topic)[0] == ALLOWED
+    names_them = policy(allow(Principal={"AWS": "444455556666"}))
+    assert decide(publish(stranger), [policy(allow())], names_them)[0] == ALLOWED
+    names_others = policy(allow(Principal={"AWS": "777788889999"}))
+    assert decide(publish(stranger), [policy(allow())], names_others)[0] == IMPLICIT_DENY
+
+
 def test_a_key_opens_only_through_its_key_policy():
     """KMS: an identity policy alone does not open a key; a key policy naming the account
     delegates to identity policies; one naming the caller's role suffices by itself."""

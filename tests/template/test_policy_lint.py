@@ -27,15 +27,29 @@ POLICY_PROPERTY = {
 ACCEPTED = {"AWS::KMS::Key": {"RESOURCE_STAR"}}
 
 
+# Every mode's policies exist with these (organization mode, and a forwarder in a member account).
+PARAMETERS = {
+    "template.yaml": {"OrganizationId": "o-a1b2c3d4e5", "SourceAccountIds": "444455556666"},
+    "forwarder.yaml": {"HomeBusArn": "arn:aws:events:eu-west-1:111122223333:event-bus/rootwatch-root-events"},
+}
+
+
 def policies():
     for path in repo_templates():
         doc = as_deployed(cfn_yaml.load(str(path)))
-        stack = Stack(doc, {}, ACCOUNT, REGION, "rootwatch")
+        stack = Stack(doc, PARAMETERS[path.name], ACCOUNT, REGION, "rootwatch")
         for name, resource in doc["Resources"].items():
+            props = resource.get("Properties", {})
             prop = POLICY_PROPERTY.get(resource["Type"])
-            if prop and prop in resource.get("Properties", {}):
+            if prop and prop in props:
+                yield pytest.param(resource["Type"], stack.resolve(props[prop]), id=f"{path.name}:{name}")
+            if resource["Type"] == "AWS::Events::EventBusPolicy":
+                document = {"Version": "2012-10-17", "Statement": [stack.resolve(props["Statement"])]}
+                yield pytest.param(resource["Type"], document, id=f"{path.name}:{name}")
+            for inline in props.get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []:
                 yield pytest.param(
-                    resource["Type"], stack.resolve(resource["Properties"][prop]), id=f"{path.name}:{name}"
+                    resource["Type"], stack.resolve(inline["PolicyDocument"]),
+                    id=f"{path.name}:{name}:{inline['PolicyName']}",
                 )
 
 

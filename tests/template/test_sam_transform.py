@@ -21,7 +21,9 @@ def of_type(resources, kind):
 
 def test_rules_target_the_function_with_a_dead_letter_queue(deployed):
     rules = of_type(deployed, "AWS::Events::Rule")
-    assert len(rules) == 3  # root sign-ins, root API calls, the watchdog's schedule
+    # Root sign-ins, root API calls, the watchdog's schedule; in organization mode the same two
+    # patterns on the home bus.
+    assert len(rules) == 5
     for rule in rules.values():
         (target,) = rule["Targets"]
         assert target["Arn"] == {"Fn::GetAtt": ["RootwatchFunction", "Arn"]}
@@ -70,13 +72,18 @@ WILDCARD_EXCEPTIONS = {
         ["cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"],
         {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"},
     ),
+    # Organization mode: the management account's id is not known to the stack; the organization is.
+    "NameMemberAccounts": (
+        "organizations:DescribeAccount",
+        {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"},
+    ),
 }
 
 
 def test_the_role_has_no_wildcard_resource_but_the_documented_read_only_ones(deployed):
     policies = of_type(deployed, "AWS::IAM::Policy")
-    assert list(policies) == ["RootwatchFunctionPolicy"]
-    statements = policies["RootwatchFunctionPolicy"]["PolicyDocument"]["Statement"]
+    assert sorted(policies) == ["RootwatchFunctionPolicy", "RootwatchOrganizationsPolicy"]
+    statements = [st for p in policies.values() for st in p["PolicyDocument"]["Statement"]]
     excepted = {st["Sid"]: (st["Action"], st["Resource"]) for st in statements if st.get("Sid") in WILDCARD_EXCEPTIONS}
     assert excepted == WILDCARD_EXCEPTIONS
     for st in statements:

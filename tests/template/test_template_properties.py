@@ -10,7 +10,10 @@ import pytest
 FUNCTION = "RootwatchFunction"
 ROLE = "RootwatchFunctionRole"
 POLICY = "RootwatchFunctionPolicy"
-RULES = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall", "RootwatchWatchdogSchedule"]
+DEFAULT_BUS_RULES = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall", "RootwatchWatchdogSchedule"]
+# Organization mode only (Condition IsHome): the same patterns on the home bus.
+HOME_BUS_RULES = ["HomeBusRootSignIn", "HomeBusRootApiCall"]
+RULES = DEFAULT_BUS_RULES + HOME_BUS_RULES
 # The one statement with "*" as its resource: DescribeTrails has no resource-level permissions.
 LIST_TRAILS = {"Sid": "ListTrails", "Effect": "Allow", "Action": "cloudtrail:DescribeTrails", "Resource": "*"}
 # Trails of any account: an organization trail is the management account's.
@@ -31,8 +34,14 @@ def as_list(x):
 
 
 def role_statements(resources):
-    """Every statement that grants the function's role anything."""
-    return statements(resources[POLICY]["Properties"]["PolicyDocument"])
+    """Every statement that grants the function's role anything, in any mode: its policy, and the
+    organization mode's own policy."""
+    return [
+        st
+        for r in resources.values() if r["Type"] == "AWS::IAM::Policy"
+        and {"Ref": ROLE} in r["Properties"]["Roles"]
+        for st in statements(r["Properties"]["PolicyDocument"])
+    ]
 
 
 def of_type(resources, kind):
@@ -65,7 +74,7 @@ def test_the_role_grants_nothing_itself_and_its_policy_names_every_resource(reso
     assert resources[POLICY]["Properties"]["Roles"] == [{"Ref": ROLE}]
     for st in role_statements(resources):
         assert st["Effect"] == "Allow"
-        if st == LIST_TRAILS or st["Resource"] == TRAILS:
+        if st == LIST_TRAILS or st["Resource"] == TRAILS or st["Sid"] == "NameMemberAccounts":
             continue  # the documented exceptions, checked below
         for resource in as_list(st["Resource"]):
             assert isinstance(resource, dict) and "*" not in json.dumps(resource), st
@@ -91,6 +100,11 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
         # The watchdog: read-only, and nothing else on "*" or on trails.
         ({"cloudtrail:DescribeTrails"}, "*"),
         ({"cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"}, TRAILS),
+        # Organization mode: member account names, accounts of this organization only.
+        (
+            {"organizations:DescribeAccount"},
+            {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"},
+        ),
     ],
 )
 def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resource):
@@ -100,7 +114,17 @@ def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resou
 
 
 def test_the_role_may_do_nothing_else(resources):
-    assert len(role_statements(resources)) == 7
+    assert len(role_statements(resources)) == 8
+
+
+def test_account_names_come_from_organizations_only_in_organization_mode(resources):
+    env = function_props(resources)["Environment"]["Variables"]
+    assert env["ACCOUNT_NAMES_FROM_ORGANIZATIONS"] == {"Fn::If": ["HasOrganization", "true", "false"]}
+    policy = resources["RootwatchOrganizationsPolicy"]
+    assert policy["Condition"] == "HasOrganization"
+    assert policy["Properties"]["Roles"] == [{"Ref": ROLE}]
+    (statement,) = statements(policy["Properties"]["PolicyDocument"])
+    assert statement["Action"] == "organizations:DescribeAccount"
 
 
 def test_function_may_publish_only_to_the_alert_topic(resources):
@@ -193,6 +217,7 @@ def test_failed_events_are_kept_in_an_encrypted_queue(resources):
     assert queue["MessageRetentionPeriod"] == 1209600
     assert "Events" not in function_props(resources), "the rules are explicit resources"
     assert sorted(of_type(resources, "AWS::Events::Rule")) == sorted(RULES)
+    assert all(resources[r]["Condition"] == "IsHome" for r in HOME_BUS_RULES)
     for name in RULES:
         (target,) = resources[name]["Properties"]["Targets"]
         assert target["Arn"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
@@ -215,7 +240,11 @@ def test_only_the_rules_may_send_dead_letters(resources):
     assert allow["Principal"] == {"Service": "events.amazonaws.com"}
     assert allow["Action"] == "sqs:SendMessage"
     assert allow["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [rule, "Arn"]} for rule in RULES]}
+        "ArnEquals": {
+            "aws:SourceArn": [{"Fn::GetAtt": [rule, "Arn"]} for rule in DEFAULT_BUS_RULES]
+            + [{"Fn::If": ["IsHome", {"Fn::GetAtt": [rule, "Arn"]}, {"Ref": "AWS::NoValue"}]}
+               for rule in HOME_BUS_RULES]
+        }
     }
 
 
@@ -263,11 +292,20 @@ def test_alarms_notify_the_alarm_topic(resources, namespace, metric, statistic, 
 
 def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
     """EventBridge's metric for a dead letter it could not send (spelled "Dlq" in AWS/Events);
-    the RuleName dimension alone is the default bus."""
+    the RuleName dimension alone is the default bus; a home-bus rule adds EventBusName, and its
+    RuleName is the rule's own name (a custom bus rule's Ref is "bus|rule")."""
     alarms = alarms_on(resources, "AWS/Events", "InvocationsFailedToBeSentToDlq")
-    assert sorted(a["Dimensions"][0]["Value"]["Ref"] for a in alarms) == sorted(RULES)
+    default_bus = [a for a in alarms if len(a["Dimensions"]) == 1]
+    assert sorted(a["Dimensions"][0]["Value"]["Ref"] for a in default_bus) == sorted(DEFAULT_BUS_RULES)
+    assert all(a["Dimensions"][0]["Name"] == "RuleName" for a in default_bus)
+    home_bus = [a["Dimensions"] for a in alarms if len(a["Dimensions"]) == 2]
+    expected = [
+        [{"Name": "RuleName", "Value": resources[rule]["Properties"]["Name"]},
+         {"Name": "EventBusName", "Value": {"Fn::GetAtt": ["HomeBus", "Name"]}}]
+        for rule in HOME_BUS_RULES
+    ]
+    assert sorted(map(json.dumps, home_bus)) == sorted(map(json.dumps, expected))
     for alarm in alarms:
-        assert [d["Name"] for d in alarm["Dimensions"]] == ["RuleName"]
         assert (alarm["Statistic"], alarm["Threshold"], alarm["Period"]) == ("Sum", 1, 60)
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["TreatMissingData"] == "notBreaching"

@@ -1,0 +1,286 @@
+"""Organization mode: a member account's root events travel from its own default bus, through
+forwarder.yaml's rules, to the home stack's bus and its rules (one hop, as EventBridge allows), in
+another region; a non-root call does not. The routing runs on moto's EventBridge with the forwarder
+created by moto's CloudFormation in the member account, and the home-bus rules made from
+template.yaml's patterns with a queue standing in for the function. The policies on the way are
+evaluated as IAM would (iam_policy.py), since moto does not enforce bus policies or target roles.
+
+The function's side (naming the member account, one alert per detail.eventID) is tested with
+the function itself."""
+import json
+
+import boto3
+import pytest
+from cfnlint.decode import cfn_yaml
+
+from conftest import ACCOUNT, ROOT, as_deployed, load_samples
+from iam_policy import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Request, decide, service, session
+from intrinsics import Stack
+
+HOME_ACCOUNT, HOME_REGION = ACCOUNT, "us-east-1"
+MEMBER_ACCOUNT, MEMBER_REGION = "210987654321", "eu-west-1"
+ORGANIZATION = "o-a1b2c3d4e5"
+HOME_BUS_NAME = "rootwatch-root-events"
+HOME_BUS = f"arn:aws:events:{HOME_REGION}:{HOME_ACCOUNT}:event-bus/{HOME_BUS_NAME}"
+
+
+@pytest.fixture(scope="module")
+def forwarder():
+    return cfn_yaml.load(str(ROOT / "forwarder.yaml"))
+
+
+def rules_of(doc, on_home_bus=None):
+    """{detail-type: (pattern, state)} of a template's pattern rules; on_home_bus picks the home
+    stack's rules on its own bus (True) or on the default bus (False)."""
+    found = {}
+    for r in doc["Resources"].values():
+        props = r.get("Properties", {})
+        if r["Type"] != "AWS::Events::Rule" or "EventPattern" not in props:
+            continue
+        if on_home_bus is not None and ("EventBusName" in props) != on_home_bus:
+            continue
+        found[props["EventPattern"]["detail-type"][0]] = (props["EventPattern"], props["State"])
+    return found
+
+
+def test_every_hop_uses_the_same_patterns_and_read_only_opt_in(template, forwarder):
+    """A pattern changed in one place only would silently drop events on one path."""
+    default_bus = rules_of(template, on_home_bus=False)
+    assert len(default_bus) == 2
+    assert rules_of(template, on_home_bus=True) == default_bus
+    assert rules_of(forwarder) == default_bus
+
+
+@pytest.mark.parametrize(
+    "account,region,forwards",
+    [
+        (MEMBER_ACCOUNT, MEMBER_REGION, True),
+        (MEMBER_ACCOUNT, HOME_REGION, True),
+        (HOME_ACCOUNT, MEMBER_REGION, True),   # the home account's other regions
+        (HOME_ACCOUNT, HOME_REGION, False),    # the home stack's default-bus rules see these
+    ],
+)
+def test_the_forwarder_forwards_everywhere_but_the_home_accounts_home_region(forwarder, account, region, forwards):
+    stack = Stack(forwarder, {"HomeBusArn": HOME_BUS}, account, region, "rootwatch-forwarder")
+    created = stack.created()
+    assert ({"ForwardRootSignIn", "ForwardRootApiCall", "ForwarderRole"} <= created) == forwards
+    assert "Placeholder" in created, "a stack needs one resource even where it forwards nothing"
+
+
+# --- the policies on the way, evaluated as IAM would -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def member_forwarder(forwarder):
+    return Stack(as_deployed(forwarder), {"HomeBusArn": HOME_BUS}, MEMBER_ACCOUNT, MEMBER_REGION, "rootwatch-forwarder")
+
+
+@pytest.fixture(scope="module")
+def home(template):
+    parameters = {"OrganizationId": ORGANIZATION, "SourceAccountIds": "444455556666"}
+    return Stack(as_deployed(template), parameters, HOME_ACCOUNT, HOME_REGION, "rootwatch")
+
+
+def bus_policy(home):
+    statements = [
+        home.resolve(r["Properties"]["Statement"]) for r in home.resources.values()
+        if r["Type"] == "AWS::Events::EventBusPolicy"
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def forwarder_session(stack, account=MEMBER_ACCOUNT):
+    role_arn = stack.get_att("ForwarderRole", "Arn").replace(MEMBER_ACCOUNT, account)
+    return session(role_arn, "events"), role_arn
+
+
+def test_the_home_bus_admits_forwarders_of_the_organization_and_the_listed_accounts(home, member_forwarder):
+    policy = bus_policy(home)
+    bus = home.get_att("HomeBus", "Arn")
+    assert bus.endswith(f"event-bus/{home.name}-root-events")
+    caller, role_arn = forwarder_session(member_forwarder)
+    identity = [member_forwarder.resolve(
+        member_forwarder.resources["ForwarderRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    )]
+
+    def put(caller_account, org_id, bus_arn=bus):
+        context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": caller_account}
+        if org_id:
+            context["aws:PrincipalOrgID"] = org_id
+        # Across accounts both the sender's role policy and the bus policy must allow.
+        return decide(Request(caller, "events:PutEvents", bus_arn, context), identity, policy)[0]
+
+    assert put(MEMBER_ACCOUNT, ORGANIZATION) == ALLOWED
+    assert put(MEMBER_ACCOUNT, "o-0ther0rg00") == IMPLICIT_DENY
+    assert put(MEMBER_ACCOUNT, None) == IMPLICIT_DENY, "a sender outside any organization"
+    # A listed account is delegated the permission: its forwarder's own policy must allow too.
+    assert bus == HOME_BUS
+    listed = session("arn:aws:iam::444455556666:role/fwd", "events")
+    context = {"aws:PrincipalAccount": "444455556666"}
+    assert decide(Request(listed, "events:PutEvents", bus, context), identity, policy)[0] == ALLOWED
+    assert decide(Request(listed, "events:PutEvents", bus, context), [], policy)[0] == IMPLICIT_DENY
+    unlisted = session("arn:aws:iam::777788889999:role/fwd", "events")
+    assert decide(Request(unlisted, "events:PutEvents", bus, {"aws:PrincipalAccount": "777788889999"}), identity, policy)[0] \
+        == IMPLICIT_DENY
+    # The forwarder's role may put on the home bus and on nothing else.
+    assert put(MEMBER_ACCOUNT, ORGANIZATION, HOME_BUS) == ALLOWED
+    other_bus = HOME_BUS.replace(HOME_BUS_NAME, "default")
+    everywhere = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+    context = {"aws:PrincipalOrgID": ORGANIZATION, "aws:PrincipalAccount": MEMBER_ACCOUNT}
+    assert decide(Request(caller, "events:PutEvents", other_bus, context), identity, everywhere)[0] == IMPLICIT_DENY
+    assert decide(Request(caller, "events:PutRule", HOME_BUS, context), identity, everywhere)[0] == IMPLICIT_DENY
+
+
+def test_only_this_accounts_eventbridge_may_assume_the_forwarder_role(member_forwarder):
+    trust = member_forwarder.resolve(
+        member_forwarder.resources["ForwarderRole"]["Properties"]["AssumeRolePolicyDocument"]
+    )
+    role_arn = member_forwarder.get_att("ForwarderRole", "Arn")
+    events = service("events.amazonaws.com")
+    assume = lambda account: decide(
+        Request(events, "sts:AssumeRole", role_arn, {"aws:SourceAccount": account}), [], trust
+    )[0]
+    assert assume(MEMBER_ACCOUNT) == ALLOWED
+    assert assume("999988887777") == IMPLICIT_DENY
+
+
+def test_the_function_may_name_accounts_of_its_organization_only(home):
+    (policy,) = [
+        home.resolve(r["Properties"]["PolicyDocument"]) for name, r in home.resources.items()
+        if name == "RootwatchOrganizationsPolicy"
+    ]
+    fn = session(home.get_att("RootwatchFunctionRole", "Arn"), "rootwatch")
+    account = lambda org: f"arn:aws:organizations::999900001111:account/{org}/{MEMBER_ACCOUNT}"
+    assert decide(Request(fn, "organizations:DescribeAccount", account(ORGANIZATION)), [policy])[0] == ALLOWED
+    assert decide(Request(fn, "organizations:DescribeAccount", account("o-0ther0rg00")), [policy])[0] == IMPLICIT_DENY
+    assert decide(Request(fn, "organizations:ListAccounts", "*"), [policy])[0] == IMPLICIT_DENY
+
+
+def test_only_the_forwarder_rules_may_send_dead_letters(member_forwarder):
+    (policy,) = [
+        member_forwarder.resolve(r["Properties"]["PolicyDocument"])
+        for r in member_forwarder.resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"
+    ]
+    queue = member_forwarder.get_att("FailedForwardsQueue", "Arn")
+    events = service("events.amazonaws.com")
+    send = lambda rule: decide(Request(events, "sqs:SendMessage", queue, {
+        "aws:SourceArn": member_forwarder.get_att(rule, "Arn"), "aws:SecureTransport": "true",
+    }), [], policy)[0]
+    assert send("ForwardRootSignIn") == ALLOWED
+    assert send("ForwardRootApiCall") == ALLOWED
+    stranger = decide(Request(events, "sqs:SendMessage", queue, {
+        "aws:SourceArn": f"arn:aws:events:{MEMBER_REGION}:{MEMBER_ACCOUNT}:rule/other", "aws:SecureTransport": "true",
+    }), [], policy)[0]
+    assert stranger == IMPLICIT_DENY
+    assert decide(Request(events, "sqs:SendMessage", queue, {
+        "aws:SourceArn": member_forwarder.get_att("ForwardRootSignIn", "Arn"), "aws:SecureTransport": "false",
+    }), [], policy)[0] == EXPLICIT_DENY
+
+
+# --- routing on moto's EventBridge, across accounts and regions ------------------------------------
+
+
+def as_account(moto_endpoint, account, region):
+    """Clients acting as another account: moto maps the credentials of an assumed role to the
+    role's account."""
+    sts = boto3.client("sts", endpoint_url=moto_endpoint, region_name=region,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/deployer", RoleSessionName="rootwatch-test")["Credentials"]
+
+    def client(name):
+        return boto3.client(
+            name, endpoint_url=moto_endpoint, region_name=region,
+            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+
+    return client
+
+
+def member_event(sample):
+    """A sample as recorded in the member account and region."""
+    event = json.loads(json.dumps(sample).replace("111122223333", MEMBER_ACCOUNT))
+    event["detail"]["awsRegion"] = MEMBER_REGION
+    return event
+
+
+ROUTED_SAMPLES = {
+    "root-console-sign-in-without-mfa": True,
+    "root-access-key-created": True,
+    "root-read-only-call-with-long-term-key": True,
+    "assumed-role-api-call": False,
+    "iam-user-console-sign-in": False,
+    "root-call-invoked-by-aws-service": False,
+}
+
+
+@pytest.fixture(scope="module")
+def routed(moto_endpoint, template, forwarder):
+    """Member events put on the member's default bus; returns (sent {sample: event},
+    arrived [event bodies on the home-bus rules' queue])."""
+    home = as_account(moto_endpoint, HOME_ACCOUNT, HOME_REGION)
+    member = as_account(moto_endpoint, MEMBER_ACCOUNT, MEMBER_REGION)
+
+    # Home: the bus and its rules, each with a queue standing in for the function.
+    events, sqs = home("events"), home("sqs")
+    bus = events.create_event_bus(Name=HOME_BUS_NAME)["EventBusArn"]
+    assert bus == HOME_BUS
+    url = sqs.create_queue(QueueName="home-bus-rules")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for detail_type, (pattern, _) in rules_of(template, on_home_bus=True).items():
+        name = detail_type.replace(" ", "-")
+        events.put_rule(Name=name, EventBusName=HOME_BUS_NAME, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=name, EventBusName=HOME_BUS_NAME, Targets=[{"Id": "function", "Arn": queue}])
+
+    # Member: forwarder.yaml as CloudFormation creates it there.
+    cfn = member("cloudformation")
+    cfn.create_stack(
+        StackName="rootwatch-forwarder", TemplateBody=json.dumps(as_deployed(forwarder)),
+        Parameters=[{"ParameterKey": "HomeBusArn", "ParameterValue": HOME_BUS}], Capabilities=["CAPABILITY_IAM"],
+    )
+    stack = cfn.describe_stacks(StackName="rootwatch-forwarder")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack
+    member_rules = member("events").list_rules()["Rules"]
+    assert len(member_rules) == 2, member_rules
+
+    samples = load_samples("events")
+    sent = {name: member_event(samples[name]) for name in ROUTED_SAMPLES}
+    for name, event in sent.items():
+        result = member("events").put_events(Entries=[{
+            "Source": event["source"], "DetailType": event["detail-type"],
+            "Detail": json.dumps(event["detail"]),
+        }])
+        assert result["FailedEntryCount"] == 0, (name, result)
+
+    arrived = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            break
+        for m in got:
+            arrived.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return sent, arrived
+
+
+def test_member_root_events_reach_the_home_bus_rules_once_and_others_do_not(routed):
+    sent, arrived = routed
+    by_event_id = {}
+    for body in arrived:
+        by_event_id.setdefault(body["detail"]["eventID"], []).append(body)
+    expected = {sent[name]["detail"]["eventID"] for name, alerts in ROUTED_SAMPLES.items() if alerts}
+    assert set(by_event_id) == expected
+    assert all(len(bodies) == 1 for bodies in by_event_id.values()), "each event reaches one rule once"
+
+
+def test_the_forwarded_record_still_names_the_member_account_and_region(routed):
+    """What the function reads: the CloudTrail record is carried unchanged. (moto re-puts a
+    forwarded event, so its envelope names the home account and region; AWS keeps the source's.
+    The function reads account and region from the record first, so either way the alert names the
+    member.)"""
+    sent, arrived = routed
+    for body in arrived:
+        (original,) = [e for e in sent.values() if e["detail"]["eventID"] == body["detail"]["eventID"]]
+        assert body["detail"] == original["detail"]
+        assert body["detail"]["recipientAccountId"] == MEMBER_ACCOUNT
+        assert body["detail"]["awsRegion"] == MEMBER_REGION
