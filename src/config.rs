@@ -68,14 +68,84 @@ impl TopicArn {
     pub fn account(&self) -> &str {
         self.0.split(':').nth(4).unwrap_or_default()
     }
+
+    /// The topic's partition (`aws`, `aws-cn`, `aws-us-gov`, …): the function's own.
+    pub fn partition(&self) -> &str {
+        self.0.split(':').nth(1).unwrap_or_default()
+    }
+}
+
+/// A human name for an account, safe wherever an alert goes (SMS, email subject, chat markdown,
+/// logs): 1 to [`MAX_ACCOUNT_NAME`] ASCII letters, digits, `-`, `_`, `.` and inner spaces.
+/// Cannot be built otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct AccountName(String);
+
+/// Longest account name kept; longer ones would crowd the SMS.
+pub const MAX_ACCOUNT_NAME: usize = 32;
+
+impl AccountName {
+    /// The operator's name from `ACCOUNT_NAMES`: refused unless it already has the form.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let name = text.trim();
+        let name_ok = (1..=MAX_ACCOUNT_NAME).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_. ".contains(&b));
+        if name_ok {
+            Ok(AccountName(name.to_owned()))
+        } else {
+            Err(format!(
+                "name {name:?} must be 1-{MAX_ACCOUNT_NAME} letters, digits, '-', '_', '.' or spaces"
+            ))
+        }
+    }
+
+    /// A name nobody here chose: AWS Organizations' account name, which any administrator of
+    /// the management account can set, so it is as untrusted as a user agent. Every character
+    /// other than an ASCII letter, digit, `-` or `_` becomes a space (controls and invisible
+    /// format characters vanish first), spaces are collapsed, and a name longer than
+    /// [`MAX_ACCOUNT_NAME`] is cut and ends in `..`. No `.` is kept inside, so no name can
+    /// spell a domain that a phone, a mail client or Slack would turn into a link; and nothing
+    /// that chat markdown or a mention could use is left. `None` when nothing is left.
+    pub fn from_untrusted(text: &str) -> Option<Self> {
+        // Organizations allows 50 characters; anything past a few times that is cut anyway.
+        let visible = crate::sanitize::untrusted_line(text, 4 * MAX_ACCOUNT_NAME);
+        let spaced: String = visible
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    ' '
+                }
+            })
+            .collect();
+        let words: Vec<&str> = spaced.split_whitespace().collect();
+        let mut name = words.join(" ");
+        if name.len() > MAX_ACCOUNT_NAME {
+            name.truncate(MAX_ACCOUNT_NAME - 2);
+            name.truncate(name.trim_end().len());
+            name.push_str("..");
+        }
+        (!name.is_empty()).then_some(AccountName(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// Human names for account ids, from `ACCOUNT_NAMES=111122223333=prod-payments,…`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountNames(HashMap<AccountId, String>);
-
-/// Longest account name kept; longer ones would crowd the SMS.
-pub const MAX_ACCOUNT_NAME: usize = 32;
+pub struct AccountNames(HashMap<AccountId, AccountName>);
 
 impl AccountNames {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -86,23 +156,14 @@ impl AccountNames {
                 .ok_or_else(|| format!("entry {entry:?} has no '='"))?;
             let id = AccountId::parse(id.trim())
                 .ok_or_else(|| format!("{:?} is not a 12-digit account id", id.trim()))?;
-            let name = name.trim();
-            let name_ok = (1..=MAX_ACCOUNT_NAME).contains(&name.len())
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_. ".contains(&b));
-            if !name_ok {
-                return Err(format!(
-                    "name {name:?} for {id} must be 1-{MAX_ACCOUNT_NAME} letters, digits, '-', '_', '.' or spaces"
-                ));
-            }
-            names.insert(id, name.to_owned());
+            let name = AccountName::parse(name).map_err(|problem| format!("{problem} ({id})"))?;
+            names.insert(id, name);
         }
         Ok(AccountNames(names))
     }
 
-    pub fn name_of(&self, id: &AccountId) -> Option<&str> {
-        self.0.get(id).map(String::as_str)
+    pub fn name_of(&self, id: &AccountId) -> Option<&AccountName> {
+        self.0.get(id)
     }
 }
 
@@ -123,6 +184,9 @@ pub struct Config {
     pub sms_severities: Vec<Severity>,
     /// The SMS body's budget after SNS's `DISPLAYNAME> ` prefix (`TOPIC_DISPLAY_NAME`).
     pub sms_limit: SmsLimit,
+    /// Name accounts that `ACCOUNT_NAMES` does not with AWS Organizations' `DescribeAccount`
+    /// (`ACCOUNT_NAMES_FROM_ORGANIZATIONS`).
+    pub account_names_from_organizations: bool,
 }
 
 /// Default for `SESSION_WINDOW_MINUTES`.
@@ -239,6 +303,21 @@ impl Config {
             }
         };
 
+        let from_organizations_text =
+            lookup("ACCOUNT_NAMES_FROM_ORGANIZATIONS").unwrap_or_default();
+        let account_names_from_organizations = match from_organizations_text.trim() {
+            "" | "false" => false,
+            "true" => true,
+            text => {
+                return Err(ConfigError {
+                    variable: "ACCOUNT_NAMES_FROM_ORGANIZATIONS",
+                    problem: format!("{text:?} is neither true nor false"),
+                    expected: "true to name accounts with AWS Organizations' DescribeAccount, \
+                               false or unset not to",
+                });
+            }
+        };
+
         Ok(Config {
             topic_arn,
             account_names,
@@ -247,6 +326,7 @@ impl Config {
             session_window: Duration::from_secs(minutes * 60),
             sms_severities,
             sms_limit,
+            account_names_from_organizations,
         })
     }
 }
@@ -300,7 +380,9 @@ mod tests {
         let names =
             AccountNames::parse("111122223333=prod-payments, 444455556666=sandbox").unwrap();
         assert_eq!(
-            names.name_of(&AccountId::parse("444455556666").unwrap()),
+            names
+                .name_of(&AccountId::parse("444455556666").unwrap())
+                .map(AccountName::as_str),
             Some("sandbox")
         );
         assert!(AccountNames::parse("1234=x").is_err());
@@ -350,6 +432,84 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.variable, "TOPIC_DISPLAY_NAME");
+    }
+
+    #[test]
+    fn names_from_organizations_are_off_unless_exactly_true() {
+        let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert!(!config.account_names_from_organizations);
+        for (text, on) in [
+            ("true", true),
+            ("false", false),
+            ("", false),
+            (" true ", true),
+        ] {
+            let config = Config::from_lookup(lookup(&[
+                ("ALERT_TOPIC_ARN", TOPIC),
+                ("ACCOUNT_NAMES_FROM_ORGANIZATIONS", text),
+            ]))
+            .unwrap();
+            assert_eq!(config.account_names_from_organizations, on, "{text:?}");
+        }
+        for bad in ["TRUE", "yes", "1", "on", "true,false"] {
+            let err = Config::from_lookup(lookup(&[
+                ("ALERT_TOPIC_ARN", TOPIC),
+                ("ACCOUNT_NAMES_FROM_ORGANIZATIONS", bad),
+            ]))
+            .unwrap_err();
+            assert_eq!(err.variable, "ACCOUNT_NAMES_FROM_ORGANIZATIONS");
+            assert!(err.to_string().contains("neither true nor false"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_partition_comes_from_the_topic() {
+        for (arn, partition) in [
+            (TOPIC, "aws"),
+            ("arn:aws-cn:sns:cn-north-1:111122223333:t", "aws-cn"),
+            (
+                "arn:aws-us-gov:sns:us-gov-west-1:111122223333:t",
+                "aws-us-gov",
+            ),
+        ] {
+            assert_eq!(TopicArn::parse(arn).unwrap().partition(), partition);
+        }
+    }
+
+    /// Organizations allows any printable ASCII up to 50 characters (and moto anything): what
+    /// is kept is the operator's alphabet without the dot, at most 32 characters.
+    #[test]
+    fn untrusted_names_keep_a_plain_alphabet_and_length() {
+        let name = |text: &str| AccountName::from_untrusted(text).map(|n| n.0);
+        assert_eq!(name("prod-payments").as_deref(), Some("prod-payments"));
+        assert_eq!(
+            name("Prod (EU) payments").as_deref(),
+            Some("Prod EU payments")
+        );
+        assert_eq!(
+            name("evil.example.com").as_deref(),
+            Some("evil example com")
+        );
+        assert_eq!(
+            name("ops <!channel> *x* `y` [z](https://e.vil) & | @here").as_deref(),
+            Some("ops channel x y z https e vil..")
+        );
+        assert_eq!(
+            name("a\r\nSubject: b\u{202e}c\u{200b}d").as_deref(),
+            Some("a Subject bcd")
+        );
+        assert_eq!(name("café ünïcode 🦀").as_deref(), Some("caf n code"));
+        assert_eq!(name("  \t<>{}  ").as_deref(), None);
+        assert_eq!(name("").as_deref(), None);
+        let long = name(&"abcdefghij ".repeat(5)).unwrap();
+        assert_eq!(long, "abcdefghij abcdefghij abcdefgh..");
+        assert_eq!(long.len(), MAX_ACCOUNT_NAME);
+        let cut_at_space = name(&format!("{} {}", "a".repeat(29), "b".repeat(10))).unwrap();
+        assert_eq!(cut_at_space, format!("{}..", "a".repeat(29)));
+        for text in ["x".repeat(50), "Ωa".repeat(40), "a.".repeat(30)] {
+            let kept = name(&text).unwrap();
+            assert!(AccountName::parse(&kept).is_ok(), "{kept:?}");
+        }
     }
 
     #[test]

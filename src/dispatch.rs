@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::account_directory::{AccountDirectory, NoDirectory};
 use crate::aws::sns::AlertPublisher;
 use crate::error::HandlerError;
 use crate::handler::{Outcome, Rootwatch};
@@ -23,18 +24,19 @@ pub enum Response {
 }
 
 /// The handler and the watchdog, sharing the publisher.
-#[derive(Debug, Clone)]
-pub struct Function<P, S, T, W> {
-    pub app: Rootwatch<P, S>,
+#[derive(Debug)]
+pub struct Function<P, S, T, W, D = NoDirectory> {
+    pub app: Rootwatch<P, S, D>,
     pub watchdog: Watchdog<T, P, W>,
 }
 
-impl<P, S, T, W> Function<P, S, T, W>
+impl<P, S, T, W, D> Function<P, S, T, W, D>
 where
     P: AlertPublisher,
     S: AlertState,
     T: TrailSource,
     W: WatchdogState,
+    D: AccountDirectory,
 {
     /// Handles one invocation and says what it counts.
     pub async fn handle(

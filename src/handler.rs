@@ -1,16 +1,19 @@
 //! The handler: parse → classify → enrich → render (pure, [`decide`]), then claim, publish and
-//! record ([`Rootwatch::handle`]).
+//! record ([`Rootwatch::handle`]). In organization mode the pure core is split where the
+//! account's name is needed: [`triage`] (parse, classify), then the account directory is asked
+//! within its budget, then [`conclude`] (enrich with that name, render).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
+use crate::account_directory::{AccountDirectory, CachedDirectory, LOOKUP_BUDGET, NoDirectory};
 use crate::aws::sns::AlertPublisher;
-use crate::config::Config;
-use crate::detect::alert::{Alert, enrich};
-use crate::detect::classify::{Classification, Severity, classify};
-use crate::detect::record::parse_event;
+use crate::config::{AccountId, AccountName, Config};
+use crate::detect::alert::{Alert, enrich, event_account};
+use crate::detect::classify::{Classification, Severity, Verdict, classify};
+use crate::detect::record::{ParsedEvent, parse_event};
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
 use crate::invocation::{Budget, Invocation};
 use crate::render::notification::{Notification, NotificationKind, render};
@@ -31,20 +34,74 @@ pub enum Decision {
 
 /// The pure core: the same payload and config always give the same decision.
 pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> {
+    decide_named(payload, config, None)
+}
+
+/// As [`decide`], given what the account directory calls the event's account. Pure.
+pub fn decide_named(
+    payload: &Value,
+    config: &Config,
+    directory_name: Option<&AccountName>,
+) -> Result<Decision, EventError> {
+    Ok(match triage(payload)? {
+        Triage::Ignore { event_id, reason } => Decision::Ignore { event_id, reason },
+        Triage::Alert(classified) => conclude(*classified, config, directory_name),
+    })
+}
+
+/// The core's first half: parse and classify. What comes out is everything the account-name
+/// lookup needs to know before the alert is enriched.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Triage {
+    Alert(Box<Classified>),
+    Ignore {
+        event_id: Option<String>,
+        reason: String,
+    },
+}
+
+/// A root event the rule table alerts on, not yet enriched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    parsed: ParsedEvent,
+    verdict: Verdict,
+}
+
+impl Classified {
+    /// The account the event happened in: the one to name.
+    pub fn account(&self) -> Option<AccountId> {
+        event_account(&self.parsed)
+    }
+}
+
+/// Parses and classifies. Pure.
+pub fn triage(payload: &Value) -> Result<Triage, EventError> {
     let parsed = parse_event(payload)?;
-    match classify(&parsed.event) {
-        Classification::Ignore { reason } => Ok(Decision::Ignore {
+    Ok(match classify(&parsed.event) {
+        Classification::Ignore { reason } => Triage::Ignore {
             event_id: parsed.event.detail.valid_event_id().map(str::to_owned),
             reason,
-        }),
-        Classification::Alert(verdict) => {
-            let alert = enrich(&parsed, verdict, config);
-            let notification = render(&alert, config.sms_limit);
-            Ok(Decision::Alert {
-                alert: Box::new(alert),
-                notification: Box::new(notification),
-            })
-        }
+        },
+        Classification::Alert(verdict) => Triage::Alert(Box::new(Classified { parsed, verdict })),
+    })
+}
+
+/// The core's second half: enrich and render. Pure.
+pub fn conclude(
+    classified: Classified,
+    config: &Config,
+    directory_name: Option<&AccountName>,
+) -> Decision {
+    let alert = enrich(
+        &classified.parsed,
+        classified.verdict,
+        config,
+        directory_name,
+    );
+    let notification = render(&alert, config.sms_limit);
+    Decision::Alert {
+        alert: Box::new(alert),
+        notification: Box::new(notification),
     }
 }
 
@@ -74,23 +131,42 @@ pub enum Outcome {
     Duplicate { event_id: Option<String> },
 }
 
-/// The function: configuration plus its two edges, the publisher and the state store.
-#[derive(Debug, Clone)]
-pub struct Rootwatch<P, S> {
+/// The function: configuration plus its edges, the publisher, the state store and, in
+/// organization mode, the account directory that names member accounts.
+#[derive(Debug)]
+pub struct Rootwatch<P, S, D = NoDirectory> {
     pub config: Config,
     pub publisher: P,
     pub state: S,
+    /// Asked for the names `ACCOUNT_NAMES` does not give; `None`: never asked.
+    pub directory: Option<CachedDirectory<D>>,
 }
 
-impl<P: AlertPublisher, S: AlertState> Rootwatch<P, S> {
+impl<P, S> Rootwatch<P, S> {
+    /// The function without an account directory.
     pub fn new(config: Config, publisher: P, state: S) -> Self {
         Self {
             config,
             publisher,
             state,
+            directory: None,
         }
     }
+}
 
+impl<P, S, D> Rootwatch<P, S, D> {
+    /// The same function asking `directory` for account names (`None`: never asking).
+    pub fn with_directory<E>(self, directory: Option<CachedDirectory<E>>) -> Rootwatch<P, S, E> {
+        Rootwatch {
+            config: self.config,
+            publisher: self.publisher,
+            state: self.state,
+            directory,
+        }
+    }
+}
+
+impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
     /// Handles one invocation: decides, publishes when there is an alert, and logs the outcome.
     /// `invocation` names the claim's owner and sets the deadline every step keeps to; `now` is
     /// the wall clock at the start, read once (later times add a monotonic clock to it) and used
@@ -102,7 +178,15 @@ impl<P: AlertPublisher, S: AlertState> Rootwatch<P, S> {
         now: DateTime<Utc>,
     ) -> Result<Outcome, HandlerError> {
         let budget = Budget::start(invocation, now);
-        match decide(payload, &self.config) {
+        let decision = match triage(payload) {
+            Ok(Triage::Alert(classified)) => {
+                let directory_name = self.directory_name(&classified, &budget).await;
+                Ok(conclude(*classified, &self.config, directory_name.as_ref()))
+            }
+            Ok(Triage::Ignore { event_id, reason }) => Ok(Decision::Ignore { event_id, reason }),
+            Err(err) => Err(err),
+        };
+        match decision {
             Err(err) => {
                 let err = HandlerError::from(err);
                 error!(
@@ -132,6 +216,26 @@ impl<P: AlertPublisher, S: AlertState> Rootwatch<P, S> {
                 self.deliver(&claim, *notification, &budget).await
             }
         }
+    }
+
+    /// What the directory calls the event's account: asked only in organization mode, only
+    /// for an account `ACCOUNT_NAMES` does not name (the operator's name wins, and costs no
+    /// call), and only when the invocation can afford the lookup's budget and still publish.
+    async fn directory_name(
+        &self,
+        classified: &Classified,
+        budget: &Budget,
+    ) -> Option<AccountName> {
+        let directory = self.directory.as_ref()?;
+        let account = classified.account()?;
+        if self.config.account_names.name_of(&account).is_some() {
+            return None;
+        }
+        if !budget.can_publish_after(LOOKUP_BUDGET) {
+            warn!(%account, "too little time left to ask AWS Organizations for the account name; showing the id");
+            return None;
+        }
+        directory.name_of(&account).await
     }
 
     async fn deliver(
@@ -423,6 +527,132 @@ mod tests {
         assert!(err.is_retryable());
         let diagnostic = lambda_runtime::Diagnostic::from(err);
         assert_eq!(diagnostic.error_type, "Rootwatch.DeliveryFailed.Retryable");
+    }
+
+    /// A directory that knows one name, or never answers, and counts the questions.
+    struct FakeDirectory {
+        name: Option<&'static str>,
+        asked: std::sync::atomic::AtomicUsize,
+    }
+
+    impl FakeDirectory {
+        fn naming(name: Option<&'static str>) -> CachedDirectory<Self> {
+            CachedDirectory::new(FakeDirectory {
+                name,
+                asked: Default::default(),
+            })
+        }
+    }
+
+    impl AccountDirectory for FakeDirectory {
+        async fn account_name(
+            &self,
+            _id: &AccountId,
+        ) -> Result<Option<String>, crate::account_directory::DirectoryError> {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match self.name {
+                Some(name) => Ok(Some(name.to_owned())),
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    const MEMBER: &str = "444455556666";
+
+    /// `root-access-key-created`, recorded in a member account.
+    fn member_event() -> Value {
+        let text = serde_json::to_string(&sample("root-access-key-created")).unwrap();
+        serde_json::from_str(&text.replace("111122223333", MEMBER)).unwrap()
+    }
+
+    fn org_app(
+        account_names: &str,
+        directory: CachedDirectory<FakeDirectory>,
+    ) -> Rootwatch<FakePublisher, Stateless, FakeDirectory> {
+        let config = Config::from_lookup(|k| match k {
+            "ALERT_TOPIC_ARN" => Some(TOPIC.to_owned()),
+            "ACCOUNT_NAMES" => Some(account_names.to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        Rootwatch::new(config, FakePublisher::default(), Stateless).with_directory(Some(directory))
+    }
+
+    fn asked(app: &Rootwatch<FakePublisher, Stateless, FakeDirectory>) -> usize {
+        let directory = app.directory.as_ref().unwrap().directory();
+        directory.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn sent_subject(app: &Rootwatch<FakePublisher, Stateless, FakeDirectory>) -> String {
+        let sent = app.publisher.sent.lock().unwrap();
+        sent.last().unwrap().subject.as_str().to_owned()
+    }
+
+    #[tokio::test]
+    async fn the_directory_names_the_events_account() {
+        let app = org_app("", FakeDirectory::naming(Some("prod-payments")));
+        app.handle(&member_event(), &invocation(), Utc::now())
+            .await
+            .unwrap();
+        assert!(
+            sent_subject(&app).ends_with(" - prod-payments (444455556666)"),
+            "{}",
+            sent_subject(&app)
+        );
+        assert_eq!(asked(&app), 1);
+    }
+
+    /// The operator said what the account is called: that name, and no call.
+    #[tokio::test]
+    async fn an_account_names_entry_wins_and_skips_the_directory() {
+        let app = org_app(
+            "444455556666=payments-eu",
+            FakeDirectory::naming(Some("prod-payments")),
+        );
+        app.handle(&member_event(), &invocation(), Utc::now())
+            .await
+            .unwrap();
+        assert!(sent_subject(&app).ends_with(" - payments-eu (444455556666)"));
+        assert_eq!(asked(&app), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_directory_delays_the_alert_by_the_budget_at_most() {
+        let app = org_app("", FakeDirectory::naming(None));
+        let started = tokio::time::Instant::now();
+        let outcome = app
+            .handle(&member_event(), &invocation(), Utc::now())
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Outcome::Alerted { .. }), "{outcome:?}");
+        assert_eq!(started.elapsed(), LOOKUP_BUDGET);
+        assert!(sent_subject(&app).ends_with(" - 444455556666"));
+    }
+
+    /// With little time left the publish comes first: no lookup.
+    #[tokio::test]
+    async fn near_the_deadline_the_directory_is_not_asked() {
+        let app = org_app("", FakeDirectory::naming(Some("prod-payments")));
+        let now = Utc::now();
+        let near = Invocation::new("req-1", now + chrono::Duration::milliseconds(6500));
+        app.handle(&member_event(), &near, now).await.unwrap();
+        assert_eq!(asked(&app), 0);
+        assert!(sent_subject(&app).ends_with(" - 444455556666"));
+    }
+
+    #[tokio::test]
+    async fn ignored_events_cost_no_lookup() {
+        let app = org_app("", FakeDirectory::naming(Some("prod-payments")));
+        let outcome = app
+            .handle(
+                &sample("iam-user-console-sign-in"),
+                &invocation(),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Outcome::Ignored { .. }));
+        assert_eq!(asked(&app), 0);
     }
 
     #[tokio::test]

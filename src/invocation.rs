@@ -117,7 +117,13 @@ impl Budget {
 
     /// Whether a publish can still be tried and its outcome recorded before the deadline.
     pub fn can_publish(&self) -> bool {
-        self.left() >= MIN_PUBLISH + STATE_RESERVE
+        self.can_publish_after(Duration::ZERO)
+    }
+
+    /// Whether something that may take `first` can be done before a publish and still leave
+    /// it its time.
+    pub fn can_publish_after(&self, first: Duration) -> bool {
+        self.left() >= MIN_PUBLISH + STATE_RESERVE + first
     }
 
     /// When a publish must be given up, so its claims are released before the deadline.

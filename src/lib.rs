@@ -6,8 +6,10 @@
 //! [`state`] is the port for what was alerted and which sessions already paged; [`invocation`]
 //! holds the request id and the time an invocation has; [`config`] is read once at start-up.
 //! [`watchdog`] checks on a schedule that CloudTrail feeds rootwatch at all; [`dispatch`] sends
-//! each invocation to the handler or the watchdog and derives its [`metrics`].
+//! each invocation to the handler or the watchdog and derives its [`metrics`]. In organization
+//! mode, [`account_directory`] names member accounts (AWS Organizations, cached, time-bounded).
 
+pub mod account_directory;
 pub mod aws;
 pub mod config;
 pub mod detect;

@@ -2,9 +2,11 @@
 
 use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
+use rootwatch::account_directory::{AccountDirectory, CachedDirectory};
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
-use rootwatch::aws::sdk::{dynamodb_client, sdk_config_loader};
+use rootwatch::aws::organizations::OrganizationsDirectory;
+use rootwatch::aws::sdk::{dynamodb_client, organizations_client, sdk_config_loader};
 use rootwatch::aws::sns::{AlertPublisher, SnsPublisher};
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
@@ -28,6 +30,7 @@ async fn main() -> Result<(), Error> {
         config.topic_arn.clone(),
     );
     tracing::info!(topic = config.topic_arn.as_str(), "rootwatch ready");
+    let directory = directory(&config, &sdk_config);
     match config.state_table.clone() {
         Some(table) => {
             tracing::info!(%table, window_secs = config.session_window.as_secs(), "dedup and SMS coalescing on");
@@ -39,7 +42,7 @@ async fn main() -> Result<(), Error> {
                 DynamoWatchdogState::new(client.clone(), table.clone()),
             );
             let state = DynamoState::new(client, table);
-            let app = Rootwatch::new(config, publisher, state);
+            let app = Rootwatch::new(config, publisher, state).with_directory(directory);
             serve(Function { app, watchdog }).await
         }
         None => {
@@ -47,10 +50,27 @@ async fn main() -> Result<(), Error> {
                 "STATE_TABLE is not set: running stateless; every event is alerted and every alert pages"
             );
             let watchdog = watchdog(&config, &sdk_config, &publisher, Stateless);
-            let app = Rootwatch::new(config, publisher, Stateless);
+            let app = Rootwatch::new(config, publisher, Stateless).with_directory(directory);
             serve(Function { app, watchdog }).await
         }
     }
+}
+
+/// With `ACCOUNT_NAMES_FROM_ORGANIZATIONS=true`: AWS Organizations, asked for the accounts
+/// `ACCOUNT_NAMES` does not name.
+fn directory(
+    config: &Config,
+    sdk_config: &aws_config::SdkConfig,
+) -> Option<CachedDirectory<OrganizationsDirectory>> {
+    if !config.account_names_from_organizations {
+        return None;
+    }
+    let client = organizations_client(sdk_config, config.topic_arn.partition());
+    tracing::info!(
+        region = client.config().region().map(|r| r.to_string()),
+        "account names from AWS Organizations (DescribeAccount) on"
+    );
+    Some(CachedDirectory::new(OrganizationsDirectory::new(client)))
 }
 
 /// The watchdog checks the function's own account (its topic's) in the SDK's region.
@@ -73,12 +93,13 @@ fn watchdog<W: WatchdogState>(
     }
 }
 
-async fn serve<P, S, T, W>(function: Function<P, S, T, W>) -> Result<(), Error>
+async fn serve<P, S, T, W, D>(function: Function<P, S, T, W, D>) -> Result<(), Error>
 where
     P: AlertPublisher,
     S: AlertState,
     T: TrailSource,
     W: WatchdogState,
+    D: AccountDirectory,
 {
     let function = &function;
     let name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "rootwatch".into());

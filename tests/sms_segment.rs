@@ -7,10 +7,10 @@
 mod support;
 
 use proptest::prelude::*;
-use rootwatch::config::Config;
-use rootwatch::handler::{Decision, decide};
+use rootwatch::config::{AccountName, Config};
+use rootwatch::handler::{Decision, decide, decide_named};
 use serde_json::{Value, json};
-use support::gsm7::{on_the_phone, segment_problem, septets};
+use support::gsm7::{on_the_phone, segment_problem, septets, subject_problem};
 use support::{ACCOUNT_NAMES, OFFLINE_TOPIC, RUNBOOK_URL, valid_samples};
 
 /// The topic's DisplayName as template.yaml defines it (its `Mappings` entry, the single
@@ -159,5 +159,51 @@ proptest! {
         prop_assert!(body.starts_with("CRITICAL ") || body.starts_with("HIGH ")
             || body.starts_with("MEDIUM ") || body.starts_with("LOW "), "{body}");
         prop_assert!(body.contains(&account), "{}: the account id gave way: {}", name, body);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// In organization mode the account's name is whatever an administrator of the management
+    /// account typed (Organizations allows 50 printable ASCII characters; the test tries any
+    /// text): the SMS stays one segment, the subject valid, and both keep the account id.
+    #[test]
+    fn no_organizations_name_breaks_the_sms_or_hides_the_account(
+        index in 0..64usize,
+        typed in prop_oneof![
+            "[ -~]{1,50}",
+            any::<String>(),
+            Just("x".repeat(50)),
+            Just("<!channel> Ω€[]|^{}~\\ ".repeat(5)),
+        ],
+    ) {
+        let display_name = template_display_name();
+        let config = Config::from_lookup(|var| match var {
+            "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
+            "TOPIC_DISPLAY_NAME" => Some(display_name.clone()),
+            _ => None,
+        })
+        .expect("valid configuration");
+        let samples: Vec<_> = valid_samples()
+            .into_iter()
+            .filter(|(_, p)| sms_of(p, &config).is_some())
+            .collect();
+        let (name, sample) = &samples[index % samples.len()];
+        let shown = AccountName::from_untrusted(&typed);
+        let Ok(Decision::Alert { notification, alert }) =
+            decide_named(sample, &config, shown.as_ref())
+        else {
+            panic!("{name}: a name must not stop the alert");
+        };
+        let body = notification.sms.as_str();
+        let problem = segment_problem(&display_name, body);
+        prop_assert!(problem.is_none(), "{}: {:?}", name, problem);
+        let problem = subject_problem(notification.subject.as_str());
+        prop_assert!(problem.is_none(), "{}: {:?}", name, problem);
+        if let Some(id) = &alert.account.id {
+            prop_assert!(body.contains(id.as_str()), "{}: {}", name, body);
+            prop_assert!(notification.subject.as_str().contains(id.as_str()), "{}", notification.subject.as_str());
+        }
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+
+use crate::account_directory::LOOKUP_BUDGET;
 
 /// Per-attempt and whole-operation limits for SNS (the loader's defaults). With the standard
 /// retry policy (3 attempts, jittered backoff) a publish that cannot succeed fails within
@@ -59,4 +61,118 @@ pub fn dynamodb_client(sdk_config: &SdkConfig) -> aws_sdk_dynamodb::Client {
         )
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// The region AWS Organizations is called in, for the function's partition: the service has one
+/// endpoint per partition (`aws`: us-east-1), whatever region the function runs in. `None` for
+/// a partition not listed here: the function's own region, which the SDK's endpoint rules map
+/// to that partition's endpoint.
+pub fn organizations_region(partition: &str) -> Option<&'static str> {
+    match partition {
+        "aws" => Some("us-east-1"),
+        "aws-cn" => Some("cn-northwest-1"),
+        "aws-us-gov" => Some("us-gov-west-1"),
+        _ => None,
+    }
+}
+
+/// The AWS Organizations client: the shared config (credentials, `AWS_ENDPOINT_URL` and
+/// `AWS_ENDPOINT_URL_ORGANIZATIONS`) in the partition's Organizations region, so requests are
+/// signed for it even through an endpoint override, with one attempt and the lookup's whole
+/// budget as every limit. (The lookup is also cut off at that budget around the call.)
+pub fn organizations_client(
+    sdk_config: &SdkConfig,
+    partition: &str,
+) -> aws_sdk_organizations::Client {
+    let mut config = aws_sdk_organizations::config::Builder::from(sdk_config)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(LOOKUP_BUDGET)
+                .operation_attempt_timeout(LOOKUP_BUDGET)
+                .operation_timeout(LOOKUP_BUDGET)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(1));
+    if let Some(region) = organizations_region(partition) {
+        config = config.region(Region::new(region));
+    }
+    aws_sdk_organizations::Client::from_conf(config.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_organizations::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+
+    fn sdk_config_in(region: &'static str) -> SdkConfig {
+        SdkConfig::builder()
+            .region(Region::new(region))
+            .behavior_version(BehaviorVersion::latest())
+            .build()
+    }
+
+    /// Wherever the function runs, Organizations is called at its partition's one endpoint.
+    #[tokio::test]
+    async fn organizations_is_called_in_its_partitions_region() {
+        for (function_region, partition, expected_region, expected_url) in [
+            (
+                "us-east-1",
+                "aws",
+                "us-east-1",
+                "https://organizations.us-east-1.amazonaws.com",
+            ),
+            (
+                "eu-west-1",
+                "aws",
+                "us-east-1",
+                "https://organizations.us-east-1.amazonaws.com",
+            ),
+            (
+                "ap-southeast-2",
+                "aws",
+                "us-east-1",
+                "https://organizations.us-east-1.amazonaws.com",
+            ),
+            (
+                "cn-north-1",
+                "aws-cn",
+                "cn-northwest-1",
+                "https://organizations.cn-northwest-1.amazonaws.com.cn",
+            ),
+            (
+                "us-gov-east-1",
+                "aws-us-gov",
+                "us-gov-west-1",
+                "https://organizations.us-gov-west-1.amazonaws.com",
+            ),
+        ] {
+            let client = organizations_client(&sdk_config_in(function_region), partition);
+            let region = client.config().region().map(|r| r.to_string());
+            assert_eq!(
+                region.as_deref(),
+                Some(expected_region),
+                "{function_region}"
+            );
+            let endpoint = DefaultResolver::new()
+                .resolve_endpoint(&Params::builder().region(expected_region).build().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(endpoint.url(), expected_url, "{function_region}");
+        }
+        let client = organizations_client(&sdk_config_in("eu-west-1"), "aws-new");
+        assert_eq!(
+            client.config().region().map(|r| r.to_string()).as_deref(),
+            Some("eu-west-1")
+        );
+    }
+
+    #[test]
+    fn the_lookup_has_one_attempt_within_its_budget() {
+        let client = organizations_client(&sdk_config_in("eu-west-1"), "aws");
+        let config = client.config();
+        let timeouts = config.timeout_config().unwrap();
+        assert_eq!(timeouts.connect_timeout(), Some(LOOKUP_BUDGET));
+        assert_eq!(timeouts.operation_timeout(), Some(LOOKUP_BUDGET));
+        assert_eq!(config.retry_config().unwrap().max_attempts(), 1);
+    }
 }

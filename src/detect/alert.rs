@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::{AccountId, Config};
+use crate::config::{AccountId, AccountName, Config};
 use crate::detect::classify::{AlertKind, CredentialKind, MfaState, Severity, Verdict};
 use crate::detect::record::ParsedEvent;
 use crate::sanitize::{plain_token, untrusted_line};
@@ -101,14 +101,15 @@ impl Alert {
 pub struct Account {
     /// `None` when the event named no 12-digit account anywhere: the alert still goes out.
     pub id: Option<AccountId>,
-    /// From `ACCOUNT_NAMES`, when it names this account.
-    pub name: Option<String>,
+    /// From `ACCOUNT_NAMES` when it names this account, else from the account directory
+    /// (AWS Organizations) when it was asked and answered in time.
+    pub name: Option<AccountName>,
 }
 
 impl Account {
     /// `prod-payments (111122223333)`, just the id, or `an unknown account`.
     pub fn label(&self) -> String {
-        match (&self.name, &self.id) {
+        match (self.name.as_ref().map(AccountName::as_str), &self.id) {
             (Some(name), Some(id)) => format!("{name} ({id})"),
             (None, Some(id)) => id.to_string(),
             (_, None) => "an unknown account".into(),
@@ -202,9 +203,32 @@ pub fn is_region_code(text: &str) -> bool {
             .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The account the event happened in (the source account, whichever account's function
+/// handles it): the envelope's `account`, else the record's `recipientAccountId`, else the
+/// caller's own account; the first that is 12 digits.
+pub fn event_account(parsed: &ParsedEvent) -> Option<AccountId> {
+    let event = &parsed.event;
+    let record = &event.detail;
+    [
+        event.account.as_deref(),
+        record.recipient_account_id.as_deref(),
+        record.user_identity.account_id.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(AccountId::parse)
+}
+
 /// Builds the alert for a classified root event. Never fails: a field that could not be read
-/// is shown as unknown and listed in [`Alert::unreadable_fields`].
-pub fn enrich(parsed: &ParsedEvent, verdict: Verdict, config: &Config) -> Alert {
+/// is shown as unknown and listed in [`Alert::unreadable_fields`]. `directory_name` is what the
+/// account directory (AWS Organizations) calls the event's account, when it was asked; a name
+/// in `ACCOUNT_NAMES` wins over it.
+pub fn enrich(
+    parsed: &ParsedEvent,
+    verdict: Verdict,
+    config: &Config,
+    directory_name: Option<&AccountName>,
+) -> Alert {
     let Verdict {
         kind,
         severity,
@@ -216,14 +240,7 @@ pub fn enrich(parsed: &ParsedEvent, verdict: Verdict, config: &Config) -> Alert 
     let event = &parsed.event;
     let record = &event.detail;
     let event_id = record.valid_event_id().map(str::to_owned);
-    let account_id = [
-        event.account.as_deref(),
-        record.recipient_account_id.as_deref(),
-        record.user_identity.account_id.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .find_map(AccountId::parse);
+    let account_id = event_account(parsed);
     // The region becomes part of a console URL: only a well-formed region code is used.
     let region = [record.aws_region.as_deref(), event.region.as_deref()]
         .into_iter()
@@ -278,7 +295,8 @@ pub fn enrich(parsed: &ParsedEvent, verdict: Verdict, config: &Config) -> Alert 
             name: account_id
                 .as_ref()
                 .and_then(|id| config.account_names.name_of(id))
-                .map(str::to_owned),
+                .or(directory_name)
+                .cloned(),
             id: account_id,
         },
         region: region.unwrap_or_else(|| UNKNOWN_REGION.to_owned()),

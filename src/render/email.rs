@@ -51,13 +51,28 @@ pub struct Email {
 }
 
 /// `[rootwatch] CRITICAL Root console sign-in WITHOUT MFA - prod-payments (111122223333)`
+///
+/// The account id always stays (an inbox of many accounts is sorted by it): when the subject
+/// would be too long, the account's name gives way first, then the end of the title.
 pub fn render_subject(alert: &Alert) -> EmailSubject {
-    EmailSubject::fit(&format!(
-        "[rootwatch] {} {} - {}",
-        alert.severity.as_str(),
-        alert.title(),
-        alert.account.label()
-    ))
+    let head = format!("[rootwatch] {} {}", alert.severity.as_str(), alert.title());
+    let full = format!("{head} - {}", alert.account.label());
+    // `fit` keeps one character for each: the count is the subject's length.
+    let fits = |text: &str| text.chars().count() <= SUBJECT_MAX;
+    if fits(&full) {
+        return EmailSubject::fit(&full);
+    }
+    let tail = match &alert.account.id {
+        Some(id) => format!(" - {id}"),
+        None => format!(" - {}", alert.account.label()),
+    };
+    let unnamed = format!("{head}{tail}");
+    if fits(&unnamed) {
+        return EmailSubject::fit(&unnamed);
+    }
+    let keep = SUBJECT_MAX.saturating_sub(tail.chars().count() + 3);
+    let cut: String = head.chars().take(keep).collect();
+    EmailSubject::fit(&format!("{cut}...{tail}"))
 }
 
 /// Who acted: the root user of this account, or of another account acting here.
@@ -268,6 +283,43 @@ mod tests {
             assert!(is_valid_subject(subject.as_str()), "{:?}", subject);
         }
         assert_eq!(EmailSubject::fit("a\nb").as_str(), "a?b");
+    }
+
+    /// The longest name and the longest failed-attempt title: the id is still in the subject.
+    #[test]
+    fn the_account_id_survives_a_long_subject() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/events/root-left-organization.json"
+        );
+        let mut event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        event["detail"]["errorCode"] = "AccessDenied".into();
+        let config = crate::config::Config::from_lookup(|k| match k {
+            "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:t".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        let name = crate::config::AccountName::parse(&"n".repeat(32)).unwrap();
+        let subject = |headline_extra: &str| {
+            let mut event = event.clone();
+            event["detail"]["errorCode"] = format!("AccessDenied{headline_extra}").into();
+            match crate::handler::decide_named(&event, &config, Some(&name)).unwrap() {
+                crate::handler::Decision::Alert { notification, .. } => {
+                    notification.subject.as_str().to_owned()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let named_out = subject("");
+        assert_eq!(
+            named_out,
+            "[rootwatch] CRITICAL Failed attempt to leave the organization (AccessDenied) - 111122223333"
+        );
+        let cut = subject(&"X".repeat(40));
+        assert!(cut.ends_with("... - 111122223333"), "{cut}");
+        assert!(is_valid_subject(&cut), "{cut}");
+        assert_eq!(cut.len(), SUBJECT_MAX);
     }
 
     #[test]

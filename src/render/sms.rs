@@ -163,7 +163,10 @@ pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
     let max = limit.body_max();
     let fits = |text: &String| text.chars().count() <= max;
 
-    let full = compose(alert.account.name.as_deref(), call.as_deref());
+    let full = compose(
+        alert.account.name.as_ref().map(|n| n.as_str()),
+        call.as_deref(),
+    );
     if fits(&full) {
         return Sms::fit(&full, limit);
     }
