@@ -204,14 +204,16 @@ pub fn is_region_code(text: &str) -> bool {
 }
 
 /// The account the event happened in (the source account, whichever account's function
-/// handles it): the envelope's `account`, else the record's `recipientAccountId`, else the
-/// caller's own account; the first that is 12 digits.
+/// handles it): the record's `recipientAccountId`, else the envelope's `account`, else the
+/// caller's own account; the first that is 12 digits. The record comes first, as for the region:
+/// EventBridge keeps the source's envelope across accounts, but a forwarder that re-puts events
+/// (a Lambda calling PutEvents, or moto's bus-to-bus targets) stamps its own account on it.
 pub fn event_account(parsed: &ParsedEvent) -> Option<AccountId> {
     let event = &parsed.event;
     let record = &event.detail;
     [
-        event.account.as_deref(),
         record.recipient_account_id.as_deref(),
+        event.account.as_deref(),
         record.user_identity.account_id.as_deref(),
     ]
     .into_iter()
@@ -410,5 +412,34 @@ mod tests {
         let alert = alert_for(&forged);
         assert_eq!(alert.region, UNKNOWN_REGION);
         assert_eq!(alert.console_url, None);
+    }
+
+    /// A forwarder that re-puts an event stamps its own account and region on the envelope; the
+    /// CloudTrail record still says where root acted, and that is what the alert names.
+    #[test]
+    fn the_record_names_the_account_and_region_before_the_envelope() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/events/root-access-key-created.json"
+        );
+        let mut event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        event["detail"]["recipientAccountId"] = "210987654321".into();
+        event["detail"]["awsRegion"] = "eu-west-1".into();
+        event["account"] = "123456789012".into();
+        event["region"] = "us-east-1".into();
+        let alert = alert_for(&event);
+        assert_eq!(
+            alert.account.id.as_ref().map(|a| a.as_str()),
+            Some("210987654321")
+        );
+        assert_eq!(alert.region, "eu-west-1");
+
+        event["detail"]["recipientAccountId"] = "not an account".into();
+        let alert = alert_for(&event);
+        assert_eq!(
+            alert.account.id.as_ref().map(|a| a.as_str()),
+            Some("123456789012")
+        );
     }
 }

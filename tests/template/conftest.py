@@ -92,8 +92,8 @@ def reviewed_outcome(name):
     raise AssertionError(f"no reviewed outcome for events/{name}.json in {snap}")
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint():
+def start_moto():
+    """A moto server on a free loopback port; yields its endpoint and stops it afterwards."""
     venv_moto = ROOT / ".venv" / "bin" / "moto_server"
     if not venv_moto.exists():
         pytest.fail("moto_server is not installed: run `make test`, which installs it into .venv")
@@ -122,14 +122,23 @@ def moto_endpoint():
 
 
 @pytest.fixture(scope="session")
-def aws(moto_endpoint):
+def moto_endpoint():
+    yield from start_moto()
+
+
+def clients_for(endpoint):
     def client(service):
         return boto3.client(
             service,
-            endpoint_url=moto_endpoint,
+            endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
 
     return client
+
+
+@pytest.fixture(scope="session")
+def aws(moto_endpoint):
+    return clients_for(moto_endpoint)

@@ -31,7 +31,10 @@ def organization(aws):
     """An organization in moto (the default account is its management account) with an OU of two
     member accounts."""
     org = aws("organizations")
-    org.create_organization(FeatureSet="ALL")
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except org.exceptions.AlreadyInOrganizationException:
+        pass  # another test module of this session made it
     root = org.list_roots()["Roots"][0]["Id"]
     ou = org.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]["Id"]
     members = []

@@ -5,15 +5,20 @@ created by moto's CloudFormation in the member account, and the home-bus rules m
 template.yaml's patterns with a queue standing in for the function. The policies on the way are
 evaluated as IAM would (iam_policy.py), since moto does not enforce bus policies or target roles.
 
-The function's side (naming the member account, one alert per detail.eventID) is tested with
-the function itself."""
+The last test hands what reached the home bus rules to the real function binary (through a local
+Lambda Runtime API) and reads the alerts from moto's SNS: they name the member account from moto's
+Organizations and the region where root acted."""
 import json
+import os
+import subprocess
+import urllib.request
 
 import boto3
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from conftest import ACCOUNT, ROOT, as_deployed, load_samples
+from conftest import ACCOUNT, ROOT, as_deployed, clients_for, load_samples, start_moto
+from lambda_runtime_api import RuntimeApi, build_function
 from iam_policy import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Request, decide, service, session
 from intrinsics import Stack
 
@@ -22,6 +27,18 @@ MEMBER_ACCOUNT, MEMBER_REGION = "210987654321", "eu-west-1"
 ORGANIZATION = "o-a1b2c3d4e5"
 HOME_BUS_NAME = "rootwatch-root-events"
 HOME_BUS = f"arn:aws:events:{HOME_REGION}:{HOME_ACCOUNT}:event-bus/{HOME_BUS_NAME}"
+
+
+# A moto server of this module's own: its organization and SNS record hold only what these tests
+# made (moto's /moto-api/data.json also fails to serialise some other modules' resources).
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    yield from start_moto()
+
+
+@pytest.fixture(scope="module")
+def aws(moto_endpoint):
+    return clients_for(moto_endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -197,10 +214,24 @@ def as_account(moto_endpoint, account, region):
     return client
 
 
-def member_event(sample):
+MEMBER_NAME = "member-payments"
+
+
+@pytest.fixture(scope="module")
+def org_member(aws):
+    """A member account created in moto's Organizations, from the management account (moto's
+    default account, which is also the home account here)."""
+    org = aws("organizations")
+    org.create_organization(FeatureSet="ALL")
+    status = org.create_account(Email="payments@example.com", AccountName=MEMBER_NAME)["CreateAccountStatus"]
+    return org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+
+
+def member_event(sample, account):
     """A sample as recorded in the member account and region."""
-    event = json.loads(json.dumps(sample).replace("111122223333", MEMBER_ACCOUNT))
+    event = json.loads(json.dumps(sample).replace("111122223333", account))
     event["detail"]["awsRegion"] = MEMBER_REGION
+    event["region"] = MEMBER_REGION
     return event
 
 
@@ -215,11 +246,11 @@ ROUTED_SAMPLES = {
 
 
 @pytest.fixture(scope="module")
-def routed(moto_endpoint, template, forwarder):
+def routed(moto_endpoint, template, forwarder, org_member):
     """Member events put on the member's default bus; returns (sent {sample: event},
     arrived [event bodies on the home-bus rules' queue])."""
     home = as_account(moto_endpoint, HOME_ACCOUNT, HOME_REGION)
-    member = as_account(moto_endpoint, MEMBER_ACCOUNT, MEMBER_REGION)
+    member = as_account(moto_endpoint, org_member, MEMBER_REGION)
 
     # Home: the bus and its rules, each with a queue standing in for the function.
     events, sqs = home("events"), home("sqs")
@@ -244,7 +275,7 @@ def routed(moto_endpoint, template, forwarder):
     assert len(member_rules) == 2, member_rules
 
     samples = load_samples("events")
-    sent = {name: member_event(samples[name]) for name in ROUTED_SAMPLES}
+    sent = {name: member_event(samples[name], org_member) for name in ROUTED_SAMPLES}
     for name, event in sent.items():
         result = member("events").put_events(Entries=[{
             "Source": event["source"], "DetailType": event["detail-type"],
@@ -273,7 +304,7 @@ def test_member_root_events_reach_the_home_bus_rules_once_and_others_do_not(rout
     assert all(len(bodies) == 1 for bodies in by_event_id.values()), "each event reaches one rule once"
 
 
-def test_the_forwarded_record_still_names_the_member_account_and_region(routed):
+def test_the_forwarded_record_still_names_the_member_account_and_region(routed, org_member):
     """What the function reads: the CloudTrail record is carried unchanged. (moto re-puts a
     forwarded event, so its envelope names the home account and region; AWS keeps the source's.
     The function reads account and region from the record first, so either way the alert names the
@@ -282,5 +313,48 @@ def test_the_forwarded_record_still_names_the_member_account_and_region(routed):
     for body in arrived:
         (original,) = [e for e in sent.values() if e["detail"]["eventID"] == body["detail"]["eventID"]]
         assert body["detail"] == original["detail"]
-        assert body["detail"]["recipientAccountId"] == MEMBER_ACCOUNT
+        assert body["detail"]["recipientAccountId"] == org_member
         assert body["detail"]["awsRegion"] == MEMBER_REGION
+
+
+def published(moto_endpoint, topic):
+    with urllib.request.urlopen(f"{moto_endpoint}/moto-api/data.json") as response:
+        data = json.load(response)
+    (found,) = [t for t in data["sns"]["Topic"] if t["arn"] == topic]
+    return [json.loads(message) for _, message, *_ in found["sent_notifications"]]
+
+
+def test_the_function_alerts_each_forwarded_event_naming_the_member_account(routed, org_member, moto_endpoint, aws):
+    """The events that reached the home bus rules, handed to the real binary as Lambda would:
+    one alert each, naming the member account (from moto's Organizations) and its region."""
+    _, arrived = routed
+    topic = aws("sns").create_topic(Name="rootwatch-org-alerts")["TopicArn"]
+    runtime = RuntimeApi()
+    env = {
+        **os.environ,
+        "AWS_LAMBDA_RUNTIME_API": runtime.address,
+        "AWS_LAMBDA_FUNCTION_NAME": "rootwatch", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/rootwatch",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "test",
+        "AWS_ENDPOINT_URL": moto_endpoint, "AWS_REGION": HOME_REGION,
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "ALERT_TOPIC_ARN": topic, "TOPIC_DISPLAY_NAME": "rootwatch",
+        "ACCOUNT_NAMES_FROM_ORGANIZATIONS": "true",
+    }
+    function = subprocess.Popen([str(build_function(ROOT))], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        outcomes = [runtime.invoke(body) for body in arrived]
+    finally:
+        function.terminate()
+        _, log = function.communicate(timeout=30)
+        runtime.close()
+    assert [kind for kind, _ in outcomes] == ["response"] * len(arrived), (outcomes, log[-3000:])
+
+    alerts = published(moto_endpoint, topic)
+    assert len(alerts) == len(arrived) == 3
+    for alert in alerts:
+        assert f"{MEMBER_NAME} ({org_member})" in alert["email"], alert["email"]
+        assert MEMBER_NAME in alert["sms"]
+        assert MEMBER_REGION in alert["email"]
+        assert HOME_ACCOUNT not in alert["sms"] + alert["email"]
