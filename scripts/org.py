@@ -66,17 +66,19 @@ def stackset(args, call):
         Capabilities=["CAPABILITY_IAM"],
         CallAs=args.call_as,
     )
+    # Every account and region at once; one that fails (an SCP, a region not enabled) does not stop
+    # the others (SOFT_FAILURE_TOLERANCE), and the operation still ends FAILED so this script says so.
     preferences = {
         "RegionConcurrencyType": "PARALLEL",
         "MaxConcurrentPercentage": 100,
-        "FailureTolerancePercentage": 0,
+        "FailureTolerancePercentage": 10,
+        "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
     }
     exists = not args.dry_run and stack_set_exists(call.client(region), args.name, args.call_as)
     if exists:
-        operation = call(region, "UpdateStackSet", **common, OperationPreferences=preferences,
-                         PermissionModel="SERVICE_MANAGED",
-                         AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
-                         DeploymentTargets={"OrganizationalUnitIds": args.ou_ids}, Regions=args.regions)
+        # Template and parameters only: with neither targets nor regions the update reaches every
+        # instance (and UpdateStackSet refuses AutoDeployment together with targets or regions).
+        operation = call(region, "UpdateStackSet", **common, OperationPreferences=preferences)
         wait(call, region, args, operation)
     else:
         call(region, "CreateStackSet", **common, PermissionModel="SERVICE_MANAGED",
@@ -172,6 +174,10 @@ def main(argv=None):
             p.add_argument("--call-as", choices=["SELF", "DELEGATED_ADMIN"], default="SELF")
             p.add_argument("--admin-region", help="where the stack set lives (default: the home bus's region)")
     args = parser.parse_args(argv)
+    if "us-east-1" not in args.regions:
+        # Root console sign-ins (and IAM and other global-service calls) are recorded in us-east-1:
+        # without a forwarder there, no sign-in of these accounts would be alerted.
+        parser.error("--regions must include us-east-1: CloudTrail records every root console sign-in there")
     parts = args.home_bus_arn.split(":")
     if len(parts) != 6 or parts[2] != "events" or not parts[5].startswith("event-bus/"):
         parser.error(f"--home-bus-arn {args.home_bus_arn!r} is not an event bus ARN (the home stack's HomeBusArn output)")

@@ -104,6 +104,46 @@ def test_the_dry_run_makes_no_call_and_shows_each(tmp_path):
     assert instances["Regions"] == REGIONS
 
 
+def test_regions_without_us_east_1_are_refused():
+    """Root console sign-ins are recorded in us-east-1 (CloudTrail User Guide): forwarders
+    everywhere else would miss every one of them."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "org.py"), "stackset", "--home-bus-arn", HOME_BUS,
+         "--ou-ids", "r-ab12", "--regions", "eu-west-1,eu-central-1", "--dry-run"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2 and "must include us-east-1" in result.stderr
+
+
+def test_a_second_run_updates_the_template_everywhere_then_adds_instances(monkeypatch):
+    """UpdateStackSet with template and parameters only (AWS refuses AutoDeployment together with
+    targets or regions, which moto does not check); then CreateStackInstances for any new account
+    or region. Run with a recording stand-in for the API, as if the stack set existed."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import org
+
+    made = []
+
+    class Recorder(org.Calls):
+        def __call__(self, region, operation, **params):
+            model = self.client(region).meta.service_model.operation_model(operation)
+            org.validate_parameters(params, model.input_shape)
+            made.append((operation, params))
+            return None
+
+    monkeypatch.setattr(org, "Calls", Recorder)
+    monkeypatch.setattr(org, "stack_set_exists", lambda *a: True)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "none")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "none")
+    org.main(["stackset", "--home-bus-arn", HOME_BUS, "--ou-ids", "r-ab12", "--regions", "us-east-1,eu-west-1"])
+    assert [op for op, _ in made] == ["UpdateStackSet", "CreateStackInstances"]
+    update = made[0][1]
+    assert not {"AutoDeployment", "DeploymentTargets", "Regions", "PermissionModel"} & set(update)
+    assert update["Parameters"] == [{"ParameterKey": "HomeBusArn", "ParameterValue": HOME_BUS}]
+    assert update["OperationPreferences"]["ConcurrencyMode"] == "SOFT_FAILURE_TOLERANCE"
+
+
 def test_a_wrong_bus_arn_is_refused_before_any_call():
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "org.py"), "management", "--home-bus-arn",

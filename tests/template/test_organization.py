@@ -99,11 +99,8 @@ def home(template):
 
 
 def bus_policy(home):
-    statements = [
-        home.resolve(r["Properties"]["Statement"]) for r in home.resources.values()
-        if r["Type"] == "AWS::Events::EventBusPolicy"
-    ]
-    return {"Version": "2012-10-17", "Statement": statements}
+    """The home bus's policy, with the statements of the mode the stack was given."""
+    return home.resolve(home.resources["HomeBus"]["Properties"]["Policy"])
 
 
 def forwarder_session(stack, account=MEMBER_ACCOUNT):
@@ -146,6 +143,13 @@ def test_the_home_bus_admits_forwarders_of_the_organization_and_the_listed_accou
     context = {"aws:PrincipalOrgID": ORGANIZATION, "aws:PrincipalAccount": MEMBER_ACCOUNT}
     assert decide(Request(caller, "events:PutEvents", other_bus, context), identity, everywhere)[0] == IMPLICIT_DENY
     assert decide(Request(caller, "events:PutRule", HOME_BUS, context), identity, everywhere)[0] == IMPLICIT_DENY
+
+
+def test_an_organization_alone_gives_one_statement(template):
+    """The mode's statements only: AWS::NoValue removes the other from the bus policy."""
+    stack = Stack(as_deployed(template), {"OrganizationId": ORGANIZATION}, HOME_ACCOUNT, HOME_REGION, "rootwatch")
+    policy = bus_policy(stack)
+    assert [st["Sid"] for st in policy["Statement"]] == ["OrganizationForwardsRootEvents"]
 
 
 def test_only_this_accounts_eventbridge_may_assume_the_forwarder_role(member_forwarder):

@@ -23,6 +23,7 @@ POLICY_PROPERTY = {
     "AWS::SNS::TopicPolicy": "PolicyDocument",
     "AWS::SQS::QueuePolicy": "PolicyDocument",
     "AWS::KMS::Key": "KeyPolicy",
+    "AWS::Events::EventBus": "Policy",
 }
 ACCEPTED = {"AWS::KMS::Key": {"RESOURCE_STAR"}}
 
@@ -43,9 +44,6 @@ def policies():
             prop = POLICY_PROPERTY.get(resource["Type"])
             if prop and prop in props:
                 yield pytest.param(resource["Type"], stack.resolve(props[prop]), id=f"{path.name}:{name}")
-            if resource["Type"] == "AWS::Events::EventBusPolicy":
-                document = {"Version": "2012-10-17", "Statement": [stack.resolve(props["Statement"])]}
-                yield pytest.param(resource["Type"], document, id=f"{path.name}:{name}")
             for inline in props.get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []:
                 yield pytest.param(
                     resource["Type"], stack.resolve(inline["PolicyDocument"]),

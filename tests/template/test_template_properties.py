@@ -293,14 +293,14 @@ def test_alarms_notify_the_alarm_topic(resources, namespace, metric, statistic, 
 def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
     """EventBridge's metric for a dead letter it could not send (spelled "Dlq" in AWS/Events);
     the RuleName dimension alone is the default bus; a home-bus rule adds EventBusName, and its
-    RuleName is the rule's own name (a custom bus rule's Ref is "bus|rule")."""
+    RuleName is the rule's own name, taken from its Ref ("bus|rule")."""
     alarms = alarms_on(resources, "AWS/Events", "InvocationsFailedToBeSentToDlq")
     default_bus = [a for a in alarms if len(a["Dimensions"]) == 1]
     assert sorted(a["Dimensions"][0]["Value"]["Ref"] for a in default_bus) == sorted(DEFAULT_BUS_RULES)
     assert all(a["Dimensions"][0]["Name"] == "RuleName" for a in default_bus)
     home_bus = [a["Dimensions"] for a in alarms if len(a["Dimensions"]) == 2]
     expected = [
-        [{"Name": "RuleName", "Value": resources[rule]["Properties"]["Name"]},
+        [{"Name": "RuleName", "Value": {"Fn::Select": [1, {"Fn::Split": ["|", {"Ref": rule}]}]}},
          {"Name": "EventBusName", "Value": {"Fn::GetAtt": ["HomeBus", "Name"]}}]
         for rule in HOME_BUS_RULES
     ]
