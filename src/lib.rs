@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod error;
 pub mod handler;
 pub mod invocation;
+pub mod logging;
 pub mod metrics;
 pub mod render;
 pub mod sanitize;

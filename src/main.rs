@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. Config and the AWS clients are built once per cold start.
 
 use chrono::Utc;
-use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rootwatch::account_directory::{AccountDirectory, CachedDirectory};
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
@@ -21,7 +21,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON logs when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL / RUST_LOG.
-    tracing::init_default_subscriber();
+    rootwatch::logging::init();
 
     let config =
         Config::from_env().inspect_err(|e| tracing::error!("invalid configuration: {e}"))?;
