@@ -124,7 +124,7 @@ bench:
 
 # Deployment package size matters for cold starts: report the stripped arm64 bootstrap.
 bench-size: build
-	@ls -l $(TARGET_DIR)/lambda/rootwatch/bootstrap | awk '{ printf "bootstrap (arm64, release): %.1f MiB\n", $$5 / 1048576 }'
+	@ls -l $(TARGET_DIR)/lambda/rootwatch/bootstrap | awk '{ printf "bootstrap (arm64, release, stripped): %d bytes, %.2f MiB\n", $$5, $$5 / 1048576 }'
 
 # Peak resident memory of the release build after every sample, through the demo's stack.
 bench-memory: $(TOOLS)
