@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Where cargo puts what it builds: target/ unless CARGO_TARGET_DIR or a cargo config says otherwise.
 TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
 
-.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory clean-demo org-home org-stackset org-management org-dry-run
+.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory bench-cold clean-demo org-home org-stackset org-management org-dry-run
 
 help:
 	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
@@ -23,6 +23,7 @@ help:
 	@echo "make org-management HOME_BUS_ARN=... REGIONS=...   forwarders in the management account (StackSets skip it)"
 	@echo "make org-dry-run   print every org deployment call without making one (run by make test)"
 	@echo "make bench   criterion benchmarks of the pure core; bench-size: the arm64 artifact; bench-memory: peak RSS"
+	@echo "make bench-cold   cold start to first alert over TLS, Rust and a Python + boto3 peer, full CPU and a 128 MB CPU share"
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -123,11 +124,19 @@ bench:
 
 # Deployment package size matters for cold starts: report the stripped arm64 bootstrap.
 bench-size: build
-	@ls -l $(TARGET_DIR)/lambda/rootwatch/bootstrap | awk '{ printf "bootstrap (arm64, release): %.1f MiB\n", $$5 / 1048576 }'
+	@ls -l $(TARGET_DIR)/lambda/rootwatch/bootstrap | awk '{ printf "bootstrap (arm64, release, stripped): %d bytes, %.2f MiB\n", $$5, $$5 / 1048576 }'
 
 # Peak resident memory of the release build after every sample, through the demo's stack.
 bench-memory: $(TOOLS)
 	PROFILE=release scripts/demo.sh --check | grep -E 'peak resident memory|demo check'
+
+# The cold path: process start -> first alert accepted by a local SNS over TLS, for the release
+# build and a Python 3 + boto3 peer side by side, at full CPU and under a 128 MB Lambda's CPU share
+# (a cgroup; needs root, otherwise it says so and reports full CPU only). See BENCHMARKS.md.
+# RUNS=20 by default; every run's figures go to $(TARGET_DIR)/bench-cold.json.
+bench-cold: $(TOOLS)
+	cargo build --release --bin rootwatch
+	python3 benches/cold_start.py --json $(TARGET_DIR)/bench-cold.json
 
 clean-demo:
 	rm -rf .demo

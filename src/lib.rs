@@ -4,7 +4,8 @@
 //! [`detect`] (parse the record, apply the rule table, enrich) → [`render`] (SMS, email, the one
 //! SNS message) → [`aws`] (deliver through SNS; remember in DynamoDB), tied by [`handler`].
 //! [`state`] is the port for what was alerted and which sessions already paged; [`invocation`]
-//! holds the request id and the time an invocation has; [`config`] is read once at start-up.
+//! holds the request id and the time an invocation has; [`config`] is read once at start-up,
+//! and [`startup`] checks the topic and opens the connections before the first event.
 //! [`watchdog`] checks on a schedule that CloudTrail feeds rootwatch at all; [`dispatch`] sends
 //! each invocation to the handler or the watchdog and derives its [`metrics`]. In organization
 //! mode, [`account_directory`] names member accounts (AWS Organizations, cached, time-bounded).
@@ -17,8 +18,10 @@ pub mod dispatch;
 pub mod error;
 pub mod handler;
 pub mod invocation;
+pub mod logging;
 pub mod metrics;
 pub mod render;
 pub mod sanitize;
+pub mod startup;
 pub mod state;
 pub mod watchdog;

@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. Config and the AWS clients are built once per cold start.
 
 use chrono::Utc;
-use lambda_runtime::{Error, LambdaEvent, service_fn, tracing};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rootwatch::account_directory::{AccountDirectory, CachedDirectory};
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
@@ -13,6 +13,7 @@ use rootwatch::config::Config;
 use rootwatch::dispatch::Function;
 use rootwatch::handler::Rootwatch;
 use rootwatch::invocation::Invocation;
+use rootwatch::startup;
 use rootwatch::state::{AlertState, Stateless};
 use rootwatch::watchdog::{TrailSource, Watchdog, WatchdogState};
 use serde_json::Value;
@@ -20,7 +21,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON logs when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL / RUST_LOG.
-    tracing::init_default_subscriber();
+    rootwatch::logging::init();
 
     let config =
         Config::from_env().inspect_err(|e| tracing::error!("invalid configuration: {e}"))?;
@@ -29,19 +30,24 @@ async fn main() -> Result<(), Error> {
         aws_sdk_sns::Client::new(&sdk_config),
         config.topic_arn.clone(),
     );
+    let tables = config.state_table.clone().map(|table| {
+        let client = dynamodb_client(&sdk_config);
+        let marks = DynamoWatchdogState::new(client.clone(), table.clone());
+        (DynamoState::new(client, table), marks)
+    });
+    // Connect during init, not on the first alert; stops here if the topic cannot be used.
+    let config =
+        startup::connect(config, &publisher, tables.as_ref().map(|(state, _)| state)).await?;
     tracing::info!(topic = config.topic_arn.as_str(), "rootwatch ready");
     let directory = directory(&config, &sdk_config);
-    match config.state_table.clone() {
-        Some(table) => {
-            tracing::info!(%table, window_secs = config.session_window.as_secs(), "dedup and SMS coalescing on");
-            let client = dynamodb_client(&sdk_config);
-            let watchdog = watchdog(
-                &config,
-                &sdk_config,
-                &publisher,
-                DynamoWatchdogState::new(client.clone(), table.clone()),
+    match tables {
+        Some((state, marks)) => {
+            tracing::info!(
+                table = config.state_table.as_deref(),
+                window_secs = config.session_window.as_secs(),
+                "dedup and SMS coalescing on"
             );
-            let state = DynamoState::new(client, table);
+            let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
             let app = Rootwatch::new(config, publisher, state).with_directory(directory);
             serve(Function { app, watchdog }).await
         }

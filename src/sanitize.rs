@@ -11,9 +11,11 @@ use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 /// the Unicode general category `Cf` (format: zero-width characters, bidi controls, the tag block
 /// U+E0000–E007F, soft hyphen, …), from the Unicode tables in `unicode-properties`, plus the
 /// variation selectors, which are marks but render nothing on their own.
+/// No ASCII character is `Cf`, so ASCII (nearly all real text) skips the table search.
 fn is_invisible_format(c: char) -> bool {
-    c.general_category() == GeneralCategory::Format
-        || matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+    !c.is_ascii()
+        && (c.general_category() == GeneralCategory::Format
+            || matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}'))
 }
 
 /// One line of untrusted text: control and invisible formatting characters removed, runs of
@@ -165,5 +167,12 @@ mod tests {
     fn plain_token_drops_everything_outside_its_alphabet() {
         assert_eq!(plain_token("iam:Create User\n[x]", 40), "iam:CreateUserx");
         assert_eq!(plain_token("abcdef", 3), "abc");
+    }
+
+    #[test]
+    fn no_ascii_character_is_a_format_character() {
+        for c in (0..128u8).map(char::from) {
+            assert_ne!(c.general_category(), GeneralCategory::Format, "{c:?}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
-use lambda_runtime::tracing::init_default_subscriber_with_writer;
+use rootwatch::logging::init_with_writer;
 use serde_json::{Value, json};
 use support::stack::LocalStack;
 use support::{invalid_samples, invocation, valid_samples};
@@ -68,7 +68,7 @@ fn hostile_variants(base: &Value) -> Vec<Value> {
 async fn no_phone_number_or_email_address_is_ever_logged() {
     let captured = Captured::default();
     let writer = captured.clone();
-    init_default_subscriber_with_writer(move || writer.clone());
+    init_with_writer(move || writer.clone());
 
     let stack = LocalStack::start().await;
     stack

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemInputBuilder;
+use aws_sdk_dynamodb::operation::get_item::builders::GetItemInputBuilder;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
@@ -128,6 +129,16 @@ pub fn mark_alerted_request(
         .expression_attribute_values(":exp", n(epoch(now) + secs(REMEMBER_ALERTED)))
 }
 
+/// A read of a key the function never writes (its keys start `event#`, `session#` or
+/// `watchdog#`): the cheapest request its role already may make, to open the connection at
+/// start-up and prove the table.
+pub fn warm_up_request(table: &str) -> GetItemInputBuilder {
+    GetItemInputBuilder::default()
+        .table_name(table)
+        .key("pk", s("warm-up#never-written"))
+        .projection_expression("pk")
+}
+
 /// Releases this invocation's event claim that did not end in a publish; a claim another
 /// invocation has taken over is left alone.
 pub fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuilder {
@@ -223,6 +234,18 @@ impl DynamoState {
             },
             Err(err) => Err(unavailable(err)),
         }
+    }
+}
+
+impl DynamoState {
+    /// Opens the TLS connection at start-up (with [`warm_up_request`]) so the first event does
+    /// not pay for it; an error also shows a missing table or permission before any event does.
+    pub async fn warm_up(&self) -> Result<(), StateError> {
+        warm_up_request(&self.table)
+            .send_with(&self.client)
+            .await
+            .map(drop)
+            .map_err(unavailable)
     }
 }
 
@@ -475,5 +498,16 @@ mod tests {
                 lease_until: None
             }
         );
+    }
+
+    #[test]
+    fn the_warm_up_reads_a_key_no_alert_session_or_watchdog_mark_can_have() {
+        let input = warm_up_request("t").build().unwrap();
+        assert_eq!(input.table_name(), Some("t"));
+        let pk = input.key().unwrap()["pk"].as_s().unwrap();
+        for prefix in [event_pk(""), session_pk(""), "watchdog#".to_owned()] {
+            assert!(!pk.starts_with(&prefix), "{pk} vs {prefix}");
+        }
+        assert_eq!(input.consistent_read(), None);
     }
 }

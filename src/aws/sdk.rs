@@ -30,9 +30,11 @@ pub const STATE_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 pub const STATE_MAX_ATTEMPTS: u32 = 3;
 pub const STATE_INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 
-/// The SDK config loader with rootwatch's timeouts and retries.
+/// The SDK config loader with rootwatch's timeouts and retries, and its HTTPS client
+/// ([`crate::aws::https`]), which every client built from it shares.
 pub fn sdk_config_loader() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(crate::aws::https::https_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)

@@ -1,5 +1,5 @@
 //! A small HTTP server that fails the way real endpoints fail: 500s, throttling, an accepted
-//! connection that never answers. It counts the requests it saw. It answers any service (the
+//! connection that never answers, a refusal. It counts the requests it saw. It answers any service (the
 //! error bodies are SNS's; a silent server or a closed port stands in for DynamoDB too).
 
 use std::sync::Arc;
@@ -15,6 +15,8 @@ pub enum Fault {
     ServerError,
     /// HTTP 400 with an SNS `Throttling` body.
     Throttled,
+    /// HTTP 403 with an SNS `AuthorizationError` body: IAM or the topic's policy refused.
+    Forbidden,
     /// Reads the request and never answers.
     Silent,
 }
@@ -124,6 +126,7 @@ async fn serve(mut stream: TcpStream, fault: Fault, seen: Arc<AtomicUsize>) {
         let (status, kind, code) = match fault {
             Fault::ServerError => ("500 Internal Server Error", "Receiver", "InternalError"),
             Fault::Throttled => ("400 Bad Request", "Sender", "Throttling"),
+            Fault::Forbidden => ("403 Forbidden", "Sender", "AuthorizationError"),
             Fault::Silent => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 return;

@@ -127,6 +127,12 @@ def test_the_function_may_publish_alerts(function, role_arn, role_policies, topi
         assert kms_via_sns(function, keys, "AlertKey", role_policies, context, action)[0] == ALLOWED
 
 
+def test_the_function_may_check_its_topic(function, role_arn, role_policies, topics):
+    arn, topic_policy = topics["AlertTopic"]
+    request = Request(function, "sns:GetTopicAttributes", arn, context_of(function, role_arn))
+    assert decide(request, role_policies, topic_policy)[0] == ALLOWED
+
+
 def test_no_other_principal_may_publish_alerts(topics, keys):
     """An administrator of the account, allowed everything by their identity policy, is still
     refused by the topic policy, and the key does not open for them."""

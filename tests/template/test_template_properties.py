@@ -88,7 +88,7 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
 @pytest.mark.parametrize(
     "actions,resource",
     [
-        ({"sns:Publish"}, {"Ref": "AlertTopic"}),
+        ({"sns:Publish", "sns:GetTopicAttributes"}, {"Ref": "AlertTopic"}),
         ({"kms:GenerateDataKey", "kms:Decrypt"}, {"Fn::GetAtt": ["AlertKey", "Arn"]}),
         (
             {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},

@@ -1,0 +1,75 @@
+//! Start-up connections: check the alert topic and warm the state table during init, so that the
+//! first alert of a cold start (nearly every alert: root activity is rare) does not wait for TLS
+//! handshakes, the root certificates and first-use crypto. `make bench-cold` measures it.
+
+use std::time::Duration;
+
+use tracing::{error, info, warn};
+
+use crate::aws::dynamodb::DynamoState;
+use crate::aws::sns::{SnsPublisher, TopicCheckError};
+use crate::config::Config;
+
+/// How long start-up waits for the checks, which run side by side. Lambda allows init 10 s; a
+/// check without an answer by then is let go, and the first event connects on its own.
+pub const STARTUP_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Checks the topic and warms the table. Stops start-up only when SNS says no publish to the
+/// topic can work (no such topic, an ARN it refuses, refused credentials): then no alert could go
+/// out, and a failed init says why. Everything else lets the function start, since an alarm must
+/// fail towards alerting: a refused `GetTopicAttributes` is logged as an error (the role may
+/// still publish), a slow or failing SNS as a warning (each publish retries), and any
+/// state-table failure as a warning (the handler alerts without dedup while the table fails).
+///
+/// Returns the configuration with the SMS budget the topic's own `DisplayName` leaves.
+pub async fn connect(
+    mut config: Config,
+    publisher: &SnsPublisher,
+    state: Option<&DynamoState>,
+) -> Result<Config, TopicCheckError> {
+    let topic = config.topic_arn.as_str().to_owned();
+    let table = async {
+        match state {
+            Some(state) => Some(tokio::time::timeout(STARTUP_CHECK_TIMEOUT, state.warm_up()).await),
+            None => None,
+        }
+    };
+    let (checked, warmed) = tokio::join!(
+        tokio::time::timeout(STARTUP_CHECK_TIMEOUT, publisher.check_topic()),
+        table
+    );
+    let timeout_secs = STARTUP_CHECK_TIMEOUT.as_secs();
+    match checked {
+        Ok(Ok(check)) => {
+            let (limit, warning) = check.sms_limit(config.sms_limit);
+            if let Some(warning) = warning {
+                warn!(%topic, "{warning}");
+            }
+            config.sms_limit = limit;
+            // The key is not checked: only a publish uses it (kms:GenerateDataKey, kms:Decrypt).
+            info!(%topic, display_name = %check.display_name, kms_key = check.kms_key.as_deref(),
+                sms_body_max = limit.body_max(), "alert topic checked");
+        }
+        Ok(Err(err)) if err.stops_start_up() => {
+            error!("{err}; stopping start-up");
+            return Err(err);
+        }
+        Ok(Err(err @ TopicCheckError::NotPermitted { .. })) => {
+            error!("{err}; starting anyway: the role may still publish");
+        }
+        Ok(Err(err)) => warn!("{err}; starting anyway: each publish retries on its own"),
+        Err(_) => {
+            warn!(%topic, "the alert topic did not answer within {timeout_secs} s; starting anyway")
+        }
+    }
+    match warmed {
+        None | Some(Ok(Ok(()))) => {}
+        Some(Ok(Err(err))) => {
+            warn!(
+                "state table check failed, alerts go out without dedup or coalescing while it fails: {err}"
+            )
+        }
+        Some(Err(_)) => warn!("the state table did not answer within {timeout_secs} s"),
+    }
+    Ok(config)
+}

@@ -1,0 +1,133 @@
+//! The start-up check against a real local SNS and DynamoDB (moto): a topic that cannot be used
+//! stops start-up with a message naming it and the likely cause; everything else (a refused read,
+//! an unreachable SNS, a missing table) lets the function start, and the topic's own DisplayName
+//! sets the SMS budget.
+
+mod support;
+
+use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::sns::{SnsPublisher, TopicCheckError};
+use rootwatch::config::Config;
+use rootwatch::render::sms::SmsLimit;
+use rootwatch::startup;
+use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
+use support::moto::sdk_config_for;
+use support::stack::{LocalStack, TABLE};
+
+fn config(topic: &str, display_name: &str) -> Config {
+    Config::from_lookup(|name| match name {
+        "ALERT_TOPIC_ARN" => Some(topic.to_owned()),
+        "TOPIC_DISPLAY_NAME" => Some(display_name.to_owned()),
+        _ => None,
+    })
+    .expect("valid test configuration")
+}
+
+fn publisher(stack: &LocalStack, topic: &str) -> SnsPublisher {
+    SnsPublisher::new(stack.sns.clone(), config(topic, "").topic_arn.clone())
+}
+
+#[tokio::test]
+async fn a_topic_that_does_not_exist_stops_start_up_naming_it_and_the_cause() {
+    let stack = LocalStack::start().await;
+    let missing = stack.missing_topic();
+    let err = publisher(&stack, &missing).check_topic().await.unwrap_err();
+    assert!(
+        matches!(&err, TopicCheckError::Unusable { code, .. } if code == "NotFound"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&missing) && text.contains("ALERT_TOPIC_ARN"),
+        "{text}"
+    );
+
+    let state = DynamoState::new(stack.dynamodb.clone(), TABLE);
+    let stopped = startup::connect(
+        config(&missing, ""),
+        &publisher(&stack, &missing),
+        Some(&state),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(stopped, err);
+}
+
+#[tokio::test]
+async fn the_topics_own_display_name_sets_the_sms_budget() {
+    let stack = LocalStack::start().await;
+    stack
+        .sns
+        .set_topic_attributes()
+        .topic_arn(&stack.topic)
+        .attribute_name("DisplayName")
+        .attribute_value("rootwatch")
+        .send()
+        .await
+        .expect("set DisplayName");
+    let check = publisher(&stack, &stack.topic).check_topic().await.unwrap();
+    assert_eq!(check.display_name, "rootwatch");
+
+    // Configured for another name: the topic's wins, as SNS will use it.
+    let state = DynamoState::new(stack.dynamodb.clone(), TABLE);
+    let config = startup::connect(
+        config(&stack.topic, "a much longer name"),
+        &publisher(&stack, &stack.topic),
+        Some(&state),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        config.sms_limit,
+        SmsLimit::after_display_name("rootwatch").unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_missing_table_or_an_unreachable_sns_does_not_stop_start_up() {
+    let stack = LocalStack::start().await;
+    let missing_table = DynamoState::new(stack.dynamodb.clone(), "no-such-table");
+    assert!(missing_table.warm_up().await.is_err());
+    let started = startup::connect(
+        config(&stack.topic, "rootwatch"),
+        &publisher(&stack, &stack.topic),
+        Some(&missing_table),
+    )
+    .await;
+    assert!(started.is_ok(), "{started:?}");
+
+    let unreachable =
+        aws_sdk_sns::Client::new(&sdk_config_for(&closed_port_endpoint().await).await);
+    let configured = config(&stack.topic, "rootwatch");
+    let publisher = SnsPublisher::new(unreachable, configured.topic_arn.clone());
+    let err = publisher.check_topic().await.unwrap_err();
+    assert!(
+        matches!(err, TopicCheckError::Unavailable { .. }),
+        "{err:?}"
+    );
+    let started = startup::connect(configured.clone(), &publisher, None)
+        .await
+        .unwrap();
+    assert_eq!(started.sms_limit, configured.sms_limit);
+}
+
+#[tokio::test]
+async fn a_refused_read_of_the_topic_does_not_stop_start_up() {
+    let refusing = FaultyServer::start(Fault::Forbidden).await;
+    let client = aws_sdk_sns::Client::new(&sdk_config_for(&refusing.endpoint).await);
+    let configured = config(
+        "arn:aws:sns:us-east-1:123456789012:rootwatch-alerts",
+        "rootwatch",
+    );
+    let publisher = SnsPublisher::new(client, configured.topic_arn.clone());
+    let err = publisher.check_topic().await.unwrap_err();
+    assert!(
+        matches!(&err, TopicCheckError::NotPermitted { code, .. } if code == "AuthorizationError"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("sns:GetTopicAttributes"), "{err}");
+    let started = startup::connect(configured.clone(), &publisher, None)
+        .await
+        .unwrap();
+    assert_eq!(started.sms_limit, configured.sms_limit);
+}
