@@ -77,8 +77,7 @@ impl Alert {
         });
         match (by_key, &self.source_ip) {
             (Some(key), _) => format!("{account}#key#{key}"),
-            (None, SourceIp::Ip(ip)) => format!("{account}#ip#{ip}"),
-            (None, other) => format!("{account}#ip#{}", other.display()),
+            (None, ip) => format!("{account}#ip#{}", ip.display()),
         }
     }
 
@@ -174,6 +173,28 @@ struct ShownIp<'a>(&'a SourceIp);
 impl fmt::Display for ShownIp<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
+            SourceIp::Ip(IpAddr::V4(ip)) => {
+                // As `Ipv4Addr` writes itself, without a formatter call for each octet.
+                let mut text = [0u8; 15];
+                let mut len = 0;
+                for (i, octet) in ip.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        text[len] = b'.';
+                        len += 1;
+                    }
+                    if octet >= 100 {
+                        text[len] = b'0' + octet / 100;
+                        len += 1;
+                    }
+                    if octet >= 10 {
+                        text[len] = b'0' + octet / 10 % 10;
+                        len += 1;
+                    }
+                    text[len] = b'0' + octet % 10;
+                    len += 1;
+                }
+                f.write_str(std::str::from_utf8(&text[..len]).map_err(|_| fmt::Error)?)
+            }
             SourceIp::Ip(ip) => write!(f, "{ip}"),
             SourceIp::Other(text) if !text.is_empty() => f.write_str(text),
             _ => f.write_str("unknown"),

@@ -224,7 +224,17 @@ fn capitalise_from(text: &mut String, start: usize) {
 
 /// One `Label       value` row of the body's table.
 fn row(body: &mut String, label: &str, value: impl fmt::Display) {
-    let _ = writeln!(body, "{label:<12} {value}");
+    row_label(body, label);
+    let _ = writeln!(body, "{value}");
+}
+
+/// A row's label in its column, as `{label:<12} ` would write it (the labels are ASCII):
+/// padding through the formatter went one `write_char` a space.
+fn row_label(body: &mut String, label: &str) {
+    const COLUMN: &str = "            ";
+    body.push_str(label);
+    body.push_str(&COLUMN[label.len().min(COLUMN.len())..]);
+    body.push(' ');
 }
 
 /// The plain-text body. Untrusted fields are already sanitised by enrichment and are labelled so
@@ -301,7 +311,8 @@ pub fn render_body(alert: &Alert) -> String {
         alert.event_id.as_deref().unwrap_or("none"),
     );
     if let Some((first, rest)) = alert.unreadable_fields.split_first() {
-        let _ = write!(body, "{:<12} {first}", "Unreadable");
+        row_label(&mut body, "Unreadable");
+        body.push_str(first);
         for field in rest {
             let _ = write!(body, ", {field}");
         }

@@ -231,8 +231,8 @@ fn compose(alert: &Alert, name: Option<&str>, call: Option<&str>) -> String {
         let _ = write!(text, " by ext root {caller}");
     }
     match &alert.source_ip {
-        SourceIp::Ip(ip) => {
-            let _ = write!(text, ". IP {ip}. ");
+        SourceIp::Ip(_) => {
+            let _ = write!(text, ". IP {}. ", alert.source_ip.display());
         }
         _ => text.push_str(". IP n/a. "),
     }
