@@ -587,9 +587,15 @@ pub fn parse_event(payload: &Value) -> Result<ParsedEvent, EventError> {
             });
         }
     };
-    if let Some(parsed) = read_clean_event(envelope, detail_type) {
-        return Ok(parsed);
+    match read_clean_event(envelope, detail_type) {
+        Some(parsed) => Ok(parsed),
+        None => read_carefully(payload),
     }
+}
+
+/// The careful reading: repairs what an envelope allows (`tolerable_envelope`), then the derived
+/// `Deserialize` through `serde_path_to_error`, whose path names the field an error is about.
+fn read_carefully(payload: &Value) -> Result<ParsedEvent, EventError> {
     let event_id = event_id_hint(payload);
     let mut unreadable = Vec::new();
     let envelope = tolerable_envelope(payload, &mut unreadable);
@@ -729,6 +735,123 @@ mod tests {
     fn sample(name: &str) -> Value {
         let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// Every JSON file under `events/` (the invalid and peer-shaped ones included).
+    fn every_sample() -> Vec<Value> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<Value>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|x| x == "json") {
+                    if let Ok(value) =
+                        serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+                    {
+                        out.push(value);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/events").as_ref(),
+            &mut out,
+        );
+        out
+    }
+
+    /// Each sample, and each with one field (at any depth up to four) removed or replaced by a
+    /// value of another JSON kind or an odd but readable form.
+    fn mutations(sample: &Value) -> Vec<Value> {
+        fn paths(
+            value: &Value,
+            prefix: &mut Vec<String>,
+            depth: usize,
+            out: &mut Vec<Vec<String>>,
+        ) {
+            if let (Some(map), true) = (value.as_object(), depth < 4) {
+                for (key, child) in map {
+                    prefix.push(key.clone());
+                    out.push(prefix.clone());
+                    paths(child, prefix, depth + 1, out);
+                    prefix.pop();
+                }
+            }
+        }
+        let replacements = [
+            None,
+            Some(Value::Null),
+            Some(json!(7)),
+            Some(json!(1_779_000_000_000_i64)),
+            Some(json!(true)),
+            Some(json!("")),
+            Some(json!("Yes")),
+            Some(json!("2026-11-21 03:14:07+02:00")),
+            Some(json!("2026-11-21T03:14:07.5Z")),
+            Some(json!([])),
+            Some(json!(["x"])),
+            Some(json!({})),
+            Some(json!({"type": "Root"})),
+        ];
+        let mut all = Vec::new();
+        paths(sample, &mut Vec::new(), 0, &mut all);
+        let mut out = vec![sample.clone()];
+        for path in &all {
+            for replacement in &replacements {
+                let mut variant = sample.clone();
+                let (last, parents) = path.split_last().unwrap();
+                let parent = parents
+                    .iter()
+                    .fold(&mut variant, |v, key| &mut v[key.as_str()])
+                    .as_object_mut()
+                    .unwrap();
+                match replacement {
+                    None => {
+                        parent.remove(last);
+                    }
+                    Some(value) => {
+                        parent.insert(last.clone(), value.clone());
+                    }
+                }
+                out.push(variant);
+            }
+        }
+        out
+    }
+
+    /// The quick reading of clean events is an optimisation only: whenever it reads an event,
+    /// the careful reading (repairs, then the derived `Deserialize`) reads exactly the same.
+    #[test]
+    fn the_quick_reading_agrees_with_the_careful_one() {
+        let (mut quick, mut careful_only) = (0, 0);
+        for sample in every_sample() {
+            for variant in mutations(&sample) {
+                let Some(envelope) = variant.as_object() else {
+                    continue;
+                };
+                let Some(detail_type) = envelope
+                    .get("detail-type")
+                    .and_then(Value::as_str)
+                    .filter(|t| [SIGN_IN_DETAIL_TYPE, API_CALL_DETAIL_TYPE].contains(t))
+                else {
+                    continue;
+                };
+                match read_clean_event(envelope, detail_type) {
+                    Some(fast) => {
+                        quick += 1;
+                        assert_eq!(Ok(fast), read_carefully(&variant), "{variant}");
+                    }
+                    None => careful_only += 1,
+                }
+                assert_eq!(parse_event(&variant), read_carefully(&variant), "{variant}");
+            }
+        }
+        // Both readings were exercised, many times over.
+        assert!(
+            quick > 5_000 && careful_only > 500,
+            "{quick} quick, {careful_only} careful"
+        );
     }
 
     /// Why the project has its own record type: the crate's API-call type needs `requestID`.
