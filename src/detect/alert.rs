@@ -3,6 +3,7 @@
 //! Every field that came from the event is either validated (ids, IPs, regions) or passed
 //! through [`untrusted_line`](crate::sanitize::untrusted_line); renderers can rely on that.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -76,24 +77,33 @@ impl Alert {
         });
         match (by_key, &self.source_ip) {
             (Some(key), _) => format!("{account}#key#{key}"),
-            (None, SourceIp::Ip(ip)) => format!("{account}#ip#{ip}"),
-            (None, other) => format!("{account}#ip#{}", other.display()),
+            (None, ip) => format!("{account}#ip#{}", ip.display()),
         }
     }
 
     /// The headline, with the error code when the attempt failed: what subjects and texts say.
-    pub fn title(&self) -> String {
-        match &self.outcome {
-            Outcome::Failure {
-                error_code: Some(code),
-                ..
-            } => format!("{} ({code})", self.headline),
-            _ => self.headline.to_owned(),
-        }
+    /// Written into the message being built, not allocated, like the other pieces of wording.
+    pub fn title(&self) -> impl fmt::Display + '_ {
+        Title(self)
     }
 
     pub fn failed(&self) -> bool {
         self.outcome != Outcome::Success
+    }
+}
+
+struct Title<'a>(&'a Alert);
+
+impl fmt::Display for Title<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.headline)?;
+        match &self.0.outcome {
+            Outcome::Failure {
+                error_code: Some(code),
+                ..
+            } => write!(f, " ({code})"),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -108,17 +118,25 @@ pub struct Account {
 
 impl Account {
     /// `prod-payments (111122223333)`, just the id, or `an unknown account`.
-    pub fn label(&self) -> String {
-        match (self.name.as_ref().map(AccountName::as_str), &self.id) {
-            (Some(name), Some(id)) => format!("{name} ({id})"),
-            (None, Some(id)) => id.to_string(),
-            (_, None) => "an unknown account".into(),
-        }
+    pub fn label(&self) -> impl fmt::Display + '_ {
+        Label(self)
     }
 
     /// The id, or `unknown`.
     pub fn id_or_unknown(&self) -> &str {
         self.id.as_ref().map_or("unknown", AccountId::as_str)
+    }
+}
+
+struct Label<'a>(&'a Account);
+
+impl fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.0.name, &self.0.id) {
+            (Some(name), Some(id)) => write!(f, "{name} ({id})"),
+            (None, Some(id)) => f.write_str(id.as_str()),
+            (_, None) => f.write_str("an unknown account"),
+        }
     }
 }
 
@@ -144,11 +162,42 @@ impl SourceIp {
         }
     }
 
-    pub fn display(&self) -> String {
-        match self {
-            SourceIp::Ip(ip) => ip.to_string(),
-            SourceIp::Other(text) if !text.is_empty() => text.clone(),
-            _ => "unknown".into(),
+    /// The IP, the token CloudTrail wrote, or `unknown`.
+    pub fn display(&self) -> impl fmt::Display + '_ {
+        ShownIp(self)
+    }
+}
+
+struct ShownIp<'a>(&'a SourceIp);
+
+impl fmt::Display for ShownIp<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            SourceIp::Ip(IpAddr::V4(ip)) => {
+                // As `Ipv4Addr` writes itself, without a formatter call for each octet.
+                let mut text = [0u8; 15];
+                let mut len = 0;
+                for (i, octet) in ip.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        text[len] = b'.';
+                        len += 1;
+                    }
+                    if octet >= 100 {
+                        text[len] = b'0' + octet / 100;
+                        len += 1;
+                    }
+                    if octet >= 10 {
+                        text[len] = b'0' + octet / 10 % 10;
+                        len += 1;
+                    }
+                    text[len] = b'0' + octet % 10;
+                    len += 1;
+                }
+                f.write_str(std::str::from_utf8(&text[..len]).map_err(|_| fmt::Error)?)
+            }
+            SourceIp::Ip(ip) => write!(f, "{ip}"),
+            SourceIp::Other(text) if !text.is_empty() => f.write_str(text),
+            _ => f.write_str("unknown"),
         }
     }
 }
@@ -165,22 +214,27 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn describe(&self) -> String {
-        match self {
-            Outcome::Success => "succeeded".into(),
+    /// `succeeded`, `FAILED`, or `FAILED: ` with the error code and message.
+    pub fn describe(&self) -> impl fmt::Display + '_ {
+        Described(self)
+    }
+}
+
+struct Described<'a>(&'a Outcome);
+
+impl fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Outcome::Success => f.write_str("succeeded"),
             Outcome::Failure {
                 error_code,
                 error_message,
             } => {
-                let parts: Vec<&str> = [error_code.as_deref(), error_message.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                if parts.is_empty() {
-                    "FAILED".into()
-                } else {
-                    format!("FAILED: {}", parts.join(": "))
+                f.write_str("FAILED")?;
+                for part in [error_code, error_message].into_iter().flatten() {
+                    write!(f, ": {part}")?;
                 }
+                Ok(())
             }
         }
     }

@@ -9,10 +9,14 @@
 //! `relatedResources`, `additionalContext`). `tests/chat_schema.rs` checks every sample's message
 //! against a JSON Schema written from that page.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use crate::detect::alert::Alert;
 use crate::detect::classify::{CredentialKind, MfaState};
+use crate::render::time::to_the_second;
+use crate::render::{push_json_str, push_json_strs};
 
 /// Longest caller-supplied text shown in chat (the email has more room).
 const MAX_UNTRUSTED: usize = 160;
@@ -53,19 +57,23 @@ pub struct ChatMetadata {
 /// characters that could close the span, start a link or mention (`<!channel>`), or be read as
 /// an HTML entity replaced. Already one line and capped by enrichment; capped again here.
 pub fn chat_untrusted(text: &str) -> String {
-    let safe: String = text
-        .chars()
-        .take(MAX_UNTRUSTED)
-        .map(|c| match c {
-            '`' => '\'',
-            '<' => '‹',
-            '>' => '›',
-            '&' => '+',
-            '|' => '¦',
-            c => c,
-        })
-        .collect();
-    format!("`{safe}` _(caller-supplied)_")
+    let mut shown = String::with_capacity(text.len() + 24);
+    write_chat_untrusted(&mut shown, text);
+    shown
+}
+
+/// [`chat_untrusted`], written at the end of `out`.
+fn write_chat_untrusted(out: &mut String, text: &str) {
+    out.push('`');
+    out.extend(text.chars().take(MAX_UNTRUSTED).map(|c| match c {
+        '`' => '\'',
+        '<' => '‹',
+        '>' => '›',
+        '&' => '+',
+        '|' => '¦',
+        c => c,
+    }));
+    out.push_str("` _(caller-supplied)_");
 }
 
 impl ChatNotification {
@@ -80,62 +88,114 @@ impl ChatNotification {
         }
     }
 
-    /// The JSON text published under the `https` key. Serialising plain data with string keys
-    /// cannot fail; fall back to a minimal valid notification rather than panic.
+    /// The JSON text published under the `https` key: what `serde_json::to_string` makes of
+    /// this struct, byte for byte (a test holds them together), written directly into one
+    /// buffer with a faster string escape.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| {
-            r#"{"version":"1.0","source":"custom","content":{"description":"rootwatch alert"}}"#
-                .to_owned()
-        })
+        let mut out = String::with_capacity(2048);
+        out.push_str(r#"{"version":"#);
+        push_json_str(&mut out, self.version);
+        out.push_str(r#","source":"#);
+        push_json_str(&mut out, self.source);
+        if let Some(id) = &self.id {
+            out.push_str(r#","id":"#);
+            push_json_str(&mut out, id);
+        }
+        let content = &self.content;
+        out.push_str(r#","content":{"textType":"#);
+        push_json_str(&mut out, content.text_type);
+        out.push_str(r#","title":"#);
+        push_json_str(&mut out, &content.title);
+        out.push_str(r#","description":"#);
+        push_json_str(&mut out, &content.description);
+        out.push_str(r#","nextSteps":"#);
+        push_json_strs(&mut out, content.next_steps.iter().map(String::as_str));
+        out.push_str(r#","keywords":"#);
+        push_json_strs(&mut out, content.keywords.iter().map(String::as_str));
+        let metadata = &self.metadata;
+        out.push_str(r#"},"metadata":{"threadId":"#);
+        push_json_str(&mut out, &metadata.thread_id);
+        out.push_str(r#","summary":"#);
+        push_json_str(&mut out, &metadata.summary);
+        out.push_str(r#","eventType":"#);
+        push_json_str(&mut out, &metadata.event_type);
+        out.push_str(r#","relatedResources":"#);
+        push_json_strs(
+            &mut out,
+            metadata.related_resources.iter().map(String::as_str),
+        );
+        out.push_str(r#","additionalContext":{"#);
+        for (i, (key, value)) in metadata.additional_context.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_str(&mut out, key);
+            out.push(':');
+            push_json_str(&mut out, value);
+        }
+        out.push_str("}}}");
+        out
     }
 }
 
 /// Renders an alert for chat. Pure.
 pub fn render_chat(alert: &Alert) -> ChatNotification {
-    let title = format!("{} · {}", alert.severity.as_str(), alert.title());
-    let mut facts = vec![
-        format!("*Account:* {}", alert.account.label()),
-        format!("*Region:* {}", alert.region),
-        format!(
-            "*When:* {}",
-            alert.event_time.map_or_else(
-                || "unknown".to_owned(),
-                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-            )
-        ),
-        format!("*Source IP:* {}", alert.source_ip.display()),
-        format!("*Credentials:* {}", alert.credential.describe()),
-        format!("*Outcome:* {}", alert.outcome.describe()),
-    ];
+    let severity = alert.severity.as_str();
+    let mut title = String::with_capacity(96);
+    let _ = write!(title, "{severity} · {}", alert.title());
+
+    // The facts, one a line.
+    let mut facts = String::with_capacity(768);
+    let _ = write!(
+        facts,
+        "*Account:* {}\n*Region:* {}\n*When:* ",
+        alert.account.label(),
+        alert.region
+    );
+    match alert.event_time {
+        Some(time) => {
+            let _ = write!(facts, "{}", to_the_second(time));
+        }
+        None => facts.push_str("unknown"),
+    }
+    let _ = write!(
+        facts,
+        "\n*Source IP:* {}\n*Credentials:* {}\n*Outcome:* {}",
+        alert.source_ip.display(),
+        alert.credential.describe(),
+        alert.outcome.describe()
+    );
     if alert.credential != CredentialKind::AssumeRoot && alert.kind.is_sign_in() {
         let mfa = match alert.mfa {
             MfaState::Used => "used",
             MfaState::NotUsed => "NOT used",
             MfaState::Unknown => "unknown",
         };
-        facts.push(format!("*MFA:* {mfa}"));
+        let _ = write!(facts, "\n*MFA:* {mfa}");
     }
     if let Some(caller) = &alert.external_caller {
-        facts.push(format!("*Caller:* root user of external account {caller}"));
+        let _ = write!(facts, "\n*Caller:* root user of external account {caller}");
     }
     if let Some(key) = &alert.access_key_id {
-        facts.push(format!("*Access key:* `{key}`"));
+        let _ = write!(facts, "\n*Access key:* `{key}`");
     }
-    facts.push(format!(
-        "*Event:* `{}:{}`",
+    let _ = write!(
+        facts,
+        "\n*Event:* `{}:{}`",
         alert.event_source, alert.event_name
-    ));
+    );
     if let Some(ua) = &alert.user_agent {
-        facts.push(format!("*User agent:* {}", chat_untrusted(ua)));
+        facts.push_str("\n*User agent:* ");
+        write_chat_untrusted(&mut facts, ua);
     }
-    if !alert.unreadable_fields.is_empty() {
-        facts.push(format!(
-            "*Unreadable:* {}",
-            alert.unreadable_fields.join(", ")
-        ));
+    if let Some((first, rest)) = alert.unreadable_fields.split_first() {
+        let _ = write!(facts, "\n*Unreadable:* {first}");
+        for field in rest {
+            let _ = write!(facts, ", {field}");
+        }
     }
 
-    let mut next_steps = Vec::new();
+    let mut next_steps = Vec::with_capacity(3);
     if let Some(url) = &alert.console_url {
         next_steps.push(format!("Open the event in CloudTrail: {url}"));
     }
@@ -148,34 +208,37 @@ pub fn render_chat(alert: &Alert) -> ChatNotification {
             .to_owned(),
     );
 
+    let account = alert.account.id_or_unknown();
     let mut context = std::collections::BTreeMap::new();
-    context.insert("severity", alert.severity.as_str().to_owned());
+    context.insert("severity", severity.to_owned());
     context.insert("rule", alert.rule.to_owned());
-    context.insert("account", alert.account.id_or_unknown().to_owned());
+    context.insert("account", account.to_owned());
     if let Some(id) = &alert.event_id {
         context.insert("eventId", id.clone());
     }
+    let mut summary = String::with_capacity(128);
+    let _ = write!(
+        summary,
+        "{severity} {} - {}",
+        alert.title(),
+        alert.account.label()
+    );
 
     ChatNotification::new(
         ChatContent {
             text_type: "client-markdown",
             title,
-            description: facts.join("\n"),
+            description: facts,
             next_steps,
             keywords: vec![
-                alert.severity.as_str().to_owned(),
+                severity.to_owned(),
                 alert.kind.as_str().to_owned(),
-                alert.account.id_or_unknown().to_owned(),
+                account.to_owned(),
             ],
         },
         ChatMetadata {
             thread_id: format!("rootwatch#{}", alert.root_session()),
-            summary: format!(
-                "{} {} - {}",
-                alert.severity.as_str(),
-                alert.title(),
-                alert.account.label()
-            ),
+            summary,
             event_type: alert.kind.as_str().to_owned(),
             related_resources: alert.event_id.iter().cloned().collect(),
             additional_context: context,
@@ -187,6 +250,54 @@ pub fn render_chat(alert: &Alert) -> ChatNotification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written JSON is serde's, byte for byte, for every sample (hostile ones included).
+    #[test]
+    fn to_json_writes_what_serde_json_writes() {
+        let config = crate::config::Config::from_lookup(|k| match k {
+            "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:t".to_owned()),
+            "RUNBOOK_URL" => Some("https://wiki.example.com/r?a=\"b\"".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+        let mut alerts = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let mut event: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for user_agent in [None, Some("a\"b\\c\u{1}\u{7f}é `<!x>`")] {
+                if let Some(ua) = user_agent {
+                    event["detail"]["userAgent"] = ua.into();
+                }
+                if let Ok(crate::handler::Decision::Alert { alert, .. }) =
+                    crate::handler::decide(&event, &config)
+                {
+                    let chat = render_chat(&alert);
+                    assert_eq!(chat.to_json(), serde_json::to_string(&chat).unwrap());
+                    alerts += 1;
+                }
+            }
+        }
+        assert!(alerts > 40);
+        let event: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{dir}/root-access-key-created.json")).unwrap(),
+        )
+        .unwrap();
+        let Ok(crate::handler::Decision::Alert { alert, .. }) =
+            crate::handler::decide(&event, &config)
+        else {
+            panic!("root-access-key-created alerts")
+        };
+        let mut chat = render_chat(&alert);
+        chat.id = None;
+        chat.metadata.related_resources.clear();
+        chat.metadata.additional_context.clear();
+        assert_eq!(chat.to_json(), serde_json::to_string(&chat).unwrap());
+    }
 
     /// Caller-chosen text cannot close its code span, mention a channel or start a link.
     #[test]

@@ -1,9 +1,10 @@
 //! The email wording: a subject SNS accepts and a plain-text body read top-down.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use crate::detect::alert::Alert;
 use crate::detect::classify::{CredentialKind, MfaState};
+use crate::render::time::to_the_second;
 
 /// SNS rejects subjects over 100 characters, or with line breaks or non-printable ASCII.
 pub const SUBJECT_MAX: usize = 100;
@@ -32,6 +33,15 @@ impl EmailSubject {
         EmailSubject(out)
     }
 
+    /// As [`EmailSubject::fit`], keeping `text` itself when it is already a valid subject.
+    pub fn fit_owned(text: String) -> Self {
+        if text.len() <= SUBJECT_MAX && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+            EmailSubject(text)
+        } else {
+            Self::fit(&text)
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -55,42 +65,65 @@ pub struct Email {
 /// The account id always stays (an inbox of many accounts is sorted by it): when the subject
 /// would be too long, the account's name gives way first, then the end of the title.
 pub fn render_subject(alert: &Alert) -> EmailSubject {
-    let head = format!("[rootwatch] {} {}", alert.severity.as_str(), alert.title());
-    let full = format!("{head} - {}", alert.account.label());
+    let mut full = String::with_capacity(128);
+    let _ = write!(
+        full,
+        "[rootwatch] {} {}",
+        alert.severity.as_str(),
+        alert.title()
+    );
+    let head_len = full.len();
+    let _ = write!(full, " - {}", alert.account.label());
     // `fit` keeps one character for each: the count is the subject's length.
     let fits = |text: &str| text.chars().count() <= SUBJECT_MAX;
     if fits(&full) {
-        return EmailSubject::fit(&full);
+        return EmailSubject::fit_owned(full);
     }
+    let head = &full[..head_len];
     let tail = match &alert.account.id {
         Some(id) => format!(" - {id}"),
         None => format!(" - {}", alert.account.label()),
     };
     let unnamed = format!("{head}{tail}");
     if fits(&unnamed) {
-        return EmailSubject::fit(&unnamed);
+        return EmailSubject::fit_owned(unnamed);
     }
     let keep = SUBJECT_MAX.saturating_sub(tail.chars().count() + 3);
     let cut: String = head.chars().take(keep).collect();
-    EmailSubject::fit(&format!("{cut}...{tail}"))
+    EmailSubject::fit_owned(format!("{cut}...{tail}"))
 }
 
 /// Who acted: the root user of this account, or of another account acting here.
-fn who(alert: &Alert) -> String {
-    match &alert.external_caller {
-        Some(caller) => format!(
-            "the root user of external account {caller}, acting in {},",
-            alert.account.label()
-        ),
-        None => format!("the root user of {}", alert.account.label()),
+struct Who<'a>(&'a Alert);
+
+impl fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alert = self.0;
+        match &alert.external_caller {
+            Some(caller) => write!(
+                f,
+                "the root user of external account {caller}, acting in {},",
+                alert.account.label()
+            ),
+            None => write!(f, "the root user of {}", alert.account.label()),
+        }
+    }
+}
+
+/// The call, `iam.amazonaws.com:CreateUser`.
+struct Call<'a>(&'a Alert);
+
+impl fmt::Display for Call<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.0.event_source, self.0.event_name)
     }
 }
 
 /// What the reader should take in first, in one sentence.
-fn lead(alert: &Alert) -> String {
+fn write_lead(body: &mut String, alert: &Alert) -> fmt::Result {
     use crate::detect::classify::AlertKind::*;
-    let who = who(alert);
-    let call = format!("{}:{}", alert.event_source, alert.event_name);
+    let who = Who(alert);
+    let call = Call(alert);
     if alert.failed() && alert.kind != SignInFailed {
         let code = match &alert.outcome {
             crate::detect::alert::Outcome::Failure {
@@ -99,76 +132,121 @@ fn lead(alert: &Alert) -> String {
             } => code.as_str(),
             _ => "no error code",
         };
-        return format!(
+        return write!(
+            body,
             "Someone using {who} attempted {call} and it FAILED ({code}). It may have changed \
              nothing, but the credentials were accepted: treat it as seriously as if it had worked."
         );
     }
     match alert.kind {
-        SignInWithoutMfa => format!(
+        SignInWithoutMfa => write!(
+            body,
             "Someone signed in to the AWS console as {who} WITHOUT multi-factor authentication."
         ),
-        SignInMfaNotRecorded => format!(
+        SignInMfaNotRecorded => write!(
+            body,
             "Someone signed in to the AWS console as {who}; the record does not say whether MFA \
              was used."
         ),
-        SignInWithMfa => format!("Someone signed in to the AWS console as {who}, using MFA."),
-        SignInFailed => format!(
+        SignInWithMfa => write!(
+            body,
+            "Someone signed in to the AWS console as {who}, using MFA."
+        ),
+        SignInFailed => write!(
+            body,
             "Someone tried to sign in to the AWS console as {who} and failed ({}).",
             alert.event_name
         ),
-        PasswordChanged => format!("The console password of {who} was changed."),
-        PasswordRecoveryRequested => format!("Someone asked to reset the password of {who}."),
-        PasswordRecoveryCompleted => {
-            format!("The password of {who} was reset through email recovery.")
+        PasswordChanged => write!(body, "The console password of {who} was changed."),
+        PasswordRecoveryRequested => {
+            write!(body, "Someone asked to reset the password of {who}.")
         }
-        OtherSignInActivity => format!("Sign-in activity ({}) for {who}.", alert.event_name),
-        AssumeRootTask => format!(
+        PasswordRecoveryCompleted => {
+            write!(
+                body,
+                "The password of {who} was reset through email recovery."
+            )
+        }
+        OtherSignInActivity => write!(body, "Sign-in activity ({}) for {who}.", alert.event_name),
+        AssumeRootTask => write!(
+            body,
             "A task-scoped root session (sts:AssumeRoot) in {} called {call}.",
             alert.account.label()
         ),
-        AccessKeyCreated => {
-            format!("An access key was created for {who}. Root access keys should not exist.")
-        }
-        CredentialsChanged => format!("{who} changed its own credentials ({call})."),
-        MfaDeviceRemoved => format!("An MFA device of {who} was deactivated ({call})."),
-        AccountRecoveryChanged => format!(
+        AccessKeyCreated => write!(
+            body,
+            "An access key was created for {who}. Root access keys should not exist."
+        ),
+        CredentialsChanged => write!(body, "{who} changed its own credentials ({call})."),
+        MfaDeviceRemoved => write!(body, "An MFA device of {who} was deactivated ({call})."),
+        AccountRecoveryChanged => write!(
+            body,
             "{who} changed the account's contacts or root email ({call}). Whoever controls them \
              can recover the root user."
         ),
-        CloudTrailTampered => format!(
+        CloudTrailTampered => write!(
+            body,
             "{who} changed CloudTrail logging ({}). Audit records may be missing.",
             alert.event_name
         ),
-        DefenceEvasion => format!(
+        DefenceEvasion => write!(
+            body,
             "{who} called {call} ({}). It weakens what your security monitoring can see.",
             alert.headline
         ),
-        LongTermAccessKeyUsed => {
-            format!("A long-term access key of {who} was used to call {call}.")
-        }
-        SecretRead => format!("{who} read a secret ({call})."),
-        ReadOnlyCall => format!("{who} made a read-only call, {call}, from a console session."),
-        ApiCall => format!("{who} called {call}."),
+        LongTermAccessKeyUsed => write!(
+            body,
+            "A long-term access key of {who} was used to call {call}."
+        ),
+        SecretRead => write!(body, "{who} read a secret ({call})."),
+        ReadOnlyCall => write!(
+            body,
+            "{who} made a read-only call, {call}, from a console session."
+        ),
+        ApiCall => write!(body, "{who} called {call}."),
     }
 }
 
-fn capitalise(text: String) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => text,
+/// Upper-cases the first character of `text[start..]`.
+fn capitalise_from(text: &mut String, start: usize) {
+    let Some(first) = text[start..].chars().next() else {
+        return;
+    };
+    if first.is_ascii() {
+        text[start..start + 1].make_ascii_uppercase();
+    } else {
+        let rest = text.split_off(start + first.len_utf8());
+        text.truncate(start);
+        text.extend(first.to_uppercase());
+        text.push_str(&rest);
     }
+}
+
+/// One `Label       value` row of the body's table.
+fn row(body: &mut String, label: &str, value: impl fmt::Display) {
+    row_label(body, label);
+    let _ = writeln!(body, "{value}");
+}
+
+/// A row's label in its column, as `{label:<12} ` would write it (the labels are ASCII):
+/// padding through the formatter went one `write_char` a space.
+fn row_label(body: &mut String, label: &str) {
+    const COLUMN: &str = "            ";
+    body.push_str(label);
+    body.push_str(&COLUMN[label.len().min(COLUMN.len())..]);
+    body.push(' ');
 }
 
 /// The plain-text body. Untrusted fields are already sanitised by enrichment and are labelled so
-/// a reader does not mistake them for rootwatch's own words.
+/// a reader does not mistake them for rootwatch's own words. Written into one buffer sized for
+/// the longest sample's body.
 pub fn render_body(alert: &Alert) -> String {
-    let mut body = String::with_capacity(1500);
-    let _ = writeln!(body, "{} - {}", alert.severity.as_str(), alert.title());
-    let _ = writeln!(body);
-    let _ = writeln!(body, "{}", capitalise(lead(alert)));
-    let _ = writeln!(body);
+    let mut body = String::with_capacity(2048);
+    let _ = write!(body, "{} - {}\n\n", alert.severity.as_str(), alert.title());
+    let lead = body.len();
+    let _ = write_lead(&mut body, alert);
+    capitalise_from(&mut body, lead);
+    body.push_str("\n\n");
 
     let mfa = match (alert.credential, alert.mfa) {
         // The session AssumeRoot issued has no MFA of its own; the caller's MFA is recorded on
@@ -178,84 +256,89 @@ pub fn render_body(alert: &Alert) -> String {
         (_, MfaState::NotUsed) => "NOT used",
         (_, MfaState::Unknown) => "unknown",
     };
-    let mut rows: Vec<(&str, String)> = vec![
-        ("What", alert.title()),
-        ("Severity", alert.severity.as_str().to_owned()),
-        ("Account", alert.account.label()),
-        ("Region", alert.region.clone()),
-        (
+    row(&mut body, "What", alert.title());
+    row(&mut body, "Severity", alert.severity.as_str());
+    row(&mut body, "Account", alert.account.label());
+    row(&mut body, "Region", &alert.region);
+    match alert.event_time {
+        Some(time) => row(&mut body, "When (UTC)", to_the_second(time)),
+        None => row(
+            &mut body,
             "When (UTC)",
-            alert.event_time.map_or_else(
-                || "unknown (no readable time in the event)".to_owned(),
-                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            ),
+            "unknown (no readable time in the event)",
         ),
-        ("Source IP", alert.source_ip.display()),
-        ("MFA", mfa.to_owned()),
-        ("Outcome", alert.outcome.describe()),
-        ("Credentials", alert.credential.describe().to_owned()),
-    ];
+    }
+    row(&mut body, "Source IP", alert.source_ip.display());
+    row(&mut body, "MFA", mfa);
+    row(&mut body, "Outcome", alert.outcome.describe());
+    row(&mut body, "Credentials", alert.credential.describe());
     if let Some(key) = &alert.access_key_id {
-        rows.push(("Access key", key.clone()));
+        row(&mut body, "Access key", key);
     }
     if let Some(caller) = &alert.external_caller {
-        rows.push(("Caller", format!("root user of external account {caller}")));
+        row(
+            &mut body,
+            "Caller",
+            format_args!("root user of external account {caller}"),
+        );
     }
     if let Some(who) = &alert.assume_root_issued_to {
-        rows.push(("Issued to", who.clone()));
+        row(&mut body, "Issued to", who);
     }
-    rows.push((
+    row(
+        &mut body,
         "Event",
-        format!("{} {}", alert.event_source, alert.event_name),
-    ));
-    rows.push((
-        "User agent",
-        alert
-            .user_agent
-            .as_ref()
-            .map_or("none".into(), |ua| format!("(caller-supplied) {ua}")),
-    ));
+        format_args!("{} {}", alert.event_source, alert.event_name),
+    );
+    match &alert.user_agent {
+        Some(ua) => row(
+            &mut body,
+            "User agent",
+            format_args!("(caller-supplied) {ua}"),
+        ),
+        None => row(&mut body, "User agent", "none"),
+    }
     if let Some(params) = &alert.request_parameters {
-        rows.push(("Request", format!("(caller-supplied) {params}")));
+        row(
+            &mut body,
+            "Request",
+            format_args!("(caller-supplied) {params}"),
+        );
     }
-    rows.push((
+    row(
+        &mut body,
         "Event ID",
-        alert.event_id.clone().unwrap_or_else(|| "none".into()),
-    ));
-    if !alert.unreadable_fields.is_empty() {
-        rows.push((
-            "Unreadable",
-            format!(
-                "{} (not used; check the raw event)",
-                alert.unreadable_fields.join(", ")
-            ),
-        ));
+        alert.event_id.as_deref().unwrap_or("none"),
+    );
+    if let Some((first, rest)) = alert.unreadable_fields.split_first() {
+        row_label(&mut body, "Unreadable");
+        body.push_str(first);
+        for field in rest {
+            let _ = write!(body, ", {field}");
+        }
+        body.push_str(" (not used; check the raw event)\n");
     }
-    rows.push(("Rule", format!("{} ({})", alert.rule, alert.reference)));
-    for (label, value) in rows {
-        let _ = writeln!(body, "{label:<12} {value}");
-    }
+    row(
+        &mut body,
+        "Rule",
+        format_args!("{} ({})", alert.rule, alert.reference),
+    );
 
-    let _ = writeln!(body);
+    body.push('\n');
     match &alert.console_url {
         Some(url) => {
             let _ = writeln!(body, "Open in CloudTrail: {url}");
         }
         None => {
-            let _ = writeln!(
-                body,
-                "Open in CloudTrail: the event had no usable event ID or region."
-            );
+            body.push_str("Open in CloudTrail: the event had no usable event ID or region.\n");
         }
     }
     if let Some(url) = &alert.runbook_url {
         let _ = writeln!(body, "Runbook: {url}");
     }
-    let _ = writeln!(body);
-    let _ = write!(
-        body,
-        "If this was not planned, treat it as an incident: the root user can do anything in this account.\n\
-         -- rootwatch"
+    body.push_str(
+        "\nIf this was not planned, treat it as an incident: the root user can do anything in \
+         this account.\n-- rootwatch",
     );
     body
 }

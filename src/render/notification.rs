@@ -68,7 +68,7 @@ pub fn render(alert: &Alert, sms_limit: SmsLimit) -> Notification {
         sms: render_sms(alert, sms_limit),
         email_body: email.body,
         // Serialising plain data with string keys cannot fail; fall back to null rather than panic.
-        alert_json: serde_json::to_string(alert).unwrap_or_else(|_| "null".into()),
+        alert_json: crate::render::json_text(alert, 2048).unwrap_or_else(|| "null".into()),
         chat_json: render_chat(alert).to_json(),
         page: true,
     }

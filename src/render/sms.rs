@@ -8,10 +8,11 @@
 //! Only fields that AWS sets or the operator configured appear here: no user agent, user name or
 //! request parameter can reach a phone.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::detect::alert::{Alert, Outcome, SourceIp};
 use crate::detect::classify::{AlertKind, CredentialKind, MfaState};
+use crate::render::time::to_the_minute;
 
 /// Characters of one SMS segment.
 pub const SMS_MAX: usize = 160;
@@ -134,6 +135,20 @@ impl Sms {
         Sms(out)
     }
 
+    /// As [`Sms::fit`], keeping `text` itself when it already fits.
+    pub fn fit_owned(text: String, limit: SmsLimit) -> Self {
+        let mut len = 0;
+        let valid = text.chars().all(|c| {
+            len += 1;
+            is_gsm7_basic(c)
+        });
+        if valid && len <= limit.body_max {
+            Sms(text)
+        } else {
+            Self::fit(&text, limit)
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -153,45 +168,20 @@ impl fmt::Display for Sms {
 /// the account id, the IP, the time and the region stay.
 pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
     let call = (!alert.kind.is_sign_in()).then(|| short_call(alert));
-    let compose = |name: Option<&str>, call: Option<&str>| {
-        let what = match call {
-            None => alert.headline.to_owned(),
-            Some(call) => format!("{}: {call}", alert.headline),
-        };
-        let name = name.map(|n| format!("{n} ")).unwrap_or_default();
-        let caller = alert
-            .external_caller
-            .as_ref()
-            .map(|c| format!(" by ext root {c}"))
-            .unwrap_or_default();
-        format!(
-            "{} {what}{}{}.{} Acct {name}{}{caller}. IP {}. {} {}",
-            alert.severity.as_str(),
-            via(alert),
-            error_code(alert),
-            mfa(alert),
-            alert.account.id_or_unknown(),
-            ip(alert),
-            alert.event_time.map_or_else(
-                || "time unknown".to_owned(),
-                |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
-            ),
-            alert.region,
-        )
-    };
     let max = limit.body_max();
-    let fits = |text: &String| text.chars().count() <= max;
+    let fits = |text: &str| text.chars().count() <= max;
 
     let full = compose(
+        alert,
         alert.account.name.as_ref().map(|n| n.as_str()),
         call.as_deref(),
     );
     if fits(&full) {
-        return Sms::fit(&full, limit);
+        return Sms::fit_owned(full, limit);
     }
-    let unnamed = compose(None, call.as_deref());
+    let unnamed = compose(alert, None, call.as_deref());
     if fits(&unnamed) {
-        return Sms::fit(&unnamed, limit);
+        return Sms::fit_owned(unnamed, limit);
     }
     // A rule whose headline says what happened gives up the call's name whole; for the generic
     // rules the call is the news, so its end is cut instead.
@@ -204,14 +194,57 @@ pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
         let keep = call.chars().count().saturating_sub(over + 2);
         if keep >= 12 {
             let cut: String = call.chars().take(keep).collect();
-            return Sms::fit(&compose(None, Some(&format!("{cut}.."))), limit);
+            return Sms::fit_owned(compose(alert, None, Some(&format!("{cut}.."))), limit);
         }
     }
-    let headline_only = compose(None, None);
+    let headline_only = compose(alert, None, None);
     if fits(&headline_only) {
-        return Sms::fit(&headline_only, limit);
+        return Sms::fit_owned(headline_only, limit);
     }
-    Sms::fit(&unnamed, limit)
+    Sms::fit_owned(unnamed, limit)
+}
+
+/// The SMS text with or without the account's name and the call, in one buffer.
+fn compose(alert: &Alert, name: Option<&str>, call: Option<&str>) -> String {
+    let mut text = String::with_capacity(192);
+    let _ = write!(text, "{} {}", alert.severity.as_str(), alert.headline);
+    if let Some(call) = call {
+        let _ = write!(text, ": {call}");
+    }
+    text.push_str(via(alert));
+    if let Outcome::Failure {
+        error_code: Some(code),
+        ..
+    } = &alert.outcome
+    {
+        // A failed attempt's headline already says it failed; the code says how.
+        let _ = write!(text, " ({code})");
+    }
+    text.push('.');
+    text.push_str(mfa(alert));
+    text.push_str(" Acct ");
+    if let Some(name) = name {
+        let _ = write!(text, "{name} ");
+    }
+    text.push_str(alert.account.id_or_unknown());
+    if let Some(caller) = &alert.external_caller {
+        let _ = write!(text, " by ext root {caller}");
+    }
+    match &alert.source_ip {
+        SourceIp::Ip(_) => {
+            let _ = write!(text, ". IP {}. ", alert.source_ip.display());
+        }
+        _ => text.push_str(". IP n/a. "),
+    }
+    match alert.event_time {
+        Some(time) => {
+            let _ = write!(text, "{}", to_the_minute(time));
+        }
+        None => text.push_str("time unknown"),
+    }
+    text.push(' ');
+    text.push_str(&alert.region);
+    text
 }
 
 fn via(alert: &Alert) -> &'static str {
@@ -219,17 +252,6 @@ fn via(alert: &Alert) -> &'static str {
         " via AssumeRoot"
     } else {
         ""
-    }
-}
-
-/// A failed attempt's headline already says it failed; the code says how.
-fn error_code(alert: &Alert) -> String {
-    match &alert.outcome {
-        Outcome::Failure {
-            error_code: Some(code),
-            ..
-        } => format!(" ({code})"),
-        _ => String::new(),
     }
 }
 
@@ -247,21 +269,17 @@ fn mfa(alert: &Alert) -> &'static str {
     }
 }
 
-fn ip(alert: &Alert) -> String {
-    match &alert.source_ip {
-        SourceIp::Ip(ip) => ip.to_string(),
-        _ => "n/a".into(),
-    }
-}
-
 /// `iam:CreateUser` from `iam.amazonaws.com` + `CreateUser`, capped for the SMS.
 fn short_call(alert: &Alert) -> String {
     let service = alert
         .event_source
         .strip_suffix(".amazonaws.com")
         .unwrap_or(&alert.event_source);
-    let call = format!("{service}:{}", alert.event_name);
-    call.chars().take(48).collect()
+    let mut call = format!("{service}:{}", alert.event_name);
+    if let Some((cut, _)) = call.char_indices().nth(48) {
+        call.truncate(cut);
+    }
+    call
 }
 
 #[cfg(test)]
