@@ -23,22 +23,32 @@ pub const STARTUP_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// Returns the configuration with the SMS budget the topic's own `DisplayName` leaves.
 pub async fn connect(
+    config: Config,
+    publisher: &SnsPublisher,
+    state: Option<&DynamoState>,
+) -> Result<Config, TopicCheckError> {
+    connect_within(config, publisher, state, STARTUP_CHECK_TIMEOUT).await
+}
+
+/// [`connect`] with another limit on the checks (the tests use a short one). The SDK's own limits
+/// are not enough here: a silent SNS would hold a check for up to 12 s
+/// ([`OPERATION_TIMEOUT`](crate::aws::sdk::OPERATION_TIMEOUT)), beyond Lambda's 10 s for init.
+pub async fn connect_within(
     mut config: Config,
     publisher: &SnsPublisher,
     state: Option<&DynamoState>,
+    limit: Duration,
 ) -> Result<Config, TopicCheckError> {
     let topic = config.topic_arn.as_str().to_owned();
     let table = async {
         match state {
-            Some(state) => Some(tokio::time::timeout(STARTUP_CHECK_TIMEOUT, state.warm_up()).await),
+            Some(state) => Some(tokio::time::timeout(limit, state.warm_up()).await),
             None => None,
         }
     };
-    let (checked, warmed) = tokio::join!(
-        tokio::time::timeout(STARTUP_CHECK_TIMEOUT, publisher.check_topic()),
-        table
-    );
-    let timeout_secs = STARTUP_CHECK_TIMEOUT.as_secs();
+    let (checked, warmed) =
+        tokio::join!(tokio::time::timeout(limit, publisher.check_topic()), table);
+    let waited = format!("{limit:?}");
     match checked {
         Ok(Ok(check)) => {
             let (limit, warning) = check.sms_limit(config.sms_limit);
@@ -59,7 +69,7 @@ pub async fn connect(
         }
         Ok(Err(err)) => warn!("{err}; starting anyway: each publish retries on its own"),
         Err(_) => {
-            warn!(%topic, "the alert topic did not answer within {timeout_secs} s; starting anyway")
+            warn!(%topic, "the alert topic did not answer within {waited}; starting anyway")
         }
     }
     match warmed {
@@ -69,7 +79,9 @@ pub async fn connect(
                 "state table check failed, alerts go out without dedup or coalescing while it fails: {err}"
             )
         }
-        Some(Err(_)) => warn!("the state table did not answer within {timeout_secs} s"),
+        Some(Err(_)) => warn!(
+            "the state table did not answer within {waited}; alerts go out without dedup while it is silent"
+        ),
     }
     Ok(config)
 }

@@ -1,7 +1,8 @@
 //! The start-up check against a real local SNS and DynamoDB (moto): a topic that cannot be used
 //! stops start-up with a message naming it and the likely cause; everything else (a refused read,
-//! an unreachable SNS, a missing table) lets the function start, and the topic's own DisplayName
-//! sets the SMS budget.
+//! an unreachable or silent SNS, a missing or silent table) lets the function start, within the
+//! start-up limit rather than the SDK's longer ones, and the topic's own DisplayName sets the SMS
+//! budget.
 
 mod support;
 
@@ -10,6 +11,9 @@ use rootwatch::aws::sns::{SnsPublisher, TopicCheckError};
 use rootwatch::config::Config;
 use rootwatch::render::sms::SmsLimit;
 use rootwatch::startup;
+use std::time::{Duration, Instant};
+
+use rootwatch::aws::sdk::{ATTEMPT_TIMEOUT, STATE_ATTEMPT_TIMEOUT, dynamodb_client};
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::moto::sdk_config_for;
 use support::stack::{LocalStack, TABLE};
@@ -130,4 +134,41 @@ async fn a_refused_read_of_the_topic_does_not_stop_start_up() {
         .await
         .unwrap();
     assert_eq!(started.sms_limit, configured.sms_limit);
+}
+
+/// Servers that accept a request and never answer: the SDK alone would hold the SNS check for a
+/// 5 s attempt (12 s in all, beyond Lambda's 10 s for init) and the table's for 1 s. The start-up
+/// limit lets both go, side by side, and the function starts with its configured SMS budget.
+#[tokio::test]
+async fn silent_servers_are_let_go_at_the_start_up_limit() {
+    let silent_sns = FaultyServer::start(Fault::Silent).await;
+    let silent_table = FaultyServer::start(Fault::Silent).await;
+    let configured = config(
+        "arn:aws:sns:us-east-1:123456789012:rootwatch-alerts",
+        "rootwatch",
+    );
+    let publisher = SnsPublisher::new(
+        aws_sdk_sns::Client::new(&sdk_config_for(&silent_sns.endpoint).await),
+        configured.topic_arn.clone(),
+    );
+    let state = DynamoState::new(
+        dynamodb_client(&sdk_config_for(&silent_table.endpoint).await),
+        TABLE,
+    );
+
+    let limit = Duration::from_millis(200);
+    let started = Instant::now();
+    let checked = startup::connect_within(configured.clone(), &publisher, Some(&state), limit)
+        .await
+        .expect("silence does not stop start-up");
+    let took = started.elapsed();
+
+    assert_eq!(checked.sms_limit, configured.sms_limit);
+    assert!(silent_sns.requests() >= 1 && silent_table.requests() >= 1);
+    // Let go by the start-up limit, not by the SDK's own (the shortest of which is the table's).
+    assert!(
+        took < STATE_ATTEMPT_TIMEOUT && STATE_ATTEMPT_TIMEOUT < ATTEMPT_TIMEOUT,
+        "start-up waited {took:?} with a {limit:?} limit"
+    );
+    assert!(startup::STARTUP_CHECK_TIMEOUT < Duration::from_secs(10));
 }
