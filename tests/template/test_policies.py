@@ -22,9 +22,19 @@ STACK_NAME = "rootwatch"
 OTHER_ACCOUNT = "444455556666"
 
 
+# Both modes: organization mode adds a home bus and the Organizations read, and must leave every
+# grant below as it is in a single account.
+MODES = {"single-account": {}, "organization": {"OrganizationId": "o-a1b2c3d4e5"}}
+
+
+@pytest.fixture(scope="module", params=list(MODES), ids=list(MODES))
+def stack(request, deployed_template):
+    return Stack(deployed_template, MODES[request.param], ACCOUNT, REGION, STACK_NAME)
+
+
 @pytest.fixture(scope="module")
-def stack(deployed_template):
-    return Stack(deployed_template, {}, ACCOUNT, REGION, STACK_NAME)
+def mode(stack):
+    return "organization" if stack.parameters.get("OrganizationId") else "single-account"
 
 
 def resolved(stack, logical_id, prop):
@@ -46,9 +56,10 @@ def function(stack, role_arn):
 def role_policies(stack):
     """Every identity policy attached to the function's role."""
     role = {"Ref": "RootwatchFunctionRole"}
+    created = stack.created()
     attached = [
-        r["Properties"]["PolicyDocument"] for r in stack.resources.values()
-        if r["Type"] == "AWS::IAM::Policy" and role in r["Properties"]["Roles"]
+        r["Properties"]["PolicyDocument"] for logical_id, r in stack.resources.items()
+        if logical_id in created and r["Type"] == "AWS::IAM::Policy" and role in r["Properties"]["Roles"]
     ]
     assert attached, "the role has a policy"
     return [stack.resolve(doc) for doc in attached]
@@ -56,9 +67,11 @@ def role_policies(stack):
 
 def resource_policy_of(stack, policy_type, list_property, target):
     """The resource policy (topic or queue policy) attached to a resource."""
+    created = stack.created()
     found = [
-        stack.resolve(r["Properties"]["PolicyDocument"]) for r in stack.resources.values()
-        if r["Type"] == policy_type and {"Ref": target} in r["Properties"][list_property]
+        stack.resolve(r["Properties"]["PolicyDocument"]) for logical_id, r in stack.resources.items()
+        if logical_id in created and r["Type"] == policy_type
+        and {"Ref": target} in r["Properties"][list_property]
     ]
     assert len(found) == 1, f"one policy for {target}"
     return found[0]
@@ -131,6 +144,19 @@ def test_the_function_may_check_its_topic(function, role_arn, role_policies, top
     arn, topic_policy = topics["AlertTopic"]
     request = Request(function, "sns:GetTopicAttributes", arn, context_of(function, role_arn))
     assert decide(request, role_policies, topic_policy)[0] == ALLOWED
+
+
+def test_the_function_may_name_member_accounts_only_in_organization_mode(function, role_arn, role_policies, mode):
+    """DescribeAccount on the organization's accounts, from the management account (or a
+    delegated administrator); nothing else of Organizations, and nothing in a single account."""
+    def describe(organization, action="organizations:DescribeAccount"):
+        arn = f"arn:aws:organizations::999988887777:account/{organization}/444455556666"
+        return decide(Request(function, action, arn, context_of(function, role_arn)), role_policies)[0]
+
+    expected = ALLOWED if mode == "organization" else IMPLICIT_DENY
+    assert describe("o-a1b2c3d4e5") == expected
+    assert describe("o-zzzzzzzzzz") == IMPLICIT_DENY
+    assert describe("o-a1b2c3d4e5", "organizations:ListAccounts") == IMPLICIT_DENY
 
 
 def test_no_other_principal_may_publish_alerts(topics, keys):
