@@ -133,8 +133,9 @@ bench-memory: $(TOOLS)
 # The cold path: process start -> first alert accepted by a local SNS over TLS, for the release
 # build and a Python 3 + boto3 peer side by side, at full CPU and under a 128 MB Lambda's CPU share
 # (a cgroup; needs root, otherwise it says so and reports full CPU only). See BENCHMARKS.md.
-# RUNS=20 by default; every run's figures go to $(TARGET_DIR)/bench-cold.json.
+# RUNS=20 by default; medians, p90s and every run's figures go to $(TARGET_DIR)/bench-cold.json.
 bench-cold: $(TOOLS)
+	@[[ -n "$(TARGET_DIR)" ]] || { echo "cargo metadata did not name a target directory" >&2; exit 1; }
 	cargo build --release --bin rootwatch
 	python3 benches/cold_start.py --json $(TARGET_DIR)/bench-cold.json
 
