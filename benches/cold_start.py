@@ -25,6 +25,11 @@ interleaved so that machine noise falls on all of them alike. The whole set runs
 and then under a CPU share like a 128 MB Lambda's (128/1769 of a vCPU, about 1/14): a cgroup
 v2 `cpu.max` where the kernel offers one, else cgroup v1 `cpu.cfs_quota_us`; only the function
 process is in it, not moto nor the emulator (on Lambda, SNS is not on the function's CPU).
+
+After the full-CPU runs, moto alone: the same requests (a new TLS connection and
+GetTopicAttributes, then rootwatch's Publish replayed from moto's record) from a warm client
+whose own CPU is subtracted. No function reaches its first alert faster than that against this
+server, so it bounds the ratio this bench can show; the report prints the bound.
 """
 
 import argparse
@@ -370,6 +375,54 @@ def count_publishes(endpoint, bundle, topic):
     return sum(len(t["sent_notifications"]) for t in data["sns"]["Topic"] if t["arn"] == topic)
 
 
+def moto_floor(endpoint, bundle, topic, runs):
+    """moto's own time for what the function's cold path asks of it: a new TLS connection and
+    GetTopicAttributes (init), then the Publish rootwatch made (replayed from moto's record), sent
+    from a warm client that uses little CPU; that CPU is subtracted. No function can reach its
+    first alert faster than this against this server, so it bounds the ratio the bench can show."""
+    import http.client
+    import urllib.parse
+    import urllib.request
+    context = ssl.create_default_context(cafile=str(bundle))
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", context=context) as response:
+        data = json.load(response)
+    sent = next(t["sent_notifications"] for t in data["sns"]["Topic"] if t["arn"] == topic)
+    # rootwatch's message is the largest: it carries the email-json and chat parts the peer lacks.
+    _, message, subject, attributes, _ = max(sent, key=lambda n: len(n[1]))
+    publish = {"Action": "Publish", "TopicArn": topic, "Message": message, "MessageStructure": "json",
+               "Subject": subject}
+    for n, (name, value) in enumerate(sorted((attributes or {}).items()), 1):
+        publish |= {f"MessageAttributes.entry.{n}.Name": name,
+                    f"MessageAttributes.entry.{n}.Value.DataType": value["Type"],
+                    f"MessageAttributes.entry.{n}.Value.StringValue": value["Value"]}
+    host, port = endpoint.removeprefix("https://").rsplit(":", 1)
+    # moto does not check signatures; it reads the region and service from the credential scope.
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/sns/aws4_request, "
+                                "SignedHeaders=host, Signature=0"}
+
+    def call(connection, params):
+        connection.request("POST", "/", urllib.parse.urlencode(params), headers)
+        answer = connection.getresponse()
+        body = answer.read()
+        if answer.status != 200:
+            sys.exit(f"bench-cold: moto refused the floor's {params['Action']}: {body[:300]!r}")
+
+    results = []
+    for i in range(runs + 1):
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        connection = http.client.HTTPSConnection(host, int(port), context=context)
+        call(connection, {"Action": "GetTopicAttributes", "TopicArn": topic})
+        cpu1, t1 = time.process_time(), time.perf_counter()
+        call(connection, publish)
+        cpu2, t2 = time.process_time(), time.perf_counter()
+        connection.close()
+        if i > 0:
+            init, event = (t1 - t0) - (cpu1 - cpu0), (t2 - t1) - (cpu2 - cpu1)
+            results.append({"init": init * 1e3, "event": event * 1e3, "total": (init + event) * 1e3})
+    return results
+
+
 def fresh_event(template):
     event = json.loads(json.dumps(template))
     event["id"] = str(uuid.uuid4())
@@ -520,6 +573,20 @@ def main():
             print(f"  (moto recorded {published} publishes: one per run, the unmeasured first included)")
             everything[title] = {label: {"summary": summary(runs), "runs": runs}
                                  for label, runs in results.items()}
+            if cpu is None:
+                floor = moto_floor(endpoint, bundle, topic, args.runs)
+                recorded = count_publishes(endpoint, bundle, topic)
+                medians = {k: statistics.median(r[k] for r in floor) for k in ("init", "event", "total")}
+                line = (f"  moto's own time for the same requests (a warm client, its CPU subtracted): "
+                        f"init {medians['init']:.1f} ms, event {medians['event']:.1f} ms, "
+                        f"total {medians['total']:.1f} ms")
+                if "python3 + boto3" in results:
+                    python_total = statistics.median(r["total"] for r in results["python3 + boto3"])
+                    line += (f"; no function could be more than {python_total / medians['total']:.1f}x "
+                             "faster than the peer here")
+                print(line)
+                everything[title]["moto alone"] = {"summary": {k: {"median": v} for k, v in medians.items()},
+                                                   "runs": floor}
         print("\ninit: process start -> first `next` request; first event -> alert: the event handed "
               "out -> the response posted after SNS accepted the publish; total: start -> response.\n"
               "CPU used: user + system time of the process to the first alert (wait4); "
