@@ -376,6 +376,7 @@ mod tests {
     use super::*;
     use crate::detect::classify::AlertKind;
     use crate::error::DeliveryError;
+    use crate::samples::{every_sample, sample};
     use crate::state::Stateless;
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
@@ -412,25 +413,14 @@ mod tests {
         Invocation::new("req-1", Utc::now() + chrono::Duration::seconds(30))
     }
 
-    fn sample(name: &str) -> Value {
-        let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
     /// The kind and the outcome row read the same fact from the record; they must agree, also
     /// for a sign-in record that carries no answer at all.
     #[test]
     fn a_failed_sign_in_kind_always_comes_with_a_failed_outcome() {
         let mut unanswered = sample("root-console-sign-in-without-mfa");
         unanswered["detail"]["responseElements"] = Value::Null;
-        let dir = format!("{}/events", env!("CARGO_MANIFEST_DIR"));
         let mut events = vec![unanswered];
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "json") {
-                events.push(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap());
-            }
-        }
+        events.extend(every_sample().into_iter().map(|(_, event)| event));
         let config = app(FakePublisher::default()).config;
         let mut sign_ins = 0;
         for event in events {

@@ -21,6 +21,8 @@ pub mod invocation;
 pub mod logging;
 pub mod metrics;
 pub mod render;
+#[cfg(test)]
+mod samples;
 pub mod sanitize;
 pub mod startup;
 pub mod state;

@@ -223,8 +223,7 @@ mod tests {
     use crate::handler::{Decision, decide};
 
     fn alert(name: &str) -> Alert {
-        let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-        let payload = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let payload = crate::samples::sample(name);
         let config = Config::from_lookup(|k| {
             (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
         })

@@ -441,12 +441,7 @@ mod tests {
     /// A forged region cannot point "Open in CloudTrail" at another host.
     #[test]
     fn the_console_link_uses_only_a_valid_region() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/events/root-access-key-created.json"
-        );
-        let sample: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let sample = crate::samples::sample("root-access-key-created");
 
         let mut forged = sample.clone();
         forged["detail"]["awsRegion"] = "evil.example.com/x?".into();
@@ -472,12 +467,7 @@ mod tests {
     /// CloudTrail record still says where root acted, and that is what the alert names.
     #[test]
     fn the_record_names_the_account_and_region_before_the_envelope() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/events/root-access-key-created.json"
-        );
-        let mut event: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut event = crate::samples::sample("root-access-key-created");
         event["detail"]["recipientAccountId"] = "210987654321".into();
         event["detail"]["awsRegion"] = "eu-west-1".into();
         event["account"] = "123456789012".into();

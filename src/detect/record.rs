@@ -729,37 +729,9 @@ fn json_kind(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::samples::{every_sample, sample};
     use aws_lambda_events::cloudwatch_events::{cloudtrail::AWSAPICall, signin::SignIn};
     use serde_json::json;
-
-    fn sample(name: &str) -> Value {
-        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
-    /// Every JSON file under `events/` (the invalid and peer-shaped ones included).
-    fn every_sample() -> Vec<Value> {
-        fn walk(dir: &std::path::Path, out: &mut Vec<Value>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else if path.extension().is_some_and(|x| x == "json") {
-                    if let Ok(value) =
-                        serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
-                    {
-                        out.push(value);
-                    }
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/events").as_ref(),
-            &mut out,
-        );
-        out
-    }
 
     /// Each sample, and each with one field (at any depth up to four) removed or replaced by a
     /// value of another JSON kind or an odd but readable form.
@@ -825,8 +797,8 @@ mod tests {
     #[test]
     fn the_quick_reading_agrees_with_the_careful_one() {
         let (mut quick, mut careful_only) = (0, 0);
-        for sample in every_sample() {
-            for variant in mutations(&sample) {
+        for (_, original) in every_sample() {
+            for variant in mutations(&original) {
                 let Some(envelope) = variant.as_object() else {
                     continue;
                 };
@@ -857,7 +829,7 @@ mod tests {
     /// Why the project has its own record type: the crate's API-call type needs `requestID`.
     #[test]
     fn crate_api_call_type_rejects_real_sign_in_records() {
-        let event = sample("root-console-sign-in-without-mfa.json");
+        let event = sample("root-console-sign-in-without-mfa");
         let err = serde_json::from_value::<AWSAPICall>(event["detail"].clone()).unwrap_err();
         assert!(err.to_string().contains("requestID"), "{err}");
         assert!(parse_event(&event).is_ok());
@@ -867,7 +839,7 @@ mod tests {
     /// and a full `additionalEventData`, which password-recovery records lack.
     #[test]
     fn crate_sign_in_type_rejects_real_password_recovery_records() {
-        let mut event = sample("root-password-recovery-requested.json");
+        let mut event = sample("root-password-recovery-requested");
         let err = serde_json::from_value::<SignIn>(event["detail"].clone()).unwrap_err();
         assert!(err.to_string().contains("AdditionalEventData"), "{err}");
         event["detail"]["additionalEventData"] =
@@ -880,7 +852,7 @@ mod tests {
     /// Why the project has its own record type: the crate drops `accessKeyId`.
     #[test]
     fn crate_api_call_type_loses_the_access_key_id() {
-        let event = sample("root-api-call-with-long-term-access-key.json");
+        let event = sample("root-api-call-with-long-term-access-key");
         let theirs = serde_json::to_value(
             serde_json::from_value::<AWSAPICall>(event["detail"].clone()).unwrap(),
         )
@@ -895,7 +867,7 @@ mod tests {
 
     #[test]
     fn wrong_type_names_the_path_and_keeps_the_event_id() {
-        let mut event = sample("root-console-sign-in-with-mfa.json");
+        let mut event = sample("root-console-sign-in-with-mfa");
         event["detail"]["userIdentity"]["type"] = Value::from(7);
         let err = parse_event(&event).unwrap_err();
         let text = err.to_string();
@@ -912,7 +884,7 @@ mod tests {
 
     #[test]
     fn failure_is_an_error_or_a_refused_sign_in() {
-        let ok = sample("root-console-sign-in-without-mfa.json");
+        let ok = sample("root-console-sign-in-without-mfa");
         let mut record = parse_event(&ok).unwrap().event.detail;
         assert!(!record.failed());
         record.response_elements = Lenient::Absent;
@@ -934,7 +906,7 @@ mod tests {
     /// corpora: all read, none an error.
     #[test]
     fn known_variants_are_data_not_errors() {
-        let mut event = sample("root-api-call-from-console-session.json");
+        let mut event = sample("root-api-call-from-console-session");
         let detail = &mut event["detail"];
         detail["sessionCredentialFromConsole"] = json!(true);
         detail["readOnly"] = json!("True");
@@ -988,7 +960,7 @@ mod tests {
     /// A secondary field in a shape nobody can read is reported, not fatal.
     #[test]
     fn unreadable_secondary_fields_are_listed_not_fatal() {
-        let mut event = sample("root-console-sign-in-without-mfa.json");
+        let mut event = sample("root-console-sign-in-without-mfa");
         event["time"] = json!({"not": "a time"});
         event["account"] = json!(42);
         event["detail"]["eventTime"] = json!("yesterday at 3");
@@ -1014,7 +986,7 @@ mod tests {
     /// Only the fields that decide can reject an event.
     #[test]
     fn deciding_fields_must_be_readable() {
-        let event = sample("root-api-call-from-console-session.json");
+        let event = sample("root-api-call-from-console-session");
         for (pointer, path) in [
             ("/detail/userIdentity/type", "detail.userIdentity.type"),
             (

@@ -260,18 +260,12 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
         let mut alerts = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let mut event: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (_, mut event) in crate::samples::every_sample() {
             for user_agent in [None, Some("a\"b\\c\u{1}\u{7f}é `<!x>`")] {
-                if let Some(ua) = user_agent {
-                    event["detail"]["userAgent"] = ua.into();
+                let detail = event.pointer_mut("/detail").and_then(|d| d.as_object_mut());
+                if let (Some(ua), Some(detail)) = (user_agent, detail) {
+                    detail.insert("userAgent".into(), ua.into());
                 }
                 if let Ok(crate::handler::Decision::Alert { alert, .. }) =
                     crate::handler::decide(&event, &config)
@@ -283,10 +277,7 @@ mod tests {
             }
         }
         assert!(alerts > 40);
-        let event: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(format!("{dir}/root-access-key-created.json")).unwrap(),
-        )
-        .unwrap();
+        let event = crate::samples::sample("root-access-key-created");
         let Ok(crate::handler::Decision::Alert { alert, .. }) =
             crate::handler::decide(&event, &config)
         else {

@@ -371,12 +371,7 @@ mod tests {
     /// The longest name and the longest failed-attempt title: the id is still in the subject.
     #[test]
     fn the_account_id_survives_a_long_subject() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/events/root-left-organization.json"
-        );
-        let mut event: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut event = crate::samples::sample("root-left-organization");
         event["detail"]["errorCode"] = "AccessDenied".into();
         let config = crate::config::Config::from_lookup(|k| match k {
             "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:t".to_owned()),
