@@ -48,17 +48,16 @@ pub async fn connect_within(
     };
     let (checked, warmed) =
         tokio::join!(tokio::time::timeout(limit, publisher.check_topic()), table);
-    let waited = format!("{limit:?}");
     match checked {
         Ok(Ok(check)) => {
-            let (limit, warning) = check.sms_limit(config.sms_limit);
+            let (sms_limit, warning) = check.sms_limit(config.sms_limit);
             if let Some(warning) = warning {
                 warn!(%topic, "{warning}");
             }
-            config.sms_limit = limit;
+            config.sms_limit = sms_limit;
             // The key is not checked: only a publish uses it (kms:GenerateDataKey, kms:Decrypt).
             info!(%topic, display_name = %check.display_name, kms_key = check.kms_key.as_deref(),
-                sms_body_max = limit.body_max(), "alert topic checked");
+                sms_body_max = sms_limit.body_max(), "alert topic checked");
         }
         Ok(Err(err)) if err.stops_start_up() => {
             error!("{err}; stopping start-up");
@@ -69,7 +68,7 @@ pub async fn connect_within(
         }
         Ok(Err(err)) => warn!("{err}; starting anyway: each publish retries on its own"),
         Err(_) => {
-            warn!(%topic, "the alert topic did not answer within {waited}; starting anyway")
+            warn!(%topic, "the alert topic did not answer within {limit:?}; starting anyway")
         }
     }
     match warmed {
@@ -80,7 +79,7 @@ pub async fn connect_within(
             )
         }
         Some(Err(_)) => warn!(
-            "the state table did not answer within {waited}; alerts go out without dedup while it is silent"
+            "the state table did not answer within {limit:?}; alerts go out without dedup while it is silent"
         ),
     }
     Ok(config)
