@@ -367,13 +367,18 @@ def run_once(command, env, event, work, share=None, timeout=120):
     }
 
 
-def count_publishes(endpoint, bundle, topic):
-    """How many messages moto's SNS recorded for the topic (its own record, /moto-api/data.json)."""
+def sent_notifications(endpoint, bundle, topic):
+    """What moto's SNS recorded as published to the topic (its own record, /moto-api/data.json):
+    `[id, message, subject, attributes, group]` each."""
     import urllib.request
     context = ssl.create_default_context(cafile=str(bundle))
     with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", context=context) as response:
         data = json.load(response)
-    return sum(len(t["sent_notifications"]) for t in data["sns"]["Topic"] if t["arn"] == topic)
+    return [n for t in data["sns"]["Topic"] if t["arn"] == topic for n in t["sent_notifications"]]
+
+
+def count_publishes(endpoint, bundle, topic):
+    return len(sent_notifications(endpoint, bundle, topic))
 
 
 def moto_floor(endpoint, bundle, topic, runs):
@@ -384,13 +389,10 @@ def moto_floor(endpoint, bundle, topic, runs):
     ratio the bench can show."""
     import http.client
     import urllib.parse
-    import urllib.request
     context = ssl.create_default_context(cafile=str(bundle))
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", context=context) as response:
-        data = json.load(response)
-    sent = next(t["sent_notifications"] for t in data["sns"]["Topic"] if t["arn"] == topic)
     # rootwatch's message is the largest: it carries the email-json and chat parts the peer lacks.
-    _, message, subject, attributes, _ = max(sent, key=lambda n: len(n[1]))
+    _, message, subject, attributes, _ = max(sent_notifications(endpoint, bundle, topic),
+                                             key=lambda n: len(n[1]))
     publish = {"Action": "Publish", "TopicArn": topic, "Message": message, "MessageStructure": "json",
                "Subject": subject}
     for n, (name, value) in enumerate(sorted((attributes or {}).items()), 1):
@@ -440,9 +442,26 @@ def p90(values):
     return ordered[max(0, -(-len(ordered) * 9 // 10) - 1)]
 
 
-def summary(runs):
+def summary(runs, keys=("init", "event", "total", "cpu", "rss")):
     return {k: {"median": statistics.median(r[k] for r in runs), "p90": p90([r[k] for r in runs])}
-            for k in ("init", "event", "total", "cpu", "rss")}
+            for k in keys}
+
+
+def measure_floor(endpoint, bundle, topic, runs, python_runs):
+    """moto alone (see moto_floor): prints its medians and, with the peer's runs, the bound they
+    put on the ratio; returns what goes in the JSON."""
+    floor = moto_floor(endpoint, bundle, topic, runs)
+    alone = summary(floor, ("init", "event", "total"))
+    entry = {"summary": alone, "runs": floor}
+    line = (f"  moto's own time for the same requests (a warm client, its CPU subtracted), median: "
+            f"init {alone['init']['median']:.1f} ms, event {alone['event']['median']:.1f} ms, "
+            f"total {alone['total']['median']:.1f} ms")
+    if python_runs:
+        entry["bound"] = summary(python_runs, ("total",))["total"]["median"] / alone["total"]["median"]
+        line += (f"; so no function making the same requests could be more than "
+                 f"{entry['bound']:.1f}x faster than the peer here (medians)")
+    print(line)
+    return entry
 
 
 def report(title, results, python_label):
@@ -576,21 +595,9 @@ def main():
             everything[title] = {label: {"summary": summary(runs), "runs": runs}
                                  for label, runs in results.items()}
             if cpu is None:
-                floor = moto_floor(endpoint, bundle, topic, args.runs)
+                everything["moto alone, full CPU"] = measure_floor(
+                    endpoint, bundle, topic, args.runs, results.get("python3 + boto3"))
                 recorded = count_publishes(endpoint, bundle, topic)
-                alone = {k: {"median": statistics.median(r[k] for r in floor), "p90": p90([r[k] for r in floor])}
-                         for k in ("init", "event", "total")}
-                line = (f"  moto's own time for the same requests (a warm client, its CPU subtracted), median: "
-                        f"init {alone['init']['median']:.1f} ms, event {alone['event']['median']:.1f} ms, "
-                        f"total {alone['total']['median']:.1f} ms")
-                entry = {"summary": alone, "runs": floor}
-                if "python3 + boto3" in results:
-                    python_total = statistics.median(r["total"] for r in results["python3 + boto3"])
-                    entry["bound"] = python_total / alone["total"]["median"]
-                    line += (f"; so no function making the same requests could be more than "
-                             f"{entry['bound']:.1f}x faster than the peer here (medians)")
-                print(line)
-                everything["moto alone, full CPU"] = entry
         print(f"\nbench-cold: load {os.getloadavg()[0]:.2f} at the end")
         print("\ninit: process start -> first `next` request; first event -> alert: the event handed "
               "out -> the response posted after SNS accepted the publish; total: start -> response.\n"
