@@ -52,27 +52,27 @@ def function(stack, role_arn):
     return session(role_arn, stack.ref("RootwatchFunction"))
 
 
+def created_properties(stack, resource_type):
+    """The properties of every resource of a type that this mode creates (its Condition holds)."""
+    created = stack.created()
+    return [r["Properties"] for logical_id, r in stack.resources.items()
+            if logical_id in created and r["Type"] == resource_type]
+
+
 @pytest.fixture(scope="module")
 def role_policies(stack):
     """Every identity policy attached to the function's role."""
     role = {"Ref": "RootwatchFunctionRole"}
-    created = stack.created()
-    attached = [
-        r["Properties"]["PolicyDocument"] for logical_id, r in stack.resources.items()
-        if logical_id in created and r["Type"] == "AWS::IAM::Policy" and role in r["Properties"]["Roles"]
-    ]
+    attached = [p["PolicyDocument"] for p in created_properties(stack, "AWS::IAM::Policy")
+                if role in p["Roles"]]
     assert attached, "the role has a policy"
     return [stack.resolve(doc) for doc in attached]
 
 
 def resource_policy_of(stack, policy_type, list_property, target):
     """The resource policy (topic or queue policy) attached to a resource."""
-    created = stack.created()
-    found = [
-        stack.resolve(r["Properties"]["PolicyDocument"]) for logical_id, r in stack.resources.items()
-        if logical_id in created and r["Type"] == policy_type
-        and {"Ref": target} in r["Properties"][list_property]
-    ]
+    found = [stack.resolve(p["PolicyDocument"]) for p in created_properties(stack, policy_type)
+             if {"Ref": target} in p[list_property]]
     assert len(found) == 1, f"one policy for {target}"
     return found[0]
 
