@@ -71,9 +71,13 @@ class Stack:
 
     def get_att(self, logical_id, attribute):
         kind = self.resources[logical_id]["Type"]
+        props = self.resources[logical_id].get("Properties", {})
         name = self.physical_name(logical_id)
         arns = {
-            "AWS::IAM::Role": lambda: self.arn("iam", f"role/{name}", region=False),
+            # A role's ARN carries its path (default "/").
+            "AWS::IAM::Role": lambda: self.arn(
+                "iam", f"role{self.resolve(props.get('Path', '/'))}{name}", region=False
+            ),
             "AWS::KMS::Key": lambda: self.arn("kms", f"key/{self.ref(logical_id)}"),
             "AWS::DynamoDB::Table": lambda: self.arn("dynamodb", f"table/{name}"),
             "AWS::SQS::Queue": lambda: self.arn("sqs", name),
