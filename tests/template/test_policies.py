@@ -237,11 +237,57 @@ def test_cloudwatch_may_not_use_the_alert_key(keys):
     assert kms_via_sns(CLOUDWATCH, keys, "AlertKey", [], alarm_context())[0] == IMPLICIT_DENY
 
 
+KEY_USE_AND_GRANTS = [
+    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant",
+]
+# What CloudFormation and an operator need to manage the key and its alias.
+KEY_ADMINISTRATION = [
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:EnableKeyRotation",
+    "kms:GetKeyRotationStatus", "kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource",
+    "kms:CreateAlias", "kms:DeleteAlias", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+    "kms:ListGrants", "kms:RevokeGrant",
+]
+
+
 @pytest.mark.parametrize("key", ["AlertKey", "AlarmKey"])
-def test_the_account_administers_each_key_but_cannot_decrypt_with_it(keys, key):
+def test_the_account_administers_each_key_but_cannot_use_it_or_grant_itself_its_use(keys, key):
+    """An administrator allowed everything by their own policy may manage the key and may not use
+    it, nor create a grant that would let them (kms:CreateGrant is not given). What remains is
+    rewriting the key policy itself (kms:PutKeyPolicy, needed for stack updates), a visible change
+    of the policy rather than a grant beside it."""
     arn, key_policy = keys[key]
-    assert decide(Request(ADMIN, "kms:ScheduleKeyDeletion", arn), EVERYTHING, key_policy=key_policy)[0] == ALLOWED
-    assert decide(Request(ADMIN, "kms:Decrypt", arn), EVERYTHING, key_policy=key_policy)[0] == IMPLICIT_DENY
+    for action in KEY_ADMINISTRATION:
+        assert decide(Request(ADMIN, action, arn), EVERYTHING, key_policy=key_policy)[0] == ALLOWED, action
+    for action in KEY_USE_AND_GRANTS:
+        assert decide(Request(ADMIN, action, arn), EVERYTHING, key_policy=key_policy)[0] == IMPLICIT_DENY, action
+    # Through SNS as well: the key opens for no administrator whatever the service.
+    assert kms_via_sns(ADMIN, keys, key, EVERYTHING, context_of(ADMIN), "kms:Decrypt")[0] == IMPLICIT_DENY
+
+
+@pytest.mark.parametrize("key", ["AlertKey", "AlarmKey"])
+def test_each_key_names_its_administrative_actions(keys, key):
+    """No wildcard in the administrators' statement: a pattern such as kms:Create* would also
+    match kms:CreateGrant."""
+    _, key_policy = keys[key]
+    (admin,) = [st for st in key_policy["Statement"] if st["Sid"] == "AccountAdministersTheKey"]
+    assert all("*" not in action for action in admin["Action"]), admin["Action"]
+    assert "kms:CreateGrant" not in admin["Action"]
+
+
+@pytest.mark.parametrize("action", ["kms:Decrypt", "kms:GenerateDataKey"])
+def test_the_function_may_use_the_alert_key_only_through_sns(function, role_arn, role_policies, keys, action):
+    """The role's own policy allows the key's use, the key policy only via SNS in this region
+    (kms:ViaService). A direct call, or one through another service or another region's SNS, is
+    refused: a leaked session of the function could not decrypt what it did not publish."""
+    arn, key_policy = keys["AlertKey"]
+    context = context_of(function, role_arn)
+    direct = Request(function, action, arn, context)
+    assert decide(direct, role_policies, key_policy=key_policy)[0] == IMPLICIT_DENY
+    for via in [f"s3.{REGION}.amazonaws.com", f"sqs.{REGION}.amazonaws.com", "sns.eu-west-1.amazonaws.com"]:
+        request = Request(function, action, arn, {**context, "kms:ViaService": via})
+        assert decide(request, role_policies, key_policy=key_policy)[0] == IMPLICIT_DENY, via
+    assert kms_via_sns(function, keys, "AlertKey", role_policies, context, action)[0] == ALLOWED
 
 
 # --- the rest of the function's permissions ----------------------------------------------------------
