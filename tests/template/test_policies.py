@@ -323,6 +323,51 @@ def test_the_function_may_use_its_state_table(stack, function, role_arn, role_po
     assert decide(Request(function, action, table, context_of(function, role_arn)), role_policies)[0] == ALLOWED
 
 
+# Every data-plane action that writes or deletes an item (DynamoDB's actions table in the Service
+# Authorization Reference; transactions are authorised as the item actions they contain).
+ITEM_WRITES = [
+    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete",
+]
+# What CloudFormation needs to update or delete the table: never denied by the table's policy.
+TABLE_CONTROL = [
+    "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTimeToLive",
+    "dynamodb:DescribeTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeContinuousBackups",
+    "dynamodb:PutResourcePolicy", "dynamodb:GetResourcePolicy", "dynamodb:DeleteResourcePolicy",
+    "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
+]
+
+
+@pytest.fixture(scope="module")
+def table(stack):
+    """The state table's ARN and its resource policy."""
+    return stack.get_att("StateTable", "Arn"), resolved(stack, "StateTable", "ResourcePolicy")["PolicyDocument"]
+
+
+def test_the_state_is_the_functions_alone(table, function, role_arn, role_policies):
+    """An administrator of the account allowed everything, or any other role's session, may not
+    write or delete an item of the state table (so cannot mark a root session as already texted);
+    the function's session may, with the grants its role has."""
+    arn, table_policy = table
+    other = session(f"arn:aws:iam::{ACCOUNT}:role/{STACK_NAME}-SomethingElse", "x")
+    for action in ITEM_WRITES:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy) \
+            == (EXPLICIT_DENY, "OnlyTheFunctionWrites"), action
+        other_context = context_of(other, other.role_arn)
+        assert decide(Request(other, action, arn, other_context), EVERYTHING, table_policy)[0] == EXPLICIT_DENY, action
+    for action in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]:
+        request = Request(function, action, arn, context_of(function, role_arn))
+        assert decide(request, role_policies, table_policy)[0] == ALLOWED, action
+
+
+def test_the_state_tables_policy_leaves_the_table_to_cloudformation(table):
+    """Only item writes are denied: the principal that deploys the stack can still update and
+    delete the table (and its policy), and reads are left to identity policies."""
+    arn, table_policy = table
+    for action in [*TABLE_CONTROL, "dynamodb:GetItem", "dynamodb:Scan"]:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)[0] == ALLOWED, action
+
+
 def test_the_function_may_not_scan_or_touch_another_table(stack, function, role_arn, role_policies):
     table = stack.get_att("StateTable", "Arn")
     context = context_of(function, role_arn)

@@ -403,7 +403,9 @@ def test_phones_get_only_the_chosen_severities_and_paged_alerts(resources, templ
     assert sorted(param["AllowedValues"]) == ["CRITICAL", "HIGH", "LOW", "MEDIUM"]
 
 
-def test_state_table_is_on_demand_encrypted_expiring_and_the_functions_alone(resources):
+def test_state_table_is_on_demand_encrypted_and_expiring_and_the_function_may_use_it(resources):
+    """The table's settings and the role's grant on it. That no one else may write it is the
+    table's resource policy, evaluated in test_policies.py."""
     table = resources["StateTable"]["Properties"]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
