@@ -29,6 +29,7 @@ NAME_PROPERTY = {
     "AWS::Events::EventBus": "Name",
     "AWS::KMS::Alias": "AliasName",
     "AWS::IAM::Policy": "PolicyName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
 }
 
 
@@ -87,6 +88,7 @@ class Stack:
             "AWS::Events::Rule": lambda: self.arn("events", f"rule/{name}"),
             "AWS::SNS::Topic": lambda: self.arn("sns", name),
             "AWS::Events::EventBus": lambda: self.arn("events", f"event-bus/{name}"),
+            "AWS::CloudWatch::Alarm": lambda: self.arn("cloudwatch", f"alarm:{name}"),
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]()

@@ -306,11 +306,39 @@ def forgeries(samples, account):
     return found
 
 
+FORWARDER_STACK = "rootwatch-forwarder"
+
+
+def alarm_state_change(account, alarm_name, state, source="aws.cloudwatch"):
+    """A CloudWatch alarm's state change as CloudWatch puts it on the account's default bus
+    (CloudWatch User Guide, "Alarm events and EventBridge"), as PutEvents entry fields."""
+    arn = f"arn:aws:cloudwatch:{MEMBER_REGION}:{account}:alarm:{alarm_name}"
+    detail = {
+        "alarmName": alarm_name,
+        "state": {"value": state, "reason": "Threshold Crossed", "timestamp": "2026-11-21T03:20:18.000+0000"},
+        "previousState": {"value": "OK" if state == "ALARM" else "ALARM", "reason": "", "timestamp": "2026-11-21T03:10:18.000+0000"},
+        "configuration": {"metrics": [{"id": "m1", "metricStat": {"metric": {
+            "namespace": "AWS/SQS", "name": "ApproximateNumberOfMessagesVisible",
+            "dimensions": {"QueueName": "rootwatch-forwarder-FailedForwardsQueue-X"}}, "period": 60, "stat": "Maximum"}}]},
+    }
+    return {"Source": source, "DetailType": ALARM_STATE_CHANGE, "Resources": [arn], "Detail": json.dumps(detail)}
+
+
+# The forwarder's own alarm, as forwarder.yaml names it, and what else a member account could emit.
+FORWARDER_ALARM = f"rootwatch-forwarder-failing-{FORWARDER_STACK}"
+ALARM_EVENTS = {
+    "forwarder-alarm": (FORWARDER_ALARM, "ALARM", "aws.cloudwatch"),
+    "forwarder-ok": (FORWARDER_ALARM, "OK", "aws.cloudwatch"),
+    "another-alarm-same-prefix": ("rootwatch-forwarder-failing-someone-else", "ALARM", "aws.cloudwatch"),
+    "forged": (FORWARDER_ALARM, "ALARM", FORGED_SOURCE),
+}
+
+
 @pytest.fixture(scope="module")
 def routed(moto_endpoint, template, forwarder, org_member):
-    """Member events put on the member's default bus, and forged root events put both there and
-    straight on the home bus; returns (sent {sample: event}, arrived [event bodies on the home-bus
-    rules' queue])."""
+    """Member events put on the member's default bus, forged root events put both there and
+    straight on the home bus, and alarm state changes put on the member's default bus; returns
+    (sent {sample: event}, arrived [event bodies on the home-bus rules' queue])."""
     home = as_account(moto_endpoint, HOME_ACCOUNT, HOME_REGION)
     member = as_account(moto_endpoint, org_member, MEMBER_REGION)
 
@@ -320,7 +348,7 @@ def routed(moto_endpoint, template, forwarder, org_member):
     assert bus == HOME_BUS
     url = sqs.create_queue(QueueName="home-bus-rules")["QueueUrl"]
     queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    for detail_type, (pattern, _) in rules_of(template, on_home_bus=True).items():
+    for detail_type, (pattern, _) in rules_of(template, True, CLOUDTRAIL | {ALARM_STATE_CHANGE}).items():
         name = detail_type.replace(" ", "-")
         events.put_rule(Name=name, EventBusName=HOME_BUS_NAME, EventPattern=json.dumps(pattern))
         events.put_targets(Rule=name, EventBusName=HOME_BUS_NAME, Targets=[{"Id": "function", "Arn": queue}])
@@ -328,13 +356,13 @@ def routed(moto_endpoint, template, forwarder, org_member):
     # Member: forwarder.yaml as CloudFormation creates it there.
     cfn = member("cloudformation")
     cfn.create_stack(
-        StackName="rootwatch-forwarder", TemplateBody=json.dumps(as_deployed(forwarder)),
+        StackName=FORWARDER_STACK, TemplateBody=json.dumps(as_deployed(forwarder)),
         Parameters=[{"ParameterKey": "HomeBusArn", "ParameterValue": HOME_BUS}], Capabilities=["CAPABILITY_IAM"],
     )
-    stack = cfn.describe_stacks(StackName="rootwatch-forwarder")["Stacks"][0]
+    stack = cfn.describe_stacks(StackName=FORWARDER_STACK)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack
     member_rules = member("events").list_rules()["Rules"]
-    assert len(member_rules) == 2, member_rules
+    assert len(member_rules) == 3, member_rules
 
     samples = load_samples("events")
     sent = {name: member_event(samples[name], org_member) for name in ROUTED_SAMPLES}
@@ -348,6 +376,9 @@ def routed(moto_endpoint, template, forwarder, org_member):
         assert member("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
         direct = {**entry, "EventBusName": HOME_BUS_NAME}
         assert events.put_events(Entries=[direct])["FailedEntryCount"] == 0
+    for alarm_name, state, source in ALARM_EVENTS.values():
+        entry = alarm_state_change(org_member, alarm_name, state, source)
+        assert member("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
 
     arrived = []
     while True:
@@ -369,10 +400,14 @@ def test_forged_root_events_reach_no_home_bus_rule_by_either_way(routed):
     assert [body for body in arrived if body["source"] == FORGED_SOURCE] == []
 
 
+def cloudtrail(arrived):
+    return [body for body in arrived if body["detail-type"] in CLOUDTRAIL]
+
+
 def test_member_root_events_reach_the_home_bus_rules_once_and_others_do_not(routed):
     sent, arrived = routed
     by_event_id = {}
-    for body in arrived:
+    for body in cloudtrail(arrived):
         by_event_id.setdefault(body["detail"]["eventID"], []).append(body)
     expected = {sent[name]["detail"]["eventID"] for name, alerts in ROUTED_SAMPLES.items() if alerts}
     assert set(by_event_id) == expected
@@ -385,7 +420,7 @@ def test_the_forwarded_record_still_names_the_member_account_and_region(routed, 
     The function reads account and region from the record first, so either way the alert names the
     member.)"""
     sent, arrived = routed
-    for body in arrived:
+    for body in cloudtrail(arrived):
         (original,) = [e for e in sent.values() if e["detail"]["eventID"] == body["detail"]["eventID"]]
         assert body["detail"] == original["detail"]
         assert body["detail"]["recipientAccountId"] == org_member
@@ -400,9 +435,9 @@ def published(moto_endpoint, topic):
 
 
 def test_the_function_alerts_each_forwarded_event_naming_the_member_account(routed, org_member, moto_endpoint, aws):
-    """The events that reached the home bus rules, handed to the real binary as Lambda would:
+    """The root events that reached the home bus rules, handed to the real binary as Lambda would:
     one alert each, naming the member account (from moto's Organizations) and its region."""
-    _, arrived = routed
+    arrived = cloudtrail(routed[1])
     topic = aws("sns").create_topic(Name="rootwatch-org-alerts")["TopicArn"]
     runtime = RuntimeApi()
     env = {
@@ -433,3 +468,65 @@ def test_the_function_alerts_each_forwarded_event_naming_the_member_account(rout
         assert MEMBER_NAME in alert["sms"]
         assert MEMBER_REGION in alert["email"]
         assert HOME_ACCOUNT not in alert["sms"] + alert["email"]
+
+
+def test_only_the_forwarders_own_alarm_going_into_alarm_reaches_the_home_bus_rule(routed):
+    """The forwarder sends its failed-forwards alarm's state changes home (its rule matches that
+    alarm's ARN only), and the home bus rule takes ALARM only: one event of the four reaches the
+    function, the one that names the forwarder's alarm. (moto re-puts a forwarded event: its
+    envelope names the home region and has lost `account` and `resources`, which the forwarder's
+    rule matched on. AWS delivers the event as it was, with the member's account and region, which
+    the function names. The last line pins moto's difference, so that a moto that keeps them is
+    noticed.)"""
+    _, arrived = routed
+    alarms = [body for body in arrived if body["detail-type"] == ALARM_STATE_CHANGE]
+    assert len(alarms) == 1, alarms
+    (body,) = alarms
+    assert body["source"] == "aws.cloudwatch"
+    assert body["detail"]["alarmName"] == FORWARDER_ALARM
+    assert body["detail"]["state"]["value"] == "ALARM"
+    assert (body.get("account"), body["region"], body["resources"]) == (None, HOME_REGION, [])
+
+
+def test_the_forwarders_alarm_is_named_for_the_home_rule_and_routed_by_its_arn(forwarder, template):
+    """The alarm's name has the prefix the home rule matches, and the forwarder's rule names the
+    alarm's ARN built from that same name."""
+    stack = Stack(forwarder, {"HomeBusArn": HOME_BUS}, MEMBER_ACCOUNT, MEMBER_REGION, FORWARDER_STACK)
+    alarm_name = stack.resolve(stack.resources["FailedForwardsAlarm"]["Properties"]["AlarmName"])
+    assert alarm_name == FORWARDER_ALARM
+    (home_pattern, _) = rules_of(template, True, {ALARM_STATE_CHANGE})[ALARM_STATE_CHANGE]
+    (prefix,) = home_pattern["detail"]["alarmName"]
+    assert alarm_name.startswith(prefix["prefix"])
+    assert home_pattern["source"] == ["aws.cloudwatch"] and home_pattern["detail"]["state"]["value"] == ["ALARM"]
+    forward = stack.resolve(stack.resources["ForwardFailing"]["Properties"])
+    assert forward["EventPattern"]["resources"] == [stack.get_att("FailedForwardsAlarm", "Arn")]
+    assert forward["EventPattern"]["source"] == ["aws.cloudwatch"]
+    (target,) = forward["Targets"]
+    assert target["Arn"] == HOME_BUS and target["RoleArn"] == stack.get_att("ForwarderRole", "Arn")
+    assert target["DeadLetterConfig"]["Arn"] == stack.get_att("FailedForwardsQueue", "Arn")
+
+
+def test_the_forwarders_alarm_counts_what_waits_in_its_queue(forwarder):
+    """ApproximateNumberOfMessagesVisible, which the SQS Developer Guide recommends for dead-letter
+    queue alarms; NumberOfMessagesSent is documented to miss what a queue receives as a
+    dead-letter queue."""
+    alarm = forwarder["Resources"]["FailedForwardsAlarm"]
+    assert alarm["Condition"] == "Forwards"
+    props = alarm["Properties"]
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum")
+    assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedForwardsQueue", "QueueName"]}}]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_the_forwarder_role_may_send_its_alarm_home_and_the_home_bus_admits_it(home, member_forwarder):
+    """The alarm's state change travels like a root event: the same role, the same bus policy."""
+    caller, _ = forwarder_session(member_forwarder)
+    assert put_on_home_bus(bus_policy(home), caller, forwarder_identity(member_forwarder), ORGANIZATION) == ALLOWED
+    (policy,) = [
+        member_forwarder.resolve(r["Properties"]["PolicyDocument"])
+        for r in member_forwarder.resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"
+    ]
+    queue = member_forwarder.get_att("FailedForwardsQueue", "Arn")
+    context = {"aws:SourceArn": member_forwarder.get_att("ForwardFailing", "Arn"), "aws:SecureTransport": "true"}
+    assert decide(Request(service("events.amazonaws.com"), "sqs:SendMessage", queue, context), [], policy)[0] == ALLOWED

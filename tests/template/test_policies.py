@@ -23,8 +23,12 @@ OTHER_ACCOUNT = "444455556666"
 
 
 # Both modes: organization mode adds a home bus and the Organizations read, and must leave every
-# grant below as it is in a single account.
-MODES = {"single-account": {}, "organization": {"OrganizationId": "o-a1b2c3d4e5"}}
+# grant below as it is in a single account. It is given a phone too, so that every conditional
+# alarm exists in one mode and none in the other.
+MODES = {
+    "single-account": {},
+    "organization": {"OrganizationId": "o-a1b2c3d4e5", "AlertPhoneNumbers": "+15555550100"},
+}
 
 
 @pytest.fixture(scope="module", params=list(MODES), ids=list(MODES))
@@ -110,9 +114,10 @@ EVERYTHING = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Actio
 CLOUDWATCH = service("cloudwatch.amazonaws.com")
 
 
-def alarm_context(account=ACCOUNT):
+def alarm_context(account=ACCOUNT, name=f"{STACK_NAME}-function-errors"):
+    """What CloudWatch's request to publish an alarm carries: the alarm's ARN and account."""
     return {
-        "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{account}:alarm:rootwatch-FunctionErrorsAlarm-X",
+        "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{account}:alarm:{name}",
         "aws:SourceAccount": account,
         "aws:SecureTransport": "true",
     }
@@ -217,6 +222,37 @@ def test_alarms_of_this_account_may_publish_to_the_alarm_topic(topics, keys):
     assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context())[0] == ALLOWED
     for action in ["kms:GenerateDataKey", "kms:Decrypt"]:
         assert kms_via_sns(CLOUDWATCH, keys, "AlarmKey", [], alarm_context(), action)[0] == ALLOWED
+
+
+@pytest.fixture(scope="module")
+def alarm_names(stack):
+    """The names of the alarms this mode creates."""
+    return [stack.resolve(props["AlarmName"]) for props in created_properties(stack, "AWS::CloudWatch::Alarm")]
+
+
+def test_every_alarm_of_this_stack_may_publish_to_the_alarm_topic(topics, alarm_names, mode):
+    """Each alarm the stack creates, in this mode, is admitted by name: an alarm left out of the
+    topic policy would go into ALARM and tell no one."""
+    assert len(alarm_names) == (14 if mode == "organization" else 10)
+    for name in alarm_names:
+        assert name.startswith(f"{STACK_NAME}-")
+        assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context(name=name))[0] == ALLOWED, name
+
+
+@pytest.mark.parametrize(
+    "name,decision",
+    [
+        # Anyone allowed cloudwatch:PutMetricAlarm may name an alarm as they like and make this
+        # topic its action: only this stack's alarms, by name, are admitted.
+        (f"{STACK_NAME}-my-own-alarm", IMPLICIT_DENY),
+        (f"{STACK_NAME}-function-errors-copy", IMPLICIT_DENY),
+        (f"{STACK_NAME}x-function-errors", EXPLICIT_DENY),
+        (f"{STACK_NAME}-dev-function-errors", IMPLICIT_DENY),  # another stack whose name extends ours
+        ("billing-alarm", EXPLICIT_DENY),
+    ],
+)
+def test_other_alarms_of_the_account_may_not_publish_to_the_alarm_topic(topics, name, decision):
+    assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context(name=name))[0] == decision
 
 
 def test_alarms_of_another_account_may_not_publish_or_use_the_key(topics, keys):
