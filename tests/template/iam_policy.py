@@ -41,6 +41,8 @@ class Caller:
 
     arn: str = ""
     service: str = ""
+    # The session's role, path included: the assumed-role ARN drops the path, IAM does not.
+    role: str = ""
 
     @property
     def account(self):
@@ -48,7 +50,9 @@ class Caller:
 
     @property
     def role_arn(self):
-        """arn:aws:sts::A:assumed-role/NAME/SESSION -> arn:aws:iam::A:role/NAME."""
+        """arn:aws:sts::A:assumed-role/NAME/SESSION -> arn:aws:iam::A:role/NAME (or the role given)."""
+        if self.role:
+            return self.role
         m = re.fullmatch(r"arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/.+", self.arn)
         return f"arn:{m[1]}:iam::{m[2]}:role/{m[3]}" if m else ""
 
@@ -71,7 +75,7 @@ def user(account, name):
 def session(role_arn, session_name):
     _, partition, _, _, account, resource = role_arn.split(":", 5)
     role_name = resource.split("/")[-1]
-    return Caller(arn=f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}")
+    return Caller(arn=f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}", role=role_arn)
 
 
 def service(name):

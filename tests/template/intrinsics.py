@@ -29,6 +29,7 @@ NAME_PROPERTY = {
     "AWS::Events::EventBus": "Name",
     "AWS::KMS::Alias": "AliasName",
     "AWS::IAM::Policy": "PolicyName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
 }
 
 
@@ -71,9 +72,13 @@ class Stack:
 
     def get_att(self, logical_id, attribute):
         kind = self.resources[logical_id]["Type"]
+        props = self.resources[logical_id].get("Properties", {})
         name = self.physical_name(logical_id)
         arns = {
-            "AWS::IAM::Role": lambda: self.arn("iam", f"role/{name}", region=False),
+            # A role's ARN carries its path (default "/").
+            "AWS::IAM::Role": lambda: self.arn(
+                "iam", f"role{self.resolve(props.get('Path', '/'))}{name}", region=False
+            ),
             "AWS::KMS::Key": lambda: self.arn("kms", f"key/{self.ref(logical_id)}"),
             "AWS::DynamoDB::Table": lambda: self.arn("dynamodb", f"table/{name}"),
             "AWS::SQS::Queue": lambda: self.arn("sqs", name),
@@ -83,6 +88,7 @@ class Stack:
             "AWS::Events::Rule": lambda: self.arn("events", f"rule/{name}"),
             "AWS::SNS::Topic": lambda: self.arn("sns", name),
             "AWS::Events::EventBus": lambda: self.arn("events", f"event-bus/{name}"),
+            "AWS::CloudWatch::Alarm": lambda: self.arn("cloudwatch", f"alarm:{name}"),
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]()

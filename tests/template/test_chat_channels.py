@@ -1,6 +1,6 @@
 """The optional Slack and Microsoft Teams channels (AWS Chatbot, now Amazon Q Developer in chat
-applications): created only when asked for, refused when half-filled, subscribed to the alert topic
-alone, and unable to act on the account. What Chatbot shows is the publish's `https` part, checked
+applications): created only when asked for, refused when half-filled, subscribed to the alert and
+alarm topics, and unable to act on the account. A stack with no recipient at all is refused. What Chatbot shows is the publish's `https` part, checked
 against the custom-notification schema in tests/chat_schema.rs."""
 import re
 
@@ -22,6 +22,9 @@ CHANNELS = {"SlackChannel": "AWS::Chatbot::SlackChannelConfiguration",
 DENY_ALL = "arn:aws:iam::aws:policy/AWSDenyAll"
 
 
+EMAIL = {"AlertEmails": "secops@example.com"}
+
+
 def stack_with(template, parameters, region=REGION):
     return Stack(template, parameters, ACCOUNT, region, "rootwatch")
 
@@ -41,7 +44,7 @@ def refused_by(template, parameters):
 @pytest.mark.parametrize(
     "parameters,expected",
     [
-        ({}, set()),
+        (EMAIL, set()),
         (SLACK, {"ChatChannelRole", "SlackChannel"}),
         (TEAMS, {"ChatChannelRole", "TeamsChannel"}),
         ({**SLACK, **TEAMS}, CHAT_RESOURCES),
@@ -79,21 +82,57 @@ def test_only_the_chat_regions_stack_creates_the_channels(template, region, chat
 def test_a_half_filled_channel_is_refused_not_skipped(template, parameters):
     """Without the Rules, a channel missing one id would silently not be created: the team would
     believe chat is on."""
-    assert refused_by(template, parameters)
+    assert refused_by(template, {**EMAIL, **parameters})
+
+
+NOBODY = "Give at least one recipient - AlertEmails, AlertPhoneNumbers, or a Slack or Teams channel - or alerts and alarms reach nobody."
+
+
+@pytest.mark.parametrize(
+    "parameters,refused",
+    [
+        ({}, True),
+        ({"ChatTopicArnsFromOtherRegions": "arn:aws:sns:eu-west-1:123456789012:rootwatch-AlertTopic-A"}, True),
+        ({"SlackWorkspaceId": SLACK["SlackWorkspaceId"]}, True),  # half a channel is no channel
+        (EMAIL, False),
+        ({"AlertPhoneNumbers": "+15555550100"}, False),
+        (SLACK, False),
+        (TEAMS, False),
+    ],
+    ids=["nothing", "other-regions-topics-only", "half-a-channel", "email", "phone", "slack", "teams"],
+)
+def test_a_stack_that_would_tell_nobody_is_refused(template, parameters, refused):
+    """Emails, phones and chat channels reach people; topics of other regions do not. (A chat-only
+    stack outside ChatRegion passes: its channel is reached through the ChatRegion stack.)"""
+    assert (NOBODY in refused_by(template, parameters)) is refused
+
+
+def test_a_chat_only_stack_outside_the_chat_region_is_accepted(template):
+    """Its topics reach the channel when the ChatRegion stack lists them; the rule cannot see that
+    stack, so it does not refuse this one (README says to list them)."""
+    stack = stack_with(template, {**SLACK, "ChatRegion": "us-east-1"}, region="eu-west-1")
+    assert stack.created() & CHAT_RESOURCES == set()
+    refused = [
+        assertion["AssertDescription"] for rule in template["Rules"].values() for assertion in rule["Assertions"]
+        if not stack.resolve(assertion["Assert"])
+    ]
+    assert refused == []
 
 
 OTHER_TOPICS = "arn:aws:sns:eu-west-1:123456789012:rootwatch-AlertTopic-A,arn:aws:sns:us-west-2:123456789012:rootwatch-AlertTopic-B"
 
 
 @pytest.mark.parametrize("channel", sorted(CHANNELS))
-def test_each_channel_gets_every_alert_and_nothing_else(template, resources, channel):
-    """The alert topic, and the other regions' alert topics when listed; never the alarm topic."""
+def test_each_channel_gets_every_alert_and_every_alarm(template, resources, channel):
+    """The alert and alarm topics, and the other regions' topics when listed."""
     props = resources[channel]["Properties"]
     assert resources[channel]["Type"] == CHANNELS[channel]
     alone = stack_with(template, {**SLACK, **TEAMS})
-    assert alone.resolve(props["SnsTopicArns"]) == [alone.ref("AlertTopic")]
+    assert alone.resolve(props["SnsTopicArns"]) == [alone.ref("AlertTopic"), alone.ref("AlarmTopic")]
     with_others = stack_with(template, {**SLACK, **TEAMS, "ChatTopicArnsFromOtherRegions": OTHER_TOPICS})
-    assert with_others.resolve(props["SnsTopicArns"]) == [with_others.ref("AlertTopic"), *OTHER_TOPICS.split(",")]
+    assert with_others.resolve(props["SnsTopicArns"]) == [
+        with_others.ref("AlertTopic"), with_others.ref("AlarmTopic"), *OTHER_TOPICS.split(",")
+    ]
     assert props["IamRoleArn"] == {"Fn::GetAtt": ["ChatChannelRole", "Arn"]}
     assert props["LoggingLevel"] == "ERROR", "delivery errors must be visible in Chatbot's logs"
 
@@ -129,18 +168,21 @@ def chat_stack(deployed_template):
     return Stack(deployed_template, {**SLACK, **TEAMS}, ACCOUNT, REGION, "rootwatch")
 
 
-def test_neither_chatbot_nor_the_channel_role_may_use_the_alert_key_or_publish(chat_stack):
-    """The key policy gives Chatbot and the channel's role no use of the alert key, and the role
-    cannot publish a fake alert. (That delivery needs no such grant rests on the SNS Developer
-    Guide, "Encryption at rest": SNS decrypts a message before it sends it to a subscriber. No test
-    here can show delivery; moto does not deliver to Chatbot.)"""
+@pytest.mark.parametrize("topic,key", [("AlertTopic", "AlertKey"), ("AlarmTopic", "AlarmKey")])
+def test_neither_chatbot_nor_the_channel_role_may_use_a_key_or_publish(chat_stack, topic, key):
+    """The key policies give Chatbot and the channel's role no use of either key, and the role
+    cannot publish a fake alert or alarm. (That delivery needs no such grant rests on the SNS
+    Developer Guide, "Encryption at rest": SNS decrypts a message before it sends it to a
+    subscriber; what a key must allow is its publisher: the function for the alert key, CloudWatch
+    for the alarm key, test_policies.py. No test here can show delivery; moto does not deliver to
+    Chatbot.)"""
     stack = chat_stack
-    key_arn = stack.get_att("AlertKey", "Arn")
-    key_policy = stack.resolve(stack.resources["AlertKey"]["Properties"]["KeyPolicy"])
-    topic_arn = stack.ref("AlertTopic")
+    key_arn = stack.get_att(key, "Arn")
+    key_policy = stack.resolve(stack.resources[key]["Properties"]["KeyPolicy"])
+    topic_arn = stack.ref(topic)
     (topic_policy,) = [
         stack.resolve(r["Properties"]["PolicyDocument"]) for r in stack.resources.values()
-        if r["Type"] == "AWS::SNS::TopicPolicy" and {"Ref": "AlertTopic"} in r["Properties"]["Topics"]
+        if r["Type"] == "AWS::SNS::TopicPolicy" and {"Ref": topic} in r["Properties"]["Topics"]
     ]
     via_sns = {"kms:ViaService": f"sns.{REGION}.amazonaws.com", "aws:SecureTransport": "true"}
     chatbot = service("chatbot.amazonaws.com")

@@ -213,7 +213,7 @@ def test_the_deployed_rules_keep_undeliverable_events(created, aws):
     queue_arn = failed_events_queue_arn(aws, stack)
     rules = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall", "RootwatchWatchdogSchedule"]
     if deployment == "template-organization":
-        rules += ["HomeBusRootSignIn", "HomeBusRootApiCall"]
+        rules += ["HomeBusRootSignIn", "HomeBusRootApiCall", "HomeBusForwarderFailing"]
     else:
         assert "HomeBus" not in got and "HomeBusRootSignIn" not in got
     for rule in rules:
@@ -231,7 +231,8 @@ def test_a_member_forwarder_sends_root_events_to_the_home_bus_with_its_role(crea
     events, iam = aws("events"), aws("iam")
     role_arn = iam.get_role(RoleName=got["ForwarderRole"]["PhysicalResourceId"])["Role"]["Arn"]
     queue_arn = failed_events_queue_arn(aws, stack, "FailedForwardsQueueUrl")
-    for rule in ["ForwardRootSignIn", "ForwardRootApiCall"]:
+    assert role_arn.split(":")[5].startswith("role/rootwatch/"), "the home bus admits roles under /rootwatch/ only"
+    for rule in ["ForwardRootSignIn", "ForwardRootApiCall", "ForwardFailing"]:
         (target,) = events.list_targets_by_rule(Rule=got[rule]["PhysicalResourceId"])["Targets"]
         assert target["Arn"] == MEMBER_HOME_BUS
         assert target["RoleArn"] == role_arn
@@ -244,7 +245,7 @@ def test_the_home_accounts_forwarder_in_the_home_region_forwards_nothing(created
     """There the home stack's default-bus rules see the events already: forwarding them too would
     alert twice."""
     _, _, _, stack, got = created
-    assert not {"ForwarderRole", "ForwardRootSignIn", "ForwardRootApiCall", "FailedForwardsQueue"} & set(got)
+    assert not {"ForwarderRole", "ForwardRootSignIn", "ForwardRootApiCall", "ForwardFailing", "FailedForwardsQueue"} & set(got)
     assert output(stack, "Forwarding") == "false"
 
 

@@ -19,7 +19,7 @@ from cfnlint.decode import cfn_yaml
 
 from conftest import ACCOUNT, ROOT, as_deployed, clients_for, load_samples, start_moto
 from lambda_runtime_api import RuntimeApi, build_function
-from iam_policy import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Request, decide, service, session
+from iam_policy import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Request, decide, service, session, user
 from intrinsics import Stack
 
 HOME_ACCOUNT, HOME_REGION = ACCOUNT, "us-east-1"
@@ -46,9 +46,13 @@ def forwarder():
     return cfn_yaml.load(str(ROOT / "forwarder.yaml"))
 
 
-def rules_of(doc, on_home_bus=None):
-    """{detail-type: (pattern, state)} of a template's pattern rules; on_home_bus picks the home
-    stack's rules on its own bus (True) or on the default bus (False)."""
+CLOUDTRAIL = {"AWS Console Sign In via CloudTrail", "AWS API Call via CloudTrail"}
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+
+
+def rules_of(doc, on_home_bus=None, detail_types=CLOUDTRAIL):
+    """{detail-type: (pattern, state)} of a template's pattern rules for those detail-types;
+    on_home_bus picks the home stack's rules on its own bus (True) or on the default bus (False)."""
     found = {}
     for r in doc["Resources"].values():
         props = r.get("Properties", {})
@@ -56,16 +60,22 @@ def rules_of(doc, on_home_bus=None):
             continue
         if on_home_bus is not None and ("EventBusName" in props) != on_home_bus:
             continue
-        found[props["EventPattern"]["detail-type"][0]] = (props["EventPattern"], props["State"])
+        detail_type = props["EventPattern"]["detail-type"][0]
+        if detail_type in detail_types:
+            found[detail_type] = (props["EventPattern"], props["State"])
     return found
 
 
 def test_every_hop_uses_the_same_patterns_and_read_only_opt_in(template, forwarder):
-    """A pattern changed in one place only would silently drop events on one path."""
+    """A pattern changed in one place only would silently drop events on one path, or let forged
+    ones through on one path: every CloudTrail pattern, source included, is the same on the
+    default bus, the home bus and the forwarder, and each admits AWS's sources only."""
     default_bus = rules_of(template, on_home_bus=False)
-    assert len(default_bus) == 2
+    assert set(default_bus) == CLOUDTRAIL
     assert rules_of(template, on_home_bus=True) == default_bus
     assert rules_of(forwarder) == default_bus
+    for pattern, _ in default_bus.values():
+        assert pattern["source"] in (["aws.signin"], [{"prefix": "aws."}]), pattern
 
 
 @pytest.mark.parametrize(
@@ -108,41 +118,74 @@ def forwarder_session(stack, account=MEMBER_ACCOUNT):
     return session(role_arn, "events"), role_arn
 
 
-def test_the_home_bus_admits_forwarders_of_the_organization_and_the_listed_accounts(home, member_forwarder):
-    policy = bus_policy(home)
-    bus = home.get_att("HomeBus", "Arn")
-    assert bus.endswith(f"event-bus/{home.name}-root-events")
-    caller, role_arn = forwarder_session(member_forwarder)
-    identity = [member_forwarder.resolve(
+def forwarder_identity(member_forwarder):
+    return [member_forwarder.resolve(
         member_forwarder.resources["ForwarderRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     )]
 
-    def put(caller_account, org_id, bus_arn=bus):
-        context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": caller_account}
-        if org_id:
-            context["aws:PrincipalOrgID"] = org_id
-        # Across accounts both the sender's role policy and the bus policy must allow.
-        return decide(Request(caller, "events:PutEvents", bus_arn, context), identity, policy)[0]
 
-    assert put(MEMBER_ACCOUNT, ORGANIZATION) == ALLOWED
-    assert put(MEMBER_ACCOUNT, "o-0ther0rg00") == IMPLICIT_DENY
-    assert put(MEMBER_ACCOUNT, None) == IMPLICIT_DENY, "a sender outside any organization"
-    # A listed account is delegated the permission: its forwarder's own policy must allow too.
+def put_on_home_bus(policy, caller, identity, org_id=None, bus_arn=HOME_BUS):
+    """IAM's decision on PutEvents to the home bus. The request context carries the caller's
+    aws:PrincipalArn (for a session, its role's ARN with the role's path) and, in an
+    organization, aws:PrincipalOrgID. Across accounts both the sender's policy and the bus policy
+    must allow."""
+    context = {"aws:PrincipalArn": caller.role_arn or caller.arn, "aws:PrincipalAccount": caller.account}
+    if org_id:
+        context["aws:PrincipalOrgID"] = org_id
+    return decide(Request(caller, "events:PutEvents", bus_arn, context), identity, policy)[0]
+
+
+def test_the_home_bus_admits_forwarders_of_the_organization_and_the_listed_accounts(home, member_forwarder):
+    policy = bus_policy(home)
+    bus = home.get_att("HomeBus", "Arn")
     assert bus == HOME_BUS
-    listed = session("arn:aws:iam::444455556666:role/fwd", "events")
-    context = {"aws:PrincipalAccount": "444455556666"}
-    assert decide(Request(listed, "events:PutEvents", bus, context), identity, policy)[0] == ALLOWED
-    assert decide(Request(listed, "events:PutEvents", bus, context), [], policy)[0] == IMPLICIT_DENY
-    unlisted = session("arn:aws:iam::777788889999:role/fwd", "events")
-    assert decide(Request(unlisted, "events:PutEvents", bus, {"aws:PrincipalAccount": "777788889999"}), identity, policy)[0] \
-        == IMPLICIT_DENY
+    assert bus.endswith(f"event-bus/{home.name}-root-events")
+    caller, role_arn = forwarder_session(member_forwarder)
+    assert f":role/rootwatch/{member_forwarder.name}-ForwarderRole-" in role_arn
+    identity = forwarder_identity(member_forwarder)
+
+    assert put_on_home_bus(policy, caller, identity, ORGANIZATION) == ALLOWED
+    assert put_on_home_bus(policy, caller, identity, "o-0ther0rg00") == IMPLICIT_DENY
+    assert put_on_home_bus(policy, caller, identity) == IMPLICIT_DENY, "a sender outside any organization"
+    # A listed account is delegated the permission: its forwarder's own policy must allow too.
+    listed = session("arn:aws:iam::444455556666:role/rootwatch/fwd", "events")
+    assert put_on_home_bus(policy, listed, identity) == ALLOWED
+    assert put_on_home_bus(policy, listed, []) == IMPLICIT_DENY
+    unlisted = session("arn:aws:iam::777788889999:role/rootwatch/fwd", "events")
+    assert put_on_home_bus(policy, unlisted, identity) == IMPLICIT_DENY
     # The forwarder's role may put on the home bus and on nothing else.
-    assert put(MEMBER_ACCOUNT, ORGANIZATION, HOME_BUS) == ALLOWED
     other_bus = HOME_BUS.replace(HOME_BUS_NAME, "default")
     everywhere = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
     context = {"aws:PrincipalOrgID": ORGANIZATION, "aws:PrincipalAccount": MEMBER_ACCOUNT}
     assert decide(Request(caller, "events:PutEvents", other_bus, context), identity, everywhere)[0] == IMPLICIT_DENY
     assert decide(Request(caller, "events:PutRule", HOME_BUS, context), identity, everywhere)[0] == IMPLICIT_DENY
+
+
+EVERYTHING = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        session(f"arn:aws:iam::{MEMBER_ACCOUNT}:role/Admin", "alice"),
+        session(f"arn:aws:iam::{MEMBER_ACCOUNT}:role/team/rootwatch/Deployer", "ci"),
+        session(f"arn:aws:iam::{MEMBER_ACCOUNT}:role/rootwatchx/Deployer", "ci"),
+        user(MEMBER_ACCOUNT, "alice"),
+    ],
+    ids=["role", "role-deeper-path", "role-lookalike-path", "user"],
+)
+def test_no_member_principal_but_a_forwarder_role_may_put_on_the_home_bus(home, principal):
+    """A member account's own principals, even allowed everything by their own policies, cannot
+    put events on the home bus directly: the bus admits roles under /rootwatch/ only, which is
+    where forwarder.yaml puts its role. (What such a principal could put would also match no rule:
+    its source could not begin "aws.", test_forged_root_events_reach_no_rule.)"""
+    policy = bus_policy(home)
+    assert put_on_home_bus(policy, principal, EVERYTHING, ORGANIZATION) == IMPLICIT_DENY
+    listed = session(principal.role_arn.replace(MEMBER_ACCOUNT, "444455556666"), "x") if principal.role_arn \
+        else user("444455556666", "alice")
+    assert put_on_home_bus(policy, listed, EVERYTHING) == IMPLICIT_DENY
+    forwarder = session(f"arn:aws:iam::{MEMBER_ACCOUNT}:role/rootwatch/rootwatch-forwarder-ForwarderRole-X", "events")
+    assert put_on_home_bus(policy, forwarder, EVERYTHING, ORGANIZATION) == ALLOWED
 
 
 def test_an_organization_alone_gives_one_statement(template):
@@ -249,10 +292,53 @@ ROUTED_SAMPLES = {
 }
 
 
+FORGED_SOURCE = "com.example.forged"
+
+
+def forgeries(samples, account):
+    """Root records of both CloudTrail detail-types in envelopes with a source any caller may
+    choose, each with an event id of its own."""
+    found = []
+    for index, name in enumerate(["root-console-sign-in-without-mfa", "root-access-key-created"]):
+        event = member_event(samples[name], account)
+        event["detail"]["eventID"] = f"f0f0f0f0-0000-4000-8000-00000000000{index}"
+        found.append({"Source": FORGED_SOURCE, "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])})
+    return found
+
+
+FORWARDER_STACK = "rootwatch-forwarder"
+
+
+def alarm_state_change(account, alarm_name, state, source="aws.cloudwatch"):
+    """A CloudWatch alarm's state change as CloudWatch puts it on the account's default bus
+    (CloudWatch User Guide, "Alarm events and EventBridge"), as PutEvents entry fields."""
+    arn = f"arn:aws:cloudwatch:{MEMBER_REGION}:{account}:alarm:{alarm_name}"
+    detail = {
+        "alarmName": alarm_name,
+        "state": {"value": state, "reason": "Threshold Crossed", "timestamp": "2026-11-21T03:20:18.000+0000"},
+        "previousState": {"value": "OK" if state == "ALARM" else "ALARM", "reason": "", "timestamp": "2026-11-21T03:10:18.000+0000"},
+        "configuration": {"metrics": [{"id": "m1", "metricStat": {"metric": {
+            "namespace": "AWS/SQS", "name": "ApproximateNumberOfMessagesVisible",
+            "dimensions": {"QueueName": "rootwatch-forwarder-FailedForwardsQueue-X"}}, "period": 60, "stat": "Maximum"}}]},
+    }
+    return {"Source": source, "DetailType": ALARM_STATE_CHANGE, "Resources": [arn], "Detail": json.dumps(detail)}
+
+
+# The forwarder's own alarm, as forwarder.yaml names it, and what else a member account could emit.
+FORWARDER_ALARM = f"rootwatch-forwarder-failing-{FORWARDER_STACK}"
+ALARM_EVENTS = {
+    "forwarder-alarm": (FORWARDER_ALARM, "ALARM", "aws.cloudwatch"),
+    "forwarder-ok": (FORWARDER_ALARM, "OK", "aws.cloudwatch"),
+    "another-alarm-same-prefix": ("rootwatch-forwarder-failing-someone-else", "ALARM", "aws.cloudwatch"),
+    "forged": (FORWARDER_ALARM, "ALARM", FORGED_SOURCE),
+}
+
+
 @pytest.fixture(scope="module")
 def routed(moto_endpoint, template, forwarder, org_member):
-    """Member events put on the member's default bus; returns (sent {sample: event},
-    arrived [event bodies on the home-bus rules' queue])."""
+    """Member events put on the member's default bus, forged root events put both there and
+    straight on the home bus, and alarm state changes put on the member's default bus; returns
+    (sent {sample: event}, arrived [event bodies on the home-bus rules' queue])."""
     home = as_account(moto_endpoint, HOME_ACCOUNT, HOME_REGION)
     member = as_account(moto_endpoint, org_member, MEMBER_REGION)
 
@@ -262,7 +348,7 @@ def routed(moto_endpoint, template, forwarder, org_member):
     assert bus == HOME_BUS
     url = sqs.create_queue(QueueName="home-bus-rules")["QueueUrl"]
     queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    for detail_type, (pattern, _) in rules_of(template, on_home_bus=True).items():
+    for detail_type, (pattern, _) in rules_of(template, True, CLOUDTRAIL | {ALARM_STATE_CHANGE}).items():
         name = detail_type.replace(" ", "-")
         events.put_rule(Name=name, EventBusName=HOME_BUS_NAME, EventPattern=json.dumps(pattern))
         events.put_targets(Rule=name, EventBusName=HOME_BUS_NAME, Targets=[{"Id": "function", "Arn": queue}])
@@ -270,13 +356,13 @@ def routed(moto_endpoint, template, forwarder, org_member):
     # Member: forwarder.yaml as CloudFormation creates it there.
     cfn = member("cloudformation")
     cfn.create_stack(
-        StackName="rootwatch-forwarder", TemplateBody=json.dumps(as_deployed(forwarder)),
+        StackName=FORWARDER_STACK, TemplateBody=json.dumps(as_deployed(forwarder)),
         Parameters=[{"ParameterKey": "HomeBusArn", "ParameterValue": HOME_BUS}], Capabilities=["CAPABILITY_IAM"],
     )
-    stack = cfn.describe_stacks(StackName="rootwatch-forwarder")["Stacks"][0]
+    stack = cfn.describe_stacks(StackName=FORWARDER_STACK)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack
     member_rules = member("events").list_rules()["Rules"]
-    assert len(member_rules) == 2, member_rules
+    assert len(member_rules) == 3, member_rules
 
     samples = load_samples("events")
     sent = {name: member_event(samples[name], org_member) for name in ROUTED_SAMPLES}
@@ -286,6 +372,13 @@ def routed(moto_endpoint, template, forwarder, org_member):
             "Detail": json.dumps(event["detail"]),
         }])
         assert result["FailedEntryCount"] == 0, (name, result)
+    for entry in forgeries(samples, org_member):
+        assert member("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
+        direct = {**entry, "EventBusName": HOME_BUS_NAME}
+        assert events.put_events(Entries=[direct])["FailedEntryCount"] == 0
+    for alarm_name, state, source in ALARM_EVENTS.values():
+        entry = alarm_state_change(org_member, alarm_name, state, source)
+        assert member("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
 
     arrived = []
     while True:
@@ -298,10 +391,23 @@ def routed(moto_endpoint, template, forwarder, org_member):
     return sent, arrived
 
 
+def test_forged_root_events_reach_no_home_bus_rule_by_either_way(routed):
+    """Forged root records, put on a member's default bus (the forwarder's way) and straight on the
+    home bus, reach no rule: the forwarder does not forward them and the home bus rules do not
+    match them. (The test below would also see them, as unexpected event ids.)"""
+    _, arrived = routed
+    assert arrived, "the routing delivered nothing at all: this test would prove nothing"
+    assert [body for body in arrived if body["source"] == FORGED_SOURCE] == []
+
+
+def cloudtrail(arrived):
+    return [body for body in arrived if body["detail-type"] in CLOUDTRAIL]
+
+
 def test_member_root_events_reach_the_home_bus_rules_once_and_others_do_not(routed):
     sent, arrived = routed
     by_event_id = {}
-    for body in arrived:
+    for body in cloudtrail(arrived):
         by_event_id.setdefault(body["detail"]["eventID"], []).append(body)
     expected = {sent[name]["detail"]["eventID"] for name, alerts in ROUTED_SAMPLES.items() if alerts}
     assert set(by_event_id) == expected
@@ -314,7 +420,7 @@ def test_the_forwarded_record_still_names_the_member_account_and_region(routed, 
     The function reads account and region from the record first, so either way the alert names the
     member.)"""
     sent, arrived = routed
-    for body in arrived:
+    for body in cloudtrail(arrived):
         (original,) = [e for e in sent.values() if e["detail"]["eventID"] == body["detail"]["eventID"]]
         assert body["detail"] == original["detail"]
         assert body["detail"]["recipientAccountId"] == org_member
@@ -329,9 +435,9 @@ def published(moto_endpoint, topic):
 
 
 def test_the_function_alerts_each_forwarded_event_naming_the_member_account(routed, org_member, moto_endpoint, aws):
-    """The events that reached the home bus rules, handed to the real binary as Lambda would:
+    """The root events that reached the home bus rules, handed to the real binary as Lambda would:
     one alert each, naming the member account (from moto's Organizations) and its region."""
-    _, arrived = routed
+    arrived = cloudtrail(routed[1])
     topic = aws("sns").create_topic(Name="rootwatch-org-alerts")["TopicArn"]
     runtime = RuntimeApi()
     env = {
@@ -362,3 +468,65 @@ def test_the_function_alerts_each_forwarded_event_naming_the_member_account(rout
         assert MEMBER_NAME in alert["sms"]
         assert MEMBER_REGION in alert["email"]
         assert HOME_ACCOUNT not in alert["sms"] + alert["email"]
+
+
+def test_only_the_forwarders_own_alarm_going_into_alarm_reaches_the_home_bus_rule(routed):
+    """The forwarder sends its failed-forwards alarm's state changes home (its rule matches that
+    alarm's ARN only), and the home bus rule takes ALARM only: one event of the four reaches the
+    function, the one that names the forwarder's alarm. (moto re-puts a forwarded event: its
+    envelope names the home region and has lost `account` and `resources`, which the forwarder's
+    rule matched on. AWS delivers the event as it was, with the member's account and region, which
+    the function names. The last line pins moto's difference, so that a moto that keeps them is
+    noticed.)"""
+    _, arrived = routed
+    alarms = [body for body in arrived if body["detail-type"] == ALARM_STATE_CHANGE]
+    assert len(alarms) == 1, alarms
+    (body,) = alarms
+    assert body["source"] == "aws.cloudwatch"
+    assert body["detail"]["alarmName"] == FORWARDER_ALARM
+    assert body["detail"]["state"]["value"] == "ALARM"
+    assert (body.get("account"), body["region"], body["resources"]) == (None, HOME_REGION, [])
+
+
+def test_the_forwarders_alarm_is_named_for_the_home_rule_and_routed_by_its_arn(forwarder, template):
+    """The alarm's name has the prefix the home rule matches, and the forwarder's rule names the
+    alarm's ARN built from that same name."""
+    stack = Stack(forwarder, {"HomeBusArn": HOME_BUS}, MEMBER_ACCOUNT, MEMBER_REGION, FORWARDER_STACK)
+    alarm_name = stack.resolve(stack.resources["FailedForwardsAlarm"]["Properties"]["AlarmName"])
+    assert alarm_name == FORWARDER_ALARM
+    (home_pattern, _) = rules_of(template, True, {ALARM_STATE_CHANGE})[ALARM_STATE_CHANGE]
+    (prefix,) = home_pattern["detail"]["alarmName"]
+    assert alarm_name.startswith(prefix["prefix"])
+    assert home_pattern["source"] == ["aws.cloudwatch"] and home_pattern["detail"]["state"]["value"] == ["ALARM"]
+    forward = stack.resolve(stack.resources["ForwardFailing"]["Properties"])
+    assert forward["EventPattern"]["resources"] == [stack.get_att("FailedForwardsAlarm", "Arn")]
+    assert forward["EventPattern"]["source"] == ["aws.cloudwatch"]
+    (target,) = forward["Targets"]
+    assert target["Arn"] == HOME_BUS and target["RoleArn"] == stack.get_att("ForwarderRole", "Arn")
+    assert target["DeadLetterConfig"]["Arn"] == stack.get_att("FailedForwardsQueue", "Arn")
+
+
+def test_the_forwarders_alarm_counts_what_waits_in_its_queue(forwarder):
+    """ApproximateNumberOfMessagesVisible, which the SQS Developer Guide recommends for dead-letter
+    queue alarms; NumberOfMessagesSent is documented to miss what a queue receives as a
+    dead-letter queue."""
+    alarm = forwarder["Resources"]["FailedForwardsAlarm"]
+    assert alarm["Condition"] == "Forwards"
+    props = alarm["Properties"]
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum")
+    assert props["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedForwardsQueue", "QueueName"]}}]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_the_forwarder_role_may_send_its_alarm_home_and_the_home_bus_admits_it(home, member_forwarder):
+    """The alarm's state change travels like a root event: the same role, the same bus policy."""
+    caller, _ = forwarder_session(member_forwarder)
+    assert put_on_home_bus(bus_policy(home), caller, forwarder_identity(member_forwarder), ORGANIZATION) == ALLOWED
+    (policy,) = [
+        member_forwarder.resolve(r["Properties"]["PolicyDocument"])
+        for r in member_forwarder.resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"
+    ]
+    queue = member_forwarder.get_att("FailedForwardsQueue", "Arn")
+    context = {"aws:SourceArn": member_forwarder.get_att("ForwardFailing", "Arn"), "aws:SecureTransport": "true"}
+    assert decide(Request(service("events.amazonaws.com"), "sqs:SendMessage", queue, context), [], policy)[0] == ALLOWED

@@ -23,8 +23,12 @@ OTHER_ACCOUNT = "444455556666"
 
 
 # Both modes: organization mode adds a home bus and the Organizations read, and must leave every
-# grant below as it is in a single account.
-MODES = {"single-account": {}, "organization": {"OrganizationId": "o-a1b2c3d4e5"}}
+# grant below as it is in a single account. It is given a phone too, so that every conditional
+# alarm exists in one mode and none in the other.
+MODES = {
+    "single-account": {},
+    "organization": {"OrganizationId": "o-a1b2c3d4e5", "AlertPhoneNumbers": "+15555550100"},
+}
 
 
 @pytest.fixture(scope="module", params=list(MODES), ids=list(MODES))
@@ -110,9 +114,10 @@ EVERYTHING = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Actio
 CLOUDWATCH = service("cloudwatch.amazonaws.com")
 
 
-def alarm_context(account=ACCOUNT):
+def alarm_context(account=ACCOUNT, name=f"{STACK_NAME}-function-errors"):
+    """What CloudWatch's request to publish an alarm carries: the alarm's ARN and account."""
     return {
-        "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{account}:alarm:rootwatch-FunctionErrorsAlarm-X",
+        "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{account}:alarm:{name}",
         "aws:SourceAccount": account,
         "aws:SecureTransport": "true",
     }
@@ -219,6 +224,37 @@ def test_alarms_of_this_account_may_publish_to_the_alarm_topic(topics, keys):
         assert kms_via_sns(CLOUDWATCH, keys, "AlarmKey", [], alarm_context(), action)[0] == ALLOWED
 
 
+@pytest.fixture(scope="module")
+def alarm_names(stack):
+    """The names of the alarms this mode creates."""
+    return [stack.resolve(props["AlarmName"]) for props in created_properties(stack, "AWS::CloudWatch::Alarm")]
+
+
+def test_every_alarm_of_this_stack_may_publish_to_the_alarm_topic(topics, alarm_names, mode):
+    """Each alarm the stack creates, in this mode, is admitted by name: an alarm left out of the
+    topic policy would go into ALARM and tell no one."""
+    assert len(alarm_names) == (14 if mode == "organization" else 10)
+    for name in alarm_names:
+        assert name.startswith(f"{STACK_NAME}-")
+        assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context(name=name))[0] == ALLOWED, name
+
+
+@pytest.mark.parametrize(
+    "name,decision",
+    [
+        # Anyone allowed cloudwatch:PutMetricAlarm may name an alarm as they like and make this
+        # topic its action: only this stack's alarms, by name, are admitted.
+        (f"{STACK_NAME}-my-own-alarm", IMPLICIT_DENY),
+        (f"{STACK_NAME}-function-errors-copy", IMPLICIT_DENY),
+        (f"{STACK_NAME}x-function-errors", EXPLICIT_DENY),
+        (f"{STACK_NAME}-dev-function-errors", IMPLICIT_DENY),  # another stack whose name extends ours
+        ("billing-alarm", EXPLICIT_DENY),
+    ],
+)
+def test_other_alarms_of_the_account_may_not_publish_to_the_alarm_topic(topics, name, decision):
+    assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context(name=name))[0] == decision
+
+
 def test_alarms_of_another_account_may_not_publish_or_use_the_key(topics, keys):
     theirs = alarm_context(OTHER_ACCOUNT)
     assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], theirs)[0] != ALLOWED
@@ -237,11 +273,57 @@ def test_cloudwatch_may_not_use_the_alert_key(keys):
     assert kms_via_sns(CLOUDWATCH, keys, "AlertKey", [], alarm_context())[0] == IMPLICIT_DENY
 
 
+KEY_USE_AND_GRANTS = [
+    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant",
+]
+# What CloudFormation and an operator need to manage the key and its alias.
+KEY_ADMINISTRATION = [
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:EnableKeyRotation",
+    "kms:GetKeyRotationStatus", "kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource",
+    "kms:CreateAlias", "kms:DeleteAlias", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+    "kms:ListGrants", "kms:RevokeGrant",
+]
+
+
 @pytest.mark.parametrize("key", ["AlertKey", "AlarmKey"])
-def test_the_account_administers_each_key_but_cannot_decrypt_with_it(keys, key):
+def test_the_account_administers_each_key_but_cannot_use_it_or_grant_itself_its_use(keys, key):
+    """An administrator allowed everything by their own policy may manage the key and may not use
+    it, nor create a grant that would let them (kms:CreateGrant is not given). What remains is
+    rewriting the key policy itself (kms:PutKeyPolicy, needed for stack updates), a visible change
+    of the policy rather than a grant beside it."""
     arn, key_policy = keys[key]
-    assert decide(Request(ADMIN, "kms:ScheduleKeyDeletion", arn), EVERYTHING, key_policy=key_policy)[0] == ALLOWED
-    assert decide(Request(ADMIN, "kms:Decrypt", arn), EVERYTHING, key_policy=key_policy)[0] == IMPLICIT_DENY
+    for action in KEY_ADMINISTRATION:
+        assert decide(Request(ADMIN, action, arn), EVERYTHING, key_policy=key_policy)[0] == ALLOWED, action
+    for action in KEY_USE_AND_GRANTS:
+        assert decide(Request(ADMIN, action, arn), EVERYTHING, key_policy=key_policy)[0] == IMPLICIT_DENY, action
+    # Through SNS as well: the key opens for no administrator whatever the service.
+    assert kms_via_sns(ADMIN, keys, key, EVERYTHING, context_of(ADMIN), "kms:Decrypt")[0] == IMPLICIT_DENY
+
+
+@pytest.mark.parametrize("key", ["AlertKey", "AlarmKey"])
+def test_each_key_names_its_administrative_actions(keys, key):
+    """No wildcard in the administrators' statement: a pattern such as kms:Create* would also
+    match kms:CreateGrant."""
+    _, key_policy = keys[key]
+    (admin,) = [st for st in key_policy["Statement"] if st["Sid"] == "AccountAdministersTheKey"]
+    assert all("*" not in action for action in admin["Action"]), admin["Action"]
+    assert "kms:CreateGrant" not in admin["Action"]
+
+
+@pytest.mark.parametrize("action", ["kms:Decrypt", "kms:GenerateDataKey"])
+def test_the_function_may_use_the_alert_key_only_through_sns(function, role_arn, role_policies, keys, action):
+    """The role's own policy allows the key's use, the key policy only via SNS in this region
+    (kms:ViaService). A direct call, or one through another service or another region's SNS, is
+    refused: a leaked session of the function could not decrypt what it did not publish."""
+    arn, key_policy = keys["AlertKey"]
+    context = context_of(function, role_arn)
+    direct = Request(function, action, arn, context)
+    assert decide(direct, role_policies, key_policy=key_policy)[0] == IMPLICIT_DENY
+    for via in [f"s3.{REGION}.amazonaws.com", f"sqs.{REGION}.amazonaws.com", "sns.eu-west-1.amazonaws.com"]:
+        request = Request(function, action, arn, {**context, "kms:ViaService": via})
+        assert decide(request, role_policies, key_policy=key_policy)[0] == IMPLICIT_DENY, via
+    assert kms_via_sns(function, keys, "AlertKey", role_policies, context, action)[0] == ALLOWED
 
 
 # --- the rest of the function's permissions ----------------------------------------------------------
@@ -275,6 +357,51 @@ def test_only_the_three_rules_may_send_dead_letters(stack, queue):
 def test_the_function_may_use_its_state_table(stack, function, role_arn, role_policies, action):
     table = stack.get_att("StateTable", "Arn")
     assert decide(Request(function, action, table, context_of(function, role_arn)), role_policies)[0] == ALLOWED
+
+
+# Every data-plane action that writes or deletes an item (DynamoDB's actions table in the Service
+# Authorization Reference; transactions are authorised as the item actions they contain).
+ITEM_WRITES = [
+    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete",
+]
+# What CloudFormation needs to update or delete the table: never denied by the table's policy.
+TABLE_CONTROL = [
+    "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTimeToLive",
+    "dynamodb:DescribeTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeContinuousBackups",
+    "dynamodb:PutResourcePolicy", "dynamodb:GetResourcePolicy", "dynamodb:DeleteResourcePolicy",
+    "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
+]
+
+
+@pytest.fixture(scope="module")
+def table(stack):
+    """The state table's ARN and its resource policy."""
+    return stack.get_att("StateTable", "Arn"), resolved(stack, "StateTable", "ResourcePolicy")["PolicyDocument"]
+
+
+def test_the_state_is_the_functions_alone(table, function, role_arn, role_policies):
+    """An administrator of the account allowed everything, or any other role's session, may not
+    write or delete an item of the state table (so cannot mark a root session as already texted);
+    the function's session may, with the grants its role has."""
+    arn, table_policy = table
+    other = session(f"arn:aws:iam::{ACCOUNT}:role/{STACK_NAME}-SomethingElse", "x")
+    for action in ITEM_WRITES:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy) \
+            == (EXPLICIT_DENY, "OnlyTheFunctionWrites"), action
+        other_context = context_of(other, other.role_arn)
+        assert decide(Request(other, action, arn, other_context), EVERYTHING, table_policy)[0] == EXPLICIT_DENY, action
+    for action in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]:
+        request = Request(function, action, arn, context_of(function, role_arn))
+        assert decide(request, role_policies, table_policy)[0] == ALLOWED, action
+
+
+def test_the_state_tables_policy_leaves_the_table_to_cloudformation(table):
+    """Only item writes are denied: the principal that deploys the stack can still update and
+    delete the table (and its policy), and reads are left to identity policies."""
+    arn, table_policy = table
+    for action in [*TABLE_CONTROL, "dynamodb:GetItem", "dynamodb:Scan"]:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)[0] == ALLOWED, action
 
 
 def test_the_function_may_not_scan_or_touch_another_table(stack, function, role_arn, role_policies):

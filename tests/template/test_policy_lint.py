@@ -44,6 +44,9 @@ def policies():
             prop = POLICY_PROPERTY.get(resource["Type"])
             if prop and prop in props:
                 yield pytest.param(resource["Type"], stack.resolve(props[prop]), id=f"{path.name}:{name}")
+            if resource["Type"] == "AWS::DynamoDB::Table" and "ResourcePolicy" in props:
+                document = stack.resolve(props["ResourcePolicy"]["PolicyDocument"])
+                yield pytest.param(resource["Type"], document, id=f"{path.name}:{name}:ResourcePolicy")
             for inline in props.get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []:
                 yield pytest.param(
                     resource["Type"], stack.resolve(inline["PolicyDocument"]),

@@ -75,17 +75,21 @@ def routed(aws, resources, samples, invalid_samples):
     return arrived
 
 
-def expected_rule(event):
+def expected_rules(event):
+    """The default-bus rules an alertable sample must reach. A forwarder's alarm reaches the home
+    bus only (test_organization.py), never a default-bus rule."""
     if event["detail-type"] == "AWS Console Sign In via CloudTrail":
-        return "RootwatchFunctionRootSignIn"
-    return "RootwatchFunctionRootApiCall"
+        return {"RootwatchFunctionRootSignIn"}
+    if event["detail-type"] == "AWS API Call via CloudTrail":
+        return {"RootwatchFunctionRootApiCall"}
+    return set()
 
 
 def test_every_alertable_sample_reaches_exactly_its_rule(routed, samples):
     alertable = [n for n in samples if reviewed_outcome(n) == "alert"]
     assert len(alertable) >= 14
     for name in alertable:
-        assert routed[name] == {expected_rule(samples[name])}, f"events/{name}.json"
+        assert routed[name] == expected_rules(samples[name]), f"events/{name}.json"
 
 
 def test_no_negative_sample_reaches_the_function(routed, samples):
@@ -144,3 +148,85 @@ def test_sms_filter_policy_passes_only_paged_alerts_of_the_chosen_severities(aws
             )
     received = sorted(m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"])
     assert received == ["CRITICAL page=true", "HIGH page=true"]
+
+
+# --- forged envelopes ---------------------------------------------------------------------------------
+
+FORGED_SOURCE = "com.example.forged"
+# Root samples of both CloudTrail detail-types, whose record alone would page.
+FORGED_FROM = ["root-console-sign-in-without-mfa", "root-access-key-created", "root-cloudtrail-logging-stopped"]
+
+
+def forged(samples):
+    """Root CloudTrail records in an envelope with a source any caller may choose."""
+    return [(samples[name]["detail-type"], samples[name]["detail"]) for name in FORGED_FROM]
+
+
+def route(aws, bus, patterns, entries):
+    """The patterns as rules on a fresh bus, each with a queue; returns what each queue got."""
+    events, sqs = aws("events"), aws("sqs")
+    events.create_event_bus(Name=bus)
+    queues = {}
+    for name, rule_pattern in patterns.items():
+        url = sqs.create_queue(QueueName=f"{bus}-{name}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(rule_pattern))
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+        queues[name] = url
+    for source, detail_type, detail in entries:
+        result = events.put_events(Entries=[{
+            "EventBusName": bus, "Source": source, "DetailType": detail_type, "Detail": json.dumps(detail),
+        }])
+        assert result["FailedEntryCount"] == 0, result
+    return {name: drain(sqs, url) for name, url in queues.items()}
+
+
+def test_forged_root_events_reach_no_rule(aws, resources, samples):
+    """A custom event carrying a root CloudTrail record, as anyone allowed to put events on the bus
+    could send it: no rule of the template matches it, because none admits a source outside
+    AWS's reserved "aws." prefix. (The home bus and the forwarder: test_organization.py.)"""
+    entries = [(FORGED_SOURCE, detail_type, detail) for detail_type, detail in forged(samples)]
+    arrived = route(aws, "rootwatch-forged", template_rules(resources), entries)
+    assert arrived == {name: [] for name in template_rules(resources)}
+
+
+def test_forged_root_events_would_page_without_the_source_pin(aws, resources, samples):
+    """The same forgeries against the same patterns with `source` removed: each reaches its rule.
+    So the test above passes because of the pin, not because the forgery is malformed."""
+    unpinned = {
+        name: {k: v for k, v in pattern.items() if k != "source"}
+        for name, pattern in template_rules(resources).items()
+    }
+    entries = [(FORGED_SOURCE, detail_type, detail) for detail_type, detail in forged(samples)]
+    arrived = route(aws, "rootwatch-unpinned", unpinned, entries)
+    assert len(arrived["RootwatchFunctionRootSignIn"]) == 1
+    assert len(arrived["RootwatchFunctionRootApiCall"]) == 2
+    assert all(body["source"] == FORGED_SOURCE for bodies in arrived.values() for body in bodies)
+
+
+def test_the_source_pin_admits_every_aws_source_and_prefix_matching_follows_aws(aws, resources, samples):
+    """moto's EventBridge matches `prefix` on `source` as AWS documents (EventBridge User Guide,
+    "Prefix matching"): "aws.iam" and "aws.cloudtrail" match "aws.", "awsx.iam" and "aws" do not."""
+    (api_rule,) = [p for p in template_rules(resources).values() if p["detail-type"] == ["AWS API Call via CloudTrail"]]
+    assert api_rule["source"] == [{"prefix": "aws."}]
+    detail = samples["root-access-key-created"]["detail"]
+    sources = ["aws.iam", "aws.cloudtrail", "awsx.iam", "aws", "AWS.iam"]
+    # Routed one bus per source, so each arrival is known to be that source's.
+    for source in sources:
+        bus = f"rootwatch-prefix-{source.replace('.', '-').lower()}-{sources.index(source)}"
+        arrived = route(aws, bus, {"api": api_rule}, [(source, "AWS API Call via CloudTrail", detail)])
+        assert len(arrived["api"]) == (1 if source.startswith("aws.") else 0), source
+
+
+def test_moto_accepts_reserved_sources_from_anyone_which_aws_does_not(aws):
+    """AWS reserves sources beginning "aws." for its own services (EventBridge User Guide); moto
+    accepts them from any caller. The forgery tests above therefore use a source AWS does let a
+    caller choose. Pinned so that a moto that starts refusing is noticed (this test then fails and
+    can be replaced by one of the refusal)."""
+    events = aws("events")
+    events.create_event_bus(Name="rootwatch-reserved")
+    result = events.put_events(Entries=[{
+        "EventBusName": "rootwatch-reserved", "Source": "aws.signin",
+        "DetailType": "AWS Console Sign In via CloudTrail", "Detail": json.dumps({"userIdentity": {"type": "Root"}}),
+    }])
+    assert result["FailedEntryCount"] == 0

@@ -22,8 +22,8 @@ def of_type(resources, kind):
 def test_rules_target_the_function_with_a_dead_letter_queue(deployed):
     rules = of_type(deployed, "AWS::Events::Rule")
     # Root sign-ins, root API calls, the watchdog's schedule; in organization mode the same two
-    # patterns on the home bus.
-    assert len(rules) == 5
+    # patterns on the home bus, and the forwarders' failing alarms.
+    assert len(rules) == 6
     for rule in rules.values():
         (target,) = rule["Targets"]
         assert target["Arn"] == {"Fn::GetAtt": ["RootwatchFunction", "Arn"]}
@@ -40,6 +40,7 @@ def test_the_api_rule_also_receives_read_only_root_calls(deployed):
     assert states == {
         "AWS API Call via CloudTrail": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
         "AWS Console Sign In via CloudTrail": "ENABLED",
+        "CloudWatch Alarm State Change": "ENABLED",
     }
 
 

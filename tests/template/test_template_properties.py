@@ -11,8 +11,9 @@ FUNCTION = "RootwatchFunction"
 ROLE = "RootwatchFunctionRole"
 POLICY = "RootwatchFunctionPolicy"
 DEFAULT_BUS_RULES = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall", "RootwatchWatchdogSchedule"]
-# Organization mode only (Condition IsHome): the same patterns on the home bus.
-HOME_BUS_RULES = ["HomeBusRootSignIn", "HomeBusRootApiCall"]
+# Organization mode only (Condition IsHome): the same patterns on the home bus, and the forwarders'
+# failing alarms.
+HOME_BUS_RULES = ["HomeBusRootSignIn", "HomeBusRootApiCall", "HomeBusForwarderFailing"]
 RULES = DEFAULT_BUS_RULES + HOME_BUS_RULES
 # The one statement with "*" as its resource: DescribeTrails has no resource-level permissions.
 LIST_TRAILS = {"Sid": "ListTrails", "Effect": "Allow", "Action": "cloudtrail:DescribeTrails", "Resource": "*"}
@@ -182,11 +183,13 @@ def test_only_the_function_may_publish_alerts(resources):
     ), "publishing without TLS is denied"
 
 
-def test_only_alarms_of_this_account_may_publish_alarms(resources):
+def test_only_alarms_of_this_stack_may_publish_alarms(resources):
+    """The allowed alarms and the deny's scope; which alarms that admits is evaluated in
+    test_policies.py."""
     policy = resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]
     allowed = [st for st in statements(policy) if st["Effect"] == "Allow"]
     assert [st["Principal"] for st in allowed] == [{"Service": "cloudwatch.amazonaws.com"}]
-    assert set(allowed[0]["Condition"]) == {"ArnLike", "StringEquals"}
+    assert set(allowed[0]["Condition"]) == {"ArnEquals", "StringEquals"}
     assert "aws:SourceAccount" in allowed[0]["Condition"]["StringEquals"]
     denies = [st for st in statements(policy) if st["Effect"] == "Deny"]
     assert any("ArnNotLike" in st.get("Condition", {}) for st in denies)
@@ -249,10 +252,17 @@ def test_only_the_rules_may_send_dead_letters(resources):
 
 
 def alarms_on(resources, namespace, metric):
+    """Alarms on one metric, whether named directly or inside a metric math alarm."""
+    def metrics(props):
+        yield props.get("Namespace"), props.get("MetricName")
+        for m in props.get("Metrics", []):
+            if "MetricStat" in m:
+                yield m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"]
+
     return [
         r["Properties"]
         for r in of_type(resources, "AWS::CloudWatch::Alarm").values()
-        if r["Properties"]["Namespace"] == namespace and r["Properties"]["MetricName"] == metric
+        if (namespace, metric) in metrics(r["Properties"])
     ]
 
 
@@ -312,9 +322,64 @@ def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
-def test_no_alarm_depends_on_the_alert_topic(resources):
+def test_no_alarm_notifies_through_the_alert_topic(resources):
+    """Alarms use their own topic and key: a broken alert topic must not silence the alarm that
+    reports it. (One alarm watches the alert topic's delivery failures; it still notifies the alarm
+    topic.)"""
     for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
-        assert "AlertTopic" not in json.dumps(alarm), name
+        actions = {k: v for k, v in alarm["Properties"].items() if k.endswith("Actions")}
+        assert "AlertTopic" not in json.dumps(actions), name
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+
+
+def test_every_alarm_is_named_after_its_stack(resources):
+    """The alarm topic admits this stack's alarms by name (test_policies.py); a name that did not
+    begin with the stack name would also fall under the topic's deny."""
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        alarm_name = alarm["Properties"]["AlarmName"]
+        assert isinstance(alarm_name, dict) and alarm_name["Fn::Sub"].startswith("${AWS::StackName}-"), name
+
+
+def test_failures_after_publish_are_alarmed(resources):
+    """SNS accepts a publish and then fails to deliver it (SMS spend limit, sandbox, origination
+    identity, opt-out; a chat channel or address): the alert topic's NumberOfNotificationsFailed."""
+    (alarm,) = alarms_on(resources, "AWS/SNS", "NumberOfNotificationsFailed")
+    assert alarm["Dimensions"] == [{"Name": "TopicName", "Value": {"Fn::GetAtt": ["AlertTopic", "TopicName"]}}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 60, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def sms_spend_percent(alarm, spent_usd, limit_usd):
+    """The SMS spend alarm's metric math, evaluated as CloudWatch would for one data point of
+    SMSMonthToDateSpentUSD, with the limit parameter substituted as CloudFormation would."""
+    (expression,) = [m["Expression"] for m in alarm["Metrics"] if m.get("ReturnData")]
+    text = expression["Fn::Sub"].replace("${SmsMonthlySpendLimitUsd}", str(limit_usd))
+    (spent_id,) = [m["Id"] for m in alarm["Metrics"] if "MetricStat" in m]
+    text = text.replace(spent_id, repr(spent_usd))
+    assert re.fullmatch(r"[0-9.*/ ]+", text), text  # arithmetic only, safe to evaluate
+    return eval(text)  # noqa: S307 - checked above
+
+
+@pytest.mark.parametrize(
+    "spent,limit,alarms",
+    [(0.79, 1, False), (0.80, 1, True), (1.00, 1, True), (39.99, 50, False), (40.00, 50, True)],
+)
+def test_sms_spend_alarms_at_80_percent_of_the_limit(resources, template, spent, limit, alarms):
+    (alarm,) = alarms_on(resources, "AWS/SNS", "SMSMonthToDateSpentUSD")
+    (stat,) = [m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m]
+    assert stat["Stat"] == "Maximum" and stat["Metric"].get("Dimensions") is None, "the account's spend, no dimension"
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert (sms_spend_percent(alarm, spent, limit) >= alarm["Threshold"]) is alarms
+    assert template["Parameters"]["SmsMonthlySpendLimitUsd"]["Default"] == 1, "SNS's default limit"
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_the_text_ceiling_reaches_the_function(resources, template):
+    param = template["Parameters"]["SmsCeilingPerHour"]
+    assert (param["Type"], param["Default"], param["MinValue"], param["MaxValue"]) == ("Number", 10, 1, 1000)
+    env = function_props(resources)["Environment"]["Variables"]
+    assert env["SMS_CEILING_PER_HOUR"] == {"Ref": "SmsCeilingPerHour"}
 
 
 def test_logs_are_kept_for_a_set_time(resources, template):
@@ -326,8 +391,45 @@ def test_logs_are_kept_for_a_set_time(resources, template):
     assert template["Parameters"]["LogRetentionDays"]["Default"] >= 90
 
 
+@pytest.mark.parametrize("name", ["FunctionLogGroup", "FailedEventsQueue"])
+def test_the_record_outlives_the_stack(resources, name):
+    """Deleting or replacing the stack's resources keeps the logs and the root events nobody was
+    paged for."""
+    assert resources[name]["DeletionPolicy"] == "Retain"
+    assert resources[name]["UpdateReplacePolicy"] == "Retain"
+
+
+def test_a_redeployed_stack_does_not_collide_with_what_an_earlier_one_kept(template):
+    """Retained resources with fixed names would make a stack of the same name fail to deploy
+    again: the queue's name is generated, the log group's carries part of the stack's id."""
+    from intrinsics import Stack
+
+    assert "QueueName" not in template["Resources"]["FailedEventsQueue"]["Properties"]
+    group = template["Resources"]["FunctionLogGroup"]["Properties"]["LogGroupName"]
+    names = set()
+    for stack_uuid in ["0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d", "9f8e7d6c-4e5f-6a7b-8c9d-0e1f2a3b4c5d"]:
+        stack = Stack(template, {}, "123456789012", "us-east-1", "rootwatch")
+        stack.pseudo = lambda name, s=stack, u=stack_uuid: (
+            f"arn:aws:cloudformation:us-east-1:123456789012:stack/rootwatch/{u}"
+            if name == "AWS::StackId" else Stack.pseudo(s, name)
+        )
+        names.add(stack.resolve(group))
+    assert names == {"/aws/lambda/rootwatch-rootwatch-0a1b2c3d", "/aws/lambda/rootwatch-rootwatch-9f8e7d6c"}
+
+
 def pattern(template, name):
     return re.compile(template["Parameters"][name]["AllowedPattern"])
+
+
+def assert_pattern(template, name, value, ok):
+    """Python's re and the regex package (cfn-lint's engine) agree on the parameter's pattern, as
+    a whole-value match as CloudFormation applies it. (CloudFormation itself uses java.util.regex,
+    which has the same lookahead and backreference syntax; no JVM is at hand to run it here.)"""
+    import regex
+
+    text = template["Parameters"][name]["AllowedPattern"]
+    assert bool(re.fullmatch(text, value)) is ok, ("re", value)
+    assert bool(regex.fullmatch(text, value)) is ok, ("regex", value)
 
 
 @pytest.mark.parametrize(
@@ -336,17 +438,21 @@ def pattern(template, name):
         ("", True),
         ("+15555550100", True),
         ("+15555550100,+447700900123", True),
-        (",".join(["+15555550100"] * 5), True),
-        (",".join(["+15555550100"] * 6), False),  # only 5 slots exist
+        (",".join(f"+1555555010{i}" for i in range(5)), True),
+        (",".join(f"+1555555010{i}" for i in range(6)), False),  # only 5 slots exist
         ("5555550100", False),
         ("+1 555 555 0100", False),
         ("+15555550100, +447700900123", False),
         ("+0123456789", False),
         ("+1234567890123456", False),
+        ("+15555550100,+15555550100", False),  # the same phone twice
+        ("+15555550100,+447700900123,+15555550100", False),
+        ("+15555550100,+155555501001", True),  # one number the start of the other
+        ("+155555501001,+15555550100", True),
     ],
 )
-def test_phone_numbers_must_be_e164(template, value, ok):
-    assert bool(pattern(template, "AlertPhoneNumbers").fullmatch(value)) is ok
+def test_phone_numbers_must_be_e164_and_different(template, value, ok):
+    assert_pattern(template, "AlertPhoneNumbers", value, ok)
 
 
 @pytest.mark.parametrize(
@@ -355,13 +461,17 @@ def test_phone_numbers_must_be_e164(template, value, ok):
         ("", True),
         ("secops@example.com", True),
         ("a@example.com,b@example.org", True),
-        (",".join(["a@example.com"] * 6), False),
+        (",".join(f"{c}@example.com" for c in "abcdef"), False),
         ("not-an-address", False),
         ("a@example.com b@example.com", False),
+        ("a@example.com,a@example.com", False),  # the same address twice
+        ("a@example.com,b@example.org,c@example.net,a@example.com", False),
+        ("a@example.com,aa@example.com,ba@example.com", True),  # one address the end of another
+        (",".join(f"{c}@example.com" for c in "abcde"), True),
     ],
 )
-def test_emails_are_addresses(template, value, ok):
-    assert bool(pattern(template, "AlertEmails").fullmatch(value)) is ok
+def test_emails_are_different_addresses(template, value, ok):
+    assert_pattern(template, "AlertEmails", value, ok)
 
 
 @pytest.mark.parametrize(
@@ -370,6 +480,7 @@ def test_emails_are_addresses(template, value, ok):
         ("AlertTopic", "email", "AlertEmails"),
         ("AlertTopic", "sms", "AlertPhoneNumbers"),
         ("AlarmTopic", "email", "AlertEmails"),
+        ("AlarmTopic", "sms", "AlertPhoneNumbers"),
     ],
 )
 def test_every_list_slot_has_a_subscription(resources, topic, protocol, param):
@@ -386,10 +497,22 @@ def test_every_list_slot_has_a_subscription(resources, topic, protocol, param):
         assert "Condition" in sub
 
 
+def test_phones_get_every_alarm_unfiltered(resources):
+    """Alarm messages carry no severity or page attribute: a filter policy would drop them all."""
+    sms = [
+        r["Properties"] for r in resources.values()
+        if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "sms"
+        and r["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+    ]
+    assert len(sms) == 5
+    assert all("FilterPolicy" not in props for props in sms)
+
+
 def test_phones_get_only_the_chosen_severities_and_paged_alerts(resources, template):
     sms = [
         r["Properties"] for r in resources.values()
         if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["Protocol"] == "sms"
+        and r["Properties"]["TopicArn"] == {"Ref": "AlertTopic"}
     ]
     for props in sms:
         assert props["FilterPolicyScope"] == "MessageAttributes"
@@ -403,7 +526,9 @@ def test_phones_get_only_the_chosen_severities_and_paged_alerts(resources, templ
     assert sorted(param["AllowedValues"]) == ["CRITICAL", "HIGH", "LOW", "MEDIUM"]
 
 
-def test_state_table_is_on_demand_encrypted_expiring_and_the_functions_alone(resources):
+def test_state_table_is_on_demand_encrypted_and_expiring_and_the_function_may_use_it(resources):
+    """The table's settings and the role's grant on it. That no one else may write it is the
+    table's resource policy, evaluated in test_policies.py."""
     table = resources["StateTable"]["Properties"]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
