@@ -62,7 +62,9 @@ impl Condition {
             Condition::Mfa(MfaState::NotUsed) => "MFA not used",
             Condition::Mfa(MfaState::Unknown) => "MFA not recorded",
             Condition::ReadOnly => "read-only",
-            Condition::Credential(CredentialKind::LongTermKey) => "long-term key `AKIA…`",
+            Condition::Credential(CredentialKind::LongTermKey) => {
+                "long-term key `AKIA…`, no session"
+            }
             Condition::Credential(CredentialKind::ConsoleSession) => "console session",
             Condition::Credential(CredentialKind::AssumeRoot) => "`sts:AssumeRoot` session",
             Condition::Credential(CredentialKind::TemporaryKey) => "other temporary credentials",
