@@ -25,7 +25,8 @@ pub const MAX_REQUEST_PARAMETERS: usize = 400;
 pub struct Alert {
     pub kind: AlertKind,
     pub severity: Severity,
-    /// What happened in a few words: the rule's headline, or its failed-attempt headline.
+    /// What happened in a few words: the rule's headline for this event, or its failed-attempt
+    /// headline.
     pub headline: &'static str,
     /// The rule that decided, and the public reference it rests on.
     pub rule: &'static str,
@@ -289,6 +290,7 @@ pub fn enrich(
         kind,
         severity,
         rule,
+        headline,
         credential,
         mfa,
         failed,
@@ -339,11 +341,7 @@ pub fn enrich(
     Alert {
         kind,
         severity,
-        headline: if failed {
-            rule.failed_headline
-        } else {
-            rule.headline
-        },
+        headline,
         rule: rule.id,
         reference: rule.reference,
         external_caller,

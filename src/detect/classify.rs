@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::detect::record::{CloudTrailRecord, DetailType, RootEvent};
-use crate::detect::rules::{Facts, Rule, first_match};
+use crate::detect::rules::{Facts, Match, Rule, first_match};
 use crate::sanitize::{plain_token, redact_contacts};
 
 /// How urgently a person must look. Ordered: `Low < Medium < High < Critical`.
@@ -193,6 +193,8 @@ pub struct Verdict {
     pub kind: AlertKind,
     pub severity: Severity,
     pub rule: &'static Rule,
+    /// What the rule calls this event: its headline for a success or for a failure.
+    pub headline: &'static str,
     pub credential: CredentialKind,
     pub mfa: MfaState,
     pub failed: bool,
@@ -245,11 +247,16 @@ pub fn classify(event: &RootEvent) -> Classification {
         credential,
         mfa,
     };
-    let rule = first_match(&facts);
+    let Match { rule, headline } = first_match(&facts);
     Classification::Alert(Verdict {
         kind: rule.kind,
         severity: rule.severity,
         rule,
+        headline: if facts.failed {
+            headline.failed
+        } else {
+            headline.done
+        },
         credential,
         mfa,
         failed: facts.failed,
@@ -555,7 +562,7 @@ mod tests {
             panic!()
         };
         assert_eq!(v.kind, AlertKind::SignInMfaNotRecorded);
-        assert!(!v.rule.headline.contains("WITHOUT"), "{}", v.rule.headline);
+        assert!(!v.headline.contains("WITHOUT"), "{}", v.headline);
     }
 
     #[test]

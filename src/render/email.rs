@@ -177,17 +177,17 @@ fn write_lead(body: &mut String, alert: &Alert) -> fmt::Result {
             body,
             "An access key was created for {who}. Root access keys should not exist."
         ),
-        CredentialsChanged => write!(body, "{who} changed its own credentials ({call})."),
+        CredentialsChanged => write!(body, "{who} called {call} on its own credentials."),
         MfaDeviceRemoved => write!(body, "An MFA device of {who} was deactivated ({call})."),
         AccountRecoveryChanged => write!(
             body,
-            "{who} changed the account's contacts or root email ({call}). Whoever controls them \
-             can recover the root user."
+            "{who} called {call}, which acts on an account's contacts or root user email. \
+             Whoever controls them can recover the root user."
         ),
         CloudTrailTampered => write!(
             body,
-            "{who} changed CloudTrail logging ({}). Audit records may be missing.",
-            alert.event_name
+            "{who} called {call}, which changes what CloudTrail records or keeps. Audit records \
+             may be missing."
         ),
         DefenceEvasion => write!(
             body,
