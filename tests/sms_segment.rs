@@ -207,3 +207,185 @@ proptest! {
         }
     }
 }
+
+/// What a responder must always read on the phone, however long the rest: the account id, the
+/// source IP (or CloudTrail's name for AWS) whole, and the time. A call or error code that gave
+/// way is either absent or visibly cut (`...`): a cut never reads as a real API name.
+fn assert_the_facts_survive(
+    body: &str,
+    account: &str,
+    ip: &str,
+    call: Option<&str>,
+    code: Option<&str>,
+) -> Result<(), TestCaseError> {
+    prop_assert!(body.contains(account), "the account id gave way: {}", body);
+    prop_assert!(
+        body.contains(&format!(". IP {ip}. ")),
+        "the IP gave way: {}",
+        body
+    );
+    prop_assert!(body.contains(EVENT_MINUTE), "the time gave way: {}", body);
+    for whole in [call, code].into_iter().flatten() {
+        prop_assert!(
+            shown_whole_cut_or_absent(body, whole),
+            "{:?} is cut without a mark in {}",
+            whole,
+            body
+        );
+    }
+    Ok(())
+}
+
+/// `whole` is in `body` whole, or as a prefix followed by `...`, or not at all (not even its
+/// first eight characters, the least a cut keeps).
+fn shown_whole_cut_or_absent(body: &str, whole: &str) -> bool {
+    let chars: Vec<char> = whole.chars().collect();
+    let prefix = |k: usize| chars[..k].iter().collect::<String>();
+    body.contains(whole)
+        || (1..chars.len()).any(|k| body.contains(&format!("{}...", prefix(k))))
+        || !body.contains(&prefix(chars.len().min(8)))
+}
+
+const EVENT_TIME: &str = "2026-11-21T23:59:58Z";
+const EVENT_MINUTE: &str = "2026-11-21 23:59 UTC";
+
+/// One sample made as long as real AWS values make it: the longest account name, an IPv6
+/// address of eight full groups (or CloudTrail's `AWS Internal`, or a service's DNS name), a
+/// long call refused with a long error code, the longest region names.
+fn longest_real_sms(
+    sample: &Value,
+    account_name: &str,
+    ip: &str,
+    region: &str,
+    call: Option<(&str, &str)>,
+    code: Option<&str>,
+    assume_root: bool,
+) -> (String, String) {
+    let display_name = template_display_name();
+    let mut event = sample.clone();
+    let account = event["account"].as_str().unwrap_or("unknown").to_owned();
+    let detail = &mut event["detail"];
+    detail["sourceIPAddress"] = json!(ip);
+    detail["awsRegion"] = json!(region);
+    detail["eventTime"] = json!(EVENT_TIME);
+    if let Some((source, name)) = call {
+        detail["eventSource"] = json!(source);
+        detail["eventName"] = json!(name);
+    }
+    if let Some(code) = code {
+        detail["errorCode"] = json!(code);
+    }
+    if assume_root {
+        detail["userIdentity"]["sessionContext"] = json!({"assumedRoot": "true"});
+    }
+    let config = Config::from_lookup(|var| match var {
+        "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
+        "ACCOUNT_NAMES" => (account != "unknown").then(|| format!("{account}={account_name}")),
+        "TOPIC_DISPLAY_NAME" => Some(display_name.clone()),
+        _ => None,
+    })
+    .expect("a valid account name");
+    let body = sms_of(&event, &config).expect("a longer field must not stop the alert");
+    if let Some(problem) = segment_problem(&display_name, &body) {
+        panic!("{problem}");
+    }
+    (body, account)
+}
+
+/// A long call refused with a long error code, from a full IPv6 address: the code gives way, the
+/// call is cut and marked, the IP, the account and the time stay whole.
+#[test]
+fn a_long_call_and_code_give_way_to_the_ip_account_and_time() {
+    let sample = valid_samples()
+        .into_iter()
+        .find(|(name, _)| name == "root-api-call-from-console-session")
+        .expect("sample")
+        .1;
+    let ip = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+    let name = "UpdateProbationAutoCancellationSettingsForSupportSubscription";
+    let (body, account) = longest_real_sms(
+        &sample,
+        &"n".repeat(32),
+        ip,
+        "us-east-1",
+        Some(("support-subscription.amazonaws.com", name)),
+        Some("UnauthorizedOperationForThisAccountException"),
+        false,
+    );
+    assert_the_facts_survive(&body, &account, ip, None, None).unwrap();
+    assert!(body.ends_with(" us-east-1"), "{body}");
+    assert!(!body.contains(name), "{body}");
+    let call_shown = body
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split(" Acct").next())
+        .unwrap_or_default();
+    assert!(
+        call_shown.starts_with("support-subscription:U") && call_shown.ends_with("..."),
+        "the cut is marked: {body}"
+    );
+    assert!(
+        !body.contains("Unauthorized"),
+        "the code gave way first: {body}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Whatever real values make an SMS long, the account id, the whole source IP and the time
+    /// survive, and anything cut is marked.
+    #[test]
+    fn the_ip_account_and_time_survive_the_longest_real_alerts(
+        index in 0..64usize,
+        account_name in prop_oneof![
+            Just("a".repeat(32)),
+            "[A-Za-z0-9][A-Za-z0-9._ -]{0,30}[A-Za-z0-9]",
+        ],
+        ip in prop_oneof![
+            Just("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".to_owned()),
+            Just("2001:db8:4f3a:9c21:7d5e:a1b2:c3d4:e5f6".to_owned()),
+            Just("255.255.255.255".to_owned()),
+            Just("AWS Internal".to_owned()),
+            Just("elasticloadbalancing.amazonaws.com".to_owned()),
+        ],
+        region in prop_oneof![
+            Just("us-isof-south-1"),
+            Just("ap-southeast-7"),
+            Just("us-gov-west-1"),
+        ],
+        service in "[a-z][a-z-]{0,40}",
+        event_name in "[A-Z][A-Za-z]{0,59}",
+        code in proptest::option::of("[A-Z][A-Za-z]{0,20}(\\.[A-Z][A-Za-z]{0,37})?"),
+        assume_root in any::<bool>(),
+    ) {
+        let samples: Vec<_> = valid_samples()
+            .into_iter()
+            .filter(|(_, p)| sms_of(p, &deployed_config()).is_some())
+            .collect();
+        let (name, sample) = &samples[index % samples.len()];
+        let is_api_call = sample["detail-type"] == "AWS API Call via CloudTrail";
+        // AssumeRoot sessions act in their own account: never beside an external caller.
+        let external = sample["detail"]["userIdentity"]["accountId"] != sample["account"];
+        let source = format!("{service}.amazonaws.com");
+        let call = is_api_call.then_some((source.as_str(), event_name.as_str()));
+        let (body, account) = longest_real_sms(
+            sample,
+            &account_name,
+            &ip,
+            region,
+            call,
+            code.as_deref(),
+            assume_root && is_api_call && !external,
+        );
+        let whole_call = format!("{service}:{event_name}");
+        assert_the_facts_survive(
+            &body,
+            &account,
+            &ip,
+            is_api_call.then_some(whole_call.as_str()),
+            code.as_deref(),
+        )
+        .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+    }
+}

@@ -25,8 +25,14 @@ pub const MAX_REQUEST_PARAMETERS: usize = 400;
 pub struct Alert {
     pub kind: AlertKind,
     pub severity: Severity,
-    /// What happened in a few words: the rule's headline, or its failed-attempt headline.
+    /// What happened in a few words: the rule's headline for this event, or its failed-attempt
+    /// headline.
     pub headline: &'static str,
+    /// The call as `service:Name` (`s3:CreateBucket`), where messages name it: every API call,
+    /// and a sign-in event under a rule for any sign-in step. (The structured alert has
+    /// `eventSource` and `eventName`.)
+    #[serde(skip)]
+    pub call: Option<Call>,
     /// The rule that decided, and the public reference it rests on.
     pub rule: &'static str,
     pub reference: &'static str,
@@ -81,14 +87,32 @@ impl Alert {
         }
     }
 
-    /// The headline, with the error code when the attempt failed: what subjects and texts say.
-    /// Written into the message being built, not allocated, like the other pieces of wording.
+    /// The headline, the call and, when the attempt failed, the error code: what the email and
+    /// chat say first (`Root API call: s3:CreateBucket (AccessDenied)`). Written into the message
+    /// being built, not allocated, like the other pieces of wording.
     pub fn title(&self) -> impl fmt::Display + '_ {
         Title(self)
     }
 
     pub fn failed(&self) -> bool {
         self.outcome != Outcome::Success
+    }
+
+    /// The error code of a failed attempt.
+    pub fn error_code(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Failure {
+                error_code: Some(code),
+                ..
+            } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether the messages say if MFA was used: not for a failed sign-in, which may have
+    /// stopped before MFA was asked for.
+    pub fn states_mfa(&self) -> bool {
+        !(self.kind.is_sign_in() && self.failed())
     }
 }
 
@@ -97,12 +121,34 @@ struct Title<'a>(&'a Alert);
 impl fmt::Display for Title<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.headline)?;
-        match &self.0.outcome {
-            Outcome::Failure {
-                error_code: Some(code),
-                ..
-            } => write!(f, " ({code})"),
-            _ => Ok(()),
+        if let Some(call) = &self.0.call {
+            write!(f, ": {}", call.text)?;
+        }
+        match self.0.error_code() {
+            Some(code) => write!(f, " ({code})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The call an alert names, `iam:CreateUser` (from `iam.amazonaws.com` and `CreateUser`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub text: String,
+    /// The rule's headline does not say which call it was (a rule for any call): the call is
+    /// the news, so a message that runs short cuts its end rather than dropping it. Otherwise
+    /// the headline says what happened and the call gives way first, whole.
+    pub is_news: bool,
+}
+
+impl Call {
+    fn of(event_source: &str, event_name: &str, is_news: bool) -> Self {
+        let service = event_source
+            .strip_suffix(".amazonaws.com")
+            .unwrap_or(event_source);
+        Call {
+            text: format!("{service}:{event_name}"),
+            is_news,
         }
     }
 }
@@ -166,6 +212,36 @@ impl SourceIp {
     pub fn display(&self) -> impl fmt::Display + '_ {
         ShownIp(self)
     }
+
+    /// CloudTrail's name for AWS where an IP would be: `AWS Internal` (a console session's call
+    /// made through an AWS proxy; CloudTrail User Guide, "CloudTrail record contents",
+    /// `sourceIPAddress`) or a service's DNS name (`cloudformation.amazonaws.com`). No longer
+    /// than an IPv6 address, so it fits wherever an IP does.
+    pub fn aws_name(&self) -> Option<&str> {
+        let SourceIp::Other(text) = self else {
+            return None;
+        };
+        let service = text
+            .strip_suffix(".amazonaws.com")
+            .or_else(|| text.strip_suffix(".amazonaws.com.cn"))
+            .is_some_and(|host| {
+                !host.is_empty()
+                    && host
+                        .split('.')
+                        .all(|label| !label.is_empty() && label.bytes().all(is_dns_byte))
+            });
+        (text.len() <= MAX_IP_TEXT && (text == AWS_INTERNAL || service)).then_some(text.as_str())
+    }
+}
+
+/// What CloudTrail writes for the source of a console call made through an AWS proxy.
+pub const AWS_INTERNAL: &str = "AWS Internal";
+
+/// The longest IP as text: eight groups of four hex digits.
+pub const MAX_IP_TEXT: usize = 39;
+
+fn is_dns_byte(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
 }
 
 struct ShownIp<'a>(&'a SourceIp);
@@ -289,6 +365,7 @@ pub fn enrich(
         kind,
         severity,
         rule,
+        headline,
         credential,
         mfa,
         failed,
@@ -336,14 +413,17 @@ pub fn enrich(
         )
     });
 
+    let event_source = plain_token(&record.event_source, 60);
+    let event_name = plain_token(&record.event_name, 60);
+    // Sign-in rules that name their event say what it was; the rest leave it to the call.
+    let call = (!kind.is_sign_in() || rule.events.is_any())
+        .then(|| Call::of(&event_source, &event_name, rule.events.is_any()));
+
     Alert {
         kind,
         severity,
-        headline: if failed {
-            rule.failed_headline
-        } else {
-            rule.headline
-        },
+        headline,
+        call,
         rule: rule.id,
         reference: rule.reference,
         external_caller,
@@ -365,8 +445,8 @@ pub fn enrich(
             .filter(|ua| !ua.is_empty()),
         mfa,
         outcome,
-        event_source: plain_token(&record.event_source, 60),
-        event_name: plain_token(&record.event_name, 60),
+        event_source,
+        event_name,
         credential,
         access_key_id: record
             .user_identity
@@ -425,6 +505,34 @@ mod tests {
         ] {
             assert!(!is_region_code(bad), "{bad}");
         }
+    }
+
+    /// Only CloudTrail's own names for AWS stand in for an IP on a phone; any other text does not.
+    #[test]
+    fn aws_names_are_told_from_other_text() {
+        let name = |text: &str| SourceIp::parse(Some(text)).aws_name().map(str::to_owned);
+        for aws in [
+            "AWS Internal",
+            "cloudformation.amazonaws.com",
+            "elasticloadbalancing.amazonaws.com",
+            "s3.cn-north-1.amazonaws.com.cn",
+        ] {
+            assert_eq!(name(aws).as_deref(), Some(aws));
+        }
+        for other in [
+            "aws internal",
+            "AWS Internal call me",
+            "evil.example.com",
+            ".amazonaws.com",
+            "a..amazonaws.com",
+            "Evil.amazonaws.com",
+            "x.amazonaws.com/path",
+            &format!("{}.amazonaws.com", "a".repeat(30)),
+        ] {
+            assert_eq!(name(other), None, "{other}");
+        }
+        assert_eq!(SourceIp::parse(Some("192.0.2.1")).aws_name(), None);
+        assert_eq!(SourceIp::parse(None).aws_name(), None);
     }
 
     fn alert_for(payload: &serde_json::Value) -> Alert {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::detect::record::{CloudTrailRecord, DetailType, RootEvent};
-use crate::detect::rules::{Facts, Rule, first_match};
+use crate::detect::rules::{Facts, Match, Rule, first_match};
 use crate::sanitize::{plain_token, redact_contacts};
 
 /// How urgently a person must look. Ordered: `Low < Medium < High < Critical`.
@@ -150,11 +150,14 @@ serialize_as_str!(Severity, AlertKind);
 pub enum CredentialKind {
     /// A console sign-in with the root email and password.
     Password,
-    /// Temporary `ASIA…` credentials of a root console session.
+    /// Temporary credentials of a root console session: `sessionCredentialFromConsole` is true,
+    /// whatever the key's prefix.
     ConsoleSession,
-    /// A long-term root access key `AKIA…`.
+    /// A long-term root access key `AKIA…`, with no session.
     LongTermKey,
-    /// Other temporary root credentials (e.g. `sts:GetSessionToken` with a root key).
+    /// Other temporary root credentials: an `ASIA…` key, or a session CloudTrail does not mark
+    /// as the console's (e.g. `sts:GetSessionToken` with a root key, or a record from before the
+    /// console flag existed).
     TemporaryKey,
     /// A task-scoped root session started with `sts:AssumeRoot` from the management account
     /// (or a delegated administrator): `sessionContext.assumedRoot` is `"true"`.
@@ -190,6 +193,8 @@ pub struct Verdict {
     pub kind: AlertKind,
     pub severity: Severity,
     pub rule: &'static Rule,
+    /// What the rule calls this event: its headline for a success or for a failure.
+    pub headline: &'static str,
     pub credential: CredentialKind,
     pub mfa: MfaState,
     pub failed: bool,
@@ -242,11 +247,16 @@ pub fn classify(event: &RootEvent) -> Classification {
         credential,
         mfa,
     };
-    let rule = first_match(&facts);
+    let Match { rule, headline } = first_match(&facts);
     Classification::Alert(Verdict {
         kind: rule.kind,
         severity: rule.severity,
         rule,
+        headline: if facts.failed {
+            headline.failed
+        } else {
+            headline.done
+        },
         credential,
         mfa,
         failed: facts.failed,
@@ -263,25 +273,33 @@ fn is_read_only(record: &CloudTrailRecord) -> bool {
     }
 }
 
+/// How the root principal authenticated. The session comes before the key's prefix: a long-term
+/// key has no session, and a session's calls can be signed with an `AKIA…` id (AWS's own example in
+/// the CloudTrail User Guide, "CloudTrail log event reference": a `StartLogging` from the console
+/// with `AKIAIOSFODNN7EXAMPLE` and a `sessionContext`). The `userIdentity` element's page: a
+/// `sessionContext` is there when the request was made with temporary credentials, and
+/// `creationDate` is when they were issued.
 fn credential_kind(event: &RootEvent) -> CredentialKind {
     let identity = &event.detail.user_identity;
-    let assumed_root = identity
-        .session_context
-        .get()
+    let context = identity.session_context.get();
+    if context
         .and_then(|c| c.assumed_root.get())
-        .is_some_and(|assumed| *assumed);
-    if assumed_root {
+        .is_some_and(|assumed| *assumed)
+    {
         return CredentialKind::AssumeRoot;
     }
+    if event.detail.session_credential_from_console.get() == Some(&true) {
+        return CredentialKind::ConsoleSession;
+    }
+    let issued = context
+        .and_then(|c| c.attributes.get())
+        .and_then(|a| a.creation_date.as_deref())
+        .is_some_and(|date| !date.trim().is_empty());
     let key = identity.access_key_id.as_deref().unwrap_or("");
-    if key.starts_with("AKIA") {
+    if issued || key.starts_with("ASIA") {
+        CredentialKind::TemporaryKey
+    } else if key.starts_with("AKIA") {
         CredentialKind::LongTermKey
-    } else if key.starts_with("ASIA") {
-        if event.detail.session_credential_from_console.get() == Some(&true) {
-            CredentialKind::ConsoleSession
-        } else {
-            CredentialKind::TemporaryKey
-        }
     } else if DetailType::of(event) == DetailType::SignIn {
         CredentialKind::Password
     } else {
@@ -352,7 +370,10 @@ mod tests {
         )
     }
 
+    /// A root call as CloudTrail records it: an `ASIA…` key from a console session (flagged as
+    /// such), an `AKIA…` key on its own.
     fn root_call(source: &str, name: &str, key: &str) -> RootEvent {
+        let console = key.starts_with("ASIA");
         event(
             API_CALL_DETAIL_TYPE,
             CloudTrailRecord {
@@ -363,10 +384,53 @@ mod tests {
                 },
                 event_source: source.into(),
                 event_name: name.into(),
-                session_credential_from_console: true.into(),
+                session_credential_from_console: if console {
+                    true.into()
+                } else {
+                    Lenient::Absent
+                },
                 ..Default::default()
             },
         )
+    }
+
+    fn credential_of(e: &RootEvent) -> CredentialKind {
+        match classify(e) {
+            Classification::Alert(v) => v.credential,
+            Classification::Ignore { reason } => panic!("ignored: {reason}"),
+        }
+    }
+
+    /// The session decides before the key's prefix: a console session recorded with an `AKIA…`
+    /// id is a console session, a session without the console flag is temporary, and only a
+    /// key with no session is a long-term key.
+    #[test]
+    fn the_session_decides_the_credential_before_the_key_prefix() {
+        let long_term = root_call("s3.amazonaws.com", "ListBuckets", "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(credential_of(&long_term), CredentialKind::LongTermKey);
+
+        let mut console = long_term.clone();
+        console.detail.session_credential_from_console = true.into();
+        console.detail.user_identity.session_context = Lenient::from_json(&json!({
+            "attributes": {"creationDate": "2026-11-21T10:02:37Z", "mfaAuthenticated": "true"}
+        }));
+        assert_eq!(credential_of(&console), CredentialKind::ConsoleSession);
+        console.detail.read_only = true.into();
+        assert_eq!(
+            kind_and_severity(classify(&console)),
+            (AlertKind::ReadOnlyCall, Severity::Low)
+        );
+
+        // AWS's documented console call of 2014, before the console flag: a session all the same.
+        let mut session = console.clone();
+        session.detail.session_credential_from_console = Lenient::Absent;
+        assert_eq!(credential_of(&session), CredentialKind::TemporaryKey);
+
+        // A session context without a creation date is no session.
+        let mut empty = long_term.clone();
+        empty.detail.user_identity.session_context =
+            Lenient::from_json(&json!({"sessionIssuer": {}, "attributes": {}}));
+        assert_eq!(credential_of(&empty), CredentialKind::LongTermKey);
     }
 
     fn kind_and_severity(c: Classification) -> (AlertKind, Severity) {
@@ -498,7 +562,7 @@ mod tests {
             panic!()
         };
         assert_eq!(v.kind, AlertKind::SignInMfaNotRecorded);
-        assert!(!v.rule.headline.contains("WITHOUT"), "{}", v.rule.headline);
+        assert!(!v.headline.contains("WITHOUT"), "{}", v.headline);
     }
 
     #[test]

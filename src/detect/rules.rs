@@ -62,13 +62,68 @@ impl Condition {
             Condition::Mfa(MfaState::NotUsed) => "MFA not used",
             Condition::Mfa(MfaState::Unknown) => "MFA not recorded",
             Condition::ReadOnly => "read-only",
-            Condition::Credential(CredentialKind::LongTermKey) => "long-term key `AKIA…`",
+            Condition::Credential(CredentialKind::LongTermKey) => {
+                "long-term key `AKIA…`, no session"
+            }
             Condition::Credential(CredentialKind::ConsoleSession) => "console session",
             Condition::Credential(CredentialKind::AssumeRoot) => "`sts:AssumeRoot` session",
             Condition::Credential(CredentialKind::TemporaryKey) => "other temporary credentials",
             Condition::Credential(CredentialKind::Password) => "password",
             Condition::Credential(CredentialKind::Unknown) => "unknown credentials",
         }
+    }
+}
+
+/// What an alert says happened, in a few words: the headline of subjects, texts and chat titles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Headline {
+    /// For an attempt that succeeded.
+    pub done: &'static str,
+    /// For an attempt that failed (the error code is added after it).
+    pub failed: &'static str,
+}
+
+/// The longest headline: the SMS keeps it whole beside the account, the source IP and the time.
+pub const MAX_HEADLINE: usize = 48;
+
+/// A headline, for a row of the table.
+const fn says(done: &'static str, failed: &'static str) -> Headline {
+    Headline { done, failed }
+}
+
+/// The `eventName`s a rule covers, and what the alert calls each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Events {
+    /// Any `eventName`, under one headline: the call's name is the news, so messages add it.
+    Any(Headline),
+    /// These `eventName`s, each under its own headline: a rule that groups several events still
+    /// says which one happened.
+    Named(&'static [(&'static str, Headline)]),
+}
+
+impl Events {
+    /// The headline for `event_name`, if the rule covers it.
+    pub fn headline(self, event_name: &str) -> Option<Headline> {
+        match self {
+            Events::Any(headline) => Some(headline),
+            Events::Named(named) => named
+                .iter()
+                .find(|(name, _)| *name == event_name)
+                .map(|(_, headline)| *headline),
+        }
+    }
+
+    /// The names, when the rule lists them.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        let named: &'static [(&'static str, Headline)] = match self {
+            Events::Any(_) => &[],
+            Events::Named(named) => named,
+        };
+        named.iter().map(|(name, _)| *name)
+    }
+
+    pub fn is_any(self) -> bool {
+        matches!(self, Events::Any(_))
     }
 }
 
@@ -81,42 +136,58 @@ pub struct Rule {
     pub detail: DetailType,
     /// `eventSource`, or any.
     pub source: Option<&'static str>,
-    /// `eventName`s, or any when empty.
-    pub names: &'static [&'static str],
+    /// The `eventName`s, each with its headline, or any.
+    pub events: Events,
     /// All must hold.
     pub when: &'static [Condition],
     pub severity: Severity,
-    /// A few words for subjects and texts, for an attempt that succeeded.
-    pub headline: &'static str,
-    /// The same for an attempt that failed (the error code is added after it).
-    pub failed_headline: &'static str,
     /// The public reference that justifies the rule and its severity.
     pub reference: &'static str,
 }
 
 impl Rule {
-    pub fn matches(&self, facts: &Facts<'_>) -> bool {
-        self.detail == facts.detail
-            && self.source.is_none_or(|s| s == facts.event_source)
-            && (self.names.is_empty() || self.names.contains(&facts.event_name))
-            && self.when.iter().all(|c| c.holds(facts))
+    /// The headline the rule gives the event, when the rule matches it.
+    pub fn matches(&self, facts: &Facts<'_>) -> Option<Headline> {
+        if self.detail != facts.detail
+            || self.source.is_some_and(|s| s != facts.event_source)
+            || !self.when.iter().all(|c| c.holds(facts))
+        {
+            return None;
+        }
+        self.events.headline(facts.event_name)
     }
 }
 
+/// The rule that decided, and what it calls the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub rule: &'static Rule,
+    pub headline: Headline,
+}
+
 /// The first rule that matches. The table ends in catch-all rows, so there always is one.
-pub fn first_match(facts: &Facts<'_>) -> &'static Rule {
+pub fn first_match(facts: &Facts<'_>) -> Match {
     RULES
         .iter()
-        .find(|rule| rule.matches(facts))
-        .unwrap_or(&RULES[RULES.len() - 1])
+        .find_map(|rule| rule.matches(facts).map(|headline| Match { rule, headline }))
+        .unwrap_or(Match {
+            rule: &RULES[RULES.len() - 1],
+            headline: ROOT_API_CALL,
+        })
 }
 
 use Condition::*;
 use DetailType::{ApiCall, SignIn};
+use Events::{Any, Named};
 
 const IAM: Option<&str> = Some("iam.amazonaws.com");
 const SIGNIN: Option<&str> = Some("signin.amazonaws.com");
-/// The rules, most specific first.
+const FAILED_CONSOLE_SIGN_IN: Headline =
+    says("Failed root console sign-in", "Failed root console sign-in");
+const ROOT_API_CALL: Headline = says("Root API call", "Root API call refused");
+
+/// The rules, most specific first. Each headline of a row that names its events says what that
+/// call does, in the words of its API reference (linked in the README).
 pub static RULES: &[Rule] = &[
     // --- Console sign-ins (signin.amazonaws.com, recorded in us-east-1) ---------------------
     Rule {
@@ -124,11 +195,9 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::SignInFailed,
         detail: SignIn,
         source: SIGNIN,
-        names: &["ConsoleLogin"],
+        events: Named(&[("ConsoleLogin", FAILED_CONSOLE_SIGN_IN)]),
         when: &[Failed],
         severity: Severity::Medium,
-        headline: "Failed root console sign-in",
-        failed_headline: "Failed root console sign-in",
         reference: "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_console_root_login_failed.yml",
     },
     Rule {
@@ -136,11 +205,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::SignInWithoutMfa,
         detail: SignIn,
         source: SIGNIN,
-        names: &["ConsoleLogin"],
+        events: Named(&[(
+            "ConsoleLogin",
+            says(
+                "Root console sign-in WITHOUT MFA",
+                "Failed root console sign-in",
+            ),
+        )]),
         when: &[Mfa(MfaState::NotUsed)],
         severity: Severity::Critical,
-        headline: "Root console sign-in WITHOUT MFA",
-        failed_headline: "Failed root console sign-in",
         reference: "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_cloudtrail_console_login_success_without_mfa.yml",
     },
     Rule {
@@ -148,11 +221,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::SignInMfaNotRecorded,
         detail: SignIn,
         source: SIGNIN,
-        names: &["ConsoleLogin"],
+        events: Named(&[(
+            "ConsoleLogin",
+            says(
+                "Root console sign-in, MFA not recorded",
+                "Failed root console sign-in",
+            ),
+        )]),
         when: &[Mfa(MfaState::Unknown)],
         severity: Severity::Critical,
-        headline: "Root console sign-in, MFA not recorded",
-        failed_headline: "Failed root console sign-in",
         reference: "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_console_root_login.yml",
     },
     Rule {
@@ -160,11 +237,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::SignInWithMfa,
         detail: SignIn,
         source: SIGNIN,
-        names: &["ConsoleLogin"],
+        events: Named(&[(
+            "ConsoleLogin",
+            says(
+                "Root console sign-in with MFA",
+                "Failed root console sign-in",
+            ),
+        )]),
         when: &[Mfa(MfaState::Used)],
         severity: Severity::High,
-        headline: "Root console sign-in with MFA",
-        failed_headline: "Failed root console sign-in",
         reference: "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_console_root_login.yml",
     },
     Rule {
@@ -172,11 +253,12 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::PasswordChanged,
         detail: SignIn,
         source: SIGNIN,
-        names: &["PasswordUpdated"],
+        events: Named(&[(
+            "PasswordUpdated",
+            says("Root password changed", "Failed root password change"),
+        )]),
         when: &[],
         severity: Severity::Critical,
-        headline: "Root password changed",
-        failed_headline: "Failed root password change",
         reference: "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_root_password_changed.yml",
     },
     Rule {
@@ -184,11 +266,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::PasswordRecoveryRequested,
         detail: SignIn,
         source: SIGNIN,
-        names: &["PasswordRecoveryRequested"],
+        events: Named(&[(
+            "PasswordRecoveryRequested",
+            says(
+                "Root password recovery requested",
+                "Failed root password recovery request",
+            ),
+        )]),
         when: &[],
         severity: Severity::High,
-        headline: "Root password recovery requested",
-        failed_headline: "Failed root password recovery request",
         reference: "https://github.com/elastic/detection-rules/blob/main/rules/integrations/aws/initial_access_password_recovery.toml",
     },
     Rule {
@@ -196,11 +282,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::PasswordRecoveryCompleted,
         detail: SignIn,
         source: SIGNIN,
-        names: &["PasswordRecoveryCompleted"],
+        events: Named(&[(
+            "PasswordRecoveryCompleted",
+            says(
+                "Root password reset by recovery",
+                "Failed root password reset",
+            ),
+        )]),
         when: &[],
         severity: Severity::Critical,
-        headline: "Root password reset by recovery",
-        failed_headline: "Failed root password reset",
         reference: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html",
     },
     Rule {
@@ -208,11 +298,9 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::SignInFailed,
         detail: SignIn,
         source: SIGNIN,
-        names: &[],
+        events: Any(says("Failed root sign-in step", "Failed root sign-in step")),
         when: &[Failed],
         severity: Severity::Medium,
-        headline: "Failed root sign-in step",
-        failed_headline: "Failed root sign-in step",
         reference: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html",
     },
     Rule {
@@ -220,11 +308,12 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::OtherSignInActivity,
         detail: SignIn,
         source: None,
-        names: &[],
+        events: Any(says(
+            "Root sign-in activity",
+            "Failed root sign-in activity",
+        )),
         when: &[],
         severity: Severity::Low,
-        headline: "Root sign-in activity",
-        failed_headline: "Failed root sign-in activity",
         reference: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html",
     },
     // --- Centralized root access: task sessions that only unlock or read (AssumeRoot) ------
@@ -233,11 +322,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::AssumeRootTask,
         detail: ApiCall,
         source: None,
-        names: &["DeleteBucketPolicy"],
+        events: Named(&[(
+            "DeleteBucketPolicy",
+            says(
+                "Resource policy unlocked via AssumeRoot",
+                "Failed resource policy unlock via AssumeRoot",
+            ),
+        )]),
         when: &[Credential(CredentialKind::AssumeRoot)],
         severity: Severity::Medium,
-        headline: "Resource policy unlocked via AssumeRoot",
-        failed_headline: "Failed resource policy unlock via AssumeRoot",
         reference: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user-privileged-task.html",
     },
     Rule {
@@ -245,24 +338,27 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::AssumeRootTask,
         detail: ApiCall,
         source: None,
-        names: &[],
+        events: Any(says(
+            "Root credentials audited via AssumeRoot",
+            "Failed root credential audit via AssumeRoot",
+        )),
         when: &[Credential(CredentialKind::AssumeRoot), ReadOnly],
         severity: Severity::Medium,
-        headline: "Root credentials audited via AssumeRoot",
-        failed_headline: "Failed root credential audit via AssumeRoot",
         reference: "https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-track-privileged-tasks.html",
     },
     // --- Root's own credentials and the account's recovery path ----------------------------
+    // Each headline follows the IAM API Reference page of its call.
     Rule {
         id: "access-key-created",
         kind: AlertKind::AccessKeyCreated,
         detail: ApiCall,
         source: IAM,
-        names: &["CreateAccessKey"],
+        events: Named(&[(
+            "CreateAccessKey",
+            says("Root access key created", "Failed root access key creation"),
+        )]),
         when: &[OnRootItself],
         severity: Severity::Critical,
-        headline: "Root access key created",
-        failed_headline: "Failed root access key creation",
         reference: "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_root_access_key_created.yml",
     },
     Rule {
@@ -270,22 +366,73 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::CredentialsChanged,
         detail: ApiCall,
         source: IAM,
-        names: &[
-            "CreateLoginProfile",
-            "UpdateLoginProfile",
-            "DeleteLoginProfile",
-            "UpdateAccessKey",
-            "DeleteAccessKey",
-            "UploadSigningCertificate",
-            "UpdateSigningCertificate",
-            "DeleteSigningCertificate",
-            "EnableMFADevice",
-            "ResyncMFADevice",
-        ],
+        events: Named(&[
+            // Through AssumeRoot the call carries no password: it lets root recover one.
+            (
+                "CreateLoginProfile",
+                says(
+                    "Root login profile created",
+                    "Failed root login profile creation",
+                ),
+            ),
+            (
+                "UpdateLoginProfile",
+                says(
+                    "Root console password changed",
+                    "Failed root console password change",
+                ),
+            ),
+            (
+                "DeleteLoginProfile",
+                says(
+                    "Root console password deleted",
+                    "Failed root console password deletion",
+                ),
+            ),
+            // Active to inactive, or back.
+            (
+                "UpdateAccessKey",
+                says(
+                    "Root access key status changed",
+                    "Failed root access key status change",
+                ),
+            ),
+            (
+                "DeleteAccessKey",
+                says("Root access key deleted", "Failed root access key deletion"),
+            ),
+            (
+                "UploadSigningCertificate",
+                says(
+                    "Root signing certificate uploaded",
+                    "Failed root signing certificate upload",
+                ),
+            ),
+            (
+                "UpdateSigningCertificate",
+                says(
+                    "Root signing certificate status changed",
+                    "Failed root signing certificate change",
+                ),
+            ),
+            (
+                "DeleteSigningCertificate",
+                says(
+                    "Root signing certificate deleted",
+                    "Failed root signing certificate deletion",
+                ),
+            ),
+            (
+                "EnableMFADevice",
+                says("Root MFA device enabled", "Failed root MFA device enabling"),
+            ),
+            (
+                "ResyncMFADevice",
+                says("Root MFA device resynced", "Failed root MFA device resync"),
+            ),
+        ]),
         when: &[OnRootItself],
         severity: Severity::Critical,
-        headline: "Root credentials changed",
-        failed_headline: "Failed root credential change",
         reference: "https://github.com/elastic/detection-rules/blob/main/rules/integrations/aws/persistence_iam_create_login_profile_for_root.toml",
     },
     Rule {
@@ -293,50 +440,127 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::MfaDeviceRemoved,
         detail: ApiCall,
         source: IAM,
-        names: &["DeactivateMFADevice"],
+        events: Named(&[(
+            "DeactivateMFADevice",
+            says(
+                "Root MFA device deactivated",
+                "Failed root MFA deactivation",
+            ),
+        )]),
         when: &[OnRootItself],
         severity: Severity::Critical,
-        headline: "Root MFA device deactivated",
-        failed_headline: "Failed root MFA deactivation",
         reference: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_disable.html",
     },
+    // Headlines follow the AWS Account Management API Reference; the primary email is the root
+    // user's email address.
     Rule {
         id: "account-recovery-changed",
         kind: AlertKind::AccountRecoveryChanged,
         detail: ApiCall,
         source: Some("account.amazonaws.com"),
-        names: &[
-            "PutAlternateContact",
-            "DeleteAlternateContact",
-            "PutContactInformation",
-            "StartPrimaryEmailUpdate",
-            "AcceptPrimaryEmailUpdate",
-        ],
+        events: Named(&[
+            (
+                "PutAlternateContact",
+                says(
+                    "Alternate contact changed by root",
+                    "Failed alternate contact change by root",
+                ),
+            ),
+            (
+                "DeleteAlternateContact",
+                says(
+                    "Alternate contact deleted by root",
+                    "Failed alternate contact deletion by root",
+                ),
+            ),
+            (
+                "PutContactInformation",
+                says(
+                    "Primary contact changed by root",
+                    "Failed primary contact change by root",
+                ),
+            ),
+            // Sends a code to the new address; the change happens when it is accepted.
+            (
+                "StartPrimaryEmailUpdate",
+                says(
+                    "Root user email change started",
+                    "Failed start of a root user email change",
+                ),
+            ),
+            (
+                "AcceptPrimaryEmailUpdate",
+                says("Root user email changed", "Failed root user email change"),
+            ),
+        ]),
         when: &[],
         severity: Severity::Critical,
-        headline: "Account contacts changed by root",
-        failed_headline: "Failed account contact change by root",
         reference: "https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-update-root-user-email.html",
     },
     // --- Defence evasion: the records and detectors that would show what happened ----------
+    // Headlines follow the AWS CloudTrail API Reference.
     Rule {
         id: "cloudtrail-tampered",
         kind: AlertKind::CloudTrailTampered,
         detail: ApiCall,
         source: Some("cloudtrail.amazonaws.com"),
-        names: &[
-            "StopLogging",
-            "DeleteTrail",
-            "UpdateTrail",
-            "PutEventSelectors",
-            "PutInsightSelectors",
-            "DeleteEventDataStore",
-            "StopEventDataStoreIngestion",
-        ],
+        events: Named(&[
+            (
+                "StopLogging",
+                says(
+                    "CloudTrail logging stopped by root",
+                    "Failed attempt to stop CloudTrail logging",
+                ),
+            ),
+            (
+                "DeleteTrail",
+                says(
+                    "CloudTrail trail deleted by root",
+                    "Failed CloudTrail trail deletion by root",
+                ),
+            ),
+            // What a trail logs, where it delivers, how it encrypts.
+            (
+                "UpdateTrail",
+                says(
+                    "CloudTrail trail settings changed by root",
+                    "Failed CloudTrail trail change by root",
+                ),
+            ),
+            // Which management and data events a trail logs.
+            (
+                "PutEventSelectors",
+                says(
+                    "CloudTrail event selectors changed by root",
+                    "Failed CloudTrail selector change by root",
+                ),
+            ),
+            // Turns Insights on or off.
+            (
+                "PutInsightSelectors",
+                says(
+                    "CloudTrail Insights selectors changed by root",
+                    "Failed CloudTrail Insights change by root",
+                ),
+            ),
+            // Disabled at once, deleted after seven days.
+            (
+                "DeleteEventDataStore",
+                says(
+                    "CloudTrail event data store disabled by root",
+                    "Failed CloudTrail data store deletion by root",
+                ),
+            ),
+            (
+                "StopEventDataStoreIngestion",
+                says(
+                    "CloudTrail Lake ingestion stopped by root",
+                    "Failed CloudTrail Lake ingestion stop by root",
+                ),
+            ),
+        ]),
         when: &[],
         severity: Severity::Critical,
-        headline: "CloudTrail changed by root",
-        failed_headline: "Failed CloudTrail change by root",
         reference: "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_cloudtrail_disable_logging.yml",
     },
     Rule {
@@ -344,11 +568,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::DefenceEvasion,
         detail: ApiCall,
         source: Some("organizations.amazonaws.com"),
-        names: &["LeaveOrganization"],
+        events: Named(&[(
+            "LeaveOrganization",
+            says(
+                "Account left its organization",
+                "Failed attempt to leave the organization",
+            ),
+        )]),
         when: &[],
         severity: Severity::Critical,
-        headline: "Account leaving its organization",
-        failed_headline: "Failed attempt to leave the organization",
         reference: "https://github.com/elastic/detection-rules/blob/main/rules/integrations/aws/defense_evasion_organizations_leave_organization.toml",
     },
     Rule {
@@ -356,15 +584,20 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::DefenceEvasion,
         detail: ApiCall,
         source: Some("guardduty.amazonaws.com"),
-        names: &[
-            "DeleteDetector",
-            "DisassociateFromAdministratorAccount",
-            "DisassociateFromMasterAccount",
-        ],
+        events: Named(&[
+            (
+                "DeleteDetector",
+                says(
+                    "GuardDuty detector deleted by root",
+                    "Failed GuardDuty detector deletion by root",
+                ),
+            ),
+            // GuardDuty stays on; its administrator no longer sees the findings.
+            ("DisassociateFromAdministratorAccount", GUARDDUTY_DETACHED),
+            ("DisassociateFromMasterAccount", GUARDDUTY_DETACHED),
+        ]),
         when: &[],
         severity: Severity::Critical,
-        headline: "GuardDuty disabled by root",
-        failed_headline: "Failed GuardDuty change by root",
         reference: "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_cloudtrail_guardduty_detector_deleted_or_updated.yml",
     },
     Rule {
@@ -372,15 +605,31 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::DefenceEvasion,
         detail: ApiCall,
         source: Some("config.amazonaws.com"),
-        names: &[
-            "StopConfigurationRecorder",
-            "DeleteConfigurationRecorder",
-            "DeleteDeliveryChannel",
-        ],
+        events: Named(&[
+            (
+                "StopConfigurationRecorder",
+                says(
+                    "AWS Config recorder stopped by root",
+                    "Failed AWS Config recorder stop by root",
+                ),
+            ),
+            (
+                "DeleteConfigurationRecorder",
+                says(
+                    "AWS Config recorder deleted by root",
+                    "Failed AWS Config recorder deletion by root",
+                ),
+            ),
+            (
+                "DeleteDeliveryChannel",
+                says(
+                    "AWS Config delivery channel deleted by root",
+                    "Failed AWS Config channel deletion by root",
+                ),
+            ),
+        ]),
         when: &[],
         severity: Severity::Critical,
-        headline: "AWS Config disabled by root",
-        failed_headline: "Failed AWS Config change by root",
         reference: "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_config_disable_recording.yml",
     },
     Rule {
@@ -388,11 +637,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::DefenceEvasion,
         detail: ApiCall,
         source: Some("securityhub.amazonaws.com"),
-        names: &["DisableSecurityHub"],
+        events: Named(&[(
+            "DisableSecurityHub",
+            says(
+                "Security Hub disabled by root",
+                "Failed Security Hub change by root",
+            ),
+        )]),
         when: &[],
         severity: Severity::Critical,
-        headline: "Security Hub disabled by root",
-        failed_headline: "Failed Security Hub change by root",
         reference: "https://github.com/elastic/detection-rules/blob/main/rules/integrations/aws/defense_evasion_securityhub_disabled.toml",
     },
     Rule {
@@ -400,11 +653,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::DefenceEvasion,
         detail: ApiCall,
         source: Some("access-analyzer.amazonaws.com"),
-        names: &["DeleteAnalyzer"],
+        events: Named(&[(
+            "DeleteAnalyzer",
+            says(
+                "IAM Access Analyzer deleted by root",
+                "Failed Access Analyzer deletion by root",
+            ),
+        )]),
         when: &[],
         severity: Severity::Critical,
-        headline: "IAM Access Analyzer deleted by root",
-        failed_headline: "Failed Access Analyzer deletion by root",
         reference: "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-getting-started.html",
     },
     Rule {
@@ -412,11 +669,15 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::DefenceEvasion,
         detail: ApiCall,
         source: Some("account.amazonaws.com"),
-        names: &["EnableRegion"],
+        events: Named(&[(
+            "EnableRegion",
+            says(
+                "New region enabled by root",
+                "Failed region enablement by root",
+            ),
+        )]),
         when: &[],
         severity: Severity::Critical,
-        headline: "New region enabled by root",
-        failed_headline: "Failed region enablement by root",
         reference: "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_cloudtrail_region_enabled.yml",
     },
     Rule {
@@ -424,11 +685,25 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::DefenceEvasion,
         detail: ApiCall,
         source: Some("kms.amazonaws.com"),
-        names: &["ScheduleKeyDeletion", "DisableKey"],
+        events: Named(&[
+            // Unusable at once, deleted after the waiting period (7 to 30 days).
+            (
+                "ScheduleKeyDeletion",
+                says(
+                    "KMS key scheduled for deletion by root",
+                    "Failed KMS key deletion scheduling by root",
+                ),
+            ),
+            (
+                "DisableKey",
+                says(
+                    "KMS key disabled by root",
+                    "Failed KMS key disabling by root",
+                ),
+            ),
+        ]),
         when: &[],
         severity: Severity::Critical,
-        headline: "KMS key disabled or set for deletion by root",
-        failed_headline: "Failed KMS key disable or deletion by root",
         reference: "https://github.com/elastic/detection-rules/blob/main/rules/integrations/aws/impact_kms_cmk_disabled_or_scheduled_for_deletion.toml",
     },
     // --- Any other root call: the credential decides -----------------------------------------
@@ -437,11 +712,12 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::LongTermAccessKeyUsed,
         detail: ApiCall,
         source: None,
-        names: &[],
+        events: Any(says(
+            "Root access key used",
+            "Root access key used, call refused",
+        )),
         when: &[Credential(CredentialKind::LongTermKey)],
         severity: Severity::Critical,
-        headline: "Root access key used",
-        failed_headline: "Root access key used, call refused",
         reference: "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_root_account_usage.yml",
     },
     Rule {
@@ -449,11 +725,30 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::SecretRead,
         detail: ApiCall,
         source: None,
-        names: &["GetSecretValue", "BatchGetSecretValue", "GetPasswordData"],
+        events: Named(&[
+            (
+                "GetSecretValue",
+                says("Secret read by root", "Failed secret read by root"),
+            ),
+            // Up to 20 secrets at once.
+            (
+                "BatchGetSecretValue",
+                says(
+                    "Secrets read in a batch by root",
+                    "Failed batch secret read by root",
+                ),
+            ),
+            // A Windows instance's administrator password, encrypted with its key pair.
+            (
+                "GetPasswordData",
+                says(
+                    "Windows password data read by root",
+                    "Failed Windows password read by root",
+                ),
+            ),
+        ]),
         when: &[],
         severity: Severity::High,
-        headline: "Secret read by root",
-        failed_headline: "Failed secret read by root",
         reference: "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_secretsmanager_batch_get_secret_value.yml",
     },
     Rule {
@@ -461,11 +756,9 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::ReadOnlyCall,
         detail: ApiCall,
         source: None,
-        names: &[],
+        events: Any(says("Root read-only call", "Root read-only call refused")),
         when: &[Credential(CredentialKind::ConsoleSession), ReadOnly],
         severity: Severity::Low,
-        headline: "Root read-only call",
-        failed_headline: "Root read-only call refused",
         reference: "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_root_activity.yml",
     },
     Rule {
@@ -473,20 +766,24 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::ApiCall,
         detail: ApiCall,
         source: None,
-        names: &[],
+        events: Any(ROOT_API_CALL),
         when: &[],
         severity: Severity::High,
-        headline: "Root API call",
-        failed_headline: "Root API call refused",
         reference: "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_root_activity.yml",
     },
 ];
+
+const GUARDDUTY_DETACHED: Headline = says(
+    "GuardDuty detached from administrator by root",
+    "Failed GuardDuty administrator detach by root",
+);
 
 /// The README's "Severity rules" table, generated from [`RULES`] (`tests/readme.rs` keeps the
 /// README equal to it).
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| # | Rule | `kind` | Event | When | Severity | Reference |\n|---|---|---|---|---|---|---|\n",
+        "| # | Rule | `kind` | Event | When | Severity | Headline | Reference |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for (i, rule) in RULES.iter().enumerate() {
         let detail = match rule.detail {
@@ -497,14 +794,24 @@ pub fn markdown_table() -> String {
             .source
             .map(|s| s.trim_end_matches(".amazonaws.com"))
             .unwrap_or("any");
-        let names = if rule.names.is_empty() {
-            "any".to_owned()
-        } else {
-            rule.names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        // A row of several events names each beside its headline.
+        let (event, headlines) = match rule.events {
+            Any(headline) => (
+                format!("{detail} `{source}`: any"),
+                format!("{}: `service:Name`", headline.done),
+            ),
+            Named([(name, headline)]) => (
+                format!("{detail} `{source}`: `{name}`"),
+                headline.done.to_owned(),
+            ),
+            Named(named) => (
+                format!("{detail} `{source}`"),
+                named
+                    .iter()
+                    .map(|(name, headline)| format!("`{name}`: {}", headline.done))
+                    .collect::<Vec<_>>()
+                    .join("<br>"),
+            ),
         };
         let when = if rule.when.is_empty() {
             "—".to_owned()
@@ -521,7 +828,7 @@ pub fn markdown_table() -> String {
             .find(|part| !part.is_empty())
             .unwrap_or(rule.reference);
         out.push_str(&format!(
-            "| {} | `{}` | `{}` | {detail} `{source}`: {names} | {when} | {} | [{reference}]({}) |\n",
+            "| {} | `{}` | `{}` | {event} | {when} | {} | {headlines} | [{reference}]({}) |\n",
             i + 1,
             rule.id,
             rule.kind.as_str(),
@@ -558,7 +865,7 @@ mod tests {
             RULES
                 .iter()
                 .rfind(|r| r.detail == detail)
-                .is_some_and(|r| r.source.is_none() && r.names.is_empty() && r.when.is_empty())
+                .is_some_and(|r| r.source.is_none() && r.events.is_any() && r.when.is_empty())
         };
         assert!(catch_all(SignIn));
         assert!(catch_all(ApiCall));
@@ -578,12 +885,72 @@ mod tests {
             let shadow = RULES[..i].iter().find(|earlier| {
                 earlier.detail == rule.detail
                     && earlier.source.is_none_or(|s| Some(s) == rule.source)
-                    && (earlier.names.is_empty()
-                        || (!rule.names.is_empty()
-                            && rule.names.iter().all(|n| earlier.names.contains(n))))
+                    && (earlier.events.is_any()
+                        || (!rule.events.is_any()
+                            && rule
+                                .events
+                                .names()
+                                .all(|n| earlier.events.names().any(|e| e == n))))
                     && earlier.when.iter().all(|c| rule.when.contains(c))
             });
             assert_eq!(shadow.map(|s| s.id), None, "{} is shadowed", rule.id);
+        }
+    }
+
+    /// A row that groups events says which one happened: no two of its events share a headline,
+    /// and no event is listed twice (the second would never be read).
+    #[test]
+    fn grouped_events_each_have_their_own_headline() {
+        for rule in RULES {
+            let Named(named) = rule.events else { continue };
+            for (i, (name, headline)) in named.iter().enumerate() {
+                for (other, other_headline) in &named[i + 1..] {
+                    assert_ne!(name, other, "{} lists {name} twice", rule.id);
+                    // Deprecated aliases of one call may share a headline.
+                    if !is_alias(name, other) {
+                        assert_ne!(
+                            headline.done, other_headline.done,
+                            "{}: {name} and {other}",
+                            rule.id
+                        );
+                        assert_ne!(
+                            headline.failed, other_headline.failed,
+                            "{}: {name} and {other}",
+                            rule.id
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// GuardDuty renamed "master" to "administrator"; both calls do the same.
+    fn is_alias(a: &str, b: &str) -> bool {
+        let mut pair = [a, b];
+        pair.sort_unstable();
+        pair == [
+            "DisassociateFromAdministratorAccount",
+            "DisassociateFromMasterAccount",
+        ]
+    }
+
+    /// A failed attempt never reads as done, and every headline leaves the SMS room for the
+    /// account, the source IP and the time.
+    #[test]
+    fn headlines_are_short_and_failures_say_so() {
+        let headlines = RULES.iter().flat_map(|rule| match rule.events {
+            Any(headline) => vec![headline],
+            Named(named) => named.iter().map(|(_, headline)| *headline).collect(),
+        });
+        for Headline { done, failed } in headlines {
+            for text in [done, failed] {
+                assert!(text.len() <= MAX_HEADLINE, "{text} is {} long", text.len());
+                assert!(text.is_ascii(), "{text}");
+            }
+            assert!(
+                failed.contains("Failed") || failed.contains("refused"),
+                "{failed}"
+            );
         }
     }
 }

@@ -165,7 +165,10 @@ pub fn render_chat(alert: &Alert) -> ChatNotification {
         alert.credential.describe(),
         alert.outcome.describe()
     );
-    if alert.credential != CredentialKind::AssumeRoot && alert.kind.is_sign_in() {
+    if alert.credential != CredentialKind::AssumeRoot
+        && alert.kind.is_sign_in()
+        && alert.states_mfa()
+    {
         let mfa = match alert.mfa {
             MfaState::Used => "used",
             MfaState::NotUsed => "NOT used",

@@ -2,9 +2,10 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::detect::alert::Alert;
+use crate::detect::alert::{AWS_INTERNAL, Alert};
 use crate::detect::classify::{CredentialKind, MfaState};
 use crate::render::time::to_the_second;
+use crate::render::{CUT_MARK, Piece, TitleParts};
 
 /// SNS rejects subjects over 100 characters, or with line breaks or non-printable ASCII.
 pub const SUBJECT_MAX: usize = 100;
@@ -27,8 +28,8 @@ impl EmailSubject {
             })
             .collect();
         if out.len() > SUBJECT_MAX {
-            out.truncate(SUBJECT_MAX - 3);
-            out.push_str("...");
+            out.truncate(SUBJECT_MAX - CUT_MARK.len());
+            out.push_str(CUT_MARK);
         }
         EmailSubject(out)
     }
@@ -60,37 +61,57 @@ pub struct Email {
     pub body: String,
 }
 
-/// `[rootwatch] CRITICAL Root console sign-in WITHOUT MFA - prod-payments (111122223333)`
+/// `[rootwatch] HIGH Root API call: s3:CreateBucket - prod-payments (111122223333)`
 ///
-/// The account id always stays (an inbox of many accounts is sorted by it): when the subject
-/// would be too long, the account's name gives way first, then the end of the title.
+/// The account id always stays (an inbox of many accounts is sorted by it). When the subject would
+/// be too long, pieces give way in the order of [`GIVE_WAY`]: the call where the headline already
+/// says what it did (it only repeats it), the account's name, the error code, the end of the call
+/// where it is the news, and last the end of the headline. Every cut ends in `...`.
 pub fn render_subject(alert: &Alert) -> EmailSubject {
-    let mut full = String::with_capacity(128);
-    let _ = write!(
-        full,
-        "[rootwatch] {} {}",
-        alert.severity.as_str(),
-        alert.title()
-    );
-    let head_len = full.len();
-    let _ = write!(full, " - {}", alert.account.label());
-    // `fit` keeps one character for each: the count is the subject's length.
-    let fits = |text: &str| text.chars().count() <= SUBJECT_MAX;
-    if fits(&full) {
-        return EmailSubject::fit_owned(full);
+    let mut title = TitleParts::of(alert);
+    let mut named = true;
+    let mut text = compose_subject(alert, &title, named);
+    for piece in GIVE_WAY {
+        // `fit` keeps one character for each: the count is the subject's length.
+        let over = text.chars().count().saturating_sub(SUBJECT_MAX);
+        if over == 0 {
+            break;
+        }
+        let changed = match piece {
+            Piece::AccountName => std::mem::replace(&mut named, false),
+            _ => title.give_way(piece, over),
+        };
+        if changed {
+            text = compose_subject(alert, &title, named);
+        }
     }
-    let head = &full[..head_len];
-    let tail = match &alert.account.id {
-        Some(id) => format!(" - {id}"),
-        None => format!(" - {}", alert.account.label()),
-    };
-    let unnamed = format!("{head}{tail}");
-    if fits(&unnamed) {
-        return EmailSubject::fit_owned(unnamed);
+    EmailSubject::fit_owned(text)
+}
+
+/// The order in which the subject's pieces give way.
+const GIVE_WAY: [Piece; 5] = [
+    Piece::NamedCall,
+    Piece::AccountName,
+    Piece::ErrorCode,
+    Piece::NewsCall,
+    Piece::Headline,
+];
+
+fn compose_subject(alert: &Alert, title: &TitleParts<'_>, named: bool) -> String {
+    let mut text = String::with_capacity(128);
+    text.push_str("[rootwatch] ");
+    text.push_str(alert.severity.as_str());
+    text.push(' ');
+    title.write_headline_and_call(&mut text);
+    title.write_error_code(&mut text);
+    text.push_str(" - ");
+    match (&alert.account.id, named) {
+        (Some(id), false) => text.push_str(id.as_str()),
+        _ => {
+            let _ = write!(text, "{}", alert.account.label());
+        }
     }
-    let keep = SUBJECT_MAX.saturating_sub(tail.chars().count() + 3);
-    let cut: String = head.chars().take(keep).collect();
-    EmailSubject::fit_owned(format!("{cut}...{tail}"))
+    text
 }
 
 /// Who acted: the root user of this account, or of another account acting here.
@@ -177,17 +198,17 @@ fn write_lead(body: &mut String, alert: &Alert) -> fmt::Result {
             body,
             "An access key was created for {who}. Root access keys should not exist."
         ),
-        CredentialsChanged => write!(body, "{who} changed its own credentials ({call})."),
+        CredentialsChanged => write!(body, "{who} called {call} on its own credentials."),
         MfaDeviceRemoved => write!(body, "An MFA device of {who} was deactivated ({call})."),
         AccountRecoveryChanged => write!(
             body,
-            "{who} changed the account's contacts or root email ({call}). Whoever controls them \
-             can recover the root user."
+            "{who} called {call}, which acts on an account's contacts or root user email. \
+             Whoever controls them can recover the root user."
         ),
         CloudTrailTampered => write!(
             body,
-            "{who} changed CloudTrail logging ({}). Audit records may be missing.",
-            alert.event_name
+            "{who} called {call}, which changes what CloudTrail records or keeps. Audit records \
+             may be missing."
         ),
         DefenceEvasion => write!(
             body,
@@ -256,6 +277,10 @@ pub fn render_body(alert: &Alert) -> String {
         (_, MfaState::NotUsed) => "NOT used",
         (_, MfaState::Unknown) => "unknown",
     };
+    // CloudTrail hides the IP of a console call made through an AWS proxy; the session's
+    // sign-in still has it (CloudTrail User Guide, "CloudTrail record contents").
+    let proxied = alert.source_ip.aws_name() == Some(AWS_INTERNAL)
+        && alert.credential == CredentialKind::ConsoleSession;
     row(&mut body, "What", alert.title());
     row(&mut body, "Severity", alert.severity.as_str());
     row(&mut body, "Account", alert.account.label());
@@ -268,8 +293,21 @@ pub fn render_body(alert: &Alert) -> String {
             "unknown (no readable time in the event)",
         ),
     }
-    row(&mut body, "Source IP", alert.source_ip.display());
-    row(&mut body, "MFA", mfa);
+    if proxied {
+        row(
+            &mut body,
+            "Source IP",
+            format_args!(
+                "{AWS_INTERNAL} (a console call through an AWS proxy; the session's sign-in \
+                 shows its IP)"
+            ),
+        );
+    } else {
+        row(&mut body, "Source IP", alert.source_ip.display());
+    }
+    if alert.states_mfa() {
+        row(&mut body, "MFA", mfa);
+    }
     row(&mut body, "Outcome", alert.outcome.describe());
     row(&mut body, "Credentials", alert.credential.describe());
     if let Some(key) = &alert.access_key_id {
@@ -394,10 +432,76 @@ mod tests {
             named_out,
             "[rootwatch] CRITICAL Failed attempt to leave the organization (AccessDenied) - 111122223333"
         );
+        // The named call gave way whole; now the code's end gives way, marked.
         let cut = subject(&"X".repeat(40));
-        assert!(cut.ends_with("... - 111122223333"), "{cut}");
+        assert!(cut.ends_with("...) - 111122223333"), "{cut}");
         assert!(is_valid_subject(&cut), "{cut}");
         assert_eq!(cut.len(), SUBJECT_MAX);
+    }
+
+    fn subject_of(event: &serde_json::Value) -> String {
+        let config = crate::config::Config::from_lookup(|k| match k {
+            "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:t".to_owned()),
+            "ACCOUNT_NAMES" => Some("111122223333=prod-payments".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        match crate::handler::decide(event, &config).unwrap() {
+            crate::handler::Decision::Alert { notification, .. } => {
+                notification.subject.as_str().to_owned()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// An inbox tells root's calls apart: the subject names the call. A call too long for it
+    /// gives way after the account's name and the error code (the headline says it was
+    /// refused), cut at its end and marked, so no cut name reads as a real one; the account id
+    /// stays.
+    #[test]
+    fn an_api_call_subject_names_the_call() {
+        let mut event = crate::samples::sample("root-api-call-from-console-session");
+        assert_eq!(
+            subject_of(&event),
+            "[rootwatch] HIGH Root API call: iam:CreateUser - prod-payments (111122223333)"
+        );
+        event["detail"]["eventSource"] = "support-subscription.amazonaws.com".into();
+        event["detail"]["eventName"] = "UpdateProbationAutoCancellationSettingsForAccount".into();
+        event["detail"]["errorCode"] = "AccessDenied".into();
+        let cut = subject_of(&event);
+        assert_eq!(
+            cut,
+            "[rootwatch] HIGH Root API call refused: support-subscription:UpdateProbationAutoCa... \
+             - 111122223333"
+        );
+        assert_eq!(cut.len(), SUBJECT_MAX);
+    }
+
+    /// A failed sign-in may stop before MFA is asked for: no message says whether MFA was used.
+    #[test]
+    fn a_failed_sign_in_states_nothing_of_mfa() {
+        let config = crate::config::Config::from_lookup(|k| {
+            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
+        })
+        .unwrap();
+        let messages = |event: &serde_json::Value| match crate::handler::decide(event, &config) {
+            Ok(crate::handler::Decision::Alert { notification, .. }) => [
+                notification.sms.as_str().to_owned(),
+                notification.email_body,
+                notification.chat_json,
+            ],
+            other => panic!("{other:?}"),
+        };
+        for sample in ["root-console-sign-in-failed", "root-mfa-check-failed"] {
+            for text in messages(&crate::samples::sample(sample)) {
+                assert!(!text.contains("MFA"), "{sample}: {text}");
+            }
+        }
+        // A sign-in that succeeded does say it.
+        let [sms, email, chat] = messages(&crate::samples::sample("root-password-changed"));
+        assert!(sms.contains("MFA unknown"), "{sms}");
+        assert!(email.contains("\nMFA "), "{email}");
+        assert!(chat.contains("*MFA:*"), "{chat}");
     }
 
     #[test]

@@ -8,6 +8,114 @@ pub mod notification;
 pub mod sms;
 pub mod time;
 
+use std::borrow::Cow;
+
+use crate::detect::alert::Alert;
+
+/// What marks a cut: a shortened name never reads as a real one.
+pub const CUT_MARK: &str = "...";
+
+/// `piece` shortened by `over` characters, its end replaced by [`CUT_MARK`], when at least
+/// `keep_at_least` of its characters stay; `None` when it should give way whole instead.
+pub(crate) fn shorten(piece: &str, over: usize, keep_at_least: usize) -> Option<String> {
+    let keep = piece
+        .chars()
+        .count()
+        .checked_sub(over + CUT_MARK.len())
+        .filter(|keep| *keep >= keep_at_least)?;
+    let mut cut: String = piece.chars().take(keep).collect();
+    cut.push_str(CUT_MARK);
+    Some(cut)
+}
+
+/// A piece of a message that can give way when the message would be too long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece {
+    AccountName,
+    /// The call, where the headline already says what happened: given up whole.
+    NamedCall,
+    /// Cut, or given up when too little of it would stay.
+    ErrorCode,
+    /// The call, where it is the news: its end is cut before it is given up.
+    NewsCall,
+    Region,
+    /// The last resort: its end is cut.
+    Headline,
+}
+
+/// Shortest part of a cut piece worth keeping: less reads as noise.
+const KEEP_CODE: usize = 8;
+const KEEP_CALL: usize = 12;
+const KEEP_HEADLINE: usize = 4;
+
+/// An alert's title (headline, call, error code) as far as it has given way.
+pub(crate) struct TitleParts<'a> {
+    headline: Cow<'a, str>,
+    call: Option<Cow<'a, str>>,
+    call_is_news: bool,
+    error_code: Option<Cow<'a, str>>,
+}
+
+impl<'a> TitleParts<'a> {
+    pub(crate) fn of(alert: &'a Alert) -> Self {
+        TitleParts {
+            headline: Cow::Borrowed(alert.headline),
+            call: alert.call.as_ref().map(|c| Cow::Borrowed(c.text.as_str())),
+            call_is_news: alert.call.as_ref().is_some_and(|c| c.is_news),
+            error_code: alert.error_code().map(Cow::Borrowed),
+        }
+    }
+
+    /// Gives up (some of) `piece`, if it is one of the title's, to save `over` characters;
+    /// whether anything changed.
+    pub(crate) fn give_way(&mut self, piece: Piece, over: usize) -> bool {
+        let cut = |text: &Cow<'_, str>, keep| shorten(text, over, keep).map(Cow::Owned);
+        match piece {
+            Piece::NamedCall if !self.call_is_news => self.call.take().is_some(),
+            Piece::NewsCall if self.call_is_news => match &self.call {
+                Some(call) => {
+                    self.call = cut(call, KEEP_CALL);
+                    true
+                }
+                None => false,
+            },
+            Piece::ErrorCode => match &self.error_code {
+                Some(code) => {
+                    self.error_code = cut(code, KEEP_CODE);
+                    true
+                }
+                None => false,
+            },
+            Piece::Headline => match cut(&self.headline, KEEP_HEADLINE) {
+                Some(shorter) => {
+                    self.headline = shorter;
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// `Root API call: s3:CreateBucket`
+    pub(crate) fn write_headline_and_call(&self, out: &mut String) {
+        out.push_str(&self.headline);
+        if let Some(call) = &self.call {
+            out.push_str(": ");
+            out.push_str(call);
+        }
+    }
+
+    /// ` (AccessDenied)`, for a failed attempt.
+    pub(crate) fn write_error_code(&self, out: &mut String) {
+        if let Some(code) = &self.error_code {
+            out.push_str(" (");
+            out.push_str(code);
+            out.push(')');
+        }
+    }
+}
+
 /// Compact JSON of `value`, written into one buffer of `capacity` bytes (sized for the longest
 /// sample's text, so it is not grown and copied along the way). `None` if serialising failed.
 pub(crate) fn json_text(value: &impl serde::Serialize, capacity: usize) -> Option<String> {
@@ -80,6 +188,17 @@ pub(crate) fn push_json_strs<'a>(out: &mut String, items: impl IntoIterator<Item
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortening_marks_the_cut_or_gives_way_whole() {
+        assert_eq!(
+            shorten("s3:PutBucketPolicy", 5, 4).as_deref(),
+            Some("s3:PutBuck...")
+        );
+        assert_eq!(shorten("s3:PutBucketPolicy", 5, 11), None);
+        assert_eq!(shorten("ab", 0, 0), None, "no room for the mark");
+        assert_eq!(shorten("ééééé", 1, 1).as_deref(), Some("é..."));
+    }
 
     /// Every character class serde_json treats apart, alone and amid plain text.
     #[test]

@@ -10,9 +10,10 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::detect::alert::{Alert, Outcome, SourceIp};
+use crate::detect::alert::{Alert, SourceIp};
 use crate::detect::classify::{AlertKind, CredentialKind, MfaState};
 use crate::render::time::to_the_minute;
+use crate::render::{CUT_MARK, Piece, TitleParts};
 
 /// Characters of one SMS segment.
 pub const SMS_MAX: usize = 160;
@@ -129,8 +130,11 @@ impl Sms {
             .map(|c| if is_gsm7_basic(c) { c } else { '?' })
             .collect();
         if out.chars().count() > limit.body_max {
-            out = out.chars().take(limit.body_max.saturating_sub(3)).collect();
-            out.push_str("...");
+            out = out
+                .chars()
+                .take(limit.body_max.saturating_sub(CUT_MARK.len()))
+                .collect();
+            out.push_str(CUT_MARK);
         }
         Sms(out)
     }
@@ -163,87 +167,105 @@ impl fmt::Display for Sms {
 /// `CRITICAL Root console sign-in WITHOUT MFA. Acct prod-payments 111122223333. IP 192.0.2.110.
 /// 2026-11-22 03:14 UTC us-east-1`
 ///
-/// When the budget runs short, the account name gives way first, then the end of the API call's
-/// name (or all of it, where the rule's headline says what happened); severity, the headline,
-/// the account id, the IP, the time and the region stay.
+/// When the budget runs short, pieces give way in the order of [`GIVE_WAY`]: the call where the
+/// headline already says what it did (it only repeats it), the account's name, the error code,
+/// the end of the call where it is the news, the region, and last the end of the headline. Every
+/// cut ends in `...`. The severity, the account id, the source IP and the time always stay.
 pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
-    let call = (!alert.kind.is_sign_in()).then(|| short_call(alert));
     let max = limit.body_max();
-    let fits = |text: &str| text.chars().count() <= max;
-
-    let full = compose(
-        alert,
-        alert.account.name.as_ref().map(|n| n.as_str()),
-        call.as_deref(),
-    );
-    if fits(&full) {
-        return Sms::fit_owned(full, limit);
-    }
-    let unnamed = compose(alert, None, call.as_deref());
-    if fits(&unnamed) {
-        return Sms::fit_owned(unnamed, limit);
-    }
-    // A rule whose headline says what happened gives up the call's name whole; for the generic
-    // rules the call is the news, so its end is cut instead.
-    let generic = matches!(
-        alert.kind,
-        AlertKind::ApiCall | AlertKind::LongTermAccessKeyUsed | AlertKind::ReadOnlyCall
-    );
-    if let Some(call) = call.as_deref().filter(|_| generic) {
-        let over = unnamed.chars().count() - max;
-        let keep = call.chars().count().saturating_sub(over + 2);
-        if keep >= 12 {
-            let cut: String = call.chars().take(keep).collect();
-            return Sms::fit_owned(compose(alert, None, Some(&format!("{cut}.."))), limit);
+    let mut parts = Parts::of(alert);
+    let mut text = compose(alert, &parts);
+    for step in GIVE_WAY {
+        let over = text.chars().count().saturating_sub(max);
+        if over == 0 {
+            break;
+        }
+        if parts.give_way(step, over) {
+            text = compose(alert, &parts);
         }
     }
-    let headline_only = compose(alert, None, None);
-    if fits(&headline_only) {
-        return Sms::fit_owned(headline_only, limit);
-    }
-    Sms::fit_owned(unnamed, limit)
+    Sms::fit_owned(text, limit)
 }
 
-/// The SMS text with or without the account's name and the call, in one buffer.
-fn compose(alert: &Alert, name: Option<&str>, call: Option<&str>) -> String {
+/// The order in which pieces give way.
+const GIVE_WAY: [Piece; 6] = [
+    Piece::NamedCall,
+    Piece::AccountName,
+    Piece::ErrorCode,
+    Piece::NewsCall,
+    Piece::Region,
+    Piece::Headline,
+];
+
+/// What the text is made of, as far as it has given way.
+struct Parts<'a> {
+    title: TitleParts<'a>,
+    account_name: Option<&'a str>,
+    region: bool,
+}
+
+impl<'a> Parts<'a> {
+    fn of(alert: &'a Alert) -> Self {
+        Parts {
+            title: TitleParts::of(alert),
+            account_name: alert.account.name.as_ref().map(|n| n.as_str()),
+            region: true,
+        }
+    }
+
+    /// Gives up (some of) `piece` to save `over` characters; whether anything changed.
+    fn give_way(&mut self, piece: Piece, over: usize) -> bool {
+        match piece {
+            Piece::AccountName => self.account_name.take().is_some(),
+            Piece::Region => std::mem::replace(&mut self.region, false),
+            _ => self.title.give_way(piece, over),
+        }
+    }
+}
+
+/// The SMS text from what is left of its parts, in one buffer.
+fn compose(alert: &Alert, parts: &Parts<'_>) -> String {
     let mut text = String::with_capacity(192);
-    let _ = write!(text, "{} {}", alert.severity.as_str(), alert.headline);
-    if let Some(call) = call {
-        let _ = write!(text, ": {call}");
-    }
+    text.push_str(alert.severity.as_str());
+    text.push(' ');
+    parts.title.write_headline_and_call(&mut text);
     text.push_str(via(alert));
-    if let Outcome::Failure {
-        error_code: Some(code),
-        ..
-    } = &alert.outcome
-    {
-        // A failed attempt's headline already says it failed; the code says how.
-        let _ = write!(text, " ({code})");
+    // A failed attempt's headline already says it failed; the code says how.
+    parts.title.write_error_code(&mut text);
+    // A cut's mark ends the sentence.
+    if !text.ends_with(CUT_MARK) {
+        text.push('.');
     }
-    text.push('.');
     text.push_str(mfa(alert));
     text.push_str(" Acct ");
-    if let Some(name) = name {
+    if let Some(name) = parts.account_name {
         let _ = write!(text, "{name} ");
     }
     text.push_str(alert.account.id_or_unknown());
     if let Some(caller) = &alert.external_caller {
         let _ = write!(text, " by ext root {caller}");
     }
-    match &alert.source_ip {
-        SourceIp::Ip(_) => {
-            let _ = write!(text, ". IP {}. ", alert.source_ip.display());
+    text.push_str(". IP ");
+    match (&alert.source_ip, alert.source_ip.aws_name()) {
+        (SourceIp::Ip(_), _) => {
+            let _ = write!(text, "{}", alert.source_ip.display());
         }
-        _ => text.push_str(". IP n/a. "),
+        (_, Some(aws)) => text.push_str(aws),
+        (SourceIp::Missing, _) => text.push_str("unknown"),
+        // Not an IP nor a name AWS uses: whatever it is, it stays off the phone.
+        (SourceIp::Other(_), None) => text.push_str("in email"),
     }
+    text.push_str(". ");
     match alert.event_time {
         Some(time) => {
             let _ = write!(text, "{}", to_the_minute(time));
         }
         None => text.push_str("time unknown"),
     }
-    text.push(' ');
-    text.push_str(&alert.region);
+    if parts.region {
+        text.push(' ');
+        text.push_str(&alert.region);
+    }
     text
 }
 
@@ -255,31 +277,21 @@ fn via(alert: &Alert) -> &'static str {
     }
 }
 
-/// MFA for sign-ins whose headline does not already say it.
+/// MFA for sign-ins whose headline does not already say it. A failed sign-in says nothing of
+/// MFA: it may have failed before MFA was asked for.
 fn mfa(alert: &Alert) -> &'static str {
     let headline_says_mfa = matches!(
         alert.kind,
         AlertKind::SignInWithMfa | AlertKind::SignInWithoutMfa | AlertKind::SignInMfaNotRecorded
     );
-    match (alert.kind.is_sign_in() && !headline_says_mfa, alert.mfa) {
-        (false, _) => "",
-        (true, MfaState::Used) => " MFA yes.",
-        (true, MfaState::NotUsed) => " MFA NO.",
-        (true, MfaState::Unknown) => " MFA unknown.",
+    if !alert.kind.is_sign_in() || headline_says_mfa || !alert.states_mfa() {
+        return "";
     }
-}
-
-/// `iam:CreateUser` from `iam.amazonaws.com` + `CreateUser`, capped for the SMS.
-fn short_call(alert: &Alert) -> String {
-    let service = alert
-        .event_source
-        .strip_suffix(".amazonaws.com")
-        .unwrap_or(&alert.event_source);
-    let mut call = format!("{service}:{}", alert.event_name);
-    if let Some((cut, _)) = call.char_indices().nth(48) {
-        call.truncate(cut);
+    match alert.mfa {
+        MfaState::Used => " MFA yes.",
+        MfaState::NotUsed => " MFA NO.",
+        MfaState::Unknown => " MFA unknown.",
     }
-    call
 }
 
 #[cfg(test)]
