@@ -13,7 +13,7 @@ use crate::aws::sns::AlertPublisher;
 use crate::config::{AccountId, AccountName, Config};
 use crate::detect::alert::{Alert, enrich, event_account};
 use crate::detect::classify::{Classification, Severity, Verdict, classify};
-use crate::detect::record::{ParsedEvent, parse_event};
+use crate::detect::record::{ParsedEvent, check_source, parse_event};
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
 use crate::invocation::{Budget, Invocation};
 use crate::render::notification::{Notification, NotificationKind, render};
@@ -74,8 +74,9 @@ impl Classified {
     }
 }
 
-/// Parses and classifies. Pure.
+/// Refuses an envelope no AWS service sent, then parses and classifies. Pure.
 pub fn triage(payload: &Value) -> Result<Triage, EventError> {
+    check_source(payload)?;
     let parsed = parse_event(payload)?;
     Ok(match classify(&parsed.event) {
         Classification::Ignore { reason } => Triage::Ignore {
@@ -187,16 +188,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
             Err(err) => Err(err),
         };
         match decision {
-            Err(err) => {
-                let err = HandlerError::from(err);
-                error!(
-                    event_id = err.event_id(),
-                    error_type = err.error_type(),
-                    retryable = false,
-                    "{err}"
-                );
-                Err(err)
-            }
+            Err(err) => Err(self.reject(err)),
             Ok(Decision::Ignore { event_id, reason }) => {
                 info!(event_id = event_id.as_deref(), %reason, "ignored");
                 Ok(Outcome::Ignored { event_id, reason })
@@ -216,6 +208,18 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 self.deliver(&claim, *notification, &budget).await
             }
         }
+    }
+
+    /// Logs an event that cannot become an alert, and fails the invocation with it.
+    pub fn reject(&self, err: EventError) -> HandlerError {
+        let err = HandlerError::from(err);
+        error!(
+            event_id = err.event_id(),
+            error_type = err.error_type(),
+            retryable = false,
+            "{err}"
+        );
+        err
     }
 
     /// What the directory calls the event's account: asked only in organization mode, only
@@ -643,6 +647,29 @@ mod tests {
             .unwrap();
         assert!(matches!(outcome, Outcome::Ignored { .. }));
         assert_eq!(asked(&app), 0);
+    }
+
+    /// Every alerting sample, put under a source that is not AWS's: refused before anything
+    /// else, never published.
+    #[tokio::test]
+    async fn an_envelope_no_aws_service_sent_is_refused_and_publishes_nothing() {
+        let app = app(FakePublisher::default());
+        let mut refused = 0;
+        for (name, mut event) in every_sample() {
+            if !matches!(decide(&event, &app.config), Ok(Decision::Alert { .. })) {
+                continue;
+            }
+            event["source"] = "com.example.forged".into();
+            let err = app
+                .handle(&event, &invocation(), Utc::now())
+                .await
+                .unwrap_err();
+            assert_eq!(err.error_type(), "Rootwatch.UntrustedSource", "{name:?}");
+            assert!(!err.is_retryable(), "{name:?}");
+            refused += 1;
+        }
+        assert!(refused >= 30, "{refused}");
+        assert!(app.publisher.sent.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -20,6 +20,7 @@ use support::{OFFLINE_TOPIC, TOPIC_DISPLAY_NAME, config, valid_samples};
 /// give a clear error.
 const DECIDING: &[&str] = &[
     "",
+    "/source",
     "/detail",
     "/detail-type",
     "/detail/userIdentity",
@@ -35,7 +36,6 @@ const DECIDING: &[&str] = &[
 const NON_DECIDING: &[&str] = &[
     "/version",
     "/id",
-    "/source",
     "/account",
     "/time",
     "/region",

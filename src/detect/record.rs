@@ -559,6 +559,34 @@ fn tolerable_envelope<'a>(
     }
 }
 
+/// What every envelope an AWS service sends has in its `source`. Only sources beginning `aws.`
+/// are reserved for AWS (EventBridge User Guide, "Amazon EventBridge events"); any principal
+/// allowed `events:PutEvents` may send an envelope that looks like CloudTrail under any other.
+pub const AWS_SOURCE_PREFIX: &str = "aws.";
+
+/// Refuses an envelope that no AWS service sent: its `source` is missing, not a string, or does
+/// not begin `aws.`. Checked before anything else of the envelope is read. A payload that is not
+/// an object is not an envelope at all, which [`parse_event`] says.
+pub fn check_source(payload: &Value) -> Result<(), EventError> {
+    let Value::Object(envelope) = payload else {
+        return Ok(());
+    };
+    let reason = match envelope.get("source") {
+        Some(Value::String(source)) if source.starts_with(AWS_SOURCE_PREFIX) => return Ok(()),
+        // Chosen by whoever sent it: shown plain, short and without contacts.
+        Some(Value::String(source)) => format!(
+            "source {:?} is not an AWS source",
+            redact_contacts(&untrusted_line(source, 80))
+        ),
+        None | Some(Value::Null) => "the envelope has no source".to_owned(),
+        Some(other) => format!("source is {}, not an AWS source", json_kind(other)),
+    };
+    Err(EventError::UntrustedSource {
+        event_id: event_id_hint(payload),
+        reason,
+    })
+}
+
 /// Parses a Lambda payload into a [`ParsedEvent`].
 ///
 /// Fails only when a deciding field is missing or unreadable: the error names its JSON path and
@@ -873,6 +901,38 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("detail.userIdentity.type"), "{text}");
         assert_eq!(err.event_id(), event["detail"]["eventID"].as_str());
+    }
+
+    /// Only `aws.` sources pass; what a forger chose is shown plain, on one line, without contacts.
+    #[test]
+    fn only_aws_sources_pass_and_forged_ones_are_named_safely() {
+        let event = sample("root-cloudtrail-logging-stopped");
+        assert_eq!(check_source(&event), Ok(()));
+        assert_eq!(check_source(&Value::from("not an envelope")), Ok(()));
+        for (source, shown) in [
+            (json!("com.example.forged"), "source \"com.example.forged\""),
+            (json!("aws"), "source \"aws\""),
+            (json!("AWS.cloudtrail"), "source \"AWS.cloudtrail\""),
+            (json!(" aws.cloudtrail"), "source \"aws.cloudtrail\""),
+            (
+                json!("x\n\u{202e}mail ops@example.com"),
+                "source \"x mail [redacted]\"",
+            ),
+            (json!(7), "source is a number"),
+            (json!(["aws.cloudtrail"]), "source is an array"),
+            (Value::Null, "the envelope has no source"),
+        ] {
+            let mut forged = event.clone();
+            forged["source"] = source.clone();
+            let err = check_source(&forged).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(shown), "{source}: {text}");
+            assert!(!text.contains('\n') && !text.contains('\u{202e}'), "{text}");
+            assert_eq!(err.event_id(), Some("a5d6e7f8-b4c5-46d7-a293-e1f2a3b4c5d6"));
+        }
+        let mut removed = event.clone();
+        removed.as_object_mut().unwrap().remove("source");
+        assert!(check_source(&removed).is_err());
     }
 
     #[test]
