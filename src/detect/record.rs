@@ -4,6 +4,8 @@
 //! fields that decide whether an event is a root event to alert on — the envelope's
 //! `detail-type`, and `userIdentity.type`, `userIdentity.invokedBy`, `eventSource`, `eventName`
 //! and `eventType` — must be readable, or the event is rejected with an error naming the field.
+//! (`userIdentity.type`, `invokedBy` and `eventType` may be missing: AWS documents records of its
+//! own internal calls without a `type`, and every root record has one.)
 //! Every other field is [`Lenient`]: a wrong JSON type, an object re-encoded as a JSON string, a
 //! boolean written as `"True"` or a time in another common form is read when it can be and
 //! otherwise becomes "unreadable", which the alert reports instead of failing. CloudTrail's
@@ -292,9 +294,10 @@ pub struct CloudTrailRecord {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
-    /// Deciding: only `Root` is alerted on.
-    #[serde(rename = "type")]
-    pub identity_type: String,
+    /// Deciding: only `Root` is alerted on. Missing on AWS-internal calls, which AWS documents
+    /// without one (KMS Developer Guide, "SynchronizeMultiRegionKey"); a string when present.
+    #[serde(rename = "type", default)]
+    pub identity_type: Option<String>,
     /// Deciding: set when an AWS service made the call on the principal's behalf.
     pub invoked_by: Option<String>,
     #[serde(default)]
@@ -695,7 +698,7 @@ impl CloudTrailRecord {
         Some(CloudTrailRecord {
             event_version: lenient(record, "eventVersion"),
             user_identity: UserIdentity {
-                identity_type: text(identity, "type")?,
+                identity_type: optional_text(identity, "type")?,
                 invoked_by: optional_text(identity, "invokedBy")?,
                 principal_id: lenient(identity, "principalId"),
                 arn: lenient(identity, "arn"),
@@ -1041,6 +1044,22 @@ mod tests {
         );
         assert_eq!(parsed.event.time, None);
         assert_eq!(parsed.event.account, None);
+    }
+
+    /// AWS documents records of its own internal calls without `userIdentity.type`: such a
+    /// record is read (and then ignored), not rejected; a type that is present must be a string.
+    #[test]
+    fn a_missing_identity_type_is_read_and_a_present_one_must_be_a_string() {
+        let mut event = sample("root-api-call-from-console-session");
+        let identity = event["detail"]["userIdentity"].as_object_mut().unwrap();
+        identity.remove("type");
+        let parsed = parse_event(&event).unwrap();
+        assert_eq!(parsed.event.detail.user_identity.identity_type, None);
+        assert_eq!(parsed.unreadable, Vec::<&str>::new());
+        event["detail"]["userIdentity"]["type"] = Value::Null;
+        assert!(parse_event(&event).is_ok());
+        event["detail"]["userIdentity"]["type"] = json!(["Root"]);
+        assert!(parse_event(&event).is_err());
     }
 
     /// Only the fields that decide can reject an event.
