@@ -11,13 +11,14 @@ use tracing::{error, info, warn};
 use crate::account_directory::{AccountDirectory, CachedDirectory, LOOKUP_BUDGET, NoDirectory};
 use crate::aws::sns::AlertPublisher;
 use crate::config::{AccountId, AccountName, Config};
-use crate::detect::alert::{Alert, enrich, event_account};
+use crate::detect::alert::{Account, Alert, enrich, event_account};
 use crate::detect::classify::{Classification, Severity, Verdict, classify};
 use crate::detect::record::{ParsedEvent, check_source, parse_event};
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
 use crate::invocation::{Budget, Invocation};
 use crate::render::notification::{Notification, NotificationKind, render};
-use crate::state::{AlertState, Begin, Claim, EventKey, StateError};
+use crate::render::sms::render_pause_notice;
+use crate::state::{AlertState, Begin, Claim, EventKey, Page, StateError};
 
 /// What rootwatch decided to do with an event, before any I/O.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,8 +116,12 @@ pub enum Outcome {
         event_id: Option<String>,
         kind: NotificationKind,
         severity: Severity,
-        /// Whether phones get it (the session's first alert, or a critical one).
+        /// Whether phones get it (the session's first alert, or a critical act new in it,
+        /// within the account's hourly ceiling; or the notice that texts are paused).
         page: bool,
+        /// Whether the account's texts were paused this hour when it came: `page` is then
+        /// `true` for the one notice that says so, `false` after it (email and chat only).
+        texts_paused: bool,
         message_id: String,
         /// Whether the state table guarded this publish against duplicates; `false` without a
         /// table, or when it did not answer and the alert went out anyway.
@@ -198,14 +203,9 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 notification,
             }) => {
                 let key = EventKey::of(alert.event_id.as_deref(), payload);
-                let claim = Claim::for_alert(
-                    &alert,
-                    key,
-                    invocation,
-                    self.config.session_window,
-                    &self.config.sms_severities,
-                );
-                self.deliver(&claim, *notification, &budget).await
+                let claim = Claim::for_alert(&alert, key, invocation, &self.config, budget.now());
+                self.deliver(&claim, *notification, &alert.account, &budget)
+                    .await
             }
         }
     }
@@ -242,20 +242,22 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         directory.name_of(&account).await
     }
 
+    /// Claims, publishes and records one alert about `account`, the account whose texts it
+    /// counts against (and which a notice that texts are paused names).
     async fn deliver(
         &self,
         claim: &Claim,
         mut notification: Notification,
+        account: &Account,
         budget: &Budget,
     ) -> Result<Outcome, HandlerError> {
         let event_id = notification.event_id.clone();
         let key = claim.key.as_str();
         if !budget.can_publish() {
             // Nothing claimed yet: the retry starts from a clean table.
-            return Err(self.out_of_time(claim, budget, false).await);
+            return Err(self.out_of_time(claim, budget));
         }
-        let deduplicated;
-        (notification.page, deduplicated) = match self.state.begin(claim, budget).await {
+        let (page, deduplicated) = match self.state.begin(claim, budget).await {
             Ok(Begin::Duplicate) => {
                 info!(
                     event_id = event_id.as_deref(),
@@ -275,17 +277,31 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 );
                 return Err(err);
             }
-            // Fail open: a duplicate alert is better than a late one.
+            // Fail open: a duplicate alert, or a text past the ceiling, is better than a late one.
             Err(err @ StateError::Unavailable { .. }) => {
                 warn!(
                     event_id = event_id.as_deref(),
-                    key, "alerting without dedup or coalescing: {err}"
+                    key, "alerting without dedup, coalescing or the SMS ceiling: {err}"
                 );
-                (true, false)
+                (Page::Text, false)
             }
         };
+        // What the table counted, to give back if this alert is not published.
+        let counted = deduplicated.then_some(page);
+        notification.page = page.texted();
+        if page == Page::PauseNotice {
+            if let Some(ceiling) = &claim.ceiling {
+                notification.sms = render_pause_notice(
+                    account,
+                    ceiling.per_hour,
+                    ceiling.until(),
+                    self.config.sms_limit,
+                );
+            }
+        }
         if !budget.can_publish() {
-            return Err(self.out_of_time(claim, budget, true).await);
+            self.release(claim, counted).await;
+            return Err(self.out_of_time(claim, budget));
         }
         let published = tokio::time::timeout_at(
             budget.publish_until(),
@@ -317,6 +333,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                     kind = notification.kind.as_str(),
                     severity = notification.severity.as_str(),
                     page = notification.page,
+                    texts_paused = page.texts_paused(),
                     deduplicated,
                     %message_id,
                     "alert published"
@@ -326,12 +343,13 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                     kind: notification.kind,
                     severity: notification.severity,
                     page: notification.page,
+                    texts_paused: page.texts_paused(),
                     message_id,
                     deduplicated,
                 })
             }
             Err(err) => {
-                self.release(claim).await;
+                self.release(claim, counted).await;
                 let err = HandlerError::from(err);
                 warn!(
                     event_id = event_id.as_deref(),
@@ -345,15 +363,12 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         }
     }
 
-    /// Gives up before the deadline: releases what was claimed and says so.
-    async fn out_of_time(&self, claim: &Claim, budget: &Budget, claimed: bool) -> HandlerError {
+    /// Gives up before the deadline, and says so (what was claimed is released first).
+    fn out_of_time(&self, claim: &Claim, budget: &Budget) -> HandlerError {
         let err = HandlerError::from(OutOfTime {
             event_id: claim.key.to_string(),
             left: budget.left(),
         });
-        if claimed {
-            self.release(claim).await;
-        }
         warn!(
             key = claim.key.as_str(),
             error_type = err.error_type(),
@@ -363,8 +378,8 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         err
     }
 
-    async fn release(&self, claim: &Claim) {
-        if let Err(err) = self.state.abandon(claim).await {
+    async fn release(&self, claim: &Claim, counted: Option<Page>) {
+        if let Err(err) = self.state.abandon(claim, counted).await {
             warn!(
                 key = claim.key.as_str(),
                 "claims not released; they expire with their lease: {err}"

@@ -74,3 +74,23 @@ fn readme_example_is_the_reviewed_snapshot() {
     let chars = sms.chars().count();
     assert!(readme.contains(&format!("**SMS** ({chars} characters")));
 }
+
+/// The notice that texts are paused, as the README quotes it, is what the function sends.
+#[test]
+fn readme_pause_notice_is_the_functions() {
+    use rootwatch::config::{AccountId, AccountName};
+    use rootwatch::detect::alert::Account;
+    use rootwatch::render::sms::{SmsLimit, render_pause_notice};
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let account = Account {
+        id: AccountId::parse("111122223333"),
+        name: AccountName::parse("prod-payments").ok(),
+    };
+    let until = "2026-11-21T10:00:00Z".parse().unwrap();
+    let notice = render_pause_notice(&account, 10, until, SmsLimit::WHOLE_SEGMENT);
+    assert!(
+        readme.contains(&format!("`{}`", notice.as_str())),
+        "README's notice differs: {notice}"
+    );
+}

@@ -6,9 +6,12 @@
 
 mod support;
 
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use rootwatch::config::{AccountName, Config};
+use rootwatch::config::{AccountId, AccountName, Config};
+use rootwatch::detect::alert::Account;
 use rootwatch::handler::{Decision, decide, decide_named};
+use rootwatch::render::sms::render_pause_notice;
 use serde_json::{Value, json};
 use support::gsm7::{on_the_phone, segment_problem, septets, subject_problem};
 use support::{ACCOUNT_NAMES, OFFLINE_TOPIC, RUNBOOK_URL, valid_samples};
@@ -205,5 +208,37 @@ proptest! {
             prop_assert!(body.contains(id.as_str()), "{}: {}", name, body);
             prop_assert!(notification.subject.as_str().contains(id.as_str()), "{}", notification.subject.as_str());
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The one text past an account's hourly ceiling says texts are paused: one segment after
+    /// the template's prefix for any account name, any ceiling the configuration allows and any
+    /// hour, and it keeps the account id, when texts resume and where the alerts are.
+    #[test]
+    fn the_notice_that_texts_are_paused_fits_one_segment(
+        typed in prop_oneof!["[ -~]{1,50}", any::<String>(), Just("x".repeat(50))],
+        id in prop_oneof![Just(Some("111122223333")), Just(None)],
+        ceiling in prop_oneof![Just(1u32), Just(10), Just(1000), 1..=1000u32],
+        hour in 0..24u32,
+    ) {
+        let display_name = template_display_name();
+        let limit = deployed_config().sms_limit;
+        let account = Account {
+            id: id.and_then(AccountId::parse),
+            name: AccountName::from_untrusted(&typed),
+        };
+        let until: DateTime<Utc> = format!("2026-11-21T{hour:02}:00:00Z").parse().unwrap();
+        let body = render_pause_notice(&account, ceiling, until, limit);
+        let body = body.as_str();
+        let problem = segment_problem(&display_name, body);
+        prop_assert!(problem.is_none(), "{:?}", problem);
+        let id = id.unwrap_or("unknown");
+        prop_assert!(body.contains(id), "{}", body);
+        let resume = format!("until {hour:02}:00 UTC");
+        prop_assert!(body.contains(&resume), "{}", body);
+        prop_assert!(body.ends_with("email and chat; read them there."), "{}", body);
     }
 }
