@@ -1,7 +1,8 @@
 //! The handler: parse → classify → enrich → render (pure, [`decide`]), then claim, publish and
 //! record ([`Rootwatch::handle`]). In organization mode the pure core is split where the
 //! account's name is needed: [`triage`] (parse, classify), then the account directory is asked
-//! within its budget, then [`conclude`] (enrich with that name, render).
+//! within its budget, then [`conclude`] (enrich with that name, render). A member forwarder's
+//! failing alarm takes the same path as a root event ([`crate::forwarder`]).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -15,6 +16,8 @@ use crate::detect::alert::{Account, Alert, enrich, event_account};
 use crate::detect::classify::{Classification, Severity, Verdict, classify};
 use crate::detect::record::{ParsedEvent, check_source, parse_event};
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
+use crate::forwarder::render::render as forwarder_render;
+use crate::forwarder::{Alarm, ForwarderFailure, is_alarm_state_change, read_alarm};
 use crate::invocation::{Budget, Invocation};
 use crate::render::notification::{Notification, NotificationKind, render};
 use crate::render::sms::render_pause_notice;
@@ -27,10 +30,26 @@ pub enum Decision {
         alert: Box<Alert>,
         notification: Box<Notification>,
     },
+    /// A member account's forwarder cannot forward: a `forwarder-failing` alert.
+    ForwarderFailing {
+        failure: Box<ForwarderFailure>,
+        notification: Box<Notification>,
+    },
     Ignore {
         event_id: Option<String>,
         reason: String,
     },
+}
+
+impl Decision {
+    /// What would be published, when something would.
+    pub fn notification(&self) -> Option<&Notification> {
+        match self {
+            Decision::Alert { notification, .. }
+            | Decision::ForwarderFailing { notification, .. } => Some(notification),
+            Decision::Ignore { .. } => None,
+        }
+    }
 }
 
 /// The pure core: the same payload and config always give the same decision.
@@ -47,6 +66,7 @@ pub fn decide_named(
     Ok(match triage(payload)? {
         Triage::Ignore { event_id, reason } => Decision::Ignore { event_id, reason },
         Triage::Alert(classified) => conclude(*classified, config, directory_name),
+        Triage::ForwarderFailing(failure) => conclude_forwarder(*failure, config, directory_name),
     })
 }
 
@@ -55,6 +75,7 @@ pub fn decide_named(
 #[derive(Debug, Clone, PartialEq)]
 pub enum Triage {
     Alert(Box<Classified>),
+    ForwarderFailing(Box<ForwarderFailure>),
     Ignore {
         event_id: Option<String>,
         reason: String,
@@ -78,6 +99,12 @@ impl Classified {
 /// Refuses an envelope no AWS service sent, then parses and classifies. Pure.
 pub fn triage(payload: &Value) -> Result<Triage, EventError> {
     check_source(payload)?;
+    if is_alarm_state_change(payload) {
+        return Ok(match read_alarm(payload)? {
+            Alarm::Failing(failure) => Triage::ForwarderFailing(failure),
+            Alarm::Other { event_id, reason } => Triage::Ignore { event_id, reason },
+        });
+    }
     let parsed = parse_event(payload)?;
     Ok(match classify(&parsed.event) {
         Classification::Ignore { reason } => Triage::Ignore {
@@ -103,6 +130,27 @@ pub fn conclude(
     let notification = render(&alert, config.sms_limit);
     Decision::Alert {
         alert: Box::new(alert),
+        notification: Box::new(notification),
+    }
+}
+
+/// The second half for a failing forwarder: name its account (an `ACCOUNT_NAMES` entry wins
+/// over the directory's name) and render. Pure.
+pub fn conclude_forwarder(
+    mut failure: ForwarderFailure,
+    config: &Config,
+    directory_name: Option<&AccountName>,
+) -> Decision {
+    failure.account.name = failure
+        .account
+        .id
+        .as_ref()
+        .and_then(|id| config.account_names.name_of(id))
+        .or(directory_name)
+        .cloned();
+    let notification = forwarder_render(&failure, config.sms_limit, config.runbook_url.as_deref());
+    Decision::ForwarderFailing {
+        failure: Box::new(failure),
         notification: Box::new(notification),
     }
 }
@@ -186,8 +234,17 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         let budget = Budget::start(invocation, now);
         let decision = match triage(payload) {
             Ok(Triage::Alert(classified)) => {
-                let directory_name = self.directory_name(&classified, &budget).await;
+                let directory_name = self.directory_name(classified.account(), &budget).await;
                 Ok(conclude(*classified, &self.config, directory_name.as_ref()))
+            }
+            Ok(Triage::ForwarderFailing(failure)) => {
+                let account = failure.account.id.clone();
+                let directory_name = self.directory_name(account, &budget).await;
+                Ok(conclude_forwarder(
+                    *failure,
+                    &self.config,
+                    directory_name.as_ref(),
+                ))
             }
             Ok(Triage::Ignore { event_id, reason }) => Ok(Decision::Ignore { event_id, reason }),
             Err(err) => Err(err),
@@ -205,6 +262,23 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 let key = EventKey::of(alert.event_id.as_deref(), payload);
                 let claim = Claim::for_alert(&alert, key, invocation, &self.config, budget.now());
                 self.deliver(&claim, *notification, &alert.account, &budget)
+                    .await
+            }
+            Ok(Decision::ForwarderFailing {
+                failure,
+                notification,
+            }) => {
+                // An alarm state change has no CloudTrail id: its envelope's id keys it, which
+                // a redelivery keeps.
+                let key = EventKey::of(None, payload);
+                let claim = Claim::for_forwarder_failure(
+                    &failure,
+                    key,
+                    invocation,
+                    &self.config,
+                    budget.now(),
+                );
+                self.deliver(&claim, *notification, &failure.account, &budget)
                     .await
             }
         }
@@ -227,11 +301,11 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
     /// call), and only when the invocation can afford the lookup's budget and still publish.
     async fn directory_name(
         &self,
-        classified: &Classified,
+        account: Option<AccountId>,
         budget: &Budget,
     ) -> Option<AccountName> {
         let directory = self.directory.as_ref()?;
-        let account = classified.account()?;
+        let account = account?;
         if self.config.account_names.name_of(&account).is_some() {
             return None;
         }

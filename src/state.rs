@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::detect::alert::Alert;
 use crate::detect::record::is_event_id;
+use crate::forwarder::ForwarderFailure;
 use crate::invocation::{Budget, Invocation};
 
 /// How long an alerted event is remembered: longer than EventBridge (24 h) and Lambda (6 h) retry.
@@ -152,6 +153,38 @@ impl Claim {
                     now,
                 )
             }),
+        }
+    }
+}
+
+impl Claim {
+    /// The claim of a `forwarder-failing` alert, keyed by its envelope (`key`). It shares one
+    /// SMS per window with the same alarm's other state changes (a flapping alarm texts once),
+    /// and counts against its member account's text ceiling.
+    pub fn for_forwarder_failure(
+        failure: &ForwarderFailure,
+        key: EventKey,
+        invocation: &Invocation,
+        config: &Config,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let texted = config
+            .sms_severities
+            .contains(&crate::forwarder::render::SEVERITY);
+        let account = failure.account.id_or_unknown();
+        Claim {
+            key,
+            owner: invocation.request_id.clone(),
+            lease_until: invocation.lease_until(),
+            session: (texted && failure.since.is_some()).then(|| {
+                format!(
+                    "{account}#forwarder#{}#{}",
+                    failure.region, failure.alarm_name
+                )
+            }),
+            event_time: failure.since.unwrap_or_default(),
+            window: config.session_window,
+            ceiling: texted.then(|| TextCeiling::new(account, config.sms_ceiling_per_hour, now)),
         }
     }
 }

@@ -94,3 +94,23 @@ fn readme_pause_notice_is_the_functions() {
         "README's notice differs: {notice}"
     );
 }
+
+/// The `forwarder-failing` SMS the README quotes is the reviewed snapshot's.
+#[test]
+fn readme_forwarder_failing_sms_is_the_reviewed_snapshot() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let snapshot = std::fs::read_to_string(format!(
+        "{root}/tests/snapshots/replay_events__forwarder-failing.snap"
+    ))
+    .expect("snapshot");
+    let sms = snapshot
+        .split("--- sms")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .expect("the snapshot has an SMS");
+    assert!(
+        readme.contains(&format!("`{sms}`")),
+        "README's forwarder-failing SMS differs: {sms}"
+    );
+}

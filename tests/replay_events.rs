@@ -12,7 +12,9 @@ use support::{OFFLINE_TOPIC, config, invalid_samples, peer_samples, valid_sample
 
 fn review_text(payload: &Value) -> String {
     match decide(payload, &config(OFFLINE_TOPIC)) {
-        Ok(Decision::Alert { notification, .. }) => format!(
+        Ok(
+            Decision::Alert { notification, .. } | Decision::ForwarderFailing { notification, .. },
+        ) => format!(
             "outcome: alert\nkind: {}\nseverity: {}\nattributes: severity={} kind={}\n\n\
              --- sms ({} chars) ---\n{}\n\n--- email subject ---\n{}\n\n--- email body ---\n{}\n\n\
              --- chat (https, AWS Chatbot) ---\n{}\n",

@@ -74,9 +74,11 @@ fn every_sample_fits_one_segment_with_the_display_name_prefix() {
     let config = deployed_config();
     let mut alerts = 0;
     for (name, payload) in valid_samples() {
-        if let Some(body) = sms_of(&payload, &config) {
+        let decision = decide(&payload, &config);
+        if let Some(notification) = decision.as_ref().ok().and_then(|d| d.notification()) {
             alerts += 1;
-            assert_one_segment(&display_name, &body, &format!("events/{name}.json"));
+            let body = notification.sms.as_str();
+            assert_one_segment(&display_name, body, &format!("events/{name}.json"));
         }
     }
     assert!(alerts >= 14, "only {alerts} samples alert");

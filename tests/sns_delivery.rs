@@ -45,9 +45,12 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         match outcome {
             Outcome::Alerted { message_id, .. } => {
-                let Ok(Decision::Alert { notification, .. }) = decide(&payload, &config) else {
-                    panic!("{name}: alerted but the core did not decide to alert");
-                };
+                let notification = decide(&payload, &config)
+                    .ok()
+                    .and_then(|d| d.notification().cloned())
+                    .unwrap_or_else(|| {
+                        panic!("{name}: alerted but the core did not decide to alert")
+                    });
                 expected.push((name, message_id, notification));
             }
             Outcome::Ignored { .. } => ignored += 1,
@@ -74,6 +77,19 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
             .unwrap_or_else(|e| panic!("{name}: MessageStructure=json message is not JSON: {e}"));
         assert_eq!(message["sms"], notification.sms.as_str(), "{name}");
         assert_eq!(message["email"], notification.email_body.as_str(), "{name}");
+        assert_eq!(message["https"], notification.chat_json.as_str(), "{name}");
+        let mut protocols: Vec<&str> = message
+            .as_object()
+            .expect("one entry per protocol")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        protocols.sort_unstable();
+        assert_eq!(
+            protocols,
+            ["default", "email", "email-json", "https", "sms"],
+            "{name}"
+        );
         let structured: Value =
             serde_json::from_str(message["email-json"].as_str().expect("email-json")).unwrap();
         assert_eq!(structured["kind"], notification.kind.as_str(), "{name}");
