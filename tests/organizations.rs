@@ -99,6 +99,17 @@ async fn member_account(stack: &LocalStack, name: &str) -> String {
 /// The function in organization mode with the state table, reaching Organizations at
 /// `organizations_endpoint`, with `ACCOUNT_NAMES` set to `account_names`.
 async fn org_app(stack: &LocalStack, organizations_endpoint: &str, account_names: &str) -> App {
+    // moto's topics are in the `aws` partition.
+    let client = organizations_client(&sdk_config_for(organizations_endpoint).await, "aws");
+    org_app_with(stack, client, account_names)
+}
+
+/// As [`org_app`], asking Organizations through `client`.
+fn org_app_with(
+    stack: &LocalStack,
+    client: aws_sdk_organizations::Client,
+    account_names: &str,
+) -> App {
     let config = Config::from_lookup(|name| match name {
         "ALERT_TOPIC_ARN" => Some(stack.topic.clone()),
         "STATE_TABLE" => Some(TABLE.to_owned()),
@@ -108,10 +119,6 @@ async fn org_app(stack: &LocalStack, organizations_endpoint: &str, account_names
         _ => None,
     })
     .expect("valid test configuration");
-    let client = organizations_client(
-        &sdk_config_for(organizations_endpoint).await,
-        config.topic_arn.partition(),
-    );
     Rootwatch::new(
         config.clone(),
         SnsPublisher::new(stack.sns.clone(), config.topic_arn.clone()),
@@ -374,12 +381,28 @@ async fn a_refused_connection_falls_back_to_the_id() {
 }
 
 /// Organizations accepts the request and never answers: the alert waits for the budget, no
-/// longer, and the next event does not wait at all (the silence is remembered).
+/// longer, and the next event does not wait at all (the silence is remembered). The client here
+/// would wait a minute on its own (the deployed one gives up after the budget too: `sdk.rs`
+/// checks its limits), so only the function's own cut-off can end the wait in time.
 #[tokio::test]
 async fn a_withheld_answer_costs_the_budget_once() {
+    use aws_config::timeout::TimeoutConfig;
     let stack = LocalStack::start().await;
     let silent = FaultyServer::start(Fault::Silent).await;
-    let app = org_app(&stack, &silent.endpoint, "").await;
+    let patient = Duration::from_secs(60);
+    let client = aws_sdk_organizations::Client::from_conf(
+        aws_sdk_organizations::config::Builder::from(&sdk_config_for(&silent.endpoint).await)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(patient)
+                    .operation_attempt_timeout(patient)
+                    .operation_timeout(patient)
+                    .build(),
+            )
+            .build(),
+    );
+    assert!(LOOKUP_BUDGET + SLACK < patient);
+    let app = org_app_with(&stack, client, "");
     let first = alert(
         &app,
         &member_event(
