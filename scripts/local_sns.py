@@ -129,8 +129,12 @@ def outcome(response):
     if r["status"] == "alerted":
         if r["severity"] not in sms_filter_policy()["severity"]:
             how = "email; not a texted severity"
+        elif r["page"] and r.get("textsPaused"):
+            how = "texted + email; the text: texts paused for the account this hour"
         elif r["page"]:
             how = "texted + email"
+        elif r.get("textsPaused"):
+            how = "email only: texts paused for the account this hour"
         else:
             how = "email only: its root session was already texted"
         return print(f"alerted {r['severity']} {r['kind']} ({how})")

@@ -182,6 +182,9 @@ pub struct Config {
     /// The severities phones subscribe to (the SMS filter policy). Only these take part in SMS
     /// coalescing, so an alert no phone gets never uses up its session's SMS.
     pub sms_severities: Vec<Severity>,
+    /// Texts per account per UTC clock hour before texts are paused for the account
+    /// (`SMS_CEILING_PER_HOUR`); kept in the state table, so without one there is no ceiling.
+    pub sms_ceiling_per_hour: u32,
     /// The SMS body's budget after SNS's `DISPLAYNAME> ` prefix (`TOPIC_DISPLAY_NAME`).
     pub sms_limit: SmsLimit,
     /// Name accounts that `ACCOUNT_NAMES` does not with AWS Organizations' `DescribeAccount`
@@ -191,6 +194,9 @@ pub struct Config {
 
 /// Default for `SESSION_WINDOW_MINUTES`.
 pub const DEFAULT_SESSION_WINDOW_MINUTES: u64 = 15;
+
+/// Default for `SMS_CEILING_PER_HOUR` (the template's `SmsCeilingPerHour`).
+pub const DEFAULT_SMS_CEILING_PER_HOUR: u32 = 10;
 
 /// A configuration variable that is missing or malformed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -291,6 +297,21 @@ impl Config {
                 })?,
         };
 
+        let ceiling_text = lookup("SMS_CEILING_PER_HOUR").unwrap_or_default();
+        let sms_ceiling_per_hour = match ceiling_text.trim() {
+            "" => DEFAULT_SMS_CEILING_PER_HOUR,
+            text => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| ConfigError {
+                    variable: "SMS_CEILING_PER_HOUR",
+                    problem: format!("{text:?} is not a whole number from 1 to 1000"),
+                    expected: "texts per account per hour before texts are paused for the \
+                               account (alerts still go to email and chat), default 10",
+                })?,
+        };
+
         let sms_limit = match lookup("TOPIC_DISPLAY_NAME") {
             None => SmsLimit::UNKNOWN_DISPLAY_NAME,
             Some(name) => {
@@ -325,6 +346,7 @@ impl Config {
             state_table,
             session_window: Duration::from_secs(minutes * 60),
             sms_severities,
+            sms_ceiling_per_hour,
             sms_limit,
             account_names_from_organizations,
         })
@@ -406,6 +428,10 @@ mod tests {
         assert_eq!(config.sms_severities, [Severity::Critical, Severity::High]);
         for (var, bad) in [
             ("SMS_SEVERITIES", "CRITICAL,URGENT"),
+            ("SMS_CEILING_PER_HOUR", "0"),
+            ("SMS_CEILING_PER_HOUR", "1001"),
+            ("SMS_CEILING_PER_HOUR", "-1"),
+            ("SMS_CEILING_PER_HOUR", "ten"),
             ("STATE_TABLE", "no spaces allowed"),
             ("SESSION_WINDOW_MINUTES", "0"),
             ("SESSION_WINDOW_MINUTES", "15m"),
@@ -414,6 +440,26 @@ mod tests {
                 Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC), (var, bad)])).unwrap_err();
             assert_eq!(err.variable, var);
         }
+    }
+
+    #[test]
+    fn the_sms_ceiling_defaults_to_10_an_hour() {
+        let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert_eq!(config.sms_ceiling_per_hour, 10);
+        for (text, ceiling) in [("1", 1), (" 25 ", 25), ("1000", 1000), ("", 10)] {
+            let config = Config::from_lookup(lookup(&[
+                ("ALERT_TOPIC_ARN", TOPIC),
+                ("SMS_CEILING_PER_HOUR", text),
+            ]))
+            .unwrap();
+            assert_eq!(config.sms_ceiling_per_hour, ceiling, "{text:?}");
+        }
+        let err = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("SMS_CEILING_PER_HOUR", "0"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("from 1 to 1000"), "{err}");
     }
 
     #[test]

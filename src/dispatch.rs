@@ -1,6 +1,7 @@
 //! One function, two jobs: a schedule's tick (`Scheduled Event` from `aws.events`) goes to the
-//! [`Watchdog`]; every other payload to the handler, unchanged. Each invocation's
-//! [`Metrics`] are derived here from its result.
+//! [`Watchdog`]; every other payload to the handler, unchanged. Before either, an envelope whose
+//! `source` is not AWS's is refused ([`check_source`]). Each invocation's [`Metrics`] are derived
+//! here from its result.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -8,6 +9,7 @@ use serde_json::Value;
 
 use crate::account_directory::{AccountDirectory, NoDirectory};
 use crate::aws::sns::AlertPublisher;
+use crate::detect::record::check_source;
 use crate::error::HandlerError;
 use crate::handler::{Outcome, Rootwatch};
 use crate::invocation::Invocation;
@@ -45,7 +47,11 @@ where
         invocation: &Invocation,
         now: DateTime<Utc>,
     ) -> (Result<Response, HandlerError>, Metrics) {
-        if is_scheduled_event(payload) {
+        if let Err(err) = check_source(payload) {
+            let result = Err(self.app.reject(err));
+            let metrics = Metrics::of_event(&result);
+            (result.map(Response::Event), metrics)
+        } else if is_scheduled_event(payload) {
             let result = self.watchdog.check(payload, invocation, now).await;
             let metrics = Metrics::of_watchdog(&result);
             (result.map(Response::Watchdog), metrics)

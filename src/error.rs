@@ -24,15 +24,28 @@ pub enum EventError {
         event_id: Option<String>,
         detail_type: String,
     },
+    /// The envelope's `source` is not AWS's: anyone allowed `events:PutEvents` on a bus that
+    /// reaches the function could have sent it.
+    #[error(
+        "untrusted event{}: {reason} (only sources beginning \"aws.\" are reserved for AWS); \
+         refused, nothing published: check who may put events on the bus or invoke the function",
+        id_suffix(event_id)
+    )]
+    UntrustedSource {
+        event_id: Option<String>,
+        /// What the envelope had instead, sanitised: `source "com.example" is not an AWS
+        /// source`, or `the envelope has no source`.
+        reason: String,
+    },
 }
 
 impl EventError {
     /// The CloudTrail or EventBridge id of the event, when the payload had a well-formed one.
     pub fn event_id(&self) -> Option<&str> {
         match self {
-            EventError::Malformed { event_id, .. } | EventError::Unsupported { event_id, .. } => {
-                event_id.as_deref()
-            }
+            EventError::Malformed { event_id, .. }
+            | EventError::Unsupported { event_id, .. }
+            | EventError::UntrustedSource { event_id, .. } => event_id.as_deref(),
         }
     }
 }
@@ -103,6 +116,7 @@ impl HandlerError {
         match self {
             HandlerError::Event(EventError::Malformed { .. }) => "Rootwatch.MalformedEvent",
             HandlerError::Event(EventError::Unsupported { .. }) => "Rootwatch.UnsupportedEvent",
+            HandlerError::Event(EventError::UntrustedSource { .. }) => "Rootwatch.UntrustedSource",
             HandlerError::Delivery(_) => "Rootwatch.DeliveryFailed.Retryable",
             HandlerError::State(crate::state::StateError::InFlight { .. }) => {
                 "Rootwatch.InFlight.Retryable"

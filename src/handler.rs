@@ -1,7 +1,8 @@
 //! The handler: parse → classify → enrich → render (pure, [`decide`]), then claim, publish and
 //! record ([`Rootwatch::handle`]). In organization mode the pure core is split where the
 //! account's name is needed: [`triage`] (parse, classify), then the account directory is asked
-//! within its budget, then [`conclude`] (enrich with that name, render).
+//! within its budget, then [`conclude`] (enrich with that name, render). A member forwarder's
+//! failing alarm takes the same path as a root event ([`crate::forwarder`]).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,13 +12,16 @@ use tracing::{error, info, warn};
 use crate::account_directory::{AccountDirectory, CachedDirectory, LOOKUP_BUDGET, NoDirectory};
 use crate::aws::sns::AlertPublisher;
 use crate::config::{AccountId, AccountName, Config};
-use crate::detect::alert::{Alert, enrich, event_account};
+use crate::detect::alert::{Account, Alert, enrich, event_account};
 use crate::detect::classify::{Classification, Severity, Verdict, classify};
-use crate::detect::record::{ParsedEvent, parse_event};
+use crate::detect::record::{ParsedEvent, check_source, parse_event};
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
+use crate::forwarder::render::render as forwarder_render;
+use crate::forwarder::{Alarm, ForwarderFailure, is_alarm_state_change, read_alarm};
 use crate::invocation::{Budget, Invocation};
 use crate::render::notification::{Notification, NotificationKind, render};
-use crate::state::{AlertState, Begin, Claim, EventKey, StateError};
+use crate::render::sms::render_pause_notice;
+use crate::state::{AlertState, Begin, Claim, EventKey, Page, StateError};
 
 /// What rootwatch decided to do with an event, before any I/O.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,10 +30,26 @@ pub enum Decision {
         alert: Box<Alert>,
         notification: Box<Notification>,
     },
+    /// A member account's forwarder cannot forward: a `forwarder-failing` alert.
+    ForwarderFailing {
+        failure: Box<ForwarderFailure>,
+        notification: Box<Notification>,
+    },
     Ignore {
         event_id: Option<String>,
         reason: String,
     },
+}
+
+impl Decision {
+    /// What would be published, when something would.
+    pub fn notification(&self) -> Option<&Notification> {
+        match self {
+            Decision::Alert { notification, .. }
+            | Decision::ForwarderFailing { notification, .. } => Some(notification),
+            Decision::Ignore { .. } => None,
+        }
+    }
 }
 
 /// The pure core: the same payload and config always give the same decision.
@@ -46,6 +66,7 @@ pub fn decide_named(
     Ok(match triage(payload)? {
         Triage::Ignore { event_id, reason } => Decision::Ignore { event_id, reason },
         Triage::Alert(classified) => conclude(*classified, config, directory_name),
+        Triage::ForwarderFailing(failure) => conclude_forwarder(*failure, config, directory_name),
     })
 }
 
@@ -54,6 +75,7 @@ pub fn decide_named(
 #[derive(Debug, Clone, PartialEq)]
 pub enum Triage {
     Alert(Box<Classified>),
+    ForwarderFailing(Box<ForwarderFailure>),
     Ignore {
         event_id: Option<String>,
         reason: String,
@@ -74,8 +96,15 @@ impl Classified {
     }
 }
 
-/// Parses and classifies. Pure.
+/// Refuses an envelope no AWS service sent, then parses and classifies. Pure.
 pub fn triage(payload: &Value) -> Result<Triage, EventError> {
+    check_source(payload)?;
+    if is_alarm_state_change(payload) {
+        return Ok(match read_alarm(payload)? {
+            Alarm::Failing(failure) => Triage::ForwarderFailing(failure),
+            Alarm::Other { event_id, reason } => Triage::Ignore { event_id, reason },
+        });
+    }
     let parsed = parse_event(payload)?;
     Ok(match classify(&parsed.event) {
         Classification::Ignore { reason } => Triage::Ignore {
@@ -105,6 +134,27 @@ pub fn conclude(
     }
 }
 
+/// The second half for a failing forwarder: name its account (an `ACCOUNT_NAMES` entry wins
+/// over the directory's name) and render. Pure.
+pub fn conclude_forwarder(
+    mut failure: ForwarderFailure,
+    config: &Config,
+    directory_name: Option<&AccountName>,
+) -> Decision {
+    failure.account.name = failure
+        .account
+        .id
+        .as_ref()
+        .and_then(|id| config.account_names.name_of(id))
+        .or(directory_name)
+        .cloned();
+    let notification = forwarder_render(&failure, config.sms_limit, config.runbook_url.as_deref());
+    Decision::ForwarderFailing {
+        failure: Box::new(failure),
+        notification: Box::new(notification),
+    }
+}
+
 /// The function's response, also logged: what happened to the event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "camelCase")]
@@ -114,8 +164,12 @@ pub enum Outcome {
         event_id: Option<String>,
         kind: NotificationKind,
         severity: Severity,
-        /// Whether phones get it (the session's first alert, or a critical one).
+        /// Whether phones get it (the session's first alert, or a critical act new in it,
+        /// within the account's hourly ceiling; or the notice that texts are paused).
         page: bool,
+        /// Whether the account's texts were paused this hour when it came: `page` is then
+        /// `true` for the one notice that says so, `false` after it (email and chat only).
+        texts_paused: bool,
         message_id: String,
         /// Whether the state table guarded this publish against duplicates; `false` without a
         /// table, or when it did not answer and the alert went out anyway.
@@ -180,23 +234,23 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         let budget = Budget::start(invocation, now);
         let decision = match triage(payload) {
             Ok(Triage::Alert(classified)) => {
-                let directory_name = self.directory_name(&classified, &budget).await;
+                let directory_name = self.directory_name(classified.account(), &budget).await;
                 Ok(conclude(*classified, &self.config, directory_name.as_ref()))
+            }
+            Ok(Triage::ForwarderFailing(failure)) => {
+                let account = failure.account.id.clone();
+                let directory_name = self.directory_name(account, &budget).await;
+                Ok(conclude_forwarder(
+                    *failure,
+                    &self.config,
+                    directory_name.as_ref(),
+                ))
             }
             Ok(Triage::Ignore { event_id, reason }) => Ok(Decision::Ignore { event_id, reason }),
             Err(err) => Err(err),
         };
         match decision {
-            Err(err) => {
-                let err = HandlerError::from(err);
-                error!(
-                    event_id = err.event_id(),
-                    error_type = err.error_type(),
-                    retryable = false,
-                    "{err}"
-                );
-                Err(err)
-            }
+            Err(err) => Err(self.reject(err)),
             Ok(Decision::Ignore { event_id, reason }) => {
                 info!(event_id = event_id.as_deref(), %reason, "ignored");
                 Ok(Outcome::Ignored { event_id, reason })
@@ -206,16 +260,40 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 notification,
             }) => {
                 let key = EventKey::of(alert.event_id.as_deref(), payload);
-                let claim = Claim::for_alert(
-                    &alert,
+                let claim = Claim::for_alert(&alert, key, invocation, &self.config, budget.now());
+                self.deliver(&claim, *notification, &alert.account, &budget)
+                    .await
+            }
+            Ok(Decision::ForwarderFailing {
+                failure,
+                notification,
+            }) => {
+                // An alarm state change has no CloudTrail id: its envelope's id keys it, which
+                // a redelivery keeps.
+                let key = EventKey::of(None, payload);
+                let claim = Claim::for_forwarder_failure(
+                    &failure,
                     key,
                     invocation,
-                    self.config.session_window,
-                    &self.config.sms_severities,
+                    &self.config,
+                    budget.now(),
                 );
-                self.deliver(&claim, *notification, &budget).await
+                self.deliver(&claim, *notification, &failure.account, &budget)
+                    .await
             }
         }
+    }
+
+    /// Logs an event that cannot become an alert, and fails the invocation with it.
+    pub fn reject(&self, err: EventError) -> HandlerError {
+        let err = HandlerError::from(err);
+        error!(
+            event_id = err.event_id(),
+            error_type = err.error_type(),
+            retryable = false,
+            "{err}"
+        );
+        err
     }
 
     /// What the directory calls the event's account: asked only in organization mode, only
@@ -223,11 +301,11 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
     /// call), and only when the invocation can afford the lookup's budget and still publish.
     async fn directory_name(
         &self,
-        classified: &Classified,
+        account: Option<AccountId>,
         budget: &Budget,
     ) -> Option<AccountName> {
         let directory = self.directory.as_ref()?;
-        let account = classified.account()?;
+        let account = account?;
         if self.config.account_names.name_of(&account).is_some() {
             return None;
         }
@@ -238,20 +316,22 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         directory.name_of(&account).await
     }
 
+    /// Claims, publishes and records one alert about `account`, the account whose texts it
+    /// counts against (and which a notice that texts are paused names).
     async fn deliver(
         &self,
         claim: &Claim,
         mut notification: Notification,
+        account: &Account,
         budget: &Budget,
     ) -> Result<Outcome, HandlerError> {
         let event_id = notification.event_id.clone();
         let key = claim.key.as_str();
         if !budget.can_publish() {
             // Nothing claimed yet: the retry starts from a clean table.
-            return Err(self.out_of_time(claim, budget, false).await);
+            return Err(self.out_of_time(claim, budget));
         }
-        let deduplicated;
-        (notification.page, deduplicated) = match self.state.begin(claim, budget).await {
+        let (page, deduplicated) = match self.state.begin(claim, budget).await {
             Ok(Begin::Duplicate) => {
                 info!(
                     event_id = event_id.as_deref(),
@@ -271,17 +351,31 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 );
                 return Err(err);
             }
-            // Fail open: a duplicate alert is better than a late one.
+            // Fail open: a duplicate alert, or a text past the ceiling, is better than a late one.
             Err(err @ StateError::Unavailable { .. }) => {
                 warn!(
                     event_id = event_id.as_deref(),
-                    key, "alerting without dedup or coalescing: {err}"
+                    key, "alerting without dedup, coalescing or the SMS ceiling: {err}"
                 );
-                (true, false)
+                (Page::Text, false)
             }
         };
+        // What the table counted, to give back if this alert is not published.
+        let counted = deduplicated.then_some(page);
+        notification.page = page.texted();
+        if page == Page::PauseNotice {
+            if let Some(ceiling) = &claim.ceiling {
+                notification.sms = render_pause_notice(
+                    account,
+                    ceiling.per_hour,
+                    ceiling.until(),
+                    self.config.sms_limit,
+                );
+            }
+        }
         if !budget.can_publish() {
-            return Err(self.out_of_time(claim, budget, true).await);
+            self.release(claim, counted).await;
+            return Err(self.out_of_time(claim, budget));
         }
         let published = tokio::time::timeout_at(
             budget.publish_until(),
@@ -313,6 +407,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                     kind = notification.kind.as_str(),
                     severity = notification.severity.as_str(),
                     page = notification.page,
+                    texts_paused = page.texts_paused(),
                     deduplicated,
                     %message_id,
                     "alert published"
@@ -322,12 +417,13 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                     kind: notification.kind,
                     severity: notification.severity,
                     page: notification.page,
+                    texts_paused: page.texts_paused(),
                     message_id,
                     deduplicated,
                 })
             }
             Err(err) => {
-                self.release(claim).await;
+                self.release(claim, counted).await;
                 let err = HandlerError::from(err);
                 warn!(
                     event_id = event_id.as_deref(),
@@ -341,15 +437,12 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         }
     }
 
-    /// Gives up before the deadline: releases what was claimed and says so.
-    async fn out_of_time(&self, claim: &Claim, budget: &Budget, claimed: bool) -> HandlerError {
+    /// Gives up before the deadline, and says so (what was claimed is released first).
+    fn out_of_time(&self, claim: &Claim, budget: &Budget) -> HandlerError {
         let err = HandlerError::from(OutOfTime {
             event_id: claim.key.to_string(),
             left: budget.left(),
         });
-        if claimed {
-            self.release(claim).await;
-        }
         warn!(
             key = claim.key.as_str(),
             error_type = err.error_type(),
@@ -359,8 +452,8 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         err
     }
 
-    async fn release(&self, claim: &Claim) {
-        if let Err(err) = self.state.abandon(claim).await {
+    async fn release(&self, claim: &Claim, counted: Option<Page>) {
+        if let Err(err) = self.state.abandon(claim, counted).await {
             warn!(
                 key = claim.key.as_str(),
                 "claims not released; they expire with their lease: {err}"
@@ -643,6 +736,29 @@ mod tests {
             .unwrap();
         assert!(matches!(outcome, Outcome::Ignored { .. }));
         assert_eq!(asked(&app), 0);
+    }
+
+    /// Every alerting sample, put under a source that is not AWS's: refused before anything
+    /// else, never published.
+    #[tokio::test]
+    async fn an_envelope_no_aws_service_sent_is_refused_and_publishes_nothing() {
+        let app = app(FakePublisher::default());
+        let mut refused = 0;
+        for (name, mut event) in every_sample() {
+            if !matches!(decide(&event, &app.config), Ok(Decision::Alert { .. })) {
+                continue;
+            }
+            event["source"] = "com.example.forged".into();
+            let err = app
+                .handle(&event, &invocation(), Utc::now())
+                .await
+                .unwrap_err();
+            assert_eq!(err.error_type(), "Rootwatch.UntrustedSource", "{name:?}");
+            assert!(!err.is_retryable(), "{name:?}");
+            refused += 1;
+        }
+        assert!(refused >= 30, "{refused}");
+        assert!(app.publisher.sent.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

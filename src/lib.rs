@@ -8,7 +8,8 @@
 //! and [`startup`] checks the topic and opens the connections before the first event.
 //! [`watchdog`] checks on a schedule that CloudTrail feeds rootwatch at all; [`dispatch`] sends
 //! each invocation to the handler or the watchdog and derives its [`metrics`]. In organization
-//! mode, [`account_directory`] names member accounts (AWS Organizations, cached, time-bounded).
+//! mode, [`account_directory`] names member accounts (AWS Organizations, cached, time-bounded),
+//! and [`forwarder`] turns a member forwarder's failing alarm into an alert.
 
 pub mod account_directory;
 pub mod aws;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod detect;
 pub mod dispatch;
 pub mod error;
+pub mod forwarder;
 pub mod handler;
 pub mod invocation;
 pub mod logging;

@@ -45,7 +45,8 @@ async fn main() -> Result<(), Error> {
             tracing::info!(
                 table = config.state_table.as_deref(),
                 window_secs = config.session_window.as_secs(),
-                "dedup and SMS coalescing on"
+                sms_ceiling_per_hour = config.sms_ceiling_per_hour,
+                "dedup, SMS coalescing and the hourly SMS ceiling on"
             );
             let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
             let app = Rootwatch::new(config, publisher, state).with_directory(directory);
@@ -53,7 +54,8 @@ async fn main() -> Result<(), Error> {
         }
         None => {
             tracing::warn!(
-                "STATE_TABLE is not set: running stateless; every event is alerted and every alert pages"
+                "STATE_TABLE is not set: running stateless; every event is alerted, every alert pages \
+                 and texts have no hourly ceiling (SMS_CEILING_PER_HOUR needs the table)"
             );
             let watchdog = watchdog(&config, &sdk_config, &publisher, Stateless);
             let app = Rootwatch::new(config, publisher, Stateless).with_directory(directory);

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::detect::classify::Severity;
-use crate::error::HandlerError;
+use crate::error::{EventError, HandlerError};
 use crate::handler::Outcome;
 use crate::watchdog::WatchdogOutcome;
 
@@ -27,6 +27,9 @@ pub struct Metrics {
     pub ignored: u32,
     pub duplicates: u32,
     pub delivery_failures: u32,
+    /// Envelopes refused because their `source` is not AWS's: someone is putting events that
+    /// look like CloudTrail, or a rule is mis-wired.
+    pub untrusted: u32,
     /// Set by a watchdog run: whether CloudTrail feeds rootwatch.
     pub watchdog_healthy: Option<bool>,
 }
@@ -49,6 +52,10 @@ impl Metrics {
             },
             Err(err) => Metrics {
                 delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
+                untrusted: u32::from(matches!(
+                    err,
+                    HandlerError::Event(EventError::UntrustedSource { .. })
+                )),
                 ..Default::default()
             },
         }
@@ -92,6 +99,7 @@ impl Metrics {
             ("Ignored", self.ignored),
             ("Duplicates", self.duplicates),
             ("DeliveryFailures", self.delivery_failures),
+            ("UntrustedEvents", self.untrusted),
         ] {
             if value > 0 {
                 root.insert(name.into(), json!(value));
@@ -205,6 +213,7 @@ mod tests {
             ignored: 1,
             duplicates: 1,
             delivery_failures: 1,
+            untrusted: 1,
             ..Default::default()
         };
         let v = assert_valid_emf(&m.emf("f", at()).unwrap());
@@ -212,9 +221,10 @@ mod tests {
             (
                 v["Ignored"].as_u64(),
                 v["Duplicates"].as_u64(),
-                v["DeliveryFailures"].as_u64()
+                v["DeliveryFailures"].as_u64(),
+                v["UntrustedEvents"].as_u64()
             ),
-            (Some(1), Some(1), Some(1))
+            (Some(1), Some(1), Some(1), Some(1))
         );
         assert_eq!(Metrics::default().emf("f", at()), None);
     }

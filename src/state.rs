@@ -1,25 +1,28 @@
-//! Memory between invocations: which events were already alerted (dedup) and which root sessions
-//! already paged a phone (SMS coalescing). The port is [`AlertState`]; [`Stateless`] is the
-//! no-table mode and `aws/dynamodb.rs` the real adapter.
+//! Memory between invocations: which events were already alerted (dedup), which root sessions
+//! already paged a phone (SMS coalescing) and how many texts each account had this hour (the
+//! SMS ceiling). The port is [`AlertState`]; [`Stateless`] is the no-table mode and
+//! `aws/dynamodb.rs` the real adapter.
 //!
 //! The protocol keeps delivery at-least-once:
 //! 1. [`AlertState::begin`] claims the event for this invocation (its owner is the request id;
 //!    the lease lasts until the invocation's deadline), waits within the invocation's budget
-//!    while another invocation holds it, and decides whether this alert pages;
+//!    while another invocation holds it, and decides whether this alert pages ([`Page`]);
 //! 2. the handler publishes;
 //! 3. [`AlertState::complete`] records the event as alerted — only after a successful publish;
-//!    on a failed publish [`AlertState::abandon`] releases the claims, so Lambda's retry starts over.
+//!    on a failed publish [`AlertState::abandon`] releases the claims and gives back the text it
+//!    counted, so Lambda's retry starts over.
 
 use std::future::Future;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::config::Config;
 use crate::detect::alert::Alert;
-use crate::detect::classify::Severity;
 use crate::detect::record::is_event_id;
+use crate::forwarder::ForwarderFailure;
 use crate::invocation::{Budget, Invocation};
 
 /// How long an alerted event is remembered: longer than EventBridge (24 h) and Lambda (6 h) retry.
@@ -113,45 +116,152 @@ pub struct Claim {
     pub owner: String,
     /// Until when the claim blocks other invocations: this invocation's deadline plus a margin.
     pub lease_until: DateTime<Utc>,
-    /// What this alert coalesces with for SMS (see [`coalescing_key`]); `None` when the alert's
-    /// severity is never texted, so it must not use up its session's one SMS.
+    /// What this alert coalesces with for SMS (see [`coalescing_key`]); `None` when the alert is
+    /// never texted (so it must not use up its session's one SMS), or has no readable time.
     pub session: Option<String>,
     pub event_time: DateTime<Utc>,
     pub window: Duration,
+    /// The account's hourly text ceiling this alert counts against when texted; `None` when
+    /// the alert's severity is never texted.
+    pub ceiling: Option<TextCeiling>,
 }
 
 impl Claim {
-    /// `texted` lists the severities phones subscribe to (`SMS_SEVERITIES`).
+    /// The claim of a root alert, made at wall-clock time `now` (which places it in an hour of
+    /// the text ceiling). Phones subscribe to `config.sms_severities`: only those coalesce and
+    /// count.
     pub fn for_alert(
         alert: &Alert,
         key: EventKey,
         invocation: &Invocation,
-        window: Duration,
-        texted: &[Severity],
+        config: &Config,
+        now: DateTime<Utc>,
     ) -> Self {
+        let texted = config.sms_severities.contains(&alert.severity);
         Claim {
             key,
             owner: invocation.request_id.clone(),
             lease_until: invocation.lease_until(),
             // Without a readable time there is no window to place the alert in: it pages.
-            session: (texted.contains(&alert.severity) && alert.event_time.is_some())
-                .then(|| coalescing_key(alert)),
+            session: (texted && alert.event_time.is_some()).then(|| coalescing_key(alert)),
             event_time: alert.event_time.unwrap_or_default(),
-            window,
+            window: config.session_window,
+            ceiling: texted.then(|| {
+                TextCeiling::new(
+                    alert.account.id_or_unknown(),
+                    config.sms_ceiling_per_hour,
+                    now,
+                )
+            }),
         }
     }
 }
 
-/// What an alert shares its one SMS per window with. A critical alert pages once per *kind* in its
-/// root session: a leaked key used 20 times texts once, and a different critical kind in that
-/// session (`StopLogging` with the same key) texts again. Other texted alerts share their
-/// session's one SMS. Email always gets every alert.
+impl Claim {
+    /// The claim of a `forwarder-failing` alert, keyed by its envelope (`key`). It shares one
+    /// SMS per window with the same alarm's other state changes (a flapping alarm texts once),
+    /// and counts against its member account's text ceiling.
+    pub fn for_forwarder_failure(
+        failure: &ForwarderFailure,
+        key: EventKey,
+        invocation: &Invocation,
+        config: &Config,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let texted = config
+            .sms_severities
+            .contains(&crate::forwarder::render::SEVERITY);
+        let account = failure.account.id_or_unknown();
+        Claim {
+            key,
+            owner: invocation.request_id.clone(),
+            lease_until: invocation.lease_until(),
+            session: (texted && failure.since.is_some()).then(|| {
+                format!(
+                    "{account}#forwarder#{}#{}",
+                    failure.region, failure.alarm_name
+                )
+            }),
+            event_time: failure.since.unwrap_or_default(),
+            window: config.session_window,
+            ceiling: texted.then(|| TextCeiling::new(account, config.sms_ceiling_per_hour, now)),
+        }
+    }
+}
+
+/// What an alert shares its one SMS per window with. A critical alert pages once per *event* (the
+/// service and the call) in its root session: a leaked key making the same call 20 times texts
+/// once, and every other critical act in that session (`StopLogging` after
+/// `PutEventSelectors`, `LeaveOrganization` after `DeleteDetector`) texts again. Other texted
+/// alerts share their session's one SMS. Email always gets every alert.
 pub fn coalescing_key(alert: &Alert) -> String {
     let session = alert.root_session();
-    if alert.severity == Severity::Critical {
-        format!("{session}#critical#{}", alert.kind.as_str())
+    if alert.severity == crate::detect::classify::Severity::Critical {
+        format!(
+            "{session}#critical#{}#{}",
+            alert.event_source, alert.event_name
+        )
     } else {
         session
+    }
+}
+
+/// At most `per_hour` texts for one account in one UTC clock hour (`SMS_CEILING_PER_HOUR`), and
+/// then one more that says texts are paused. It bounds what a flood of alerts can spend of SNS's
+/// monthly SMS spend limit, after which SNS stops every text silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextCeiling {
+    /// The account the alert happened in (an id, or `unknown`).
+    pub account: String,
+    pub per_hour: u32,
+    /// The start of the UTC hour the alert is counted in.
+    pub hour: DateTime<Utc>,
+}
+
+impl TextCeiling {
+    /// The ceiling of `account` for the UTC hour that `now` falls in.
+    pub fn new(account: &str, per_hour: u32, now: DateTime<Utc>) -> Self {
+        TextCeiling {
+            account: account.to_owned(),
+            per_hour,
+            hour: now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now),
+        }
+    }
+
+    /// When texts resume: the end of the hour.
+    pub fn until(&self) -> DateTime<Utc> {
+        self.hour + TimeDelta::hours(1)
+    }
+
+    /// `<account>#<YYYY-MM-DDTHH>`: what the hour's count is kept under.
+    pub fn key(&self) -> String {
+        format!("{}#{}", self.account, self.hour.format("%Y-%m-%dT%H"))
+    }
+}
+
+/// Whether phones get an alert. The SNS attribute `page` is `true` for the first two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// Texted: the first of its session (or critical and new in it), within the ceiling.
+    Text,
+    /// The first past the account's hourly ceiling: texted as the notice that texts are paused
+    /// for the account until the hour ends, and that every alert still goes to email and chat.
+    PauseNotice,
+    /// Email and chat only: its root session was already texted.
+    Coalesced,
+    /// Email and chat only: the account's texts are paused for the rest of the hour.
+    Paused,
+}
+
+impl Page {
+    /// Whether phones get a text for this alert.
+    pub fn texted(self) -> bool {
+        matches!(self, Page::Text | Page::PauseNotice)
+    }
+
+    /// Whether the account's texts were paused when this alert came.
+    pub fn texts_paused(self) -> bool {
+        matches!(self, Page::PauseNotice | Page::Paused)
     }
 }
 
@@ -160,9 +270,9 @@ pub fn coalescing_key(alert: &Alert) -> String {
 pub enum Begin {
     /// Already alerted: publish nothing.
     Duplicate,
-    /// Publish; `page` says whether phones should get it, `deduplicated` whether the event is
+    /// Publish; `page` says whether and how phones get it, `deduplicated` whether the event is
     /// claimed in a state table (`false` without one).
-    Proceed { page: bool, deduplicated: bool },
+    Proceed { page: Page, deduplicated: bool },
 }
 
 /// The state store could not answer, or another invocation still held the event when this one
@@ -192,17 +302,23 @@ pub trait AlertState {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
-    fn abandon(&self, claim: &Claim) -> impl Future<Output = Result<(), StateError>> + Send;
+    /// Releases the claims of an alert that was not published. `counted` is the [`Page`]
+    /// `begin` gave when the table gave it: a text it counted against the ceiling is given back.
+    fn abandon(
+        &self,
+        claim: &Claim,
+        counted: Option<Page>,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
 }
 
-/// No table: every event is alerted and every alert pages.
+/// No table: every event is alerted and every alert pages; there is no ceiling.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stateless;
 
 impl AlertState for Stateless {
     async fn begin(&self, _: &Claim, _: &Budget) -> Result<Begin, StateError> {
         Ok(Begin::Proceed {
-            page: true,
+            page: Page::Text,
             deduplicated: false,
         })
     }
@@ -211,7 +327,7 @@ impl AlertState for Stateless {
         Ok(())
     }
 
-    async fn abandon(&self, _: &Claim) -> Result<(), StateError> {
+    async fn abandon(&self, _: &Claim, _: Option<Page>) -> Result<(), StateError> {
         Ok(())
     }
 }
@@ -246,9 +362,6 @@ mod tests {
         );
     }
 
-    const TEXTED: [Severity; 2] = [Severity::Critical, Severity::High];
-    const WINDOW: Duration = Duration::from_secs(15 * 60);
-
     fn invocation() -> Invocation {
         Invocation::new("req-1", "2026-11-21T09:00:30Z".parse().unwrap())
     }
@@ -256,7 +369,12 @@ mod tests {
     fn claim(name: &str) -> Claim {
         let alert = alert(name);
         let key = EventKey::of(alert.event_id.as_deref(), &Value::Null);
-        Claim::for_alert(&alert, key, &invocation(), WINDOW, &TEXTED)
+        let config = Config::from_lookup(|k| {
+            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
+        })
+        .unwrap();
+        let now = "2026-11-21T09:59:59.900Z".parse().unwrap();
+        Claim::for_alert(&alert, key, &invocation(), &config, now)
     }
 
     #[test]
@@ -323,12 +441,20 @@ mod tests {
         );
     }
 
-    /// Critical alerts coalesce per kind within their session; others share the session.
+    /// Critical alerts coalesce per event (service and call) within their session, so two
+    /// critical acts of one kind each text; others share the session.
     #[test]
-    fn critical_alerts_coalesce_per_kind() {
+    fn critical_alerts_coalesce_per_event() {
         assert_eq!(
             claim("root-cloudtrail-logging-stopped").session.as_deref(),
-            Some("111122223333#key#ASIAQNZGKIQYEXAMPLE1#critical#cloudtrail-tampered")
+            Some(
+                "111122223333#key#ASIAQNZGKIQYEXAMPLE1#critical#cloudtrail.amazonaws.com#StopLogging"
+            )
+        );
+        assert_ne!(
+            claim("root-cloudtrail-event-selectors-changed").session,
+            claim("root-cloudtrail-logging-stopped").session,
+            "same kind, same session, another act"
         );
         assert_eq!(
             claim("root-api-call-from-console-session")
@@ -336,6 +462,20 @@ mod tests {
                 .as_deref(),
             Some("111122223333#key#ASIAQNZGKIQYEXAMPLE2")
         );
+    }
+
+    /// A texted alert counts against its own account's ceiling, in the UTC hour of the claim.
+    #[test]
+    fn texted_alerts_count_against_their_accounts_hour() {
+        let ceiling = claim("root-cloudtrail-logging-stopped").ceiling.unwrap();
+        assert_eq!(ceiling.account, "111122223333");
+        assert_eq!(ceiling.per_hour, 10);
+        assert_eq!(ceiling.key(), "111122223333#2026-11-21T09");
+        assert_eq!(
+            ceiling.until(),
+            "2026-11-21T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(claim("root-console-sign-in-failed").ceiling, None);
     }
 
     /// A failed sign-in (MEDIUM, not texted) must not use up the session's SMS, or the password

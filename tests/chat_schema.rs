@@ -119,6 +119,33 @@ fn the_watchdog_alert_is_schema_valid_too() {
     );
 }
 
+/// A member forwarder's failing alarm reaches chat too, threaded per account and region, with
+/// the alarm's caller-chosen name and reason inert.
+#[test]
+fn the_forwarder_failing_alert_is_schema_valid_too() {
+    let (_, mut payload) = valid_samples()
+        .into_iter()
+        .find(|(n, _)| n == "forwarder-failing")
+        .unwrap();
+    payload["detail"]["state"]["reason"] = "x` <!channel> <https://evil.example|click>".into();
+    let Ok(Decision::ForwarderFailing { notification, .. }) =
+        decide(&payload, &config(OFFLINE_TOPIC))
+    else {
+        panic!("alerts")
+    };
+    let chat = chat_message(&notification);
+    assert_valid(&validator(), &chat, "the forwarder-failing alert");
+    assert_eq!(
+        chat["metadata"]["threadId"],
+        "rootwatch#forwarder#111122223333#eu-west-1"
+    );
+    let keywords = chat["content"]["keywords"].to_string();
+    assert!(keywords.contains("forwarder-failing"), "{keywords}");
+    let description = chat["content"]["description"].as_str().unwrap();
+    assert!(!description.contains("<!channel>"), "{description}");
+    assert!(!description.contains("<https://evil"), "{description}");
+}
+
 /// Caller-chosen text reaches chat only inert: no channel mention or link survives.
 #[test]
 fn caller_chosen_text_cannot_mention_or_link_in_chat() {

@@ -20,6 +20,7 @@ use support::{OFFLINE_TOPIC, TOPIC_DISPLAY_NAME, config, valid_samples};
 /// give a clear error.
 const DECIDING: &[&str] = &[
     "",
+    "/source",
     "/detail",
     "/detail-type",
     "/detail/userIdentity",
@@ -35,7 +36,6 @@ const DECIDING: &[&str] = &[
 const NON_DECIDING: &[&str] = &[
     "/version",
     "/id",
-    "/source",
     "/account",
     "/time",
     "/region",
@@ -194,6 +194,13 @@ fn check(payload: &Value) -> Result<Seen, TestCaseError> {
             }
             Ok(Seen::Alerted)
         }
+        Ok(Decision::ForwarderFailing { notification, .. }) => {
+            let sms = segment_problem(TOPIC_DISPLAY_NAME, notification.sms.as_str());
+            prop_assert!(sms.is_none(), "SMS {:?}", sms);
+            let subject = subject_problem(notification.subject.as_str());
+            prop_assert!(subject.is_none(), "subject {:?}", subject);
+            Ok(Seen::Alerted)
+        }
     }
 }
 
@@ -328,5 +335,51 @@ fn invalid_unicode_escapes_are_refused_or_handled() {
             }
             Ok(payload) => check(&payload).map(Some),
         }
+    });
+}
+
+/// A forwarder's failing alarm: everything but its name's prefix and its state is chosen by
+/// whoever may create alarms or set their state in the member account, or is read leniently
+/// (name suffix, reason, account, region, times, resources). Whatever those hold, the alarm
+/// gives one deliverable alert, and no caller-chosen text reaches the phone.
+#[test]
+fn a_failing_forwarder_alerts_whatever_its_other_fields_hold() {
+    let (_, sample) = valid_samples()
+        .into_iter()
+        .find(|(n, _)| n == "forwarder-failing")
+        .expect("the forwarder-failing sample");
+    let fields: &'static [&'static str] = &[
+        "/account",
+        "/region",
+        "/time",
+        "/resources",
+        "/detail/state/reason",
+        "/detail/state/timestamp",
+        "/detail/state/reasonData",
+        "/detail/previousState",
+        "/detail/configuration",
+    ];
+    let strategy = (nasty_text(), prop::collection::vec(mutation(fields), 0..4));
+    run_counting(CASES, CASES, strategy, |(suffix, mutations)| {
+        let mut event = sample.clone();
+        event["detail"]["alarmName"] = json!(format!("rootwatch-forwarder-failing-{suffix}"));
+        for m in &mutations {
+            apply(&mut event, m);
+        }
+        let seen = check(&event)?;
+        prop_assert_eq!(seen, Seen::Alerted, "{:?}", mutations);
+        let Ok(Decision::ForwarderFailing { notification, .. }) =
+            decide(&event, &config(OFFLINE_TOPIC))
+        else {
+            return Err(TestCaseError::fail("not a forwarder-failing alert"));
+        };
+        let sms = notification.sms.as_str();
+        let probe: String = suffix.chars().take(12).collect();
+        prop_assert!(
+            probe.chars().count() < 12 || !sms.contains(&probe),
+            "the alarm's name reached the phone: {}",
+            sms
+        );
+        Ok(Some(seen))
     });
 }

@@ -1,9 +1,10 @@
 //! Organization mode against moto: member accounts named from moto's AWS Organizations, the
 //! lookup's failures (no organization, a refused connection, a lost or withheld answer) falling
 //! back to the id without stopping the alert, one lookup per account, the operator's
-//! `ACCOUNT_NAMES` winning, one alert for one CloudTrail event forwarded in two envelopes, and
-//! the alert naming the event's account and region, not the function's. Everything is checked
-//! from moto's own record of what SNS published.
+//! `ACCOUNT_NAMES` winning, one alert for one CloudTrail event forwarded in two envelopes, the
+//! alert naming the event's account and region, not the function's, and a member forwarder's
+//! failing alarm becoming one alert. Everything is checked from moto's own record of what SNS
+//! published.
 //!
 //! moto keeps one backend per account: the function's calls (and this test's setup) come from
 //! its default account 123456789012, which creates the organization and so is the management
@@ -20,7 +21,9 @@ use rootwatch::aws::organizations::OrganizationsDirectory;
 use rootwatch::aws::sdk::organizations_client;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
+use rootwatch::detect::classify::Severity;
 use rootwatch::handler::{Outcome, Rootwatch};
+use rootwatch::render::notification::NotificationKind;
 use serde_json::Value;
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::gsm7::{segment_problem, subject_problem};
@@ -96,6 +99,17 @@ async fn member_account(stack: &LocalStack, name: &str) -> String {
 /// The function in organization mode with the state table, reaching Organizations at
 /// `organizations_endpoint`, with `ACCOUNT_NAMES` set to `account_names`.
 async fn org_app(stack: &LocalStack, organizations_endpoint: &str, account_names: &str) -> App {
+    // moto's topics are in the `aws` partition.
+    let client = organizations_client(&sdk_config_for(organizations_endpoint).await, "aws");
+    org_app_with(stack, client, account_names)
+}
+
+/// As [`org_app`], asking Organizations through `client`.
+fn org_app_with(
+    stack: &LocalStack,
+    client: aws_sdk_organizations::Client,
+    account_names: &str,
+) -> App {
     let config = Config::from_lookup(|name| match name {
         "ALERT_TOPIC_ARN" => Some(stack.topic.clone()),
         "STATE_TABLE" => Some(TABLE.to_owned()),
@@ -105,10 +119,6 @@ async fn org_app(stack: &LocalStack, organizations_endpoint: &str, account_names
         _ => None,
     })
     .expect("valid test configuration");
-    let client = organizations_client(
-        &sdk_config_for(organizations_endpoint).await,
-        config.topic_arn.partition(),
-    );
     Rootwatch::new(
         config.clone(),
         SnsPublisher::new(stack.sns.clone(), config.topic_arn.clone()),
@@ -371,12 +381,28 @@ async fn a_refused_connection_falls_back_to_the_id() {
 }
 
 /// Organizations accepts the request and never answers: the alert waits for the budget, no
-/// longer, and the next event does not wait at all (the silence is remembered).
+/// longer, and the next event does not wait at all (the silence is remembered). The client here
+/// would wait a minute on its own (the deployed one gives up after the budget too: `sdk.rs`
+/// checks its limits), so only the function's own cut-off can end the wait in time.
 #[tokio::test]
 async fn a_withheld_answer_costs_the_budget_once() {
+    use aws_config::timeout::TimeoutConfig;
     let stack = LocalStack::start().await;
     let silent = FaultyServer::start(Fault::Silent).await;
-    let app = org_app(&stack, &silent.endpoint, "").await;
+    let patient = Duration::from_secs(60);
+    let client = aws_sdk_organizations::Client::from_conf(
+        aws_sdk_organizations::config::Builder::from(&sdk_config_for(&silent.endpoint).await)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(patient)
+                    .operation_attempt_timeout(patient)
+                    .operation_timeout(patient)
+                    .build(),
+            )
+            .build(),
+    );
+    assert!(LOOKUP_BUDGET + SLACK < patient);
+    let app = org_app_with(&stack, client, "");
     let first = alert(
         &app,
         &member_event(
@@ -540,4 +566,111 @@ async fn the_alert_names_the_source_account_and_region() {
             "{what} names the function's region: {text}"
         );
     }
+}
+
+/// The forwarder-failing sample, as a member's forwarder in `region` would send it.
+fn forwarder_alarm(member: &str, region: &str, id: &str, state: &str) -> Value {
+    let (_, sample) = valid_samples()
+        .into_iter()
+        .find(|(n, _)| n == "forwarder-failing")
+        .expect("the forwarder-failing sample");
+    let text = serde_json::to_string(&sample)
+        .unwrap()
+        .replace(SAMPLE_ACCOUNT, member)
+        .replace("eu-west-1", region);
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["id"] = id.into();
+    event["detail"]["state"]["value"] = state.into();
+    event
+}
+
+/// A member's forwarder cannot forward (its failed-forwards alarm went into ALARM): one
+/// `forwarder-failing` alert, HIGH and texted, naming the member by its Organizations name and
+/// the region, with what to check there; the same envelope delivered again is a duplicate;
+/// the alarm going back to OK, and an alarm of another name, are ignored. From moto's record.
+#[tokio::test]
+async fn a_failing_forwarder_is_one_alert_naming_the_member_and_region() {
+    let stack = LocalStack::start().await;
+    let member = member_account(&stack, "prod-payments").await;
+    let app = org_app(&stack, &stack.moto.endpoint, "").await;
+    let failing = forwarder_alarm(
+        &member,
+        "ap-southeast-2",
+        "5f2a7c1e-3b9d-4e8f-a6c4-000000000001",
+        "ALARM",
+    );
+    let outcome = app
+        .handle(&failing, &invocation(), Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Alerted {
+                kind: NotificationKind::ForwarderFailing,
+                severity: Severity::High,
+                page: true,
+                deduplicated: true,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    let again = app
+        .handle(&failing, &invocation(), Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(again, Outcome::Duplicate { .. }), "{again:?}");
+    let recovered = forwarder_alarm(
+        &member,
+        "ap-southeast-2",
+        "5f2a7c1e-3b9d-4e8f-a6c4-000000000002",
+        "OK",
+    );
+    let mut unrelated = forwarder_alarm(
+        &member,
+        "ap-southeast-2",
+        "5f2a7c1e-3b9d-4e8f-a6c4-000000000003",
+        "ALARM",
+    );
+    unrelated["detail"]["alarmName"] = "ServerCpuTooHigh".into();
+    for ignored in [&recovered, &unrelated] {
+        let outcome = app
+            .handle(ignored, &invocation(), Utc::now())
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Outcome::Ignored { .. }), "{outcome:?}");
+    }
+
+    let sent = stack.moto.sent_notifications(&stack.topic);
+    assert_eq!(sent.len(), 1, "one alert for the failing forwarder");
+    assert_eq!(sent[0][3]["kind"]["Value"], "forwarder-failing");
+    assert_eq!(sent[0][3]["page"]["Value"], "true");
+    let p = &published(&stack)[0];
+    assert_eq!(
+        p.sms,
+        format!(
+            "HIGH rootwatch forwarder failing: acct prod-payments {member} ap-southeast-2 \
+             cannot forward root events home. Fix: see email"
+        )
+    );
+    assert!(
+        segment_problem(TOPIC_DISPLAY_NAME, &p.sms).is_none(),
+        "{}",
+        p.sms
+    );
+    assert_eq!(
+        p.subject,
+        format!("[rootwatch] HIGH Forwarder failing in ap-southeast-2 - prod-payments ({member})")
+    );
+    assert!(
+        p.email
+            .contains("aws sqs receive-message --region ap-southeast-2 --queue-url"),
+        "{}",
+        p.email
+    );
+    assert_eq!(p.alert["kind"], "forwarder-failing");
+    assert_eq!(p.alert["account"]["id"], member.as_str());
+    assert_eq!(p.alert["account"]["name"], "prod-payments");
+    assert_eq!(p.alert["region"], "ap-southeast-2");
 }

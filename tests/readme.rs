@@ -74,3 +74,43 @@ fn readme_example_is_the_reviewed_snapshot() {
     let chars = sms.chars().count();
     assert!(readme.contains(&format!("**SMS** ({chars} characters")));
 }
+
+/// The notice that texts are paused, as the README quotes it, is what the function sends.
+#[test]
+fn readme_pause_notice_is_the_functions() {
+    use rootwatch::config::{AccountId, AccountName};
+    use rootwatch::detect::alert::Account;
+    use rootwatch::render::sms::{SmsLimit, render_pause_notice};
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let account = Account {
+        id: AccountId::parse("111122223333"),
+        name: AccountName::parse("prod-payments").ok(),
+    };
+    let until = "2026-11-21T10:00:00Z".parse().unwrap();
+    let notice = render_pause_notice(&account, 10, until, SmsLimit::WHOLE_SEGMENT);
+    assert!(
+        readme.contains(&format!("`{}`", notice.as_str())),
+        "README's notice differs: {notice}"
+    );
+}
+
+/// The `forwarder-failing` SMS the README quotes is the reviewed snapshot's.
+#[test]
+fn readme_forwarder_failing_sms_is_the_reviewed_snapshot() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let snapshot = std::fs::read_to_string(format!(
+        "{root}/tests/snapshots/replay_events__forwarder-failing.snap"
+    ))
+    .expect("snapshot");
+    let sms = snapshot
+        .split("--- sms")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .expect("the snapshot has an SMS");
+    assert!(
+        readme.contains(&format!("`{sms}`")),
+        "README's forwarder-failing SMS differs: {sms}"
+    );
+}

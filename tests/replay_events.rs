@@ -12,7 +12,9 @@ use support::{OFFLINE_TOPIC, config, invalid_samples, peer_samples, valid_sample
 
 fn review_text(payload: &Value) -> String {
     match decide(payload, &config(OFFLINE_TOPIC)) {
-        Ok(Decision::Alert { notification, .. }) => format!(
+        Ok(
+            Decision::Alert { notification, .. } | Decision::ForwarderFailing { notification, .. },
+        ) => format!(
             "outcome: alert\nkind: {}\nseverity: {}\nattributes: severity={} kind={}\n\n\
              --- sms ({} chars) ---\n{}\n\n--- email subject ---\n{}\n\n--- email body ---\n{}\n\n\
              --- chat (https, AWS Chatbot) ---\n{}\n",
@@ -129,6 +131,59 @@ fn every_rule_has_a_sample() {
         missing.is_empty(),
         "rules without a sample in events/: {missing:?}"
     );
+}
+
+/// Every sample is what an AWS service sends: its envelope's `source` is the service's own
+/// (`aws.` and the service of the record's `eventSource`, as EventBridge writes it), so that the
+/// replays show real envelopes and none passes only because the source is not checked.
+#[test]
+fn every_sample_has_its_services_aws_source() {
+    for (name, payload) in valid_samples().into_iter().chain(peer_samples()) {
+        let source = payload["source"].as_str().unwrap_or_default();
+        let expected = match payload
+            .pointer("/detail/eventSource")
+            .and_then(Value::as_str)
+        {
+            Some(event_source) => format!(
+                "aws.{}",
+                event_source
+                    .strip_suffix(".amazonaws.com")
+                    .unwrap_or(event_source)
+            ),
+            None => {
+                assert!(source.starts_with("aws."), "{name}: source {source:?}");
+                continue;
+            }
+        };
+        assert_eq!(source, expected, "{name}: the envelope's source");
+    }
+}
+
+/// `events/invalid/forged-*`: envelopes anyone allowed `events:PutEvents` could send, shaped like
+/// a root CloudTrail record, under a source that is not AWS's. Each is refused for its source.
+#[test]
+fn forged_samples_are_refused_for_their_source() {
+    let forged: Vec<_> = invalid_samples()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("forged-"))
+        .collect();
+    assert!(forged.len() >= 4, "{} forged samples", forged.len());
+    for (name, payload) in forged {
+        let mut aws = payload.clone();
+        aws["source"] = "aws.signin".into();
+        assert!(
+            matches!(
+                decide(&aws, &config(OFFLINE_TOPIC)),
+                Ok(Decision::Alert { .. })
+            ),
+            "{name}: with AWS's source it would alert, so only the source refuses it"
+        );
+        let text = review_text(&payload);
+        assert!(
+            text.contains("error type: Rootwatch.UntrustedSource"),
+            "events/invalid/{name}.json:\n{text}"
+        );
+    }
 }
 
 #[test]

@@ -6,9 +6,14 @@
 
 mod support;
 
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use rootwatch::config::{AccountName, Config};
+use rootwatch::config::{AccountId, AccountName, Config};
+use rootwatch::detect::alert::Account;
 use rootwatch::handler::{Decision, decide, decide_named};
+use rootwatch::render::sms::render_pause_notice;
+use rootwatch::watchdog::judge::Finding;
+use rootwatch::watchdog::render::{Checked, render_sms as watchdog_sms};
 use serde_json::{Value, json};
 use support::gsm7::{on_the_phone, segment_problem, septets, subject_problem};
 use support::{ACCOUNT_NAMES, OFFLINE_TOPIC, RUNBOOK_URL, valid_samples};
@@ -71,9 +76,11 @@ fn every_sample_fits_one_segment_with_the_display_name_prefix() {
     let config = deployed_config();
     let mut alerts = 0;
     for (name, payload) in valid_samples() {
-        if let Some(body) = sms_of(&payload, &config) {
+        let decision = decide(&payload, &config);
+        if let Some(notification) = decision.as_ref().ok().and_then(|d| d.notification()) {
             alerts += 1;
-            assert_one_segment(&display_name, &body, &format!("events/{name}.json"));
+            let body = notification.sms.as_str();
+            assert_one_segment(&display_name, body, &format!("events/{name}.json"));
         }
     }
     assert!(alerts >= 14, "only {alerts} samples alert");
@@ -387,5 +394,87 @@ proptest! {
             code.as_deref(),
         )
         .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The one text past an account's hourly ceiling says texts are paused: one segment after
+    /// the template's prefix for any account name, any ceiling the configuration allows and any
+    /// hour, and it keeps the account id, when texts resume and where the alerts are.
+    #[test]
+    fn the_notice_that_texts_are_paused_fits_one_segment(
+        typed in prop_oneof!["[ -~]{1,50}", any::<String>(), Just("x".repeat(50))],
+        id in prop_oneof![Just(Some("111122223333")), Just(None)],
+        ceiling in prop_oneof![Just(1u32), Just(10), Just(1000), 1..=1000u32],
+        hour in 0..24u32,
+    ) {
+        let display_name = template_display_name();
+        let limit = deployed_config().sms_limit;
+        let account = Account {
+            id: id.and_then(AccountId::parse),
+            name: AccountName::from_untrusted(&typed),
+        };
+        let until: DateTime<Utc> = format!("2026-11-21T{hour:02}:00:00Z").parse().unwrap();
+        let body = render_pause_notice(&account, ceiling, until, limit);
+        let body = body.as_str();
+        let problem = segment_problem(&display_name, body);
+        prop_assert!(problem.is_none(), "{:?}", problem);
+        let id = id.unwrap_or("unknown");
+        prop_assert!(body.contains(id), "{}", body);
+        let resume = format!("until {hour:02}:00 UTC");
+        prop_assert!(body.contains(&resume), "{}", body);
+        prop_assert!(body.ends_with("email and chat; read them there."), "{}", body);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The watchdog's `pipeline-blind` text, for any trail names (CloudTrail allows 128
+    /// characters), any number of findings and the longest region codes: one segment after the
+    /// template's prefix, judged with the tests' own alphabet, with the region and account kept.
+    #[test]
+    fn the_watchdogs_text_fits_one_segment(
+        trails in prop::collection::vec(
+            prop_oneof!["[A-Za-z0-9._-]{3,128}", any::<String>(), Just("x".repeat(128))],
+            0..4,
+        ),
+        no_trail in any::<bool>(),
+        failed in any::<bool>(),
+        region in prop_oneof![Just("us-isob-east-1"), Just("ap-southeast-7"), Just("eu-west-1")],
+    ) {
+        let display_name = template_display_name();
+        let limit = deployed_config().sms_limit;
+        let mut findings: Vec<Finding> = trails
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let arn = format!("arn:aws:cloudtrail:{region}:111122223333:trail/{name}");
+                if i % 2 == 0 {
+                    Finding::NotLogging { trail: name.clone(), trail_arn: arn, home_region: region.to_owned() }
+                } else {
+                    Finding::NoManagementEvents { trail: name.clone(), trail_arn: arn, home_region: region.to_owned() }
+                }
+            })
+            .collect();
+        if no_trail {
+            findings.insert(0, Finding::NoTrail);
+        }
+        if failed {
+            findings.push(Finding::CheckFailed { error: "AccessDenied".into() });
+        }
+        let checked = Checked {
+            account: "111122223333",
+            region,
+            at: "2026-11-21T03:00:00Z".parse().unwrap(),
+        };
+        let sms = watchdog_sms(&checked, &findings, limit);
+        let body = sms.as_str();
+        let problem = segment_problem(&display_name, body);
+        prop_assert!(problem.is_none(), "{:?}", problem);
+        let place = format!("blind in {region}, acct 111122223333");
+        prop_assert!(body.contains(&place), "{}", body);
     }
 }

@@ -4,10 +4,14 @@
 mod support;
 
 use chrono::Utc;
+use rootwatch::aws::cloudtrail::CloudTrailSource;
+use rootwatch::aws::watchdog_state::DynamoWatchdogState;
+use rootwatch::dispatch::Function;
 use rootwatch::handler::{Decision, Outcome, decide};
-use serde_json::Value;
-use support::stack::LocalStack;
-use support::{config, invalid_samples, invocation, valid_samples};
+use rootwatch::watchdog::Watchdog;
+use serde_json::{Value, json};
+use support::stack::{LocalStack, TABLE, table_keys};
+use support::{config, invalid_samples, invocation, peer_samples, valid_samples};
 
 /// The local stack with an email and an SMS subscriber, as an operator would set it up.
 async fn stack_with_subscribers() -> LocalStack {
@@ -41,9 +45,12 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         match outcome {
             Outcome::Alerted { message_id, .. } => {
-                let Ok(Decision::Alert { notification, .. }) = decide(&payload, &config) else {
-                    panic!("{name}: alerted but the core did not decide to alert");
-                };
+                let notification = decide(&payload, &config)
+                    .ok()
+                    .and_then(|d| d.notification().cloned())
+                    .unwrap_or_else(|| {
+                        panic!("{name}: alerted but the core did not decide to alert")
+                    });
                 expected.push((name, message_id, notification));
             }
             Outcome::Ignored { .. } => ignored += 1,
@@ -70,6 +77,19 @@ async fn one_publish_per_alertable_event_with_every_protocol_and_none_for_ignore
             .unwrap_or_else(|e| panic!("{name}: MessageStructure=json message is not JSON: {e}"));
         assert_eq!(message["sms"], notification.sms.as_str(), "{name}");
         assert_eq!(message["email"], notification.email_body.as_str(), "{name}");
+        assert_eq!(message["https"], notification.chat_json.as_str(), "{name}");
+        let mut protocols: Vec<&str> = message
+            .as_object()
+            .expect("one entry per protocol")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        protocols.sort_unstable();
+        assert_eq!(
+            protocols,
+            ["default", "email", "email-json", "https", "sms"],
+            "{name}"
+        );
         let structured: Value =
             serde_json::from_str(message["email-json"].as_str().expect("email-json")).unwrap();
         assert_eq!(structured["kind"], notification.kind.as_str(), "{name}");
@@ -127,4 +147,86 @@ async fn a_publish_sns_refuses_is_a_retryable_error() {
         "{err}"
     );
     assert!(stack.moto.sent_notifications(&stack.topic).is_empty());
+}
+
+/// Envelopes anyone allowed `events:PutEvents` could send, handed to the function as Lambda
+/// would (the watchdog's dispatch included), with the state table: every alerting sample under
+/// a source that is not AWS's (another, none, one that reads like AWS's), the forged samples in
+/// `events/invalid/`, and a schedule tick from a custom source, which would find moto's account
+/// without a trail and alert if it reached the watchdog. Read from moto's record: nothing
+/// published, nothing written to the state table; each refused as `Rootwatch.UntrustedSource`
+/// and counted in the invocation's metrics.
+#[tokio::test]
+async fn forged_envelopes_never_publish_and_leave_no_state() {
+    let stack = stack_with_subscribers().await;
+    let app = stack.app(&stack.topic);
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&stack.moto.sdk_config().await);
+    let function = Function {
+        watchdog: Watchdog {
+            trails: CloudTrailSource::new(cloudtrail),
+            publisher: app.publisher.clone(),
+            state: DynamoWatchdogState::new(stack.state_client.clone(), TABLE),
+            account: app.config.topic_arn.account().to_owned(),
+            region: "us-east-1".into(),
+            sms_limit: app.config.sms_limit,
+            runbook_url: None,
+        },
+        app,
+    };
+
+    let mut forged: Vec<Value> = Vec::new();
+    for (_, event) in valid_samples().into_iter().chain(peer_samples()) {
+        if !matches!(
+            decide(&event, &config(&stack.topic)),
+            Ok(Decision::Alert { .. })
+        ) {
+            continue;
+        }
+        for source in [
+            json!("com.example.forged"),
+            json!("cloudtrail"),
+            Value::Null,
+        ] {
+            let mut envelope = event.clone();
+            envelope["source"] = source;
+            forged.push(envelope);
+        }
+    }
+    forged.extend(
+        invalid_samples()
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("forged-"))
+            .map(|(_, event)| event),
+    );
+    forged.push(json!({
+        "version": "0",
+        "id": "89d1a02d-5ec7-412e-82f5-13505f849b42",
+        "detail-type": "Scheduled Event",
+        "source": "com.example.events",
+        "account": "123456789012",
+        "time": "2026-11-22T03:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {}
+    }));
+    assert!(forged.len() > 100, "{} forged envelopes", forged.len());
+
+    for envelope in &forged {
+        let (result, metrics) = function.handle(envelope, &invocation(), Utc::now()).await;
+        let err = result.expect_err("a forged envelope is refused");
+        assert_eq!(err.error_type(), "Rootwatch.UntrustedSource", "{err}");
+        assert!(!err.is_retryable());
+        let line: Value = serde_json::from_str(&metrics.emf("rootwatch", Utc::now()).unwrap())
+            .expect("an EMF line");
+        assert_eq!(line["UntrustedEvents"], 1);
+        assert!(line.get("Alerts").is_none(), "{line}");
+    }
+    assert!(
+        stack.moto.sent_notifications(&stack.topic).is_empty(),
+        "a forged envelope was published"
+    );
+    assert!(
+        table_keys(&stack.dynamodb).await.is_empty(),
+        "a forged envelope claimed state"
+    );
 }

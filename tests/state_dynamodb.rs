@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rootwatch::handler::Outcome;
 use serde_json::{Value, json};
 use support::moto::{MotoServer, drain_queue};
-use support::stack::{LocalStack, table_keys};
+use support::stack::{LocalStack, table_keys, text_counts};
 use support::{invocation, valid_samples};
 
 fn sample(name: &str) -> Value {
@@ -84,8 +84,10 @@ async fn concurrent_duplicates_publish_once_and_the_other_is_a_duplicate() {
     assert_eq!(stack.moto.sent_notifications(&stack.topic).len(), 1);
 }
 
+/// One root session: its first alert pages, its other non-critical ones within the window do
+/// not, and each critical act pages once — the same act again does not.
 #[tokio::test]
-async fn a_root_session_pages_once_per_window_but_critical_always_pages() {
+async fn a_root_session_pages_once_per_window_and_each_critical_act_once() {
     let stack = LocalStack::start().await;
     let app = stack.app(&stack.topic);
     let phone_policy = json!({"severity": ["CRITICAL", "HIGH"], "page": ["true"]});
@@ -95,27 +97,44 @@ async fn a_root_session_pages_once_per_window_but_critical_always_pages() {
         .await;
     let t0: DateTime<Utc> = "2026-11-21T09:05:00Z".parse().unwrap();
     let minutes = |m: i64| t0 + chrono::Duration::minutes(m);
-    let mut stop_logging = session_call(3, "StopLogging", minutes(5));
-    stop_logging["detail"]["eventSource"] = json!("cloudtrail.amazonaws.com");
+    let trail_call = |seq: u32, name: &str, at: DateTime<Utc>| {
+        let mut call = session_call(seq, name, at);
+        call["detail"]["eventSource"] = json!("cloudtrail.amazonaws.com");
+        call
+    };
     let calls = [
         session_call(1, "CreateUser", minutes(0)), // first of the session: pages
         session_call(2, "AttachUserPolicy", minutes(3)), // same session: email only
-        stop_logging,                              // CRITICAL: pages anyway
-        session_call(4, "CreateLoginProfile", minutes(14)), // inside 15 min: email only
-        session_call(5, "PutBucketPolicy", minutes(16)), // window over: pages again
+        trail_call(3, "StopLogging", minutes(5)),  // CRITICAL, new act: pages anyway
+        trail_call(4, "DeleteTrail", minutes(6)),  // CRITICAL, another act: pages
+        trail_call(5, "StopLogging", minutes(7)),  // CRITICAL, the same act again: email only
+        session_call(6, "CreateLoginProfile", minutes(14)), // inside 15 min: email only
+        session_call(7, "PutBucketPolicy", minutes(16)), // window over: pages again
     ];
     for call in &calls {
         app.handle(call, &invocation(), Utc::now()).await.unwrap();
     }
+    let severities: Vec<String> = stack
+        .moto
+        .sent_notifications(&stack.topic)
+        .iter()
+        .map(|n| n[3]["severity"]["Value"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        severities,
+        [
+            "HIGH", "HIGH", "CRITICAL", "CRITICAL", "CRITICAL", "HIGH", "HIGH"
+        ]
+    );
     assert_eq!(
         page_attributes(&stack.moto, &stack.topic),
-        ["true", "false", "true", "false", "true"]
+        ["true", "false", "true", "true", "false", "false", "true"]
     );
     let texted = drain_queue(&sqs, &phone).await;
     assert_eq!(
         texted.len(),
-        3,
-        "the phone gets the 3 paged alerts: {texted:?}"
+        4,
+        "the phone gets the 4 paged alerts: {texted:?}"
     );
 }
 
@@ -129,9 +148,15 @@ async fn a_failed_publish_records_nothing_and_the_retry_still_pages() {
         .await
         .unwrap_err();
     assert!(err.is_retryable(), "{err}");
+    let keys = table_keys(&stack.dynamodb).await;
     assert!(
-        table_keys(&stack.dynamodb).await.is_empty(),
-        "no claim or session left behind"
+        keys.iter().all(|k| k.starts_with("texts#")),
+        "no claim or session left behind: {keys:?}"
+    );
+    let counts = text_counts(&stack.dynamodb).await;
+    assert!(
+        counts.iter().all(|(_, n)| *n == 0),
+        "the text was given back: {counts:?}"
     );
 
     // The same table and event, once SNS is reachable again (Lambda's retry):
@@ -146,5 +171,11 @@ async fn a_failed_publish_records_nothing_and_the_retry_still_pages() {
     );
     assert_eq!(page_attributes(&stack.moto, &stack.topic), ["true"]);
     let items = table_keys(&stack.dynamodb).await;
-    assert_eq!(items.len(), 2, "the event and its session: {items:?}");
+    assert_eq!(
+        items.len(),
+        3,
+        "the event, its session and its account's hour: {items:?}"
+    );
+    let counts = text_counts(&stack.dynamodb).await;
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 1, "{counts:?}");
 }

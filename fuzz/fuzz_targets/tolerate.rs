@@ -13,7 +13,7 @@ use serde_json::Value;
 
 /// The same list as tests/hostile_envelopes.rs `NON_DECIDING`.
 const NON_DECIDING: &[&str] = &[
-    "/version", "/id", "/source", "/account", "/time", "/region", "/resources",
+    "/version", "/id", "/account", "/time", "/region", "/resources",
     "/detail/eventVersion", "/detail/userIdentity/principalId", "/detail/userIdentity/arn",
     "/detail/userIdentity/accountId", "/detail/userIdentity/accessKeyId",
     "/detail/userIdentity/userName", "/detail/userIdentity/inScopeOf",

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | an event | `event#<key>` | `status` (`pending`/`alerted`), `owner` (request id), `lease_until`, `message_id`, `expires_at` |
 //! | a root session | `session#<account>#<key or ip>` | `first_event_id` (the event key), `window_until`, `expires_at` |
+//! | an account's texts in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
 //!
 //! `<key>` is the [`EventKey`](crate::state::EventKey): the CloudTrail `eventID`, else
 //! `envelope#<id>` or `sha256#<digest>`. Every request is built by a pure function below,
@@ -18,13 +19,13 @@ use aws_sdk_dynamodb::operation::get_item::builders::GetItemInputBuilder;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 use tracing::info;
 
 use crate::invocation::Budget;
-use crate::state::{AlertState, Begin, Claim, REMEMBER_ALERTED, StateError};
+use crate::state::{AlertState, Begin, Claim, Page, REMEMBER_ALERTED, StateError, TextCeiling};
 
 const PENDING: &str = "pending";
 const ALERTED: &str = "alerted";
@@ -55,6 +56,62 @@ pub fn event_pk(key: &str) -> String {
 
 pub fn session_pk(session: &str) -> String {
     format!("session#{session}")
+}
+
+pub fn texts_pk(ceiling: &TextCeiling) -> String {
+    format!("texts#{}", ceiling.key())
+}
+
+/// Counts one text against the account's hour, in one conditional write (no read): it succeeds
+/// while the count is at most the ceiling, so the texts numbered 1 to the ceiling and the one
+/// after it (the notice that texts are paused) are counted, and returns the new count. Every
+/// later one fails its condition: email and chat only.
+pub fn count_text_request(
+    table: &str,
+    ceiling: &TextCeiling,
+    now: DateTime<Utc>,
+) -> UpdateItemInputBuilder {
+    // Kept past the hour, with a margin for clock skew between invocations; then TTL removes it.
+    let expires_at = epoch(ceiling.until()).max(epoch(now)) + 3600;
+    UpdateItemInputBuilder::default()
+        .table_name(table)
+        .key("pk", s(texts_pk(ceiling)))
+        .update_expression("SET expires_at = :exp ADD texts :one")
+        .condition_expression("attribute_not_exists(texts) OR texts <= :ceiling")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":ceiling", n(i64::from(ceiling.per_hour)))
+        .expression_attribute_values(":exp", n(expires_at))
+        .return_values(ReturnValue::UpdatedNew)
+}
+
+/// Gives back a text counted for an alert that was not published, so Lambda's retry (or the
+/// next alert) has it. The notice that texts are paused is always given back (nothing counts
+/// past it, so it is still the last); another text only while the notice has not been counted,
+/// since after it texts are paused anyway and the count must not reopen them.
+pub fn give_back_text_request(
+    table: &str,
+    ceiling: &TextCeiling,
+    page: Page,
+) -> UpdateItemInputBuilder {
+    let notice = i64::from(ceiling.per_hour) + 1;
+    let condition = if page == Page::PauseNotice {
+        "texts = :notice"
+    } else {
+        "texts BETWEEN :one AND :ceiling"
+    };
+    let request = UpdateItemInputBuilder::default()
+        .table_name(table)
+        .key("pk", s(texts_pk(ceiling)))
+        .update_expression("ADD texts :minus_one")
+        .condition_expression(condition)
+        .expression_attribute_values(":minus_one", n(-1));
+    if page == Page::PauseNotice {
+        request.expression_attribute_values(":notice", n(notice))
+    } else {
+        request
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ceiling", n(i64::from(ceiling.per_hour)))
+    }
 }
 
 /// Claims an event for this invocation. Succeeds if it was never seen, if an earlier claim's
@@ -129,8 +186,8 @@ pub fn mark_alerted_request(
         .expression_attribute_values(":exp", n(epoch(now) + secs(REMEMBER_ALERTED)))
 }
 
-/// A read of a key the function never writes (its keys start `event#`, `session#` or
-/// `watchdog#`): the cheapest request its role already may make, to open the connection at
+/// A read of a key the function never writes (its keys start `event#`, `session#`, `texts#`
+/// or `watchdog#`): the cheapest request its role already may make, to open the connection at
 /// start-up and prove the table.
 pub fn warm_up_request(table: &str) -> GetItemInputBuilder {
     GetItemInputBuilder::default()
@@ -238,6 +295,34 @@ impl DynamoState {
 }
 
 impl DynamoState {
+    /// Counts a text against the account's hour: [`Page::Text`] within the ceiling, the notice
+    /// just past it, and [`Page::Paused`] after that.
+    async fn count_text(
+        &self,
+        ceiling: &TextCeiling,
+        now: DateTime<Utc>,
+    ) -> Result<Page, StateError> {
+        let result = count_text_request(&self.table, ceiling, now)
+            .send_with(&self.client)
+            .await;
+        let count = match result {
+            Ok(output) => output
+                .attributes()
+                .and_then(|a| a.get("texts"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok()),
+            Err(err) if condition_failed(&err) => return Ok(Page::Paused),
+            Err(err) => return Err(unavailable(err)),
+        };
+        Ok(match count {
+            Some(n) if n <= i64::from(ceiling.per_hour) => Page::Text,
+            Some(_) => Page::PauseNotice,
+            // DynamoDB always returns an attribute it updated; read an answer without it as
+            // within the ceiling, towards texting.
+            None => Page::Text,
+        })
+    }
+
     /// Opens the TLS connection at start-up (with [`warm_up_request`]) so the first event does
     /// not pay for it; an error also shows a missing table or permission before any event does.
     pub async fn warm_up(&self) -> Result<(), StateError> {
@@ -267,14 +352,15 @@ where
 {
     match result {
         Ok(_) => Ok(true),
-        Err(err)
-            if err.as_service_error().and_then(ProvideErrorMetadata::code)
-                == Some("ConditionalCheckFailedException") =>
-        {
-            Ok(false)
-        }
+        Err(err) if condition_failed(&err) => Ok(false),
         Err(err) => Err(unavailable(err)),
     }
+}
+
+/// Whether a conditional write failed its condition (another item state won; not an outage).
+fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error().and_then(ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
 }
 
 impl AlertState for DynamoState {
@@ -308,20 +394,26 @@ impl AlertState for DynamoState {
                 }
             }
         }
-        let Some(session) = &claim.session else {
-            // Never texted: coalescing does not apply.
-            return Ok(Begin::Proceed {
-                page: true,
-                deduplicated: true,
-            });
+        if let Some(session) = &claim.session {
+            let first_in_session = written(
+                open_session_request(&self.table, session, claim, budget.now())
+                    .send_with(&self.client)
+                    .await,
+            )?;
+            if !first_in_session {
+                return Ok(Begin::Proceed {
+                    page: Page::Coalesced,
+                    deduplicated: true,
+                });
+            }
+        }
+        let page = match &claim.ceiling {
+            // Never texted: neither coalescing nor the ceiling applies.
+            None => Page::Text,
+            Some(ceiling) => self.count_text(ceiling, budget.now()).await?,
         };
-        let first_in_session = written(
-            open_session_request(&self.table, session, claim, budget.now())
-                .send_with(&self.client)
-                .await,
-        )?;
         Ok(Begin::Proceed {
-            page: first_in_session,
+            page,
             deduplicated: true,
         })
     }
@@ -339,9 +431,21 @@ impl AlertState for DynamoState {
         Ok(())
     }
 
-    /// Both releases at once, so releasing takes one operation's time. A release whose
-    /// condition failed found the item no longer ours: nothing to do.
-    async fn abandon(&self, claim: &Claim) -> Result<(), StateError> {
+    /// The releases at once, so releasing takes one operation's time. A release whose
+    /// condition failed found the item no longer ours (or the text not to be given back):
+    /// nothing to do.
+    async fn abandon(&self, claim: &Claim, counted: Option<Page>) -> Result<(), StateError> {
+        let text = async {
+            match (&claim.ceiling, counted.filter(|page| page.texted())) {
+                (Some(ceiling), Some(page)) => written(
+                    give_back_text_request(&self.table, ceiling, page)
+                        .send_with(&self.client)
+                        .await,
+                )
+                .map(drop),
+                _ => Ok(()),
+            }
+        };
         let session = async {
             match &claim.session {
                 Some(session) => written(
@@ -361,8 +465,8 @@ impl AlertState for DynamoState {
             )
             .map(drop)
         };
-        let (session, event) = tokio::join!(session, event);
-        session.and(event)
+        let (session, event, text) = tokio::join!(session, event, text);
+        session.and(event).and(text)
     }
 }
 
@@ -383,7 +487,61 @@ mod tests {
             session: Some("111122223333#key#ASIAX".into()),
             event_time: "2026-11-21T09:00:00Z".parse().unwrap(),
             window: Duration::from_secs(900),
+            ceiling: Some(TextCeiling::new(
+                "111122223333",
+                10,
+                "2026-11-21T09:01:00Z".parse().unwrap(),
+            )),
         }
+    }
+
+    #[test]
+    fn a_text_is_counted_in_one_conditional_write_up_to_the_notice() {
+        let now: DateTime<Utc> = "2026-11-21T09:01:00Z".parse().unwrap();
+        let ceiling = claim().ceiling.unwrap();
+        let input = count_text_request("t", &ceiling, now).build().unwrap();
+        assert_eq!(
+            input.key().unwrap()["pk"].as_s().unwrap(),
+            "texts#111122223333#2026-11-21T09"
+        );
+        assert_eq!(
+            input.update_expression(),
+            Some("SET expires_at = :exp ADD texts :one")
+        );
+        assert_eq!(
+            input.condition_expression(),
+            Some("attribute_not_exists(texts) OR texts <= :ceiling")
+        );
+        let values = input.expression_attribute_values().unwrap();
+        assert_eq!(number(&values[":ceiling"]), 10);
+        let hour_end: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
+        assert_eq!(number(&values[":exp"]), hour_end.timestamp() + 3600);
+        assert_eq!(input.return_values(), Some(&ReturnValue::UpdatedNew));
+    }
+
+    #[test]
+    fn a_text_is_given_back_only_while_the_pause_is_unannounced_or_when_it_is_the_notice() {
+        let ceiling = claim().ceiling.unwrap();
+        let text = give_back_text_request("t", &ceiling, Page::Text)
+            .build()
+            .unwrap();
+        assert_eq!(text.update_expression(), Some("ADD texts :minus_one"));
+        assert_eq!(
+            text.condition_expression(),
+            Some("texts BETWEEN :one AND :ceiling")
+        );
+        assert_eq!(
+            number(&text.expression_attribute_values().unwrap()[":ceiling"]),
+            10
+        );
+        let notice = give_back_text_request("t", &ceiling, Page::PauseNotice)
+            .build()
+            .unwrap();
+        assert_eq!(notice.condition_expression(), Some("texts = :notice"));
+        assert_eq!(
+            number(&notice.expression_attribute_values().unwrap()[":notice"]),
+            11
+        );
     }
 
     fn number(v: &AttributeValue) -> i64 {
@@ -505,7 +663,12 @@ mod tests {
         let input = warm_up_request("t").build().unwrap();
         assert_eq!(input.table_name(), Some("t"));
         let pk = input.key().unwrap()["pk"].as_s().unwrap();
-        for prefix in [event_pk(""), session_pk(""), "watchdog#".to_owned()] {
+        for prefix in [
+            event_pk(""),
+            session_pk(""),
+            "texts#".to_owned(),
+            "watchdog#".to_owned(),
+        ] {
             assert!(!pk.starts_with(&prefix), "{pk} vs {prefix}");
         }
         assert_eq!(input.consistent_read(), None);

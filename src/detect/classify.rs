@@ -214,13 +214,22 @@ pub enum Classification {
 pub fn classify(event: &RootEvent) -> Classification {
     let record = &event.detail;
     let identity = &record.user_identity;
-    if identity.identity_type != "Root" {
-        return Classification::Ignore {
-            reason: redact_contacts(&format!(
-                "not the root user (userIdentity.type {:?})",
-                plain_token(&identity.identity_type, 40)
-            )),
-        };
+    match identity.identity_type.as_deref() {
+        Some("Root") => {}
+        Some(other) => {
+            return Classification::Ignore {
+                reason: redact_contacts(&format!(
+                    "not the root user (userIdentity.type {:?})",
+                    plain_token(other, 40)
+                )),
+            };
+        }
+        // Every root record names its identity type; AWS's own internal calls may not.
+        None => {
+            return Classification::Ignore {
+                reason: "no userIdentity.type: an AWS-internal call, not the root user".into(),
+            };
+        }
     }
     if let Some(service) = &identity.invoked_by {
         return Classification::Ignore {
@@ -358,7 +367,7 @@ mod tests {
             SIGN_IN_DETAIL_TYPE,
             CloudTrailRecord {
                 user_identity: UserIdentity {
-                    identity_type: "Root".into(),
+                    identity_type: Some("Root".into()),
                     ..Default::default()
                 },
                 event_source: "signin.amazonaws.com".into(),
@@ -378,7 +387,7 @@ mod tests {
             API_CALL_DETAIL_TYPE,
             CloudTrailRecord {
                 user_identity: UserIdentity {
-                    identity_type: "Root".into(),
+                    identity_type: Some("Root".into()),
                     access_key_id: key.to_owned().into(),
                     ..Default::default()
                 },
@@ -568,11 +577,22 @@ mod tests {
     #[test]
     fn non_root_and_service_invoked_are_ignored() {
         let mut e = root_sign_in("No");
-        e.detail.user_identity.identity_type = "IAMUser".into();
+        e.detail.user_identity.identity_type = Some("IAMUser".into());
         assert!(matches!(classify(&e), Classification::Ignore { .. }));
         let mut e = root_call("s3.amazonaws.com", "GetObject", "ASIAX");
         e.detail.user_identity.invoked_by = Some("cloudtrail.amazonaws.com".into());
         assert!(matches!(classify(&e), Classification::Ignore { .. }));
+    }
+
+    /// A record without an identity type (an AWS-internal call) cannot be the root user's.
+    #[test]
+    fn a_record_without_an_identity_type_is_ignored() {
+        let mut e = root_call("kms.amazonaws.com", "SynchronizeMultiRegionKey", "");
+        e.detail.user_identity.identity_type = None;
+        let Classification::Ignore { reason } = classify(&e) else {
+            panic!("{:?}", classify(&e))
+        };
+        assert!(reason.contains("no userIdentity.type"), "{reason}");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! fields that decide whether an event is a root event to alert on — the envelope's
 //! `detail-type`, and `userIdentity.type`, `userIdentity.invokedBy`, `eventSource`, `eventName`
 //! and `eventType` — must be readable, or the event is rejected with an error naming the field.
+//! (`userIdentity.type`, `invokedBy` and `eventType` may be missing: AWS documents records of its
+//! own internal calls without a `type`, and every root record has one.)
 //! Every other field is [`Lenient`]: a wrong JSON type, an object re-encoded as a JSON string, a
 //! boolean written as `"True"` or a time in another common form is read when it can be and
 //! otherwise becomes "unreadable", which the alert reports instead of failing. CloudTrail's
@@ -292,9 +294,10 @@ pub struct CloudTrailRecord {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
-    /// Deciding: only `Root` is alerted on.
-    #[serde(rename = "type")]
-    pub identity_type: String,
+    /// Deciding: only `Root` is alerted on. Missing on AWS-internal calls, which AWS documents
+    /// without one (KMS Developer Guide, "SynchronizeMultiRegionKey"); a string when present.
+    #[serde(rename = "type", default)]
+    pub identity_type: Option<String>,
     /// Deciding: set when an AWS service made the call on the principal's behalf.
     pub invoked_by: Option<String>,
     #[serde(default)]
@@ -559,6 +562,34 @@ fn tolerable_envelope<'a>(
     }
 }
 
+/// What every envelope an AWS service sends has in its `source`. Only sources beginning `aws.`
+/// are reserved for AWS (EventBridge User Guide, "Amazon EventBridge events"); any principal
+/// allowed `events:PutEvents` may send an envelope that looks like CloudTrail under any other.
+pub const AWS_SOURCE_PREFIX: &str = "aws.";
+
+/// Refuses an envelope that no AWS service sent: its `source` is missing, not a string, or does
+/// not begin `aws.`. Checked before anything else of the envelope is read. A payload that is not
+/// an object is not an envelope at all, which [`parse_event`] says.
+pub fn check_source(payload: &Value) -> Result<(), EventError> {
+    let Value::Object(envelope) = payload else {
+        return Ok(());
+    };
+    let reason = match envelope.get("source") {
+        Some(Value::String(source)) if source.starts_with(AWS_SOURCE_PREFIX) => return Ok(()),
+        // Chosen by whoever sent it: shown plain, short and without contacts.
+        Some(Value::String(source)) => format!(
+            "source {:?} is not an AWS source",
+            redact_contacts(&untrusted_line(source, 80))
+        ),
+        None | Some(Value::Null) => "the envelope has no source".to_owned(),
+        Some(other) => format!("source is {}, not an AWS source", json_kind(other)),
+    };
+    Err(EventError::UntrustedSource {
+        event_id: event_id_hint(payload),
+        reason,
+    })
+}
+
 /// Parses a Lambda payload into a [`ParsedEvent`].
 ///
 /// Fails only when a deciding field is missing or unreadable: the error names its JSON path and
@@ -667,7 +698,7 @@ impl CloudTrailRecord {
         Some(CloudTrailRecord {
             event_version: lenient(record, "eventVersion"),
             user_identity: UserIdentity {
-                identity_type: text(identity, "type")?,
+                identity_type: optional_text(identity, "type")?,
                 invoked_by: optional_text(identity, "invokedBy")?,
                 principal_id: lenient(identity, "principalId"),
                 arn: lenient(identity, "arn"),
@@ -875,6 +906,38 @@ mod tests {
         assert_eq!(err.event_id(), event["detail"]["eventID"].as_str());
     }
 
+    /// Only `aws.` sources pass; what a forger chose is shown plain, on one line, without contacts.
+    #[test]
+    fn only_aws_sources_pass_and_forged_ones_are_named_safely() {
+        let event = sample("root-cloudtrail-logging-stopped");
+        assert_eq!(check_source(&event), Ok(()));
+        assert_eq!(check_source(&Value::from("not an envelope")), Ok(()));
+        for (source, shown) in [
+            (json!("com.example.forged"), "source \"com.example.forged\""),
+            (json!("aws"), "source \"aws\""),
+            (json!("AWS.cloudtrail"), "source \"AWS.cloudtrail\""),
+            (json!(" aws.cloudtrail"), "source \"aws.cloudtrail\""),
+            (
+                json!("x\n\u{202e}mail ops@example.com"),
+                "source \"x mail [redacted]\"",
+            ),
+            (json!(7), "source is a number"),
+            (json!(["aws.cloudtrail"]), "source is an array"),
+            (Value::Null, "the envelope has no source"),
+        ] {
+            let mut forged = event.clone();
+            forged["source"] = source.clone();
+            let err = check_source(&forged).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(shown), "{source}: {text}");
+            assert!(!text.contains('\n') && !text.contains('\u{202e}'), "{text}");
+            assert_eq!(err.event_id(), Some("a5d6e7f8-b4c5-46d7-a293-e1f2a3b4c5d6"));
+        }
+        let mut removed = event.clone();
+        removed.as_object_mut().unwrap().remove("source");
+        assert!(check_source(&removed).is_err());
+    }
+
     #[test]
     fn hostile_event_ids_are_not_echoed() {
         let payload = serde_json::json!({"id": "x\n\u{202e}evil", "detail-type": 5});
@@ -981,6 +1044,22 @@ mod tests {
         );
         assert_eq!(parsed.event.time, None);
         assert_eq!(parsed.event.account, None);
+    }
+
+    /// AWS documents records of its own internal calls without `userIdentity.type`: such a
+    /// record is read (and then ignored), not rejected; a type that is present must be a string.
+    #[test]
+    fn a_missing_identity_type_is_read_and_a_present_one_must_be_a_string() {
+        let mut event = sample("root-api-call-from-console-session");
+        let identity = event["detail"]["userIdentity"].as_object_mut().unwrap();
+        identity.remove("type");
+        let parsed = parse_event(&event).unwrap();
+        assert_eq!(parsed.event.detail.user_identity.identity_type, None);
+        assert_eq!(parsed.unreadable, Vec::<&str>::new());
+        event["detail"]["userIdentity"]["type"] = Value::Null;
+        assert!(parse_event(&event).is_ok());
+        event["detail"]["userIdentity"]["type"] = json!(["Root"]);
+        assert!(parse_event(&event).is_err());
     }
 
     /// Only the fields that decide can reject an event.

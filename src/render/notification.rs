@@ -9,12 +9,15 @@ use crate::render::email::{EmailSubject, render_email};
 use crate::render::sms::{Sms, SmsLimit, render_sms};
 
 /// The `kind` SNS attribute: what a root user did ([`AlertKind`], one per rule-table kind), or
-/// `pipeline-blind` from the watchdog (CloudTrail is not feeding rootwatch). Kept apart from
-/// [`AlertKind`] because the watchdog's alert comes from no rule.
+/// what is wrong with rootwatch's own pipeline: `pipeline-blind` from the watchdog (CloudTrail
+/// is not feeding rootwatch), `forwarder-failing` from a member account's forwarder (its root
+/// events do not reach the home account). Kept apart from [`AlertKind`] because these alerts
+/// come from no rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
     Root(AlertKind),
     PipelineBlind,
+    ForwarderFailing,
 }
 
 impl NotificationKind {
@@ -22,6 +25,7 @@ impl NotificationKind {
         match self {
             NotificationKind::Root(kind) => kind.as_str(),
             NotificationKind::PipelineBlind => "pipeline-blind",
+            NotificationKind::ForwarderFailing => "forwarder-failing",
         }
     }
 }

@@ -10,7 +10,10 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::detect::alert::{Alert, SourceIp};
+use chrono::{DateTime, Utc};
+
+use crate::config::AccountName;
+use crate::detect::alert::{Account, Alert, SourceIp};
 use crate::detect::classify::{AlertKind, CredentialKind, MfaState};
 use crate::render::time::to_the_minute;
 use crate::render::{CUT_MARK, Piece, TitleParts};
@@ -292,6 +295,37 @@ fn mfa(alert: &Alert) -> &'static str {
         MfaState::NotUsed => " MFA NO.",
         MfaState::Unknown => " MFA unknown.",
     }
+}
+
+/// The one text past an account's hourly ceiling, sent instead of that alert's own:
+/// `Texts PAUSED for acct prod-payments 111122223333 until 10:00 UTC: 10 sent this hour. Every
+/// alert still goes to email and chat; read them there.` The account's name gives way first.
+pub fn render_pause_notice(
+    account: &Account,
+    sent: u32,
+    until: DateTime<Utc>,
+    limit: SmsLimit,
+) -> Sms {
+    let compose = |name: Option<&AccountName>| {
+        let mut text = String::with_capacity(160);
+        text.push_str("Texts PAUSED for acct ");
+        if let Some(name) = name {
+            let _ = write!(text, "{name} ");
+        }
+        let _ = write!(
+            text,
+            "{} until {} UTC: {sent} sent this hour. Every alert still goes to email and chat; \
+             read them there.",
+            account.id_or_unknown(),
+            until.format("%H:%M"),
+        );
+        text
+    };
+    let named = compose(account.name.as_ref());
+    if named.chars().count() <= limit.body_max() {
+        return Sms::fit_owned(named, limit);
+    }
+    Sms::fit_owned(compose(None), limit)
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ pub struct LocalStack {
     pub sns: aws_sdk_sns::Client,
     /// For the test's own reads and writes of the table.
     pub dynamodb: aws_sdk_dynamodb::Client,
-    /// The function's client: the same table with the function's short timeouts, reached
-    /// through `state_proxy`.
+    /// The function's client in these tests: the same table reached through `state_proxy`,
+    /// waiting its turn there (see [`patient_client`]).
     pub state_client: aws_sdk_dynamodb::Client,
     /// Forwards the function's DynamoDB requests one at a time, so moto applies each
     /// conditional write atomically as DynamoDB does (see `proxy.rs`).
@@ -40,8 +40,7 @@ impl LocalStack {
             .expect("topic arn");
         let dynamodb = moto.state_table(TABLE).await;
         let state_proxy = Proxy::serializing(&moto.endpoint).await;
-        let state_client =
-            rootwatch::aws::sdk::dynamodb_client(&sdk_config_for(&state_proxy.endpoint).await);
+        let state_client = patient_client(&state_proxy.endpoint).await;
         LocalStack {
             moto,
             sns,
@@ -73,50 +72,41 @@ impl LocalStack {
 
     /// The function as deployed: publishing to `topic_arn`, with the state table.
     pub fn app(&self, topic_arn: &str) -> Rootwatch<SnsPublisher, DynamoState> {
-        self.app_with_state(topic_arn, self.state_client.clone())
+        self.app_with(topic_arn, &[])
     }
 
-    /// The function with a state-table client that waits its turn: for many invocations at once.
-    /// The serialising proxy queues their requests, and on a loaded 2-core machine a request
-    /// can wait in that queue longer than the function's 1 s attempt limit; the function then
-    /// fails open by design and publishes without dedup. Tests of the protocol under
-    /// concurrency (`burst.rs`) use this so they measure the protocol, not the queue;
-    /// `state_protocol.rs` tests the short limits themselves.
-    pub async fn app_under_load(&self, topic_arn: &str) -> Rootwatch<SnsPublisher, DynamoState> {
-        use aws_config::timeout::TimeoutConfig;
-        use std::time::Duration;
-        let sdk_config = sdk_config_for(&self.state_proxy.endpoint).await;
-        let patient = aws_sdk_dynamodb::config::Builder::from(&sdk_config)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(2))
-                    .operation_attempt_timeout(Duration::from_secs(10))
-                    .operation_timeout(Duration::from_secs(20))
-                    .build(),
-            )
-            .build();
-        self.app_with_state(topic_arn, aws_sdk_dynamodb::Client::from_conf(patient))
+    /// As [`LocalStack::app`], with more configuration (`SMS_CEILING_PER_HOUR`, …).
+    pub fn app_with(
+        &self,
+        topic_arn: &str,
+        vars: &[(&str, &str)],
+    ) -> Rootwatch<SnsPublisher, DynamoState> {
+        self.app_with_state(topic_arn, self.state_client.clone(), vars)
     }
 
     /// The function publishing to this stack's topic, reaching its state table at
-    /// `state_endpoint` (a proxy of its own, a silent server, a closed port).
+    /// `state_endpoint` (a proxy of its own) with the patient client.
     pub async fn app_with_state_at(
         &self,
         state_endpoint: &str,
     ) -> Rootwatch<SnsPublisher, DynamoState> {
-        let client = rootwatch::aws::sdk::dynamodb_client(&sdk_config_for(state_endpoint).await);
-        self.app_with_state(&self.topic, client)
+        let client = patient_client(state_endpoint).await;
+        self.app_with_state(&self.topic, client, &[])
     }
 
     fn app_with_state(
         &self,
         topic_arn: &str,
         state_client: aws_sdk_dynamodb::Client,
+        vars: &[(&str, &str)],
     ) -> Rootwatch<SnsPublisher, DynamoState> {
         let config = Config::from_lookup(|name| match name {
             "ALERT_TOPIC_ARN" => Some(topic_arn.to_owned()),
             "STATE_TABLE" => Some(TABLE.to_owned()),
-            _ => None,
+            _ => vars
+                .iter()
+                .find(|(var, _)| *var == name)
+                .map(|(_, value)| (*value).to_owned()),
         })
         .expect("valid test configuration");
         Rootwatch::new(
@@ -136,6 +126,29 @@ impl LocalStack {
     }
 }
 
+/// A state-table client that waits its turn. The serialising proxy queues the function's
+/// requests, and on a loaded 2-core machine a request can wait in that queue longer than the
+/// function's 1 s attempt limit; the function then fails open by design and publishes without
+/// dedup, coalescing or the SMS ceiling — and a test expecting a duplicate or an alert held back
+/// from the phone would fail for the machine's load, not the protocol. So the tests' function
+/// uses this; `state_protocol.rs` and `startup_check.rs` test the deployed short limits with the
+/// function's own client (`dynamodb_client`).
+pub async fn patient_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    use aws_config::timeout::TimeoutConfig;
+    use std::time::Duration;
+    let sdk_config = sdk_config_for(endpoint).await;
+    let patient = aws_sdk_dynamodb::config::Builder::from(&sdk_config)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_timeout(Duration::from_secs(20))
+                .build(),
+        )
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(patient)
+}
+
 /// Every key in the state table, sorted: what a test left behind.
 pub async fn table_keys(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
     let mut keys: Vec<String> = dynamodb
@@ -151,4 +164,30 @@ pub async fn table_keys(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
         .collect();
     keys.sort();
     keys
+}
+
+/// Each hour's text count in the state table (`texts#<account>#<hour>` → `texts`), by key.
+pub async fn text_counts(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<(String, i64)> {
+    let mut counts: Vec<(String, i64)> = dynamodb
+        .scan()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect("scan the state table")
+        .items
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| {
+            let pk = item
+                .get("pk")?
+                .as_s()
+                .ok()?
+                .strip_prefix("texts#")?
+                .to_owned();
+            let texts = item.get("texts")?.as_n().ok()?.parse().ok()?;
+            Some((pk, texts))
+        })
+        .collect();
+    counts.sort();
+    counts
 }

@@ -54,8 +54,8 @@ def routed(aws, resources, samples, invalid_samples):
     everything = {**samples, **{f"invalid/{k}": v for k, v in invalid_samples.items()}}
     routable = {}
     for name, event in everything.items():
-        if not isinstance(event, dict) or "detail" not in event:
-            continue  # PutEvents cannot carry a non-object or a missing detail
+        if not isinstance(event, dict) or "detail" not in event or not isinstance(event.get("source"), str):
+            continue  # PutEvents cannot carry a non-object, a missing detail or a source that is no string
         routable[name] = event
         result = events.put_events(Entries=[{
             "EventBusName": bus,
@@ -230,3 +230,16 @@ def test_moto_accepts_reserved_sources_from_anyone_which_aws_does_not(aws):
         "DetailType": "AWS Console Sign In via CloudTrail", "Detail": json.dumps({"userIdentity": {"type": "Root"}}),
     }])
     assert result["FailedEntryCount"] == 0
+
+
+def test_forged_envelopes_never_match(routed, invalid_samples):
+    """An event any caller may put (its source does not begin `aws.`) shaped like a root CloudTrail
+    record reaches no rule: only AWS's own sources can page."""
+    forged = [
+        f"invalid/{n}" for n, e in invalid_samples.items()
+        if isinstance(e, dict) and isinstance(e.get("source"), str) and not e["source"].startswith("aws.")
+        and e.get("detail-type") in CLOUDTRAIL_DETAIL_TYPES
+    ]
+    assert len(forged) >= 2, "events/invalid/ has forged CloudTrail look-alikes"
+    for name in forged:
+        assert routed[name] == set(), f"events/{name}.json is forged but matched {routed[name]}"
