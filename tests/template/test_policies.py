@@ -3,8 +3,10 @@ template's role policy, topic policies, key policies and queue policy, resolved 
 one imagined stack and evaluated as IAM documents it (iam_policy.py). moto does not evaluate
 resource policies, so this is where a policy that locks out the function, or lets anyone else in,
 is caught."""
+import json
+
 import pytest
-from parliament import iam_definition
+from parliament import analyze_policy_string, iam_definition
 
 from conftest import ACCOUNT, REGION
 from iam_policy import (
@@ -473,17 +475,62 @@ def test_the_state_tables_policy_leaves_reads_to_identity_policies(table):
         assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)[0] == ALLOWED, action
 
 
+# Deleting the table's policy, replacing it, or deleting the table (a table restored or created
+# under the same name has no policy).
+REMOVE_THE_PROTECTION = ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable"]
+
+
 def test_limit_whoever_may_change_the_table_may_remove_its_protection(table):
     """The limit of a resource policy, pinned: an administrator allowed dynamodb:* may delete the
     table's policy, or delete the table (a restore under the same name has no policy), and then
     write any item. The template does not deny these: a deny naming no deployer would lock
     CloudFormation out of its own stack. An SCP guards them (README)."""
     arn, table_policy = table
-    for action in ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable",
-                   "dynamodb:RestoreTableToPointInTime"]:
+    for action in [*REMOVE_THE_PROTECTION, "dynamodb:RestoreTableToPointInTime"]:
         assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)[0] == ALLOWED, action
     # With the policy gone, nothing but the administrator's own policy decides item writes.
     assert decide(Request(ADMIN, "dynamodb:PutItem", arn, context_of(ADMIN)), EVERYTHING, None)[0] == ALLOWED
+
+
+# The README's example SCP for what the table's policy cannot guard (keep the two the same): only
+# the role that deploys the stack may remove the policy or the table. "rootwatch" is the stack name
+# (CloudFormation names the table STACK-StateTable-SUFFIX); rootwatch-deployer stands for the role
+# you deploy with, or CloudFormation's service role if you deploy with one.
+EXAMPLE_SCP_STATE_TABLE = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "OnlyTheDeployerRemovesRootwatchState",
+        "Effect": "Deny",
+        "Action": ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable"],
+        "Resource": "arn:aws:dynamodb:*:*:table/rootwatch-StateTable-*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/rootwatch-deployer"}},
+    }],
+}
+
+
+def test_the_example_scp_keeps_the_state_tables_protection_for_the_deployer_alone(table, function, role_arn, role_policies):
+    """With the example SCP, an administrator allowed everything can no longer remove the table's
+    policy or the table; the deployer still can (stack updates and deletion), and nothing else
+    changes: the function's item writes, another table of the account."""
+    arn, table_policy = table
+    scp = [*EVERYTHING, EXAMPLE_SCP_STATE_TABLE]
+    deployer = session(f"arn:aws:iam::{ACCOUNT}:role/rootwatch-deployer", "cfn")
+    other_table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other"
+    for action in REMOVE_THE_PROTECTION:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), scp, table_policy) \
+            == (EXPLICIT_DENY, "OnlyTheDeployerRemovesRootwatchState"), action
+        assert decide(Request(ADMIN, action, other_table, context_of(ADMIN)), scp)[0] == ALLOWED, action
+    for action in LEFT_TO_THE_DEPLOYER:
+        request = Request(deployer, action, arn, context_of(deployer, deployer.role_arn))
+        assert decide(request, scp, table_policy)[0] == ALLOWED, action
+    for action in ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]:
+        request = Request(function, action, arn, context_of(function, role_arn))
+        assert decide(request, [*role_policies, EXAMPLE_SCP_STATE_TABLE], table_policy)[0] == ALLOWED, action
+
+
+def test_the_example_scp_names_real_actions():
+    found = analyze_policy_string(json.dumps(EXAMPLE_SCP_STATE_TABLE)).findings
+    assert not found, [(f.issue, f.detail) for f in found]
 
 
 def test_the_function_may_not_scan_or_touch_another_table(stack, function, role_arn, role_policies):
