@@ -16,6 +16,7 @@ import urllib.request
 import boto3
 import pytest
 from cfnlint.decode import cfn_yaml
+from parliament import analyze_policy_string, iam_definition
 
 from conftest import ACCOUNT, ROOT, as_deployed, clients_for, load_samples, start_moto
 from lambda_runtime_api import RuntimeApi, build_function
@@ -177,8 +178,9 @@ EVERYTHING = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Actio
 def test_no_member_principal_but_a_forwarder_role_may_put_on_the_home_bus(home, principal):
     """A member account's own principals, even allowed everything by their own policies, cannot
     put events on the home bus directly: the bus admits roles under /rootwatch/ only, which is
-    where forwarder.yaml puts its role. (What such a principal could put would also match no rule:
-    its source could not begin "aws.", test_forged_root_events_reach_no_rule.)"""
+    where forwarder.yaml puts its role - and any role there (the limit, pinned below). (What such a
+    principal could put would also match no rule: its source could not begin "aws.",
+    test_forged_root_events_reach_no_home_bus_rule_by_either_way.)"""
     policy = bus_policy(home)
     assert put_on_home_bus(policy, principal, EVERYTHING, ORGANIZATION) == IMPLICIT_DENY
     listed = session(principal.role_arn.replace(MEMBER_ACCOUNT, "444455556666"), "x") if principal.role_arn \
@@ -530,3 +532,141 @@ def test_the_forwarder_role_may_send_its_alarm_home_and_the_home_bus_admits_it(h
     queue = member_forwarder.get_att("FailedForwardsQueue", "Arn")
     context = {"aws:SourceArn": member_forwarder.get_att("ForwardFailing", "Arn"), "aws:SecureTransport": "true"}
     assert decide(Request(service("events.amazonaws.com"), "sqs:SendMessage", queue, context), [], policy)[0] == ALLOWED
+
+
+# --- what the forwarder's alarm cannot report ------------------------------------------------------
+
+FORWARDER_RULES = ["ForwardRootSignIn", "ForwardRootApiCall", "ForwardFailing"]
+NO_STATEMENT = {"Version": "2012-10-17", "Statement": []}
+# A service control policy's Deny stands like an explicit deny in the sender's own policies.
+SCP_DENIES_PUT_EVENTS = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Action": "events:PutEvents", "Resource": "*"}]}
+
+
+def role_policies(stack, role_arn):
+    """The inline policies of the forwarder stack's role with that ARN."""
+    (role,) = [r for name, r in stack.resources.items()
+               if r["Type"] == "AWS::IAM::Role" and stack.get_att(name, "Arn") == role_arn]
+    return [stack.resolve(p["PolicyDocument"]) for p in role["Properties"].get("Policies", [])]
+
+
+def forward_decisions(member_forwarder, policy, org_id, identity=role_policies):
+    """IAM's decision on each forwarder rule's PutEvents to its target, signed with the role that
+    rule's target names and judged by that role's policies: {rule: decision}."""
+    decisions = {}
+    for rule in FORWARDER_RULES:
+        (target,) = member_forwarder.resolve(member_forwarder.resources[rule]["Properties"]["Targets"])
+        caller = session(target["RoleArn"], "events")
+        context = {"aws:PrincipalArn": target["RoleArn"], "aws:PrincipalAccount": MEMBER_ACCOUNT,
+                   "aws:PrincipalOrgID": org_id}
+        request = Request(caller, "events:PutEvents", target["Arn"], context)
+        decisions[rule] = decide(request, identity(member_forwarder, target["RoleArn"]), policy)[0]
+    return decisions
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["member-left-the-organization", "bus-policy-without-its-statement", "role-without-put-events", "scp-denies-put-events"],
+)
+def test_limit_a_refused_path_refuses_the_forwarders_alarm_like_a_root_event(home, member_forwarder, broken):
+    """The limit of the forwarder-failing alert, pinned: the alarm's state change goes home by the
+    same role, through the same bus policy, as the root events it reports. Where the path refuses
+    them (EventBridge sends a refused event to the dead-letter queue without retrying), it refuses
+    the alarm's event too, which waits in that same queue. So the alert reports only failures that
+    leave the path working (throttling or an outage of the home bus that outlasts the retries and
+    then ends); a refused path stays silent until something else notices it."""
+    policy, org_id, identity = bus_policy(home), ORGANIZATION, role_policies
+    assert set(forward_decisions(member_forwarder, policy, org_id).values()) == {ALLOWED}
+    forwarder_role = member_forwarder.get_att("ForwarderRole", "Arn")
+    if broken == "member-left-the-organization":
+        org_id = "o-0ther0rg00"
+    elif broken == "bus-policy-without-its-statement":
+        policy = NO_STATEMENT
+    elif broken == "role-without-put-events":
+        identity = lambda stack, arn: [] if arn == forwarder_role else role_policies(stack, arn)
+    else:
+        identity = lambda stack, arn: [*role_policies(stack, arn), SCP_DENIES_PUT_EVENTS]
+    decisions = forward_decisions(member_forwarder, policy, org_id, identity)
+    assert decisions["ForwardFailing"] != ALLOWED
+    assert set(decisions.values()) == {decisions["ForwardFailing"]}, decisions
+
+
+def test_limit_the_alarms_refused_event_waits_in_the_queue_the_alarm_watches(member_forwarder):
+    """Every forwarder rule, the alarm's own included, keeps what the home bus refused in the one
+    queue the alarm counts: a refused alarm event adds to the count and tells no one."""
+    queues = {member_forwarder.resolve(member_forwarder.resources[rule]["Properties"]["Targets"][0]
+                                       ["DeadLetterConfig"]["Arn"]) for rule in FORWARDER_RULES}
+    assert queues == {member_forwarder.get_att("FailedForwardsQueue", "Arn")}
+    alarm = member_forwarder.resolve(member_forwarder.resources["FailedForwardsAlarm"]["Properties"])
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": member_forwarder.get_att("FailedForwardsQueue", "QueueName")}]
+
+
+# --- who may send to the home bus: the role path ----------------------------------------------------
+
+
+def test_limit_any_role_a_member_makes_under_the_path_is_admitted(home):
+    """The limit of the bus policy, pinned: the path is all it checks, so a role a member account's
+    administrator creates under /rootwatch/ may put events on the home bus like a forwarder."""
+    made = session(f"arn:aws:iam::{MEMBER_ACCOUNT}:role/rootwatch/anything", "alice")
+    assert put_on_home_bus(bus_policy(home), made, EVERYTHING, ORGANIZATION) == ALLOWED
+
+
+# Every IAM action that creates, changes, deletes, tags or passes a role, from parliament's bundled
+# IAM definitions; service-linked roles live under /aws-service-role/, never under /rootwatch/.
+ROLE_CHANGES = sorted({
+    f"iam:{p['privilege']}" for s in iam_definition if s["prefix"] == "iam" for p in s["privileges"]
+    if p["access_level"] in {"Write", "Permissions management", "Tagging"}
+    and "role" in {r["resource_type"].rstrip("*") for r in p["resource_types"]}
+    and "ServiceLinkedRole" not in p["privilege"]
+})
+
+# The README's example SCP reserving the path for StackSets' execution role (keep the two the same):
+# stacksets-exec-* in service-managed StackSets, AWSCloudFormationStackSetExecutionRole in
+# self-managed ones (CloudFormation User Guide, "Activate trusted access for StackSets with AWS
+# Organizations", "Grant self-managed permissions").
+EXAMPLE_SCP_ROLE_PATH = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "OnlyStackSetsManageRootwatchRoles",
+        "Effect": "Deny",
+        "Action": [
+            "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+            "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+            "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+            "iam:DeleteRolePermissionsBoundary", "iam:TagRole", "iam:UntagRole", "iam:PassRole",
+        ],
+        "Resource": "arn:aws:iam::*:role/rootwatch/*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": [
+            "arn:aws:iam::*:role/stacksets-exec-*",
+            "arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole",
+        ]}},
+    }],
+}
+
+
+def test_the_definitions_know_iam_roles():
+    """So that missing definitions cannot leave the test below with nothing to check."""
+    assert len(ROLE_CHANGES) >= 14 and {"iam:CreateRole", "iam:PassRole", "iam:UpdateAssumeRolePolicy"} <= set(ROLE_CHANGES)
+
+
+@pytest.mark.parametrize("action", ROLE_CHANGES)
+def test_the_example_scp_reserves_the_path_for_stacksets(member_forwarder, action):
+    """With the example SCP, a member administrator allowed everything can neither make a role under
+    /rootwatch/ nor change, tag or pass the forwarder's role (passing it to a rule of their own
+    would send that rule's events home); StackSets' execution roles still can, and roles elsewhere
+    are untouched."""
+    scp = [*EVERYTHING, EXAMPLE_SCP_ROLE_PATH]
+    admin = session(f"arn:aws:iam::{MEMBER_ACCOUNT}:role/Admin", "alice")
+    forwarder_role = member_forwarder.get_att("ForwarderRole", "Arn")
+    elsewhere = f"arn:aws:iam::{MEMBER_ACCOUNT}:role/team/app"
+    context = lambda caller: {"aws:PrincipalArn": caller.role_arn, "aws:PrincipalAccount": MEMBER_ACCOUNT}
+    assert decide(Request(admin, action, forwarder_role, context(admin)), scp)[0] == EXPLICIT_DENY
+    assert decide(Request(admin, action, elsewhere, context(admin)), scp)[0] == ALLOWED
+    for name in ["stacksets-exec-0123456789abcdef0123456789abcdef", "AWSCloudFormationStackSetExecutionRole"]:
+        stacksets = session(f"arn:aws:iam::{MEMBER_ACCOUNT}:role/{name}", "cfn")
+        assert decide(Request(stacksets, action, forwarder_role, context(stacksets)), scp)[0] == ALLOWED, name
+
+
+def test_the_example_scp_names_real_actions():
+    found = analyze_policy_string(json.dumps(EXAMPLE_SCP_ROLE_PATH)).findings
+    assert not found, [(f.issue, f.detail) for f in found]

@@ -3,7 +3,10 @@ template's role policy, topic policies, key policies and queue policy, resolved 
 one imagined stack and evaluated as IAM documents it (iam_policy.py). moto does not evaluate
 resource policies, so this is where a policy that locks out the function, or lets anyone else in,
 is caught."""
+import json
+
 import pytest
+from parliament import analyze_policy_string, iam_definition
 
 from conftest import ACCOUNT, REGION
 from iam_policy import (
@@ -359,25 +362,94 @@ def test_the_function_may_use_its_state_table(stack, function, role_arn, role_po
     assert decide(Request(function, action, table, context_of(function, role_arn)), role_policies)[0] == ALLOWED
 
 
-# Every data-plane action that writes or deletes an item (DynamoDB's actions table in the Service
-# Authorization Reference; transactions are authorised as the item actions they contain).
-ITEM_WRITES = [
-    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-    "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete",
-]
-# What CloudFormation needs to update or delete the table: never denied by the table's policy.
-TABLE_CONTROL = [
-    "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTimeToLive",
-    "dynamodb:DescribeTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeContinuousBackups",
-    "dynamodb:PutResourcePolicy", "dynamodb:GetResourcePolicy", "dynamodb:DeleteResourcePolicy",
-    "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:ListTagsOfResource",
-]
+# What changes a table, taken from parliament's bundled IAM definitions (its copy of the Service
+# Authorization Reference), not from the template: every DynamoDB action of access level Write,
+# Permissions management or Tagging whose resource types include "table". Item writes are the
+# ones that take the dynamodb:LeadingKeys condition key (fine-grained access to items).
+CHANGES = {"Write", "Permissions management", "Tagging"}
+
+
+def dynamodb_table_changes():
+    """{action: whether it writes items} for every action that changes a DynamoDB table."""
+    (dynamodb,) = [s for s in iam_definition if s["prefix"] == "dynamodb"]
+    found = {}
+    for privilege in dynamodb["privileges"]:
+        types = {r["resource_type"].rstrip("*") for r in privilege["resource_types"]}
+        if privilege["access_level"] in CHANGES and "table" in types:
+            keys = {k for r in privilege["resource_types"] for k in r["condition_keys"]}
+            found[f"dynamodb:{privilege['privilege']}"] = "dynamodb:LeadingKeys" in keys
+    return found
+
+
+TABLE_CHANGES = dynamodb_table_changes()
+ITEM_WRITES = sorted(action for action, items in TABLE_CHANGES.items() if items)
+
+# The changes the table's policy leaves to whoever deploys the stack (and to anyone else their own
+# policy allows), each for a reason. None writes an item of this table; the last group can remove
+# the protection itself, which only an SCP or the deployer's own policies can guard (README).
+LEFT_TO_THE_DEPLOYER = {
+    "dynamodb:UpdateTable": "CloudFormation updates the table; a replica it adds is written by DynamoDB's replication role, which the deny refuses",
+    "dynamodb:UpdateTimeToLive": "CloudFormation sets TTL; an expiry removes a mark, which can repeat a text, never withhold one",
+    "dynamodb:UpdateContinuousBackups": "CloudFormation turns point-in-time recovery on",
+    "dynamodb:UpdateContributorInsights": "metrics about keys; no item",
+    "dynamodb:CreateBackup": "copies the items out; writes none",
+    "dynamodb:StartAwsBackupJob": "AWS Backup copies the items out; writes none",
+    "dynamodb:ExportTableToPointInTime": "copies the items to S3; writes none",
+    "dynamodb:EnableKinesisStreamingDestination": "streams item changes out; writes none",
+    "dynamodb:DisableKinesisStreamingDestination": "streams item changes out; writes none",
+    "dynamodb:UpdateKinesisStreamingDestination": "streams item changes out; writes none",
+    "dynamodb:CreateGlobalTable": "replicas are written by DynamoDB's replication role, which the deny refuses",
+    "dynamodb:UpdateGlobalTable": "replicas are written by DynamoDB's replication role, which the deny refuses",
+    "dynamodb:UpdateGlobalTableSettings": "replica settings; no item",
+    "dynamodb:UpdateGlobalTableVersion": "replicas are written by DynamoDB's replication role, which the deny refuses",
+    "dynamodb:CreateTableReplica": "replicas are written by DynamoDB's replication role, which the deny refuses",
+    "dynamodb:DeleteTableReplica": "removes a replica elsewhere; no item of this table",
+    "dynamodb:UpdateTableReplicaAutoScaling": "capacity; no item",
+    "dynamodb:TagResource": "CloudFormation tags the table",
+    "dynamodb:UntagResource": "CloudFormation tags the table",
+    # These act on the table as a whole: the limit of a resource policy (an SCP can guard them).
+    "dynamodb:CreateTable": "a table of this name exists while the stack does",
+    "dynamodb:ImportTable": "creates a new table; cannot import into this one",
+    "dynamodb:RestoreTableToPointInTime": "restores into a new table, which has no policy: with DeleteTable, the limit",
+    "dynamodb:RestoreTableFromBackup": "restores into a new table, which has no policy: with DeleteTable, the limit",
+    "dynamodb:RestoreTableFromAwsBackup": "restores into a new table, which has no policy: with DeleteTable, the limit",
+    "dynamodb:DeleteTable": "CloudFormation deletes the table with the stack; a deny would need the deployer's ARN",
+    "dynamodb:PutResourcePolicy": "CloudFormation writes this policy on every update",
+    "dynamodb:DeleteResourcePolicy": "CloudFormation removes the policy if the template drops it",
+}
 
 
 @pytest.fixture(scope="module")
 def table(stack):
     """The state table's ARN and its resource policy."""
     return stack.get_att("StateTable", "Arn"), resolved(stack, "StateTable", "ResourcePolicy")["PolicyDocument"]
+
+
+def test_the_definitions_know_dynamodb():
+    """So that missing or renamed definitions cannot leave the tests below with nothing to check."""
+    assert len(TABLE_CHANGES) >= 30
+    assert {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLInsert"} <= set(ITEM_WRITES)
+    assert "dynamodb:DeleteTable" not in ITEM_WRITES and "dynamodb:GetItem" not in TABLE_CHANGES
+
+
+def test_what_is_left_to_the_deployer_writes_no_item_and_exists():
+    assert not set(LEFT_TO_THE_DEPLOYER) & set(ITEM_WRITES)
+    assert set(LEFT_TO_THE_DEPLOYER) <= set(TABLE_CHANGES), set(LEFT_TO_THE_DEPLOYER) - set(TABLE_CHANGES)
+
+
+@pytest.mark.parametrize("action", sorted(TABLE_CHANGES))
+def test_every_change_to_the_state_table_is_denied_or_left_to_the_deployer_on_purpose(table, action):
+    """An administrator allowed everything, and another role of the account: each change is either
+    denied by the table's policy or listed above with its reason. An action missing from the
+    policy's deny and from the list fails here, whatever the template says."""
+    arn, table_policy = table
+    other = session(f"arn:aws:iam::{ACCOUNT}:role/{STACK_NAME}-SomethingElse", "x")
+    decisions = {
+        decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)[0],
+        decide(Request(other, action, arn, context_of(other, other.role_arn)), EVERYTHING, table_policy)[0],
+    }
+    expected = ALLOWED if action in LEFT_TO_THE_DEPLOYER else EXPLICIT_DENY
+    assert decisions == {expected}, f"{action}: {decisions}, neither denied nor left on purpose"
 
 
 def test_the_state_is_the_functions_alone(table, function, role_arn, role_policies):
@@ -396,12 +468,69 @@ def test_the_state_is_the_functions_alone(table, function, role_arn, role_polici
         assert decide(request, role_policies, table_policy)[0] == ALLOWED, action
 
 
-def test_the_state_tables_policy_leaves_the_table_to_cloudformation(table):
-    """Only item writes are denied: the principal that deploys the stack can still update and
-    delete the table (and its policy), and reads are left to identity policies."""
+def test_the_state_tables_policy_leaves_reads_to_identity_policies(table):
     arn, table_policy = table
-    for action in [*TABLE_CONTROL, "dynamodb:GetItem", "dynamodb:Scan"]:
+    for action in ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable",
+                   "dynamodb:GetResourcePolicy", "dynamodb:DescribeTimeToLive"]:
         assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)[0] == ALLOWED, action
+
+
+# Deleting the table's policy, replacing it, or deleting the table (a table restored or created
+# under the same name has no policy).
+REMOVE_THE_PROTECTION = ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable"]
+
+
+def test_limit_whoever_may_change_the_table_may_remove_its_protection(table):
+    """The limit of a resource policy, pinned: an administrator allowed dynamodb:* may delete the
+    table's policy, or delete the table (a restore under the same name has no policy), and then
+    write any item. The template does not deny these: a deny naming no deployer would lock
+    CloudFormation out of its own stack. An SCP guards them (README)."""
+    arn, table_policy = table
+    for action in [*REMOVE_THE_PROTECTION, "dynamodb:RestoreTableToPointInTime"]:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)[0] == ALLOWED, action
+    # With the policy gone, nothing but the administrator's own policy decides item writes.
+    assert decide(Request(ADMIN, "dynamodb:PutItem", arn, context_of(ADMIN)), EVERYTHING, None)[0] == ALLOWED
+
+
+# The README's example SCP for what the table's policy cannot guard (keep the two the same): only
+# the role that deploys the stack may remove the policy or the table. "rootwatch" is the stack name
+# (CloudFormation names the table STACK-StateTable-SUFFIX); rootwatch-deployer stands for the role
+# you deploy with, or CloudFormation's service role if you deploy with one.
+EXAMPLE_SCP_STATE_TABLE = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "OnlyTheDeployerRemovesRootwatchState",
+        "Effect": "Deny",
+        "Action": ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable"],
+        "Resource": "arn:aws:dynamodb:*:*:table/rootwatch-StateTable-*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/rootwatch-deployer"}},
+    }],
+}
+
+
+def test_the_example_scp_keeps_the_state_tables_protection_for_the_deployer_alone(table, function, role_arn, role_policies):
+    """With the example SCP, an administrator allowed everything can no longer remove the table's
+    policy or the table; the deployer still can (stack updates and deletion), and nothing else
+    changes: the function's item writes, another table of the account."""
+    arn, table_policy = table
+    scp = [*EVERYTHING, EXAMPLE_SCP_STATE_TABLE]
+    deployer = session(f"arn:aws:iam::{ACCOUNT}:role/rootwatch-deployer", "cfn")
+    other_table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other"
+    for action in REMOVE_THE_PROTECTION:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), scp, table_policy) \
+            == (EXPLICIT_DENY, "OnlyTheDeployerRemovesRootwatchState"), action
+        assert decide(Request(ADMIN, action, other_table, context_of(ADMIN)), scp)[0] == ALLOWED, action
+    for action in LEFT_TO_THE_DEPLOYER:
+        request = Request(deployer, action, arn, context_of(deployer, deployer.role_arn))
+        assert decide(request, scp, table_policy)[0] == ALLOWED, action
+    for action in ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]:
+        request = Request(function, action, arn, context_of(function, role_arn))
+        assert decide(request, [*role_policies, EXAMPLE_SCP_STATE_TABLE], table_policy)[0] == ALLOWED, action
+
+
+def test_the_example_scp_names_real_actions():
+    found = analyze_policy_string(json.dumps(EXAMPLE_SCP_STATE_TABLE)).findings
+    assert not found, [(f.issue, f.detail) for f in found]
 
 
 def test_the_function_may_not_scan_or_touch_another_table(stack, function, role_arn, role_policies):

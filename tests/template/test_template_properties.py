@@ -372,7 +372,42 @@ def test_sms_spend_alarms_at_80_percent_of_the_limit(resources, template, spent,
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert (sms_spend_percent(alarm, spent, limit) >= alarm["Threshold"]) is alarms
     assert template["Parameters"]["SmsMonthlySpendLimitUsd"]["Default"] == 1, "SNS's default limit"
-    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def alarm_states(alarm, points, limit_usd):
+    """The state after each period of a one-period alarm (EvaluationPeriods 1, DatapointsToAlarm 1)
+    fed one data point of SMSMonthToDateSpentUSD per period, None for a period without one. A data
+    point decides by the threshold; a missing one as TreatMissingData says (CloudWatch User Guide,
+    "Configuring how CloudWatch alarms treat missing data")."""
+    assert alarm["EvaluationPeriods"] == 1 and alarm.get("DatapointsToAlarm", 1) == 1
+    on_missing = {"breaching": lambda _: "ALARM", "notBreaching": lambda _: "OK",
+                  "ignore": lambda state: state, "missing": lambda _: "INSUFFICIENT_DATA"}
+    state, states = "INSUFFICIENT_DATA", []
+    for spent in points:
+        if spent is None:
+            state = on_missing[alarm.get("TreatMissingData", "missing")](state)
+        else:
+            state = "ALARM" if sms_spend_percent(alarm, spent, limit_usd) >= alarm["Threshold"] else "OK"
+        states.append(state)
+    return states
+
+
+def test_sms_spend_stays_in_alarm_between_sparse_data_points_until_the_month_resets(resources):
+    """SNS reports SMSMonthToDateSpentUSD only while there is activity, so most periods of a quiet
+    month have no data point. Past 80 % the alarm must stay in ALARM through those gaps and text the
+    phones once (each move into ALARM texts them through the alarm topic, spending what is left),
+    and return to OK when the new month's spend is reported."""
+    (alarm,) = alarms_on(resources, "AWS/SNS", "SMSMonthToDateSpentUSD")
+    gap = [None] * 12
+    month = [0.10, *gap, 0.50, *gap, 0.85, *gap, 0.90, *gap, 0.95, *gap]
+    next_month = [0.02, *gap]
+    states = alarm_states(alarm, month + next_month, limit_usd=1)
+    over = month.index(0.85)
+    assert set(states[over:len(month)]) == {"ALARM"}, states
+    assert states[len(month):] == ["OK"] * len(next_month)
+    moves_into_alarm = sum(1 for before, now in zip(["OK", *states], states) if now == "ALARM" != before)
+    assert moves_into_alarm == 1
+    assert alarm["TreatMissingData"] == "ignore"
 
 
 def test_the_text_ceiling_reaches_the_function(resources, template):
