@@ -17,8 +17,8 @@ help:
 	@echo "make test    every check: fmt, clippy, unit/integration/property tests (local SNS + DynamoDB), demo check, template checks, sam build"
 	@echo "make build   release arm64 bootstrap under $(TARGET_DIR)/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy --guided"
-	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see README)"
-	@echo "make org-home ORGANIZATION_ID=o-...   the home stack in organization mode (README: Organizations and regions)"
+	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see docs/deploy.md)"
+	@echo "make org-home ORGANIZATION_ID=o-...   the home stack in organization mode (docs/organizations.md)"
 	@echo "make org-stackset HOME_BUS_ARN=... OU_IDS=r-... REGIONS=us-east-1,eu-west-1   forwarders in every member account"
 	@echo "make org-management HOME_BUS_ARN=... REGIONS=...   forwarders in the management account (StackSets skip it)"
 	@echo "make org-dry-run   print every org deployment call without making one (run by make test)"
@@ -67,7 +67,7 @@ deploy: $(TOOLS)
 	sam build --beta-features
 	sam deploy --guided
 
-# The function only (no topic, rules or alarms): see README. Needs AWS credentials.
+# The function only (no topic, rules or alarms): see docs/deploy.md. Needs AWS credentials.
 # An env file, not --env-var, because cargo lambda splits --env-var values on commas.
 DEPLOY_ENV := $(TARGET_DIR)/lambda/rootwatch.env
 deploy-cargo-lambda: build
@@ -78,7 +78,7 @@ deploy-cargo-lambda: build
 	cargo lambda deploy rootwatch --binary-name rootwatch --iam-role "$${IAM_ROLE}" \
 	  --memory 128 --timeout 30 --log-retention 365 --env-file $(DEPLOY_ENV) $(DEPLOY_FLAGS)
 
-# Organization mode (README, "Organizations and regions"). The home stack: sam deploy --guided asks
+# Organization mode (docs/organizations.md). The home stack: sam deploy --guided asks
 # for the other parameters. Then forwarders: a StackSet over the OUs, and the management account.
 ORG_DRY := $(if $(DRY_RUN),--dry-run,)
 org-home: $(TOOLS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Deploys rootwatch's forwarders across an AWS Organization (README, "Organizations and regions").
+"""Deploys rootwatch's forwarders across an AWS Organization (docs/organizations.md).
 
   org.py stackset   --home-bus-arn ARN --ou-ids r-ab12,ou-ab12-cdef3456 --regions us-east-1,eu-west-1
       A service-managed StackSet of forwarder.yaml with auto-deployment (accounts that join those

@@ -16,7 +16,7 @@ use std::cell::Cell;
 use support::gsm7::{segment_problem, subject_problem};
 use support::{OFFLINE_TOPIC, TOPIC_DISPLAY_NAME, config, valid_samples};
 
-/// The fields that decide whether an event is alerted (README, "Errors"): breaking one may
+/// The fields that decide whether an event is alerted (docs/errors.md): breaking one may
 /// give a clear error.
 const DECIDING: &[&str] = &[
     "",

@@ -1,38 +1,52 @@
-//! The README's severity table is documentation users rely on: it must match the code.
+//! The README and docs quote the rule table and what the function sends: they must match the code.
 
 use rootwatch::detect::rules::markdown_table;
+
+/// Where each checked text lives, relative to the crate root.
+const README: &str = "README.md";
+const RULES_DOC: &str = "docs/rules.md";
+const FLOODS_DOC: &str = "docs/dedup-and-floods.md";
+const ORGANIZATIONS_DOC: &str = "docs/organizations.md";
+
+fn doc_path(name: &str) -> String {
+    format!("{}/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_doc(name: &str) -> String {
+    std::fs::read_to_string(doc_path(name)).expect(name)
+}
 
 const BEGIN: &str =
     "<!-- rules:begin (generated from src/detect/rules.rs; tests/readme.rs checks it) -->\n";
 const END: &str = "<!-- rules:end -->";
 
-/// The README's severity table is the rule table, row for row. Run with
+/// The severity table in docs/rules.md is the rule table, row for row. Run with
 /// `ROOTWATCH_WRITE_README=1` to rewrite it from `src/detect/rules.rs`, then review the diff.
 #[test]
 fn readme_severity_table_is_the_rule_table() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = std::fs::read_to_string(path).expect("README.md");
+    let path = doc_path(RULES_DOC);
+    let readme = read_doc(RULES_DOC);
     let start = readme
         .find(BEGIN)
-        .expect("README has the rules:begin marker")
+        .expect("docs/rules.md has the rules:begin marker")
         + BEGIN.len();
     let end = start
         + readme[start..]
             .find(END)
-            .expect("README has the rules:end marker");
+            .expect("docs/rules.md has the rules:end marker");
     let expected = markdown_table();
     if readme[start..end] != expected && std::env::var_os("ROOTWATCH_WRITE_README").is_some() {
         std::fs::write(
             path,
             format!("{}{expected}{}", &readme[..start], &readme[end..]),
         )
-        .expect("write README.md");
+        .expect("write docs/rules.md");
         return;
     }
     assert_eq!(
         readme[start..end],
         expected,
-        "README's severity table differs from src/detect/rules.rs; run \
+        "docs/rules.md's severity table differs from src/detect/rules.rs; run \
          ROOTWATCH_WRITE_README=1 cargo test --test readme and review the diff"
     );
 }
@@ -41,7 +55,7 @@ fn readme_severity_table_is_the_rule_table() {
 #[test]
 fn readme_example_is_the_reviewed_snapshot() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let readme = read_doc(README);
     let snapshot = std::fs::read_to_string(format!(
         "{root}/tests/snapshots/replay_events__root-console-sign-in-without-mfa.snap"
     ))
@@ -75,14 +89,13 @@ fn readme_example_is_the_reviewed_snapshot() {
     assert!(readme.contains(&format!("**SMS** ({chars} characters")));
 }
 
-/// The notice that texts are paused, as the README quotes it, is what the function sends.
+/// The notice that texts are paused, as docs/dedup-and-floods.md quotes it, is what the function sends.
 #[test]
 fn readme_pause_notice_is_the_functions() {
     use rootwatch::config::{AccountId, AccountName};
     use rootwatch::detect::alert::Account;
     use rootwatch::render::sms::{SmsLimit, render_pause_notice};
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = read_doc(FLOODS_DOC);
     let account = Account {
         id: AccountId::parse("111122223333"),
         name: AccountName::parse("prod-payments").ok(),
@@ -91,15 +104,15 @@ fn readme_pause_notice_is_the_functions() {
     let notice = render_pause_notice(&account, 10, until, SmsLimit::WHOLE_SEGMENT);
     assert!(
         readme.contains(&format!("`{}`", notice.as_str())),
-        "README's notice differs: {notice}"
+        "{FLOODS_DOC}'s notice differs: {notice}"
     );
 }
 
-/// The `forwarder-failing` SMS the README quotes is the reviewed snapshot's.
+/// The `forwarder-failing` SMS docs/organizations.md quotes is the reviewed snapshot's.
 #[test]
 fn readme_forwarder_failing_sms_is_the_reviewed_snapshot() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let readme = read_doc(ORGANIZATIONS_DOC);
     let snapshot = std::fs::read_to_string(format!(
         "{root}/tests/snapshots/replay_events__forwarder-failing.snap"
     ))
@@ -111,6 +124,6 @@ fn readme_forwarder_failing_sms_is_the_reviewed_snapshot() {
         .expect("the snapshot has an SMS");
     assert!(
         readme.contains(&format!("`{sms}`")),
-        "README's forwarder-failing SMS differs: {sms}"
+        "{ORGANIZATIONS_DOC}'s forwarder-failing SMS differs: {sms}"
     );
 }

@@ -109,7 +109,7 @@ def test_a_stack_that_would_tell_nobody_is_refused(template, parameters, refused
 
 def test_a_chat_only_stack_outside_the_chat_region_is_accepted(template):
     """Its topics reach the channel when the ChatRegion stack lists them; the rule cannot see that
-    stack, so it does not refuse this one (README says to list them)."""
+    stack, so it does not refuse this one (docs/chat.md says to list them)."""
     stack = stack_with(template, {**SLACK, "ChatRegion": "us-east-1"}, region="eu-west-1")
     assert stack.created() & CHAT_RESOURCES == set()
     refused = [
@@ -239,8 +239,8 @@ def test_parameters_refuse_what_chatbot_would_refuse(template, parameter, resour
     assert ours.fullmatch(""), "empty means no channel"
 
 
-def test_the_readme_shows_the_channel_setup():
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_show_the_channel_setup():
+    doc = (ROOT / "docs" / "chat.md").read_text()
     for parameter in [*SLACK, *TEAMS]:
-        assert parameter in readme, f"README does not explain {parameter}"
-    assert "AWSDenyAll" in readme
+        assert parameter in doc, f"docs/chat.md does not explain {parameter}"
+    assert "AWSDenyAll" in doc

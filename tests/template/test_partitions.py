@@ -1,8 +1,8 @@
 """Where the templates deploy: the resource types they use, looked up in the per-region registry
-schemas cfn-lint ships (what CloudFormation offers in each region). The README ("Deploy",
-partitions) says what this finds; a change here (Chatbot arriving in GovCloud, say) must change it
-too. (Whether CloudFormation accepts a template that names a missing type under a false condition
-cannot be checked here; reports differ, so the README does not promise it.)"""
+schemas cfn-lint ships (what CloudFormation offers in each region). docs/deploy.md ("Partitions")
+says what this finds; a change here (Chatbot arriving in GovCloud, say) must change it too.
+(Whether CloudFormation accepts a template that names a missing type under a false condition
+cannot be checked here; reports differ, so the docs do not promise it.)"""
 import pytest
 from cfnlint.decode import cfn_yaml
 from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
@@ -41,7 +41,7 @@ def test_only_chat_keeps_the_home_template_out_of_govcloud_and_china(region):
     assert missing_in(region, resource_types(ROOT / "forwarder.yaml")) == set()
 
 
-def test_the_readme_states_the_partitions():
-    readme = (ROOT / "README.md").read_text()
-    assert "GovCloud" in readme and "China" in readme
-    assert "AWS::Chatbot::SlackChannelConfiguration" in readme
+def test_the_docs_state_the_partitions():
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    assert "GovCloud" in doc and "China" in doc
+    assert "AWS::Chatbot::SlackChannelConfiguration" in doc
