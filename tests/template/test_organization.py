@@ -620,9 +620,9 @@ ROLE_CHANGES = sorted({
     and "ServiceLinkedRole" not in p["privilege"]
 })
 
-# The README's example SCP reserving the path for StackSets' execution role (keep the two the same):
-# stacksets-exec-* in service-managed StackSets, AWSCloudFormationStackSetExecutionRole in
-# self-managed ones (CloudFormation User Guide, "Activate trusted access for StackSets with AWS
+# docs/organizations.md's example SCP reserving the path for StackSets' execution role (keep the two
+# the same): stacksets-exec-* in service-managed StackSets, AWSCloudFormationStackSetExecutionRole
+# in self-managed ones (CloudFormation User Guide, "Activate trusted access for StackSets with AWS
 # Organizations", "Grant self-managed permissions").
 EXAMPLE_SCP_ROLE_PATH = {
     "Version": "2012-10-17",

@@ -386,7 +386,8 @@ ITEM_WRITES = sorted(action for action, items in TABLE_CHANGES.items() if items)
 
 # The changes the table's policy leaves to whoever deploys the stack (and to anyone else their own
 # policy allows), each for a reason. None writes an item of this table; the last group can remove
-# the protection itself, which only an SCP or the deployer's own policies can guard (README).
+# the protection itself, which only an SCP or the deployer's own policies can guard
+# (docs/permissions.md).
 LEFT_TO_THE_DEPLOYER = {
     "dynamodb:UpdateTable": "CloudFormation updates the table; a replica it adds is written by DynamoDB's replication role, which the deny refuses",
     "dynamodb:UpdateTimeToLive": "CloudFormation sets TTL; an expiry removes a mark, which can repeat a text, never withhold one",
@@ -484,7 +485,7 @@ def test_limit_whoever_may_change_the_table_may_remove_its_protection(table):
     """The limit of a resource policy, pinned: an administrator allowed dynamodb:* may delete the
     table's policy, or delete the table (a restore under the same name has no policy), and then
     write any item. The template does not deny these: a deny naming no deployer would lock
-    CloudFormation out of its own stack. An SCP guards them (README)."""
+    CloudFormation out of its own stack. An SCP guards them (docs/permissions.md)."""
     arn, table_policy = table
     for action in [*REMOVE_THE_PROTECTION, "dynamodb:RestoreTableToPointInTime"]:
         assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)[0] == ALLOWED, action
@@ -492,10 +493,10 @@ def test_limit_whoever_may_change_the_table_may_remove_its_protection(table):
     assert decide(Request(ADMIN, "dynamodb:PutItem", arn, context_of(ADMIN)), EVERYTHING, None)[0] == ALLOWED
 
 
-# The README's example SCP for what the table's policy cannot guard (keep the two the same): only
-# the role that deploys the stack may remove the policy or the table. "rootwatch" is the stack name
-# (CloudFormation names the table STACK-StateTable-SUFFIX); rootwatch-deployer stands for the role
-# you deploy with, or CloudFormation's service role if you deploy with one.
+# docs/permissions.md's example SCP for what the table's policy cannot guard (keep the two the
+# same): only the role that deploys the stack may remove the policy or the table. "rootwatch" is the
+# stack name (CloudFormation names the table STACK-StateTable-SUFFIX); rootwatch-deployer stands for
+# the role you deploy with, or CloudFormation's service role if you deploy with one.
 EXAMPLE_SCP_STATE_TABLE = {
     "Version": "2012-10-17",
     "Statement": [{
