@@ -73,7 +73,7 @@ build: $(TOOLS)
 	cargo lambda build --release --arm64 --locked
 
 # With a samconfig.toml (samconfig.toml.example is the usual single-account setup) sam deploy asks
-# nothing; without one, --guided asks for every parameter and offers to save the answers there.
+# no questions (it shows the change set and asks to apply it); without one, --guided asks for every parameter and offers to save the answers there.
 deploy: $(TOOLS) locked
 	rustup target add aarch64-unknown-linux-gnu
 	sam build --beta-features

@@ -2,7 +2,8 @@
 (Metadata AWS::CloudFormation::Interface), each description states its format with an example that
 the parameter accepts (and says "no spaces" where a space would be refused), `sam deploy --guided`
 asks in the same order (it ignores the Interface: it asks for every parameter, as the real SAM CLI
-shows here), and samconfig.toml.example deploys the usual setup without a single question."""
+shows here), and samconfig.toml.example deploys the usual setup without a question (only the
+change set's confirmation, which comes after the first AWS call)."""
 import re
 import shutil
 import subprocess
@@ -91,7 +92,7 @@ def test_sam_guided_asks_every_parameter_in_the_template_order(tmp_path, templat
     assert "Could not connect to the endpoint URL" in result.stdout + result.stderr
 
 
-def test_the_example_samconfig_deploys_without_a_question(tmp_path):
+def test_the_example_samconfig_deploys_without_a_question_before_aws(tmp_path):
     shutil.copy(ROOT / "samconfig.toml.example", tmp_path / "samconfig.toml")
     result = sam_deploy(tmp_path, stdin="")
     output = result.stdout + result.stderr
