@@ -10,18 +10,22 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Where cargo puts what it builds: target/ unless CARGO_TARGET_DIR or a cargo config says otherwise.
 TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
 
-.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory bench-cold clean-demo org-home org-stackset org-management org-dry-run
+.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory bench-cold clean-demo org-home org-stackset org-management org-dry-run package package-bucket publish regions org-teardown workflow-lint locked
 
 help:
 	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
-	@echo "make test    every check: fmt, clippy, unit/integration/property tests (local SNS + DynamoDB), demo check, template checks, sam build"
+	@echo "make test    every check: fmt, clippy, unit/integration/property tests (local SNS + DynamoDB), demo check, template checks, sam build, package and publish against local S3 and SAR, workflow lint"
 	@echo "make build   release arm64 bootstrap under $(TARGET_DIR)/lambda/rootwatch/"
-	@echo "make deploy  sam build && sam deploy --guided"
+	@echo "make deploy  sam build && sam deploy (--guided until a samconfig.toml exists: cp samconfig.toml.example samconfig.toml)"
+	@echo "make package BUCKET=<bucket> [PREFIX=<prefix>]   upload the arm64 zip, write dist/ (packaged template, zip, SHA256SUMS); prints the template's path last"
+	@echo "make publish  sam publish the packaged template to the Serverless Application Repository (docs/install.md)"
+	@echo "make regions HOME_REGION=us-east-1 REGIONS=eu-west-1,...   one home stack, forwarders in this account's other regions [STACK_NAME=rootwatch] [DRY_RUN=1]"
 	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see docs/deploy.md)"
 	@echo "make org-home ORGANIZATION_ID=o-...   the home stack in organization mode (docs/organizations.md)"
 	@echo "make org-stackset HOME_BUS_ARN=... OU_IDS=r-... REGIONS=us-east-1,eu-west-1   forwarders in every member account"
 	@echo "make org-management HOME_BUS_ARN=... REGIONS=...   forwarders in the management account (StackSets skip it)"
-	@echo "make org-dry-run   print every org deployment call without making one (run by make test)"
+	@echo "make org-teardown HOME_BUS_ARN=... REGIONS=...   remove the organization's forwarders: stack instances, stack set, management stacks [DRY_RUN=1 OU_IDS=...]"
+	@echo "make org-dry-run   print every org, regions and teardown call without making one (run by make test)"
 	@echo "make bench   criterion benchmarks of the pure core; bench-size: the arm64 artifact; bench-memory: peak RSS"
 	@echo "make bench-cold   cold start to first alert over TLS, Rust and a Python + boto3 peer, full CPU and a 128 MB CPU share"
 
@@ -35,7 +39,13 @@ tools: $(TOOLS)
 demo: $(TOOLS)
 	scripts/demo.sh
 
-test: $(TOOLS) lint unit e2e deploy-check org-dry-run template-test
+test: $(TOOLS) locked lint unit e2e deploy-check org-dry-run workflow-lint template-test
+
+# Every build and test of a make run uses Cargo.lock as committed: this fails if it would have to
+# change (cargo has no setting for --locked, so it is checked once, first; later cargo commands then
+# find the lock file complete and leave it alone).
+locked:
+	cargo fetch --locked
 
 lint:
 	cargo fmt --check
@@ -60,12 +70,14 @@ template-test: $(TOOLS)
 
 build: $(TOOLS)
 	rustup target add aarch64-unknown-linux-gnu
-	cargo lambda build --release --arm64
+	cargo lambda build --release --arm64 --locked
 
-deploy: $(TOOLS)
+# With a samconfig.toml (samconfig.toml.example is the usual single-account setup) sam deploy asks
+# no questions (it shows the change set and asks to apply it); without one, --guided asks for every parameter and offers to save the answers there.
+deploy: $(TOOLS) locked
 	rustup target add aarch64-unknown-linux-gnu
 	sam build --beta-features
-	sam deploy --guided
+	sam deploy $(if $(wildcard samconfig.toml),,--guided)
 
 # The function only (no topic, rules or alarms): see docs/deploy.md. Needs AWS credentials.
 # An env file, not --env-var, because cargo lambda splits --env-var values on commas.
@@ -81,7 +93,7 @@ deploy-cargo-lambda: build
 # Organization mode (docs/organizations.md). The home stack: sam deploy --guided asks
 # for the other parameters. Then forwarders: a StackSet over the OUs, and the management account.
 ORG_DRY := $(if $(DRY_RUN),--dry-run,)
-org-home: $(TOOLS)
+org-home: $(TOOLS) locked
 	@[[ -n "$${ORGANIZATION_ID:-}" ]] || { echo "usage: make org-home ORGANIZATION_ID=o-... (sam deploy --guided asks for the rest)"; exit 2; }
 	rustup target add aarch64-unknown-linux-gnu
 	sam build --beta-features
@@ -98,14 +110,66 @@ org-management: $(TOOLS)
 	  { echo "usage: make org-management HOME_BUS_ARN=arn:aws:events:... REGIONS=us-east-1,eu-west-1 [DRY_RUN=1]"; exit 2; }
 	python3 scripts/org.py management --home-bus-arn "$${HOME_BUS_ARN}" --regions "$${REGIONS}" $(ORG_DRY)
 
-# Offline: every call the org targets would make, checked against the CloudFormation API model;
-# no credentials are used (the endpoint is a closed port, so a real call would fail).
+# Teardown, the reverse of steps 2 and 3: the forwarders go before the home stack, so that none
+# is left forwarding to a bus that no longer exists. (The home stack: sam delete, docs/install.md.)
+org-teardown: $(TOOLS)
+	@[[ -n "$${HOME_BUS_ARN:-}" && -n "$${REGIONS:-}" ]] || \
+	  { echo "usage: make org-teardown HOME_BUS_ARN=arn:aws:events:... REGIONS=us-east-1,eu-west-1 [CALL_AS=DELEGATED_ADMIN] [DRY_RUN=1 OU_IDS=r-...]"; exit 2; }
+	python3 scripts/org.py delete --home-bus-arn "$${HOME_BUS_ARN}" --regions "$${REGIONS}" \
+	  --call-as "$${CALL_AS:-SELF}" $${OU_IDS:+--ou-ids "$${OU_IDS}"} $(ORG_DRY)
+
+# One account, many regions: the stack in HOME_REGION admits this account's forwarders (its
+# SourceAccountIds gains the account) and forwarder.yaml goes to every other region in REGIONS.
+regions: $(TOOLS)
+	@[[ -n "$${HOME_REGION:-}" && -n "$${REGIONS:-}" ]] || \
+	  { echo "usage: make regions HOME_REGION=us-east-1 REGIONS=us-east-1,eu-west-1,... [STACK_NAME=rootwatch] [DRY_RUN=1 ACCOUNT_ID=...]"; exit 2; }
+	python3 scripts/org.py regions --stack-name "$${STACK_NAME:-rootwatch}" --home-region "$${HOME_REGION}" \
+	  --regions "$${REGIONS}" $${ACCOUNT_ID:+--account-id "$${ACCOUNT_ID}"} $(ORG_DRY)
+
+# Offline: every call the org, regions and teardown targets would make, checked against the AWS API
+# model; no credentials are used (the endpoint is a closed port, so a real call would fail).
 ORG_EXAMPLE := HOME_BUS_ARN=arn:aws:events:us-east-1:111122223333:event-bus/rootwatch-root-events REGIONS=us-east-1,eu-west-1
+OFFLINE := AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none
 org-dry-run: $(TOOLS)
-	AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none \
-	  $(MAKE) --no-print-directory org-stackset DRY_RUN=1 OU_IDS=r-ab12 $(ORG_EXAMPLE)
-	AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none \
-	  $(MAKE) --no-print-directory org-management DRY_RUN=1 $(ORG_EXAMPLE)
+	$(OFFLINE) $(MAKE) --no-print-directory org-stackset DRY_RUN=1 OU_IDS=r-ab12 $(ORG_EXAMPLE)
+	$(OFFLINE) $(MAKE) --no-print-directory org-management DRY_RUN=1 $(ORG_EXAMPLE)
+	$(OFFLINE) $(MAKE) --no-print-directory org-teardown DRY_RUN=1 OU_IDS=r-ab12 $(ORG_EXAMPLE)
+	$(OFFLINE) $(MAKE) --no-print-directory regions DRY_RUN=1 ACCOUNT_ID=111122223333 HOME_REGION=us-east-1 \
+	  REGIONS=us-east-1,us-east-2,eu-west-1
+
+# --- Install without Rust (docs/install.md) ----------------------------------------------------
+# The version is Cargo.toml's; the template's SemanticVersion and CHANGELOG.md agree with it
+# (tests/template/test_release.py).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+DIST ?= dist
+PACKAGED := $(DIST)/rootwatch-$(VERSION).yaml
+# What sam build leaves: redone only when the template or the function's sources changed since
+# (make template-test runs sam build too, so make test packages its output, not a second build).
+BUILT := .aws-sam/build/template.yaml
+$(BUILT): template.yaml Cargo.toml Cargo.lock $(shell find src -name '*.rs') | $(TOOLS)
+	cargo fetch --locked
+	rustup target add aarch64-unknown-linux-gnu
+	sam build --beta-features
+
+# The arm64 zip goes to BUCKET (the standard AWS settings apply: AWS_PROFILE, AWS_REGION,
+# AWS_ENDPOINT_URL, ...); dist/ gets the packaged template, the zip and SHA256SUMS.
+# (The bucket is checked first, before a build.)
+package: package-bucket $(TOOLS) $(BUILT)
+	python3 scripts/release.py package --bucket "$${BUCKET}" --prefix "$${PREFIX:-rootwatch/$(VERSION)}" --out $(DIST)
+
+package-bucket:
+	@[[ -n "$${BUCKET:-}" ]] || { echo "usage: make package BUCKET=<S3 bucket> [PREFIX=<key prefix, default rootwatch/$(VERSION)>]"; exit 2; }
+
+# To the Serverless Application Repository, in the region of your AWS settings; the bucket must let
+# serverlessrepo.amazonaws.com read the packaged objects (docs/install.md). A version published
+# before is refused, not overwritten.
+publish: $(TOOLS)
+	@[[ -f $(PACKAGED) ]] || { echo "$(PACKAGED) is missing: run make package BUCKET=... first"; exit 2; }
+	sam publish --template $(PACKAGED) --fail-on-same-version
+
+# The release workflow, checked by actionlint (its PyPI build, pinned in requirements-dev.txt).
+workflow-lint: $(TOOLS)
+	actionlint .github/workflows/release.yml
 
 # The cargo-lambda path, offline: package the arm64 binary and check what would be deployed.
 # (Output goes to a file: a pipe closed early by grep would break cargo lambda's printing.)
@@ -136,7 +200,7 @@ bench-memory: $(TOOLS)
 # RUNS=20 by default; medians, p90s and every run's figures go to $(TARGET_DIR)/bench-cold.json.
 bench-cold: $(TOOLS)
 	@[[ -n "$(TARGET_DIR)" ]] || { echo "cargo metadata did not name a target directory" >&2; exit 1; }
-	cargo build --release --bin rootwatch
+	cargo build --release --locked --bin rootwatch
 	python3 benches/cold_start.py --json $(TARGET_DIR)/bench-cold.json
 
 clean-demo:

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Deploys rootwatch's forwarders across an AWS Organization (docs/organizations.md).
+"""Deploys rootwatch's forwarders across an AWS Organization (docs/organizations.md),
+or across one account's regions, and removes them again.
 
   org.py stackset   --home-bus-arn ARN --ou-ids r-ab12,ou-ab12-cdef3456 --regions us-east-1,eu-west-1
       A service-managed StackSet of forwarder.yaml with auto-deployment (accounts that join those
@@ -10,10 +11,24 @@
       forwarder.yaml as a plain stack in each region of the account the credentials belong to:
       StackSets never deploy to the management account, whose root user matters most.
 
---dry-run prints every API call it would make, with parameters checked against the AWS API's own
-model (botocore), and makes none. AWS_ENDPOINT_URL is honoured (tests run this against moto)."""
+  org.py regions   --home-region us-east-1 --regions us-east-1,eu-west-1 [--stack-name rootwatch]
+      One account, many regions: the rootwatch stack in --home-region (deployed already, by any
+      means) admits this account's forwarders (its SourceAccountIds gains the account, every other
+      parameter and the template stay as they are), and forwarder.yaml goes to every other region
+      given. One topic, one key, one set of confirmations (docs/install.md).
+
+  org.py delete     --home-bus-arn ARN --regions us-east-1,eu-west-1
+      The reverse of stackset and management: the stack set's instances (every OU and region it
+      has), then the stack set, then the management account's stacks in each region; each step
+      waits for the one before. The home stack is left to `sam delete`.
+
+--dry-run prints every API call that would change something, with parameters checked against the
+AWS API's own model (botocore), and makes none; the reads a real run starts with (which stacks and
+instances exist, whose credentials these are) are not made either, so a dry run shows a first run.
+AWS_ENDPOINT_URL is honoured (tests run this against moto)."""
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -56,6 +71,17 @@ def csv(text):
     return items
 
 
+def preferences():
+    """Every account and region at once; one that fails (an SCP, a region not enabled) does not stop
+    the others (SOFT_FAILURE_TOLERANCE), and the operation still ends FAILED so this script says so."""
+    return {
+        "RegionConcurrencyType": "PARALLEL",
+        "MaxConcurrentPercentage": 100,
+        "FailureTolerancePercentage": 10,
+        "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
+    }
+
+
 def stackset(args, call):
     home_region = args.home_bus_arn.split(":")[3]
     region = args.admin_region or home_region
@@ -66,19 +92,11 @@ def stackset(args, call):
         Capabilities=["CAPABILITY_IAM"],
         CallAs=args.call_as,
     )
-    # Every account and region at once; one that fails (an SCP, a region not enabled) does not stop
-    # the others (SOFT_FAILURE_TOLERANCE), and the operation still ends FAILED so this script says so.
-    preferences = {
-        "RegionConcurrencyType": "PARALLEL",
-        "MaxConcurrentPercentage": 100,
-        "FailureTolerancePercentage": 10,
-        "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
-    }
     exists = not args.dry_run and stack_set_exists(call.client(region), args.name, args.call_as)
     if exists:
         # Template and parameters only: with neither targets nor regions the update reaches every
         # instance (and UpdateStackSet refuses AutoDeployment together with targets or regions).
-        operation = call(region, "UpdateStackSet", **common, OperationPreferences=preferences)
+        operation = call(region, "UpdateStackSet", **common, OperationPreferences=preferences())
         wait(call, region, args, operation)
     else:
         call(region, "CreateStackSet", **common, PermissionModel="SERVICE_MANAGED",
@@ -86,7 +104,7 @@ def stackset(args, call):
              ManagedExecution={"Active": True})
     operation = call(region, "CreateStackInstances", StackSetName=args.name, CallAs=args.call_as,
                      DeploymentTargets={"OrganizationalUnitIds": args.ou_ids}, Regions=args.regions,
-                     OperationPreferences=preferences)
+                     OperationPreferences=preferences())
     wait(call, region, args, operation)
     print(f"stack set {args.name}: forwarders in every account of {', '.join(args.ou_ids)} "
           f"in {', '.join(args.regions)}" + (" (dry run)" if args.dry_run else ""))
@@ -158,31 +176,158 @@ def stack_exists(client, name):
     return any(s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
 
 
+def stack_set_instances(client, name, call_as):
+    pages = client.get_paginator("list_stack_instances").paginate(StackSetName=name, CallAs=call_as)
+    return [summary for page in pages for summary in page["Summaries"]]
+
+
+def delete(args, call):
+    region = args.admin_region or args.home_bus_arn.split(":")[3]
+    client = call.client(region)
+    if args.dry_run:
+        if not args.ou_ids:
+            sys.exit("org.py: a dry run cannot list the stack set's instances: give --ou-ids (OU_IDS=...)")
+        exists, ous, instance_regions = True, args.ou_ids, args.regions
+    else:
+        exists = stack_set_exists(client, args.name, args.call_as)
+        instances = stack_set_instances(client, args.name, args.call_as) if exists else []
+        ous = sorted({i["OrganizationalUnitId"] for i in instances if i.get("OrganizationalUnitId")})
+        instance_regions = sorted({i["Region"] for i in instances})
+    if not exists:
+        print(f"stack set {args.name}: none in {region}")
+    if exists and ous:
+        # A service-managed stack set names its targets by OU: all of them, in every region they
+        # have, and the stacks go with the instances (RetainStacks false).
+        operation = call(region, "DeleteStackInstances", StackSetName=args.name, CallAs=args.call_as,
+                         DeploymentTargets={"OrganizationalUnitIds": ous}, Regions=instance_regions,
+                         RetainStacks=False, OperationPreferences=preferences())
+        wait(call, region, args, operation)
+    if exists and not args.dry_run:
+        # AWS refuses to delete a stack set that still has instances: say which, keep the stack set.
+        left = stack_set_instances(client, args.name, args.call_as)
+        if left:
+            where = ", ".join(sorted(f"{i['Account']} {i['Region']}" for i in left))
+            sys.exit(f"org.py: stack set {args.name} still has {len(left)} instance(s) ({where}); it is kept. "
+                     "Run the teardown again, or see the instances in the CloudFormation console (StackSets)")
+    if exists:
+        call(region, "DeleteStackSet", StackSetName=args.name, CallAs=args.call_as)
+        print(f"stack set {args.name}: deleted" + (" (dry run)" if args.dry_run else ""))
+    for region in args.regions:
+        client = call.client(region)
+        if not args.dry_run and not stack_exists(client, args.name):
+            print(f"{region}: no {args.name} stack")
+            continue
+        call(region, "DeleteStack", StackName=args.name)
+        if not args.dry_run:
+            client.get_waiter("stack_delete_complete").wait(
+                StackName=args.name, WaiterConfig={"Delay": 5, "MaxAttempts": max(1, args.wait_s // 5)}
+            )
+        print(f"{region}: {args.name} " + ("(dry run)" if args.dry_run else "deleted"))
+    print("The home stack stays: delete it with `sam delete` (docs/install.md) once no forwarder is left.")
+
+
+# The home stack's parameters as this repository's template.yaml names them: a dry run cannot read
+# the deployed stack's, so it shows an update of a stack deployed from this version.
+def template_parameters():
+    text = (ROOT / "template.yaml").read_text()
+    block = text.split("\nParameters:\n", 1)[1].split("\nConditions:\n", 1)[0]
+    return re.findall(r"^  ([A-Za-z0-9]+):$", block, flags=re.M)
+
+
+def regions(args, call):
+    home = args.home_region
+    if args.dry_run:
+        if not args.account_id:
+            sys.exit("org.py: a dry run cannot ask whose credentials these are: give --account-id (ACCOUNT_ID=...)")
+        account, partition = args.account_id, "aws"
+        keys, sources = template_parameters(), []
+    else:
+        identity = boto3.client("sts", region_name=home).get_caller_identity()
+        account, partition = identity["Account"], identity["Arn"].split(":")[1]
+        if args.account_id and args.account_id != account:
+            sys.exit(f"org.py: --account-id {args.account_id} is not the account of these credentials ({account})")
+        client = call.client(home)
+        try:
+            (stack,) = client.describe_stacks(StackName=args.stack_name)["Stacks"]
+        except client.exceptions.ClientError as e:
+            if "does not exist" not in str(e):
+                raise
+            sys.exit(f"org.py: no stack {args.stack_name} in {home}: deploy rootwatch there first (docs/install.md)")
+        values = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+        if "SourceAccountIds" not in values:
+            sys.exit(f"org.py: stack {args.stack_name} in {home} has no SourceAccountIds parameter: is it rootwatch?")
+        keys = list(values)
+        sources = [s for s in values["SourceAccountIds"].split(",") if s]
+
+    if account in sources:
+        print(f"{home}: {args.stack_name} already admits forwarders of {account}")
+    else:
+        # The deployed template and every other parameter as they are (a parameter left out would
+        # fall back to its default: the recipients would be lost). AUTO_EXPAND: the template is SAM's.
+        parameters = [{"ParameterKey": k, "UsePreviousValue": True} for k in keys if k != "SourceAccountIds"]
+        parameters.append({"ParameterKey": "SourceAccountIds", "ParameterValue": ",".join([*sources, account])})
+        call(home, "UpdateStack", StackName=args.stack_name, UsePreviousTemplate=True, Parameters=parameters,
+             Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+        if not args.dry_run:
+            call.client(home).get_waiter("stack_update_complete").wait(
+                StackName=args.stack_name, WaiterConfig={"Delay": 5, "MaxAttempts": max(1, args.wait_s // 5)}
+            )
+        print(f"{home}: {args.stack_name} admits forwarders of {account}" + (" (dry run)" if args.dry_run else ""))
+
+    # The bus's name is fixed by the template (HomeBus: <stack name>-root-events); a real run reads
+    # the output, so that a stack that is not what this script expects stops it here.
+    bus = f"arn:{partition}:events:{home}:{account}:event-bus/{args.stack_name}-root-events"
+    if not args.dry_run:
+        (stack,) = call.client(home).describe_stacks(StackName=args.stack_name)["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if "HomeBusArn" not in outputs:
+            sys.exit(f"org.py: {args.stack_name} in {home} has no HomeBusArn output after the update")
+        bus = outputs["HomeBusArn"]
+    others = [r for r in args.regions if r != home]
+    forwarders = argparse.Namespace(**{**vars(args), "home_bus_arn": bus, "regions": others,
+                                       "name": args.forwarder_name})
+    management(forwarders, call)
+    covered = ", ".join([home, *others])
+    print(f"{args.stack_name} in {home} alerts on root activity of {account} in {covered}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, default_name in [("stackset", "rootwatch-forwarder"), ("management", "rootwatch-forwarder")]:
+    for name in ["stackset", "management", "delete", "regions"]:
         p = sub.add_parser(name)
-        p.add_argument("--home-bus-arn", required=True, help="the home stack's HomeBusArn output")
         p.add_argument("--regions", type=csv, required=True, help="comma-separated regions to cover")
-        p.add_argument("--name", default=default_name, help="stack set or stack name")
         p.add_argument("--dry-run", action="store_true", help="print the calls, make none")
         p.add_argument("--wait-s", type=int, default=1800, help="give up waiting after this many seconds")
-        if name == "stackset":
-            p.add_argument("--ou-ids", type=csv, required=True,
-                           help="organizational units (or the root, r-...) whose accounts get forwarders")
+        if name == "regions":
+            p.add_argument("--home-region", required=True, help="the region of the rootwatch stack that alerts")
+            p.add_argument("--stack-name", default="rootwatch", help="that stack's name")
+            p.add_argument("--forwarder-name", default="rootwatch-forwarder", help="the forwarder stacks' name")
+            p.add_argument("--account-id", help="this account's id (required in a dry run; checked otherwise)")
+            continue
+        p.add_argument("--home-bus-arn", required=True, help="the home stack's HomeBusArn output")
+        p.add_argument("--name", default="rootwatch-forwarder", help="stack set or stack name")
+        if name in ("stackset", "delete"):
+            p.add_argument("--ou-ids", type=csv, required=name == "stackset",
+                           help="organizational units (or the root, r-...) whose accounts get forwarders"
+                           + ("" if name == "stackset" else "; only a dry run uses them (a real run lists the instances)"))
             p.add_argument("--call-as", choices=["SELF", "DELEGATED_ADMIN"], default="SELF")
             p.add_argument("--admin-region", help="where the stack set lives (default: the home bus's region)")
     args = parser.parse_args(argv)
-    if "us-east-1" not in args.regions:
+    covered = [*args.regions, args.home_region] if args.command == "regions" else args.regions
+    if args.command != "delete" and "us-east-1" not in covered:
         # Root console sign-ins (and IAM and other global-service calls) are recorded in us-east-1:
         # without a forwarder there, no sign-in of these accounts would be alerted.
         parser.error("--regions must include us-east-1: CloudTrail records every root console sign-in there")
-    parts = args.home_bus_arn.split(":")
-    if len(parts) != 6 or parts[2] != "events" or not parts[5].startswith("event-bus/"):
-        parser.error(f"--home-bus-arn {args.home_bus_arn!r} is not an event bus ARN (the home stack's HomeBusArn output)")
+    if args.command == "regions":
+        if args.account_id and not re.fullmatch(r"[0-9]{12}", args.account_id):
+            parser.error(f"--account-id {args.account_id!r} is not a 12-digit account id")
+    else:
+        parts = args.home_bus_arn.split(":")
+        if len(parts) != 6 or parts[2] != "events" or not parts[5].startswith("event-bus/"):
+            parser.error(f"--home-bus-arn {args.home_bus_arn!r} is not an event bus ARN (the home stack's HomeBusArn output)")
     call = Calls(args.dry_run, args.wait_s)
-    (stackset if args.command == "stackset" else management)(args, call)
+    {"stackset": stackset, "management": management, "delete": delete, "regions": regions}[args.command](args, call)
 
 
 if __name__ == "__main__":

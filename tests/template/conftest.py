@@ -39,15 +39,16 @@ class NoManagedPolicies:
         return {}
 
 
-def as_deployed(doc):
+def as_deployed(doc, replace_code=True):
     """What CloudFormation receives: the SAM transform run offline (samtranslator, the library
-    inside SAM CLI), with local code replaced by the S3 object sam deploy would upload. A template
-    without a Transform is deployed as it is."""
+    inside SAM CLI), with local code replaced by the S3 object sam deploy would upload (unless
+    replace_code is false: a packaged template names its object already). A template without a
+    Transform is deployed as it is."""
     doc = json.loads(json.dumps(copy.deepcopy(doc)))
     if "Transform" not in doc:
         return doc
     for resource in doc["Resources"].values():
-        if resource.get("Type") == "AWS::Serverless::Function":
+        if resource.get("Type") == "AWS::Serverless::Function" and replace_code:
             resource["Properties"]["CodeUri"] = f"s3://{CODE_BUCKET}/{CODE_KEY}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AWS_DEFAULT_REGION", REGION)  # the transform also asks boto for a region

@@ -17,7 +17,12 @@ def documented_policies():
     found = {}
     for path in sorted((ROOT / "docs").glob("*.md")):
         for block in JSON_BLOCK.findall(path.read_text()):
-            policy = json.loads(block)
+            try:
+                policy = json.loads(block)
+            except json.JSONDecodeError:
+                continue  # not one JSON document (an example of several, say); an SCP block must parse
+            if not isinstance(policy, dict):
+                continue
             statements = policy.get("Statement", [])
             if statements and "Sid" in statements[0]:
                 found[statements[0]["Sid"]] = (path.name, policy)

@@ -1,0 +1,126 @@
+"""A deploy that fits a new user: the CloudFormation console groups and labels every parameter
+(Metadata AWS::CloudFormation::Interface), each description states its format with an example that
+the parameter accepts (and says "no spaces" where a space would be refused), `sam deploy --guided`
+asks in the same order (it ignores the Interface: it asks for every parameter, as the real SAM CLI
+shows here), and samconfig.toml.example deploys the usual setup without a question (only the
+change set's confirmation, which comes after the first AWS call)."""
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+# The groups a user meets, in order (docs/install.md names them).
+GROUPS = ["Who is told", "Text messages", "Organization", "Slack and Microsoft Teams", "Advanced"]
+# What `sam deploy --guided` (SAM CLI's guided_context) asks besides the parameters.
+GUIDED_BEFORE = ["Stack Name", "AWS Region"]
+GUIDED_AFTER = ["Confirm changes before deploy", "Allow SAM CLI IAM role creation", "Disable rollback",
+                "Save arguments to configuration file", "SAM configuration file", "SAM configuration environment"]
+OFFLINE = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "none",
+           "AWS_SECRET_ACCESS_KEY": "none", "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+
+
+@pytest.fixture(scope="module")
+def interface(template):
+    return template["Metadata"]["AWS::CloudFormation::Interface"]
+
+
+def test_every_parameter_is_in_one_group_in_the_template_order(template, interface):
+    grouped = [p for group in interface["ParameterGroups"] for p in group["Parameters"]]
+    assert grouped == list(template["Parameters"]), "groups and Parameters disagree (sam --guided asks in Parameters' order)"
+    labels = [group["Label"]["default"] for group in interface["ParameterGroups"]]
+    assert [next(g for g in GROUPS if label.startswith(g)) for label in labels] == GROUPS
+
+
+def test_every_parameter_has_a_label(template, interface):
+    assert set(interface["ParameterLabels"]) == set(template["Parameters"])
+    assert all(label["default"].strip() for label in interface["ParameterLabels"].values())
+
+
+def example_of(description):
+    found = re.search(r"e\.g\. (\S+)", description)
+    return found.group(1).rstrip(".") if found else None
+
+
+@pytest.mark.parametrize("name", [
+    "AlertEmails", "AlertPhoneNumbers", "OrganizationId", "SourceAccountIds", "SlackWorkspaceId",
+    "SlackChannelId", "TeamsTenantId", "TeamsTeamId", "TeamsChannelId", "ChatRegion",
+    "ChatTopicArnsFromOtherRegions", "AccountNames", "RunbookUrl",
+])
+def test_a_patterned_parameter_shows_an_example_it_accepts_and_says_no_spaces(template, name):
+    """CloudFormation refuses a value its AllowedPattern does not match only when the stack is
+    created; the description is what a user reads before. (java.util.regex and Python's re agree
+    on these patterns: lookaheads, backreferences and classes only.)"""
+    parameter = template["Parameters"][name]
+    pattern = re.compile(parameter["AllowedPattern"])
+    example = example_of(parameter["Description"])
+    assert example, f"{name}: no 'e.g. <example>' in its description"
+    assert pattern.fullmatch(example), f"{name}: its own example {example!r} is refused"
+    # A list is where people put a space after a comma.
+    if "," in example and not pattern.fullmatch(example.replace(",", ", ", 1)):
+        assert "no spaces" in parameter["Description"], f"{name}: a space after a comma is refused, say 'no spaces'"
+    assert parameter.get("ConstraintDescription"), f"{name}: CloudFormation's refusal would show the bare pattern"
+
+
+def test_every_parameter_states_its_format(template):
+    for name, parameter in template["Parameters"].items():
+        description = parameter["Description"]
+        if parameter["Type"] == "Number" and "MinValue" in parameter:
+            bounds = f"{parameter['MinValue']}-{parameter['MaxValue']}" if "MaxValue" in parameter else f"at least {parameter['MinValue']}"
+            assert bounds in description, f"{name}: state the range ({bounds})"
+        elif "AllowedValues" in parameter:
+            assert all(str(v) in description for v in parameter["AllowedValues"]), f"{name}: list the values"
+        else:
+            assert "AllowedPattern" in parameter, f"{name}: a free-form parameter"
+
+
+def sam_deploy(tmp_path, *args, stdin):
+    shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
+    env = {"PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), **OFFLINE}
+    return subprocess.run(["sam", "deploy", *args], cwd=tmp_path, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_sam_guided_asks_every_parameter_in_the_template_order(tmp_path, template):
+    """Every default accepted; it stops at the first AWS call (a closed port), after the questions."""
+    result = sam_deploy(tmp_path, "--guided", stdin="\n" * 60)
+    asked = re.findall(r"\t(Stack Name|AWS Region|Parameter [A-Za-z]+|" + "|".join(GUIDED_AFTER) + r") \[", result.stdout)
+    expected = GUIDED_BEFORE + [f"Parameter {p}" for p in template["Parameters"]] + GUIDED_AFTER
+    assert asked == expected, result.stdout + result.stderr
+    assert "Could not connect to the endpoint URL" in result.stdout + result.stderr
+
+
+def test_the_example_samconfig_deploys_without_a_question_before_aws(tmp_path):
+    shutil.copy(ROOT / "samconfig.toml.example", tmp_path / "samconfig.toml")
+    result = sam_deploy(tmp_path, stdin="")
+    output = result.stdout + result.stderr
+    assert "Parameter " not in output and "[y/N]" not in output, output
+    assert "Could not connect to the endpoint URL" in output, "it went straight to AWS"
+
+
+def test_the_example_samconfig_names_real_parameters_in_their_format(template, tmp_path):
+    """Read as SAM CLI reads it (its own config reader and parameter parser)."""
+    from samcli.cli.types import CfnParameterOverridesType
+    from samcli.lib.config.samconfig import SamConfig
+
+    shutil.copy(ROOT / "samconfig.toml.example", tmp_path / "samconfig.toml")
+    config = SamConfig(str(tmp_path), "samconfig.toml")
+    deploy = config.get_all(["deploy"], "parameters", env="default")
+    shared = config.get_all(["global"], "parameters", env="default")
+    overrides = CfnParameterOverridesType().convert(deploy["parameter_overrides"], None, None)
+    assert set(overrides) == {"AlertEmails", "AlertPhoneNumbers"}
+    for name, value in overrides.items():
+        assert re.fullmatch(template["Parameters"][name]["AllowedPattern"], value), name
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert config.get_all(["build"], "parameters", env="default")["beta_features"] is True
+    assert shared["stack_name"] == "rootwatch"
+    assert shared["region"] == "us-east-1", "root console sign-ins are recorded in us-east-1"
+
+
+def test_git_ignores_samconfig_toml_but_not_the_example():
+    ignored = subprocess.run(["git", "check-ignore", "-q", "samconfig.toml"], cwd=ROOT)
+    assert ignored.returncode == 0, "samconfig.toml holds phone numbers and addresses: git must ignore it"
+    example = subprocess.run(["git", "check-ignore", "-q", "samconfig.toml.example"], cwd=ROOT)
+    assert example.returncode == 1
