@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::warn;
 
-use crate::config::{AccountId, AccountName};
+use crate::domain::{AccountId, AccountName};
 
 /// The longest a lookup may take, connecting included. AWS Organizations has one endpoint per
 /// partition (us-east-1 for `aws`), so a home stack elsewhere pays a cross-region round trip:

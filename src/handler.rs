@@ -11,15 +11,16 @@ use tracing::{error, info, warn};
 
 use crate::account_directory::{AccountDirectory, CachedDirectory, LOOKUP_BUDGET, NoDirectory};
 use crate::aws::sns::AlertPublisher;
-use crate::config::{AccountId, AccountName, Config};
-use crate::detect::alert::{Account, Alert, enrich, event_account};
-use crate::detect::classify::{Classification, Severity, Verdict, classify};
+use crate::config::Config;
+use crate::detect::alert::{Alert, enrich, event_account};
+use crate::detect::classify::{Classification, Verdict, classify};
 use crate::detect::record::{ParsedEvent, check_source, parse_event};
+use crate::domain::{Account, AccountId, AccountName, NotificationKind, Severity};
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
 use crate::forwarder::render::render as forwarder_render;
 use crate::forwarder::{Alarm, ForwarderFailure, is_alarm_state_change, read_alarm};
 use crate::invocation::{Budget, Invocation};
-use crate::render::notification::{Notification, NotificationKind, render};
+use crate::render::notification::{Notification, render};
 use crate::render::sms::render_pause_notice;
 use crate::state::{AlertState, Begin, Claim, EventKey, Page, StateError};
 
@@ -467,7 +468,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::detect::classify::AlertKind;
+    use crate::domain::AlertKind;
     use crate::error::DeliveryError;
     use crate::samples::{every_sample, sample};
     use crate::state::Stateless;

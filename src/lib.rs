@@ -16,6 +16,7 @@ pub mod aws;
 pub mod config;
 pub mod detect;
 pub mod dispatch;
+pub mod domain;
 pub mod error;
 pub mod forwarder;
 pub mod handler;

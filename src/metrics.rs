@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use crate::detect::classify::Severity;
+use crate::domain::Severity;
 use crate::error::{EventError, HandlerError};
 use crate::handler::Outcome;
 use crate::watchdog::WatchdogOutcome;

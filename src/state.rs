@@ -196,7 +196,7 @@ impl Claim {
 /// alerts share their session's one SMS. Email always gets every alert.
 pub fn coalescing_key(alert: &Alert) -> String {
     let session = alert.root_session();
-    if alert.severity == crate::detect::classify::Severity::Critical {
+    if alert.severity == crate::domain::Severity::Critical {
         format!(
             "{session}#critical#{}#{}",
             alert.event_source, alert.event_name

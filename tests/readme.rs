@@ -78,9 +78,8 @@ fn readme_example_is_the_reviewed_snapshot() {
 /// The notice that texts are paused, as the README quotes it, is what the function sends.
 #[test]
 fn readme_pause_notice_is_the_functions() {
-    use rootwatch::config::{AccountId, AccountName};
-    use rootwatch::detect::alert::Account;
-    use rootwatch::render::sms::{SmsLimit, render_pause_notice};
+    use rootwatch::domain::{Account, AccountId, AccountName, SmsLimit};
+    use rootwatch::render::sms::render_pause_notice;
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
     let account = Account {

@@ -8,8 +8,8 @@ mod support;
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use rootwatch::config::{AccountId, AccountName, Config};
-use rootwatch::detect::alert::Account;
+use rootwatch::config::Config;
+use rootwatch::domain::{Account, AccountId, AccountName};
 use rootwatch::handler::{Decision, decide, decide_named};
 use rootwatch::render::sms::render_pause_notice;
 use rootwatch::watchdog::judge::Finding;

@@ -9,7 +9,7 @@ mod support;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::{SnsPublisher, TopicCheckError};
 use rootwatch::config::Config;
-use rootwatch::render::sms::SmsLimit;
+use rootwatch::domain::SmsLimit;
 use rootwatch::startup;
 use std::time::{Duration, Instant};
 

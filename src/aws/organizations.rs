@@ -9,7 +9,7 @@ use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, Sd
 use aws_sdk_organizations::operation::describe_account::DescribeAccountError;
 
 use crate::account_directory::{AccountDirectory, DirectoryError};
-use crate::config::AccountId;
+use crate::domain::AccountId;
 use crate::sanitize::{redact_contacts, untrusted_line};
 
 /// Names accounts with `organizations:DescribeAccount`, from the management account or a

@@ -7,10 +7,9 @@ use aws_sdk_sns::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sns::operation::publish::builders::PublishInputBuilder;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use crate::config::TopicArn;
+use crate::domain::{SmsLimit, TopicArn};
 use crate::error::DeliveryError;
 use crate::render::notification::Notification;
-use crate::render::sms::SmsLimit;
 
 /// Where alerts go. The handler is generic over it so the core is tested without a network.
 pub trait AlertPublisher {
@@ -260,7 +259,7 @@ impl AlertPublisher for SnsPublisher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::classify::{AlertKind, Severity};
+    use crate::domain::{AlertKind, Severity};
     use crate::render::email::EmailSubject;
     use crate::render::sms::Sms;
 

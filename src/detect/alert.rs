@@ -9,9 +9,13 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::{AccountId, AccountName, Config};
-use crate::detect::classify::{AlertKind, CredentialKind, MfaState, Severity, Verdict};
+use crate::config::Config;
+use crate::detect::classify::Verdict;
 use crate::detect::record::ParsedEvent;
+use crate::domain::{
+    Account, AccountId, AccountName, AlertKind, CredentialKind, MfaState, Severity, UNKNOWN_REGION,
+    is_region_code,
+};
 use crate::sanitize::{plain_token, untrusted_line};
 
 /// Caps for untrusted text in the email; long enough to be useful, short enough to read.
@@ -153,39 +157,6 @@ impl Call {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Account {
-    /// `None` when the event named no 12-digit account anywhere: the alert still goes out.
-    pub id: Option<AccountId>,
-    /// From `ACCOUNT_NAMES` when it names this account, else from the account directory
-    /// (AWS Organizations) when it was asked and answered in time.
-    pub name: Option<AccountName>,
-}
-
-impl Account {
-    /// `prod-payments (111122223333)`, just the id, or `an unknown account`.
-    pub fn label(&self) -> impl fmt::Display + '_ {
-        Label(self)
-    }
-
-    /// The id, or `unknown`.
-    pub fn id_or_unknown(&self) -> &str {
-        self.id.as_ref().map_or("unknown", AccountId::as_str)
-    }
-}
-
-struct Label<'a>(&'a Account);
-
-impl fmt::Display for Label<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.0.name, &self.0.id) {
-            (Some(name), Some(id)) => write!(f, "{name} ({id})"),
-            (None, Some(id)) => f.write_str(id.as_str()),
-            (_, None) => f.write_str("an unknown account"),
-        }
-    }
-}
-
 /// Where the request came from. CloudTrail puts an IP here for people and a service name
 /// (`AWS Internal`, `iam.amazonaws.com`) for AWS itself, shown as CloudTrail writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -314,23 +285,6 @@ impl fmt::Display for Described<'_> {
             }
         }
     }
-}
-
-/// Shown when neither `detail.awsRegion` nor the envelope's `region` is a region code.
-pub const UNKNOWN_REGION: &str = "unknown-region";
-
-/// An AWS region code such as `us-east-1`, `us-gov-west-1` or `ap-southeast-7`: a two-letter
-/// prefix, one or more lower-case words, a number; at most 25 characters.
-pub fn is_region_code(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let lower_word = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
-    text.len() <= 25
-        && parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(lower_word)
-        && parts
-            .last()
-            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The account the event happened in (the source account, whichever account's function
@@ -475,37 +429,6 @@ pub fn enrich(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn region_codes_are_recognised_and_forgeries_refused() {
-        for good in [
-            "us-east-1",
-            "us-gov-west-1",
-            "cn-northwest-1",
-            "ap-southeast-7",
-            "us-isob-east-1",
-            "eu-central-2",
-        ] {
-            assert!(is_region_code(good), "{good}");
-        }
-        for bad in [
-            "evil.example.com/x",
-            "us-east-1.evil.example.com",
-            "us-east-1@evil",
-            "us-east-1/",
-            "US-EAST-1",
-            "us-east",
-            "useast1",
-            "us--1",
-            "us-east-123",
-            "u-east-1",
-            "",
-            "us-east-1#frag",
-            "aa-bbbbbbbbbbbbbbbbbbbbbb-1",
-        ] {
-            assert!(!is_region_code(bad), "{bad}");
-        }
-    }
 
     /// Only CloudTrail's own names for AWS stand in for an IP on a phone; any other text does not.
     #[test]

@@ -9,8 +9,8 @@
 //! (`rules/aws_cloudtrail_rules/`), SigmaHQ (`rules/cloud/aws/cloudtrail/`), Elastic
 //! detection-rules (`rules/integrations/aws/`) — and at AWS's own documentation.
 
-use crate::detect::classify::{AlertKind, CredentialKind, MfaState, Severity};
 use crate::detect::record::DetailType;
+use crate::domain::{AlertKind, CredentialKind, MfaState, Severity};
 
 /// What the engine knows about an event when it picks a rule: all derived, none raw text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,9 +14,8 @@ pub mod render;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::config::AccountId;
-use crate::detect::alert::{Account, UNKNOWN_REGION, is_region_code};
 use crate::detect::record::{is_event_id, parse_time};
+use crate::domain::{Account, AccountId, UNKNOWN_REGION, is_region_code};
 use crate::error::EventError;
 use crate::sanitize::{redact_contacts, untrusted_line};
 

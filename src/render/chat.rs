@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::detect::alert::Alert;
-use crate::detect::classify::{CredentialKind, MfaState};
+use crate::domain::{CredentialKind, MfaState};
 use crate::render::time::to_the_second;
 use crate::render::{push_json_str, push_json_strs};
 

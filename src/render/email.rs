@@ -3,7 +3,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::detect::alert::{AWS_INTERNAL, Alert};
-use crate::detect::classify::{CredentialKind, MfaState};
+use crate::domain::{CredentialKind, MfaState};
 use crate::render::time::to_the_second;
 use crate::render::{CUT_MARK, Piece, TitleParts};
 
@@ -142,7 +142,7 @@ impl fmt::Display for Call<'_> {
 
 /// What the reader should take in first, in one sentence.
 fn write_lead(body: &mut String, alert: &Alert) -> fmt::Result {
-    use crate::detect::classify::AlertKind::*;
+    use crate::domain::AlertKind::*;
     let who = Who(alert);
     let call = Call(alert);
     if alert.failed() && alert.kind != SignInFailed {
@@ -416,7 +416,7 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        let name = crate::config::AccountName::parse(&"n".repeat(32)).unwrap();
+        let name = crate::domain::AccountName::parse(&"n".repeat(32)).unwrap();
         let subject = |headline_extra: &str| {
             let mut event = event.clone();
             event["detail"]["errorCode"] = format!("AccessDenied{headline_extra}").into();

@@ -18,9 +18,9 @@ use tracing::{error, info, warn};
 
 use crate::aws::sns::AlertPublisher;
 use crate::detect::record::is_event_id;
+use crate::domain::SmsLimit;
 use crate::error::HandlerError;
 use crate::invocation::Invocation;
-use crate::render::sms::SmsLimit;
 use crate::state::{StateError, Stateless};
 use judge::{Finding, Health, TrailView, judge};
 use render::Checked;

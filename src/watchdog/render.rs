@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::detect::classify::Severity;
+use crate::domain::{NotificationKind, Severity, SmsLimit};
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
 use crate::render::email::EmailSubject;
-use crate::render::notification::{Notification, NotificationKind};
-use crate::render::sms::{Sms, SmsLimit};
+use crate::render::notification::Notification;
+use crate::render::sms::Sms;
 use crate::sanitize::plain_token;
 use crate::watchdog::judge::Finding;
 
