@@ -15,22 +15,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::warn;
 
+use crate::domain::limits::{FAILURE_BACKOFF, LOOKUP_BUDGET};
 use crate::domain::{AccountId, AccountName};
-
-/// The longest a lookup may take, connecting included. AWS Organizations has one endpoint per
-/// partition (us-east-1 for `aws`), so a home stack elsewhere pays a cross-region round trip:
-/// a new connection takes about three (TCP, TLS 1.3, the request), 0.2-0.25 s each from the
-/// regions farthest from us-east-1 (Sydney, Mumbai, Singapore). One second lets the first
-/// lookup of a warm function succeed from any region while adding at most a second to a page
-/// whose delivery already takes longer (CloudTrail to EventBridge, then SMS).
-pub const LOOKUP_BUDGET: Duration = Duration::from_secs(1);
-
-/// How long a failure is remembered before the directory is asked again. Long enough that a
-/// burst of one incident (dozens of alerts in minutes) pays the budget once; short enough that
-/// names come back soon after a throttle or an outage. Failures that concern the directory
-/// (denied, not an organization, unreachable, slow, throttled) pause every lookup; an account
-/// the organization does not know pauses only that account's.
-pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5 * 60);
 
 /// At most this many accounts are remembered; past it the memory starts afresh. An organization
 /// has far fewer (the default quota is 10, raised on request into the thousands).

@@ -9,12 +9,13 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use crate::account_directory::{AccountDirectory, CachedDirectory, LOOKUP_BUDGET, NoDirectory};
+use crate::account_directory::{AccountDirectory, CachedDirectory, NoDirectory};
 use crate::aws::sns::AlertPublisher;
 use crate::config::Config;
 use crate::detect::alert::{Alert, enrich, event_account};
 use crate::detect::classify::{Classification, Verdict, classify};
 use crate::detect::record::{ParsedEvent, check_source, parse_event};
+use crate::domain::limits::LOOKUP_BUDGET;
 use crate::domain::{Account, AccountId, AccountName, NotificationKind, Severity};
 use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
 use crate::forwarder::render::render as forwarder_render;

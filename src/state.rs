@@ -25,9 +25,6 @@ use crate::detect::record::is_event_id;
 use crate::forwarder::ForwarderFailure;
 use crate::invocation::{Budget, Invocation};
 
-/// How long an alerted event is remembered: longer than EventBridge (24 h) and Lambda (6 h) retry.
-pub const REMEMBER_ALERTED: Duration = Duration::from_secs(7 * 24 * 3600);
-
 /// What identifies an event for dedup, and owns its session's paging window.
 ///
 /// CloudTrail's `eventID` when the record has a well-formed one (every real record does); else

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use rootwatch::aws::dynamodb::DynamoState;
-use rootwatch::aws::sdk::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT};
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
+use rootwatch::domain::limits::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT};
 use rootwatch::handler::Rootwatch;
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::moto::{MotoServer, sdk_config_for};

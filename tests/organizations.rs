@@ -15,12 +15,13 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use rootwatch::account_directory::{CachedDirectory, LOOKUP_BUDGET};
+use rootwatch::account_directory::CachedDirectory;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::organizations::OrganizationsDirectory;
 use rootwatch::aws::sdk::organizations_client;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
+use rootwatch::domain::limits::LOOKUP_BUDGET;
 use rootwatch::domain::{NotificationKind, Severity};
 use rootwatch::handler::{Outcome, Rootwatch};
 use serde_json::Value;

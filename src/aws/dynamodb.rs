@@ -24,8 +24,9 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 use tracing::info;
 
+use crate::domain::limits::REMEMBER_ALERTED;
 use crate::invocation::Budget;
-use crate::state::{AlertState, Begin, Claim, Page, REMEMBER_ALERTED, StateError, TextCeiling};
+use crate::state::{AlertState, Begin, Claim, Page, StateError, TextCeiling};
 
 const PENDING: &str = "pending";
 const ALERTED: &str = "alerted";

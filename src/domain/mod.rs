@@ -11,6 +11,7 @@
 mod account;
 mod credential;
 mod kind;
+pub mod limits;
 mod region;
 mod severity;
 mod sms;

@@ -9,7 +9,6 @@ pub mod judge;
 pub mod render;
 
 use std::future::Future;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -19,18 +18,12 @@ use tracing::{error, info, warn};
 use crate::aws::sns::AlertPublisher;
 use crate::detect::record::is_event_id;
 use crate::domain::SmsLimit;
+use crate::domain::limits::CHECK_TIMEOUT;
 use crate::error::HandlerError;
 use crate::invocation::Invocation;
 use crate::state::{StateError, Stateless};
 use judge::{Finding, Health, TrailView, judge};
 use render::Checked;
-
-/// The whole CloudTrail check gives up after this long and reports itself failed, leaving the
-/// publish its own 12 s inside the function's 30 s.
-pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long a once-a-day mark is kept (TTL): past its day, with a margin for clock skew.
-pub const REMEMBER_MARK: Duration = Duration::from_secs(2 * 24 * 3600);
 
 /// Whether an EventBridge envelope is a schedule's tick (`Scheduled Event` from `aws.events`).
 /// Anyone who may invoke the function could send one; it only triggers a read-only check.
