@@ -12,8 +12,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::detect::record::EventError;
 use crate::domain::Severity;
-use crate::error::{EventError, HandlerError};
+use crate::error::HandlerError;
 use crate::handler::Outcome;
 use crate::watchdog::WatchdogOutcome;
 

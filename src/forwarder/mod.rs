@@ -14,9 +14,9 @@ pub mod render;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::detect::record::EventError;
 use crate::detect::record::{is_event_id, parse_time};
 use crate::domain::{Account, AccountId, UNKNOWN_REGION, is_region_code};
-use crate::error::EventError;
 use crate::sanitize::{redact_contacts, untrusted_line};
 
 /// `detail-type` of a CloudWatch alarm's state change.
