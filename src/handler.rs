@@ -123,11 +123,16 @@ pub fn conclude(
     config: &Config,
     directory_name: Option<&AccountName>,
 ) -> Decision {
+    let id = event_account(&classified.parsed);
+    let account = Account {
+        name: config.account_names.choose(id.as_ref(), directory_name),
+        id,
+    };
     let alert = enrich(
         &classified.parsed,
         classified.verdict,
-        config,
-        directory_name,
+        account,
+        config.runbook_url.as_deref(),
     );
     let notification = render(&alert, config.sms_limit);
     Decision::Alert {
@@ -143,13 +148,9 @@ pub fn conclude_forwarder(
     config: &Config,
     directory_name: Option<&AccountName>,
 ) -> Decision {
-    failure.account.name = failure
-        .account
-        .id
-        .as_ref()
-        .and_then(|id| config.account_names.name_of(id))
-        .or(directory_name)
-        .cloned();
+    failure.account.name = config
+        .account_names
+        .choose(failure.account.id.as_ref(), directory_name);
     let notification = forwarder_render(&failure, config.sms_limit, config.runbook_url.as_deref());
     Decision::ForwarderFailing {
         failure: Box::new(failure),

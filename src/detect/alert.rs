@@ -9,11 +9,10 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::detect::classify::Verdict;
 use crate::detect::record::ParsedEvent;
 use crate::domain::{
-    Account, AccountId, AccountName, AlertKind, CredentialKind, MfaState, Severity, UNKNOWN_REGION,
+    Account, AccountId, AlertKind, CredentialKind, MfaState, Severity, UNKNOWN_REGION,
     is_region_code,
 };
 use crate::sanitize::{plain_token, untrusted_line};
@@ -306,14 +305,14 @@ pub fn event_account(parsed: &ParsedEvent) -> Option<AccountId> {
 }
 
 /// Builds the alert for a classified root event. Never fails: a field that could not be read
-/// is shown as unknown and listed in [`Alert::unreadable_fields`]. `directory_name` is what the
-/// account directory (AWS Organizations) calls the event's account, when it was asked; a name
-/// in `ACCOUNT_NAMES` wins over it.
+/// is shown as unknown and listed in [`Alert::unreadable_fields`]. `account` is the event's
+/// account ([`event_account`]) with the name already chosen for it, and `runbook_url` the link
+/// every message ends with: enrich only puts them in.
 pub fn enrich(
     parsed: &ParsedEvent,
     verdict: Verdict,
-    config: &Config,
-    directory_name: Option<&AccountName>,
+    account: Account,
+    runbook_url: Option<&str>,
 ) -> Alert {
     let Verdict {
         kind,
@@ -327,7 +326,6 @@ pub fn enrich(
     let event = &parsed.event;
     let record = &event.detail;
     let event_id = record.valid_event_id().map(str::to_owned);
-    let account_id = event_account(parsed);
     // The region becomes part of a console URL: only a well-formed region code is used.
     let region = [record.aws_region.as_deref(), event.region.as_deref()]
         .into_iter()
@@ -341,7 +339,7 @@ pub fn enrich(
         .account_id
         .as_deref()
         .and_then(AccountId::parse)
-        .filter(|caller| account_id.as_ref().is_some_and(|here| here != caller));
+        .filter(|caller| account.id.as_ref().is_some_and(|here| here != caller));
     let outcome = if failed {
         Outcome::Failure {
             error_code: record.error_code.as_deref().map(|c| plain_token(c, 60)),
@@ -381,14 +379,7 @@ pub fn enrich(
         rule: rule.id,
         reference: rule.reference,
         external_caller,
-        account: Account {
-            name: account_id
-                .as_ref()
-                .and_then(|id| config.account_names.name_of(id))
-                .or(directory_name)
-                .cloned(),
-            id: account_id,
-        },
+        account,
         region: region.unwrap_or_else(|| UNKNOWN_REGION.to_owned()),
         event_time,
         source_ip: SourceIp::parse(record.source_ip_address.as_deref()),
@@ -421,7 +412,7 @@ pub fn enrich(
         request_parameters,
         event_id,
         console_url,
-        runbook_url: config.runbook_url.clone(),
+        runbook_url: runbook_url.map(str::to_owned),
         unreadable_fields: parsed.unreadable.clone(),
     }
 }
@@ -429,6 +420,7 @@ pub fn enrich(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     /// Only CloudTrail's own names for AWS stand in for an IP on a phone; any other text does not.
     #[test]

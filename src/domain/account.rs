@@ -116,6 +116,18 @@ impl AccountNames {
     pub fn name_of(&self, id: &AccountId) -> Option<&AccountName> {
         self.0.get(id)
     }
+
+    /// The name an alert shows for the account `id`: the operator's, which wins, else the one
+    /// the account directory (AWS Organizations) gave, if it was asked.
+    pub fn choose(
+        &self,
+        id: Option<&AccountId>,
+        directory_name: Option<&AccountName>,
+    ) -> Option<AccountName> {
+        id.and_then(|id| self.name_of(id))
+            .or(directory_name)
+            .cloned()
+    }
 }
 
 /// The account an alert is about: its id and, when known, its name.
