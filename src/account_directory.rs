@@ -8,7 +8,6 @@
 //! once per event. `aws/organizations.rs` is the real adapter.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -17,71 +16,11 @@ use tracing::warn;
 
 use crate::domain::limits::{FAILURE_BACKOFF, LOOKUP_BUDGET};
 use crate::domain::{AccountId, AccountName};
+use crate::ports::{AccountDirectory, DirectoryError};
 
 /// At most this many accounts are remembered; past it the memory starts afresh. An organization
 /// has far fewer (the default quota is 10, raised on request into the thousands).
 pub const MAX_REMEMBERED: usize = 10_000;
-
-/// Why a directory gave no name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DirectoryError {
-    #[error(
-        "access denied (the function's role needs organizations:DescribeAccount, and must be in the management account or a delegated administrator)"
-    )]
-    AccessDenied,
-    #[error("this account is not in an organization")]
-    NotInUse,
-    #[error("the organization has no such account")]
-    AccountNotFound,
-    #[error("throttled")]
-    Throttled,
-    #[error("no answer within {} ms", LOOKUP_BUDGET.as_millis())]
-    Timeout,
-    #[error("unreachable: {0}")]
-    Unreachable(String),
-    #[error("{0}")]
-    Other(String),
-}
-
-impl DirectoryError {
-    /// A short, stable name for logs and metrics.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            DirectoryError::AccessDenied => "AccessDenied",
-            DirectoryError::NotInUse => "AWSOrganizationsNotInUse",
-            DirectoryError::AccountNotFound => "AccountNotFound",
-            DirectoryError::Throttled => "Throttled",
-            DirectoryError::Timeout => "Timeout",
-            DirectoryError::Unreachable(_) => "Unreachable",
-            DirectoryError::Other(_) => "Other",
-        }
-    }
-
-    /// Whether the failure is about this one account rather than the directory.
-    fn concerns_only_the_account(&self) -> bool {
-        matches!(self, DirectoryError::AccountNotFound)
-    }
-}
-
-/// Where account names come from. The handler is generic over it, so the cache and the budget
-/// are tested with a fake.
-pub trait AccountDirectory {
-    /// The account's name as the directory holds it (untrusted text), or `None` if it has none.
-    fn account_name(
-        &self,
-        id: &AccountId,
-    ) -> impl Future<Output = Result<Option<String>, DirectoryError>> + Send;
-}
-
-/// No directory: the function without `ACCOUNT_NAMES_FROM_ORGANIZATIONS`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoDirectory;
-
-impl AccountDirectory for NoDirectory {
-    async fn account_name(&self, _id: &AccountId) -> Result<Option<String>, DirectoryError> {
-        Ok(None)
-    }
-}
 
 /// What is remembered of one account.
 #[derive(Debug, Clone)]

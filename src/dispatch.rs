@@ -7,15 +7,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::account_directory::{AccountDirectory, NoDirectory};
-use crate::aws::sns::AlertPublisher;
 use crate::detect::record::check_source;
 use crate::error::HandlerError;
 use crate::handler::{Outcome, Rootwatch};
 use crate::invocation::Invocation;
 use crate::metrics::Metrics;
-use crate::state::AlertState;
-use crate::watchdog::{TrailSource, Watchdog, WatchdogOutcome, WatchdogState, is_scheduled_event};
+use crate::ports::{
+    AccountDirectory, AlertPublisher, AlertState, NoDirectory, TrailSource, WatchdogState,
+};
+use crate::watchdog::{Watchdog, WatchdogOutcome, is_scheduled_event};
 
 /// The function's response: the handler's outcome or the watchdog's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,5 +1,5 @@
 //! Errors, and what Lambda should do about each. An event that cannot become an alert is the
-//! parser's [`EventError`]; the ports' failures are theirs ([`StateError`](crate::state::StateError)).
+//! parser's [`EventError`]; the ports' failures are theirs ([`DeliveryError`], [`StateError`]).
 //!
 //! Lambda retries every failed asynchronous invocation, so "retryable" here is a promise about
 //! the outcome: a delivery failure may succeed on the next attempt, a malformed event never will.
@@ -9,14 +9,7 @@
 use lambda_runtime::Diagnostic;
 
 use crate::detect::record::EventError;
-
-/// The alert could not be handed to SNS. Retrying may succeed.
-#[derive(Debug, thiserror::Error)]
-#[error("could not publish the alert for event {event_id} to SNS: {reason}")]
-pub struct DeliveryError {
-    pub event_id: String,
-    pub reason: String,
-}
+use crate::ports::{DeliveryError, StateError};
 
 /// Too little of the invocation was left to publish and record the alert: failing now, with
 /// the claims released, beats being stopped by Lambda half-way. Retrying will succeed.
@@ -39,7 +32,7 @@ pub enum HandlerError {
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
     #[error(transparent)]
-    State(#[from] crate::state::StateError),
+    State(#[from] StateError),
     #[error(transparent)]
     OutOfTime(#[from] OutOfTime),
 }
@@ -58,7 +51,7 @@ impl HandlerError {
         match self {
             HandlerError::Event(e) => e.event_id(),
             HandlerError::Delivery(d) => Some(&d.event_id),
-            HandlerError::State(crate::state::StateError::InFlight { event_id }) => Some(event_id),
+            HandlerError::State(StateError::InFlight { event_id }) => Some(event_id),
             HandlerError::State(_) => None,
             HandlerError::OutOfTime(o) => Some(&o.event_id),
         }
@@ -71,9 +64,7 @@ impl HandlerError {
             HandlerError::Event(EventError::Unsupported { .. }) => "Rootwatch.UnsupportedEvent",
             HandlerError::Event(EventError::UntrustedSource { .. }) => "Rootwatch.UntrustedSource",
             HandlerError::Delivery(_) => "Rootwatch.DeliveryFailed.Retryable",
-            HandlerError::State(crate::state::StateError::InFlight { .. }) => {
-                "Rootwatch.InFlight.Retryable"
-            }
+            HandlerError::State(StateError::InFlight { .. }) => "Rootwatch.InFlight.Retryable",
             HandlerError::State(_) => "Rootwatch.StateUnavailable.Retryable",
             HandlerError::OutOfTime(_) => "Rootwatch.OutOfTime.Retryable",
         }

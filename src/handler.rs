@@ -9,21 +9,24 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use crate::account_directory::{AccountDirectory, CachedDirectory, NoDirectory};
-use crate::aws::sns::AlertPublisher;
+use crate::account_directory::CachedDirectory;
 use crate::config::Config;
+use crate::deliver::{alert_claim, forwarder_claim};
 use crate::detect::alert::{Alert, enrich, event_account};
 use crate::detect::classify::{Classification, Verdict, classify};
 use crate::detect::record::{EventError, ParsedEvent, check_source, parse_event};
 use crate::domain::limits::LOOKUP_BUDGET;
 use crate::domain::{Account, AccountId, AccountName, NotificationKind, Severity};
-use crate::error::{DeliveryError, HandlerError, OutOfTime};
+use crate::error::{HandlerError, OutOfTime};
 use crate::forwarder::render::render as forwarder_render;
 use crate::forwarder::{Alarm, ForwarderFailure, is_alarm_state_change, read_alarm};
 use crate::invocation::{Budget, Invocation};
+use crate::ports::{
+    AccountDirectory, AlertPublisher, AlertState, Begin, Claim, DeliveryError, EventKey,
+    NoDirectory, Page, StateError,
+};
 use crate::render::notification::{Notification, render};
 use crate::render::sms::render_pause_notice;
-use crate::state::{AlertState, Begin, Claim, EventKey, Page, StateError};
 
 /// What rootwatch decided to do with an event, before any I/O.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,7 +266,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 notification,
             }) => {
                 let key = EventKey::of(alert.event_id.as_deref(), payload);
-                let claim = Claim::for_alert(&alert, key, invocation, &self.config, budget.now());
+                let claim = alert_claim(&alert, key, invocation, &self.config, budget.now());
                 self.deliver(&claim, *notification, &alert.account, &budget)
                     .await
             }
@@ -274,13 +277,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 // An alarm state change has no CloudTrail id: its envelope's id keys it, which
                 // a redelivery keeps.
                 let key = EventKey::of(None, payload);
-                let claim = Claim::for_forwarder_failure(
-                    &failure,
-                    key,
-                    invocation,
-                    &self.config,
-                    budget.now(),
-                );
+                let claim = forwarder_claim(&failure, key, invocation, &self.config, budget.now());
                 self.deliver(&claim, *notification, &failure.account, &budget)
                     .await
             }
@@ -471,9 +468,8 @@ mod tests {
 
     use super::*;
     use crate::domain::AlertKind;
-    use crate::error::DeliveryError;
+    use crate::ports::Stateless;
     use crate::samples::{every_sample, sample};
-    use crate::state::Stateless;
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
 
@@ -634,7 +630,7 @@ mod tests {
         async fn account_name(
             &self,
             _id: &AccountId,
-        ) -> Result<Option<String>, crate::account_directory::DirectoryError> {
+        ) -> Result<Option<String>, crate::ports::DirectoryError> {
             self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             match self.name {
                 Some(name) => Ok(Some(name.to_owned())),

@@ -3,7 +3,7 @@
 //! The flow is a pure core with thin edges:
 //! [`detect`] (parse the record, apply the rule table, enrich) → [`render`] (SMS, email, the one
 //! SNS message) → [`aws`] (deliver through SNS; remember in DynamoDB), tied by [`handler`].
-//! [`state`] is the port for what was alerted and which sessions already paged; [`invocation`]
+//! [`ports`] are the traits the [`aws`] adapters implement, [`deliver`] the claims; [`invocation`]
 //! holds the request id and the time an invocation has; [`config`] is read once at start-up,
 //! and [`startup`] checks the topic and opens the connections before the first event.
 //! [`watchdog`] checks on a schedule that CloudTrail feeds rootwatch at all; [`dispatch`] sends
@@ -14,6 +14,7 @@
 pub mod account_directory;
 pub mod aws;
 pub mod config;
+pub mod deliver;
 pub mod detect;
 pub mod dispatch;
 pub mod domain;
@@ -23,10 +24,10 @@ pub mod handler;
 pub mod invocation;
 pub mod logging;
 pub mod metrics;
+pub mod ports;
 pub mod render;
 #[cfg(test)]
 mod samples;
 pub mod sanitize;
 pub mod startup;
-pub mod state;
 pub mod watchdog;

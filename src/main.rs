@@ -2,20 +2,22 @@
 
 use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use rootwatch::account_directory::{AccountDirectory, CachedDirectory};
+use rootwatch::account_directory::CachedDirectory;
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::organizations::OrganizationsDirectory;
 use rootwatch::aws::sdk::{dynamodb_client, organizations_client, sdk_config_loader};
-use rootwatch::aws::sns::{AlertPublisher, SnsPublisher};
+use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
 use rootwatch::dispatch::Function;
 use rootwatch::handler::Rootwatch;
 use rootwatch::invocation::Invocation;
+use rootwatch::ports::{
+    AccountDirectory, AlertPublisher, AlertState, Stateless, TrailSource, WatchdogState,
+};
 use rootwatch::startup;
-use rootwatch::state::{AlertState, Stateless};
-use rootwatch::watchdog::{TrailSource, Watchdog, WatchdogState};
+use rootwatch::watchdog::Watchdog;
 use serde_json::Value;
 
 #[tokio::main]

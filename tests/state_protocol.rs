@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 use rootwatch::aws::dynamodb::DynamoState;
-use rootwatch::aws::sns::{AlertPublisher, SnsPublisher};
+use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
 use rootwatch::domain::limits::{
     OPERATION_TIMEOUT, STATE_ATTEMPT_TIMEOUT, STATE_OPERATION_TIMEOUT, STATE_RESERVE,
 };
-use rootwatch::error::DeliveryError;
 use rootwatch::handler::{Outcome, Rootwatch};
 use rootwatch::invocation::Invocation;
+use rootwatch::ports::{AlertPublisher, DeliveryError};
 use rootwatch::render::notification::Notification;
 use serde_json::{Value, json};
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};

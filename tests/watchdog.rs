@@ -12,8 +12,8 @@ use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::dispatch::{Function, Response};
 use rootwatch::handler::Rootwatch;
-use rootwatch::state::Stateless;
-use rootwatch::watchdog::{Watchdog, WatchdogOutcome, WatchdogState};
+use rootwatch::ports::{Stateless, WatchdogState};
+use rootwatch::watchdog::{Watchdog, WatchdogOutcome};
 use serde_json::{Value, json};
 use support::gsm7::segment_problem;
 use support::moto::{MotoServer, sdk_config_for};
@@ -128,9 +128,9 @@ async fn logging_trail(moto: &MotoServer, name: &str) -> aws_sdk_cloudtrail::Cli
 
 async fn run<P, S, T, W>(f: &Function<P, S, T, W>, now: DateTime<Utc>) -> Response
 where
-    P: rootwatch::aws::sns::AlertPublisher,
-    S: rootwatch::state::AlertState,
-    T: rootwatch::watchdog::TrailSource,
+    P: rootwatch::ports::AlertPublisher,
+    S: rootwatch::ports::AlertState,
+    T: rootwatch::ports::TrailSource,
     W: WatchdogState,
 {
     let (result, _) = f.handle(&tick(), &invocation(), now).await;

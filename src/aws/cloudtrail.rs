@@ -7,9 +7,8 @@ use aws_sdk_cloudtrail::error::DisplayErrorContext;
 use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, Trail};
 
+use crate::ports::{CheckError, Selector, TrailSource, TrailView};
 use crate::sanitize::{redact_contacts, untrusted_line};
-use crate::watchdog::judge::{Selector, TrailView};
-use crate::watchdog::{CheckError, TrailSource};
 
 /// Reads trails with a client built once at start-up, in the function's region.
 #[derive(Debug, Clone)]

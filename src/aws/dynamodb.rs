@@ -6,7 +6,7 @@
 //! | a root session | `session#<account>#<key or ip>` | `first_event_id` (the event key), `window_until`, `expires_at` |
 //! | an account's texts in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
 //!
-//! `<key>` is the [`EventKey`](crate::state::EventKey): the CloudTrail `eventID`, else
+//! `<key>` is the [`EventKey`](crate::ports::EventKey): the CloudTrail `eventID`, else
 //! `envelope#<id>` or `sha256#<digest>`. Every request is built by a pure function below,
 //! unit-tested, and sent by [`DynamoState`].
 
@@ -26,7 +26,7 @@ use tracing::info;
 
 use crate::domain::limits::REMEMBER_ALERTED;
 use crate::invocation::Budget;
-use crate::state::{AlertState, Begin, Claim, Page, StateError, TextCeiling};
+use crate::ports::{AlertState, Begin, Claim, Page, StateError, TextCeiling};
 
 const PENDING: &str = "pending";
 const ALERTED: &str = "alerted";
@@ -477,7 +477,7 @@ mod tests {
 
     use super::*;
     use crate::invocation::Invocation;
-    use crate::state::EventKey;
+    use crate::ports::EventKey;
 
     fn claim() -> Claim {
         let invocation = Invocation::new("req-1", "2026-11-21T09:01:30.250Z".parse().unwrap());

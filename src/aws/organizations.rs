@@ -8,8 +8,8 @@
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::operation::describe_account::DescribeAccountError;
 
-use crate::account_directory::{AccountDirectory, DirectoryError};
 use crate::domain::AccountId;
+use crate::ports::{AccountDirectory, DirectoryError};
 use crate::sanitize::{redact_contacts, untrusted_line};
 
 /// Names accounts with `organizations:DescribeAccount`, from the management account or a

@@ -1,24 +1,14 @@
 //! Delivery through SNS: the port the handler publishes to, and the adapter that owns the client.
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use aws_sdk_sns::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sns::operation::publish::builders::PublishInputBuilder;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::domain::{SmsLimit, TopicArn};
-use crate::error::DeliveryError;
+use crate::ports::{AlertPublisher, DeliveryError};
 use crate::render::notification::Notification;
-
-/// Where alerts go. The handler is generic over it so the core is tested without a network.
-pub trait AlertPublisher {
-    /// Publishes one notification; returns the message id.
-    fn publish(
-        &self,
-        notification: &Notification,
-    ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
-}
 
 /// Publishes to one SNS topic with a client built once at start-up.
 #[derive(Debug, Clone)]

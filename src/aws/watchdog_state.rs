@@ -13,8 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::aws::dynamodb::{unavailable, written};
 use crate::domain::limits::REMEMBER_MARK;
-use crate::state::StateError;
-use crate::watchdog::WatchdogState;
+use crate::ports::{StateError, WatchdogState};
 
 /// Sets a day's mark for a finding: succeeds if the mark is new, or already this invocation's
 /// (the SDK's retry of this write, or Lambda's retry of this invocation).

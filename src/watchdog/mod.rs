@@ -2,27 +2,25 @@
 //! read-only, that a trail feeds EventBridge in its region ([`judge`]) and, if none does,
 //! publishes one `pipeline-blind` alert that says what is wrong and how to fix it ([`render`]).
 //!
-//! Ports: [`TrailSource`] (the CloudTrail adapter in `aws/cloudtrail.rs`) and [`WatchdogState`]
-//! (the once-a-day marks; `aws/watchdog_state.rs` for DynamoDB, [`Stateless`] without a table).
+//! Its ports, [`TrailSource`] (the CloudTrail adapter in `aws/cloudtrail.rs`) and
+//! [`WatchdogState`] (the once-a-day marks; `aws/watchdog_state.rs` for DynamoDB,
+//! [`Stateless`](crate::ports::Stateless) without a table), are in [`crate::ports`].
 
 pub mod judge;
 pub mod render;
-
-use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use crate::aws::sns::AlertPublisher;
 use crate::detect::record::is_event_id;
 use crate::domain::SmsLimit;
 use crate::domain::limits::CHECK_TIMEOUT;
 use crate::error::HandlerError;
 use crate::invocation::Invocation;
-use crate::state::{StateError, Stateless};
-use judge::{Finding, Health, TrailView, judge};
+use crate::ports::{AlertPublisher, TrailSource, WatchdogState};
+use judge::{Finding, Health, judge};
 use render::Checked;
 
 /// Whether an EventBridge envelope is a schedule's tick (`Scheduled Event` from `aws.events`).
@@ -30,41 +28,6 @@ use render::Checked;
 pub fn is_scheduled_event(payload: &Value) -> bool {
     payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
         && payload.get("source").and_then(Value::as_str) == Some("aws.events")
-}
-
-/// The CloudTrail API failed; the message is sanitised, safe to log and to send.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct CheckError(pub String);
-
-/// Reads the trails that apply to the function's region, with their status and selectors.
-pub trait TrailSource {
-    fn trails(&self) -> impl Future<Output = Result<Vec<TrailView>, CheckError>> + Send;
-}
-
-/// The once-a-day rule: a finding alerts when its mark for the UTC day is new.
-pub trait WatchdogState {
-    /// Sets the mark `key` for invocation `owner`; `Ok(true)` if it is new or already ours (a
-    /// retried write, or Lambda's retry of this invocation), `Ok(false)` if another invocation
-    /// set it.
-    fn mark(
-        &self,
-        key: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, StateError>> + Send;
-    /// Removes a mark this invocation set, after a failed publish, so the retry alerts.
-    fn unmark(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
-}
-
-/// Without a table every broken check alerts.
-impl WatchdogState for Stateless {
-    async fn mark(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
-        Ok(true)
-    }
-    async fn unmark(&self, _: &str) -> Result<(), StateError> {
-        Ok(())
-    }
 }
 
 /// The state table key of a finding's mark for the UTC day of `now`:
@@ -206,7 +169,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::error::DeliveryError;
+    use crate::ports::{CheckError, DeliveryError, StateError, TrailView};
     use crate::render::notification::Notification;
 
     struct Trails(Result<Vec<TrailView>, CheckError>);

@@ -4,7 +4,7 @@ use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
 use rootwatch::handler::Rootwatch;
-use rootwatch::state::Stateless;
+use rootwatch::ports::Stateless;
 
 use super::moto::{MotoServer, sdk_config_for};
 use super::proxy::Proxy;

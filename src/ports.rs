@@ -1,13 +1,20 @@
-//! Memory between invocations: which events were already alerted (dedup), which root sessions
-//! already paged a phone (SMS coalescing) and how many texts each account had this hour (the
-//! SMS ceiling). The port is [`AlertState`]; [`Stateless`] is the no-table mode and
-//! `aws/dynamodb.rs` the real adapter.
+//! The ports: what the pipeline needs from the world, as traits that the adapters in `aws/`
+//! implement and the unit tests fake. One module, so what the function asks of AWS can be read
+//! in one place:
 //!
-//! The protocol keeps delivery at-least-once:
+//! - deliver publishes through an [`AlertPublisher`] (SNS) and claims in [`AlertState`] (the
+//!   state table: dedup, SMS coalescing, the hourly SMS ceiling);
+//! - enrich names member accounts from an [`AccountDirectory`] (AWS Organizations);
+//! - the watchdog reads trails from a [`TrailSource`] (CloudTrail) and keeps its once-a-day marks
+//!   in [`WatchdogState`] (the state table).
+//!
+//! [`Stateless`] and [`NoDirectory`] stand in when there is no table or no directory.
+//!
+//! The state protocol keeps delivery at-least-once:
 //! 1. [`AlertState::begin`] claims the event for this invocation (its owner is the request id;
 //!    the lease lasts until the invocation's deadline), waits within the invocation's budget
 //!    while another invocation holds it, and decides whether this alert pages ([`Page`]);
-//! 2. the handler publishes;
+//! 2. the alert is published;
 //! 3. [`AlertState::complete`] records the event as alerted — only after a successful publish;
 //!    on a failed publish [`AlertState::abandon`] releases the claims and gives back the text it
 //!    counted, so Lambda's retry starts over.
@@ -19,11 +26,32 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
-use crate::detect::alert::Alert;
 use crate::detect::record::is_event_id;
-use crate::forwarder::ForwarderFailure;
-use crate::invocation::{Budget, Invocation};
+use crate::domain::AccountId;
+use crate::domain::limits::LOOKUP_BUDGET;
+use crate::invocation::Budget;
+use crate::render::notification::Notification;
+
+// Publishing.
+
+/// The alert could not be handed to SNS. Retrying may succeed.
+#[derive(Debug, thiserror::Error)]
+#[error("could not publish the alert for event {event_id} to SNS: {reason}")]
+pub struct DeliveryError {
+    pub event_id: String,
+    pub reason: String,
+}
+
+/// Where alerts go. The handler is generic over it so the core is tested without a network.
+pub trait AlertPublisher {
+    /// Publishes one notification; returns the message id.
+    fn publish(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+}
+
+// The state table.
 
 /// What identifies an event for dedup, and owns its session's paging window.
 ///
@@ -103,7 +131,8 @@ fn canonical_json(value: &Value, hasher: &mut Sha256) {
     }
 }
 
-/// What one alert asks of the state store. Built by [`Claim::for_alert`], a pure function.
+/// What one alert asks of the state store. Built by a pure function of delivery
+/// ([`alert_claim`](crate::deliver::alert_claim), [`forwarder_claim`](crate::deliver::forwarder_claim)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     /// The event being claimed.
@@ -113,7 +142,7 @@ pub struct Claim {
     pub owner: String,
     /// Until when the claim blocks other invocations: this invocation's deadline plus a margin.
     pub lease_until: DateTime<Utc>,
-    /// What this alert coalesces with for SMS (see [`coalescing_key`]); `None` when the alert is
+    /// What this alert coalesces with for SMS (see [`coalescing_key`](crate::deliver::coalescing_key)); `None` when the alert is
     /// never texted (so it must not use up its session's one SMS), or has no readable time.
     pub session: Option<String>,
     pub event_time: DateTime<Utc>,
@@ -121,86 +150,6 @@ pub struct Claim {
     /// The account's hourly text ceiling this alert counts against when texted; `None` when
     /// the alert's severity is never texted.
     pub ceiling: Option<TextCeiling>,
-}
-
-impl Claim {
-    /// The claim of a root alert, made at wall-clock time `now` (which places it in an hour of
-    /// the text ceiling). Phones subscribe to `config.sms_severities`: only those coalesce and
-    /// count.
-    pub fn for_alert(
-        alert: &Alert,
-        key: EventKey,
-        invocation: &Invocation,
-        config: &Config,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let texted = config.sms_severities.contains(&alert.severity);
-        Claim {
-            key,
-            owner: invocation.request_id.clone(),
-            lease_until: invocation.lease_until(),
-            // Without a readable time there is no window to place the alert in: it pages.
-            session: (texted && alert.event_time.is_some()).then(|| coalescing_key(alert)),
-            event_time: alert.event_time.unwrap_or_default(),
-            window: config.session_window,
-            ceiling: texted.then(|| {
-                TextCeiling::new(
-                    alert.account.id_or_unknown(),
-                    config.sms_ceiling_per_hour,
-                    now,
-                )
-            }),
-        }
-    }
-}
-
-impl Claim {
-    /// The claim of a `forwarder-failing` alert, keyed by its envelope (`key`). It shares one
-    /// SMS per window with the same alarm's other state changes (a flapping alarm texts once),
-    /// and counts against its member account's text ceiling.
-    pub fn for_forwarder_failure(
-        failure: &ForwarderFailure,
-        key: EventKey,
-        invocation: &Invocation,
-        config: &Config,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let texted = config
-            .sms_severities
-            .contains(&crate::forwarder::render::SEVERITY);
-        let account = failure.account.id_or_unknown();
-        Claim {
-            key,
-            owner: invocation.request_id.clone(),
-            lease_until: invocation.lease_until(),
-            session: (texted && failure.since.is_some()).then(|| {
-                format!(
-                    "{account}#forwarder#{}#{}",
-                    failure.region, failure.alarm_name
-                )
-            }),
-            event_time: failure.since.unwrap_or_default(),
-            window: config.session_window,
-            ceiling: texted.then(|| TextCeiling::new(account, config.sms_ceiling_per_hour, now)),
-        }
-    }
-}
-
-/// What an alert shares its one SMS per window with. A critical alert pages once per *event* (the
-/// service and the call) in its root session: a leaked key making the same call 20 times texts
-/// once, and every other critical act in that session (`StopLogging` after
-/// `PutEventSelectors`, `LeaveOrganization` after `DeleteDetector`) texts again. Other texted
-/// alerts share their session's one SMS. Email always gets every alert.
-pub fn coalescing_key(alert: &Alert) -> String {
-    let session = alert.root_session();
-    if alert.severity == crate::domain::Severity::Critical {
-        format!(
-            "{session}#critical#{}#{}",
-            alert.event_source, alert.event_name
-        )
-    } else {
-        session
-    }
 }
 
 /// At most `per_hour` texts for one account in one UTC clock hour (`SMS_CEILING_PER_HOUR`), and
@@ -329,61 +278,155 @@ impl AlertState for Stateless {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Config;
-    use crate::handler::{Decision, decide};
+// Account names.
 
-    fn alert(name: &str) -> Alert {
-        let payload = crate::samples::sample(name);
-        let config = Config::from_lookup(|k| {
-            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
-        })
-        .unwrap();
-        match decide(&payload, &config).unwrap() {
-            Decision::Alert { alert, .. } => *alert,
-            other => panic!("{other:?}"),
+/// Why a directory gave no name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectoryError {
+    #[error(
+        "access denied (the function's role needs organizations:DescribeAccount, and must be in the management account or a delegated administrator)"
+    )]
+    AccessDenied,
+    #[error("this account is not in an organization")]
+    NotInUse,
+    #[error("the organization has no such account")]
+    AccountNotFound,
+    #[error("throttled")]
+    Throttled,
+    #[error("no answer within {} ms", LOOKUP_BUDGET.as_millis())]
+    Timeout,
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl DirectoryError {
+    /// A short, stable name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DirectoryError::AccessDenied => "AccessDenied",
+            DirectoryError::NotInUse => "AWSOrganizationsNotInUse",
+            DirectoryError::AccountNotFound => "AccountNotFound",
+            DirectoryError::Throttled => "Throttled",
+            DirectoryError::Timeout => "Timeout",
+            DirectoryError::Unreachable(_) => "Unreachable",
+            DirectoryError::Other(_) => "Other",
         }
     }
 
-    #[test]
-    fn sessions_are_keyed_by_access_key_or_source_ip() {
-        assert_eq!(
-            alert("root-api-call-from-console-session").root_session(),
-            "111122223333#key#ASIAQNZGKIQYEXAMPLE2"
-        );
-        assert_eq!(
-            alert("root-console-sign-in-without-mfa").root_session(),
-            "111122223333#ip#192.0.2.110"
-        );
+    /// Whether the failure is about this one account rather than the directory.
+    pub(crate) fn concerns_only_the_account(&self) -> bool {
+        matches!(self, DirectoryError::AccountNotFound)
+    }
+}
+
+/// Where account names come from. The handler is generic over it, so the cache and the budget
+/// are tested with a fake.
+pub trait AccountDirectory {
+    /// The account's name as the directory holds it (untrusted text), or `None` if it has none.
+    fn account_name(
+        &self,
+        id: &AccountId,
+    ) -> impl Future<Output = Result<Option<String>, DirectoryError>> + Send;
+}
+
+/// No directory: the function without `ACCOUNT_NAMES_FROM_ORGANIZATIONS`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDirectory;
+
+impl AccountDirectory for NoDirectory {
+    async fn account_name(&self, _id: &AccountId) -> Result<Option<String>, DirectoryError> {
+        Ok(None)
+    }
+}
+
+// The watchdog's reads.
+
+/// The CloudTrail API failed; the message is sanitised, safe to log and to send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckError(pub String);
+
+/// Reads the trails that apply to the function's region, with their status and selectors.
+pub trait TrailSource {
+    fn trails(&self) -> impl Future<Output = Result<Vec<TrailView>, CheckError>> + Send;
+}
+
+/// The once-a-day rule: a finding alerts when its mark for the UTC day is new.
+pub trait WatchdogState {
+    /// Sets the mark `key` for invocation `owner`; `Ok(true)` if it is new or already ours (a
+    /// retried write, or Lambda's retry of this invocation), `Ok(false)` if another invocation
+    /// set it.
+    fn mark(
+        &self,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+    /// Removes a mark this invocation set, after a failed publish, so the retry alerts.
+    fn unmark(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// Without a table every broken check alerts.
+impl WatchdogState for Stateless {
+    async fn mark(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
+        Ok(true)
+    }
+    async fn unmark(&self, _: &str) -> Result<(), StateError> {
+        Ok(())
+    }
+}
+
+/// One event selector of a trail, as `GetEventSelectors` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// A basic selector; `include_management_events` is `None` when AWS left it out (its
+    /// default is `true`).
+    Basic {
+        include_management_events: Option<bool>,
+    },
+    /// An advanced selector: whether one of its field selectors is `eventCategory` equal to
+    /// `Management`.
+    Advanced { selects_management: bool },
+}
+
+/// What the CloudTrail API said about one trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailView {
+    pub name: String,
+    /// The trail's ARN, which names it from any region (needed for shadow trails).
+    pub arn: String,
+    pub home_region: String,
+    pub multi_region: bool,
+    pub organization: bool,
+    /// `GetTrailStatus`'s `IsLogging`.
+    pub logging: bool,
+    /// Basic and advanced selectors together. Empty means none are configured: AWS's default,
+    /// which records all management events (moto returns an empty list for a new trail where
+    /// AWS returns that default selector; both mean the same).
+    pub selectors: Vec<Selector>,
+}
+
+impl TrailView {
+    pub fn applies_to(&self, region: &str) -> bool {
+        self.multi_region || self.home_region == region
     }
 
-    fn invocation() -> Invocation {
-        Invocation::new("req-1", "2026-11-21T09:00:30Z".parse().unwrap())
+    pub fn records_management_events(&self) -> bool {
+        self.selectors.is_empty()
+            || self.selectors.iter().any(|s| match s {
+                Selector::Basic {
+                    include_management_events,
+                } => include_management_events.unwrap_or(true),
+                Selector::Advanced { selects_management } => *selects_management,
+            })
     }
+}
 
-    fn claim(name: &str) -> Claim {
-        let alert = alert(name);
-        let key = EventKey::of(alert.event_id.as_deref(), &Value::Null);
-        let config = Config::from_lookup(|k| {
-            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
-        })
-        .unwrap();
-        let now = "2026-11-21T09:59:59.900Z".parse().unwrap();
-        Claim::for_alert(&alert, key, &invocation(), &config, now)
-    }
-
-    #[test]
-    fn a_claim_is_owned_by_the_invocation_and_leased_until_its_deadline() {
-        let claim = claim("root-console-sign-in-without-mfa");
-        assert_eq!(claim.key.as_str(), "0f3b2c4d-1a2b-4c3d-8e9f-a1b2c3d4e5f6");
-        assert_eq!(claim.owner, "req-1");
-        assert_eq!(
-            claim.lease_until,
-            "2026-11-21T09:00:35Z".parse::<DateTime<Utc>>().unwrap()
-        );
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     fn envelope(id: serde_json::Value, detail: serde_json::Value) -> Value {
         serde_json::json!({"id": id, "detail-type": "AWS API Call via CloudTrail", "detail": detail})
@@ -435,56 +478,6 @@ mod tests {
         assert_eq!(
             key.as_str(),
             "sha256#08ede9506b0ce4222d968f6199df588664736d1b976735679b0e612cd7bb5e86"
-        );
-    }
-
-    /// Critical alerts coalesce per event (service and call) within their session, so two
-    /// critical acts of one kind each text; others share the session.
-    #[test]
-    fn critical_alerts_coalesce_per_event() {
-        assert_eq!(
-            claim("root-cloudtrail-logging-stopped").session.as_deref(),
-            Some(
-                "111122223333#key#ASIAQNZGKIQYEXAMPLE1#critical#cloudtrail.amazonaws.com#StopLogging"
-            )
-        );
-        assert_ne!(
-            claim("root-cloudtrail-event-selectors-changed").session,
-            claim("root-cloudtrail-logging-stopped").session,
-            "same kind, same session, another act"
-        );
-        assert_eq!(
-            claim("root-api-call-from-console-session")
-                .session
-                .as_deref(),
-            Some("111122223333#key#ASIAQNZGKIQYEXAMPLE2")
-        );
-    }
-
-    /// A texted alert counts against its own account's ceiling, in the UTC hour of the claim.
-    #[test]
-    fn texted_alerts_count_against_their_accounts_hour() {
-        let ceiling = claim("root-cloudtrail-logging-stopped").ceiling.unwrap();
-        assert_eq!(ceiling.account, "111122223333");
-        assert_eq!(ceiling.per_hour, 10);
-        assert_eq!(ceiling.key(), "111122223333#2026-11-21T09");
-        assert_eq!(
-            ceiling.until(),
-            "2026-11-21T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
-        );
-        assert_eq!(claim("root-console-sign-in-failed").ceiling, None);
-    }
-
-    /// A failed sign-in (MEDIUM, not texted) must not use up the session's SMS, or the password
-    /// reset that follows from the same IP would reach no phone.
-    #[test]
-    fn alerts_that_are_never_texted_do_not_join_a_session() {
-        let failed = claim("root-console-sign-in-failed");
-        assert_eq!(failed.session, None);
-        let reset = claim("root-password-recovery-requested");
-        assert_eq!(
-            reset.session.as_deref(),
-            Some("111122223333#ip#185.220.101.7")
         );
     }
 }
