@@ -1,16 +1,241 @@
-//! Delivery, the pipeline's last stage: what an alert claims in the state table before it is
-//! published. A root alert coalesces per root session (per act when critical); a
-//! `forwarder-failing` alert per alarm; both count against their account's hourly text ceiling
-//! when phones get them.
+//! deliver, the pipeline's last stage, the same for every alert: claim in the state table
+//! (dedup, SMS coalescing, the hourly SMS ceiling) → one SNS Publish, cut before the deadline →
+//! record, or release on failure ([`deliver`]). Root alerts and `forwarder-failing` alerts claim
+//! their event ([`AlertGuard`], with [`alert_claim`] and [`forwarder_claim`]); the watchdog
+//! claims its once-a-day marks (`watchdog::DailyMarks`). Whatever publishes next brings its own
+//! [`Guard`] and goes the same way.
+//!
+//! Every step keeps to the invocation's [`Budget`]: a publish is not started without the time
+//! to record or release after it, and one that has not answered by then is given up, so the
+//! invocation fails retryably with its claims released instead of being stopped half-way.
+
+use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::detect::alert::Alert;
-use crate::domain::Severity;
+use crate::domain::{Account, Severity, SmsLimit};
+use crate::error::{HandlerError, OutOfTime};
 use crate::forwarder::ForwarderFailure;
-use crate::invocation::Invocation;
-use crate::ports::{Claim, EventKey, TextCeiling};
+use crate::invocation::{Budget, Invocation};
+use crate::ports::{
+    AlertPublisher, AlertState, Claim, Claimed, DeliveryError, EventKey, Page, StateError,
+    TextCeiling,
+};
+use crate::render::notification::Notification;
+use crate::render::sms::{Sms, render_pause_notice};
+
+/// What guards one publish in the state table: claimed before it, recorded after it, released
+/// when it did not happen.
+pub trait Guard {
+    /// What is claimed, for logs and errors: the event key, or the watchdog's mark.
+    fn key(&self) -> &str;
+
+    /// Claims, waiting within `budget` while another invocation holds the claim.
+    fn claim(&mut self, budget: &Budget) -> impl Future<Output = Result<Claimed, StateError>>;
+
+    /// Records the publish as done, so a redelivery is a duplicate.
+    fn record(
+        &self,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StateError>>;
+
+    /// Releases what [`Guard::claim`] took, giving back the text it `counted`, so a retry
+    /// starts over.
+    fn release(&self, counted: Option<Page>) -> impl Future<Output = Result<(), StateError>>;
+
+    /// The text sent instead of the alert's own when it is the one past the account's hourly
+    /// ceiling ([`Page::PauseNotice`]).
+    fn pause_notice(&self) -> Option<Sms>;
+}
+
+/// What a delivery came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    /// Published: SNS's message id, how phones got it (the notification's `page` says whether
+    /// they did), and whether the state table guarded the publish (`false` without a table,
+    /// or when it did not answer and the alert went out anyway).
+    Published {
+        message_id: String,
+        page: Page,
+        deduplicated: bool,
+    },
+    /// Already delivered by an earlier invocation: nothing published.
+    Duplicate,
+}
+
+/// Claims, publishes `notification` and records it, or releases the claim when the publish
+/// fails or there is no time for it. Sets the notification's `page` (and, for the notice that
+/// texts are paused, its SMS) from what the claim found. The state table fails open: when it
+/// cannot answer, the alert is published without dedup, coalescing or the SMS ceiling.
+pub async fn deliver<P: AlertPublisher, G: Guard>(
+    publisher: &P,
+    guard: &mut G,
+    notification: &mut Notification,
+    budget: &Budget,
+) -> Result<Delivered, HandlerError> {
+    let event_id = notification.event_id.clone();
+    let event_id = event_id.as_deref();
+    let key = guard.key().to_owned();
+    let key = key.as_str();
+    if !budget.can_publish() {
+        // Nothing claimed yet: the retry starts from a clean table.
+        return Err(out_of_time(key, budget));
+    }
+    let (page, deduplicated) = match guard.claim(budget).await {
+        Ok(Claimed::Duplicate) => {
+            info!(event_id, key, "duplicate: already alerted");
+            return Ok(Delivered::Duplicate);
+        }
+        Ok(Claimed::Proceed { page, deduplicated }) => (page, deduplicated),
+        Err(err @ StateError::InFlight { .. }) => {
+            let err = HandlerError::from(err);
+            warn!(
+                event_id,
+                key,
+                error_type = err.error_type(),
+                retryable = true,
+                "{err}"
+            );
+            return Err(err);
+        }
+        // Fail open: a duplicate alert, or a text past the ceiling, is better than a late one.
+        Err(err @ StateError::Unavailable { .. }) => {
+            warn!(
+                event_id,
+                key, "alerting without dedup, coalescing or the SMS ceiling: {err}"
+            );
+            (Page::Text, false)
+        }
+    };
+    // What the table counted, to give back if this alert is not published.
+    let counted = deduplicated.then_some(page);
+    notification.page = page.texted();
+    if page == Page::PauseNotice {
+        if let Some(sms) = guard.pause_notice() {
+            notification.sms = sms;
+        }
+    }
+    if !budget.can_publish() {
+        release(guard, key, counted).await;
+        return Err(out_of_time(key, budget));
+    }
+    let published =
+        tokio::time::timeout_at(budget.publish_until(), publisher.publish(notification))
+            .await
+            .unwrap_or_else(|_| {
+                Err(DeliveryError {
+                    event_id: key.to_owned(),
+                    reason: format!(
+                        "no answer in time: cut off {:.1} s before the invocation deadline, \
+                         to release the claim and fail retryably",
+                        budget.left().as_secs_f64()
+                    ),
+                })
+            });
+    match published {
+        Ok(message_id) => {
+            if let Err(err) = guard.record(&message_id, budget.now()).await {
+                warn!(
+                    event_id,
+                    key, "alert published but not recorded; a redelivery may alert again: {err}"
+                );
+            }
+            info!(
+                event_id,
+                key,
+                kind = notification.kind.as_str(),
+                severity = notification.severity.as_str(),
+                page = notification.page,
+                texts_paused = page.texts_paused(),
+                deduplicated,
+                %message_id,
+                "alert published"
+            );
+            Ok(Delivered::Published {
+                message_id,
+                page,
+                deduplicated,
+            })
+        }
+        Err(err) => {
+            release(guard, key, counted).await;
+            let err = HandlerError::from(err);
+            warn!(
+                event_id,
+                key,
+                error_type = err.error_type(),
+                retryable = true,
+                "{err}"
+            );
+            Err(err)
+        }
+    }
+}
+
+/// Gives up before the deadline, and says so (what was claimed is released first).
+fn out_of_time(key: &str, budget: &Budget) -> HandlerError {
+    let err = HandlerError::from(OutOfTime {
+        event_id: key.to_owned(),
+        left: budget.left(),
+    });
+    warn!(
+        key,
+        error_type = err.error_type(),
+        retryable = true,
+        "{err}"
+    );
+    err
+}
+
+async fn release<G: Guard>(guard: &G, key: &str, counted: Option<Page>) {
+    if let Err(err) = guard.release(counted).await {
+        warn!(
+            key,
+            "claims not released; they expire with their lease: {err}"
+        );
+    }
+}
+
+/// An alert's claim on its event in [`AlertState`]: root alerts and `forwarder-failing` ones.
+pub struct AlertGuard<'a, S> {
+    pub state: &'a S,
+    pub claim: Claim,
+    /// The account whose texts the alert counts against, which a pause notice names.
+    pub account: &'a Account,
+    pub sms_limit: SmsLimit,
+}
+
+impl<S: AlertState> Guard for AlertGuard<'_, S> {
+    fn key(&self) -> &str {
+        self.claim.key.as_str()
+    }
+
+    async fn claim(&mut self, budget: &Budget) -> Result<Claimed, StateError> {
+        self.state.claim(&self.claim, budget).await
+    }
+
+    async fn record(&self, message_id: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        self.state.record(&self.claim, message_id, now).await
+    }
+
+    async fn release(&self, counted: Option<Page>) -> Result<(), StateError> {
+        self.state.release(&self.claim, counted).await
+    }
+
+    fn pause_notice(&self) -> Option<Sms> {
+        let ceiling = self.claim.ceiling.as_ref()?;
+        Some(render_pause_notice(
+            self.account,
+            ceiling.per_hour,
+            ceiling.until(),
+            self.sms_limit,
+        ))
+    }
+}
 
 /// The claim of a root alert, made at wall-clock time `now` (which places it in an hour of
 /// the text ceiling). Phones subscribe to `config.sms_severities`: only those coalesce and

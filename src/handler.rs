@@ -11,22 +11,18 @@ use tracing::{error, info, warn};
 
 use crate::account_directory::CachedDirectory;
 use crate::config::Config;
-use crate::deliver::{alert_claim, forwarder_claim};
+use crate::deliver::{AlertGuard, Delivered, alert_claim, deliver, forwarder_claim};
 use crate::detect::alert::{Alert, enrich, event_account};
 use crate::detect::classify::{Classification, Verdict, classify};
 use crate::detect::record::{EventError, ParsedEvent, check_source, parse_event};
 use crate::domain::limits::LOOKUP_BUDGET;
 use crate::domain::{Account, AccountId, AccountName, NotificationKind, Severity};
-use crate::error::{HandlerError, OutOfTime};
+use crate::error::HandlerError;
 use crate::forwarder::render::render as forwarder_render;
 use crate::forwarder::{Alarm, ForwarderFailure, is_alarm_state_change, read_alarm};
 use crate::invocation::{Budget, Invocation};
-use crate::ports::{
-    AccountDirectory, AlertPublisher, AlertState, Begin, Claim, DeliveryError, EventKey,
-    NoDirectory, Page, StateError,
-};
+use crate::ports::{AccountDirectory, AlertPublisher, AlertState, Claim, EventKey, NoDirectory};
 use crate::render::notification::{Notification, render};
-use crate::render::sms::render_pause_notice;
 
 /// What rootwatch decided to do with an event, before any I/O.
 #[derive(Debug, Clone, PartialEq)]
@@ -267,7 +263,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
             }) => {
                 let key = EventKey::of(alert.event_id.as_deref(), payload);
                 let claim = alert_claim(&alert, key, invocation, &self.config, budget.now());
-                self.deliver(&claim, *notification, &alert.account, &budget)
+                self.deliver(claim, *notification, &alert.account, &budget)
                     .await
             }
             Ok(Decision::ForwarderFailing {
@@ -278,7 +274,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                 // a redelivery keeps.
                 let key = EventKey::of(None, payload);
                 let claim = forwarder_claim(&failure, key, invocation, &self.config, budget.now());
-                self.deliver(&claim, *notification, &failure.account, &budget)
+                self.deliver(claim, *notification, &failure.account, &budget)
                     .await
             }
         }
@@ -316,103 +312,30 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         directory.name_of(&account).await
     }
 
-    /// Claims, publishes and records one alert about `account`, the account whose texts it
-    /// counts against (and which a notice that texts are paused names).
+    /// Delivers one alert about `account`, the account whose texts it counts against (and
+    /// which a notice that texts are paused names).
     async fn deliver(
         &self,
-        claim: &Claim,
+        claim: Claim,
         mut notification: Notification,
         account: &Account,
         budget: &Budget,
     ) -> Result<Outcome, HandlerError> {
-        let event_id = notification.event_id.clone();
-        let key = claim.key.as_str();
-        if !budget.can_publish() {
-            // Nothing claimed yet: the retry starts from a clean table.
-            return Err(self.out_of_time(claim, budget));
-        }
-        let (page, deduplicated) = match self.state.begin(claim, budget).await {
-            Ok(Begin::Duplicate) => {
-                info!(
-                    event_id = event_id.as_deref(),
-                    key, "duplicate: already alerted"
-                );
-                return Ok(Outcome::Duplicate { event_id });
-            }
-            Ok(Begin::Proceed { page, deduplicated }) => (page, deduplicated),
-            Err(err @ StateError::InFlight { .. }) => {
-                let err = HandlerError::from(err);
-                warn!(
-                    event_id = event_id.as_deref(),
-                    key,
-                    error_type = err.error_type(),
-                    retryable = true,
-                    "{err}"
-                );
-                return Err(err);
-            }
-            // Fail open: a duplicate alert, or a text past the ceiling, is better than a late one.
-            Err(err @ StateError::Unavailable { .. }) => {
-                warn!(
-                    event_id = event_id.as_deref(),
-                    key, "alerting without dedup, coalescing or the SMS ceiling: {err}"
-                );
-                (Page::Text, false)
-            }
+        let mut guard = AlertGuard {
+            state: &self.state,
+            claim,
+            account,
+            sms_limit: self.config.sms_limit,
         };
-        // What the table counted, to give back if this alert is not published.
-        let counted = deduplicated.then_some(page);
-        notification.page = page.texted();
-        if page == Page::PauseNotice {
-            if let Some(ceiling) = &claim.ceiling {
-                notification.sms = render_pause_notice(
-                    account,
-                    ceiling.per_hour,
-                    ceiling.until(),
-                    self.config.sms_limit,
-                );
-            }
-        }
-        if !budget.can_publish() {
-            self.release(claim, counted).await;
-            return Err(self.out_of_time(claim, budget));
-        }
-        let published = tokio::time::timeout_at(
-            budget.publish_until(),
-            self.publisher.publish(&notification),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(DeliveryError {
-                event_id: key.to_owned(),
-                reason: format!(
-                    "no answer in time: cut off {:.1} s before the invocation deadline, \
-                     to release the claim and fail retryably",
-                    budget.left().as_secs_f64()
-                ),
-            })
-        });
-        match published {
-            Ok(message_id) => {
-                if let Err(err) = self.state.complete(claim, &message_id, budget.now()).await {
-                    warn!(
-                        event_id = event_id.as_deref(),
-                        key,
-                        "alert published but not recorded; a redelivery may alert again: {err}"
-                    );
-                }
-                info!(
-                    event_id = event_id.as_deref(),
-                    key,
-                    kind = notification.kind.as_str(),
-                    severity = notification.severity.as_str(),
-                    page = notification.page,
-                    texts_paused = page.texts_paused(),
+        let event_id = notification.event_id.clone();
+        Ok(
+            match deliver(&self.publisher, &mut guard, &mut notification, budget).await? {
+                Delivered::Duplicate => Outcome::Duplicate { event_id },
+                Delivered::Published {
+                    message_id,
+                    page,
                     deduplicated,
-                    %message_id,
-                    "alert published"
-                );
-                Ok(Outcome::Alerted {
+                } => Outcome::Alerted {
                     event_id,
                     kind: notification.kind,
                     severity: notification.severity,
@@ -420,79 +343,21 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                     texts_paused: page.texts_paused(),
                     message_id,
                     deduplicated,
-                })
-            }
-            Err(err) => {
-                self.release(claim, counted).await;
-                let err = HandlerError::from(err);
-                warn!(
-                    event_id = event_id.as_deref(),
-                    key,
-                    error_type = err.error_type(),
-                    retryable = true,
-                    "{err}"
-                );
-                Err(err)
-            }
-        }
-    }
-
-    /// Gives up before the deadline, and says so (what was claimed is released first).
-    fn out_of_time(&self, claim: &Claim, budget: &Budget) -> HandlerError {
-        let err = HandlerError::from(OutOfTime {
-            event_id: claim.key.to_string(),
-            left: budget.left(),
-        });
-        warn!(
-            key = claim.key.as_str(),
-            error_type = err.error_type(),
-            retryable = true,
-            "{err}"
-        );
-        err
-    }
-
-    async fn release(&self, claim: &Claim, counted: Option<Page>) {
-        if let Err(err) = self.state.abandon(claim, counted).await {
-            warn!(
-                key = claim.key.as_str(),
-                "claims not released; they expire with their lease: {err}"
-            );
-        }
+                },
+            },
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use super::*;
     use crate::domain::AlertKind;
+    use crate::fakes::FakePublisher;
     use crate::ports::Stateless;
     use crate::samples::{every_sample, sample};
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
-
-    /// A publisher that records what it was given, or fails every time.
-    #[derive(Default)]
-    struct FakePublisher {
-        sent: Mutex<Vec<Notification>>,
-        fail: bool,
-    }
-
-    impl AlertPublisher for FakePublisher {
-        async fn publish(&self, notification: &Notification) -> Result<String, DeliveryError> {
-            if self.fail {
-                return Err(DeliveryError {
-                    event_id: "e".into(),
-                    reason: "throttled".into(),
-                });
-            }
-            let mut sent = self.sent.lock().unwrap();
-            sent.push(notification.clone());
-            Ok(format!("msg-{}", sent.len()))
-        }
-    }
 
     fn app(publisher: FakePublisher) -> Rootwatch<FakePublisher, Stateless> {
         let config =
@@ -594,10 +459,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_publish_fails_the_invocation_as_retryable() {
-        let app = app(FakePublisher {
-            fail: true,
-            ..Default::default()
-        });
+        let app = app(FakePublisher::failing());
         let err = app
             .handle(
                 &sample("root-access-key-created"),

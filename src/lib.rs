@@ -19,6 +19,8 @@ pub mod detect;
 pub mod dispatch;
 pub mod domain;
 pub mod error;
+#[cfg(test)]
+mod fakes;
 pub mod forwarder;
 pub mod handler;
 pub mod invocation;

@@ -11,12 +11,12 @@
 //! [`Stateless`] and [`NoDirectory`] stand in when there is no table or no directory.
 //!
 //! The state protocol keeps delivery at-least-once:
-//! 1. [`AlertState::begin`] claims the event for this invocation (its owner is the request id;
+//! 1. [`AlertState::claim`] claims the event for this invocation (its owner is the request id;
 //!    the lease lasts until the invocation's deadline), waits within the invocation's budget
 //!    while another invocation holds it, and decides whether this alert pages ([`Page`]);
 //! 2. the alert is published;
-//! 3. [`AlertState::complete`] records the event as alerted — only after a successful publish;
-//!    on a failed publish [`AlertState::abandon`] releases the claims and gives back the text it
+//! 3. [`AlertState::record`] records the event as alerted — only after a successful publish;
+//!    on a failed publish [`AlertState::release`] releases the claims and gives back the text it
 //!    counted, so Lambda's retry starts over.
 
 use std::future::Future;
@@ -211,9 +211,9 @@ impl Page {
     }
 }
 
-/// What [`AlertState::begin`] found.
+/// What a claim found ([`AlertState::claim`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Begin {
+pub enum Claimed {
     /// Already alerted: publish nothing.
     Duplicate,
     /// Publish; `page` says whether and how phones get it, `deduplicated` whether the event is
@@ -235,13 +235,14 @@ pub enum StateError {
 pub trait AlertState {
     /// Claims the event; while another invocation holds it, waits until `budget`'s
     /// [`Budget::wait_until`] for that invocation's outcome.
-    fn begin(
+    fn claim(
         &self,
         claim: &Claim,
         budget: &Budget,
-    ) -> impl Future<Output = Result<Begin, StateError>> + Send;
+    ) -> impl Future<Output = Result<Claimed, StateError>> + Send;
 
-    fn complete(
+    /// Records the event as alerted, after its publish succeeded.
+    fn record(
         &self,
         claim: &Claim,
         message_id: &str,
@@ -249,8 +250,9 @@ pub trait AlertState {
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
     /// Releases the claims of an alert that was not published. `counted` is the [`Page`]
-    /// `begin` gave when the table gave it: a text it counted against the ceiling is given back.
-    fn abandon(
+    /// the claim gave when the table gave it: a text it counted against the ceiling is given
+    /// back.
+    fn release(
         &self,
         claim: &Claim,
         counted: Option<Page>,
@@ -262,18 +264,18 @@ pub trait AlertState {
 pub struct Stateless;
 
 impl AlertState for Stateless {
-    async fn begin(&self, _: &Claim, _: &Budget) -> Result<Begin, StateError> {
-        Ok(Begin::Proceed {
+    async fn claim(&self, _: &Claim, _: &Budget) -> Result<Claimed, StateError> {
+        Ok(Claimed::Proceed {
             page: Page::Text,
             deduplicated: false,
         })
     }
 
-    async fn complete(&self, _: &Claim, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
+    async fn record(&self, _: &Claim, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
         Ok(())
     }
 
-    async fn abandon(&self, _: &Claim, _: Option<Page>) -> Result<(), StateError> {
+    async fn release(&self, _: &Claim, _: Option<Page>) -> Result<(), StateError> {
         Ok(())
     }
 }

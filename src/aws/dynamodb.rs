@@ -26,7 +26,7 @@ use tracing::info;
 
 use crate::domain::limits::REMEMBER_ALERTED;
 use crate::invocation::Budget;
-use crate::ports::{AlertState, Begin, Claim, Page, StateError, TextCeiling};
+use crate::ports::{AlertState, Claim, Claimed, Page, StateError, TextCeiling};
 
 const PENDING: &str = "pending";
 const ALERTED: &str = "alerted";
@@ -368,13 +368,13 @@ impl AlertState for DynamoState {
     /// Waiting re-sends the conditional claim rather than reading: each attempt is a consistent
     /// look at the item and, once the holder released it or its lease ran out, the takeover
     /// itself — there is no window between a read and a write for a third invocation to use.
-    async fn begin(&self, claim: &Claim, budget: &Budget) -> Result<Begin, StateError> {
+    async fn claim(&self, claim: &Claim, budget: &Budget) -> Result<Claimed, StateError> {
         let mut pause = FIRST_POLL;
         let mut waited = false;
         loop {
             match self.try_claim(claim, budget.now()).await? {
                 None => break,
-                Some(Holder::Alerted) => return Ok(Begin::Duplicate),
+                Some(Holder::Alerted) => return Ok(Claimed::Duplicate),
                 Some(Holder::Pending { owner, lease_until }) => {
                     if Instant::now() + pause > budget.wait_until() {
                         return Err(StateError::InFlight {
@@ -402,7 +402,7 @@ impl AlertState for DynamoState {
                     .await,
             )?;
             if !first_in_session {
-                return Ok(Begin::Proceed {
+                return Ok(Claimed::Proceed {
                     page: Page::Coalesced,
                     deduplicated: true,
                 });
@@ -413,13 +413,13 @@ impl AlertState for DynamoState {
             None => Page::Text,
             Some(ceiling) => self.count_text(ceiling, budget.now()).await?,
         };
-        Ok(Begin::Proceed {
+        Ok(Claimed::Proceed {
             page,
             deduplicated: true,
         })
     }
 
-    async fn complete(
+    async fn record(
         &self,
         claim: &Claim,
         message_id: &str,
@@ -435,7 +435,7 @@ impl AlertState for DynamoState {
     /// The releases at once, so releasing takes one operation's time. A release whose
     /// condition failed found the item no longer ours (or the text not to be given back):
     /// nothing to do.
-    async fn abandon(&self, claim: &Claim, counted: Option<Page>) -> Result<(), StateError> {
+    async fn release(&self, claim: &Claim, counted: Option<Page>) -> Result<(), StateError> {
         let text = async {
             match (&claim.ceiling, counted.filter(|page| page.texted())) {
                 (Some(ceiling), Some(page)) => written(
