@@ -1,6 +1,12 @@
 //! Configuration, read once at start-up from the environment and validated there, so a bad
 //! value stops the function before it can drop an alert.
+//!
+//! Each variable is declared once, as a row of [`VARIABLES`]: its name, what unset means, what
+//! it accepts (also what an error about it says is expected), what it does, and its parser.
+//! `docs/configuration.md` shows the same table; a test keeps the two equal.
 
+use std::ops::RangeInclusive;
+use std::str::FromStr;
 use std::time::Duration;
 
 use crate::domain::{AccountNames, Severity, SmsLimit, TopicArn};
@@ -30,12 +36,6 @@ pub struct Config {
     pub account_names_from_organizations: bool,
 }
 
-/// Default for `SESSION_WINDOW_MINUTES`.
-pub const DEFAULT_SESSION_WINDOW_MINUTES: u64 = 15;
-
-/// Default for `SMS_CEILING_PER_HOUR` (the template's `SmsCeilingPerHour`).
-pub const DEFAULT_SMS_CEILING_PER_HOUR: u32 = 10;
-
 /// A configuration variable that is missing or malformed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}. Expected {expected}")]
@@ -45,6 +45,232 @@ pub struct ConfigError {
     pub expected: &'static str,
 }
 
+/// One environment variable, as the documentation shows it and its errors name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    pub name: &'static str,
+    pub unset: Unset,
+    /// What it accepts: an error about it ends `Expected <this>`.
+    pub expected: &'static str,
+    /// What it does (Markdown, for the documentation).
+    pub meaning: &'static str,
+}
+
+/// What a variable that is unset (or blank) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unset {
+    /// It must be set: start-up stops without it.
+    Required,
+    /// It is read as this text.
+    Reads(&'static str),
+    /// It has a meaning of its own, said here.
+    Means(&'static str),
+}
+
+/// A variable and its parser, which is given the value (`None` when unset) and says what is
+/// wrong with it.
+struct Reader<T> {
+    variable: Variable,
+    parse: fn(Option<&str>) -> Result<T, String>,
+}
+
+impl<T> Reader<T> {
+    fn read(&self, lookup: &impl Fn(&str) -> Option<String>) -> Result<T, ConfigError> {
+        let Variable { name, unset, .. } = self.variable;
+        let value = lookup(name);
+        let blank = value.as_deref().is_none_or(|v| v.trim().is_empty());
+        match (unset, blank) {
+            (Unset::Required, true) => Err("is not set".to_owned()),
+            (Unset::Reads(default), true) => (self.parse)(Some(default)),
+            _ => (self.parse)(value.as_deref()),
+        }
+        .map_err(|problem| ConfigError {
+            variable: name,
+            problem,
+            expected: self.variable.expected,
+        })
+    }
+}
+
+const ALERT_TOPIC_ARN: Reader<TopicArn> = Reader {
+    variable: Variable {
+        name: "ALERT_TOPIC_ARN",
+        unset: Unset::Required,
+        expected: "the ARN of a standard SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:rootwatch-alerts",
+        meaning: "The topic every alert is published to. FIFO topics cannot deliver SMS or email \
+                  and are refused",
+    },
+    parse: |value| {
+        let text = value.unwrap_or_default();
+        TopicArn::parse(text.trim()).map_err(|problem| format!("{text:?} is not valid: {problem}"))
+    },
+};
+
+const ACCOUNT_NAMES: Reader<AccountNames> = Reader {
+    variable: Variable {
+        name: "ACCOUNT_NAMES",
+        unset: Unset::Means("accounts show their id alone, or the name AWS Organizations gives"),
+        expected: "comma-separated id=name pairs, e.g. 111122223333=prod-payments,444455556666=sandbox",
+        meaning: "Human names shown beside account ids: up to 32 letters, digits, `-`, `_`, `.` \
+                  and spaces each. An entry wins over AWS Organizations' name",
+    },
+    parse: |value| AccountNames::parse(value.unwrap_or_default()),
+};
+
+const RUNBOOK_URL: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "RUNBOOK_URL",
+        unset: Unset::Means("no runbook link"),
+        expected: "an https:// link to your root-user runbook, or unset",
+        meaning: "Shown in every email and chat message, so the reader knows what to do next",
+    },
+    parse: |value| match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(url) if url.starts_with("https://") && !url.contains(char::is_whitespace) => {
+            Ok(Some(url.to_owned()))
+        }
+        Some(url) => Err(format!("{url:?} is not an https:// URL")),
+    },
+};
+
+const STATE_TABLE: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "STATE_TABLE",
+        unset: Unset::Means(
+            "stateless: every event is alerted, every alert pages and there is no SMS ceiling \
+             (said at start)",
+        ),
+        expected: "3-255 letters, digits, '_', '-' or '.', or unset to run without state",
+        meaning: "DynamoDB table (key `pk`, TTL `expires_at`) for dedup, SMS coalescing and the \
+                  hourly SMS ceiling",
+    },
+    parse: |value| match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(table)
+            if (3..=255).contains(&table.len())
+                && table
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) =>
+        {
+            Ok(Some(table.to_owned()))
+        }
+        Some(table) => Err(format!("{table:?} is not a DynamoDB table name")),
+    },
+};
+
+const SESSION_WINDOW_MINUTES: Reader<Duration> = Reader {
+    variable: Variable {
+        name: "SESSION_WINDOW_MINUTES",
+        unset: Unset::Reads("15"),
+        expected: "minutes during which a root session pages only once, default 15",
+        meaning: "1-1440: after a root session's first SMS, its other non-critical alerts go by \
+                  email and chat only for this long",
+    },
+    parse: |value| {
+        whole_number(value, 1..=1440)
+            .map(|minutes: u64| Duration::from_secs(minutes * 60))
+            .map_err(|text| format!("{text:?} is not a whole number of minutes from 1 to 1440"))
+    },
+};
+
+const SMS_SEVERITIES: Reader<Vec<Severity>> = Reader {
+    variable: Variable {
+        name: "SMS_SEVERITIES",
+        unset: Unset::Reads("CRITICAL,HIGH"),
+        expected: "comma-separated CRITICAL, HIGH, MEDIUM, LOW (default CRITICAL,HIGH), as in \
+                   the SMS filter policy",
+        meaning: "The severities your SMS filter policy texts (the template passes its \
+                  `SmsSeverities`). Only these take part in coalescing and count against the \
+                  ceiling",
+    },
+    parse: |value| {
+        let text = value.unwrap_or_default().trim();
+        text.split(',')
+            .map(|s| Severity::parse(s.trim()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| format!("{text:?} has an unknown severity"))
+    },
+};
+
+const SMS_CEILING_PER_HOUR: Reader<u32> = Reader {
+    variable: Variable {
+        name: "SMS_CEILING_PER_HOUR",
+        unset: Unset::Reads("10"),
+        expected: "texts per account per hour before texts are paused for the account (alerts \
+                   still go to email and chat), default 10",
+        meaning: "1-1000 (the template passes its `SmsCeilingPerHour`): texts per account per \
+                  UTC clock hour; past it one text says texts are paused, and alerts go to email \
+                  and chat only until the hour ends ([Duplicates and \
+                  floods](../README.md#duplicates-and-floods)). Kept in the state table: without \
+                  `STATE_TABLE` there is no ceiling",
+    },
+    parse: |value| {
+        whole_number(value, 1..=1000)
+            .map_err(|text| format!("{text:?} is not a whole number from 1 to 1000"))
+    },
+};
+
+const TOPIC_DISPLAY_NAME: Reader<SmsLimit> = Reader {
+    variable: Variable {
+        name: "TOPIC_DISPLAY_NAME",
+        unset: Unset::Means(
+            "room for a 10-character name is kept; empty: the topic has no display name",
+        ),
+        expected: "the alert topic's DisplayName (SNS puts it, upper-cased, before every SMS): \
+                   up to 38 GSM-7 characters, or empty for a topic without one",
+        meaning: "The alert topic's `DisplayName` (the template passes it from its one \
+                  `Mappings` entry). SNS puts it, upper-cased, and `> ` before every SMS, so it \
+                  comes out of the 160-character budget; refused if upper-casing it leaves GSM-7 \
+                  (SNS would send UCS-2, 70 characters a segment). The start-up check reads the \
+                  topic's own `DisplayName` and uses that instead (it is what SNS sends), \
+                  warning when the two disagree; this value is the fallback for a start-up that \
+                  could not read it",
+    },
+    parse: |value| match value {
+        None => Ok(SmsLimit::UNKNOWN_DISPLAY_NAME),
+        Some(name) => SmsLimit::after_display_name(name.trim()),
+    },
+};
+
+const ACCOUNT_NAMES_FROM_ORGANIZATIONS: Reader<bool> = Reader {
+    variable: Variable {
+        name: "ACCOUNT_NAMES_FROM_ORGANIZATIONS",
+        unset: Unset::Reads("false"),
+        expected: "true to name accounts with AWS Organizations' DescribeAccount, false or \
+                   unset not to",
+        meaning: "`true`: name the accounts `ACCOUNT_NAMES` does not with AWS Organizations' \
+                  `DescribeAccount` ([below](#account-names-from-aws-organizations)). `false`: \
+                  never ask",
+    },
+    parse: |value| match value.unwrap_or_default().trim() {
+        "false" => Ok(false),
+        "true" => Ok(true),
+        text => Err(format!("{text:?} is neither true nor false")),
+    },
+};
+
+/// Every variable of the configuration, in the order they are read.
+pub const VARIABLES: [&Variable; 9] = [
+    &ALERT_TOPIC_ARN.variable,
+    &ACCOUNT_NAMES.variable,
+    &RUNBOOK_URL.variable,
+    &STATE_TABLE.variable,
+    &SESSION_WINDOW_MINUTES.variable,
+    &SMS_SEVERITIES.variable,
+    &SMS_CEILING_PER_HOUR.variable,
+    &TOPIC_DISPLAY_NAME.variable,
+    &ACCOUNT_NAMES_FROM_ORGANIZATIONS.variable,
+];
+
+/// A whole number in `range`; the trimmed text when it is not one.
+fn whole_number<N: FromStr + PartialOrd>(
+    value: Option<&str>,
+    range: RangeInclusive<N>,
+) -> Result<N, &str> {
+    let text = value.unwrap_or_default().trim();
+    text.parse().ok().filter(|n| range.contains(n)).ok_or(text)
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -52,141 +278,18 @@ impl Config {
     }
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    /// The first variable that is missing or malformed is the error.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let topic_text = lookup("ALERT_TOPIC_ARN").unwrap_or_default();
-        let topic_expected = "the ARN of a standard SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
-        if topic_text.trim().is_empty() {
-            return Err(ConfigError {
-                variable: "ALERT_TOPIC_ARN",
-                problem: "is not set".into(),
-                expected: topic_expected,
-            });
-        }
-        let topic_arn = TopicArn::parse(topic_text.trim()).map_err(|problem| ConfigError {
-            variable: "ALERT_TOPIC_ARN",
-            problem: format!("{topic_text:?} is not valid: {problem}"),
-            expected: topic_expected,
-        })?;
-
-        let account_names = AccountNames::parse(&lookup("ACCOUNT_NAMES").unwrap_or_default())
-            .map_err(|problem| ConfigError {
-                variable: "ACCOUNT_NAMES",
-                problem,
-                expected: "comma-separated id=name pairs, e.g. 111122223333=prod-payments,444455556666=sandbox",
-            })?;
-
-        let runbook_url = match lookup("RUNBOOK_URL").map(|u| u.trim().to_owned()) {
-            None => None,
-            Some(u) if u.is_empty() => None,
-            Some(u) if u.starts_with("https://") && !u.contains(char::is_whitespace) => Some(u),
-            Some(u) => {
-                return Err(ConfigError {
-                    variable: "RUNBOOK_URL",
-                    problem: format!("{u:?} is not an https:// URL"),
-                    expected: "an https:// link to your root-user runbook, or unset",
-                });
-            }
-        };
-
-        let state_table = match lookup("STATE_TABLE").map(|t| t.trim().to_owned()) {
-            None => None,
-            Some(t) if t.is_empty() => None,
-            Some(t)
-                if (3..=255).contains(&t.len())
-                    && t.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) =>
-            {
-                Some(t)
-            }
-            Some(t) => {
-                return Err(ConfigError {
-                    variable: "STATE_TABLE",
-                    problem: format!("{t:?} is not a DynamoDB table name"),
-                    expected: "3-255 letters, digits, '_', '-' or '.', or unset to run without state",
-                });
-            }
-        };
-
-        let window_text = lookup("SESSION_WINDOW_MINUTES").unwrap_or_default();
-        let minutes = match window_text.trim() {
-            "" => DEFAULT_SESSION_WINDOW_MINUTES,
-            text => text
-                .parse::<u64>()
-                .ok()
-                .filter(|m| (1..=1440).contains(m))
-                .ok_or_else(|| ConfigError {
-                    variable: "SESSION_WINDOW_MINUTES",
-                    problem: format!("{text:?} is not a whole number of minutes from 1 to 1440"),
-                    expected: "minutes during which a root session pages only once, default 15",
-                })?,
-        };
-
-        let severities_text = lookup("SMS_SEVERITIES").unwrap_or_default();
-        let sms_severities = match severities_text.trim() {
-            "" => vec![Severity::Critical, Severity::High],
-            text => text
-                .split(',')
-                .map(|s| Severity::parse(s.trim()))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| ConfigError {
-                    variable: "SMS_SEVERITIES",
-                    problem: format!("{text:?} has an unknown severity"),
-                    expected: "comma-separated CRITICAL, HIGH, MEDIUM, LOW (default CRITICAL,HIGH), as in the SMS filter policy",
-                })?,
-        };
-
-        let ceiling_text = lookup("SMS_CEILING_PER_HOUR").unwrap_or_default();
-        let sms_ceiling_per_hour = match ceiling_text.trim() {
-            "" => DEFAULT_SMS_CEILING_PER_HOUR,
-            text => text
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| ConfigError {
-                    variable: "SMS_CEILING_PER_HOUR",
-                    problem: format!("{text:?} is not a whole number from 1 to 1000"),
-                    expected: "texts per account per hour before texts are paused for the \
-                               account (alerts still go to email and chat), default 10",
-                })?,
-        };
-
-        let sms_limit = match lookup("TOPIC_DISPLAY_NAME") {
-            None => SmsLimit::UNKNOWN_DISPLAY_NAME,
-            Some(name) => {
-                SmsLimit::after_display_name(name.trim()).map_err(|problem| ConfigError {
-                    variable: "TOPIC_DISPLAY_NAME",
-                    problem,
-                    expected: "the alert topic's DisplayName (SNS puts it, upper-cased, before every SMS): \
-                               up to 38 GSM-7 characters, or empty for a topic without one",
-                })?
-            }
-        };
-
-        let from_organizations_text =
-            lookup("ACCOUNT_NAMES_FROM_ORGANIZATIONS").unwrap_or_default();
-        let account_names_from_organizations = match from_organizations_text.trim() {
-            "" | "false" => false,
-            "true" => true,
-            text => {
-                return Err(ConfigError {
-                    variable: "ACCOUNT_NAMES_FROM_ORGANIZATIONS",
-                    problem: format!("{text:?} is neither true nor false"),
-                    expected: "true to name accounts with AWS Organizations' DescribeAccount, \
-                               false or unset not to",
-                });
-            }
-        };
-
         Ok(Config {
-            topic_arn,
-            account_names,
-            runbook_url,
-            state_table,
-            session_window: Duration::from_secs(minutes * 60),
-            sms_severities,
-            sms_ceiling_per_hour,
-            sms_limit,
-            account_names_from_organizations,
+            topic_arn: ALERT_TOPIC_ARN.read(&lookup)?,
+            account_names: ACCOUNT_NAMES.read(&lookup)?,
+            runbook_url: RUNBOOK_URL.read(&lookup)?,
+            state_table: STATE_TABLE.read(&lookup)?,
+            session_window: SESSION_WINDOW_MINUTES.read(&lookup)?,
+            sms_severities: SMS_SEVERITIES.read(&lookup)?,
+            sms_ceiling_per_hour: SMS_CEILING_PER_HOUR.read(&lookup)?,
+            sms_limit: TOPIC_DISPLAY_NAME.read(&lookup)?,
+            account_names_from_organizations: ACCOUNT_NAMES_FROM_ORGANIZATIONS.read(&lookup)?,
         })
     }
 }
@@ -339,5 +442,71 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.variable, "RUNBOOK_URL");
+    }
+
+    /// The documentation's table of variables, generated from [`VARIABLES`].
+    fn markdown_table() -> String {
+        let mut out =
+            String::from("| Variable | When unset | Accepts | What it does |\n|---|---|---|---|\n");
+        for variable in VARIABLES {
+            let unset = match variable.unset {
+                Unset::Required => "**required**".to_owned(),
+                Unset::Reads(text) => format!("`{text}`"),
+                Unset::Means(text) => text.to_owned(),
+            };
+            out.push_str(&format!(
+                "| `{}` | {unset} | {} | {} |\n",
+                variable.name, variable.expected, variable.meaning
+            ));
+        }
+        out
+    }
+
+    const BEGIN: &str =
+        "<!-- config:begin (generated from src/config.rs; its tests check it) -->\n";
+    const END: &str = "<!-- config:end -->";
+
+    /// `docs/configuration.md`'s table is [`VARIABLES`], row for row. Run with
+    /// `ROOTWATCH_WRITE_DOCS=1` to rewrite it from this file, then review the diff.
+    #[test]
+    fn the_documented_variables_are_the_ones_read() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md");
+        let doc = std::fs::read_to_string(path).expect("docs/configuration.md");
+        let start = doc.find(BEGIN).expect("the config:begin marker") + BEGIN.len();
+        let end = start + doc[start..].find(END).expect("the config:end marker");
+        let expected = markdown_table();
+        if doc[start..end] != expected && std::env::var_os("ROOTWATCH_WRITE_DOCS").is_some() {
+            let written = format!("{}{expected}{}", &doc[..start], &doc[end..]);
+            std::fs::write(path, written).expect("write docs/configuration.md");
+            return;
+        }
+        assert_eq!(
+            doc[start..end],
+            expected,
+            "docs/configuration.md's table differs from src/config.rs; run \
+             ROOTWATCH_WRITE_DOCS=1 cargo test --lib config and review the diff"
+        );
+    }
+
+    /// A default is the text an unset variable is read as: setting that text changes nothing,
+    /// and it passes its own parser (a default that failed would stop every start-up).
+    #[test]
+    fn a_default_is_what_setting_it_would_give() {
+        let unset = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        let mut defaults = 0;
+        for variable in VARIABLES {
+            let Unset::Reads(text) = variable.unset else {
+                continue;
+            };
+            let set =
+                Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC), (variable.name, text)]));
+            assert_eq!(set.as_ref(), Ok(&unset), "{}={text}", variable.name);
+            defaults += 1;
+        }
+        assert_eq!(defaults, 4);
+        let mut names: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), VARIABLES.len(), "a variable is declared twice");
     }
 }
