@@ -1,8 +1,9 @@
-//! The handler: parse → classify → enrich → render (pure, [`decide`]), then claim, publish and
-//! record ([`Rootwatch::handle`]). In organization mode the pure core is split where the
-//! account's name is needed: [`triage`] (parse, classify), then the account directory is asked
-//! within its budget, then [`conclude`] (enrich with that name, render). A member forwarder's
-//! failing alarm takes the same path as a root event ([`crate::forwarder`]).
+//! The handler: the pipeline's stages in order. parse → classify → enrich → render is the pure
+//! core ([`decide`]); deliver claims, publishes and records ([`Handler::handle`],
+//! [`crate::deliver`]). The pure core is split where the account's name is needed:
+//! [`parse_and_classify`], then (in organization mode) the account directory is asked within
+//! its budget, then [`enrich_and_render`] with that name. A member forwarder's failing alarm
+//! takes the same path as a root event ([`crate::forwarder`]).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,7 +14,7 @@ use crate::account_directory::CachedDirectory;
 use crate::config::Config;
 use crate::deliver::{AlertGuard, Delivered, alert_claim, deliver, forwarder_claim};
 use crate::detect::alert::{Alert, enrich, event_account};
-use crate::detect::classify::{Classification, Verdict, classify};
+use crate::detect::classify::{Ignored, Verdict, classify};
 use crate::detect::record::{EventError, ParsedEvent, check_source, parse_event};
 use crate::domain::limits::LOOKUP_BUDGET;
 use crate::domain::{Account, AccountId, AccountName, NotificationKind, Severity};
@@ -53,107 +54,93 @@ impl Decision {
     }
 }
 
-/// The pure core: the same payload and config always give the same decision.
+/// The pure core, every stage but delivery: the same payload and config always give the same
+/// decision.
 pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> {
-    decide_named(payload, config, None)
+    Ok(enrich_and_render(
+        parse_and_classify(payload)?,
+        config,
+        None,
+    ))
 }
 
-/// As [`decide`], given what the account directory calls the event's account. Pure.
-pub fn decide_named(
-    payload: &Value,
-    config: &Config,
-    directory_name: Option<&AccountName>,
-) -> Result<Decision, EventError> {
-    Ok(match triage(payload)? {
-        Triage::Ignore { event_id, reason } => Decision::Ignore { event_id, reason },
-        Triage::Alert(classified) => conclude(*classified, config, directory_name),
-        Triage::ForwarderFailing(failure) => conclude_forwarder(*failure, config, directory_name),
-    })
-}
-
-/// The core's first half: parse and classify. What comes out is everything the account-name
-/// lookup needs to know before the alert is enriched.
+/// What parse and classify made of a payload: everything the account-name lookup needs to know
+/// before the alert is enriched.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Triage {
-    Alert(Box<Classified>),
-    ForwarderFailing(Box<ForwarderFailure>),
-    Ignore {
-        event_id: Option<String>,
-        reason: String,
+pub enum Classified {
+    /// A root event the rule table alerts on, and its verdict.
+    Root {
+        parsed: Box<ParsedEvent>,
+        verdict: Verdict,
     },
-}
-
-/// A root event the rule table alerts on, not yet enriched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Classified {
-    parsed: ParsedEvent,
-    verdict: Verdict,
+    /// A member account's forwarder cannot forward.
+    ForwarderFailing(Box<ForwarderFailure>),
+    Ignore(Ignored),
 }
 
 impl Classified {
-    /// The account the event happened in: the one to name.
+    /// The account the alert is about, the one to name; `None` for an ignored event.
     pub fn account(&self) -> Option<AccountId> {
-        event_account(&self.parsed)
+        match self {
+            Classified::Root { parsed, .. } => event_account(parsed),
+            Classified::ForwarderFailing(failure) => failure.account.id.clone(),
+            Classified::Ignore(_) => None,
+        }
     }
 }
 
-/// Refuses an envelope no AWS service sent, then parses and classifies. Pure.
-pub fn triage(payload: &Value) -> Result<Triage, EventError> {
+/// The pure core's first half: refuses an envelope no AWS service sent, then parses and
+/// classifies (a root event by the rule table, a forwarder's alarm by its name and state).
+pub fn parse_and_classify(payload: &Value) -> Result<Classified, EventError> {
     check_source(payload)?;
     if is_alarm_state_change(payload) {
         return Ok(match read_alarm(payload)? {
-            Alarm::Failing(failure) => Triage::ForwarderFailing(failure),
-            Alarm::Other { event_id, reason } => Triage::Ignore { event_id, reason },
+            Alarm::Failing(failure) => Classified::ForwarderFailing(failure),
+            Alarm::Other { event_id, reason } => Classified::Ignore(Ignored { event_id, reason }),
         });
     }
     let parsed = parse_event(payload)?;
     Ok(match classify(&parsed.event) {
-        Classification::Ignore { reason } => Triage::Ignore {
-            event_id: parsed.event.detail.valid_event_id().map(str::to_owned),
-            reason,
+        Ok(verdict) => Classified::Root {
+            parsed: Box::new(parsed),
+            verdict,
         },
-        Classification::Alert(verdict) => Triage::Alert(Box::new(Classified { parsed, verdict })),
+        Err(ignored) => Classified::Ignore(ignored),
     })
 }
 
-/// The core's second half: enrich and render. Pure.
-pub fn conclude(
+/// The pure core's second half: names the account (an `ACCOUNT_NAMES` entry wins over
+/// `directory_name`, what the account directory calls it), enriches and renders.
+pub fn enrich_and_render(
     classified: Classified,
     config: &Config,
     directory_name: Option<&AccountName>,
 ) -> Decision {
-    let id = event_account(&classified.parsed);
-    let account = Account {
-        name: config.account_names.choose(id.as_ref(), directory_name),
-        id,
-    };
-    let alert = enrich(
-        &classified.parsed,
-        classified.verdict,
-        account,
-        config.runbook_url.as_deref(),
-    );
-    let notification = render(&alert, config.sms_limit);
-    Decision::Alert {
-        alert: Box::new(alert),
-        notification: Box::new(notification),
-    }
-}
-
-/// The second half for a failing forwarder: name its account (an `ACCOUNT_NAMES` entry wins
-/// over the directory's name) and render. Pure.
-pub fn conclude_forwarder(
-    mut failure: ForwarderFailure,
-    config: &Config,
-    directory_name: Option<&AccountName>,
-) -> Decision {
-    failure.account.name = config
-        .account_names
-        .choose(failure.account.id.as_ref(), directory_name);
-    let notification = forwarder_render(&failure, config.sms_limit, config.runbook_url.as_deref());
-    Decision::ForwarderFailing {
-        failure: Box::new(failure),
-        notification: Box::new(notification),
+    let name = |id: Option<&AccountId>| config.account_names.choose(id, directory_name);
+    match classified {
+        Classified::Root { parsed, verdict } => {
+            let id = event_account(&parsed);
+            let account = Account {
+                name: name(id.as_ref()),
+                id,
+            };
+            let alert = enrich(&parsed, verdict, account, config.runbook_url.as_deref());
+            let notification = render(&alert, config.sms_limit);
+            Decision::Alert {
+                alert: Box::new(alert),
+                notification: Box::new(notification),
+            }
+        }
+        Classified::ForwarderFailing(mut failure) => {
+            failure.account.name = name(failure.account.id.as_ref());
+            let notification =
+                forwarder_render(&failure, config.sms_limit, config.runbook_url.as_deref());
+            Decision::ForwarderFailing {
+                failure,
+                notification: Box::new(notification),
+            }
+        }
+        Classified::Ignore(Ignored { event_id, reason }) => Decision::Ignore { event_id, reason },
     }
 }
 
@@ -187,10 +174,11 @@ pub enum Outcome {
     Duplicate { event_id: Option<String> },
 }
 
-/// The function: configuration plus its edges, the publisher, the state store and, in
-/// organization mode, the account directory that names member accounts.
+/// The handler of root events and forwarders' alarms: configuration plus its edges, the
+/// publisher, the state store and, in organization mode, the account directory that names
+/// member accounts.
 #[derive(Debug)]
-pub struct Rootwatch<P, S, D = NoDirectory> {
+pub struct Handler<P, S, D = NoDirectory> {
     pub config: Config,
     pub publisher: P,
     pub state: S,
@@ -198,7 +186,7 @@ pub struct Rootwatch<P, S, D = NoDirectory> {
     pub directory: Option<CachedDirectory<D>>,
 }
 
-impl<P, S> Rootwatch<P, S> {
+impl<P, S> Handler<P, S> {
     /// The function without an account directory.
     pub fn new(config: Config, publisher: P, state: S) -> Self {
         Self {
@@ -210,10 +198,10 @@ impl<P, S> Rootwatch<P, S> {
     }
 }
 
-impl<P, S, D> Rootwatch<P, S, D> {
+impl<P, S, D> Handler<P, S, D> {
     /// The same function asking `directory` for account names (`None`: never asking).
-    pub fn with_directory<E>(self, directory: Option<CachedDirectory<E>>) -> Rootwatch<P, S, E> {
-        Rootwatch {
+    pub fn with_directory<E>(self, directory: Option<CachedDirectory<E>>) -> Handler<P, S, E> {
+        Handler {
             config: self.config,
             publisher: self.publisher,
             state: self.state,
@@ -222,7 +210,7 @@ impl<P, S, D> Rootwatch<P, S, D> {
     }
 }
 
-impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
+impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
     /// Handles one invocation: decides, publishes when there is an alert, and logs the outcome.
     /// `invocation` names the claim's owner and sets the deadline every step keeps to; `now` is
     /// the wall clock at the start, read once (later times add a monotonic clock to it) and used
@@ -234,42 +222,30 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         now: DateTime<Utc>,
     ) -> Result<Outcome, HandlerError> {
         let budget = Budget::start(invocation, now);
-        let decision = match triage(payload) {
-            Ok(Triage::Alert(classified)) => {
-                let directory_name = self.directory_name(classified.account(), &budget).await;
-                Ok(conclude(*classified, &self.config, directory_name.as_ref()))
-            }
-            Ok(Triage::ForwarderFailing(failure)) => {
-                let account = failure.account.id.clone();
-                let directory_name = self.directory_name(account, &budget).await;
-                Ok(conclude_forwarder(
-                    *failure,
-                    &self.config,
-                    directory_name.as_ref(),
-                ))
-            }
-            Ok(Triage::Ignore { event_id, reason }) => Ok(Decision::Ignore { event_id, reason }),
-            Err(err) => Err(err),
+        let classified = match parse_and_classify(payload) {
+            Ok(classified) => classified,
+            Err(err) => return Err(self.reject(err)),
         };
-        match decision {
-            Err(err) => Err(self.reject(err)),
-            Ok(Decision::Ignore { event_id, reason }) => {
+        // Only an alert's account is named: an ignored event costs no lookup.
+        let directory_name = self.directory_name(classified.account(), &budget).await;
+        match enrich_and_render(classified, &self.config, directory_name.as_ref()) {
+            Decision::Ignore { event_id, reason } => {
                 info!(event_id = event_id.as_deref(), %reason, "ignored");
                 Ok(Outcome::Ignored { event_id, reason })
             }
-            Ok(Decision::Alert {
+            Decision::Alert {
                 alert,
                 notification,
-            }) => {
+            } => {
                 let key = EventKey::of(alert.event_id.as_deref(), payload);
                 let claim = alert_claim(&alert, key, invocation, &self.config, budget.now());
                 self.deliver(claim, *notification, &alert.account, &budget)
                     .await
             }
-            Ok(Decision::ForwarderFailing {
+            Decision::ForwarderFailing {
                 failure,
                 notification,
-            }) => {
+            } => {
                 // An alarm state change has no CloudTrail id: its envelope's id keys it, which
                 // a redelivery keeps.
                 let key = EventKey::of(None, payload);
@@ -359,10 +335,10 @@ mod tests {
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
 
-    fn app(publisher: FakePublisher) -> Rootwatch<FakePublisher, Stateless> {
+    fn app(publisher: FakePublisher) -> Handler<FakePublisher, Stateless> {
         let config =
             Config::from_lookup(|k| (k == "ALERT_TOPIC_ARN").then(|| TOPIC.to_owned())).unwrap();
-        Rootwatch::new(config, publisher, Stateless)
+        Handler::new(config, publisher, Stateless)
     }
 
     /// An invocation with Lambda's whole 30 s ahead of it.
@@ -512,22 +488,22 @@ mod tests {
     fn org_app(
         account_names: &str,
         directory: CachedDirectory<FakeDirectory>,
-    ) -> Rootwatch<FakePublisher, Stateless, FakeDirectory> {
+    ) -> Handler<FakePublisher, Stateless, FakeDirectory> {
         let config = Config::from_lookup(|k| match k {
             "ALERT_TOPIC_ARN" => Some(TOPIC.to_owned()),
             "ACCOUNT_NAMES" => Some(account_names.to_owned()),
             _ => None,
         })
         .unwrap();
-        Rootwatch::new(config, FakePublisher::default(), Stateless).with_directory(Some(directory))
+        Handler::new(config, FakePublisher::default(), Stateless).with_directory(Some(directory))
     }
 
-    fn asked(app: &Rootwatch<FakePublisher, Stateless, FakeDirectory>) -> usize {
+    fn asked(app: &Handler<FakePublisher, Stateless, FakeDirectory>) -> usize {
         let directory = app.directory.as_ref().unwrap().directory();
         directory.asked.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    fn sent_subject(app: &Rootwatch<FakePublisher, Stateless, FakeDirectory>) -> String {
+    fn sent_subject(app: &Handler<FakePublisher, Stateless, FakeDirectory>) -> String {
         let sent = app.publisher.sent.lock().unwrap();
         sent.last().unwrap().subject.as_str().to_owned()
     }

@@ -11,7 +11,7 @@ use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
 use rootwatch::dispatch::Function;
-use rootwatch::handler::Rootwatch;
+use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
 use rootwatch::ports::{
     AccountDirectory, AlertPublisher, AlertState, Stateless, TrailSource, WatchdogState,
@@ -51,8 +51,8 @@ async fn main() -> Result<(), Error> {
                 "dedup, SMS coalescing and the hourly SMS ceiling on"
             );
             let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
-            let app = Rootwatch::new(config, publisher, state).with_directory(directory);
-            serve(Function { app, watchdog }).await
+            let handler = Handler::new(config, publisher, state).with_directory(directory);
+            serve(Function { handler, watchdog }).await
         }
         None => {
             tracing::warn!(
@@ -60,8 +60,8 @@ async fn main() -> Result<(), Error> {
                  and texts have no hourly ceiling (SMS_CEILING_PER_HOUR needs the table)"
             );
             let watchdog = watchdog(&config, &sdk_config, &publisher, Stateless);
-            let app = Rootwatch::new(config, publisher, Stateless).with_directory(directory);
-            serve(Function { app, watchdog }).await
+            let handler = Handler::new(config, publisher, Stateless).with_directory(directory);
+            serve(Function { handler, watchdog }).await
         }
     }
 }

@@ -11,7 +11,7 @@ use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::dispatch::{Function, Response};
-use rootwatch::handler::Rootwatch;
+use rootwatch::handler::Handler;
 use rootwatch::ports::{Stateless, WatchdogState};
 use rootwatch::watchdog::{Watchdog, WatchdogOutcome};
 use serde_json::{Value, json};
@@ -45,7 +45,7 @@ fn at(text: &str) -> DateTime<Utc> {
 
 /// The function as deployed, its watchdog reading CloudTrail at `cloudtrail_endpoint`.
 async fn function<S, W: WatchdogState>(
-    app: Rootwatch<SnsPublisher, S>,
+    app: Handler<SnsPublisher, S>,
     state: W,
     cloudtrail_endpoint: &str,
 ) -> Function<SnsPublisher, S, CloudTrailSource, W> {
@@ -59,7 +59,10 @@ async fn function<S, W: WatchdogState>(
         sms_limit: app.config.sms_limit,
         runbook_url: None,
     };
-    Function { app, watchdog }
+    Function {
+        handler: app,
+        watchdog,
+    }
 }
 
 async fn stateless(

@@ -23,44 +23,43 @@ pub struct Verdict {
     pub failed: bool,
 }
 
-/// What rootwatch does with an event.
+/// An event that is not the root user's own act: logged and dropped, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Classification {
-    Alert(Verdict),
-    /// Not the root user's own action; logged and dropped.
-    Ignore {
-        reason: String,
-    },
+pub struct Ignored {
+    /// The event's well-formed id, when it has one.
+    pub event_id: Option<String>,
+    pub reason: String,
 }
 
-/// Classifies one parsed event. Pure: the same event always gets the same answer.
-pub fn classify(event: &RootEvent) -> Classification {
+/// Classifies one parsed event: the verdict of the rule table on a root event, or why it is
+/// ignored. Pure: the same event always gets the same answer.
+pub fn classify(event: &RootEvent) -> Result<Verdict, Ignored> {
     let record = &event.detail;
     let identity = &record.user_identity;
+    let ignore = |reason: String| {
+        Err(Ignored {
+            event_id: record.valid_event_id().map(str::to_owned),
+            reason,
+        })
+    };
     match identity.identity_type.as_deref() {
         Some("Root") => {}
         Some(other) => {
-            return Classification::Ignore {
-                reason: redact_contacts(&format!(
-                    "not the root user (userIdentity.type {:?})",
-                    plain_token(other, 40)
-                )),
-            };
+            return ignore(redact_contacts(&format!(
+                "not the root user (userIdentity.type {:?})",
+                plain_token(other, 40)
+            )));
         }
         // Every root record names its identity type; AWS's own internal calls may not.
         None => {
-            return Classification::Ignore {
-                reason: "no userIdentity.type: an AWS-internal call, not the root user".into(),
-            };
+            return ignore("no userIdentity.type: an AWS-internal call, not the root user".into());
         }
     }
     if let Some(service) = &identity.invoked_by {
-        return Classification::Ignore {
-            reason: redact_contacts(&format!(
-                "made by an AWS service on the root user's behalf ({})",
-                plain_token(service, 60)
-            )),
-        };
+        return ignore(redact_contacts(&format!(
+            "made by an AWS service on the root user's behalf ({})",
+            plain_token(service, 60)
+        )));
     }
 
     let credential = credential_kind(event);
@@ -80,7 +79,7 @@ pub fn classify(event: &RootEvent) -> Classification {
         mfa,
     };
     let Match { rule, headline } = first_match(&facts);
-    Classification::Alert(Verdict {
+    Ok(Verdict {
         kind: rule.kind,
         severity: rule.severity,
         rule,
@@ -228,8 +227,8 @@ mod tests {
 
     fn credential_of(e: &RootEvent) -> CredentialKind {
         match classify(e) {
-            Classification::Alert(v) => v.credential,
-            Classification::Ignore { reason } => panic!("ignored: {reason}"),
+            Ok(v) => v.credential,
+            Err(ignored) => panic!("ignored: {}", ignored.reason),
         }
     }
 
@@ -265,10 +264,10 @@ mod tests {
         assert_eq!(credential_of(&empty), CredentialKind::LongTermKey);
     }
 
-    fn kind_and_severity(c: Classification) -> (AlertKind, Severity) {
+    fn kind_and_severity(c: Result<Verdict, Ignored>) -> (AlertKind, Severity) {
         match c {
-            Classification::Alert(v) => (v.kind, v.severity),
-            Classification::Ignore { reason } => panic!("ignored: {reason}"),
+            Ok(v) => (v.kind, v.severity),
+            Err(ignored) => panic!("ignored: {}", ignored.reason),
         }
     }
 
@@ -325,7 +324,7 @@ mod tests {
             e
         };
         let verdict = |e: &RootEvent| match classify(e) {
-            Classification::Alert(v) => v,
+            Ok(v) => v,
             other => panic!("{other:?}"),
         };
         let unlock = verdict(&assumed("s3.amazonaws.com", "DeleteBucketPolicy", false));
@@ -390,9 +389,7 @@ mod tests {
     fn a_sign_in_without_an_mfa_record_is_not_called_without_mfa() {
         let mut e = root_sign_in("Yes");
         e.detail.additional_event_data = Lenient::Absent;
-        let Classification::Alert(v) = classify(&e) else {
-            panic!()
-        };
+        let Ok(v) = classify(&e) else { panic!() };
         assert_eq!(v.kind, AlertKind::SignInMfaNotRecorded);
         assert!(!v.headline.contains("WITHOUT"), "{}", v.headline);
     }
@@ -401,10 +398,10 @@ mod tests {
     fn non_root_and_service_invoked_are_ignored() {
         let mut e = root_sign_in("No");
         e.detail.user_identity.identity_type = Some("IAMUser".into());
-        assert!(matches!(classify(&e), Classification::Ignore { .. }));
+        assert!(classify(&e).is_err());
         let mut e = root_call("s3.amazonaws.com", "GetObject", "ASIAX");
         e.detail.user_identity.invoked_by = Some("cloudtrail.amazonaws.com".into());
-        assert!(matches!(classify(&e), Classification::Ignore { .. }));
+        assert!(classify(&e).is_err());
     }
 
     /// A record without an identity type (an AWS-internal call) cannot be the root user's.
@@ -412,7 +409,7 @@ mod tests {
     fn a_record_without_an_identity_type_is_ignored() {
         let mut e = root_call("kms.amazonaws.com", "SynchronizeMultiRegionKey", "");
         e.detail.user_identity.identity_type = None;
-        let Classification::Ignore { reason } = classify(&e) else {
+        let Err(Ignored { reason, .. }) = classify(&e) else {
             panic!("{:?}", classify(&e))
         };
         assert!(reason.contains("no userIdentity.type"), "{reason}");

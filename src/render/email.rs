@@ -420,7 +420,8 @@ mod tests {
         let subject = |headline_extra: &str| {
             let mut event = event.clone();
             event["detail"]["errorCode"] = format!("AccessDenied{headline_extra}").into();
-            match crate::handler::decide_named(&event, &config, Some(&name)).unwrap() {
+            let classified = crate::handler::parse_and_classify(&event).unwrap();
+            match crate::handler::enrich_and_render(classified, &config, Some(&name)) {
                 crate::handler::Decision::Alert { notification, .. } => {
                     notification.subject.as_str().to_owned()
                 }
