@@ -360,7 +360,7 @@ mod tests {
             if let Ok(Decision::Alert { alert, .. }) = decide(&event, &config) {
                 if alert.event_name == "ConsoleLogin" {
                     sign_ins += 1;
-                    let failed = alert.outcome != crate::detect::alert::Outcome::Success;
+                    let failed = alert.attempt != crate::detect::alert::Attempt::Success;
                     assert_eq!(alert.kind == AlertKind::SignInFailed, failed, "{alert:?}");
                 }
             }

@@ -51,7 +51,9 @@ pub struct Alert {
     /// Untrusted: chosen by the caller.
     pub user_agent: Option<String>,
     pub mfa: MfaState,
-    pub outcome: Outcome,
+    /// Serialised as `outcome`, the structured alert's name for it.
+    #[serde(rename = "outcome")]
+    pub attempt: Attempt,
     pub event_source: String,
     pub event_name: String,
     pub credential: CredentialKind,
@@ -98,13 +100,13 @@ impl Alert {
     }
 
     pub fn failed(&self) -> bool {
-        self.outcome != Outcome::Success
+        self.attempt != Attempt::Success
     }
 
     /// The error code of a failed attempt.
     pub fn error_code(&self) -> Option<&str> {
-        match &self.outcome {
-            Outcome::Failure {
+        match &self.attempt {
+            Attempt::Failure {
                 error_code: Some(code),
                 ..
             } => Some(code),
@@ -248,9 +250,11 @@ impl fmt::Display for ShownIp<'_> {
     }
 }
 
+/// Whether the root user's attempt succeeded, and if not, how it failed (from `errorCode`
+/// and `errorMessage`). The structured alert calls it `outcome`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "status")]
-pub enum Outcome {
+pub enum Attempt {
     Success,
     Failure {
         error_code: Option<String>,
@@ -259,20 +263,20 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl Attempt {
     /// `succeeded`, `FAILED`, or `FAILED: ` with the error code and message.
     pub fn describe(&self) -> impl fmt::Display + '_ {
         Described(self)
     }
 }
 
-struct Described<'a>(&'a Outcome);
+struct Described<'a>(&'a Attempt);
 
 impl fmt::Display for Described<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Outcome::Success => f.write_str("succeeded"),
-            Outcome::Failure {
+            Attempt::Success => f.write_str("succeeded"),
+            Attempt::Failure {
                 error_code,
                 error_message,
             } => {
@@ -340,8 +344,8 @@ pub fn enrich(
         .as_deref()
         .and_then(AccountId::parse)
         .filter(|caller| account.id.as_ref().is_some_and(|here| here != caller));
-    let outcome = if failed {
-        Outcome::Failure {
+    let attempt = if failed {
+        Attempt::Failure {
             error_code: record.error_code.as_deref().map(|c| plain_token(c, 60)),
             error_message: record
                 .error_message
@@ -349,7 +353,7 @@ pub fn enrich(
                 .map(|m| untrusted_line(m, MAX_ERROR_MESSAGE)),
         }
     } else {
-        Outcome::Success
+        Attempt::Success
     };
 
     let console_url = match (&region, &event_id) {
@@ -389,7 +393,7 @@ pub fn enrich(
             .map(|ua| untrusted_line(ua, MAX_USER_AGENT))
             .filter(|ua| !ua.is_empty()),
         mfa,
-        outcome,
+        attempt,
         event_source,
         event_name,
         credential,

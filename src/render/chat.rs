@@ -163,7 +163,7 @@ pub fn render_chat(alert: &Alert) -> ChatNotification {
         "\n*Source IP:* {}\n*Credentials:* {}\n*Outcome:* {}",
         alert.source_ip.display(),
         alert.credential.describe(),
-        alert.outcome.describe()
+        alert.attempt.describe()
     );
     if alert.credential != CredentialKind::AssumeRoot
         && alert.kind.is_sign_in()

@@ -146,8 +146,8 @@ fn write_lead(body: &mut String, alert: &Alert) -> fmt::Result {
     let who = Who(alert);
     let call = Call(alert);
     if alert.failed() && alert.kind != SignInFailed {
-        let code = match &alert.outcome {
-            crate::detect::alert::Outcome::Failure {
+        let code = match &alert.attempt {
+            crate::detect::alert::Attempt::Failure {
                 error_code: Some(code),
                 ..
             } => code.as_str(),
@@ -308,7 +308,7 @@ pub fn render_body(alert: &Alert) -> String {
     if alert.states_mfa() {
         row(&mut body, "MFA", mfa);
     }
-    row(&mut body, "Outcome", alert.outcome.describe());
+    row(&mut body, "Outcome", alert.attempt.describe());
     row(&mut body, "Credentials", alert.credential.describe());
     if let Some(key) = &alert.access_key_id {
         row(&mut body, "Access key", key);
