@@ -51,27 +51,6 @@ impl Condition {
             Condition::Credential(kind) => facts.credential == kind,
         }
     }
-
-    /// How the README describes the condition.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Condition::OnRootItself => "no `userName` (root's own credentials)",
-            Condition::Failed => "failed",
-            Condition::Succeeded => "succeeded",
-            Condition::Mfa(MfaState::Used) => "MFA used",
-            Condition::Mfa(MfaState::NotUsed) => "MFA not used",
-            Condition::Mfa(MfaState::Unknown) => "MFA not recorded",
-            Condition::ReadOnly => "read-only",
-            Condition::Credential(CredentialKind::LongTermKey) => {
-                "long-term key `AKIA…`, no session"
-            }
-            Condition::Credential(CredentialKind::ConsoleSession) => "console session",
-            Condition::Credential(CredentialKind::AssumeRoot) => "`sts:AssumeRoot` session",
-            Condition::Credential(CredentialKind::TemporaryKey) => "other temporary credentials",
-            Condition::Credential(CredentialKind::Password) => "password",
-            Condition::Credential(CredentialKind::Unknown) => "unknown credentials",
-        }
-    }
 }
 
 /// What an alert says happened, in a few words: the headline of subjects, texts and chat titles.
@@ -777,67 +756,6 @@ const GUARDDUTY_DETACHED: Headline = says(
     "GuardDuty detached from administrator by root",
     "Failed GuardDuty administrator detach by root",
 );
-
-/// The README's "Severity rules" table, generated from [`RULES`] (`tests/readme.rs` keeps the
-/// README equal to it).
-pub fn markdown_table() -> String {
-    let mut out = String::from(
-        "| # | Rule | `kind` | Event | When | Severity | Headline | Reference |\n\
-         |---|---|---|---|---|---|---|---|\n",
-    );
-    for (i, rule) in RULES.iter().enumerate() {
-        let detail = match rule.detail {
-            SignIn => "sign-in",
-            ApiCall => "API call",
-        };
-        let source = rule
-            .source
-            .map(|s| s.trim_end_matches(".amazonaws.com"))
-            .unwrap_or("any");
-        // A row of several events names each beside its headline.
-        let (event, headlines) = match rule.events {
-            Any(headline) => (
-                format!("{detail} `{source}`: any"),
-                format!("{}: `service:Name`", headline.done),
-            ),
-            Named([(name, headline)]) => (
-                format!("{detail} `{source}`: `{name}`"),
-                headline.done.to_owned(),
-            ),
-            Named(named) => (
-                format!("{detail} `{source}`"),
-                named
-                    .iter()
-                    .map(|(name, headline)| format!("`{name}`: {}", headline.done))
-                    .collect::<Vec<_>>()
-                    .join("<br>"),
-            ),
-        };
-        let when = if rule.when.is_empty() {
-            "—".to_owned()
-        } else {
-            rule.when
-                .iter()
-                .map(|c| c.describe())
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
-        let reference = rule
-            .reference
-            .rsplit('/')
-            .find(|part| !part.is_empty())
-            .unwrap_or(rule.reference);
-        out.push_str(&format!(
-            "| {} | `{}` | `{}` | {event} | {when} | {} | {headlines} | [{reference}]({}) |\n",
-            i + 1,
-            rule.id,
-            rule.kind.as_str(),
-            rule.severity.as_str(),
-            rule.reference,
-        ));
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {
