@@ -13,9 +13,7 @@ use rootwatch::config::Config;
 use rootwatch::dispatch::Function;
 use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
-use rootwatch::ports::{
-    AccountDirectory, AlertPublisher, AlertState, Stateless, TrailSource, WatchdogState,
-};
+use rootwatch::ports::{AccountDirectory, AlertPublisher, AlertState, TrailSource, WatchdogState};
 use rootwatch::startup;
 use rootwatch::watchdog::Watchdog;
 use serde_json::Value;
@@ -42,28 +40,24 @@ async fn main() -> Result<(), Error> {
         startup::connect(config, &publisher, tables.as_ref().map(|(state, _)| state)).await?;
     tracing::info!(topic = config.topic_arn.as_str(), "rootwatch ready");
     let directory = directory(&config, &sdk_config);
-    match tables {
-        Some((state, marks)) => {
-            tracing::info!(
-                table = config.state_table.as_deref(),
-                window_secs = config.session_window.as_secs(),
-                sms_ceiling_per_hour = config.sms_ceiling_per_hour,
-                "dedup, SMS coalescing and the hourly SMS ceiling on"
-            );
-            let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
-            let handler = Handler::new(config, publisher, state).with_directory(directory);
-            serve(Function { handler, watchdog }).await
-        }
-        None => {
-            tracing::warn!(
-                "STATE_TABLE is not set: running stateless; every event is alerted, every alert pages \
-                 and texts have no hourly ceiling (SMS_CEILING_PER_HOUR needs the table)"
-            );
-            let watchdog = watchdog(&config, &sdk_config, &publisher, Stateless);
-            let handler = Handler::new(config, publisher, Stateless).with_directory(directory);
-            serve(Function { handler, watchdog }).await
-        }
+    if tables.is_some() {
+        tracing::info!(
+            table = config.state_table.as_deref(),
+            window_secs = config.session_window.as_secs(),
+            sms_ceiling_per_hour = config.sms_ceiling_per_hour,
+            "dedup, SMS coalescing and the hourly SMS ceiling on"
+        );
+    } else {
+        tracing::warn!(
+            "STATE_TABLE is not set: running stateless; every event is alerted, every alert pages \
+             and texts have no hourly ceiling (SMS_CEILING_PER_HOUR needs the table)"
+        );
     }
+    // Without a table both are `None`, which the ports read as stateless.
+    let (state, marks) = tables.unzip();
+    let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
+    let handler = Handler::new(config, publisher, state).with_directory(directory);
+    serve(Function { handler, watchdog }).await
 }
 
 /// With `ACCOUNT_NAMES_FROM_ORGANIZATIONS=true`: AWS Organizations, asked for the accounts

@@ -280,6 +280,36 @@ impl AlertState for Stateless {
     }
 }
 
+/// A table that may not be configured: `None` behaves as [`Stateless`], so the function is
+/// wired the same way with and without `STATE_TABLE`.
+impl<S: AlertState + Sync> AlertState for Option<S> {
+    async fn claim(&self, claim: &Claim, budget: &Budget) -> Result<Claimed, StateError> {
+        match self {
+            Some(state) => state.claim(claim, budget).await,
+            None => Stateless.claim(claim, budget).await,
+        }
+    }
+
+    async fn record(
+        &self,
+        claim: &Claim,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.record(claim, message_id, now).await,
+            None => Stateless.record(claim, message_id, now).await,
+        }
+    }
+
+    async fn release(&self, claim: &Claim, counted: Option<Page>) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.release(claim, counted).await,
+            None => Stateless.release(claim, counted).await,
+        }
+    }
+}
+
 // Account names.
 
 /// Why a directory gave no name.
@@ -377,6 +407,23 @@ impl WatchdogState for Stateless {
     }
     async fn unmark(&self, _: &str) -> Result<(), StateError> {
         Ok(())
+    }
+}
+
+/// As for [`AlertState`], `None` is [`Stateless`].
+impl<W: WatchdogState + Sync> WatchdogState for Option<W> {
+    async fn mark(&self, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        match self {
+            Some(state) => state.mark(key, owner, now).await,
+            None => Stateless.mark(key, owner, now).await,
+        }
+    }
+
+    async fn unmark(&self, key: &str) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.unmark(key).await,
+            None => Stateless.unmark(key).await,
+        }
     }
 }
 
@@ -481,5 +528,57 @@ mod tests {
             key.as_str(),
             "sha256#08ede9506b0ce4222d968f6199df588664736d1b976735679b0e612cd7bb5e86"
         );
+    }
+
+    /// A store that finds every event already alerted, and every mark taken.
+    struct Seen;
+
+    impl AlertState for Seen {
+        async fn claim(&self, _: &Claim, _: &Budget) -> Result<Claimed, StateError> {
+            Ok(Claimed::Duplicate)
+        }
+        async fn record(&self, _: &Claim, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
+            Ok(())
+        }
+        async fn release(&self, _: &Claim, _: Option<Page>) -> Result<(), StateError> {
+            Ok(())
+        }
+    }
+
+    impl WatchdogState for Seen {
+        async fn mark(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
+            Ok(false)
+        }
+        async fn unmark(&self, _: &str) -> Result<(), StateError> {
+            Ok(())
+        }
+    }
+
+    /// Without a table (`None`) the function is stateless; with one, the table answers.
+    #[tokio::test]
+    async fn no_table_is_stateless_and_a_table_answers() {
+        let now: DateTime<Utc> = "2026-11-21T09:00:00Z".parse().unwrap();
+        let invocation = crate::invocation::Invocation::new("req-1", now);
+        let budget = Budget::start(&invocation, now);
+        let claim = Claim {
+            key: EventKey::of(Some("e-1"), &Value::Null),
+            owner: "req-1".into(),
+            lease_until: now,
+            session: None,
+            event_time: now,
+            window: Duration::from_secs(900),
+            ceiling: None,
+        };
+        let proceed = Claimed::Proceed {
+            page: Page::Text,
+            deduplicated: false,
+        };
+        assert_eq!(None::<Seen>.claim(&claim, &budget).await, Ok(proceed));
+        assert_eq!(
+            Some(Seen).claim(&claim, &budget).await,
+            Ok(Claimed::Duplicate)
+        );
+        assert_eq!(None::<Seen>.mark("k", "req-1", now).await, Ok(true));
+        assert_eq!(Some(Seen).mark("k", "req-1", now).await, Ok(false));
     }
 }
