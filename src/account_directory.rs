@@ -20,7 +20,7 @@ use crate::ports::{AccountDirectory, DirectoryError};
 
 /// At most this many accounts are remembered; past it the memory starts afresh. An organization
 /// has far fewer (the default quota is 10, raised on request into the thousands).
-pub const MAX_REMEMBERED: usize = 10_000;
+const MAX_REMEMBERED: usize = 10_000;
 
 /// What is remembered of one account.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ impl<D: AccountDirectory> CachedDirectory<D> {
 
     /// The account's name, safe to show, or `None` (the alert then shows the id alone). Takes
     /// at most the budget; never fails.
-    pub async fn name_of(&self, id: &AccountId) -> Option<AccountName> {
+    pub(crate) async fn name_of(&self, id: &AccountId) -> Option<AccountName> {
         if let Some(remembered) = self.remembered(id, Instant::now()) {
             return remembered;
         }

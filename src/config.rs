@@ -1,7 +1,7 @@
 //! Configuration, read once at start-up from the environment and validated there, so a bad
 //! value stops the function before it can drop an alert.
 //!
-//! Each variable is declared once, as a row of [`VARIABLES`]: its name, what unset means, what
+//! Each variable is declared once, as a row of the table of variables: its name, what unset means, what
 //! it accepts (also what an error about it says is expected), what it does, and its parser.
 //! `docs/configuration.md` shows the same table; a test keeps the two equal.
 
@@ -47,7 +47,7 @@ pub struct ConfigError {
 
 /// One environment variable, as the documentation shows it and its errors name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Variable {
+struct Variable {
     pub name: &'static str,
     pub unset: Unset,
     /// What it accepts: an error about it ends `Expected <this>`.
@@ -58,7 +58,7 @@ pub struct Variable {
 
 /// What a variable that is unset (or blank) means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unset {
+enum Unset {
     /// It must be set: start-up stops without it.
     Required,
     /// It is read as this text.
@@ -249,8 +249,9 @@ const ACCOUNT_NAMES_FROM_ORGANIZATIONS: Reader<bool> = Reader {
     },
 };
 
-/// Every variable of the configuration, in the order they are read.
-pub const VARIABLES: [&Variable; 9] = [
+/// Every variable of the configuration, in the order they are read: the documentation's table.
+#[cfg(test)]
+const VARIABLES: [&Variable; 9] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,

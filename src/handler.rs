@@ -257,7 +257,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
     }
 
     /// Logs an event that cannot become an alert, and fails the invocation with it.
-    pub fn reject(&self, err: EventError) -> HandlerError {
+    pub(crate) fn reject(&self, err: EventError) -> HandlerError {
         let err = HandlerError::from(err);
         error!(
             event_id = err.event_id(),

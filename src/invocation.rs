@@ -76,7 +76,7 @@ impl Budget {
     }
 
     /// As [`Budget::start`], with the monotonic start given (for tests).
-    pub fn start_at(invocation: &Invocation, now: DateTime<Utc>, started: Instant) -> Self {
+    fn start_at(invocation: &Invocation, now: DateTime<Utc>, started: Instant) -> Self {
         let left = (invocation.deadline - now)
             .to_std()
             .unwrap_or(Duration::ZERO);
@@ -98,18 +98,18 @@ impl Budget {
     }
 
     /// Whether a publish can still be tried and its outcome recorded before the deadline.
-    pub fn can_publish(&self) -> bool {
+    pub(crate) fn can_publish(&self) -> bool {
         self.can_publish_after(Duration::ZERO)
     }
 
     /// Whether something that may take `first` can be done before a publish and still leave
     /// it its time.
-    pub fn can_publish_after(&self, first: Duration) -> bool {
+    pub(crate) fn can_publish_after(&self, first: Duration) -> bool {
         self.left() >= MIN_PUBLISH + STATE_RESERVE + first
     }
 
     /// When a publish must be given up, so its claims are released before the deadline.
-    pub fn publish_until(&self) -> Instant {
+    pub(crate) fn publish_until(&self) -> Instant {
         self.before_deadline(STATE_RESERVE)
     }
 

@@ -458,11 +458,11 @@ pub struct TrailView {
 }
 
 impl TrailView {
-    pub fn applies_to(&self, region: &str) -> bool {
+    pub(crate) fn applies_to(&self, region: &str) -> bool {
         self.multi_region || self.home_region == region
     }
 
-    pub fn records_management_events(&self) -> bool {
+    pub(crate) fn records_management_events(&self) -> bool {
         self.selectors.is_empty()
             || self.selectors.iter().any(|s| match s {
                 Selector::Basic {

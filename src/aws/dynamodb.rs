@@ -51,15 +51,15 @@ fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-pub fn event_pk(key: &str) -> String {
+fn event_pk(key: &str) -> String {
     format!("event#{key}")
 }
 
-pub fn session_pk(session: &str) -> String {
+fn session_pk(session: &str) -> String {
     format!("session#{session}")
 }
 
-pub fn texts_pk(ceiling: &TextCeiling) -> String {
+fn texts_pk(ceiling: &TextCeiling) -> String {
     format!("texts#{}", ceiling.key())
 }
 
@@ -67,7 +67,7 @@ pub fn texts_pk(ceiling: &TextCeiling) -> String {
 /// while the count is at most the ceiling, so the texts numbered 1 to the ceiling and the one
 /// after it (the notice that texts are paused) are counted, and returns the new count. Every
 /// later one fails its condition: email and chat only.
-pub fn count_text_request(
+fn count_text_request(
     table: &str,
     ceiling: &TextCeiling,
     now: DateTime<Utc>,
@@ -89,7 +89,7 @@ pub fn count_text_request(
 /// next alert) has it. The notice that texts are paused is always given back (nothing counts
 /// past it, so it is still the last); another text only while the notice has not been counted,
 /// since after it texts are paused anyway and the count must not reopen them.
-pub fn give_back_text_request(
+fn give_back_text_request(
     table: &str,
     ceiling: &TextCeiling,
     page: Page,
@@ -119,7 +119,7 @@ pub fn give_back_text_request(
 /// lease ran out (its invocation is past its deadline), or if the claim is already ours: the
 /// SDK's retry of this very write after a lost response, or Lambda's retry of this invocation.
 /// On failure DynamoDB returns the item that stood in the way, so no separate read can race.
-pub fn claim_event_request(table: &str, claim: &Claim, now: DateTime<Utc>) -> PutItemInputBuilder {
+fn claim_event_request(table: &str, claim: &Claim, now: DateTime<Utc>) -> PutItemInputBuilder {
     PutItemInputBuilder::default()
         .table_name(table)
         .item("pk", s(event_pk(claim.key.as_str())))
@@ -141,7 +141,7 @@ pub fn claim_event_request(table: &str, claim: &Claim, now: DateTime<Utc>) -> Pu
 
 /// Opens a session's paging window: succeeds for the session's first alert, for any alert after
 /// the window closed, and again for the same event (so a retried first alert still pages).
-pub fn open_session_request(
+fn open_session_request(
     table: &str,
     session: &str,
     claim: &Claim,
@@ -166,7 +166,7 @@ pub fn open_session_request(
 
 /// Records an event as alerted, after its publish succeeded. Unconditional: also when the claim
 /// could not be made (the table failed open), a redelivery then finds the event alerted.
-pub fn mark_alerted_request(
+fn mark_alerted_request(
     table: &str,
     claim: &Claim,
     message_id: &str,
@@ -190,7 +190,7 @@ pub fn mark_alerted_request(
 /// A read of a key the function never writes (its keys start `event#`, `session#`, `texts#`
 /// or `watchdog#`): the cheapest request its role already may make, to open the connection at
 /// start-up and prove the table.
-pub fn warm_up_request(table: &str) -> GetItemInputBuilder {
+fn warm_up_request(table: &str) -> GetItemInputBuilder {
     GetItemInputBuilder::default()
         .table_name(table)
         .key("pk", s("warm-up#never-written"))
@@ -199,7 +199,7 @@ pub fn warm_up_request(table: &str) -> GetItemInputBuilder {
 
 /// Releases this invocation's event claim that did not end in a publish; a claim another
 /// invocation has taken over is left alone.
-pub fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuilder {
+fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
         .key("pk", s(event_pk(claim.key.as_str())))
@@ -211,11 +211,7 @@ pub fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuild
 }
 
 /// Releases a session window this claim opened, so the session's next alert pages instead.
-pub fn release_session_request(
-    table: &str,
-    session: &str,
-    claim: &Claim,
-) -> DeleteItemInputBuilder {
+fn release_session_request(table: &str, session: &str, claim: &Claim) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
         .key("pk", s(session_pk(session)))
@@ -225,7 +221,7 @@ pub fn release_session_request(
 
 /// An event item that stood in the way of a claim, as DynamoDB returned it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Holder {
+enum Holder {
     /// The event was alerted: the claimer has a duplicate.
     Alerted,
     /// Another invocation's claim, leased until `lease_until` (epoch seconds) when known.
@@ -238,7 +234,7 @@ pub enum Holder {
 impl Holder {
     /// Reads the old item of a failed claim. `None` (a store that does not return it) is read
     /// as someone else's claim: waited for, never taken.
-    pub fn from_item(item: Option<&HashMap<String, AttributeValue>>) -> Self {
+    fn from_item(item: Option<&HashMap<String, AttributeValue>>) -> Self {
         let text = |name: &str| {
             item.and_then(|i| i.get(name))
                 .and_then(|v| v.as_s().ok())
@@ -324,7 +320,7 @@ impl DynamoState {
         })
     }
 
-    /// Opens the TLS connection at start-up (with [`warm_up_request`]) so the first event does
+    /// Opens the TLS connection at start-up (with `warm_up_request`) so the first event does
     /// not pay for it; an error also shows a missing table or permission before any event does.
     pub async fn warm_up(&self) -> Result<(), StateError> {
         warm_up_request(&self.table)

@@ -26,9 +26,7 @@ impl OrganizationsDirectory {
 }
 
 /// What a failed `DescribeAccount` means for the lookup. Pure.
-pub fn directory_error<R: std::fmt::Debug>(
-    err: SdkError<DescribeAccountError, R>,
-) -> DirectoryError {
+fn directory_error<R: std::fmt::Debug>(err: SdkError<DescribeAccountError, R>) -> DirectoryError {
     let one_line = |err: &dyn std::error::Error| {
         untrusted_line(&redact_contacts(&DisplayErrorContext(err).to_string()), 300)
     };

@@ -52,7 +52,7 @@ pub fn dynamodb_client(sdk_config: &SdkConfig) -> aws_sdk_dynamodb::Client {
 /// endpoint per partition (`aws`: us-east-1), whatever region the function runs in. `None` for
 /// a partition not listed here: the function's own region, which the SDK's endpoint rules map
 /// to that partition's endpoint.
-pub fn organizations_region(partition: &str) -> Option<&'static str> {
+fn organizations_region(partition: &str) -> Option<&'static str> {
     match partition {
         "aws" => Some("us-east-1"),
         "aws-cn" => Some("cn-northwest-1"),

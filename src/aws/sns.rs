@@ -31,7 +31,7 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, BuildError> {
 }
 
 /// The `Publish` request for a notification. Pure, so the exact wire request is unit-tested.
-pub fn publish_request(
+fn publish_request(
     topic: &TopicArn,
     notification: &Notification,
 ) -> Result<PublishInputBuilder, BuildError> {
@@ -96,14 +96,14 @@ pub enum TopicCheckError {
 
 impl TopicCheckError {
     /// Whether start-up must stop: only when no alert could be published anyway.
-    pub fn stops_start_up(&self) -> bool {
+    pub(crate) fn stops_start_up(&self) -> bool {
         matches!(self, TopicCheckError::Unusable { .. })
     }
 }
 
 /// The likely cause behind an error code of `GetTopicAttributes` that means no publish can work;
 /// `None` for the others.
-pub fn unusable_cause(code: &str) -> Option<&'static str> {
+fn unusable_cause(code: &str) -> Option<&'static str> {
     Some(match code {
         "NotFound" => {
             "wrong ARN: there is no such topic in that account and region; check ALERT_TOPIC_ARN"
@@ -121,7 +121,7 @@ pub fn unusable_cause(code: &str) -> Option<&'static str> {
 }
 
 /// Whether an error code is a refusal of the request by IAM or the topic's policy.
-pub fn is_not_permitted(code: &str) -> bool {
+fn is_not_permitted(code: &str) -> bool {
     matches!(
         code,
         "AuthorizationError" | "AccessDenied" | "AccessDeniedException"
@@ -129,7 +129,7 @@ pub fn is_not_permitted(code: &str) -> bool {
 }
 
 /// What a failed check means, from SNS's error code (none for a timeout or a lost connection).
-pub fn check_failure(
+fn check_failure(
     topic: &TopicArn,
     code: Option<&str>,
     message: Option<&str>,
@@ -164,7 +164,7 @@ pub fn check_failure(
 
 impl TopicCheck {
     /// Reads the check from `GetTopicAttributes`'s attributes.
-    pub fn from_attributes(attributes: Option<&HashMap<String, String>>) -> Self {
+    fn from_attributes(attributes: Option<&HashMap<String, String>>) -> Self {
         let get = |name: &str| attributes.and_then(|a| a.get(name)).cloned();
         TopicCheck {
             display_name: get("DisplayName").unwrap_or_default(),

@@ -18,9 +18,9 @@ use crate::domain::{
 use crate::sanitize::{plain_token, untrusted_line};
 
 /// Caps for untrusted text in the email; long enough to be useful, short enough to read.
-pub const MAX_USER_AGENT: usize = 200;
-pub const MAX_ERROR_MESSAGE: usize = 200;
-pub const MAX_REQUEST_PARAMETERS: usize = 400;
+const MAX_USER_AGENT: usize = 200;
+const MAX_ERROR_MESSAGE: usize = 200;
+const MAX_REQUEST_PARAMETERS: usize = 400;
 
 /// An alert, ready to render. Also the `email-json` message, so its field names are an interface.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -104,7 +104,7 @@ impl Alert {
     }
 
     /// The error code of a failed attempt.
-    pub fn error_code(&self) -> Option<&str> {
+    pub(crate) fn error_code(&self) -> Option<&str> {
         match &self.attempt {
             Attempt::Failure {
                 error_code: Some(code),
@@ -116,7 +116,7 @@ impl Alert {
 
     /// Whether the messages say if MFA was used: not for a failed sign-in, which may have
     /// stopped before MFA was asked for.
-    pub fn states_mfa(&self) -> bool {
+    pub(crate) fn states_mfa(&self) -> bool {
         !(self.kind.is_sign_in() && self.failed())
     }
 }
@@ -189,7 +189,7 @@ impl SourceIp {
     /// made through an AWS proxy; CloudTrail User Guide, "CloudTrail record contents",
     /// `sourceIPAddress`) or a service's DNS name (`cloudformation.amazonaws.com`). No longer
     /// than an IPv6 address, so it fits wherever an IP does.
-    pub fn aws_name(&self) -> Option<&str> {
+    pub(crate) fn aws_name(&self) -> Option<&str> {
         let SourceIp::Other(text) = self else {
             return None;
         };
@@ -207,10 +207,10 @@ impl SourceIp {
 }
 
 /// What CloudTrail writes for the source of a console call made through an AWS proxy.
-pub const AWS_INTERNAL: &str = "AWS Internal";
+pub(crate) const AWS_INTERNAL: &str = "AWS Internal";
 
 /// The longest IP as text: eight groups of four hex digits.
-pub const MAX_IP_TEXT: usize = 39;
+const MAX_IP_TEXT: usize = 39;
 
 fn is_dns_byte(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'

@@ -63,7 +63,8 @@ pub struct Headline {
 }
 
 /// The longest headline: the SMS keeps it whole beside the account, the source IP and the time.
-pub const MAX_HEADLINE: usize = 48;
+#[cfg(test)]
+const MAX_HEADLINE: usize = 48;
 
 /// A headline, for a row of the table.
 const fn says(done: &'static str, failed: &'static str) -> Headline {
@@ -101,7 +102,7 @@ impl Events {
         named.iter().map(|(name, _)| *name)
     }
 
-    pub fn is_any(self) -> bool {
+    pub(crate) fn is_any(self) -> bool {
         matches!(self, Events::Any(_))
     }
 }
@@ -145,7 +146,7 @@ pub struct Match {
 }
 
 /// The first rule that matches. The table ends in catch-all rows, so there always is one.
-pub fn first_match(facts: &Facts<'_>) -> Match {
+pub(crate) fn first_match(facts: &Facts<'_>) -> Match {
     RULES
         .iter()
         .find_map(|rule| rule.matches(facts).map(|headline| Match { rule, headline }))

@@ -27,14 +27,14 @@ impl fmt::Display for AccountId {
 }
 
 /// A human name for an account, safe wherever an alert goes (SMS, email subject, chat markdown,
-/// logs): 1 to [`MAX_ACCOUNT_NAME`] ASCII letters, digits, `-`, `_`, `.` and inner spaces.
+/// logs): 1 to `MAX_ACCOUNT_NAME` ASCII letters, digits, `-`, `_`, `.` and inner spaces.
 /// Cannot be built otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct AccountName(String);
 
 /// Longest account name kept; longer ones would crowd the SMS.
-pub const MAX_ACCOUNT_NAME: usize = 32;
+const MAX_ACCOUNT_NAME: usize = 32;
 
 impl AccountName {
     /// The operator's name from `ACCOUNT_NAMES`: refused unless it already has the form.
@@ -57,7 +57,7 @@ impl AccountName {
     /// the management account can set, so it is as untrusted as a user agent. Every character
     /// other than an ASCII letter, digit, `-` or `_` becomes a space (controls and invisible
     /// format characters vanish first), spaces are collapsed, and a name longer than
-    /// [`MAX_ACCOUNT_NAME`] is cut and ends in `..`. No `.` is kept inside, so no name can
+    /// `MAX_ACCOUNT_NAME` is cut and ends in `..`. No `.` is kept inside, so no name can
     /// spell a domain that a phone, a mail client or Slack would turn into a link; and nothing
     /// that chat markdown or a mention could use is left. `None` when nothing is left.
     pub fn from_untrusted(text: &str) -> Option<Self> {
@@ -113,7 +113,7 @@ impl AccountNames {
         Ok(AccountNames(names))
     }
 
-    pub fn name_of(&self, id: &AccountId) -> Option<&AccountName> {
+    pub(crate) fn name_of(&self, id: &AccountId) -> Option<&AccountName> {
         self.0.get(id)
     }
 
@@ -142,12 +142,12 @@ pub struct Account {
 
 impl Account {
     /// `prod-payments (111122223333)`, just the id, or `an unknown account`.
-    pub fn label(&self) -> impl fmt::Display + '_ {
+    pub(crate) fn label(&self) -> impl fmt::Display + '_ {
         Label(self)
     }
 
     /// The id, or `unknown`.
-    pub fn id_or_unknown(&self) -> &str {
+    pub(crate) fn id_or_unknown(&self) -> &str {
         self.id.as_ref().map_or("unknown", AccountId::as_str)
     }
 }

@@ -76,7 +76,7 @@ impl AlertKind {
     }
 
     /// Whether the kind comes from a console sign-in record rather than an API call.
-    pub fn is_sign_in(self) -> bool {
+    pub(crate) fn is_sign_in(self) -> bool {
         matches!(
             self,
             AlertKind::SignInWithoutMfa

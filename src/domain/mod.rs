@@ -17,10 +17,10 @@ mod severity;
 mod sms;
 mod topic;
 
-pub use account::{Account, AccountId, AccountName, AccountNames, MAX_ACCOUNT_NAME};
+pub use account::{Account, AccountId, AccountName, AccountNames};
 pub use credential::{CredentialKind, MfaState};
 pub use kind::{AlertKind, NotificationKind};
 pub use region::{UNKNOWN_REGION, is_region_code};
 pub use severity::Severity;
-pub use sms::{SMS_MAX, SmsLimit, UNKNOWN_PREFIX_RESERVE, is_gsm7_basic, sns_sms_prefix};
+pub use sms::{SmsLimit, is_gsm7_basic};
 pub use topic::TopicArn;

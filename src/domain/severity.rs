@@ -11,7 +11,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 4] = [
+    pub(crate) const ALL: [Severity; 4] = [
         Severity::Critical,
         Severity::High,
         Severity::Medium,

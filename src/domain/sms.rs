@@ -5,7 +5,7 @@
 //! `> ` (SNS Developer Guide, "Publishing to a topic").
 
 /// Characters of one SMS segment.
-pub const SMS_MAX: usize = 160;
+const SMS_MAX: usize = 160;
 
 /// The GSM 03.38 basic character set, without the line breaks an SMS alert must not contain.
 /// (Characters of the extension table, such as `[`, `|` or `€`, take two septets and are excluded.)
@@ -42,7 +42,7 @@ pub struct SmsLimit {
 }
 
 /// Characters reserved when the display name is not known: a 10-character name and `> `.
-pub const UNKNOWN_PREFIX_RESERVE: usize = 12;
+const UNKNOWN_PREFIX_RESERVE: usize = 12;
 
 impl SmsLimit {
     /// A topic without a display name: the whole segment.
@@ -77,13 +77,13 @@ impl SmsLimit {
     }
 
     /// Characters available to the body.
-    pub fn body_max(self) -> usize {
+    pub(crate) fn body_max(self) -> usize {
         self.body_max
     }
 }
 
 /// What SNS puts before every SMS sent through a topic with this display name.
-pub fn sns_sms_prefix(display_name: &str) -> String {
+fn sns_sms_prefix(display_name: &str) -> String {
     format!("{}> ", display_name.to_uppercase())
 }
 

@@ -16,7 +16,7 @@ use crate::render::time::to_the_second;
 
 /// A forwarder that cannot forward hides every root alert of its account and region: HIGH,
 /// texted by default, like the watchdog's blind pipeline.
-pub const SEVERITY: Severity = Severity::High;
+pub(crate) const SEVERITY: Severity = Severity::High;
 
 const KIND: NotificationKind = NotificationKind::ForwarderFailing;
 
@@ -45,7 +45,7 @@ pub fn render_sms(failure: &ForwarderFailure, limit: SmsLimit) -> Sms {
 
 /// `[rootwatch] HIGH Forwarder failing in eu-west-1 - prod-payments (111122223333)`; the
 /// account's name gives way first.
-pub fn render_subject(failure: &ForwarderFailure) -> EmailSubject {
+fn render_subject(failure: &ForwarderFailure) -> EmailSubject {
     let start = format!(
         "[rootwatch] {} Forwarder failing in {} - ",
         SEVERITY.as_str(),
@@ -59,7 +59,7 @@ pub fn render_subject(failure: &ForwarderFailure) -> EmailSubject {
 }
 
 /// What happened, the facts, and what to check, in the order a responder checks it.
-pub fn render_body(failure: &ForwarderFailure, runbook_url: Option<&str>) -> String {
+fn render_body(failure: &ForwarderFailure, runbook_url: Option<&str>) -> String {
     let account = failure.account.label().to_string();
     let id = failure.account.id_or_unknown();
     let region = &failure.region;

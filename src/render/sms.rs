@@ -58,7 +58,7 @@ impl Sms {
     }
 
     /// As [`Sms::fit`], keeping `text` itself when it already fits.
-    pub fn fit_owned(text: String, limit: SmsLimit) -> Self {
+    pub(crate) fn fit_owned(text: String, limit: SmsLimit) -> Self {
         let mut len = 0;
         let valid = text.chars().all(|c| {
             len += 1;

@@ -28,14 +28,14 @@ use render::Checked;
 
 /// Whether an EventBridge envelope is a schedule's tick (`Scheduled Event` from `aws.events`).
 /// Anyone who may invoke the function could send one; it only triggers a read-only check.
-pub fn is_scheduled_event(payload: &Value) -> bool {
+pub(crate) fn is_scheduled_event(payload: &Value) -> bool {
     payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
         && payload.get("source").and_then(Value::as_str) == Some("aws.events")
 }
 
 /// The state table key of a finding's mark for the UTC day of `now`:
 /// `watchdog#<account>#<region>#<finding code>#<YYYY-MM-DD>`.
-pub fn mark_key(account: &str, region: &str, finding: &Finding, now: DateTime<Utc>) -> String {
+fn mark_key(account: &str, region: &str, finding: &Finding, now: DateTime<Utc>) -> String {
     format!(
         "watchdog#{account}#{region}#{}#{}",
         finding.code(),
