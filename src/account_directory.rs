@@ -80,7 +80,7 @@ impl<D: AccountDirectory> CachedDirectory<D> {
             Ok(text) => {
                 let name = text.as_deref().and_then(AccountName::from_untrusted);
                 if text.is_some() && name.is_none() {
-                    warn!(account = %id, "the organization's name for this account has nothing showable; showing the id");
+                    warn!(stage = "enrich", account = %id, "the organization's name for this account has nothing showable; showing the id");
                 }
                 memory
                     .accounts
@@ -90,6 +90,7 @@ impl<D: AccountDirectory> CachedDirectory<D> {
             Err(err) => {
                 let until = Instant::now() + self.backoff;
                 warn!(
+                    stage = "enrich",
                     account = %id,
                     error_kind = err.kind(),
                     retry_after_secs = self.backoff.as_secs(),

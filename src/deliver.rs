@@ -27,6 +27,9 @@ use crate::ports::{
 use crate::render::notification::Notification;
 use crate::render::sms::{Sms, render_pause_notice};
 
+/// The stage's name in the log.
+const STAGE: &str = "deliver";
+
 /// What guards one publish in the state table: claimed before it, recorded after it, released
 /// when it did not happen.
 pub trait Guard {
@@ -87,13 +90,14 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
     }
     let (page, deduplicated) = match guard.claim(budget).await {
         Ok(Claimed::Duplicate) => {
-            info!(event_id, key, "duplicate: already alerted");
+            info!(stage = STAGE, event_id, key, "duplicate: already alerted");
             return Ok(Delivered::Duplicate);
         }
         Ok(Claimed::Proceed { page, deduplicated }) => (page, deduplicated),
         Err(err @ StateError::InFlight { .. }) => {
             let err = HandlerError::from(err);
             warn!(
+                stage = STAGE,
                 event_id,
                 key,
                 error_type = err.error_type(),
@@ -105,8 +109,8 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
         // Fail open: a duplicate alert, or a text past the ceiling, is better than a late one.
         Err(err @ StateError::Unavailable { .. }) => {
             warn!(
-                event_id,
-                key, "alerting without dedup, coalescing or the SMS ceiling: {err}"
+                stage = STAGE,
+                event_id, key, "alerting without dedup, coalescing or the SMS ceiling: {err}"
             );
             (Page::Text, false)
         }
@@ -140,11 +144,14 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
         Ok(message_id) => {
             if let Err(err) = guard.record(&message_id, budget.now()).await {
                 warn!(
+                    stage = STAGE,
                     event_id,
-                    key, "alert published but not recorded; a redelivery may alert again: {err}"
+                    key,
+                    "alert published but not recorded; a redelivery may alert again: {err}"
                 );
             }
             info!(
+                stage = STAGE,
                 event_id,
                 key,
                 kind = notification.kind.as_str(),
@@ -165,6 +172,7 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
             release(guard, key, counted).await;
             let err = HandlerError::from(err);
             warn!(
+                stage = STAGE,
                 event_id,
                 key,
                 error_type = err.error_type(),
@@ -183,6 +191,7 @@ fn out_of_time(key: &str, budget: &Budget) -> HandlerError {
         left: budget.left(),
     });
     warn!(
+        stage = STAGE,
         key,
         error_type = err.error_type(),
         retryable = true,
@@ -194,8 +203,8 @@ fn out_of_time(key: &str, budget: &Budget) -> HandlerError {
 async fn release<G: Guard>(guard: &G, key: &str, counted: Option<Page>) {
     if let Err(err) = guard.release(counted).await {
         warn!(
-            key,
-            "claims not released; they expire with their lease: {err}"
+            stage = STAGE,
+            key, "claims not released; they expire with their lease: {err}"
         );
     }
 }

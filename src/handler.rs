@@ -230,7 +230,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
         let directory_name = self.directory_name(classified.account(), &budget).await;
         match enrich_and_render(classified, &self.config, directory_name.as_ref()) {
             Decision::Ignore { event_id, reason } => {
-                info!(event_id = event_id.as_deref(), %reason, "ignored");
+                info!(stage = "classify", event_id = event_id.as_deref(), %reason, "ignored");
                 Ok(Outcome::Ignored { event_id, reason })
             }
             Decision::Alert {
@@ -260,6 +260,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
     pub(crate) fn reject(&self, err: EventError) -> HandlerError {
         let err = HandlerError::from(err);
         error!(
+            stage = "parse",
             event_id = err.event_id(),
             error_type = err.error_type(),
             retryable = false,
@@ -282,7 +283,7 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
             return None;
         }
         if !budget.can_publish_after(LOOKUP_BUDGET) {
-            warn!(%account, "too little time left to ask AWS Organizations for the account name; showing the id");
+            warn!(stage = "enrich", %account, "too little time left to ask AWS Organizations for the account name; showing the id");
             return None;
         }
         directory.name_of(&account).await
