@@ -1,6 +1,6 @@
-//! Account names from a directory (AWS Organizations' `DescribeAccount`): the port
-//! [`AccountDirectory`], and [`CachedDirectory`], which asks it at most once per account for
-//! the warm function's life and never for longer than [`LOOKUP_BUDGET`].
+//! Account names from a directory (AWS Organizations' `DescribeAccount`, behind the port
+//! [`AccountDirectory`]): [`CachedDirectory`] asks it at most once per account for the warm
+//! function's life and never for longer than [`LOOKUP_BUDGET`].
 //!
 //! A name is a courtesy: the alert always carries the account id. So a lookup that fails, is
 //! refused or is slow costs the alert at most the budget, falls back to the id, and is not tried

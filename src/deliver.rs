@@ -1,4 +1,4 @@
-//! deliver, the pipeline's last stage, the same for every alert: claim in the state table
+//! Deliver, the pipeline's last stage, the same for every alert: claim in the state table
 //! (dedup, SMS coalescing, the hourly SMS ceiling) → one SNS Publish, cut before the deadline →
 //! record, or release on failure ([`deliver`]). Root alerts and `forwarder-failing` alerts claim
 //! their event ([`AlertGuard`], with [`alert_claim`] and [`forwarder_claim`]); the watchdog

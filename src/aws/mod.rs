@@ -5,7 +5,8 @@
 //! [`TrailSource`](crate::ports::TrailSource) ([`cloudtrail`]) and the once-a-day marks behind
 //! [`WatchdogState`](crate::ports::WatchdogState) ([`watchdog_state`]); in organization mode,
 //! AWS Organizations behind [`AccountDirectory`](crate::ports::AccountDirectory)
-//! ([`organizations`]). Only `main.rs` imports from here.
+//! ([`organizations`]). Only the wiring imports from here: `main.rs`, and [`crate::startup`],
+//! which checks the topic and the table during init.
 
 pub mod cloudtrail;
 pub mod dynamodb;

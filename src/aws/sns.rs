@@ -1,4 +1,5 @@
-//! Delivery through SNS: the port the handler publishes to, and the adapter that owns the client.
+//! The SNS adapter behind [`AlertPublisher`]: it owns the client, builds the one `Publish`
+//! request of a notification with a pure function, and checks the topic at start-up.
 
 use std::collections::HashMap;
 
