@@ -1,6 +1,6 @@
-//! Account names from a directory (AWS Organizations' `DescribeAccount`): the port
-//! [`AccountDirectory`], and [`CachedDirectory`], which asks it at most once per account for
-//! the warm function's life and never for longer than [`LOOKUP_BUDGET`].
+//! Account names from a directory (AWS Organizations' `DescribeAccount`, behind the port
+//! [`AccountDirectory`]): [`CachedDirectory`] asks it at most once per account for the warm
+//! function's life and never for longer than [`LOOKUP_BUDGET`].
 //!
 //! A name is a courtesy: the alert always carries the account id. So a lookup that fails, is
 //! refused or is slow costs the alert at most the budget, falls back to the id, and is not tried
@@ -8,94 +8,19 @@
 //! once per event. `aws/organizations.rs` is the real adapter.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tracing::warn;
 
-use crate::config::{AccountId, AccountName};
-
-/// The longest a lookup may take, connecting included. AWS Organizations has one endpoint per
-/// partition (us-east-1 for `aws`), so a home stack elsewhere pays a cross-region round trip:
-/// a new connection takes about three (TCP, TLS 1.3, the request), 0.2-0.25 s each from the
-/// regions farthest from us-east-1 (Sydney, Mumbai, Singapore). One second lets the first
-/// lookup of a warm function succeed from any region while adding at most a second to a page
-/// whose delivery already takes longer (CloudTrail to EventBridge, then SMS).
-pub const LOOKUP_BUDGET: Duration = Duration::from_secs(1);
-
-/// How long a failure is remembered before the directory is asked again. Long enough that a
-/// burst of one incident (dozens of alerts in minutes) pays the budget once; short enough that
-/// names come back soon after a throttle or an outage. Failures that concern the directory
-/// (denied, not an organization, unreachable, slow, throttled) pause every lookup; an account
-/// the organization does not know pauses only that account's.
-pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5 * 60);
+use crate::domain::limits::{FAILURE_BACKOFF, LOOKUP_BUDGET};
+use crate::domain::{AccountId, AccountName};
+use crate::ports::{AccountDirectory, DirectoryError};
 
 /// At most this many accounts are remembered; past it the memory starts afresh. An organization
 /// has far fewer (the default quota is 10, raised on request into the thousands).
-pub const MAX_REMEMBERED: usize = 10_000;
-
-/// Why a directory gave no name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DirectoryError {
-    #[error(
-        "access denied (the function's role needs organizations:DescribeAccount, and must be in the management account or a delegated administrator)"
-    )]
-    AccessDenied,
-    #[error("this account is not in an organization")]
-    NotInUse,
-    #[error("the organization has no such account")]
-    AccountNotFound,
-    #[error("throttled")]
-    Throttled,
-    #[error("no answer within {} ms", LOOKUP_BUDGET.as_millis())]
-    Timeout,
-    #[error("unreachable: {0}")]
-    Unreachable(String),
-    #[error("{0}")]
-    Other(String),
-}
-
-impl DirectoryError {
-    /// A short, stable name for logs and metrics.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            DirectoryError::AccessDenied => "AccessDenied",
-            DirectoryError::NotInUse => "AWSOrganizationsNotInUse",
-            DirectoryError::AccountNotFound => "AccountNotFound",
-            DirectoryError::Throttled => "Throttled",
-            DirectoryError::Timeout => "Timeout",
-            DirectoryError::Unreachable(_) => "Unreachable",
-            DirectoryError::Other(_) => "Other",
-        }
-    }
-
-    /// Whether the failure is about this one account rather than the directory.
-    fn concerns_only_the_account(&self) -> bool {
-        matches!(self, DirectoryError::AccountNotFound)
-    }
-}
-
-/// Where account names come from. The handler is generic over it, so the cache and the budget
-/// are tested with a fake.
-pub trait AccountDirectory {
-    /// The account's name as the directory holds it (untrusted text), or `None` if it has none.
-    fn account_name(
-        &self,
-        id: &AccountId,
-    ) -> impl Future<Output = Result<Option<String>, DirectoryError>> + Send;
-}
-
-/// No directory: the function without `ACCOUNT_NAMES_FROM_ORGANIZATIONS`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoDirectory;
-
-impl AccountDirectory for NoDirectory {
-    async fn account_name(&self, _id: &AccountId) -> Result<Option<String>, DirectoryError> {
-        Ok(None)
-    }
-}
+const MAX_REMEMBERED: usize = 10_000;
 
 /// What is remembered of one account.
 #[derive(Debug, Clone)]
@@ -140,7 +65,7 @@ impl<D: AccountDirectory> CachedDirectory<D> {
 
     /// The account's name, safe to show, or `None` (the alert then shows the id alone). Takes
     /// at most the budget; never fails.
-    pub async fn name_of(&self, id: &AccountId) -> Option<AccountName> {
+    pub(crate) async fn name_of(&self, id: &AccountId) -> Option<AccountName> {
         if let Some(remembered) = self.remembered(id, Instant::now()) {
             return remembered;
         }
@@ -155,7 +80,7 @@ impl<D: AccountDirectory> CachedDirectory<D> {
             Ok(text) => {
                 let name = text.as_deref().and_then(AccountName::from_untrusted);
                 if text.is_some() && name.is_none() {
-                    warn!(account = %id, "the organization's name for this account has nothing showable; showing the id");
+                    warn!(stage = "enrich", account = %id, "the organization's name for this account has nothing showable; showing the id");
                 }
                 memory
                     .accounts
@@ -165,6 +90,7 @@ impl<D: AccountDirectory> CachedDirectory<D> {
             Err(err) => {
                 let until = Instant::now() + self.backoff;
                 warn!(
+                    stage = "enrich",
                     account = %id,
                     error_kind = err.kind(),
                     retry_after_secs = self.backoff.as_secs(),

@@ -1,171 +1,15 @@
 //! Configuration, read once at start-up from the environment and validated there, so a bad
 //! value stops the function before it can drop an alert.
+//!
+//! Each variable is declared once, as a row of the table of variables: its name, what unset means, what
+//! it accepts (also what an error about it says is expected), what it does, and its parser.
+//! `docs/configuration.md` shows the same table; a test keeps the two equal.
 
-use std::collections::HashMap;
-use std::fmt;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
 use std::time::Duration;
 
-use crate::detect::classify::Severity;
-use crate::render::sms::SmsLimit;
-
-/// A 12-digit AWS account id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct AccountId(String);
-
-impl AccountId {
-    pub fn parse(text: &str) -> Option<Self> {
-        (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| AccountId(text.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The ARN of a standard SNS topic: `arn:<partition>:sns:<region>:<account>:<name>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopicArn(String);
-
-impl TopicArn {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = text.split(':').collect();
-        let [arn, partition, service, region, account, name] = parts.as_slice() else {
-            return Err("expected 6 colon-separated parts".into());
-        };
-        let name_ok = !name.is_empty()
-            && name.len() <= 256
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if *arn != "arn" || !partition.starts_with("aws") || *service != "sns" {
-            Err("expected it to start with arn:aws…:sns:".into())
-        } else if region.is_empty() {
-            Err("the region is empty".into())
-        } else if AccountId::parse(account).is_none() {
-            Err("the account is not 12 digits".into())
-        } else if name.ends_with(".fifo") {
-            Err("FIFO topics cannot deliver SMS or email; use a standard topic".into())
-        } else if !name_ok {
-            Err("the topic name must be 1-256 letters, digits, '-' or '_'".into())
-        } else {
-            Ok(TopicArn(text.to_owned()))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The topic's account: the function's own (the template creates the topic beside it).
-    pub fn account(&self) -> &str {
-        self.0.split(':').nth(4).unwrap_or_default()
-    }
-
-    /// The topic's partition (`aws`, `aws-cn`, `aws-us-gov`, …): the function's own.
-    pub fn partition(&self) -> &str {
-        self.0.split(':').nth(1).unwrap_or_default()
-    }
-}
-
-/// A human name for an account, safe wherever an alert goes (SMS, email subject, chat markdown,
-/// logs): 1 to [`MAX_ACCOUNT_NAME`] ASCII letters, digits, `-`, `_`, `.` and inner spaces.
-/// Cannot be built otherwise.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(transparent)]
-pub struct AccountName(String);
-
-/// Longest account name kept; longer ones would crowd the SMS.
-pub const MAX_ACCOUNT_NAME: usize = 32;
-
-impl AccountName {
-    /// The operator's name from `ACCOUNT_NAMES`: refused unless it already has the form.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let name = text.trim();
-        let name_ok = (1..=MAX_ACCOUNT_NAME).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_. ".contains(&b));
-        if name_ok {
-            Ok(AccountName(name.to_owned()))
-        } else {
-            Err(format!(
-                "name {name:?} must be 1-{MAX_ACCOUNT_NAME} letters, digits, '-', '_', '.' or spaces"
-            ))
-        }
-    }
-
-    /// A name nobody here chose: AWS Organizations' account name, which any administrator of
-    /// the management account can set, so it is as untrusted as a user agent. Every character
-    /// other than an ASCII letter, digit, `-` or `_` becomes a space (controls and invisible
-    /// format characters vanish first), spaces are collapsed, and a name longer than
-    /// [`MAX_ACCOUNT_NAME`] is cut and ends in `..`. No `.` is kept inside, so no name can
-    /// spell a domain that a phone, a mail client or Slack would turn into a link; and nothing
-    /// that chat markdown or a mention could use is left. `None` when nothing is left.
-    pub fn from_untrusted(text: &str) -> Option<Self> {
-        // Organizations allows 50 characters; anything past a few times that is cut anyway.
-        let visible = crate::sanitize::untrusted_line(text, 4 * MAX_ACCOUNT_NAME);
-        let spaced: String = visible
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    ' '
-                }
-            })
-            .collect();
-        let words: Vec<&str> = spaced.split_whitespace().collect();
-        let mut name = words.join(" ");
-        if name.len() > MAX_ACCOUNT_NAME {
-            name.truncate(MAX_ACCOUNT_NAME - 2);
-            name.truncate(name.trim_end().len());
-            name.push_str("..");
-        }
-        (!name.is_empty()).then_some(AccountName(name))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for AccountName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Human names for account ids, from `ACCOUNT_NAMES=111122223333=prod-payments,…`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountNames(HashMap<AccountId, AccountName>);
-
-impl AccountNames {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut names = HashMap::new();
-        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (id, name) = entry
-                .split_once('=')
-                .ok_or_else(|| format!("entry {entry:?} has no '='"))?;
-            let id = AccountId::parse(id.trim())
-                .ok_or_else(|| format!("{:?} is not a 12-digit account id", id.trim()))?;
-            let name = AccountName::parse(name).map_err(|problem| format!("{problem} ({id})"))?;
-            names.insert(id, name);
-        }
-        Ok(AccountNames(names))
-    }
-
-    pub fn name_of(&self, id: &AccountId) -> Option<&AccountName> {
-        self.0.get(id)
-    }
-}
+use crate::domain::{AccountNames, Severity, SmsLimit, TopicArn};
 
 /// Everything the handler needs besides the event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,12 +36,6 @@ pub struct Config {
     pub account_names_from_organizations: bool,
 }
 
-/// Default for `SESSION_WINDOW_MINUTES`.
-pub const DEFAULT_SESSION_WINDOW_MINUTES: u64 = 15;
-
-/// Default for `SMS_CEILING_PER_HOUR` (the template's `SmsCeilingPerHour`).
-pub const DEFAULT_SMS_CEILING_PER_HOUR: u32 = 10;
-
 /// A configuration variable that is missing or malformed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}. Expected {expected}")]
@@ -207,6 +45,233 @@ pub struct ConfigError {
     pub expected: &'static str,
 }
 
+/// One environment variable, as the documentation shows it and its errors name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Variable {
+    pub name: &'static str,
+    pub unset: Unset,
+    /// What it accepts: an error about it ends `Expected <this>`.
+    pub expected: &'static str,
+    /// What it does (Markdown, for the documentation).
+    pub meaning: &'static str,
+}
+
+/// What a variable that is unset (or blank) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unset {
+    /// It must be set: start-up stops without it.
+    Required,
+    /// It is read as this text.
+    Reads(&'static str),
+    /// It has a meaning of its own, said here.
+    Means(&'static str),
+}
+
+/// A variable and its parser, which is given the value (`None` when unset) and says what is
+/// wrong with it.
+struct Reader<T> {
+    variable: Variable,
+    parse: fn(Option<&str>) -> Result<T, String>,
+}
+
+impl<T> Reader<T> {
+    fn read(&self, lookup: &impl Fn(&str) -> Option<String>) -> Result<T, ConfigError> {
+        let Variable { name, unset, .. } = self.variable;
+        let value = lookup(name);
+        let blank = value.as_deref().is_none_or(|v| v.trim().is_empty());
+        match (unset, blank) {
+            (Unset::Required, true) => Err("is not set".to_owned()),
+            (Unset::Reads(default), true) => (self.parse)(Some(default)),
+            _ => (self.parse)(value.as_deref()),
+        }
+        .map_err(|problem| ConfigError {
+            variable: name,
+            problem,
+            expected: self.variable.expected,
+        })
+    }
+}
+
+const ALERT_TOPIC_ARN: Reader<TopicArn> = Reader {
+    variable: Variable {
+        name: "ALERT_TOPIC_ARN",
+        unset: Unset::Required,
+        expected: "the ARN of a standard SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:rootwatch-alerts",
+        meaning: "The topic every alert is published to. FIFO topics cannot deliver SMS or email \
+                  and are refused",
+    },
+    parse: |value| {
+        let text = value.unwrap_or_default();
+        TopicArn::parse(text.trim()).map_err(|problem| format!("{text:?} is not valid: {problem}"))
+    },
+};
+
+const ACCOUNT_NAMES: Reader<AccountNames> = Reader {
+    variable: Variable {
+        name: "ACCOUNT_NAMES",
+        unset: Unset::Means("accounts show their id alone, or the name AWS Organizations gives"),
+        expected: "comma-separated id=name pairs, e.g. 111122223333=prod-payments,444455556666=sandbox",
+        meaning: "Human names shown beside account ids: up to 32 letters, digits, `-`, `_`, `.` \
+                  and spaces each. An entry wins over AWS Organizations' name",
+    },
+    parse: |value| AccountNames::parse(value.unwrap_or_default()),
+};
+
+const RUNBOOK_URL: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "RUNBOOK_URL",
+        unset: Unset::Means("no runbook link"),
+        expected: "an https:// link to your root-user runbook, or unset",
+        meaning: "Shown in every email and chat message, so the reader knows what to do next",
+    },
+    parse: |value| match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(url) if url.starts_with("https://") && !url.contains(char::is_whitespace) => {
+            Ok(Some(url.to_owned()))
+        }
+        Some(url) => Err(format!("{url:?} is not an https:// URL")),
+    },
+};
+
+const STATE_TABLE: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "STATE_TABLE",
+        unset: Unset::Means(
+            "stateless: every event is alerted, every alert pages and there is no SMS ceiling \
+             (said at start)",
+        ),
+        expected: "3-255 letters, digits, '_', '-' or '.', or unset to run without state",
+        meaning: "DynamoDB table (key `pk`, TTL `expires_at`) for dedup, SMS coalescing and the \
+                  hourly SMS ceiling",
+    },
+    parse: |value| match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(table)
+            if (3..=255).contains(&table.len())
+                && table
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) =>
+        {
+            Ok(Some(table.to_owned()))
+        }
+        Some(table) => Err(format!("{table:?} is not a DynamoDB table name")),
+    },
+};
+
+const SESSION_WINDOW_MINUTES: Reader<Duration> = Reader {
+    variable: Variable {
+        name: "SESSION_WINDOW_MINUTES",
+        unset: Unset::Reads("15"),
+        expected: "minutes during which a root session pages only once, default 15",
+        meaning: "1-1440: after a root session's first SMS, its other non-critical alerts go by \
+                  email and chat only for this long",
+    },
+    parse: |value| {
+        whole_number(value, 1..=1440)
+            .map(|minutes: u64| Duration::from_secs(minutes * 60))
+            .map_err(|text| format!("{text:?} is not a whole number of minutes from 1 to 1440"))
+    },
+};
+
+const SMS_SEVERITIES: Reader<Vec<Severity>> = Reader {
+    variable: Variable {
+        name: "SMS_SEVERITIES",
+        unset: Unset::Reads("CRITICAL,HIGH"),
+        expected: "comma-separated CRITICAL, HIGH, MEDIUM, LOW (default CRITICAL,HIGH), as in \
+                   the SMS filter policy",
+        meaning: "The severities your SMS filter policy texts (the template passes its \
+                  `SmsSeverities`). Only these take part in coalescing and count against the \
+                  ceiling",
+    },
+    parse: |value| {
+        let text = value.unwrap_or_default().trim();
+        text.split(',')
+            .map(|s| Severity::parse(s.trim()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| format!("{text:?} has an unknown severity"))
+    },
+};
+
+const SMS_CEILING_PER_HOUR: Reader<u32> = Reader {
+    variable: Variable {
+        name: "SMS_CEILING_PER_HOUR",
+        unset: Unset::Reads("10"),
+        expected: "texts per account per hour before texts are paused for the account (alerts \
+                   still go to email and chat), default 10",
+        meaning: "1-1000 (the template passes its `SmsCeilingPerHour`): texts per account per \
+                  UTC clock hour; past it one text says texts are paused, and alerts go to email \
+                  and chat only until the hour ends ([Duplicates and \
+                  floods](dedup-and-floods.md#a-ceiling-on-texts-per-account-and-hour)). Kept in the state table: without \
+                  `STATE_TABLE` there is no ceiling",
+    },
+    parse: |value| {
+        whole_number(value, 1..=1000)
+            .map_err(|text| format!("{text:?} is not a whole number from 1 to 1000"))
+    },
+};
+
+const TOPIC_DISPLAY_NAME: Reader<SmsLimit> = Reader {
+    variable: Variable {
+        name: "TOPIC_DISPLAY_NAME",
+        unset: Unset::Means(
+            "room for a 10-character name is kept; empty: the topic has no display name",
+        ),
+        expected: "the alert topic's DisplayName (SNS puts it, upper-cased, before every SMS): \
+                   up to 38 GSM-7 characters, or empty for a topic without one",
+        meaning: "The alert topic's `DisplayName` (the template passes it from its one \
+                  `Mappings` entry). SNS puts it, upper-cased, and `> ` before every SMS, so it \
+                  comes out of the 160-character budget; refused if upper-casing it leaves GSM-7 \
+                  (SNS would send UCS-2, 70 characters a segment). The start-up check reads the \
+                  topic's own `DisplayName` and uses that instead (it is what SNS sends), \
+                  warning when the two disagree; this value is the fallback for a start-up that \
+                  could not read it",
+    },
+    parse: |value| match value {
+        None => Ok(SmsLimit::UNKNOWN_DISPLAY_NAME),
+        Some(name) => SmsLimit::after_display_name(name.trim()),
+    },
+};
+
+const ACCOUNT_NAMES_FROM_ORGANIZATIONS: Reader<bool> = Reader {
+    variable: Variable {
+        name: "ACCOUNT_NAMES_FROM_ORGANIZATIONS",
+        unset: Unset::Reads("false"),
+        expected: "true to name accounts with AWS Organizations' DescribeAccount, false or \
+                   unset not to",
+        meaning: "`true`: name the accounts `ACCOUNT_NAMES` does not with AWS Organizations' \
+                  `DescribeAccount` ([below](#account-names-from-aws-organizations)). `false`: \
+                  never ask",
+    },
+    parse: |value| match value.unwrap_or_default().trim() {
+        "false" => Ok(false),
+        "true" => Ok(true),
+        text => Err(format!("{text:?} is neither true nor false")),
+    },
+};
+
+/// Every variable of the configuration, in the order they are read: the documentation's table.
+#[cfg(test)]
+const VARIABLES: [&Variable; 9] = [
+    &ALERT_TOPIC_ARN.variable,
+    &ACCOUNT_NAMES.variable,
+    &RUNBOOK_URL.variable,
+    &STATE_TABLE.variable,
+    &SESSION_WINDOW_MINUTES.variable,
+    &SMS_SEVERITIES.variable,
+    &SMS_CEILING_PER_HOUR.variable,
+    &TOPIC_DISPLAY_NAME.variable,
+    &ACCOUNT_NAMES_FROM_ORGANIZATIONS.variable,
+];
+
+/// A whole number in `range`; the trimmed text when it is not one.
+fn whole_number<N: FromStr + PartialOrd>(
+    value: Option<&str>,
+    range: RangeInclusive<N>,
+) -> Result<N, &str> {
+    let text = value.unwrap_or_default().trim();
+    text.parse().ok().filter(|n| range.contains(n)).ok_or(text)
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -214,141 +279,18 @@ impl Config {
     }
 
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    /// The first variable that is missing or malformed is the error.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let topic_text = lookup("ALERT_TOPIC_ARN").unwrap_or_default();
-        let topic_expected = "the ARN of a standard SNS topic, e.g. arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
-        if topic_text.trim().is_empty() {
-            return Err(ConfigError {
-                variable: "ALERT_TOPIC_ARN",
-                problem: "is not set".into(),
-                expected: topic_expected,
-            });
-        }
-        let topic_arn = TopicArn::parse(topic_text.trim()).map_err(|problem| ConfigError {
-            variable: "ALERT_TOPIC_ARN",
-            problem: format!("{topic_text:?} is not valid: {problem}"),
-            expected: topic_expected,
-        })?;
-
-        let account_names = AccountNames::parse(&lookup("ACCOUNT_NAMES").unwrap_or_default())
-            .map_err(|problem| ConfigError {
-                variable: "ACCOUNT_NAMES",
-                problem,
-                expected: "comma-separated id=name pairs, e.g. 111122223333=prod-payments,444455556666=sandbox",
-            })?;
-
-        let runbook_url = match lookup("RUNBOOK_URL").map(|u| u.trim().to_owned()) {
-            None => None,
-            Some(u) if u.is_empty() => None,
-            Some(u) if u.starts_with("https://") && !u.contains(char::is_whitespace) => Some(u),
-            Some(u) => {
-                return Err(ConfigError {
-                    variable: "RUNBOOK_URL",
-                    problem: format!("{u:?} is not an https:// URL"),
-                    expected: "an https:// link to your root-user runbook, or unset",
-                });
-            }
-        };
-
-        let state_table = match lookup("STATE_TABLE").map(|t| t.trim().to_owned()) {
-            None => None,
-            Some(t) if t.is_empty() => None,
-            Some(t)
-                if (3..=255).contains(&t.len())
-                    && t.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) =>
-            {
-                Some(t)
-            }
-            Some(t) => {
-                return Err(ConfigError {
-                    variable: "STATE_TABLE",
-                    problem: format!("{t:?} is not a DynamoDB table name"),
-                    expected: "3-255 letters, digits, '_', '-' or '.', or unset to run without state",
-                });
-            }
-        };
-
-        let window_text = lookup("SESSION_WINDOW_MINUTES").unwrap_or_default();
-        let minutes = match window_text.trim() {
-            "" => DEFAULT_SESSION_WINDOW_MINUTES,
-            text => text
-                .parse::<u64>()
-                .ok()
-                .filter(|m| (1..=1440).contains(m))
-                .ok_or_else(|| ConfigError {
-                    variable: "SESSION_WINDOW_MINUTES",
-                    problem: format!("{text:?} is not a whole number of minutes from 1 to 1440"),
-                    expected: "minutes during which a root session pages only once, default 15",
-                })?,
-        };
-
-        let severities_text = lookup("SMS_SEVERITIES").unwrap_or_default();
-        let sms_severities = match severities_text.trim() {
-            "" => vec![Severity::Critical, Severity::High],
-            text => text
-                .split(',')
-                .map(|s| Severity::parse(s.trim()))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| ConfigError {
-                    variable: "SMS_SEVERITIES",
-                    problem: format!("{text:?} has an unknown severity"),
-                    expected: "comma-separated CRITICAL, HIGH, MEDIUM, LOW (default CRITICAL,HIGH), as in the SMS filter policy",
-                })?,
-        };
-
-        let ceiling_text = lookup("SMS_CEILING_PER_HOUR").unwrap_or_default();
-        let sms_ceiling_per_hour = match ceiling_text.trim() {
-            "" => DEFAULT_SMS_CEILING_PER_HOUR,
-            text => text
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| ConfigError {
-                    variable: "SMS_CEILING_PER_HOUR",
-                    problem: format!("{text:?} is not a whole number from 1 to 1000"),
-                    expected: "texts per account per hour before texts are paused for the \
-                               account (alerts still go to email and chat), default 10",
-                })?,
-        };
-
-        let sms_limit = match lookup("TOPIC_DISPLAY_NAME") {
-            None => SmsLimit::UNKNOWN_DISPLAY_NAME,
-            Some(name) => {
-                SmsLimit::after_display_name(name.trim()).map_err(|problem| ConfigError {
-                    variable: "TOPIC_DISPLAY_NAME",
-                    problem,
-                    expected: "the alert topic's DisplayName (SNS puts it, upper-cased, before every SMS): \
-                               up to 38 GSM-7 characters, or empty for a topic without one",
-                })?
-            }
-        };
-
-        let from_organizations_text =
-            lookup("ACCOUNT_NAMES_FROM_ORGANIZATIONS").unwrap_or_default();
-        let account_names_from_organizations = match from_organizations_text.trim() {
-            "" | "false" => false,
-            "true" => true,
-            text => {
-                return Err(ConfigError {
-                    variable: "ACCOUNT_NAMES_FROM_ORGANIZATIONS",
-                    problem: format!("{text:?} is neither true nor false"),
-                    expected: "true to name accounts with AWS Organizations' DescribeAccount, \
-                               false or unset not to",
-                });
-            }
-        };
-
         Ok(Config {
-            topic_arn,
-            account_names,
-            runbook_url,
-            state_table,
-            session_window: Duration::from_secs(minutes * 60),
-            sms_severities,
-            sms_ceiling_per_hour,
-            sms_limit,
-            account_names_from_organizations,
+            topic_arn: ALERT_TOPIC_ARN.read(&lookup)?,
+            account_names: ACCOUNT_NAMES.read(&lookup)?,
+            runbook_url: RUNBOOK_URL.read(&lookup)?,
+            state_table: STATE_TABLE.read(&lookup)?,
+            session_window: SESSION_WINDOW_MINUTES.read(&lookup)?,
+            sms_severities: SMS_SEVERITIES.read(&lookup)?,
+            sms_ceiling_per_hour: SMS_CEILING_PER_HOUR.read(&lookup)?,
+            sms_limit: TOPIC_DISPLAY_NAME.read(&lookup)?,
+            account_names_from_organizations: ACCOUNT_NAMES_FROM_ORGANIZATIONS.read(&lookup)?,
         })
     }
 }
@@ -395,21 +337,6 @@ mod tests {
             let err = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", bad)])).unwrap_err();
             assert!(err.to_string().contains(why), "{bad}: {err}");
         }
-    }
-
-    #[test]
-    fn account_names_parse_and_reject_garbage() {
-        let names =
-            AccountNames::parse("111122223333=prod-payments, 444455556666=sandbox").unwrap();
-        assert_eq!(
-            names
-                .name_of(&AccountId::parse("444455556666").unwrap())
-                .map(AccountName::as_str),
-            Some("sandbox")
-        );
-        assert!(AccountNames::parse("1234=x").is_err());
-        assert!(AccountNames::parse("111122223333").is_err());
-        assert!(AccountNames::parse("111122223333=bad\nname").is_err());
     }
 
     #[test]
@@ -509,56 +436,6 @@ mod tests {
     }
 
     #[test]
-    fn the_partition_comes_from_the_topic() {
-        for (arn, partition) in [
-            (TOPIC, "aws"),
-            ("arn:aws-cn:sns:cn-north-1:111122223333:t", "aws-cn"),
-            (
-                "arn:aws-us-gov:sns:us-gov-west-1:111122223333:t",
-                "aws-us-gov",
-            ),
-        ] {
-            assert_eq!(TopicArn::parse(arn).unwrap().partition(), partition);
-        }
-    }
-
-    /// Organizations allows any printable ASCII up to 50 characters (and moto anything): what
-    /// is kept is the operator's alphabet without the dot, at most 32 characters.
-    #[test]
-    fn untrusted_names_keep_a_plain_alphabet_and_length() {
-        let name = |text: &str| AccountName::from_untrusted(text).map(|n| n.0);
-        assert_eq!(name("prod-payments").as_deref(), Some("prod-payments"));
-        assert_eq!(
-            name("Prod (EU) payments").as_deref(),
-            Some("Prod EU payments")
-        );
-        assert_eq!(
-            name("evil.example.com").as_deref(),
-            Some("evil example com")
-        );
-        assert_eq!(
-            name("ops <!channel> *x* `y` [z](https://e.vil) & | @here").as_deref(),
-            Some("ops channel x y z https e vil..")
-        );
-        assert_eq!(
-            name("a\r\nSubject: b\u{202e}c\u{200b}d").as_deref(),
-            Some("a Subject bcd")
-        );
-        assert_eq!(name("café ünïcode 🦀").as_deref(), Some("caf n code"));
-        assert_eq!(name("  \t<>{}  ").as_deref(), None);
-        assert_eq!(name("").as_deref(), None);
-        let long = name(&"abcdefghij ".repeat(5)).unwrap();
-        assert_eq!(long, "abcdefghij abcdefghij abcdefgh..");
-        assert_eq!(long.len(), MAX_ACCOUNT_NAME);
-        let cut_at_space = name(&format!("{} {}", "a".repeat(29), "b".repeat(10))).unwrap();
-        assert_eq!(cut_at_space, format!("{}..", "a".repeat(29)));
-        for text in ["x".repeat(50), "Ωa".repeat(40), "a.".repeat(30)] {
-            let kept = name(&text).unwrap();
-            assert!(AccountName::parse(&kept).is_ok(), "{kept:?}");
-        }
-    }
-
-    #[test]
     fn runbook_must_be_https() {
         let err = Config::from_lookup(lookup(&[
             ("ALERT_TOPIC_ARN", TOPIC),
@@ -566,5 +443,71 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(err.variable, "RUNBOOK_URL");
+    }
+
+    /// The documentation's table of variables, generated from [`VARIABLES`].
+    fn markdown_table() -> String {
+        let mut out =
+            String::from("| Variable | When unset | Accepts | What it does |\n|---|---|---|---|\n");
+        for variable in VARIABLES {
+            let unset = match variable.unset {
+                Unset::Required => "**required**".to_owned(),
+                Unset::Reads(text) => format!("`{text}`"),
+                Unset::Means(text) => text.to_owned(),
+            };
+            out.push_str(&format!(
+                "| `{}` | {unset} | {} | {} |\n",
+                variable.name, variable.expected, variable.meaning
+            ));
+        }
+        out
+    }
+
+    const BEGIN: &str =
+        "<!-- config:begin (generated from src/config.rs; its tests check it) -->\n";
+    const END: &str = "<!-- config:end -->";
+
+    /// `docs/configuration.md`'s table is [`VARIABLES`], row for row. Run with
+    /// `ROOTWATCH_WRITE_DOCS=1` to rewrite it from this file, then review the diff.
+    #[test]
+    fn the_documented_variables_are_the_ones_read() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md");
+        let doc = std::fs::read_to_string(path).expect("docs/configuration.md");
+        let start = doc.find(BEGIN).expect("the config:begin marker") + BEGIN.len();
+        let end = start + doc[start..].find(END).expect("the config:end marker");
+        let expected = markdown_table();
+        if doc[start..end] != expected && std::env::var_os("ROOTWATCH_WRITE_DOCS").is_some() {
+            let written = format!("{}{expected}{}", &doc[..start], &doc[end..]);
+            std::fs::write(path, written).expect("write docs/configuration.md");
+            return;
+        }
+        assert_eq!(
+            doc[start..end],
+            expected,
+            "docs/configuration.md's table differs from src/config.rs; run \
+             ROOTWATCH_WRITE_DOCS=1 cargo test --lib config and review the diff"
+        );
+    }
+
+    /// A default is the text an unset variable is read as: setting that text changes nothing,
+    /// and it passes its own parser (a default that failed would stop every start-up).
+    #[test]
+    fn a_default_is_what_setting_it_would_give() {
+        let unset = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        let mut defaults = 0;
+        for variable in VARIABLES {
+            let Unset::Reads(text) = variable.unset else {
+                continue;
+            };
+            let set =
+                Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC), (variable.name, text)]));
+            assert_eq!(set.as_ref(), Ok(&unset), "{}={text}", variable.name);
+            defaults += 1;
+        }
+        assert_eq!(defaults, 4);
+        let mut names: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), VARIABLES.len(), "a variable is declared twice");
     }
 }

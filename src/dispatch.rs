@@ -7,15 +7,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::account_directory::{AccountDirectory, NoDirectory};
-use crate::aws::sns::AlertPublisher;
 use crate::detect::record::check_source;
 use crate::error::HandlerError;
-use crate::handler::{Outcome, Rootwatch};
+use crate::handler::{Handler, Outcome};
 use crate::invocation::Invocation;
 use crate::metrics::Metrics;
-use crate::state::AlertState;
-use crate::watchdog::{TrailSource, Watchdog, WatchdogOutcome, WatchdogState, is_scheduled_event};
+use crate::ports::{
+    AccountDirectory, AlertPublisher, AlertState, NoDirectory, TrailSource, WatchdogState,
+};
+use crate::watchdog::{Watchdog, WatchdogOutcome, is_scheduled_event};
 
 /// The function's response: the handler's outcome or the watchdog's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,7 +28,7 @@ pub enum Response {
 /// The handler and the watchdog, sharing the publisher.
 #[derive(Debug)]
 pub struct Function<P, S, T, W, D = NoDirectory> {
-    pub app: Rootwatch<P, S, D>,
+    pub handler: Handler<P, S, D>,
     pub watchdog: Watchdog<T, P, W>,
 }
 
@@ -48,7 +48,7 @@ where
         now: DateTime<Utc>,
     ) -> (Result<Response, HandlerError>, Metrics) {
         if let Err(err) = check_source(payload) {
-            let result = Err(self.app.reject(err));
+            let result = Err(self.handler.reject(err));
             let metrics = Metrics::of_event(&result);
             (result.map(Response::Event), metrics)
         } else if is_scheduled_event(payload) {
@@ -56,7 +56,7 @@ where
             let metrics = Metrics::of_watchdog(&result);
             (result.map(Response::Watchdog), metrics)
         } else {
-            let result = self.app.handle(payload, invocation, now).await;
+            let result = self.handler.handle(payload, invocation, now).await;
             let metrics = Metrics::of_event(&result);
             (result.map(Response::Event), metrics)
         }

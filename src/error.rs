@@ -1,4 +1,5 @@
-//! Errors, and what Lambda should do about each.
+//! Errors, and what Lambda should do about each. An event that cannot become an alert is the
+//! parser's [`EventError`]; the ports' failures are theirs ([`DeliveryError`], [`StateError`]).
 //!
 //! Lambda retries every failed asynchronous invocation, so "retryable" here is a promise about
 //! the outcome: a delivery failure may succeed on the next attempt, a malformed event never will.
@@ -7,63 +8,8 @@
 
 use lambda_runtime::Diagnostic;
 
-/// An event that cannot become an alert, whatever is retried.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum EventError {
-    #[error("malformed event{}: {reason}", id_suffix(event_id))]
-    Malformed {
-        event_id: Option<String>,
-        reason: String,
-    },
-    #[error(
-        "unsupported event{}: detail-type {detail_type:?} is not a CloudTrail sign-in or API call; \
-         check the EventBridge rule that targets this function",
-        id_suffix(event_id)
-    )]
-    Unsupported {
-        event_id: Option<String>,
-        detail_type: String,
-    },
-    /// The envelope's `source` is not AWS's: anyone allowed `events:PutEvents` on a bus that
-    /// reaches the function could have sent it.
-    #[error(
-        "untrusted event{}: {reason} (only sources beginning \"aws.\" are reserved for AWS); \
-         refused, nothing published: check who may put events on the bus or invoke the function",
-        id_suffix(event_id)
-    )]
-    UntrustedSource {
-        event_id: Option<String>,
-        /// What the envelope had instead, sanitised: `source "com.example" is not an AWS
-        /// source`, or `the envelope has no source`.
-        reason: String,
-    },
-}
-
-impl EventError {
-    /// The CloudTrail or EventBridge id of the event, when the payload had a well-formed one.
-    pub fn event_id(&self) -> Option<&str> {
-        match self {
-            EventError::Malformed { event_id, .. }
-            | EventError::Unsupported { event_id, .. }
-            | EventError::UntrustedSource { event_id, .. } => event_id.as_deref(),
-        }
-    }
-}
-
-fn id_suffix(event_id: &Option<String>) -> String {
-    event_id
-        .as_deref()
-        .map(|id| format!(" {id}"))
-        .unwrap_or_default()
-}
-
-/// The alert could not be handed to SNS. Retrying may succeed.
-#[derive(Debug, thiserror::Error)]
-#[error("could not publish the alert for event {event_id} to SNS: {reason}")]
-pub struct DeliveryError {
-    pub event_id: String,
-    pub reason: String,
-}
+use crate::detect::record::EventError;
+use crate::ports::{DeliveryError, StateError};
 
 /// Too little of the invocation was left to publish and record the alert: failing now, with
 /// the claims released, beats being stopped by Lambda half-way. Retrying will succeed.
@@ -86,7 +32,7 @@ pub enum HandlerError {
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
     #[error(transparent)]
-    State(#[from] crate::state::StateError),
+    State(#[from] StateError),
     #[error(transparent)]
     OutOfTime(#[from] OutOfTime),
 }
@@ -105,7 +51,7 @@ impl HandlerError {
         match self {
             HandlerError::Event(e) => e.event_id(),
             HandlerError::Delivery(d) => Some(&d.event_id),
-            HandlerError::State(crate::state::StateError::InFlight { event_id }) => Some(event_id),
+            HandlerError::State(StateError::InFlight { event_id }) => Some(event_id),
             HandlerError::State(_) => None,
             HandlerError::OutOfTime(o) => Some(&o.event_id),
         }
@@ -118,9 +64,7 @@ impl HandlerError {
             HandlerError::Event(EventError::Unsupported { .. }) => "Rootwatch.UnsupportedEvent",
             HandlerError::Event(EventError::UntrustedSource { .. }) => "Rootwatch.UntrustedSource",
             HandlerError::Delivery(_) => "Rootwatch.DeliveryFailed.Retryable",
-            HandlerError::State(crate::state::StateError::InFlight { .. }) => {
-                "Rootwatch.InFlight.Retryable"
-            }
+            HandlerError::State(StateError::InFlight { .. }) => "Rootwatch.InFlight.Retryable",
             HandlerError::State(_) => "Rootwatch.StateUnavailable.Retryable",
             HandlerError::OutOfTime(_) => "Rootwatch.OutOfTime.Retryable",
         }

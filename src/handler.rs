@@ -1,27 +1,29 @@
-//! The handler: parse → classify → enrich → render (pure, [`decide`]), then claim, publish and
-//! record ([`Rootwatch::handle`]). In organization mode the pure core is split where the
-//! account's name is needed: [`triage`] (parse, classify), then the account directory is asked
-//! within its budget, then [`conclude`] (enrich with that name, render). A member forwarder's
-//! failing alarm takes the same path as a root event ([`crate::forwarder`]).
+//! The handler: the pipeline's stages in order. parse → classify → enrich → render is the pure
+//! core ([`decide`]); deliver claims, publishes and records ([`Handler::handle`],
+//! [`crate::deliver`]). The pure core is split where the account's name is needed:
+//! [`parse_and_classify`], then (in organization mode) the account directory is asked within
+//! its budget, then [`enrich_and_render`] with that name. A member forwarder's failing alarm
+//! takes the same path as a root event ([`crate::forwarder`]).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use crate::account_directory::{AccountDirectory, CachedDirectory, LOOKUP_BUDGET, NoDirectory};
-use crate::aws::sns::AlertPublisher;
-use crate::config::{AccountId, AccountName, Config};
-use crate::detect::alert::{Account, Alert, enrich, event_account};
-use crate::detect::classify::{Classification, Severity, Verdict, classify};
-use crate::detect::record::{ParsedEvent, check_source, parse_event};
-use crate::error::{DeliveryError, EventError, HandlerError, OutOfTime};
+use crate::account_directory::CachedDirectory;
+use crate::config::Config;
+use crate::deliver::{AlertGuard, Delivered, alert_claim, deliver, forwarder_claim};
+use crate::detect::alert::{Alert, enrich, event_account};
+use crate::detect::classify::{Ignored, Verdict, classify};
+use crate::detect::record::{EventError, ParsedEvent, check_source, parse_event};
+use crate::domain::limits::LOOKUP_BUDGET;
+use crate::domain::{Account, AccountId, AccountName, NotificationKind, Severity};
+use crate::error::HandlerError;
 use crate::forwarder::render::render as forwarder_render;
 use crate::forwarder::{Alarm, ForwarderFailure, is_alarm_state_change, read_alarm};
 use crate::invocation::{Budget, Invocation};
-use crate::render::notification::{Notification, NotificationKind, render};
-use crate::render::sms::render_pause_notice;
-use crate::state::{AlertState, Begin, Claim, EventKey, Page, StateError};
+use crate::ports::{AccountDirectory, AlertPublisher, AlertState, Claim, EventKey, NoDirectory};
+use crate::render::notification::{Notification, render};
 
 /// What rootwatch decided to do with an event, before any I/O.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,106 +54,93 @@ impl Decision {
     }
 }
 
-/// The pure core: the same payload and config always give the same decision.
+/// The pure core, every stage but delivery: the same payload and config always give the same
+/// decision.
 pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> {
-    decide_named(payload, config, None)
+    Ok(enrich_and_render(
+        parse_and_classify(payload)?,
+        config,
+        None,
+    ))
 }
 
-/// As [`decide`], given what the account directory calls the event's account. Pure.
-pub fn decide_named(
-    payload: &Value,
-    config: &Config,
-    directory_name: Option<&AccountName>,
-) -> Result<Decision, EventError> {
-    Ok(match triage(payload)? {
-        Triage::Ignore { event_id, reason } => Decision::Ignore { event_id, reason },
-        Triage::Alert(classified) => conclude(*classified, config, directory_name),
-        Triage::ForwarderFailing(failure) => conclude_forwarder(*failure, config, directory_name),
-    })
-}
-
-/// The core's first half: parse and classify. What comes out is everything the account-name
-/// lookup needs to know before the alert is enriched.
+/// What parse and classify made of a payload: everything the account-name lookup needs to know
+/// before the alert is enriched.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Triage {
-    Alert(Box<Classified>),
-    ForwarderFailing(Box<ForwarderFailure>),
-    Ignore {
-        event_id: Option<String>,
-        reason: String,
+pub enum Classified {
+    /// A root event the rule table alerts on, and its verdict.
+    Root {
+        parsed: Box<ParsedEvent>,
+        verdict: Verdict,
     },
-}
-
-/// A root event the rule table alerts on, not yet enriched.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Classified {
-    parsed: ParsedEvent,
-    verdict: Verdict,
+    /// A member account's forwarder cannot forward.
+    ForwarderFailing(Box<ForwarderFailure>),
+    Ignore(Ignored),
 }
 
 impl Classified {
-    /// The account the event happened in: the one to name.
+    /// The account the alert is about, the one to name; `None` for an ignored event.
     pub fn account(&self) -> Option<AccountId> {
-        event_account(&self.parsed)
+        match self {
+            Classified::Root { parsed, .. } => event_account(parsed),
+            Classified::ForwarderFailing(failure) => failure.account.id.clone(),
+            Classified::Ignore(_) => None,
+        }
     }
 }
 
-/// Refuses an envelope no AWS service sent, then parses and classifies. Pure.
-pub fn triage(payload: &Value) -> Result<Triage, EventError> {
+/// The pure core's first half: refuses an envelope no AWS service sent, then parses and
+/// classifies (a root event by the rule table, a forwarder's alarm by its name and state).
+pub fn parse_and_classify(payload: &Value) -> Result<Classified, EventError> {
     check_source(payload)?;
     if is_alarm_state_change(payload) {
         return Ok(match read_alarm(payload)? {
-            Alarm::Failing(failure) => Triage::ForwarderFailing(failure),
-            Alarm::Other { event_id, reason } => Triage::Ignore { event_id, reason },
+            Alarm::Failing(failure) => Classified::ForwarderFailing(failure),
+            Alarm::Other { event_id, reason } => Classified::Ignore(Ignored { event_id, reason }),
         });
     }
     let parsed = parse_event(payload)?;
     Ok(match classify(&parsed.event) {
-        Classification::Ignore { reason } => Triage::Ignore {
-            event_id: parsed.event.detail.valid_event_id().map(str::to_owned),
-            reason,
+        Ok(verdict) => Classified::Root {
+            parsed: Box::new(parsed),
+            verdict,
         },
-        Classification::Alert(verdict) => Triage::Alert(Box::new(Classified { parsed, verdict })),
+        Err(ignored) => Classified::Ignore(ignored),
     })
 }
 
-/// The core's second half: enrich and render. Pure.
-pub fn conclude(
+/// The pure core's second half: names the account (an `ACCOUNT_NAMES` entry wins over
+/// `directory_name`, what the account directory calls it), enriches and renders.
+pub fn enrich_and_render(
     classified: Classified,
     config: &Config,
     directory_name: Option<&AccountName>,
 ) -> Decision {
-    let alert = enrich(
-        &classified.parsed,
-        classified.verdict,
-        config,
-        directory_name,
-    );
-    let notification = render(&alert, config.sms_limit);
-    Decision::Alert {
-        alert: Box::new(alert),
-        notification: Box::new(notification),
-    }
-}
-
-/// The second half for a failing forwarder: name its account (an `ACCOUNT_NAMES` entry wins
-/// over the directory's name) and render. Pure.
-pub fn conclude_forwarder(
-    mut failure: ForwarderFailure,
-    config: &Config,
-    directory_name: Option<&AccountName>,
-) -> Decision {
-    failure.account.name = failure
-        .account
-        .id
-        .as_ref()
-        .and_then(|id| config.account_names.name_of(id))
-        .or(directory_name)
-        .cloned();
-    let notification = forwarder_render(&failure, config.sms_limit, config.runbook_url.as_deref());
-    Decision::ForwarderFailing {
-        failure: Box::new(failure),
-        notification: Box::new(notification),
+    let name = |id: Option<&AccountId>| config.account_names.choose(id, directory_name);
+    match classified {
+        Classified::Root { parsed, verdict } => {
+            let id = event_account(&parsed);
+            let account = Account {
+                name: name(id.as_ref()),
+                id,
+            };
+            let alert = enrich(&parsed, verdict, account, config.runbook_url.as_deref());
+            let notification = render(&alert, config.sms_limit);
+            Decision::Alert {
+                alert: Box::new(alert),
+                notification: Box::new(notification),
+            }
+        }
+        Classified::ForwarderFailing(mut failure) => {
+            failure.account.name = name(failure.account.id.as_ref());
+            let notification =
+                forwarder_render(&failure, config.sms_limit, config.runbook_url.as_deref());
+            Decision::ForwarderFailing {
+                failure,
+                notification: Box::new(notification),
+            }
+        }
+        Classified::Ignore(Ignored { event_id, reason }) => Decision::Ignore { event_id, reason },
     }
 }
 
@@ -185,10 +174,11 @@ pub enum Outcome {
     Duplicate { event_id: Option<String> },
 }
 
-/// The function: configuration plus its edges, the publisher, the state store and, in
-/// organization mode, the account directory that names member accounts.
+/// The handler of root events and forwarders' alarms: configuration plus its edges, the
+/// publisher, the state store and, in organization mode, the account directory that names
+/// member accounts.
 #[derive(Debug)]
-pub struct Rootwatch<P, S, D = NoDirectory> {
+pub struct Handler<P, S, D = NoDirectory> {
     pub config: Config,
     pub publisher: P,
     pub state: S,
@@ -196,7 +186,7 @@ pub struct Rootwatch<P, S, D = NoDirectory> {
     pub directory: Option<CachedDirectory<D>>,
 }
 
-impl<P, S> Rootwatch<P, S> {
+impl<P, S> Handler<P, S> {
     /// The function without an account directory.
     pub fn new(config: Config, publisher: P, state: S) -> Self {
         Self {
@@ -208,10 +198,10 @@ impl<P, S> Rootwatch<P, S> {
     }
 }
 
-impl<P, S, D> Rootwatch<P, S, D> {
+impl<P, S, D> Handler<P, S, D> {
     /// The same function asking `directory` for account names (`None`: never asking).
-    pub fn with_directory<E>(self, directory: Option<CachedDirectory<E>>) -> Rootwatch<P, S, E> {
-        Rootwatch {
+    pub fn with_directory<E>(self, directory: Option<CachedDirectory<E>>) -> Handler<P, S, E> {
+        Handler {
             config: self.config,
             publisher: self.publisher,
             state: self.state,
@@ -220,7 +210,7 @@ impl<P, S, D> Rootwatch<P, S, D> {
     }
 }
 
-impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
+impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
     /// Handles one invocation: decides, publishes when there is an alert, and logs the outcome.
     /// `invocation` names the claim's owner and sets the deadline every step keeps to; `now` is
     /// the wall clock at the start, read once (later times add a monotonic clock to it) and used
@@ -232,62 +222,45 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
         now: DateTime<Utc>,
     ) -> Result<Outcome, HandlerError> {
         let budget = Budget::start(invocation, now);
-        let decision = match triage(payload) {
-            Ok(Triage::Alert(classified)) => {
-                let directory_name = self.directory_name(classified.account(), &budget).await;
-                Ok(conclude(*classified, &self.config, directory_name.as_ref()))
-            }
-            Ok(Triage::ForwarderFailing(failure)) => {
-                let account = failure.account.id.clone();
-                let directory_name = self.directory_name(account, &budget).await;
-                Ok(conclude_forwarder(
-                    *failure,
-                    &self.config,
-                    directory_name.as_ref(),
-                ))
-            }
-            Ok(Triage::Ignore { event_id, reason }) => Ok(Decision::Ignore { event_id, reason }),
-            Err(err) => Err(err),
+        let classified = match parse_and_classify(payload) {
+            Ok(classified) => classified,
+            Err(err) => return Err(self.reject(err)),
         };
-        match decision {
-            Err(err) => Err(self.reject(err)),
-            Ok(Decision::Ignore { event_id, reason }) => {
-                info!(event_id = event_id.as_deref(), %reason, "ignored");
+        // Only an alert's account is named: an ignored event costs no lookup.
+        let directory_name = self.directory_name(classified.account(), &budget).await;
+        match enrich_and_render(classified, &self.config, directory_name.as_ref()) {
+            Decision::Ignore { event_id, reason } => {
+                info!(stage = "classify", event_id = event_id.as_deref(), %reason, "ignored");
                 Ok(Outcome::Ignored { event_id, reason })
             }
-            Ok(Decision::Alert {
+            Decision::Alert {
                 alert,
                 notification,
-            }) => {
+            } => {
                 let key = EventKey::of(alert.event_id.as_deref(), payload);
-                let claim = Claim::for_alert(&alert, key, invocation, &self.config, budget.now());
-                self.deliver(&claim, *notification, &alert.account, &budget)
+                let claim = alert_claim(&alert, key, invocation, &self.config, budget.now());
+                self.deliver(claim, *notification, &alert.account, &budget)
                     .await
             }
-            Ok(Decision::ForwarderFailing {
+            Decision::ForwarderFailing {
                 failure,
                 notification,
-            }) => {
+            } => {
                 // An alarm state change has no CloudTrail id: its envelope's id keys it, which
                 // a redelivery keeps.
                 let key = EventKey::of(None, payload);
-                let claim = Claim::for_forwarder_failure(
-                    &failure,
-                    key,
-                    invocation,
-                    &self.config,
-                    budget.now(),
-                );
-                self.deliver(&claim, *notification, &failure.account, &budget)
+                let claim = forwarder_claim(&failure, key, invocation, &self.config, budget.now());
+                self.deliver(claim, *notification, &failure.account, &budget)
                     .await
             }
         }
     }
 
     /// Logs an event that cannot become an alert, and fails the invocation with it.
-    pub fn reject(&self, err: EventError) -> HandlerError {
+    pub(crate) fn reject(&self, err: EventError) -> HandlerError {
         let err = HandlerError::from(err);
         error!(
+            stage = "parse",
             event_id = err.event_id(),
             error_type = err.error_type(),
             retryable = false,
@@ -310,109 +283,36 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
             return None;
         }
         if !budget.can_publish_after(LOOKUP_BUDGET) {
-            warn!(%account, "too little time left to ask AWS Organizations for the account name; showing the id");
+            warn!(stage = "enrich", %account, "too little time left to ask AWS Organizations for the account name; showing the id");
             return None;
         }
         directory.name_of(&account).await
     }
 
-    /// Claims, publishes and records one alert about `account`, the account whose texts it
-    /// counts against (and which a notice that texts are paused names).
+    /// Delivers one alert about `account`, the account whose texts it counts against (and
+    /// which a notice that texts are paused names).
     async fn deliver(
         &self,
-        claim: &Claim,
+        claim: Claim,
         mut notification: Notification,
         account: &Account,
         budget: &Budget,
     ) -> Result<Outcome, HandlerError> {
-        let event_id = notification.event_id.clone();
-        let key = claim.key.as_str();
-        if !budget.can_publish() {
-            // Nothing claimed yet: the retry starts from a clean table.
-            return Err(self.out_of_time(claim, budget));
-        }
-        let (page, deduplicated) = match self.state.begin(claim, budget).await {
-            Ok(Begin::Duplicate) => {
-                info!(
-                    event_id = event_id.as_deref(),
-                    key, "duplicate: already alerted"
-                );
-                return Ok(Outcome::Duplicate { event_id });
-            }
-            Ok(Begin::Proceed { page, deduplicated }) => (page, deduplicated),
-            Err(err @ StateError::InFlight { .. }) => {
-                let err = HandlerError::from(err);
-                warn!(
-                    event_id = event_id.as_deref(),
-                    key,
-                    error_type = err.error_type(),
-                    retryable = true,
-                    "{err}"
-                );
-                return Err(err);
-            }
-            // Fail open: a duplicate alert, or a text past the ceiling, is better than a late one.
-            Err(err @ StateError::Unavailable { .. }) => {
-                warn!(
-                    event_id = event_id.as_deref(),
-                    key, "alerting without dedup, coalescing or the SMS ceiling: {err}"
-                );
-                (Page::Text, false)
-            }
+        let mut guard = AlertGuard {
+            state: &self.state,
+            claim,
+            account,
+            sms_limit: self.config.sms_limit,
         };
-        // What the table counted, to give back if this alert is not published.
-        let counted = deduplicated.then_some(page);
-        notification.page = page.texted();
-        if page == Page::PauseNotice {
-            if let Some(ceiling) = &claim.ceiling {
-                notification.sms = render_pause_notice(
-                    account,
-                    ceiling.per_hour,
-                    ceiling.until(),
-                    self.config.sms_limit,
-                );
-            }
-        }
-        if !budget.can_publish() {
-            self.release(claim, counted).await;
-            return Err(self.out_of_time(claim, budget));
-        }
-        let published = tokio::time::timeout_at(
-            budget.publish_until(),
-            self.publisher.publish(&notification),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(DeliveryError {
-                event_id: key.to_owned(),
-                reason: format!(
-                    "no answer in time: cut off {:.1} s before the invocation deadline, \
-                     to release the claim and fail retryably",
-                    budget.left().as_secs_f64()
-                ),
-            })
-        });
-        match published {
-            Ok(message_id) => {
-                if let Err(err) = self.state.complete(claim, &message_id, budget.now()).await {
-                    warn!(
-                        event_id = event_id.as_deref(),
-                        key,
-                        "alert published but not recorded; a redelivery may alert again: {err}"
-                    );
-                }
-                info!(
-                    event_id = event_id.as_deref(),
-                    key,
-                    kind = notification.kind.as_str(),
-                    severity = notification.severity.as_str(),
-                    page = notification.page,
-                    texts_paused = page.texts_paused(),
+        let event_id = notification.event_id.clone();
+        Ok(
+            match deliver(&self.publisher, &mut guard, &mut notification, budget).await? {
+                Delivered::Duplicate => Outcome::Duplicate { event_id },
+                Delivered::Published {
+                    message_id,
+                    page,
                     deduplicated,
-                    %message_id,
-                    "alert published"
-                );
-                Ok(Outcome::Alerted {
+                } => Outcome::Alerted {
                     event_id,
                     kind: notification.kind,
                     severity: notification.severity,
@@ -420,85 +320,26 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Rootwatch<P, S, D> {
                     texts_paused: page.texts_paused(),
                     message_id,
                     deduplicated,
-                })
-            }
-            Err(err) => {
-                self.release(claim, counted).await;
-                let err = HandlerError::from(err);
-                warn!(
-                    event_id = event_id.as_deref(),
-                    key,
-                    error_type = err.error_type(),
-                    retryable = true,
-                    "{err}"
-                );
-                Err(err)
-            }
-        }
-    }
-
-    /// Gives up before the deadline, and says so (what was claimed is released first).
-    fn out_of_time(&self, claim: &Claim, budget: &Budget) -> HandlerError {
-        let err = HandlerError::from(OutOfTime {
-            event_id: claim.key.to_string(),
-            left: budget.left(),
-        });
-        warn!(
-            key = claim.key.as_str(),
-            error_type = err.error_type(),
-            retryable = true,
-            "{err}"
-        );
-        err
-    }
-
-    async fn release(&self, claim: &Claim, counted: Option<Page>) {
-        if let Err(err) = self.state.abandon(claim, counted).await {
-            warn!(
-                key = claim.key.as_str(),
-                "claims not released; they expire with their lease: {err}"
-            );
-        }
+                },
+            },
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use super::*;
-    use crate::detect::classify::AlertKind;
-    use crate::error::DeliveryError;
+    use crate::domain::AlertKind;
+    use crate::fakes::FakePublisher;
+    use crate::ports::Stateless;
     use crate::samples::{every_sample, sample};
-    use crate::state::Stateless;
 
     const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:rootwatch-alerts";
 
-    /// A publisher that records what it was given, or fails every time.
-    #[derive(Default)]
-    struct FakePublisher {
-        sent: Mutex<Vec<Notification>>,
-        fail: bool,
-    }
-
-    impl AlertPublisher for FakePublisher {
-        async fn publish(&self, notification: &Notification) -> Result<String, DeliveryError> {
-            if self.fail {
-                return Err(DeliveryError {
-                    event_id: "e".into(),
-                    reason: "throttled".into(),
-                });
-            }
-            let mut sent = self.sent.lock().unwrap();
-            sent.push(notification.clone());
-            Ok(format!("msg-{}", sent.len()))
-        }
-    }
-
-    fn app(publisher: FakePublisher) -> Rootwatch<FakePublisher, Stateless> {
+    fn app(publisher: FakePublisher) -> Handler<FakePublisher, Stateless> {
         let config =
             Config::from_lookup(|k| (k == "ALERT_TOPIC_ARN").then(|| TOPIC.to_owned())).unwrap();
-        Rootwatch::new(config, publisher, Stateless)
+        Handler::new(config, publisher, Stateless)
     }
 
     /// An invocation with Lambda's whole 30 s ahead of it.
@@ -520,7 +361,7 @@ mod tests {
             if let Ok(Decision::Alert { alert, .. }) = decide(&event, &config) {
                 if alert.event_name == "ConsoleLogin" {
                     sign_ins += 1;
-                    let failed = alert.outcome != crate::detect::alert::Outcome::Success;
+                    let failed = alert.attempt != crate::detect::alert::Attempt::Success;
                     assert_eq!(alert.kind == AlertKind::SignInFailed, failed, "{alert:?}");
                 }
             }
@@ -595,10 +436,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_publish_fails_the_invocation_as_retryable() {
-        let app = app(FakePublisher {
-            fail: true,
-            ..Default::default()
-        });
+        let app = app(FakePublisher::failing());
         let err = app
             .handle(
                 &sample("root-access-key-created"),
@@ -631,7 +469,7 @@ mod tests {
         async fn account_name(
             &self,
             _id: &AccountId,
-        ) -> Result<Option<String>, crate::account_directory::DirectoryError> {
+        ) -> Result<Option<String>, crate::ports::DirectoryError> {
             self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             match self.name {
                 Some(name) => Ok(Some(name.to_owned())),
@@ -651,22 +489,22 @@ mod tests {
     fn org_app(
         account_names: &str,
         directory: CachedDirectory<FakeDirectory>,
-    ) -> Rootwatch<FakePublisher, Stateless, FakeDirectory> {
+    ) -> Handler<FakePublisher, Stateless, FakeDirectory> {
         let config = Config::from_lookup(|k| match k {
             "ALERT_TOPIC_ARN" => Some(TOPIC.to_owned()),
             "ACCOUNT_NAMES" => Some(account_names.to_owned()),
             _ => None,
         })
         .unwrap();
-        Rootwatch::new(config, FakePublisher::default(), Stateless).with_directory(Some(directory))
+        Handler::new(config, FakePublisher::default(), Stateless).with_directory(Some(directory))
     }
 
-    fn asked(app: &Rootwatch<FakePublisher, Stateless, FakeDirectory>) -> usize {
+    fn asked(app: &Handler<FakePublisher, Stateless, FakeDirectory>) -> usize {
         let directory = app.directory.as_ref().unwrap().directory();
         directory.asked.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    fn sent_subject(app: &Rootwatch<FakePublisher, Stateless, FakeDirectory>) -> String {
+    fn sent_subject(app: &Handler<FakePublisher, Stateless, FakeDirectory>) -> String {
         let sent = app.publisher.sent.lock().unwrap();
         sent.last().unwrap().subject.as_str().to_owned()
     }

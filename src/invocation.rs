@@ -1,34 +1,16 @@
 //! One invocation's identity and time: who holds a claim (the request id) and how long the
-//! invocation may run (Lambda's deadline). Every limit derived from the deadline is here, so the
-//! handler and the state adapter cannot disagree about how much time is left.
+//! invocation may run (Lambda's deadline). Every budget is measured against the deadline here
+//! ([`Budget`]), with the limits of [`crate::domain::limits`], so the handler, the watchdog and
+//! the state adapter cannot disagree about how much time is left.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::aws::sdk::{OPERATION_TIMEOUT, STATE_OPERATION_TIMEOUT};
-
-/// Added to the deadline to make a claim's lease: covers clock skew between the claimer's host
-/// and a later taker's, and the deadline's truncation to whole seconds in the table.
-pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
-
-/// Kept back at the end of every invocation: one state-table operation (recording the alert, or
-/// releasing the claims, which run concurrently) plus a second for the runtime to report.
-pub const STATE_RESERVE: Duration = STATE_OPERATION_TIMEOUT.saturating_add(Duration::from_secs(1));
-
-/// Less time than this for a publish is not worth starting: fail at once, retryably.
-pub const MIN_PUBLISH: Duration = Duration::from_secs(2);
-
-/// What a duplicate that waits for another invocation keeps for itself, in case it must publish
-/// after all: opening the session, a whole SNS operation, and the final reserve.
-pub const WAIT_RESERVE: Duration = STATE_OPERATION_TIMEOUT
-    .saturating_add(OPERATION_TIMEOUT)
-    .saturating_add(STATE_RESERVE);
-
-/// The function's timeout in `template.yaml`: the deadline assumed when the runtime's is not a
-/// time at all (see [`Invocation::from_context`]).
-pub const ASSUMED_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::domain::limits::{
+    ASSUMED_TIMEOUT, LEASE_MARGIN, MIN_PUBLISH, STATE_RESERVE, WAIT_RESERVE,
+};
 
 /// Any real deadline is later than this (2001-09-09, in ms since the epoch); a smaller value
 /// is not a point in time.
@@ -94,7 +76,7 @@ impl Budget {
     }
 
     /// As [`Budget::start`], with the monotonic start given (for tests).
-    pub fn start_at(invocation: &Invocation, now: DateTime<Utc>, started: Instant) -> Self {
+    fn start_at(invocation: &Invocation, now: DateTime<Utc>, started: Instant) -> Self {
         let left = (invocation.deadline - now)
             .to_std()
             .unwrap_or(Duration::ZERO);
@@ -116,18 +98,18 @@ impl Budget {
     }
 
     /// Whether a publish can still be tried and its outcome recorded before the deadline.
-    pub fn can_publish(&self) -> bool {
+    pub(crate) fn can_publish(&self) -> bool {
         self.can_publish_after(Duration::ZERO)
     }
 
     /// Whether something that may take `first` can be done before a publish and still leave
     /// it its time.
-    pub fn can_publish_after(&self, first: Duration) -> bool {
+    pub(crate) fn can_publish_after(&self, first: Duration) -> bool {
         self.left() >= MIN_PUBLISH + STATE_RESERVE + first
     }
 
     /// When a publish must be given up, so its claims are released before the deadline.
-    pub fn publish_until(&self) -> Instant {
+    pub(crate) fn publish_until(&self) -> Instant {
         self.before_deadline(STATE_RESERVE)
     }
 

@@ -1,31 +1,51 @@
 //! rootwatch: pages a security team when an AWS account's root user is used.
 //!
-//! The flow is a pure core with thin edges:
-//! [`detect`] (parse the record, apply the rule table, enrich) → [`render`] (SMS, email, the one
-//! SNS message) → [`aws`] (deliver through SNS; remember in DynamoDB), tied by [`handler`].
-//! [`state`] is the port for what was alerted and which sessions already paged; [`invocation`]
-//! holds the request id and the time an invocation has; [`config`] is read once at start-up,
-//! and [`startup`] checks the topic and opens the connections before the first event.
-//! [`watchdog`] checks on a schedule that CloudTrail feeds rootwatch at all; [`dispatch`] sends
-//! each invocation to the handler or the watchdog and derives its [`metrics`]. In organization
-//! mode, [`account_directory`] names member accounts (AWS Organizations, cached, time-bounded),
-//! and [`forwarder`] turns a member forwarder's failing alarm into an alert.
+//! An event goes through five stages: **parse** (the envelope and its CloudTrail record, strict
+//! only on the deciding fields) → **classify** (the rule table gives a verdict, or the event is
+//! ignored) → **enrich** (the verdict, what the record says, the account's name and the runbook
+//! make an alert) → **render** (the SMS, the email and the chat message in one notification) →
+//! **deliver** (claim in the state table → one SNS Publish, cut before the deadline → record,
+//! or release on failure). The first four are the pure core; [`handler`] runs them in order
+//! ([`handler::decide`]) and hands the result to [`deliver`].
+//!
+//! The modules, from the bottom up; each imports only from those above it in this list:
+//! - [`domain`]: the vocabulary (accounts, the topic, regions, severities, kinds, the SMS
+//!   segment) and every time limit ([`domain::limits`]); [`sanitize`] makes untrusted text
+//!   safe to show. [`config`] reads the environment once at start-up; [`invocation`] is one
+//!   invocation's request id and deadline, and the [`invocation::Budget`] every step keeps to.
+//! - [`detect`]: parse ([`detect::record`]), the rule table ([`detect::rules`]), classify
+//!   ([`detect::classify`]) and enrich ([`detect::alert`]).
+//! - [`render`]: the SMS, the email, the chat message and the one SNS notification.
+//! - [`ports`]: the traits the pipeline needs from the world (publisher, state table, account
+//!   directory, CloudTrail, the watchdog's marks).
+//! - The function's parts over the ports: [`handler`] (root events and forwarders' alarms),
+//!   [`deliver`] (the one delivery path), [`watchdog`] (a schedule checks that CloudTrail feeds
+//!   rootwatch), [`forwarder`] (a member forwarder's failing alarm read and rendered),
+//!   [`account_directory`] (account names, cached and time-bounded), [`error`] (what Lambda
+//!   should do about each failure), [`dispatch`] (an invocation to the handler or the watchdog)
+//!   with its [`metrics`], and [`logging`].
+//! - [`aws`]: the adapters, each implementing a port with the AWS SDK.
+//! - [`startup`] checks the topic and opens the connections during init; `main.rs` wires it all.
 
 pub mod account_directory;
 pub mod aws;
 pub mod config;
+pub mod deliver;
 pub mod detect;
 pub mod dispatch;
+pub mod domain;
 pub mod error;
+#[cfg(test)]
+mod fakes;
 pub mod forwarder;
 pub mod handler;
 pub mod invocation;
 pub mod logging;
 pub mod metrics;
+pub mod ports;
 pub mod render;
 #[cfg(test)]
 mod samples;
 pub mod sanitize;
 pub mod startup;
-pub mod state;
 pub mod watchdog;

@@ -11,7 +11,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// The level to log at: Lambda's `AWS_LAMBDA_LOG_LEVEL` (TRACE … ERROR, or FATAL: errors only),
 /// else `RUST_LOG` when it is a bare level, else INFO.
-pub fn level(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>) -> LevelFilter {
+pub(crate) fn level(aws_lambda_log_level: Option<&str>, rust_log: Option<&str>) -> LevelFilter {
     let parse = |value: &str| match value.trim().to_ascii_lowercase().as_str() {
         "fatal" => Some(LevelFilter::ERROR),
         other => other.parse().ok(),

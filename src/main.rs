@@ -2,20 +2,20 @@
 
 use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use rootwatch::account_directory::{AccountDirectory, CachedDirectory};
+use rootwatch::account_directory::CachedDirectory;
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::organizations::OrganizationsDirectory;
 use rootwatch::aws::sdk::{dynamodb_client, organizations_client, sdk_config_loader};
-use rootwatch::aws::sns::{AlertPublisher, SnsPublisher};
+use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
 use rootwatch::dispatch::Function;
-use rootwatch::handler::Rootwatch;
+use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
+use rootwatch::ports::{AccountDirectory, AlertPublisher, AlertState, TrailSource, WatchdogState};
 use rootwatch::startup;
-use rootwatch::state::{AlertState, Stateless};
-use rootwatch::watchdog::{TrailSource, Watchdog, WatchdogState};
+use rootwatch::watchdog::Watchdog;
 use serde_json::Value;
 
 #[tokio::main]
@@ -40,28 +40,24 @@ async fn main() -> Result<(), Error> {
         startup::connect(config, &publisher, tables.as_ref().map(|(state, _)| state)).await?;
     tracing::info!(topic = config.topic_arn.as_str(), "rootwatch ready");
     let directory = directory(&config, &sdk_config);
-    match tables {
-        Some((state, marks)) => {
-            tracing::info!(
-                table = config.state_table.as_deref(),
-                window_secs = config.session_window.as_secs(),
-                sms_ceiling_per_hour = config.sms_ceiling_per_hour,
-                "dedup, SMS coalescing and the hourly SMS ceiling on"
-            );
-            let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
-            let app = Rootwatch::new(config, publisher, state).with_directory(directory);
-            serve(Function { app, watchdog }).await
-        }
-        None => {
-            tracing::warn!(
-                "STATE_TABLE is not set: running stateless; every event is alerted, every alert pages \
-                 and texts have no hourly ceiling (SMS_CEILING_PER_HOUR needs the table)"
-            );
-            let watchdog = watchdog(&config, &sdk_config, &publisher, Stateless);
-            let app = Rootwatch::new(config, publisher, Stateless).with_directory(directory);
-            serve(Function { app, watchdog }).await
-        }
+    if tables.is_some() {
+        tracing::info!(
+            table = config.state_table.as_deref(),
+            window_secs = config.session_window.as_secs(),
+            sms_ceiling_per_hour = config.sms_ceiling_per_hour,
+            "dedup, SMS coalescing and the hourly SMS ceiling on"
+        );
+    } else {
+        tracing::warn!(
+            "STATE_TABLE is not set: running stateless; every event is alerted, every alert pages \
+             and texts have no hourly ceiling (SMS_CEILING_PER_HOUR needs the table)"
+        );
     }
+    // Without a table both are `None`, which the ports read as stateless.
+    let (state, marks) = tables.unzip();
+    let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
+    let handler = Handler::new(config, publisher, state).with_directory(directory);
+    serve(Function { handler, watchdog }).await
 }
 
 /// With `ACCOUNT_NAMES_FROM_ORGANIZATIONS=true`: AWS Organizations, asked for the accounts

@@ -12,12 +12,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use crate::detect::classify::Severity;
-use crate::error::{EventError, HandlerError};
+use crate::detect::record::EventError;
+use crate::domain::Severity;
+use crate::error::HandlerError;
 use crate::handler::Outcome;
 use crate::watchdog::WatchdogOutcome;
 
-pub const NAMESPACE: &str = "rootwatch";
+const NAMESPACE: &str = "rootwatch";
 
 /// What one invocation counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,7 +37,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// An event's result. Errors other than a failed publish are counted by Lambda's `Errors`.
-    pub fn of_event(result: &Result<Outcome, HandlerError>) -> Self {
+    pub(crate) fn of_event(result: &Result<Outcome, HandlerError>) -> Self {
         match result {
             Ok(Outcome::Alerted { severity, .. }) => Metrics {
                 alert: Some(*severity),
@@ -62,7 +63,7 @@ impl Metrics {
     }
 
     /// A watchdog run's result. The watchdog fails only when its alert could not be published.
-    pub fn of_watchdog(result: &Result<WatchdogOutcome, HandlerError>) -> Self {
+    pub(crate) fn of_watchdog(result: &Result<WatchdogOutcome, HandlerError>) -> Self {
         match result {
             Ok(WatchdogOutcome::Healthy { .. }) => Metrics {
                 watchdog_healthy: Some(true),

@@ -41,7 +41,7 @@ pub fn untrusted_line(text: &str, max_chars: usize) -> String {
 }
 
 /// Cuts `text` to at most `max_chars` characters, ending in `…` when something was cut.
-pub fn truncate_chars(text: String, max_chars: usize) -> String {
+fn truncate_chars(text: String, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text;
     }
@@ -55,7 +55,7 @@ pub fn truncate_chars(text: String, max_chars: usize) -> String {
 
 /// A short identifier for places that allow only a plain alphabet (SMS, subject): characters
 /// outside `[A-Za-z0-9._:/@+-]` are dropped and the result is cut to `max_chars`.
-pub fn plain_token(text: &str, max_chars: usize) -> String {
+pub(crate) fn plain_token(text: &str, max_chars: usize) -> String {
     text.chars()
         .filter(|c| c.is_ascii_alphanumeric() || "._:/@+-".contains(*c))
         .take(max_chars)
@@ -66,7 +66,7 @@ pub fn plain_token(text: &str, max_chars: usize) -> String {
 /// reach more people, so email addresses and phone numbers in it are replaced by `[redacted]`:
 /// any token with an `@`, a `+` followed by 7 or more digits, or a run of 7-15 digits (dashes
 /// allowed) other than a 12-digit account id.
-pub fn redact_contacts(text: &str) -> String {
+pub(crate) fn redact_contacts(text: &str) -> String {
     const SEPARATORS: &str = "\"'`,;()[]{}<>";
     let is_separator = |c: char| c.is_whitespace() || SEPARATORS.contains(c);
     let mut out = String::with_capacity(text.len());

@@ -9,10 +9,7 @@ use tracing::{error, info, warn};
 use crate::aws::dynamodb::DynamoState;
 use crate::aws::sns::{SnsPublisher, TopicCheckError};
 use crate::config::Config;
-
-/// How long start-up waits for the checks, which run side by side. Lambda allows init 10 s; a
-/// check without an answer by then is let go, and the first event connects on its own.
-pub const STARTUP_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::domain::limits::STARTUP_CHECK_TIMEOUT;
 
 /// Checks the topic and warms the table. Stops start-up only when SNS says no publish to the
 /// topic can work (no such topic, an ARN it refuses, refused credentials): then no alert could go
@@ -30,9 +27,8 @@ pub async fn connect(
     connect_within(config, publisher, state, STARTUP_CHECK_TIMEOUT).await
 }
 
-/// [`connect`] with another limit on the checks (the tests use a short one). The SDK's own limits
-/// are not enough here: a silent SNS would hold a check for up to 12 s
-/// ([`OPERATION_TIMEOUT`](crate::aws::sdk::OPERATION_TIMEOUT)), beyond Lambda's 10 s for init.
+/// [`connect`] with another limit on the checks than [`STARTUP_CHECK_TIMEOUT`] (the tests use a
+/// short one).
 pub async fn connect_within(
     mut config: Config,
     publisher: &SnsPublisher,

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::error::HandlerError;
-use rootwatch::handler::{Outcome, Rootwatch};
+use rootwatch::handler::{Handler, Outcome};
 use serde_json::{Value, json};
 use support::moto::MotoServer;
 use support::stack::{LocalStack, TABLE};
@@ -26,7 +26,7 @@ const CALLS_PER_SESSION: u32 = 10;
 const CRITICALS: u32 = 100;
 const PER_PASS: u32 = SESSIONS * CALLS_PER_SESSION + CRITICALS;
 
-type App = Rootwatch<SnsPublisher, DynamoState>;
+type App = Handler<SnsPublisher, DynamoState>;
 
 /// A root API call in console session `session`, unique by `seq` within pass `pass`.
 fn event(template: &Value, pass: u32, seq: u32, session: u32, critical: bool) -> Value {

@@ -4,9 +4,9 @@
 
 mod support;
 
+use rootwatch::domain::SmsLimit;
 use rootwatch::handler::{Decision, decide};
 use rootwatch::render::notification::Notification;
-use rootwatch::render::sms::SmsLimit;
 use rootwatch::watchdog::judge::Finding;
 use rootwatch::watchdog::render::{Checked, render};
 use serde_json::Value;

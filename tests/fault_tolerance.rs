@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use rootwatch::aws::dynamodb::DynamoState;
-use rootwatch::aws::sdk::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT};
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
-use rootwatch::handler::Rootwatch;
+use rootwatch::domain::limits::{ATTEMPT_TIMEOUT, MAX_ATTEMPTS, OPERATION_TIMEOUT};
+use rootwatch::handler::Handler;
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::moto::{MotoServer, sdk_config_for};
 use support::{invocation, valid_samples};
@@ -36,7 +36,7 @@ async fn fail_against(sns_endpoint: &str) -> Duration {
     })
     .unwrap();
     let sns = aws_sdk_sns::Client::new(&sdk_config_for(sns_endpoint).await);
-    let app = Rootwatch::new(
+    let app = Handler::new(
         config.clone(),
         SnsPublisher::new(sns, config.topic_arn.clone()),
         DynamoState::new(

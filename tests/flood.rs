@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::SnsPublisher;
-use rootwatch::handler::{Outcome, Rootwatch};
+use rootwatch::handler::{Handler, Outcome};
 use rootwatch::invocation::Invocation;
 use serde_json::{Value, json};
 use support::gsm7::segment_problem;
@@ -22,7 +22,7 @@ use support::moto::drain_queue;
 use support::stack::{LocalStack, TABLE};
 use support::{TOPIC_DISPLAY_NAME, invocation, valid_samples};
 
-type App = Rootwatch<SnsPublisher, DynamoState>;
+type App = Handler<SnsPublisher, DynamoState>;
 
 /// The SMS subscriptions' filter policy as template.yaml writes it, with `SmsSeverities` at its
 /// default. Read from the template's text so that a change there changes this test.

@@ -15,15 +15,15 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use rootwatch::account_directory::{CachedDirectory, LOOKUP_BUDGET};
+use rootwatch::account_directory::CachedDirectory;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::organizations::OrganizationsDirectory;
 use rootwatch::aws::sdk::organizations_client;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
-use rootwatch::detect::classify::Severity;
-use rootwatch::handler::{Outcome, Rootwatch};
-use rootwatch::render::notification::NotificationKind;
+use rootwatch::domain::limits::LOOKUP_BUDGET;
+use rootwatch::domain::{NotificationKind, Severity};
+use rootwatch::handler::{Handler, Outcome};
 use serde_json::Value;
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::gsm7::{segment_problem, subject_problem};
@@ -47,7 +47,7 @@ const UNKNOWN_MEMBER: &str = "444455556666";
 /// tests do not time the budget itself (the unit tests do, on paused time).
 const SLACK: Duration = Duration::from_secs(8);
 
-type App = Rootwatch<SnsPublisher, DynamoState, OrganizationsDirectory>;
+type App = Handler<SnsPublisher, DynamoState, OrganizationsDirectory>;
 
 /// Sample `name`, recorded in `account` (every mention of the sample's account replaced) with
 /// event id `event_id`.
@@ -119,7 +119,7 @@ fn org_app_with(
         _ => None,
     })
     .expect("valid test configuration");
-    Rootwatch::new(
+    Handler::new(
         config.clone(),
         SnsPublisher::new(stack.sns.clone(), config.topic_arn.clone()),
         DynamoState::new(stack.state_client.clone(), TABLE),

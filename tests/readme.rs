@@ -1,6 +1,8 @@
 //! The README and docs quote the rule table and what the function sends: they must match the code.
 
-use rootwatch::detect::rules::markdown_table;
+use rootwatch::detect::record::DetailType::{ApiCall, SignIn};
+use rootwatch::detect::rules::{Condition, Events, RULES};
+use rootwatch::domain::{CredentialKind, MfaState};
 
 /// Where each checked text lives, relative to the crate root.
 const README: &str = "README.md";
@@ -19,6 +21,85 @@ fn read_doc(name: &str) -> String {
 const BEGIN: &str =
     "<!-- rules:begin (generated from src/detect/rules.rs; tests/readme.rs checks it) -->\n";
 const END: &str = "<!-- rules:end -->";
+
+/// The "Severity rules" table of docs/rules.md, generated from the rule table.
+fn markdown_table() -> String {
+    let mut out = String::from(
+        "| # | Rule | `kind` | Event | When | Severity | Headline | Reference |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for (i, rule) in RULES.iter().enumerate() {
+        let detail = match rule.detail {
+            SignIn => "sign-in",
+            ApiCall => "API call",
+        };
+        let source = rule
+            .source
+            .map(|s| s.trim_end_matches(".amazonaws.com"))
+            .unwrap_or("any");
+        // A row of several events names each beside its headline.
+        let (event, headlines) = match rule.events {
+            Events::Any(headline) => (
+                format!("{detail} `{source}`: any"),
+                format!("{}: `service:Name`", headline.done),
+            ),
+            Events::Named([(name, headline)]) => (
+                format!("{detail} `{source}`: `{name}`"),
+                headline.done.to_owned(),
+            ),
+            Events::Named(named) => (
+                format!("{detail} `{source}`"),
+                named
+                    .iter()
+                    .map(|(name, headline)| format!("`{name}`: {}", headline.done))
+                    .collect::<Vec<_>>()
+                    .join("<br>"),
+            ),
+        };
+        let when = if rule.when.is_empty() {
+            "—".to_owned()
+        } else {
+            rule.when
+                .iter()
+                .map(|c| describe(*c))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let reference = rule
+            .reference
+            .rsplit('/')
+            .find(|part| !part.is_empty())
+            .unwrap_or(rule.reference);
+        out.push_str(&format!(
+            "| {} | `{}` | `{}` | {event} | {when} | {} | {headlines} | [{reference}]({}) |\n",
+            i + 1,
+            rule.id,
+            rule.kind.as_str(),
+            rule.severity.as_str(),
+            rule.reference,
+        ));
+    }
+    out
+}
+
+/// How the README describes a condition of a rule.
+fn describe(condition: Condition) -> &'static str {
+    match condition {
+        Condition::OnRootItself => "no `userName` (root's own credentials)",
+        Condition::Failed => "failed",
+        Condition::Succeeded => "succeeded",
+        Condition::Mfa(MfaState::Used) => "MFA used",
+        Condition::Mfa(MfaState::NotUsed) => "MFA not used",
+        Condition::Mfa(MfaState::Unknown) => "MFA not recorded",
+        Condition::ReadOnly => "read-only",
+        Condition::Credential(CredentialKind::LongTermKey) => "long-term key `AKIA…`, no session",
+        Condition::Credential(CredentialKind::ConsoleSession) => "console session",
+        Condition::Credential(CredentialKind::AssumeRoot) => "`sts:AssumeRoot` session",
+        Condition::Credential(CredentialKind::TemporaryKey) => "other temporary credentials",
+        Condition::Credential(CredentialKind::Password) => "password",
+        Condition::Credential(CredentialKind::Unknown) => "unknown credentials",
+    }
+}
 
 /// The severity table in docs/rules.md is the rule table, row for row. Run with
 /// `ROOTWATCH_WRITE_README=1` to rewrite it from `src/detect/rules.rs`, then review the diff.
@@ -92,9 +173,8 @@ fn readme_example_is_the_reviewed_snapshot() {
 /// The notice that texts are paused, as docs/dedup-and-floods.md quotes it, is what the function sends.
 #[test]
 fn readme_pause_notice_is_the_functions() {
-    use rootwatch::config::{AccountId, AccountName};
-    use rootwatch::detect::alert::Account;
-    use rootwatch::render::sms::{SmsLimit, render_pause_notice};
+    use rootwatch::domain::{Account, AccountId, AccountName, SmsLimit};
+    use rootwatch::render::sms::render_pause_notice;
     let readme = read_doc(FLOODS_DOC);
     let account = Account {
         id: AccountId::parse("111122223333"),

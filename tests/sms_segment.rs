@@ -8,9 +8,9 @@ mod support;
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use rootwatch::config::{AccountId, AccountName, Config};
-use rootwatch::detect::alert::Account;
-use rootwatch::handler::{Decision, decide, decide_named};
+use rootwatch::config::Config;
+use rootwatch::domain::{Account, AccountId, AccountName};
+use rootwatch::handler::{Decision, decide, enrich_and_render, parse_and_classify};
 use rootwatch::render::sms::render_pause_notice;
 use rootwatch::watchdog::judge::Finding;
 use rootwatch::watchdog::render::{Checked, render_sms as watchdog_sms};
@@ -198,8 +198,8 @@ proptest! {
             .collect();
         let (name, sample) = &samples[index % samples.len()];
         let shown = AccountName::from_untrusted(&typed);
-        let Ok(Decision::Alert { notification, alert }) =
-            decide_named(sample, &config, shown.as_ref())
+        let Ok(Decision::Alert { notification, alert }) = parse_and_classify(sample)
+            .map(|classified| enrich_and_render(classified, &config, shown.as_ref()))
         else {
             panic!("{name}: a name must not stop the alert");
         };

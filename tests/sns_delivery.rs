@@ -171,7 +171,7 @@ async fn forged_envelopes_never_publish_and_leave_no_state() {
             sms_limit: app.config.sms_limit,
             runbook_url: None,
         },
-        app,
+        handler: app,
     };
 
     let mut forged: Vec<Value> = Vec::new();

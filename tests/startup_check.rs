@@ -9,11 +9,11 @@ mod support;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::{SnsPublisher, TopicCheckError};
 use rootwatch::config::Config;
-use rootwatch::render::sms::SmsLimit;
+use rootwatch::domain::SmsLimit;
 use rootwatch::startup;
 use std::time::{Duration, Instant};
 
-use rootwatch::aws::sdk::ATTEMPT_TIMEOUT;
+use rootwatch::domain::limits::{ATTEMPT_TIMEOUT, STARTUP_CHECK_TIMEOUT};
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
 use support::moto::sdk_config_for;
 use support::stack::{LocalStack, TABLE, patient_client};
@@ -173,5 +173,5 @@ async fn silent_servers_are_let_go_at_the_start_up_limit() {
         took < bound,
         "start-up waited {took:?} with a {limit:?} limit"
     );
-    assert!(startup::STARTUP_CHECK_TIMEOUT < Duration::from_secs(10));
+    assert!(STARTUP_CHECK_TIMEOUT < Duration::from_secs(10));
 }

@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 use rootwatch::aws::dynamodb::DynamoState;
-use rootwatch::aws::sdk::{OPERATION_TIMEOUT, STATE_ATTEMPT_TIMEOUT, STATE_OPERATION_TIMEOUT};
-use rootwatch::aws::sns::{AlertPublisher, SnsPublisher};
+use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
-use rootwatch::error::DeliveryError;
-use rootwatch::handler::{Outcome, Rootwatch};
-use rootwatch::invocation::{Invocation, STATE_RESERVE};
+use rootwatch::domain::limits::{
+    OPERATION_TIMEOUT, STATE_ATTEMPT_TIMEOUT, STATE_OPERATION_TIMEOUT, STATE_RESERVE,
+};
+use rootwatch::handler::{Handler, Outcome};
+use rootwatch::invocation::Invocation;
+use rootwatch::ports::{AlertPublisher, DeliveryError};
 use rootwatch::render::notification::Notification;
 use serde_json::{Value, json};
 use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
@@ -251,7 +253,7 @@ async fn fail_open_against(stack: &LocalStack, state_endpoint: &str) -> (Duratio
         _ => None,
     })
     .unwrap();
-    let app = Rootwatch::new(
+    let app = Handler::new(
         config.clone(),
         Timed {
             inner: SnsPublisher::new(stack.sns.clone(), config.topic_arn.clone()),
@@ -350,7 +352,7 @@ async fn a_silent_sns_is_cut_off_before_the_deadline_and_the_claims_released() {
     // invocation to end before its deadline.
     let state_client =
         rootwatch::aws::sdk::dynamodb_client(&sdk_config_for(&stack.state_proxy.endpoint).await);
-    let app = Rootwatch::new(
+    let app = Handler::new(
         config.clone(),
         SnsPublisher::new(sns, config.topic_arn.clone()),
         DynamoState::new(state_client, TABLE),

@@ -11,9 +11,9 @@ use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::dispatch::{Function, Response};
-use rootwatch::handler::Rootwatch;
-use rootwatch::state::Stateless;
-use rootwatch::watchdog::{Watchdog, WatchdogOutcome, WatchdogState};
+use rootwatch::handler::Handler;
+use rootwatch::ports::{Stateless, WatchdogState};
+use rootwatch::watchdog::{Watchdog, WatchdogOutcome};
 use serde_json::{Value, json};
 use support::gsm7::segment_problem;
 use support::moto::{MotoServer, sdk_config_for};
@@ -45,7 +45,7 @@ fn at(text: &str) -> DateTime<Utc> {
 
 /// The function as deployed, its watchdog reading CloudTrail at `cloudtrail_endpoint`.
 async fn function<S, W: WatchdogState>(
-    app: Rootwatch<SnsPublisher, S>,
+    app: Handler<SnsPublisher, S>,
     state: W,
     cloudtrail_endpoint: &str,
 ) -> Function<SnsPublisher, S, CloudTrailSource, W> {
@@ -59,7 +59,10 @@ async fn function<S, W: WatchdogState>(
         sms_limit: app.config.sms_limit,
         runbook_url: None,
     };
-    Function { app, watchdog }
+    Function {
+        handler: app,
+        watchdog,
+    }
 }
 
 async fn stateless(
@@ -128,9 +131,9 @@ async fn logging_trail(moto: &MotoServer, name: &str) -> aws_sdk_cloudtrail::Cli
 
 async fn run<P, S, T, W>(f: &Function<P, S, T, W>, now: DateTime<Utc>) -> Response
 where
-    P: rootwatch::aws::sns::AlertPublisher,
-    S: rootwatch::state::AlertState,
-    T: rootwatch::watchdog::TrailSource,
+    P: rootwatch::ports::AlertPublisher,
+    S: rootwatch::ports::AlertState,
+    T: rootwatch::ports::TrailSource,
     W: WatchdogState,
 {
     let (result, _) = f.handle(&tick(), &invocation(), now).await;

@@ -7,9 +7,8 @@ use aws_sdk_cloudtrail::error::DisplayErrorContext;
 use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, Trail};
 
+use crate::ports::{CheckError, Selector, TrailSource, TrailView};
 use crate::sanitize::{redact_contacts, untrusted_line};
-use crate::watchdog::judge::{Selector, TrailView};
-use crate::watchdog::{CheckError, TrailSource};
 
 /// Reads trails with a client built once at start-up, in the function's region.
 #[derive(Debug, Clone)]
@@ -31,7 +30,7 @@ fn failed<E: std::error::Error>(call: &str, trail: Option<&str>, err: E) -> Chec
 }
 
 /// Whether an advanced selector picks management events (`eventCategory` = `Management`).
-pub fn selects_management(selector: &AdvancedEventSelector) -> bool {
+pub(crate) fn selects_management(selector: &AdvancedEventSelector) -> bool {
     selector
         .field_selectors()
         .iter()
@@ -53,7 +52,7 @@ pub fn selectors(output: &GetEventSelectorsOutput) -> Vec<Selector> {
 }
 
 /// One trail as the judge sees it. Pure.
-pub fn trail_view(trail: &Trail, logging: bool, selectors: Vec<Selector>) -> TrailView {
+fn trail_view(trail: &Trail, logging: bool, selectors: Vec<Selector>) -> TrailView {
     TrailView {
         name: trail.name().unwrap_or_default().to_owned(),
         arn: trail

@@ -6,7 +6,7 @@
 //! | a root session | `session#<account>#<key or ip>` | `first_event_id` (the event key), `window_until`, `expires_at` |
 //! | an account's texts in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
 //!
-//! `<key>` is the [`EventKey`](crate::state::EventKey): the CloudTrail `eventID`, else
+//! `<key>` is the [`EventKey`](crate::ports::EventKey): the CloudTrail `eventID`, else
 //! `envelope#<id>` or `sha256#<digest>`. Every request is built by a pure function below,
 //! unit-tested, and sent by [`DynamoState`].
 
@@ -24,8 +24,9 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 use tracing::info;
 
+use crate::domain::limits::REMEMBER_ALERTED;
 use crate::invocation::Budget;
-use crate::state::{AlertState, Begin, Claim, Page, REMEMBER_ALERTED, StateError, TextCeiling};
+use crate::ports::{AlertState, Claim, Claimed, Page, StateError, TextCeiling};
 
 const PENDING: &str = "pending";
 const ALERTED: &str = "alerted";
@@ -50,15 +51,15 @@ fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-pub fn event_pk(key: &str) -> String {
+fn event_pk(key: &str) -> String {
     format!("event#{key}")
 }
 
-pub fn session_pk(session: &str) -> String {
+fn session_pk(session: &str) -> String {
     format!("session#{session}")
 }
 
-pub fn texts_pk(ceiling: &TextCeiling) -> String {
+fn texts_pk(ceiling: &TextCeiling) -> String {
     format!("texts#{}", ceiling.key())
 }
 
@@ -66,7 +67,7 @@ pub fn texts_pk(ceiling: &TextCeiling) -> String {
 /// while the count is at most the ceiling, so the texts numbered 1 to the ceiling and the one
 /// after it (the notice that texts are paused) are counted, and returns the new count. Every
 /// later one fails its condition: email and chat only.
-pub fn count_text_request(
+fn count_text_request(
     table: &str,
     ceiling: &TextCeiling,
     now: DateTime<Utc>,
@@ -88,7 +89,7 @@ pub fn count_text_request(
 /// next alert) has it. The notice that texts are paused is always given back (nothing counts
 /// past it, so it is still the last); another text only while the notice has not been counted,
 /// since after it texts are paused anyway and the count must not reopen them.
-pub fn give_back_text_request(
+fn give_back_text_request(
     table: &str,
     ceiling: &TextCeiling,
     page: Page,
@@ -118,7 +119,7 @@ pub fn give_back_text_request(
 /// lease ran out (its invocation is past its deadline), or if the claim is already ours: the
 /// SDK's retry of this very write after a lost response, or Lambda's retry of this invocation.
 /// On failure DynamoDB returns the item that stood in the way, so no separate read can race.
-pub fn claim_event_request(table: &str, claim: &Claim, now: DateTime<Utc>) -> PutItemInputBuilder {
+fn claim_event_request(table: &str, claim: &Claim, now: DateTime<Utc>) -> PutItemInputBuilder {
     PutItemInputBuilder::default()
         .table_name(table)
         .item("pk", s(event_pk(claim.key.as_str())))
@@ -140,7 +141,7 @@ pub fn claim_event_request(table: &str, claim: &Claim, now: DateTime<Utc>) -> Pu
 
 /// Opens a session's paging window: succeeds for the session's first alert, for any alert after
 /// the window closed, and again for the same event (so a retried first alert still pages).
-pub fn open_session_request(
+fn open_session_request(
     table: &str,
     session: &str,
     claim: &Claim,
@@ -165,7 +166,7 @@ pub fn open_session_request(
 
 /// Records an event as alerted, after its publish succeeded. Unconditional: also when the claim
 /// could not be made (the table failed open), a redelivery then finds the event alerted.
-pub fn mark_alerted_request(
+fn mark_alerted_request(
     table: &str,
     claim: &Claim,
     message_id: &str,
@@ -189,7 +190,7 @@ pub fn mark_alerted_request(
 /// A read of a key the function never writes (its keys start `event#`, `session#`, `texts#`
 /// or `watchdog#`): the cheapest request its role already may make, to open the connection at
 /// start-up and prove the table.
-pub fn warm_up_request(table: &str) -> GetItemInputBuilder {
+fn warm_up_request(table: &str) -> GetItemInputBuilder {
     GetItemInputBuilder::default()
         .table_name(table)
         .key("pk", s("warm-up#never-written"))
@@ -198,7 +199,7 @@ pub fn warm_up_request(table: &str) -> GetItemInputBuilder {
 
 /// Releases this invocation's event claim that did not end in a publish; a claim another
 /// invocation has taken over is left alone.
-pub fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuilder {
+fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
         .key("pk", s(event_pk(claim.key.as_str())))
@@ -210,11 +211,7 @@ pub fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuild
 }
 
 /// Releases a session window this claim opened, so the session's next alert pages instead.
-pub fn release_session_request(
-    table: &str,
-    session: &str,
-    claim: &Claim,
-) -> DeleteItemInputBuilder {
+fn release_session_request(table: &str, session: &str, claim: &Claim) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
         .key("pk", s(session_pk(session)))
@@ -224,7 +221,7 @@ pub fn release_session_request(
 
 /// An event item that stood in the way of a claim, as DynamoDB returned it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Holder {
+enum Holder {
     /// The event was alerted: the claimer has a duplicate.
     Alerted,
     /// Another invocation's claim, leased until `lease_until` (epoch seconds) when known.
@@ -237,7 +234,7 @@ pub enum Holder {
 impl Holder {
     /// Reads the old item of a failed claim. `None` (a store that does not return it) is read
     /// as someone else's claim: waited for, never taken.
-    pub fn from_item(item: Option<&HashMap<String, AttributeValue>>) -> Self {
+    fn from_item(item: Option<&HashMap<String, AttributeValue>>) -> Self {
         let text = |name: &str| {
             item.and_then(|i| i.get(name))
                 .and_then(|v| v.as_s().ok())
@@ -323,7 +320,7 @@ impl DynamoState {
         })
     }
 
-    /// Opens the TLS connection at start-up (with [`warm_up_request`]) so the first event does
+    /// Opens the TLS connection at start-up (with `warm_up_request`) so the first event does
     /// not pay for it; an error also shows a missing table or permission before any event does.
     pub async fn warm_up(&self) -> Result<(), StateError> {
         warm_up_request(&self.table)
@@ -367,13 +364,13 @@ impl AlertState for DynamoState {
     /// Waiting re-sends the conditional claim rather than reading: each attempt is a consistent
     /// look at the item and, once the holder released it or its lease ran out, the takeover
     /// itself — there is no window between a read and a write for a third invocation to use.
-    async fn begin(&self, claim: &Claim, budget: &Budget) -> Result<Begin, StateError> {
+    async fn claim(&self, claim: &Claim, budget: &Budget) -> Result<Claimed, StateError> {
         let mut pause = FIRST_POLL;
         let mut waited = false;
         loop {
             match self.try_claim(claim, budget.now()).await? {
                 None => break,
-                Some(Holder::Alerted) => return Ok(Begin::Duplicate),
+                Some(Holder::Alerted) => return Ok(Claimed::Duplicate),
                 Some(Holder::Pending { owner, lease_until }) => {
                     if Instant::now() + pause > budget.wait_until() {
                         return Err(StateError::InFlight {
@@ -401,7 +398,7 @@ impl AlertState for DynamoState {
                     .await,
             )?;
             if !first_in_session {
-                return Ok(Begin::Proceed {
+                return Ok(Claimed::Proceed {
                     page: Page::Coalesced,
                     deduplicated: true,
                 });
@@ -412,13 +409,13 @@ impl AlertState for DynamoState {
             None => Page::Text,
             Some(ceiling) => self.count_text(ceiling, budget.now()).await?,
         };
-        Ok(Begin::Proceed {
+        Ok(Claimed::Proceed {
             page,
             deduplicated: true,
         })
     }
 
-    async fn complete(
+    async fn record(
         &self,
         claim: &Claim,
         message_id: &str,
@@ -434,7 +431,7 @@ impl AlertState for DynamoState {
     /// The releases at once, so releasing takes one operation's time. A release whose
     /// condition failed found the item no longer ours (or the text not to be given back):
     /// nothing to do.
-    async fn abandon(&self, claim: &Claim, counted: Option<Page>) -> Result<(), StateError> {
+    async fn release(&self, claim: &Claim, counted: Option<Page>) -> Result<(), StateError> {
         let text = async {
             match (&claim.ceiling, counted.filter(|page| page.texted())) {
                 (Some(ceiling), Some(page)) => written(
@@ -476,7 +473,7 @@ mod tests {
 
     use super::*;
     use crate::invocation::Invocation;
-    use crate::state::EventKey;
+    use crate::ports::EventKey;
 
     fn claim() -> Claim {
         let invocation = Invocation::new("req-1", "2026-11-21T09:01:30.250Z".parse().unwrap());

@@ -18,7 +18,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// What `aws-config`'s `default-https-client` builds (aws-smithy-runtime's
 /// `default_https_client` for the latest behavior version), with the *ring* crypto provider.
-pub fn https_client() -> SharedHttpClient {
+pub(crate) fn https_client() -> SharedHttpClient {
     Builder::new().build_with_connector_fn(|settings, components| {
         let mut connector =
             ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));

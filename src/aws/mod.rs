@@ -1,9 +1,12 @@
-//! The edges that talk to AWS: the shared SDK configuration ([`sdk`]) and HTTPS client
-//! ([`https`]), the SNS adapter behind [`crate::handler`]'s publisher port ([`sns`]) and the DynamoDB adapter behind
-//! [`crate::state::AlertState`] ([`dynamodb`]); for the watchdog, the CloudTrail reader
-//! ([`cloudtrail`]) and the once-a-day marks ([`watchdog_state`]); in organization mode, the
-//! account names behind [`crate::account_directory::AccountDirectory`] ([`organizations`]).
-//! The pure core never imports from here.
+//! The adapters: the edges that talk to AWS, each implementing a port of [`crate::ports`]. The
+//! shared SDK configuration ([`sdk`]) and HTTPS client ([`https`]); SNS behind
+//! [`AlertPublisher`](crate::ports::AlertPublisher) ([`sns`]); DynamoDB behind
+//! [`AlertState`](crate::ports::AlertState) ([`dynamodb`]); for the watchdog, CloudTrail behind
+//! [`TrailSource`](crate::ports::TrailSource) ([`cloudtrail`]) and the once-a-day marks behind
+//! [`WatchdogState`](crate::ports::WatchdogState) ([`watchdog_state`]); in organization mode,
+//! AWS Organizations behind [`AccountDirectory`](crate::ports::AccountDirectory)
+//! ([`organizations`]). Only the wiring imports from here: `main.rs`, and [`crate::startup`],
+//! which checks the topic and the table during init.
 
 pub mod cloudtrail;
 pub mod dynamodb;

@@ -8,8 +8,8 @@
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::operation::describe_account::DescribeAccountError;
 
-use crate::account_directory::{AccountDirectory, DirectoryError};
-use crate::config::AccountId;
+use crate::domain::AccountId;
+use crate::ports::{AccountDirectory, DirectoryError};
 use crate::sanitize::{redact_contacts, untrusted_line};
 
 /// Names accounts with `organizations:DescribeAccount`, from the management account or a
@@ -26,9 +26,7 @@ impl OrganizationsDirectory {
 }
 
 /// What a failed `DescribeAccount` means for the lookup. Pure.
-pub fn directory_error<R: std::fmt::Debug>(
-    err: SdkError<DescribeAccountError, R>,
-) -> DirectoryError {
+fn directory_error<R: std::fmt::Debug>(err: SdkError<DescribeAccountError, R>) -> DirectoryError {
     let one_line = |err: &dyn std::error::Error| {
         untrusted_line(&redact_contacts(&DisplayErrorContext(err).to_string()), 300)
     };

@@ -1,34 +1,17 @@
-//! The AWS SDK configuration shared by every client: timeouts and retries chosen here, region,
+//! The AWS SDK configuration shared by every client: timeouts and retries as
+//! [`crate::domain::limits`] sets them, region,
 //! credentials and endpoints (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_SNS`, …) from the SDK's
 //! standard chain. No custom endpoint code.
-
-use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 
-use crate::account_directory::LOOKUP_BUDGET;
-
-/// Per-attempt and whole-operation limits for SNS (the loader's defaults). With the standard
-/// retry policy (3 attempts, jittered backoff) a publish that cannot succeed fails within
-/// [`OPERATION_TIMEOUT`], well inside the function's 30 s timeout, so Lambda sees a retryable
-/// error instead of a timeout.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
-pub const MAX_ATTEMPTS: u32 = 3;
-
-/// The state table's limits, much shorter than SNS's: a DynamoDB call that cannot answer is
-/// given up and the alert is published without dedup (fail open), so waiting on it only delays
-/// the page. DynamoDB answers in milliseconds; 1 s to connect covers one lost SYN (Linux
-/// retransmits after 1 s, then the retry reconnects), 1 s per attempt is far above its tail
-/// latency, and 3 attempts with a 100 ms base backoff end within the 3 s operation bound.
-pub const STATE_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-pub const STATE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
-pub const STATE_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
-pub const STATE_MAX_ATTEMPTS: u32 = 3;
-pub const STATE_INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+use crate::domain::limits::{
+    ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, LOOKUP_BUDGET, MAX_ATTEMPTS, OPERATION_TIMEOUT,
+    STATE_ATTEMPT_TIMEOUT, STATE_CONNECT_TIMEOUT, STATE_INITIAL_BACKOFF, STATE_MAX_ATTEMPTS,
+    STATE_OPERATION_TIMEOUT,
+};
 
 /// The SDK config loader with rootwatch's timeouts and retries, and its HTTPS client
 /// ([`crate::aws::https`]), which every client built from it shares.
@@ -69,7 +52,7 @@ pub fn dynamodb_client(sdk_config: &SdkConfig) -> aws_sdk_dynamodb::Client {
 /// endpoint per partition (`aws`: us-east-1), whatever region the function runs in. `None` for
 /// a partition not listed here: the function's own region, which the SDK's endpoint rules map
 /// to that partition's endpoint.
-pub fn organizations_region(partition: &str) -> Option<&'static str> {
+fn organizations_region(partition: &str) -> Option<&'static str> {
     match partition {
         "aws" => Some("us-east-1"),
         "aws-cn" => Some("cn-northwest-1"),

@@ -1,25 +1,15 @@
-//! Delivery through SNS: the port the handler publishes to, and the adapter that owns the client.
+//! The SNS adapter behind [`AlertPublisher`]: it owns the client, builds the one `Publish`
+//! request of a notification with a pure function, and checks the topic at start-up.
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use aws_sdk_sns::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sns::operation::publish::builders::PublishInputBuilder;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use crate::config::TopicArn;
-use crate::error::DeliveryError;
+use crate::domain::{SmsLimit, TopicArn};
+use crate::ports::{AlertPublisher, DeliveryError};
 use crate::render::notification::Notification;
-use crate::render::sms::SmsLimit;
-
-/// Where alerts go. The handler is generic over it so the core is tested without a network.
-pub trait AlertPublisher {
-    /// Publishes one notification; returns the message id.
-    fn publish(
-        &self,
-        notification: &Notification,
-    ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
-}
 
 /// Publishes to one SNS topic with a client built once at start-up.
 #[derive(Debug, Clone)]
@@ -42,7 +32,7 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, BuildError> {
 }
 
 /// The `Publish` request for a notification. Pure, so the exact wire request is unit-tested.
-pub fn publish_request(
+fn publish_request(
     topic: &TopicArn,
     notification: &Notification,
 ) -> Result<PublishInputBuilder, BuildError> {
@@ -107,14 +97,14 @@ pub enum TopicCheckError {
 
 impl TopicCheckError {
     /// Whether start-up must stop: only when no alert could be published anyway.
-    pub fn stops_start_up(&self) -> bool {
+    pub(crate) fn stops_start_up(&self) -> bool {
         matches!(self, TopicCheckError::Unusable { .. })
     }
 }
 
 /// The likely cause behind an error code of `GetTopicAttributes` that means no publish can work;
 /// `None` for the others.
-pub fn unusable_cause(code: &str) -> Option<&'static str> {
+fn unusable_cause(code: &str) -> Option<&'static str> {
     Some(match code {
         "NotFound" => {
             "wrong ARN: there is no such topic in that account and region; check ALERT_TOPIC_ARN"
@@ -132,7 +122,7 @@ pub fn unusable_cause(code: &str) -> Option<&'static str> {
 }
 
 /// Whether an error code is a refusal of the request by IAM or the topic's policy.
-pub fn is_not_permitted(code: &str) -> bool {
+fn is_not_permitted(code: &str) -> bool {
     matches!(
         code,
         "AuthorizationError" | "AccessDenied" | "AccessDeniedException"
@@ -140,7 +130,7 @@ pub fn is_not_permitted(code: &str) -> bool {
 }
 
 /// What a failed check means, from SNS's error code (none for a timeout or a lost connection).
-pub fn check_failure(
+fn check_failure(
     topic: &TopicArn,
     code: Option<&str>,
     message: Option<&str>,
@@ -175,7 +165,7 @@ pub fn check_failure(
 
 impl TopicCheck {
     /// Reads the check from `GetTopicAttributes`'s attributes.
-    pub fn from_attributes(attributes: Option<&HashMap<String, String>>) -> Self {
+    fn from_attributes(attributes: Option<&HashMap<String, String>>) -> Self {
         let get = |name: &str| attributes.and_then(|a| a.get(name)).cloned();
         TopicCheck {
             display_name: get("DisplayName").unwrap_or_default(),
@@ -260,7 +250,7 @@ impl AlertPublisher for SnsPublisher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::classify::{AlertKind, Severity};
+    use crate::domain::{AlertKind, Severity};
     use crate::render::email::EmailSubject;
     use crate::render::sms::Sms;
 

@@ -12,17 +12,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use crate::aws::dynamodb::{unavailable, written};
-use crate::state::StateError;
-use crate::watchdog::{REMEMBER_MARK, WatchdogState};
+use crate::domain::limits::REMEMBER_MARK;
+use crate::ports::{StateError, WatchdogState};
 
 /// Sets a day's mark for a finding: succeeds if the mark is new, or already this invocation's
 /// (the SDK's retry of this write, or Lambda's retry of this invocation).
-pub fn mark_request(
-    table: &str,
-    key: &str,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> PutItemInputBuilder {
+fn mark_request(table: &str, key: &str, owner: &str, now: DateTime<Utc>) -> PutItemInputBuilder {
     let expires = now.timestamp() + i64::try_from(REMEMBER_MARK.as_secs()).unwrap_or(i64::MAX);
     PutItemInputBuilder::default()
         .table_name(table)
@@ -35,7 +30,7 @@ pub fn mark_request(
 }
 
 /// Removes a mark after the alert could not be published, so the retry alerts.
-pub fn unmark_request(table: &str, key: &str) -> DeleteItemInputBuilder {
+fn unmark_request(table: &str, key: &str) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
         .key("pk", AttributeValue::S(key.to_owned()))

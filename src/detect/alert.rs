@@ -9,15 +9,18 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::{AccountId, AccountName, Config};
-use crate::detect::classify::{AlertKind, CredentialKind, MfaState, Severity, Verdict};
+use crate::detect::classify::Verdict;
 use crate::detect::record::ParsedEvent;
+use crate::domain::{
+    Account, AccountId, AlertKind, CredentialKind, MfaState, Severity, UNKNOWN_REGION,
+    is_region_code,
+};
 use crate::sanitize::{plain_token, untrusted_line};
 
 /// Caps for untrusted text in the email; long enough to be useful, short enough to read.
-pub const MAX_USER_AGENT: usize = 200;
-pub const MAX_ERROR_MESSAGE: usize = 200;
-pub const MAX_REQUEST_PARAMETERS: usize = 400;
+const MAX_USER_AGENT: usize = 200;
+const MAX_ERROR_MESSAGE: usize = 200;
+const MAX_REQUEST_PARAMETERS: usize = 400;
 
 /// An alert, ready to render. Also the `email-json` message, so its field names are an interface.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,7 +51,9 @@ pub struct Alert {
     /// Untrusted: chosen by the caller.
     pub user_agent: Option<String>,
     pub mfa: MfaState,
-    pub outcome: Outcome,
+    /// Serialised as `outcome`, the structured alert's name for it.
+    #[serde(rename = "outcome")]
+    pub attempt: Attempt,
     pub event_source: String,
     pub event_name: String,
     pub credential: CredentialKind,
@@ -95,13 +100,13 @@ impl Alert {
     }
 
     pub fn failed(&self) -> bool {
-        self.outcome != Outcome::Success
+        self.attempt != Attempt::Success
     }
 
     /// The error code of a failed attempt.
-    pub fn error_code(&self) -> Option<&str> {
-        match &self.outcome {
-            Outcome::Failure {
+    pub(crate) fn error_code(&self) -> Option<&str> {
+        match &self.attempt {
+            Attempt::Failure {
                 error_code: Some(code),
                 ..
             } => Some(code),
@@ -111,7 +116,7 @@ impl Alert {
 
     /// Whether the messages say if MFA was used: not for a failed sign-in, which may have
     /// stopped before MFA was asked for.
-    pub fn states_mfa(&self) -> bool {
+    pub(crate) fn states_mfa(&self) -> bool {
         !(self.kind.is_sign_in() && self.failed())
     }
 }
@@ -153,39 +158,6 @@ impl Call {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Account {
-    /// `None` when the event named no 12-digit account anywhere: the alert still goes out.
-    pub id: Option<AccountId>,
-    /// From `ACCOUNT_NAMES` when it names this account, else from the account directory
-    /// (AWS Organizations) when it was asked and answered in time.
-    pub name: Option<AccountName>,
-}
-
-impl Account {
-    /// `prod-payments (111122223333)`, just the id, or `an unknown account`.
-    pub fn label(&self) -> impl fmt::Display + '_ {
-        Label(self)
-    }
-
-    /// The id, or `unknown`.
-    pub fn id_or_unknown(&self) -> &str {
-        self.id.as_ref().map_or("unknown", AccountId::as_str)
-    }
-}
-
-struct Label<'a>(&'a Account);
-
-impl fmt::Display for Label<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.0.name, &self.0.id) {
-            (Some(name), Some(id)) => write!(f, "{name} ({id})"),
-            (None, Some(id)) => f.write_str(id.as_str()),
-            (_, None) => f.write_str("an unknown account"),
-        }
-    }
-}
-
 /// Where the request came from. CloudTrail puts an IP here for people and a service name
 /// (`AWS Internal`, `iam.amazonaws.com`) for AWS itself, shown as CloudTrail writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -217,7 +189,7 @@ impl SourceIp {
     /// made through an AWS proxy; CloudTrail User Guide, "CloudTrail record contents",
     /// `sourceIPAddress`) or a service's DNS name (`cloudformation.amazonaws.com`). No longer
     /// than an IPv6 address, so it fits wherever an IP does.
-    pub fn aws_name(&self) -> Option<&str> {
+    pub(crate) fn aws_name(&self) -> Option<&str> {
         let SourceIp::Other(text) = self else {
             return None;
         };
@@ -235,10 +207,10 @@ impl SourceIp {
 }
 
 /// What CloudTrail writes for the source of a console call made through an AWS proxy.
-pub const AWS_INTERNAL: &str = "AWS Internal";
+pub(crate) const AWS_INTERNAL: &str = "AWS Internal";
 
 /// The longest IP as text: eight groups of four hex digits.
-pub const MAX_IP_TEXT: usize = 39;
+const MAX_IP_TEXT: usize = 39;
 
 fn is_dns_byte(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
@@ -278,9 +250,11 @@ impl fmt::Display for ShownIp<'_> {
     }
 }
 
+/// Whether the root user's attempt succeeded, and if not, how it failed (from `errorCode`
+/// and `errorMessage`). The structured alert calls it `outcome`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "status")]
-pub enum Outcome {
+pub enum Attempt {
     Success,
     Failure {
         error_code: Option<String>,
@@ -289,20 +263,20 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl Attempt {
     /// `succeeded`, `FAILED`, or `FAILED: ` with the error code and message.
     pub fn describe(&self) -> impl fmt::Display + '_ {
         Described(self)
     }
 }
 
-struct Described<'a>(&'a Outcome);
+struct Described<'a>(&'a Attempt);
 
 impl fmt::Display for Described<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Outcome::Success => f.write_str("succeeded"),
-            Outcome::Failure {
+            Attempt::Success => f.write_str("succeeded"),
+            Attempt::Failure {
                 error_code,
                 error_message,
             } => {
@@ -314,23 +288,6 @@ impl fmt::Display for Described<'_> {
             }
         }
     }
-}
-
-/// Shown when neither `detail.awsRegion` nor the envelope's `region` is a region code.
-pub const UNKNOWN_REGION: &str = "unknown-region";
-
-/// An AWS region code such as `us-east-1`, `us-gov-west-1` or `ap-southeast-7`: a two-letter
-/// prefix, one or more lower-case words, a number; at most 25 characters.
-pub fn is_region_code(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let lower_word = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
-    text.len() <= 25
-        && parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(lower_word)
-        && parts
-            .last()
-            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The account the event happened in (the source account, whichever account's function
@@ -352,14 +309,14 @@ pub fn event_account(parsed: &ParsedEvent) -> Option<AccountId> {
 }
 
 /// Builds the alert for a classified root event. Never fails: a field that could not be read
-/// is shown as unknown and listed in [`Alert::unreadable_fields`]. `directory_name` is what the
-/// account directory (AWS Organizations) calls the event's account, when it was asked; a name
-/// in `ACCOUNT_NAMES` wins over it.
+/// is shown as unknown and listed in [`Alert::unreadable_fields`]. `account` is the event's
+/// account ([`event_account`]) with the name already chosen for it, and `runbook_url` the link
+/// every message ends with: enrich only puts them in.
 pub fn enrich(
     parsed: &ParsedEvent,
     verdict: Verdict,
-    config: &Config,
-    directory_name: Option<&AccountName>,
+    account: Account,
+    runbook_url: Option<&str>,
 ) -> Alert {
     let Verdict {
         kind,
@@ -373,7 +330,6 @@ pub fn enrich(
     let event = &parsed.event;
     let record = &event.detail;
     let event_id = record.valid_event_id().map(str::to_owned);
-    let account_id = event_account(parsed);
     // The region becomes part of a console URL: only a well-formed region code is used.
     let region = [record.aws_region.as_deref(), event.region.as_deref()]
         .into_iter()
@@ -387,9 +343,9 @@ pub fn enrich(
         .account_id
         .as_deref()
         .and_then(AccountId::parse)
-        .filter(|caller| account_id.as_ref().is_some_and(|here| here != caller));
-    let outcome = if failed {
-        Outcome::Failure {
+        .filter(|caller| account.id.as_ref().is_some_and(|here| here != caller));
+    let attempt = if failed {
+        Attempt::Failure {
             error_code: record.error_code.as_deref().map(|c| plain_token(c, 60)),
             error_message: record
                 .error_message
@@ -397,7 +353,7 @@ pub fn enrich(
                 .map(|m| untrusted_line(m, MAX_ERROR_MESSAGE)),
         }
     } else {
-        Outcome::Success
+        Attempt::Success
     };
 
     let console_url = match (&region, &event_id) {
@@ -427,14 +383,7 @@ pub fn enrich(
         rule: rule.id,
         reference: rule.reference,
         external_caller,
-        account: Account {
-            name: account_id
-                .as_ref()
-                .and_then(|id| config.account_names.name_of(id))
-                .or(directory_name)
-                .cloned(),
-            id: account_id,
-        },
+        account,
         region: region.unwrap_or_else(|| UNKNOWN_REGION.to_owned()),
         event_time,
         source_ip: SourceIp::parse(record.source_ip_address.as_deref()),
@@ -444,7 +393,7 @@ pub fn enrich(
             .map(|ua| untrusted_line(ua, MAX_USER_AGENT))
             .filter(|ua| !ua.is_empty()),
         mfa,
-        outcome,
+        attempt,
         event_source,
         event_name,
         credential,
@@ -467,7 +416,7 @@ pub fn enrich(
         request_parameters,
         event_id,
         console_url,
-        runbook_url: config.runbook_url.clone(),
+        runbook_url: runbook_url.map(str::to_owned),
         unreadable_fields: parsed.unreadable.clone(),
     }
 }
@@ -475,37 +424,7 @@ pub fn enrich(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn region_codes_are_recognised_and_forgeries_refused() {
-        for good in [
-            "us-east-1",
-            "us-gov-west-1",
-            "cn-northwest-1",
-            "ap-southeast-7",
-            "us-isob-east-1",
-            "eu-central-2",
-        ] {
-            assert!(is_region_code(good), "{good}");
-        }
-        for bad in [
-            "evil.example.com/x",
-            "us-east-1.evil.example.com",
-            "us-east-1@evil",
-            "us-east-1/",
-            "US-EAST-1",
-            "us-east",
-            "useast1",
-            "us--1",
-            "us-east-123",
-            "u-east-1",
-            "",
-            "us-east-1#frag",
-            "aa-bbbbbbbbbbbbbbbbbbbbbb-1",
-        ] {
-            assert!(!is_region_code(bad), "{bad}");
-        }
-    }
+    use crate::config::Config;
 
     /// Only CloudTrail's own names for AWS stand in for an IP on a phone; any other text does not.
     #[test]

@@ -1,191 +1,14 @@
 //! What a root event is, and how bad: facts are derived from the record here, and the first
 //! matching row of the rule table ([`crate::detect::rules::RULES`]) decides. This file holds the
-//! vocabulary (severities, kinds, credentials) and the engine's inputs; the rules are data.
+//! engine and its inputs; the vocabulary (severities, kinds, credentials) is the domain's, and
+//! the rules are data.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::detect::record::{CloudTrailRecord, DetailType, RootEvent};
 use crate::detect::rules::{Facts, Match, Rule, first_match};
+use crate::domain::{AlertKind, CredentialKind, MfaState, Severity};
 use crate::sanitize::{plain_token, redact_contacts};
-
-/// How urgently a person must look. Ordered: `Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 4] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-    ];
-
-    /// Reads the upper-case name, as [`Severity::as_str`] writes it.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// The upper-case name used in messages and in the `severity` SNS attribute.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "LOW",
-            Severity::Medium => "MEDIUM",
-            Severity::High => "HIGH",
-            Severity::Critical => "CRITICAL",
-        }
-    }
-}
-
-/// What the root user did: the `kind` SNS attribute subscriptions can filter on. Several rules
-/// may share a kind (every defence-evasion rule is `defence-evasion`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AlertKind {
-    SignInWithoutMfa,
-    SignInMfaNotRecorded,
-    SignInWithMfa,
-    SignInFailed,
-    PasswordChanged,
-    PasswordRecoveryRequested,
-    PasswordRecoveryCompleted,
-    OtherSignInActivity,
-    AssumeRootTask,
-    AccessKeyCreated,
-    CredentialsChanged,
-    MfaDeviceRemoved,
-    AccountRecoveryChanged,
-    CloudTrailTampered,
-    DefenceEvasion,
-    LongTermAccessKeyUsed,
-    SecretRead,
-    ReadOnlyCall,
-    ApiCall,
-}
-
-impl AlertKind {
-    pub const ALL: [AlertKind; 19] = [
-        AlertKind::SignInWithoutMfa,
-        AlertKind::SignInMfaNotRecorded,
-        AlertKind::SignInWithMfa,
-        AlertKind::SignInFailed,
-        AlertKind::PasswordChanged,
-        AlertKind::PasswordRecoveryRequested,
-        AlertKind::PasswordRecoveryCompleted,
-        AlertKind::OtherSignInActivity,
-        AlertKind::AssumeRootTask,
-        AlertKind::AccessKeyCreated,
-        AlertKind::CredentialsChanged,
-        AlertKind::MfaDeviceRemoved,
-        AlertKind::AccountRecoveryChanged,
-        AlertKind::CloudTrailTampered,
-        AlertKind::DefenceEvasion,
-        AlertKind::LongTermAccessKeyUsed,
-        AlertKind::SecretRead,
-        AlertKind::ReadOnlyCall,
-        AlertKind::ApiCall,
-    ];
-
-    /// The kebab-case name used in the `kind` SNS attribute and the structured alert.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::SignInWithoutMfa => "sign-in-without-mfa",
-            AlertKind::SignInMfaNotRecorded => "sign-in-mfa-not-recorded",
-            AlertKind::SignInWithMfa => "sign-in-with-mfa",
-            AlertKind::SignInFailed => "sign-in-failed",
-            AlertKind::PasswordChanged => "password-changed",
-            AlertKind::PasswordRecoveryRequested => "password-recovery-requested",
-            AlertKind::PasswordRecoveryCompleted => "password-recovery-completed",
-            AlertKind::OtherSignInActivity => "other-sign-in-activity",
-            AlertKind::AssumeRootTask => "assume-root-task",
-            AlertKind::AccessKeyCreated => "access-key-created",
-            AlertKind::CredentialsChanged => "root-credentials-changed",
-            AlertKind::MfaDeviceRemoved => "mfa-device-removed",
-            AlertKind::AccountRecoveryChanged => "account-recovery-changed",
-            AlertKind::CloudTrailTampered => "cloudtrail-tampered",
-            AlertKind::DefenceEvasion => "defence-evasion",
-            AlertKind::LongTermAccessKeyUsed => "long-term-access-key-used",
-            AlertKind::SecretRead => "secret-read",
-            AlertKind::ReadOnlyCall => "read-only-call",
-            AlertKind::ApiCall => "api-call",
-        }
-    }
-
-    /// Whether the kind comes from a console sign-in record rather than an API call.
-    pub fn is_sign_in(self) -> bool {
-        matches!(
-            self,
-            AlertKind::SignInWithoutMfa
-                | AlertKind::SignInMfaNotRecorded
-                | AlertKind::SignInWithMfa
-                | AlertKind::SignInFailed
-                | AlertKind::PasswordChanged
-                | AlertKind::PasswordRecoveryRequested
-                | AlertKind::PasswordRecoveryCompleted
-                | AlertKind::OtherSignInActivity
-        )
-    }
-}
-
-/// Serialised by [`Severity::as_str`] and [`AlertKind::as_str`], so the structured alert and the
-/// SNS attributes subscriptions filter on can never disagree.
-macro_rules! serialize_as_str {
-    ($($t:ty),*) => {$(
-        impl Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    )*};
-}
-serialize_as_str!(Severity, AlertKind);
-
-/// How the root principal authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CredentialKind {
-    /// A console sign-in with the root email and password.
-    Password,
-    /// Temporary credentials of a root console session: `sessionCredentialFromConsole` is true,
-    /// whatever the key's prefix.
-    ConsoleSession,
-    /// A long-term root access key `AKIA…`, with no session.
-    LongTermKey,
-    /// Other temporary root credentials: an `ASIA…` key, or a session CloudTrail does not mark
-    /// as the console's (e.g. `sts:GetSessionToken` with a root key, or a record from before the
-    /// console flag existed).
-    TemporaryKey,
-    /// A task-scoped root session started with `sts:AssumeRoot` from the management account
-    /// (or a delegated administrator): `sessionContext.assumedRoot` is `"true"`.
-    AssumeRoot,
-    Unknown,
-}
-
-impl CredentialKind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            CredentialKind::Password => "root password (console)",
-            CredentialKind::ConsoleSession => "root console session",
-            CredentialKind::LongTermKey => "long-term root access key",
-            CredentialKind::TemporaryKey => "temporary root credentials",
-            CredentialKind::AssumeRoot => "sts:AssumeRoot task session from the organization",
-            CredentialKind::Unknown => "unknown",
-        }
-    }
-}
-
-/// Whether MFA was part of the authentication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MfaState {
-    Used,
-    NotUsed,
-    Unknown,
-}
 
 /// What a root event is, how bad, which rule said so, and how its principal authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,44 +23,43 @@ pub struct Verdict {
     pub failed: bool,
 }
 
-/// What rootwatch does with an event.
+/// An event that is not the root user's own act: logged and dropped, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Classification {
-    Alert(Verdict),
-    /// Not the root user's own action; logged and dropped.
-    Ignore {
-        reason: String,
-    },
+pub struct Ignored {
+    /// The event's well-formed id, when it has one.
+    pub event_id: Option<String>,
+    pub reason: String,
 }
 
-/// Classifies one parsed event. Pure: the same event always gets the same answer.
-pub fn classify(event: &RootEvent) -> Classification {
+/// Classifies one parsed event: the verdict of the rule table on a root event, or why it is
+/// ignored. Pure: the same event always gets the same answer.
+pub fn classify(event: &RootEvent) -> Result<Verdict, Ignored> {
     let record = &event.detail;
     let identity = &record.user_identity;
+    let ignore = |reason: String| {
+        Err(Ignored {
+            event_id: record.valid_event_id().map(str::to_owned),
+            reason,
+        })
+    };
     match identity.identity_type.as_deref() {
         Some("Root") => {}
         Some(other) => {
-            return Classification::Ignore {
-                reason: redact_contacts(&format!(
-                    "not the root user (userIdentity.type {:?})",
-                    plain_token(other, 40)
-                )),
-            };
+            return ignore(redact_contacts(&format!(
+                "not the root user (userIdentity.type {:?})",
+                plain_token(other, 40)
+            )));
         }
         // Every root record names its identity type; AWS's own internal calls may not.
         None => {
-            return Classification::Ignore {
-                reason: "no userIdentity.type: an AWS-internal call, not the root user".into(),
-            };
+            return ignore("no userIdentity.type: an AWS-internal call, not the root user".into());
         }
     }
     if let Some(service) = &identity.invoked_by {
-        return Classification::Ignore {
-            reason: redact_contacts(&format!(
-                "made by an AWS service on the root user's behalf ({})",
-                plain_token(service, 60)
-            )),
-        };
+        return ignore(redact_contacts(&format!(
+            "made by an AWS service on the root user's behalf ({})",
+            plain_token(service, 60)
+        )));
     }
 
     let credential = credential_kind(event);
@@ -257,7 +79,7 @@ pub fn classify(event: &RootEvent) -> Classification {
         mfa,
     };
     let Match { rule, headline } = first_match(&facts);
-    Classification::Alert(Verdict {
+    Ok(Verdict {
         kind: rule.kind,
         severity: rule.severity,
         rule,
@@ -405,8 +227,8 @@ mod tests {
 
     fn credential_of(e: &RootEvent) -> CredentialKind {
         match classify(e) {
-            Classification::Alert(v) => v.credential,
-            Classification::Ignore { reason } => panic!("ignored: {reason}"),
+            Ok(v) => v.credential,
+            Err(ignored) => panic!("ignored: {}", ignored.reason),
         }
     }
 
@@ -442,10 +264,10 @@ mod tests {
         assert_eq!(credential_of(&empty), CredentialKind::LongTermKey);
     }
 
-    fn kind_and_severity(c: Classification) -> (AlertKind, Severity) {
+    fn kind_and_severity(c: Result<Verdict, Ignored>) -> (AlertKind, Severity) {
         match c {
-            Classification::Alert(v) => (v.kind, v.severity),
-            Classification::Ignore { reason } => panic!("ignored: {reason}"),
+            Ok(v) => (v.kind, v.severity),
+            Err(ignored) => panic!("ignored: {}", ignored.reason),
         }
     }
 
@@ -502,7 +324,7 @@ mod tests {
             e
         };
         let verdict = |e: &RootEvent| match classify(e) {
-            Classification::Alert(v) => v,
+            Ok(v) => v,
             other => panic!("{other:?}"),
         };
         let unlock = verdict(&assumed("s3.amazonaws.com", "DeleteBucketPolicy", false));
@@ -567,9 +389,7 @@ mod tests {
     fn a_sign_in_without_an_mfa_record_is_not_called_without_mfa() {
         let mut e = root_sign_in("Yes");
         e.detail.additional_event_data = Lenient::Absent;
-        let Classification::Alert(v) = classify(&e) else {
-            panic!()
-        };
+        let Ok(v) = classify(&e) else { panic!() };
         assert_eq!(v.kind, AlertKind::SignInMfaNotRecorded);
         assert!(!v.headline.contains("WITHOUT"), "{}", v.headline);
     }
@@ -578,10 +398,10 @@ mod tests {
     fn non_root_and_service_invoked_are_ignored() {
         let mut e = root_sign_in("No");
         e.detail.user_identity.identity_type = Some("IAMUser".into());
-        assert!(matches!(classify(&e), Classification::Ignore { .. }));
+        assert!(classify(&e).is_err());
         let mut e = root_call("s3.amazonaws.com", "GetObject", "ASIAX");
         e.detail.user_identity.invoked_by = Some("cloudtrail.amazonaws.com".into());
-        assert!(matches!(classify(&e), Classification::Ignore { .. }));
+        assert!(classify(&e).is_err());
     }
 
     /// A record without an identity type (an AWS-internal call) cannot be the root user's.
@@ -589,7 +409,7 @@ mod tests {
     fn a_record_without_an_identity_type_is_ignored() {
         let mut e = root_call("kms.amazonaws.com", "SynchronizeMultiRegionKey", "");
         e.detail.user_identity.identity_type = None;
-        let Classification::Ignore { reason } = classify(&e) else {
+        let Err(Ignored { reason, .. }) = classify(&e) else {
             panic!("{:?}", classify(&e))
         };
         assert!(reason.contains("no userIdentity.type"), "{reason}");

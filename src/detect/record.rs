@@ -29,8 +29,57 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::EventError;
 use crate::sanitize::{redact_contacts, untrusted_line};
+
+/// An event that cannot become an alert, whatever is retried.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    #[error("malformed event{}: {reason}", id_suffix(event_id))]
+    Malformed {
+        event_id: Option<String>,
+        reason: String,
+    },
+    #[error(
+        "unsupported event{}: detail-type {detail_type:?} is not a CloudTrail sign-in or API call; \
+         check the EventBridge rule that targets this function",
+        id_suffix(event_id)
+    )]
+    Unsupported {
+        event_id: Option<String>,
+        detail_type: String,
+    },
+    /// The envelope's `source` is not AWS's: anyone allowed `events:PutEvents` on a bus that
+    /// reaches the function could have sent it.
+    #[error(
+        "untrusted event{}: {reason} (only sources beginning \"aws.\" are reserved for AWS); \
+         refused, nothing published: check who may put events on the bus or invoke the function",
+        id_suffix(event_id)
+    )]
+    UntrustedSource {
+        event_id: Option<String>,
+        /// What the envelope had instead, sanitised: `source "com.example" is not an AWS
+        /// source`, or `the envelope has no source`.
+        reason: String,
+    },
+}
+
+impl EventError {
+    /// The CloudTrail or EventBridge id of the event, when the payload had a well-formed one.
+    pub fn event_id(&self) -> Option<&str> {
+        match self {
+            EventError::Malformed { event_id, .. }
+            | EventError::Unsupported { event_id, .. }
+            | EventError::UntrustedSource { event_id, .. } => event_id.as_deref(),
+        }
+    }
+}
+
+fn id_suffix(event_id: &Option<String>) -> String {
+    event_id
+        .as_deref()
+        .map(|id| format!(" {id}"))
+        .unwrap_or_default()
+}
 
 /// `detail-type` of console sign-in records (source `aws.signin`).
 pub const SIGN_IN_DETAIL_TYPE: &str = "AWS Console Sign In via CloudTrail";

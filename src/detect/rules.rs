@@ -9,8 +9,8 @@
 //! (`rules/aws_cloudtrail_rules/`), SigmaHQ (`rules/cloud/aws/cloudtrail/`), Elastic
 //! detection-rules (`rules/integrations/aws/`) — and at AWS's own documentation.
 
-use crate::detect::classify::{AlertKind, CredentialKind, MfaState, Severity};
 use crate::detect::record::DetailType;
+use crate::domain::{AlertKind, CredentialKind, MfaState, Severity};
 
 /// What the engine knows about an event when it picks a rule: all derived, none raw text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,27 +51,6 @@ impl Condition {
             Condition::Credential(kind) => facts.credential == kind,
         }
     }
-
-    /// How the README describes the condition.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Condition::OnRootItself => "no `userName` (root's own credentials)",
-            Condition::Failed => "failed",
-            Condition::Succeeded => "succeeded",
-            Condition::Mfa(MfaState::Used) => "MFA used",
-            Condition::Mfa(MfaState::NotUsed) => "MFA not used",
-            Condition::Mfa(MfaState::Unknown) => "MFA not recorded",
-            Condition::ReadOnly => "read-only",
-            Condition::Credential(CredentialKind::LongTermKey) => {
-                "long-term key `AKIA…`, no session"
-            }
-            Condition::Credential(CredentialKind::ConsoleSession) => "console session",
-            Condition::Credential(CredentialKind::AssumeRoot) => "`sts:AssumeRoot` session",
-            Condition::Credential(CredentialKind::TemporaryKey) => "other temporary credentials",
-            Condition::Credential(CredentialKind::Password) => "password",
-            Condition::Credential(CredentialKind::Unknown) => "unknown credentials",
-        }
-    }
 }
 
 /// What an alert says happened, in a few words: the headline of subjects, texts and chat titles.
@@ -84,7 +63,8 @@ pub struct Headline {
 }
 
 /// The longest headline: the SMS keeps it whole beside the account, the source IP and the time.
-pub const MAX_HEADLINE: usize = 48;
+#[cfg(test)]
+const MAX_HEADLINE: usize = 48;
 
 /// A headline, for a row of the table.
 const fn says(done: &'static str, failed: &'static str) -> Headline {
@@ -122,7 +102,7 @@ impl Events {
         named.iter().map(|(name, _)| *name)
     }
 
-    pub fn is_any(self) -> bool {
+    pub(crate) fn is_any(self) -> bool {
         matches!(self, Events::Any(_))
     }
 }
@@ -166,7 +146,7 @@ pub struct Match {
 }
 
 /// The first rule that matches. The table ends in catch-all rows, so there always is one.
-pub fn first_match(facts: &Facts<'_>) -> Match {
+pub(crate) fn first_match(facts: &Facts<'_>) -> Match {
     RULES
         .iter()
         .find_map(|rule| rule.matches(facts).map(|headline| Match { rule, headline }))
@@ -777,67 +757,6 @@ const GUARDDUTY_DETACHED: Headline = says(
     "GuardDuty detached from administrator by root",
     "Failed GuardDuty administrator detach by root",
 );
-
-/// The README's "Severity rules" table, generated from [`RULES`] (`tests/readme.rs` keeps the
-/// README equal to it).
-pub fn markdown_table() -> String {
-    let mut out = String::from(
-        "| # | Rule | `kind` | Event | When | Severity | Headline | Reference |\n\
-         |---|---|---|---|---|---|---|---|\n",
-    );
-    for (i, rule) in RULES.iter().enumerate() {
-        let detail = match rule.detail {
-            SignIn => "sign-in",
-            ApiCall => "API call",
-        };
-        let source = rule
-            .source
-            .map(|s| s.trim_end_matches(".amazonaws.com"))
-            .unwrap_or("any");
-        // A row of several events names each beside its headline.
-        let (event, headlines) = match rule.events {
-            Any(headline) => (
-                format!("{detail} `{source}`: any"),
-                format!("{}: `service:Name`", headline.done),
-            ),
-            Named([(name, headline)]) => (
-                format!("{detail} `{source}`: `{name}`"),
-                headline.done.to_owned(),
-            ),
-            Named(named) => (
-                format!("{detail} `{source}`"),
-                named
-                    .iter()
-                    .map(|(name, headline)| format!("`{name}`: {}", headline.done))
-                    .collect::<Vec<_>>()
-                    .join("<br>"),
-            ),
-        };
-        let when = if rule.when.is_empty() {
-            "—".to_owned()
-        } else {
-            rule.when
-                .iter()
-                .map(|c| c.describe())
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
-        let reference = rule
-            .reference
-            .rsplit('/')
-            .find(|part| !part.is_empty())
-            .unwrap_or(rule.reference);
-        out.push_str(&format!(
-            "| {} | `{}` | `{}` | {event} | {when} | {} | {headlines} | [{reference}]({}) |\n",
-            i + 1,
-            rule.id,
-            rule.kind.as_str(),
-            rule.severity.as_str(),
-            rule.reference,
-        ));
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

@@ -14,26 +14,25 @@ pub mod render;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::config::AccountId;
-use crate::detect::alert::{Account, UNKNOWN_REGION, is_region_code};
+use crate::detect::record::EventError;
 use crate::detect::record::{is_event_id, parse_time};
-use crate::error::EventError;
+use crate::domain::{Account, AccountId, UNKNOWN_REGION, is_region_code};
 use crate::sanitize::{redact_contacts, untrusted_line};
 
 /// `detail-type` of a CloudWatch alarm's state change.
-pub const ALARM_DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
+const ALARM_DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
 /// `source` of CloudWatch's events.
-pub const ALARM_SOURCE: &str = "aws.cloudwatch";
+const ALARM_SOURCE: &str = "aws.cloudwatch";
 /// What every forwarder's failed-forwards alarm is named with (`forwarder.yaml`).
-pub const ALARM_NAME_PREFIX: &str = "rootwatch-forwarder-failing-";
+const ALARM_NAME_PREFIX: &str = "rootwatch-forwarder-failing-";
 
 /// Longest alarm name CloudWatch allows, and what is kept of it.
 const MAX_ALARM_NAME: usize = 255;
 /// What is kept of the alarm's state reason (CloudWatch's, or whoever called `SetAlarmState`).
-pub const MAX_REASON: usize = 300;
+const MAX_REASON: usize = 300;
 
 /// Whether an envelope is a CloudWatch alarm's state change, for [`read_alarm`].
-pub fn is_alarm_state_change(payload: &Value) -> bool {
+pub(crate) fn is_alarm_state_change(payload: &Value) -> bool {
     payload.get("detail-type").and_then(Value::as_str) == Some(ALARM_DETAIL_TYPE)
 }
 
@@ -69,7 +68,7 @@ pub enum Alarm {
 
 /// Reads an alarm state change. The alarm's name and state decide: an envelope without them in
 /// readable form is malformed; everything else is read when it can be.
-pub fn read_alarm(payload: &Value) -> Result<Alarm, EventError> {
+pub(crate) fn read_alarm(payload: &Value) -> Result<Alarm, EventError> {
     let event_id = payload
         .get("id")
         .and_then(Value::as_str)

@@ -6,18 +6,17 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::config::AccountName;
-use crate::detect::classify::Severity;
+use crate::domain::{AccountName, NotificationKind, Severity, SmsLimit, UNKNOWN_REGION};
 use crate::forwarder::ForwarderFailure;
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification, chat_untrusted};
 use crate::render::email::{EmailSubject, SUBJECT_MAX};
-use crate::render::notification::{Notification, NotificationKind};
-use crate::render::sms::{Sms, SmsLimit};
+use crate::render::notification::Notification;
+use crate::render::sms::Sms;
 use crate::render::time::to_the_second;
 
 /// A forwarder that cannot forward hides every root alert of its account and region: HIGH,
 /// texted by default, like the watchdog's blind pipeline.
-pub const SEVERITY: Severity = Severity::High;
+pub(crate) const SEVERITY: Severity = Severity::High;
 
 const KIND: NotificationKind = NotificationKind::ForwarderFailing;
 
@@ -46,7 +45,7 @@ pub fn render_sms(failure: &ForwarderFailure, limit: SmsLimit) -> Sms {
 
 /// `[rootwatch] HIGH Forwarder failing in eu-west-1 - prod-payments (111122223333)`; the
 /// account's name gives way first.
-pub fn render_subject(failure: &ForwarderFailure) -> EmailSubject {
+fn render_subject(failure: &ForwarderFailure) -> EmailSubject {
     let start = format!(
         "[rootwatch] {} Forwarder failing in {} - ",
         SEVERITY.as_str(),
@@ -60,7 +59,7 @@ pub fn render_subject(failure: &ForwarderFailure) -> EmailSubject {
 }
 
 /// What happened, the facts, and what to check, in the order a responder checks it.
-pub fn render_body(failure: &ForwarderFailure, runbook_url: Option<&str>) -> String {
+fn render_body(failure: &ForwarderFailure, runbook_url: Option<&str>) -> String {
     let account = failure.account.label().to_string();
     let id = failure.account.id_or_unknown();
     let region = &failure.region;
@@ -123,7 +122,7 @@ pub fn render_body(failure: &ForwarderFailure, runbook_url: Option<&str>) -> Str
 /// The alarm in the CloudWatch console of its region, when the region is known; the name is
 /// percent-encoded (it is the URL's last part).
 fn console_url(failure: &ForwarderFailure) -> Option<String> {
-    if failure.region == crate::detect::alert::UNKNOWN_REGION {
+    if failure.region == UNKNOWN_REGION {
         return None;
     }
     let mut name = String::with_capacity(failure.alarm_name.len());
@@ -229,8 +228,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::AccountId;
-    use crate::detect::alert::Account;
+    use crate::domain::{Account, AccountId};
     use crate::render::email::is_valid_subject;
 
     fn failure(name: Option<&str>) -> ForwarderFailure {
@@ -281,7 +279,7 @@ mod tests {
             "https://ap-southeast-7.console.aws.amazon.com/cloudwatch/home?region=ap-southeast-7\
              #alarmsV2:alarm/rootwatch-forwarder-failing-a%20b%2Fc%23d"
         );
-        f.region = crate::detect::alert::UNKNOWN_REGION.into();
+        f.region = UNKNOWN_REGION.into();
         assert_eq!(console_url(&f), None);
     }
 

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::detect::alert::Alert;
-use crate::detect::classify::{CredentialKind, MfaState};
+use crate::domain::{CredentialKind, MfaState};
 use crate::render::time::to_the_second;
 use crate::render::{push_json_str, push_json_strs};
 
@@ -56,7 +56,7 @@ pub struct ChatMetadata {
 /// Caller-chosen text for chat: inside a code span (no formatting applies there), with the
 /// characters that could close the span, start a link or mention (`<!channel>`), or be read as
 /// an HTML entity replaced. Already one line and capped by enrichment; capped again here.
-pub fn chat_untrusted(text: &str) -> String {
+pub(crate) fn chat_untrusted(text: &str) -> String {
     let mut shown = String::with_capacity(text.len() + 24);
     write_chat_untrusted(&mut shown, text);
     shown
@@ -91,7 +91,7 @@ impl ChatNotification {
     /// The JSON text published under the `https` key: what `serde_json::to_string` makes of
     /// this struct, byte for byte (a test holds them together), written directly into one
     /// buffer with a faster string escape.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut out = String::with_capacity(2048);
         out.push_str(r#"{"version":"#);
         push_json_str(&mut out, self.version);
@@ -139,7 +139,7 @@ impl ChatNotification {
 }
 
 /// Renders an alert for chat. Pure.
-pub fn render_chat(alert: &Alert) -> ChatNotification {
+pub(crate) fn render_chat(alert: &Alert) -> ChatNotification {
     let severity = alert.severity.as_str();
     let mut title = String::with_capacity(96);
     let _ = write!(title, "{severity} · {}", alert.title());
@@ -163,7 +163,7 @@ pub fn render_chat(alert: &Alert) -> ChatNotification {
         "\n*Source IP:* {}\n*Credentials:* {}\n*Outcome:* {}",
         alert.source_ip.display(),
         alert.credential.describe(),
-        alert.outcome.describe()
+        alert.attempt.describe()
     );
     if alert.credential != CredentialKind::AssumeRoot
         && alert.kind.is_sign_in()

@@ -3,12 +3,12 @@
 use std::fmt::{self, Write as _};
 
 use crate::detect::alert::{AWS_INTERNAL, Alert};
-use crate::detect::classify::{CredentialKind, MfaState};
+use crate::domain::{CredentialKind, MfaState};
 use crate::render::time::to_the_second;
 use crate::render::{CUT_MARK, Piece, TitleParts};
 
 /// SNS rejects subjects over 100 characters, or with line breaks or non-printable ASCII.
-pub const SUBJECT_MAX: usize = 100;
+pub(crate) const SUBJECT_MAX: usize = 100;
 
 /// An email subject SNS will accept. Cannot be built otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl EmailSubject {
     }
 
     /// As [`EmailSubject::fit`], keeping `text` itself when it is already a valid subject.
-    pub fn fit_owned(text: String) -> Self {
+    pub(crate) fn fit_owned(text: String) -> Self {
         if text.len() <= SUBJECT_MAX && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
             EmailSubject(text)
         } else {
@@ -67,7 +67,7 @@ pub struct Email {
 /// be too long, pieces give way in the order of [`GIVE_WAY`]: the call where the headline already
 /// says what it did (it only repeats it), the account's name, the error code, the end of the call
 /// where it is the news, and last the end of the headline. Every cut ends in `...`.
-pub fn render_subject(alert: &Alert) -> EmailSubject {
+fn render_subject(alert: &Alert) -> EmailSubject {
     let mut title = TitleParts::of(alert);
     let mut named = true;
     let mut text = compose_subject(alert, &title, named);
@@ -142,12 +142,12 @@ impl fmt::Display for Call<'_> {
 
 /// What the reader should take in first, in one sentence.
 fn write_lead(body: &mut String, alert: &Alert) -> fmt::Result {
-    use crate::detect::classify::AlertKind::*;
+    use crate::domain::AlertKind::*;
     let who = Who(alert);
     let call = Call(alert);
     if alert.failed() && alert.kind != SignInFailed {
-        let code = match &alert.outcome {
-            crate::detect::alert::Outcome::Failure {
+        let code = match &alert.attempt {
+            crate::detect::alert::Attempt::Failure {
                 error_code: Some(code),
                 ..
             } => code.as_str(),
@@ -261,7 +261,7 @@ fn row_label(body: &mut String, label: &str) {
 /// The plain-text body. Untrusted fields are already sanitised by enrichment and are labelled so
 /// a reader does not mistake them for rootwatch's own words. Written into one buffer sized for
 /// the longest sample's body.
-pub fn render_body(alert: &Alert) -> String {
+fn render_body(alert: &Alert) -> String {
     let mut body = String::with_capacity(2048);
     let _ = write!(body, "{} - {}\n\n", alert.severity.as_str(), alert.title());
     let lead = body.len();
@@ -308,7 +308,7 @@ pub fn render_body(alert: &Alert) -> String {
     if alert.states_mfa() {
         row(&mut body, "MFA", mfa);
     }
-    row(&mut body, "Outcome", alert.outcome.describe());
+    row(&mut body, "Outcome", alert.attempt.describe());
     row(&mut body, "Credentials", alert.credential.describe());
     if let Some(key) = &alert.access_key_id {
         row(&mut body, "Access key", key);
@@ -381,7 +381,7 @@ pub fn render_body(alert: &Alert) -> String {
     body
 }
 
-pub fn render_email(alert: &Alert) -> Email {
+pub(crate) fn render_email(alert: &Alert) -> Email {
     Email {
         subject: render_subject(alert),
         body: render_body(alert),
@@ -416,11 +416,12 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        let name = crate::config::AccountName::parse(&"n".repeat(32)).unwrap();
+        let name = crate::domain::AccountName::parse(&"n".repeat(32)).unwrap();
         let subject = |headline_extra: &str| {
             let mut event = event.clone();
             event["detail"]["errorCode"] = format!("AccessDenied{headline_extra}").into();
-            match crate::handler::decide_named(&event, &config, Some(&name)).unwrap() {
+            let classified = crate::handler::parse_and_classify(&event).unwrap();
+            match crate::handler::enrich_and_render(classified, &config, Some(&name)) {
                 crate::handler::Decision::Alert { notification, .. } => {
                     notification.subject.as_str().to_owned()
                 }

@@ -13,11 +13,11 @@ use std::borrow::Cow;
 use crate::detect::alert::Alert;
 
 /// What marks a cut: a shortened name never reads as a real one.
-pub const CUT_MARK: &str = "...";
+const CUT_MARK: &str = "...";
 
 /// `piece` shortened by `over` characters, its end replaced by [`CUT_MARK`], when at least
 /// `keep_at_least` of its characters stay; `None` when it should give way whole instead.
-pub(crate) fn shorten(piece: &str, over: usize, keep_at_least: usize) -> Option<String> {
+fn shorten(piece: &str, over: usize, keep_at_least: usize) -> Option<String> {
     let keep = piece
         .chars()
         .count()
@@ -118,7 +118,7 @@ impl<'a> TitleParts<'a> {
 
 /// Compact JSON of `value`, written into one buffer of `capacity` bytes (sized for the longest
 /// sample's text, so it is not grown and copied along the way). `None` if serialising failed.
-pub(crate) fn json_text(value: &impl serde::Serialize, capacity: usize) -> Option<String> {
+fn json_text(value: &impl serde::Serialize, capacity: usize) -> Option<String> {
     let mut bytes = Vec::with_capacity(capacity);
     serde_json::to_writer(&mut bytes, value).ok()?;
     String::from_utf8(bytes).ok()
@@ -128,7 +128,7 @@ pub(crate) fn json_text(value: &impl serde::Serialize, capacity: usize) -> Optio
 /// `\b \f \n \r \t`, other controls as `\u00xx`; everything else as is). Sixteen bytes at a
 /// time are checked with one test the compiler vectorises, and runs needing no escape are copied
 /// whole: serde_json's byte-by-byte scan was a fifth of the core's instructions.
-pub(crate) fn push_json_str(out: &mut String, text: &str) {
+fn push_json_str(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let needs_escape = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
     let bytes = text.as_bytes();
@@ -174,7 +174,7 @@ pub(crate) fn push_json_str(out: &mut String, text: &str) {
 }
 
 /// Appends a JSON array of strings.
-pub(crate) fn push_json_strs<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
+fn push_json_strs<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
     out.push('[');
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {

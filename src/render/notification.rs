@@ -3,44 +3,10 @@
 use serde_json::json;
 
 use crate::detect::alert::Alert;
-use crate::detect::classify::{AlertKind, Severity};
+use crate::domain::{NotificationKind, Severity, SmsLimit};
 use crate::render::chat::render_chat;
 use crate::render::email::{EmailSubject, render_email};
-use crate::render::sms::{Sms, SmsLimit, render_sms};
-
-/// The `kind` SNS attribute: what a root user did ([`AlertKind`], one per rule-table kind), or
-/// what is wrong with rootwatch's own pipeline: `pipeline-blind` from the watchdog (CloudTrail
-/// is not feeding rootwatch), `forwarder-failing` from a member account's forwarder (its root
-/// events do not reach the home account). Kept apart from [`AlertKind`] because these alerts
-/// come from no rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NotificationKind {
-    Root(AlertKind),
-    PipelineBlind,
-    ForwarderFailing,
-}
-
-impl NotificationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::Root(kind) => kind.as_str(),
-            NotificationKind::PipelineBlind => "pipeline-blind",
-            NotificationKind::ForwarderFailing => "forwarder-failing",
-        }
-    }
-}
-
-impl From<AlertKind> for NotificationKind {
-    fn from(kind: AlertKind) -> Self {
-        NotificationKind::Root(kind)
-    }
-}
-
-impl serde::Serialize for NotificationKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+use crate::render::sms::{Sms, render_sms};
 
 /// Everything that goes into the single SNS `Publish` for an alert.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,9 +1,6 @@
 //! The SMS wording. One segment: at most 160 characters of the GSM-7 basic set, one line —
-//! including what SNS puts in front of it.
-//!
-//! SNS starts every SMS sent through a topic with the topic's display name, upper-cased, and
-//! `> ` (SNS Developer Guide, "Publishing to a topic"). The body's budget is what is left of the
-//! segment after that prefix: [`SmsLimit`].
+//! including what SNS puts in front of it; the body's budget is what the topic's display name
+//! leaves of the segment ([`SmsLimit`]).
 //!
 //! Only fields that AWS sets or the operator configured appear here: no user agent, user name or
 //! request parameter can reach a phone.
@@ -12,94 +9,12 @@ use std::fmt::{self, Write as _};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::AccountName;
-use crate::detect::alert::{Account, Alert, SourceIp};
-use crate::detect::classify::{AlertKind, CredentialKind, MfaState};
+use crate::detect::alert::{Alert, SourceIp};
+use crate::domain::{
+    Account, AccountName, AlertKind, CredentialKind, MfaState, SmsLimit, is_gsm7_basic,
+};
 use crate::render::time::to_the_minute;
 use crate::render::{CUT_MARK, Piece, TitleParts};
-
-/// Characters of one SMS segment.
-pub const SMS_MAX: usize = 160;
-
-/// The GSM 03.38 basic character set, without the line breaks an SMS alert must not contain.
-/// (Characters of the extension table, such as `[`, `|` or `€`, take two septets and are excluded.)
-const GSM7_BASIC: &str = "@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
-¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-
-/// The ASCII part of [`GSM7_BASIC`] as a table, built from it at compile time: nearly every
-/// character of an SMS is ASCII, and scanning the string for each one was 40% of rendering.
-const GSM7_ASCII: [bool; 128] = {
-    let bytes = GSM7_BASIC.as_bytes();
-    let mut table = [false; 128];
-    let mut i = 0;
-    while i < bytes.len() {
-        // Bytes of multi-byte characters are all >= 0x80, so they never land here.
-        if bytes[i] < 128 {
-            table[bytes[i] as usize] = true;
-        }
-        i += 1;
-    }
-    table
-};
-
-pub fn is_gsm7_basic(c: char) -> bool {
-    match u8::try_from(c) {
-        Ok(b) if b.is_ascii() => GSM7_ASCII[usize::from(b)],
-        _ => GSM7_BASIC.contains(c),
-    }
-}
-
-/// How many characters an SMS body may have once SNS has put the topic's display name in front.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SmsLimit {
-    body_max: usize,
-}
-
-/// Characters reserved when the display name is not known: a 10-character name and `> `.
-pub const UNKNOWN_PREFIX_RESERVE: usize = 12;
-
-impl SmsLimit {
-    /// A topic without a display name: the whole segment.
-    pub const WHOLE_SEGMENT: SmsLimit = SmsLimit { body_max: SMS_MAX };
-    /// The display name was not configured: reserve room for a 10-character one.
-    pub const UNKNOWN_DISPLAY_NAME: SmsLimit = SmsLimit {
-        body_max: SMS_MAX - UNKNOWN_PREFIX_RESERVE,
-    };
-
-    /// The budget after SNS's prefix for a topic with this display name. The upper-cased name
-    /// must itself be GSM-7 (or the whole message would be sent as UCS-2, 70 characters a
-    /// segment) and leave room for a useful body.
-    pub fn after_display_name(display_name: &str) -> Result<Self, String> {
-        if display_name.is_empty() {
-            return Ok(Self::WHOLE_SEGMENT);
-        }
-        let prefix = sns_sms_prefix(display_name);
-        if let Some(bad) = prefix.chars().find(|c| !is_gsm7_basic(*c)) {
-            return Err(format!(
-                "{bad:?} in the upper-cased display name {prefix:?} is not in the GSM-7 basic set"
-            ));
-        }
-        let used = prefix.chars().count();
-        if used > 40 {
-            return Err(format!(
-                "the SMS prefix {prefix:?} would take {used} of the {SMS_MAX} characters"
-            ));
-        }
-        Ok(SmsLimit {
-            body_max: SMS_MAX - used,
-        })
-    }
-
-    /// Characters available to the body.
-    pub fn body_max(self) -> usize {
-        self.body_max
-    }
-}
-
-/// What SNS puts before every SMS sent through a topic with this display name.
-pub fn sns_sms_prefix(display_name: &str) -> String {
-    format!("{}> ", display_name.to_uppercase())
-}
 
 /// SMS body text that fits one segment after the topic's prefix. Cannot be built otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,8 +35,8 @@ impl Sms {
             return Err(SmsError::NotGsm7(bad));
         }
         let len = text.chars().count();
-        if len > limit.body_max {
-            return Err(SmsError::TooLong(len, limit.body_max));
+        if len > limit.body_max() {
+            return Err(SmsError::TooLong(len, limit.body_max()));
         }
         Ok(Sms(text))
     }
@@ -132,10 +47,10 @@ impl Sms {
             .chars()
             .map(|c| if is_gsm7_basic(c) { c } else { '?' })
             .collect();
-        if out.chars().count() > limit.body_max {
+        if out.chars().count() > limit.body_max() {
             out = out
                 .chars()
-                .take(limit.body_max.saturating_sub(CUT_MARK.len()))
+                .take(limit.body_max().saturating_sub(CUT_MARK.len()))
                 .collect();
             out.push_str(CUT_MARK);
         }
@@ -143,13 +58,13 @@ impl Sms {
     }
 
     /// As [`Sms::fit`], keeping `text` itself when it already fits.
-    pub fn fit_owned(text: String, limit: SmsLimit) -> Self {
+    pub(crate) fn fit_owned(text: String, limit: SmsLimit) -> Self {
         let mut len = 0;
         let valid = text.chars().all(|c| {
             len += 1;
             is_gsm7_basic(c)
         });
-        if valid && len <= limit.body_max {
+        if valid && len <= limit.body_max() {
             Sms(text)
         } else {
             Self::fit(&text, limit)
@@ -354,23 +269,10 @@ mod tests {
 
     /// SNS sends "ROOTWATCH> " before the body: 11 of the 160 characters.
     #[test]
-    fn the_display_name_prefix_comes_out_of_the_budget() {
+    fn the_body_keeps_within_what_the_display_name_leaves() {
         let limit = SmsLimit::after_display_name("rootwatch").unwrap();
-        assert_eq!(sns_sms_prefix("rootwatch"), "ROOTWATCH> ");
-        assert_eq!(limit.body_max(), 149);
         assert!(Sms::new("x".repeat(149), limit).is_ok());
         assert!(Sms::new("x".repeat(150), limit).is_err());
-        assert_eq!(SmsLimit::after_display_name("").unwrap(), WHOLE);
-        assert_eq!(SmsLimit::UNKNOWN_DISPLAY_NAME.body_max(), 148);
-    }
-
-    /// Upper-casing can leave GSM-7: `ù` is in the set, `Ù` is not.
-    #[test]
-    fn a_display_name_that_would_force_ucs2_is_refused() {
-        assert!(SmsLimit::after_display_name("sécurité").is_ok());
-        assert!(SmsLimit::after_display_name("où").is_err());
-        assert!(SmsLimit::after_display_name("alerts[1]").is_err());
-        assert!(SmsLimit::after_display_name(&"x".repeat(39)).is_err());
     }
 
     #[test]
@@ -381,12 +283,5 @@ mod tests {
         assert_eq!(fitted.as_str().chars().count(), 149);
         assert!(fitted.as_str().ends_with("..."));
         assert_eq!(Sms::fit("a\u{202e}b", WHOLE).as_str(), "a?b");
-    }
-
-    #[test]
-    fn the_ascii_table_agrees_with_the_alphabet() {
-        for c in (0..=0xFFFF).filter_map(char::from_u32) {
-            assert_eq!(is_gsm7_basic(c), GSM7_BASIC.contains(c), "{c:?}");
-        }
     }
 }

@@ -14,7 +14,7 @@ pub struct UtcTime {
 }
 
 /// `2026-11-21 03:14:07 UTC`
-pub fn to_the_second(time: DateTime<Utc>) -> UtcTime {
+pub(crate) fn to_the_second(time: DateTime<Utc>) -> UtcTime {
     UtcTime {
         time,
         seconds: true,
@@ -22,7 +22,7 @@ pub fn to_the_second(time: DateTime<Utc>) -> UtcTime {
 }
 
 /// `2026-11-21 03:14 UTC`
-pub fn to_the_minute(time: DateTime<Utc>) -> UtcTime {
+pub(crate) fn to_the_minute(time: DateTime<Utc>) -> UtcTime {
     UtcTime {
         time,
         seconds: false,

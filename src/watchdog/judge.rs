@@ -8,51 +8,7 @@
 
 use serde::Serialize;
 
-/// One event selector of a trail, as `GetEventSelectors` returns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selector {
-    /// A basic selector; `include_management_events` is `None` when AWS left it out (its
-    /// default is `true`).
-    Basic {
-        include_management_events: Option<bool>,
-    },
-    /// An advanced selector: whether one of its field selectors is `eventCategory` equal to
-    /// `Management`.
-    Advanced { selects_management: bool },
-}
-
-/// What the CloudTrail API said about one trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrailView {
-    pub name: String,
-    /// The trail's ARN, which names it from any region (needed for shadow trails).
-    pub arn: String,
-    pub home_region: String,
-    pub multi_region: bool,
-    pub organization: bool,
-    /// `GetTrailStatus`'s `IsLogging`.
-    pub logging: bool,
-    /// Basic and advanced selectors together. Empty means none are configured: AWS's default,
-    /// which records all management events (moto returns an empty list for a new trail where
-    /// AWS returns that default selector; both mean the same).
-    pub selectors: Vec<Selector>,
-}
-
-impl TrailView {
-    pub fn applies_to(&self, region: &str) -> bool {
-        self.multi_region || self.home_region == region
-    }
-
-    pub fn records_management_events(&self) -> bool {
-        self.selectors.is_empty()
-            || self.selectors.iter().any(|s| match s {
-                Selector::Basic {
-                    include_management_events,
-                } => include_management_events.unwrap_or(true),
-                Selector::Advanced { selects_management } => *selects_management,
-            })
-    }
-}
+use crate::ports::TrailView;
 
 /// One thing wrong with the pipeline, with a stable [`Finding::code`] for the once-a-day rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -147,6 +103,7 @@ pub fn judge(region: &str, trails: &[TrailView]) -> Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::Selector;
 
     fn trail(
         name: &str,

@@ -1,82 +1,41 @@
 //! The pipeline watchdog: rootwatch is only as alive as CloudTrail. On a schedule it checks,
 //! read-only, that a trail feeds EventBridge in its region ([`judge`]) and, if none does,
-//! publishes one `pipeline-blind` alert that says what is wrong and how to fix it ([`render`]).
+//! delivers one `pipeline-blind` alert that says what is wrong and how to fix it ([`render`]),
+//! the way every alert is delivered ([`crate::deliver`]), its claim a mark per finding and day.
 //!
-//! Ports: [`TrailSource`] (the CloudTrail adapter in `aws/cloudtrail.rs`) and [`WatchdogState`]
-//! (the once-a-day marks; `aws/watchdog_state.rs` for DynamoDB, [`Stateless`] without a table).
+//! Its ports, [`TrailSource`] (the CloudTrail adapter in `aws/cloudtrail.rs`) and
+//! [`WatchdogState`] (the once-a-day marks; `aws/watchdog_state.rs` for DynamoDB,
+//! [`Stateless`](crate::ports::Stateless) without a table), are in [`crate::ports`].
 
 pub mod judge;
 pub mod render;
-
-use std::future::Future;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{error, info, warn};
 
-use crate::aws::sns::AlertPublisher;
+use crate::deliver::{Delivered, Guard, deliver};
 use crate::detect::record::is_event_id;
+use crate::domain::SmsLimit;
+use crate::domain::limits::CHECK_TIMEOUT;
 use crate::error::HandlerError;
-use crate::invocation::Invocation;
-use crate::render::sms::SmsLimit;
-use crate::state::{StateError, Stateless};
-use judge::{Finding, Health, TrailView, judge};
+use crate::invocation::{Budget, Invocation};
+use crate::ports::{AlertPublisher, Claimed, Page, StateError, TrailSource, WatchdogState};
+use crate::render::sms::Sms;
+use judge::{Finding, Health, judge};
 use render::Checked;
-
-/// The whole CloudTrail check gives up after this long and reports itself failed, leaving the
-/// publish its own 12 s inside the function's 30 s.
-pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long a once-a-day mark is kept (TTL): past its day, with a margin for clock skew.
-pub const REMEMBER_MARK: Duration = Duration::from_secs(2 * 24 * 3600);
 
 /// Whether an EventBridge envelope is a schedule's tick (`Scheduled Event` from `aws.events`).
 /// Anyone who may invoke the function could send one; it only triggers a read-only check.
-pub fn is_scheduled_event(payload: &Value) -> bool {
+pub(crate) fn is_scheduled_event(payload: &Value) -> bool {
     payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
         && payload.get("source").and_then(Value::as_str) == Some("aws.events")
 }
 
-/// The CloudTrail API failed; the message is sanitised, safe to log and to send.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct CheckError(pub String);
-
-/// Reads the trails that apply to the function's region, with their status and selectors.
-pub trait TrailSource {
-    fn trails(&self) -> impl Future<Output = Result<Vec<TrailView>, CheckError>> + Send;
-}
-
-/// The once-a-day rule: a finding alerts when its mark for the UTC day is new.
-pub trait WatchdogState {
-    /// Sets the mark `key` for invocation `owner`; `Ok(true)` if it is new or already ours (a
-    /// retried write, or Lambda's retry of this invocation), `Ok(false)` if another invocation
-    /// set it.
-    fn mark(
-        &self,
-        key: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, StateError>> + Send;
-    /// Removes a mark this invocation set, after a failed publish, so the retry alerts.
-    fn unmark(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
-}
-
-/// Without a table every broken check alerts.
-impl WatchdogState for Stateless {
-    async fn mark(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
-        Ok(true)
-    }
-    async fn unmark(&self, _: &str) -> Result<(), StateError> {
-        Ok(())
-    }
-}
-
 /// The state table key of a finding's mark for the UTC day of `now`:
 /// `watchdog#<account>#<region>#<finding code>#<YYYY-MM-DD>`.
-pub fn mark_key(account: &str, region: &str, finding: &Finding, now: DateTime<Utc>) -> String {
+fn mark_key(account: &str, region: &str, finding: &Finding, now: DateTime<Utc>) -> String {
     format!(
         "watchdog#{account}#{region}#{}#{}",
         finding.code(),
@@ -114,13 +73,15 @@ pub struct Watchdog<T, P, W> {
 
 impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
     /// Checks the region, alerts if it is blind (once a day per finding with a table), and
-    /// logs the result. Fails, retryably, only when the alert could not be published.
+    /// logs the result. Fails, retryably, only when the alert could not be published in the
+    /// invocation's time.
     pub async fn check(
         &self,
         payload: &Value,
         invocation: &Invocation,
         now: DateTime<Utc>,
     ) -> Result<WatchdogOutcome, HandlerError> {
+        let budget = Budget::start(invocation, now);
         let health = match tokio::time::timeout(CHECK_TIMEOUT, self.trails.trails()).await {
             Ok(Ok(trails)) => judge(&self.region, &trails),
             Ok(Err(err)) => blind_by(err.0),
@@ -137,26 +98,6 @@ impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
             Health::Blind { findings } => findings,
         };
         let codes: Vec<String> = findings.iter().map(Finding::code).collect();
-        let mut marked = Vec::new();
-        for finding in &findings {
-            let key = mark_key(&self.account, &self.region, finding, now);
-            match self.state.mark(&key, &invocation.request_id, now).await {
-                Ok(true) => marked.push(key),
-                Ok(false) => {}
-                // Fail open: a second alert today is better than none.
-                Err(err) => {
-                    warn!(%key, "watchdog: alerting without the once-a-day rule: {err}");
-                    marked.push(key);
-                }
-            }
-        }
-        if marked.is_empty() {
-            warn!(region = %self.region, findings = ?codes, "watchdog: blind, already alerted today");
-            return Ok(WatchdogOutcome::Blind {
-                findings: codes,
-                message_id: None,
-            });
-        }
         let event_id = payload
             .get("id")
             .and_then(Value::as_str)
@@ -167,15 +108,32 @@ impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
             region: &self.region,
             at: now,
         };
-        let notification = render::render(
+        let mut notification = render::render(
             &checked,
             &findings,
             event_id,
             self.sms_limit,
             self.runbook_url.as_deref(),
         );
-        match self.publisher.publish(&notification).await {
-            Ok(message_id) => {
+        let mut marks = DailyMarks {
+            state: &self.state,
+            owner: &invocation.request_id,
+            now,
+            keys: findings
+                .iter()
+                .map(|finding| mark_key(&self.account, &self.region, finding, now))
+                .collect(),
+            marked: Vec::new(),
+        };
+        match deliver(&self.publisher, &mut marks, &mut notification, &budget).await {
+            Ok(Delivered::Duplicate) => {
+                warn!(region = %self.region, findings = ?codes, "watchdog: blind, already alerted today");
+                Ok(WatchdogOutcome::Blind {
+                    findings: codes,
+                    message_id: None,
+                })
+            }
+            Ok(Delivered::Published { message_id, .. }) => {
                 warn!(region = %self.region, findings = ?codes, %message_id, "watchdog: blind, alert published");
                 Ok(WatchdogOutcome::Blind {
                     findings: codes,
@@ -183,12 +141,6 @@ impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
                 })
             }
             Err(err) => {
-                for key in &marked {
-                    if let Err(e) = self.state.unmark(key).await {
-                        warn!(%key, "watchdog: mark not removed; the next day alerts again: {e}");
-                    }
-                }
-                let err = HandlerError::from(err);
                 error!(
                     region = %self.region,
                     findings = ?codes,
@@ -199,6 +151,66 @@ impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
                 Err(err)
             }
         }
+    }
+}
+
+/// The watchdog's claim: a mark per finding for the UTC day, so a lasting problem alerts once a
+/// day and a new one at once. The alert goes out when any mark is new (or the table cannot
+/// say); it is a duplicate when every finding was already alerted today.
+struct DailyMarks<'a, W> {
+    state: &'a W,
+    owner: &'a str,
+    now: DateTime<Utc>,
+    /// One per finding, never empty.
+    keys: Vec<String>,
+    /// The marks this invocation set, to remove if the alert is not published.
+    marked: Vec<String>,
+}
+
+impl<W: WatchdogState> Guard for DailyMarks<'_, W> {
+    fn key(&self) -> &str {
+        self.keys.first().map_or("watchdog", String::as_str)
+    }
+
+    async fn claim(&mut self, _: &Budget) -> Result<Claimed, StateError> {
+        for key in &self.keys {
+            match self.state.mark(key, self.owner, self.now).await {
+                Ok(true) => self.marked.push(key.clone()),
+                Ok(false) => {}
+                // Fail open: a second alert today is better than none.
+                Err(err) => {
+                    warn!(%key, "watchdog: alerting without the once-a-day rule: {err}");
+                    self.marked.push(key.clone());
+                }
+            }
+        }
+        Ok(if self.marked.is_empty() {
+            Claimed::Duplicate
+        } else {
+            // Every pipeline alert is texted: it is not rationed like a root session's.
+            Claimed::Proceed {
+                page: Page::Text,
+                deduplicated: false,
+            }
+        })
+    }
+
+    /// The marks stay: they are the record.
+    async fn record(&self, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
+        Ok(())
+    }
+
+    async fn release(&self, _: Option<Page>) -> Result<(), StateError> {
+        for key in &self.marked {
+            if let Err(e) = self.state.unmark(key).await {
+                warn!(%key, "watchdog: mark not removed; the next day alerts again: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    fn pause_notice(&self) -> Option<Sms> {
+        None
     }
 }
 
@@ -213,33 +225,14 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::error::DeliveryError;
-    use crate::render::notification::Notification;
+    use crate::fakes::FakePublisher;
+    use crate::ports::{CheckError, TrailView};
 
     struct Trails(Result<Vec<TrailView>, CheckError>);
 
     impl TrailSource for Trails {
         async fn trails(&self) -> Result<Vec<TrailView>, CheckError> {
             self.0.clone()
-        }
-    }
-
-    #[derive(Default)]
-    struct Publisher {
-        sent: Mutex<Vec<Notification>>,
-        fail: bool,
-    }
-
-    impl AlertPublisher for Publisher {
-        async fn publish(&self, n: &Notification) -> Result<String, DeliveryError> {
-            if self.fail {
-                return Err(DeliveryError {
-                    event_id: "(none)".into(),
-                    reason: "throttled".into(),
-                });
-            }
-            self.sent.lock().unwrap().push(n.clone());
-            Ok("m-1".into())
         }
     }
 
@@ -263,14 +256,11 @@ mod tests {
 
     fn watchdog(
         trails: Result<Vec<TrailView>, CheckError>,
-        fail: bool,
-    ) -> Watchdog<Trails, Publisher, Marks> {
+        publisher: FakePublisher,
+    ) -> Watchdog<Trails, FakePublisher, Marks> {
         Watchdog {
             trails: Trails(trails),
-            publisher: Publisher {
-                fail,
-                ..Default::default()
-            },
+            publisher,
             state: Marks::default(),
             account: "111122223333".into(),
             region: "eu-west-1".into(),
@@ -303,7 +293,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_broken_condition_alerts_once_a_day_and_a_new_one_at_once() {
-        let w = watchdog(Ok(vec![]), false);
+        let w = watchdog(Ok(vec![]), FakePublisher::default());
         let tick = serde_json::json!({});
         let first = w
             .check(&tick, &inv(), at("2026-11-22T01:00:00Z"))
@@ -343,7 +333,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_check_is_itself_an_alert() {
-        let w = watchdog(Err(CheckError("AccessDeniedException: no".into())), false);
+        let w = watchdog(
+            Err(CheckError("AccessDeniedException: no".into())),
+            FakePublisher::default(),
+        );
         let outcome = w
             .check(&serde_json::json!({}), &inv(), Utc::now())
             .await
@@ -352,7 +345,7 @@ mod tests {
             outcome,
             WatchdogOutcome::Blind {
                 findings: vec!["check-failed".into()],
-                message_id: Some("m-1".into())
+                message_id: Some("msg-1".into())
             }
         );
         let sent = w.publisher.sent.lock().unwrap();
@@ -361,12 +354,45 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_publish_is_retryable_and_leaves_no_mark() {
-        let w = watchdog(Ok(vec![]), true);
+        let w = watchdog(Ok(vec![]), FakePublisher::failing());
         let err = w
             .check(&serde_json::json!({}), &inv(), Utc::now())
             .await
             .unwrap_err();
         assert!(err.is_retryable());
         assert!(w.state.0.lock().unwrap().is_empty());
+    }
+
+    /// The watchdog's publish keeps to the deadline like every alert's: a silent SNS is given up
+    /// 4 s before it (one state-table operation and a second), and the day's marks are removed
+    /// so the retry alerts.
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_publish_is_cut_before_the_deadline_and_leaves_no_mark() {
+        let w = watchdog(Ok(vec![]), FakePublisher::silent());
+        let now = Utc::now();
+        let invocation = Invocation::new("req-1", now + chrono::Duration::seconds(30));
+        let started = tokio::time::Instant::now();
+        let err = w
+            .check(&serde_json::json!({}), &invocation, now)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Rootwatch.DeliveryFailed.Retryable");
+        assert_eq!(started.elapsed(), std::time::Duration::from_secs(26));
+        assert!(w.state.0.lock().unwrap().is_empty());
+    }
+
+    /// Too little time to publish and record: retryable at once, nothing marked or published.
+    #[tokio::test]
+    async fn too_little_time_left_fails_retryably_without_marking() {
+        let w = watchdog(Ok(vec![]), FakePublisher::default());
+        let now = Utc::now();
+        let near = Invocation::new("req-1", now + chrono::Duration::seconds(5));
+        let err = w
+            .check(&serde_json::json!({}), &near, now)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Rootwatch.OutOfTime.Retryable");
+        assert!(w.state.0.lock().unwrap().is_empty());
+        assert_eq!(w.publisher.count(), 0);
     }
 }

@@ -4,16 +4,16 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::detect::classify::Severity;
+use crate::domain::{NotificationKind, Severity, SmsLimit};
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
 use crate::render::email::EmailSubject;
-use crate::render::notification::{Notification, NotificationKind};
-use crate::render::sms::{Sms, SmsLimit};
+use crate::render::notification::Notification;
+use crate::render::sms::Sms;
 use crate::sanitize::plain_token;
 use crate::watchdog::judge::Finding;
 
 /// A blind pipeline stops every root alert in the region: HIGH, texted by default.
-pub const SEVERITY: Severity = Severity::High;
+pub(crate) const SEVERITY: Severity = Severity::High;
 
 /// Where and when the check ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ fn short(finding: &Finding) -> String {
     }
 }
 
-pub fn render_subject(checked: &Checked, findings: &[Finding]) -> EmailSubject {
+fn render_subject(checked: &Checked, findings: &[Finding]) -> EmailSubject {
     let what = findings.first().map(short).unwrap_or_default();
     EmailSubject::fit(&format!(
         "[rootwatch] {} CloudTrail does not feed rootwatch in {} ({}): {what}",
@@ -66,7 +66,7 @@ pub fn render_subject(checked: &Checked, findings: &[Finding]) -> EmailSubject {
 }
 
 /// Each finding with its explanation and the command that fixes it.
-pub fn render_body(checked: &Checked, findings: &[Finding], runbook_url: Option<&str>) -> String {
+fn render_body(checked: &Checked, findings: &[Finding], runbook_url: Option<&str>) -> String {
     let mut body = format!(
         "rootwatch's watchdog found that no CloudTrail trail feeds EventBridge in {region} for \
          account {account} (checked {at}).\n\

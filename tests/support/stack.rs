@@ -3,8 +3,8 @@
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
-use rootwatch::handler::Rootwatch;
-use rootwatch::state::Stateless;
+use rootwatch::handler::Handler;
+use rootwatch::ports::Stateless;
 
 use super::moto::{MotoServer, sdk_config_for};
 use super::proxy::Proxy;
@@ -71,7 +71,7 @@ impl LocalStack {
     }
 
     /// The function as deployed: publishing to `topic_arn`, with the state table.
-    pub fn app(&self, topic_arn: &str) -> Rootwatch<SnsPublisher, DynamoState> {
+    pub fn app(&self, topic_arn: &str) -> Handler<SnsPublisher, DynamoState> {
         self.app_with(topic_arn, &[])
     }
 
@@ -80,7 +80,7 @@ impl LocalStack {
         &self,
         topic_arn: &str,
         vars: &[(&str, &str)],
-    ) -> Rootwatch<SnsPublisher, DynamoState> {
+    ) -> Handler<SnsPublisher, DynamoState> {
         self.app_with_state(topic_arn, self.state_client.clone(), vars)
     }
 
@@ -89,7 +89,7 @@ impl LocalStack {
     pub async fn app_with_state_at(
         &self,
         state_endpoint: &str,
-    ) -> Rootwatch<SnsPublisher, DynamoState> {
+    ) -> Handler<SnsPublisher, DynamoState> {
         let client = patient_client(state_endpoint).await;
         self.app_with_state(&self.topic, client, &[])
     }
@@ -99,7 +99,7 @@ impl LocalStack {
         topic_arn: &str,
         state_client: aws_sdk_dynamodb::Client,
         vars: &[(&str, &str)],
-    ) -> Rootwatch<SnsPublisher, DynamoState> {
+    ) -> Handler<SnsPublisher, DynamoState> {
         let config = Config::from_lookup(|name| match name {
             "ALERT_TOPIC_ARN" => Some(topic_arn.to_owned()),
             "STATE_TABLE" => Some(TABLE.to_owned()),
@@ -109,7 +109,7 @@ impl LocalStack {
                 .map(|(_, value)| (*value).to_owned()),
         })
         .expect("valid test configuration");
-        Rootwatch::new(
+        Handler::new(
             config.clone(),
             SnsPublisher::new(self.sns.clone(), config.topic_arn.clone()),
             DynamoState::new(state_client, TABLE),
@@ -117,8 +117,8 @@ impl LocalStack {
     }
 
     /// The function without a state table, with `config`.
-    pub fn stateless_app(&self, config: Config) -> Rootwatch<SnsPublisher, Stateless> {
-        Rootwatch::new(
+    pub fn stateless_app(&self, config: Config) -> Handler<SnsPublisher, Stateless> {
+        Handler::new(
             config.clone(),
             SnsPublisher::new(self.sns.clone(), config.topic_arn.clone()),
             Stateless,

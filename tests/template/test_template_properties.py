@@ -57,7 +57,7 @@ def test_function_is_a_rust_arm64_lambda(resources):
     assert props["Runtime"] == "provided.al2023"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "bootstrap"
-    # The SNS client gives up after 12 s (src/aws/sdk.rs OPERATION_TIMEOUT); Lambda must not first.
+    # The SNS client gives up after 12 s (src/domain/limits.rs OPERATION_TIMEOUT); Lambda must not first.
     assert props["Timeout"] > 12
     assert 128 <= props["MemorySize"] <= 512
 

@@ -1,0 +1,431 @@
+//! Deliver, the pipeline's last stage, the same for every alert: claim in the state table
+//! (dedup, SMS coalescing, the hourly SMS ceiling) → one SNS Publish, cut before the deadline →
+//! record, or release on failure ([`deliver`]). Root alerts and `forwarder-failing` alerts claim
+//! their event ([`AlertGuard`], with [`alert_claim`] and [`forwarder_claim`]); the watchdog
+//! claims its once-a-day marks (`watchdog::DailyMarks`). Whatever publishes next brings its own
+//! [`Guard`] and goes the same way.
+//!
+//! Every step keeps to the invocation's [`Budget`]: a publish is not started without the time
+//! to record or release after it, and one that has not answered by then is given up, so the
+//! invocation fails retryably with its claims released instead of being stopped half-way.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::detect::alert::Alert;
+use crate::domain::{Account, Severity, SmsLimit};
+use crate::error::{HandlerError, OutOfTime};
+use crate::forwarder::ForwarderFailure;
+use crate::invocation::{Budget, Invocation};
+use crate::ports::{
+    AlertPublisher, AlertState, Claim, Claimed, DeliveryError, EventKey, Page, StateError,
+    TextCeiling,
+};
+use crate::render::notification::Notification;
+use crate::render::sms::{Sms, render_pause_notice};
+
+/// The stage's name in the log.
+const STAGE: &str = "deliver";
+
+/// What guards one publish in the state table: claimed before it, recorded after it, released
+/// when it did not happen.
+pub trait Guard {
+    /// What is claimed, for logs and errors: the event key, or the watchdog's mark.
+    fn key(&self) -> &str;
+
+    /// Claims, waiting within `budget` while another invocation holds the claim.
+    fn claim(&mut self, budget: &Budget) -> impl Future<Output = Result<Claimed, StateError>>;
+
+    /// Records the publish as done, so a redelivery is a duplicate.
+    fn record(
+        &self,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StateError>>;
+
+    /// Releases what [`Guard::claim`] took, giving back the text it `counted`, so a retry
+    /// starts over.
+    fn release(&self, counted: Option<Page>) -> impl Future<Output = Result<(), StateError>>;
+
+    /// The text sent instead of the alert's own when it is the one past the account's hourly
+    /// ceiling ([`Page::PauseNotice`]).
+    fn pause_notice(&self) -> Option<Sms>;
+}
+
+/// What a delivery came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    /// Published: SNS's message id, how phones got it (the notification's `page` says whether
+    /// they did), and whether the state table guarded the publish (`false` without a table,
+    /// or when it did not answer and the alert went out anyway).
+    Published {
+        message_id: String,
+        page: Page,
+        deduplicated: bool,
+    },
+    /// Already delivered by an earlier invocation: nothing published.
+    Duplicate,
+}
+
+/// Claims, publishes `notification` and records it, or releases the claim when the publish
+/// fails or there is no time for it. Sets the notification's `page` (and, for the notice that
+/// texts are paused, its SMS) from what the claim found. The state table fails open: when it
+/// cannot answer, the alert is published without dedup, coalescing or the SMS ceiling.
+pub async fn deliver<P: AlertPublisher, G: Guard>(
+    publisher: &P,
+    guard: &mut G,
+    notification: &mut Notification,
+    budget: &Budget,
+) -> Result<Delivered, HandlerError> {
+    let event_id = notification.event_id.clone();
+    let event_id = event_id.as_deref();
+    let key = guard.key().to_owned();
+    let key = key.as_str();
+    if !budget.can_publish() {
+        // Nothing claimed yet: the retry starts from a clean table.
+        return Err(out_of_time(key, budget));
+    }
+    let (page, deduplicated) = match guard.claim(budget).await {
+        Ok(Claimed::Duplicate) => {
+            info!(stage = STAGE, event_id, key, "duplicate: already alerted");
+            return Ok(Delivered::Duplicate);
+        }
+        Ok(Claimed::Proceed { page, deduplicated }) => (page, deduplicated),
+        Err(err @ StateError::InFlight { .. }) => {
+            let err = HandlerError::from(err);
+            warn!(
+                stage = STAGE,
+                event_id,
+                key,
+                error_type = err.error_type(),
+                retryable = true,
+                "{err}"
+            );
+            return Err(err);
+        }
+        // Fail open: a duplicate alert, or a text past the ceiling, is better than a late one.
+        Err(err @ StateError::Unavailable { .. }) => {
+            warn!(
+                stage = STAGE,
+                event_id, key, "alerting without dedup, coalescing or the SMS ceiling: {err}"
+            );
+            (Page::Text, false)
+        }
+    };
+    // What the table counted, to give back if this alert is not published.
+    let counted = deduplicated.then_some(page);
+    notification.page = page.texted();
+    if page == Page::PauseNotice {
+        if let Some(sms) = guard.pause_notice() {
+            notification.sms = sms;
+        }
+    }
+    if !budget.can_publish() {
+        release(guard, key, counted).await;
+        return Err(out_of_time(key, budget));
+    }
+    let published =
+        tokio::time::timeout_at(budget.publish_until(), publisher.publish(notification))
+            .await
+            .unwrap_or_else(|_| {
+                Err(DeliveryError {
+                    event_id: key.to_owned(),
+                    reason: format!(
+                        "no answer in time: cut off {:.1} s before the invocation deadline, \
+                         to release the claim and fail retryably",
+                        budget.left().as_secs_f64()
+                    ),
+                })
+            });
+    match published {
+        Ok(message_id) => {
+            if let Err(err) = guard.record(&message_id, budget.now()).await {
+                warn!(
+                    stage = STAGE,
+                    event_id,
+                    key,
+                    "alert published but not recorded; a redelivery may alert again: {err}"
+                );
+            }
+            info!(
+                stage = STAGE,
+                event_id,
+                key,
+                kind = notification.kind.as_str(),
+                severity = notification.severity.as_str(),
+                page = notification.page,
+                texts_paused = page.texts_paused(),
+                deduplicated,
+                %message_id,
+                "alert published"
+            );
+            Ok(Delivered::Published {
+                message_id,
+                page,
+                deduplicated,
+            })
+        }
+        Err(err) => {
+            release(guard, key, counted).await;
+            let err = HandlerError::from(err);
+            warn!(
+                stage = STAGE,
+                event_id,
+                key,
+                error_type = err.error_type(),
+                retryable = true,
+                "{err}"
+            );
+            Err(err)
+        }
+    }
+}
+
+/// Gives up before the deadline, and says so (what was claimed is released first).
+fn out_of_time(key: &str, budget: &Budget) -> HandlerError {
+    let err = HandlerError::from(OutOfTime {
+        event_id: key.to_owned(),
+        left: budget.left(),
+    });
+    warn!(
+        stage = STAGE,
+        key,
+        error_type = err.error_type(),
+        retryable = true,
+        "{err}"
+    );
+    err
+}
+
+async fn release<G: Guard>(guard: &G, key: &str, counted: Option<Page>) {
+    if let Err(err) = guard.release(counted).await {
+        warn!(
+            stage = STAGE,
+            key, "claims not released; they expire with their lease: {err}"
+        );
+    }
+}
+
+/// An alert's claim on its event in [`AlertState`]: root alerts and `forwarder-failing` ones.
+pub struct AlertGuard<'a, S> {
+    pub state: &'a S,
+    pub claim: Claim,
+    /// The account whose texts the alert counts against, which a pause notice names.
+    pub account: &'a Account,
+    pub sms_limit: SmsLimit,
+}
+
+impl<S: AlertState> Guard for AlertGuard<'_, S> {
+    fn key(&self) -> &str {
+        self.claim.key.as_str()
+    }
+
+    async fn claim(&mut self, budget: &Budget) -> Result<Claimed, StateError> {
+        self.state.claim(&self.claim, budget).await
+    }
+
+    async fn record(&self, message_id: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        self.state.record(&self.claim, message_id, now).await
+    }
+
+    async fn release(&self, counted: Option<Page>) -> Result<(), StateError> {
+        self.state.release(&self.claim, counted).await
+    }
+
+    fn pause_notice(&self) -> Option<Sms> {
+        let ceiling = self.claim.ceiling.as_ref()?;
+        Some(render_pause_notice(
+            self.account,
+            ceiling.per_hour,
+            ceiling.until(),
+            self.sms_limit,
+        ))
+    }
+}
+
+/// The claim of a root alert, made at wall-clock time `now` (which places it in an hour of
+/// the text ceiling). Phones subscribe to `config.sms_severities`: only those coalesce and
+/// count.
+pub fn alert_claim(
+    alert: &Alert,
+    key: EventKey,
+    invocation: &Invocation,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Claim {
+    let texted = config.sms_severities.contains(&alert.severity);
+    Claim {
+        key,
+        owner: invocation.request_id.clone(),
+        lease_until: invocation.lease_until(),
+        // Without a readable time there is no window to place the alert in: it pages.
+        session: (texted && alert.event_time.is_some()).then(|| coalescing_key(alert)),
+        event_time: alert.event_time.unwrap_or_default(),
+        window: config.session_window,
+        ceiling: texted.then(|| {
+            TextCeiling::new(
+                alert.account.id_or_unknown(),
+                config.sms_ceiling_per_hour,
+                now,
+            )
+        }),
+    }
+}
+
+/// The claim of a `forwarder-failing` alert, keyed by its envelope (`key`). It shares one SMS
+/// per window with the same alarm's other state changes (a flapping alarm texts once), and
+/// counts against its member account's text ceiling.
+pub fn forwarder_claim(
+    failure: &ForwarderFailure,
+    key: EventKey,
+    invocation: &Invocation,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Claim {
+    let texted = config
+        .sms_severities
+        .contains(&crate::forwarder::render::SEVERITY);
+    let account = failure.account.id_or_unknown();
+    Claim {
+        key,
+        owner: invocation.request_id.clone(),
+        lease_until: invocation.lease_until(),
+        session: (texted && failure.since.is_some()).then(|| {
+            format!(
+                "{account}#forwarder#{}#{}",
+                failure.region, failure.alarm_name
+            )
+        }),
+        event_time: failure.since.unwrap_or_default(),
+        window: config.session_window,
+        ceiling: texted.then(|| TextCeiling::new(account, config.sms_ceiling_per_hour, now)),
+    }
+}
+
+/// What an alert shares its one SMS per window with. A critical alert pages once per *event* (the
+/// service and the call) in its root session: a leaked key making the same call 20 times texts
+/// once, and every other critical act in that session (`StopLogging` after
+/// `PutEventSelectors`, `LeaveOrganization` after `DeleteDetector`) texts again. Other texted
+/// alerts share their session's one SMS. Email always gets every alert.
+pub fn coalescing_key(alert: &Alert) -> String {
+    let session = alert.root_session();
+    if alert.severity == Severity::Critical {
+        format!(
+            "{session}#critical#{}#{}",
+            alert.event_source, alert.event_name
+        )
+    } else {
+        session
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::handler::{Decision, decide};
+    use serde_json::Value;
+
+    fn alert(name: &str) -> Alert {
+        let payload = crate::samples::sample(name);
+        let config = Config::from_lookup(|k| {
+            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
+        })
+        .unwrap();
+        match decide(&payload, &config).unwrap() {
+            Decision::Alert { alert, .. } => *alert,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn sessions_are_keyed_by_access_key_or_source_ip() {
+        assert_eq!(
+            alert("root-api-call-from-console-session").root_session(),
+            "111122223333#key#ASIAQNZGKIQYEXAMPLE2"
+        );
+        assert_eq!(
+            alert("root-console-sign-in-without-mfa").root_session(),
+            "111122223333#ip#192.0.2.110"
+        );
+    }
+
+    fn invocation() -> Invocation {
+        Invocation::new("req-1", "2026-11-21T09:00:30Z".parse().unwrap())
+    }
+
+    fn claim(name: &str) -> Claim {
+        let alert = alert(name);
+        let key = EventKey::of(alert.event_id.as_deref(), &Value::Null);
+        let config = Config::from_lookup(|k| {
+            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
+        })
+        .unwrap();
+        let now = "2026-11-21T09:59:59.900Z".parse().unwrap();
+        alert_claim(&alert, key, &invocation(), &config, now)
+    }
+
+    #[test]
+    fn a_claim_is_owned_by_the_invocation_and_leased_until_its_deadline() {
+        let claim = claim("root-console-sign-in-without-mfa");
+        assert_eq!(claim.key.as_str(), "0f3b2c4d-1a2b-4c3d-8e9f-a1b2c3d4e5f6");
+        assert_eq!(claim.owner, "req-1");
+        assert_eq!(
+            claim.lease_until,
+            "2026-11-21T09:00:35Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    /// Critical alerts coalesce per event (service and call) within their session, so two
+    /// critical acts of one kind each text; others share the session.
+    #[test]
+    fn critical_alerts_coalesce_per_event() {
+        assert_eq!(
+            claim("root-cloudtrail-logging-stopped").session.as_deref(),
+            Some(
+                "111122223333#key#ASIAQNZGKIQYEXAMPLE1#critical#cloudtrail.amazonaws.com#StopLogging"
+            )
+        );
+        assert_ne!(
+            claim("root-cloudtrail-event-selectors-changed").session,
+            claim("root-cloudtrail-logging-stopped").session,
+            "same kind, same session, another act"
+        );
+        assert_eq!(
+            claim("root-api-call-from-console-session")
+                .session
+                .as_deref(),
+            Some("111122223333#key#ASIAQNZGKIQYEXAMPLE2")
+        );
+    }
+
+    /// A texted alert counts against its own account's ceiling, in the UTC hour of the claim.
+    #[test]
+    fn texted_alerts_count_against_their_accounts_hour() {
+        let ceiling = claim("root-cloudtrail-logging-stopped").ceiling.unwrap();
+        assert_eq!(ceiling.account, "111122223333");
+        assert_eq!(ceiling.per_hour, 10);
+        assert_eq!(ceiling.key(), "111122223333#2026-11-21T09");
+        assert_eq!(
+            ceiling.until(),
+            "2026-11-21T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(claim("root-console-sign-in-failed").ceiling, None);
+    }
+
+    /// A failed sign-in (MEDIUM, not texted) must not use up the session's SMS, or the password
+    /// reset that follows from the same IP would reach no phone.
+    #[test]
+    fn alerts_that_are_never_texted_do_not_join_a_session() {
+        let failed = claim("root-console-sign-in-failed");
+        assert_eq!(failed.session, None);
+        let reset = claim("root-password-recovery-requested");
+        assert_eq!(
+            reset.session.as_deref(),
+            Some("111122223333#ip#185.220.101.7")
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! Every time limit the function keeps, in one place: the AWS SDK's per-client timeouts and
+//! retries, the budgets carved out of an invocation's deadline, the start-up and watchdog checks,
+//! the account-name lookup, and how long the state table remembers. The limits depend on each
+//! other (a publish must fit before the deadline with a state-table operation after it; the
+//! start-up check must end inside Lambda's 10 s of init), so they are read together.
+
+use std::time::Duration;
+
+/// Per-attempt and whole-operation limits for SNS (the SDK config loader's defaults). With the
+/// standard retry policy (3 attempts, jittered backoff) a publish that cannot succeed fails
+/// within [`OPERATION_TIMEOUT`], well inside the function's 30 s timeout, so Lambda sees a
+/// retryable error instead of a timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(12);
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// The state table's limits, much shorter than SNS's: a DynamoDB call that cannot answer is
+/// given up and the alert is published without dedup (fail open), so waiting on it only delays
+/// the page. DynamoDB answers in milliseconds; 1 s to connect covers one lost SYN (Linux
+/// retransmits after 1 s, then the retry reconnects), 1 s per attempt is far above its tail
+/// latency, and 3 attempts with a 100 ms base backoff end within the 3 s operation bound.
+pub const STATE_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const STATE_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const STATE_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+pub const STATE_MAX_ATTEMPTS: u32 = 3;
+pub const STATE_INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The longest an account-name lookup may take, connecting included. AWS Organizations has one
+/// endpoint per partition (us-east-1 for `aws`), so a home stack elsewhere pays a cross-region
+/// round trip: a new connection takes about three (TCP, TLS 1.3, the request), 0.2-0.25 s each
+/// from the regions farthest from us-east-1 (Sydney, Mumbai, Singapore). One second lets the
+/// first lookup of a warm function succeed from any region while adding at most a second to a
+/// page whose delivery already takes longer (CloudTrail to EventBridge, then SMS).
+pub const LOOKUP_BUDGET: Duration = Duration::from_secs(1);
+
+/// How long a failed lookup is remembered before the directory is asked again. Long enough that
+/// a burst of one incident (dozens of alerts in minutes) pays the budget once; short enough that
+/// names come back soon after a throttle or an outage.
+pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5 * 60);
+
+/// Added to the deadline to make a claim's lease: covers clock skew between the claimer's host
+/// and a later taker's, and the deadline's truncation to whole seconds in the table.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// Kept back at the end of every invocation: one state-table operation (recording the alert, or
+/// releasing the claims, which run concurrently) plus a second for the runtime to report.
+pub const STATE_RESERVE: Duration = STATE_OPERATION_TIMEOUT.saturating_add(Duration::from_secs(1));
+
+/// Less time than this for a publish is not worth starting: fail at once, retryably.
+pub const MIN_PUBLISH: Duration = Duration::from_secs(2);
+
+/// What a duplicate that waits for another invocation keeps for itself, in case it must publish
+/// after all: opening the session, a whole SNS operation, and the final reserve.
+pub const WAIT_RESERVE: Duration = STATE_OPERATION_TIMEOUT
+    .saturating_add(OPERATION_TIMEOUT)
+    .saturating_add(STATE_RESERVE);
+
+/// The function's timeout in `template.yaml`: the deadline assumed when the runtime's is not a
+/// time at all (see `Invocation::from_context`).
+pub const ASSUMED_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long start-up waits for its checks of the topic and the table, which run side by side.
+/// Lambda allows init 10 s; a check without an answer by then is let go, and the first event
+/// connects on its own. The SDK's own limits are not enough here: a silent SNS would hold a
+/// check for up to [`OPERATION_TIMEOUT`], beyond Lambda's 10 s for init.
+pub const STARTUP_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The watchdog's whole CloudTrail check gives up after this long and reports itself failed,
+/// leaving the publish its own 12 s inside the function's 30 s.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an alerted event is remembered: longer than EventBridge (24 h) and Lambda (6 h) retry.
+pub const REMEMBER_ALERTED: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How long a watchdog's once-a-day mark is kept (TTL): past its day, with a margin for clock
+/// skew.
+pub const REMEMBER_MARK: Duration = Duration::from_secs(2 * 24 * 3600);

@@ -1,0 +1,584 @@
+//! The ports: what the pipeline needs from the world, as traits that the adapters in `aws/`
+//! implement and the unit tests fake. One module, so what the function asks of AWS can be read
+//! in one place:
+//!
+//! - deliver publishes through an [`AlertPublisher`] (SNS) and claims in [`AlertState`] (the
+//!   state table: dedup, SMS coalescing, the hourly SMS ceiling);
+//! - enrich names member accounts from an [`AccountDirectory`] (AWS Organizations);
+//! - the watchdog reads trails from a [`TrailSource`] (CloudTrail) and keeps its once-a-day marks
+//!   in [`WatchdogState`] (the state table).
+//!
+//! [`Stateless`] and [`NoDirectory`] stand in when there is no table or no directory.
+//!
+//! The state protocol keeps delivery at-least-once:
+//! 1. [`AlertState::claim`] claims the event for this invocation (its owner is the request id;
+//!    the lease lasts until the invocation's deadline), waits within the invocation's budget
+//!    while another invocation holds it, and decides whether this alert pages ([`Page`]);
+//! 2. the alert is published;
+//! 3. [`AlertState::record`] records the event as alerted — only after a successful publish;
+//!    on a failed publish [`AlertState::release`] releases the claims and gives back the text it
+//!    counted, so Lambda's retry starts over.
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::detect::record::is_event_id;
+use crate::domain::AccountId;
+use crate::domain::limits::LOOKUP_BUDGET;
+use crate::invocation::Budget;
+use crate::render::notification::Notification;
+
+// Publishing.
+
+/// The alert could not be handed to SNS. Retrying may succeed.
+#[derive(Debug, thiserror::Error)]
+#[error("could not publish the alert for event {event_id} to SNS: {reason}")]
+pub struct DeliveryError {
+    pub event_id: String,
+    pub reason: String,
+}
+
+/// Where alerts go. The handler is generic over it so the core is tested without a network.
+pub trait AlertPublisher {
+    /// Publishes one notification; returns the message id.
+    fn publish(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+}
+
+// The state table.
+
+/// What identifies an event for dedup, and owns its session's paging window.
+///
+/// CloudTrail's `eventID` when the record has a well-formed one (every real record does); else
+/// the EventBridge envelope's `id`, which a redelivery keeps; else a SHA-256 digest of the
+/// payload with object keys sorted, so the same payload always gives the same key whatever its
+/// key order, and two different payloads never share one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventKey(String);
+
+impl EventKey {
+    /// `event_id` is the record's well-formed CloudTrail `eventID`, if any.
+    pub fn of(event_id: Option<&str>, payload: &Value) -> Self {
+        if let Some(id) = event_id {
+            return EventKey(id.to_owned());
+        }
+        let envelope_id = payload
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| is_event_id(id));
+        match envelope_id {
+            // `#` cannot occur in an id, so these never collide with CloudTrail ids.
+            Some(id) => EventKey(format!("envelope#{id}")),
+            None => {
+                let mut hasher = Sha256::new();
+                canonical_json(payload, &mut hasher);
+                let digest: String = hasher
+                    .finalize()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                EventKey(format!("sha256#{digest}"))
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for EventKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Feeds `value` as JSON with every object's keys sorted: independent of the order the payload
+/// arrived in and of serde_json's map features.
+fn canonical_json(value: &Value, hasher: &mut Sha256) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            hasher.update(b"{");
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b",");
+                }
+                hasher.update(Value::from(key.as_str()).to_string().as_bytes());
+                hasher.update(b":");
+                canonical_json(&map[key], hasher);
+            }
+            hasher.update(b"}");
+        }
+        Value::Array(items) => {
+            hasher.update(b"[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b",");
+                }
+                canonical_json(item, hasher);
+            }
+            hasher.update(b"]");
+        }
+        scalar => hasher.update(scalar.to_string().as_bytes()),
+    }
+}
+
+/// What one alert asks of the state store. Built by a pure function of delivery
+/// ([`alert_claim`](crate::deliver::alert_claim), [`forwarder_claim`](crate::deliver::forwarder_claim)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The event being claimed.
+    pub key: EventKey,
+    /// The invocation claiming it (its request id): a retried write of our own claim, or
+    /// Lambda's retry of this invocation, finds the claim ours.
+    pub owner: String,
+    /// Until when the claim blocks other invocations: this invocation's deadline plus a margin.
+    pub lease_until: DateTime<Utc>,
+    /// What this alert coalesces with for SMS (see [`coalescing_key`](crate::deliver::coalescing_key)); `None` when the alert is
+    /// never texted (so it must not use up its session's one SMS), or has no readable time.
+    pub session: Option<String>,
+    pub event_time: DateTime<Utc>,
+    pub window: Duration,
+    /// The account's hourly text ceiling this alert counts against when texted; `None` when
+    /// the alert's severity is never texted.
+    pub ceiling: Option<TextCeiling>,
+}
+
+/// At most `per_hour` texts for one account in one UTC clock hour (`SMS_CEILING_PER_HOUR`), and
+/// then one more that says texts are paused. It bounds what a flood of alerts can spend of SNS's
+/// monthly SMS spend limit, after which SNS stops every text silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextCeiling {
+    /// The account the alert happened in (an id, or `unknown`).
+    pub account: String,
+    pub per_hour: u32,
+    /// The start of the UTC hour the alert is counted in.
+    pub hour: DateTime<Utc>,
+}
+
+impl TextCeiling {
+    /// The ceiling of `account` for the UTC hour that `now` falls in.
+    pub fn new(account: &str, per_hour: u32, now: DateTime<Utc>) -> Self {
+        TextCeiling {
+            account: account.to_owned(),
+            per_hour,
+            hour: now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now),
+        }
+    }
+
+    /// When texts resume: the end of the hour.
+    pub fn until(&self) -> DateTime<Utc> {
+        self.hour + TimeDelta::hours(1)
+    }
+
+    /// `<account>#<YYYY-MM-DDTHH>`: what the hour's count is kept under.
+    pub fn key(&self) -> String {
+        format!("{}#{}", self.account, self.hour.format("%Y-%m-%dT%H"))
+    }
+}
+
+/// Whether phones get an alert. The SNS attribute `page` is `true` for the first two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// Texted: the first of its session (or critical and new in it), within the ceiling.
+    Text,
+    /// The first past the account's hourly ceiling: texted as the notice that texts are paused
+    /// for the account until the hour ends, and that every alert still goes to email and chat.
+    PauseNotice,
+    /// Email and chat only: its root session was already texted.
+    Coalesced,
+    /// Email and chat only: the account's texts are paused for the rest of the hour.
+    Paused,
+}
+
+impl Page {
+    /// Whether phones get a text for this alert.
+    pub fn texted(self) -> bool {
+        matches!(self, Page::Text | Page::PauseNotice)
+    }
+
+    /// Whether the account's texts were paused when this alert came.
+    pub fn texts_paused(self) -> bool {
+        matches!(self, Page::PauseNotice | Page::Paused)
+    }
+}
+
+/// What a claim found ([`AlertState::claim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimed {
+    /// Already alerted: publish nothing.
+    Duplicate,
+    /// Publish; `page` says whether and how phones get it, `deduplicated` whether the event is
+    /// claimed in a state table (`false` without one).
+    Proceed { page: Page, deduplicated: bool },
+}
+
+/// The state store could not answer, or another invocation still held the event when this one
+/// stopped waiting. Both are retryable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StateError {
+    #[error("event {event_id} is still being alerted by another invocation; retry after its lease")]
+    InFlight { event_id: String },
+    #[error("the state table did not answer: {reason}")]
+    Unavailable { reason: String },
+}
+
+/// Dedup and coalescing memory.
+pub trait AlertState {
+    /// Claims the event; while another invocation holds it, waits until `budget`'s
+    /// [`Budget::wait_until`] for that invocation's outcome.
+    fn claim(
+        &self,
+        claim: &Claim,
+        budget: &Budget,
+    ) -> impl Future<Output = Result<Claimed, StateError>> + Send;
+
+    /// Records the event as alerted, after its publish succeeded.
+    fn record(
+        &self,
+        claim: &Claim,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Releases the claims of an alert that was not published. `counted` is the [`Page`]
+    /// the claim gave when the table gave it: a text it counted against the ceiling is given
+    /// back.
+    fn release(
+        &self,
+        claim: &Claim,
+        counted: Option<Page>,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// No table: every event is alerted and every alert pages; there is no ceiling.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stateless;
+
+impl AlertState for Stateless {
+    async fn claim(&self, _: &Claim, _: &Budget) -> Result<Claimed, StateError> {
+        Ok(Claimed::Proceed {
+            page: Page::Text,
+            deduplicated: false,
+        })
+    }
+
+    async fn record(&self, _: &Claim, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
+        Ok(())
+    }
+
+    async fn release(&self, _: &Claim, _: Option<Page>) -> Result<(), StateError> {
+        Ok(())
+    }
+}
+
+/// A table that may not be configured: `None` behaves as [`Stateless`], so the function is
+/// wired the same way with and without `STATE_TABLE`.
+impl<S: AlertState + Sync> AlertState for Option<S> {
+    async fn claim(&self, claim: &Claim, budget: &Budget) -> Result<Claimed, StateError> {
+        match self {
+            Some(state) => state.claim(claim, budget).await,
+            None => Stateless.claim(claim, budget).await,
+        }
+    }
+
+    async fn record(
+        &self,
+        claim: &Claim,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.record(claim, message_id, now).await,
+            None => Stateless.record(claim, message_id, now).await,
+        }
+    }
+
+    async fn release(&self, claim: &Claim, counted: Option<Page>) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.release(claim, counted).await,
+            None => Stateless.release(claim, counted).await,
+        }
+    }
+}
+
+// Account names.
+
+/// Why a directory gave no name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectoryError {
+    #[error(
+        "access denied (the function's role needs organizations:DescribeAccount, and must be in the management account or a delegated administrator)"
+    )]
+    AccessDenied,
+    #[error("this account is not in an organization")]
+    NotInUse,
+    #[error("the organization has no such account")]
+    AccountNotFound,
+    #[error("throttled")]
+    Throttled,
+    #[error("no answer within {} ms", LOOKUP_BUDGET.as_millis())]
+    Timeout,
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl DirectoryError {
+    /// A short, stable name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DirectoryError::AccessDenied => "AccessDenied",
+            DirectoryError::NotInUse => "AWSOrganizationsNotInUse",
+            DirectoryError::AccountNotFound => "AccountNotFound",
+            DirectoryError::Throttled => "Throttled",
+            DirectoryError::Timeout => "Timeout",
+            DirectoryError::Unreachable(_) => "Unreachable",
+            DirectoryError::Other(_) => "Other",
+        }
+    }
+
+    /// Whether the failure is about this one account rather than the directory.
+    pub(crate) fn concerns_only_the_account(&self) -> bool {
+        matches!(self, DirectoryError::AccountNotFound)
+    }
+}
+
+/// Where account names come from. The handler is generic over it, so the cache and the budget
+/// are tested with a fake.
+pub trait AccountDirectory {
+    /// The account's name as the directory holds it (untrusted text), or `None` if it has none.
+    fn account_name(
+        &self,
+        id: &AccountId,
+    ) -> impl Future<Output = Result<Option<String>, DirectoryError>> + Send;
+}
+
+/// No directory: the function without `ACCOUNT_NAMES_FROM_ORGANIZATIONS`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDirectory;
+
+impl AccountDirectory for NoDirectory {
+    async fn account_name(&self, _id: &AccountId) -> Result<Option<String>, DirectoryError> {
+        Ok(None)
+    }
+}
+
+// The watchdog's reads.
+
+/// The CloudTrail API failed; the message is sanitised, safe to log and to send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckError(pub String);
+
+/// Reads the trails that apply to the function's region, with their status and selectors.
+pub trait TrailSource {
+    fn trails(&self) -> impl Future<Output = Result<Vec<TrailView>, CheckError>> + Send;
+}
+
+/// The once-a-day rule: a finding alerts when its mark for the UTC day is new.
+pub trait WatchdogState {
+    /// Sets the mark `key` for invocation `owner`; `Ok(true)` if it is new or already ours (a
+    /// retried write, or Lambda's retry of this invocation), `Ok(false)` if another invocation
+    /// set it.
+    fn mark(
+        &self,
+        key: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+    /// Removes a mark this invocation set, after a failed publish, so the retry alerts.
+    fn unmark(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// Without a table every broken check alerts.
+impl WatchdogState for Stateless {
+    async fn mark(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
+        Ok(true)
+    }
+    async fn unmark(&self, _: &str) -> Result<(), StateError> {
+        Ok(())
+    }
+}
+
+/// As for [`AlertState`], `None` is [`Stateless`].
+impl<W: WatchdogState + Sync> WatchdogState for Option<W> {
+    async fn mark(&self, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        match self {
+            Some(state) => state.mark(key, owner, now).await,
+            None => Stateless.mark(key, owner, now).await,
+        }
+    }
+
+    async fn unmark(&self, key: &str) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.unmark(key).await,
+            None => Stateless.unmark(key).await,
+        }
+    }
+}
+
+/// One event selector of a trail, as `GetEventSelectors` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// A basic selector; `include_management_events` is `None` when AWS left it out (its
+    /// default is `true`).
+    Basic {
+        include_management_events: Option<bool>,
+    },
+    /// An advanced selector: whether one of its field selectors is `eventCategory` equal to
+    /// `Management`.
+    Advanced { selects_management: bool },
+}
+
+/// What the CloudTrail API said about one trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailView {
+    pub name: String,
+    /// The trail's ARN, which names it from any region (needed for shadow trails).
+    pub arn: String,
+    pub home_region: String,
+    pub multi_region: bool,
+    pub organization: bool,
+    /// `GetTrailStatus`'s `IsLogging`.
+    pub logging: bool,
+    /// Basic and advanced selectors together. Empty means none are configured: AWS's default,
+    /// which records all management events (moto returns an empty list for a new trail where
+    /// AWS returns that default selector; both mean the same).
+    pub selectors: Vec<Selector>,
+}
+
+impl TrailView {
+    pub(crate) fn applies_to(&self, region: &str) -> bool {
+        self.multi_region || self.home_region == region
+    }
+
+    pub(crate) fn records_management_events(&self) -> bool {
+        self.selectors.is_empty()
+            || self.selectors.iter().any(|s| match s {
+                Selector::Basic {
+                    include_management_events,
+                } => include_management_events.unwrap_or(true),
+                Selector::Advanced { selects_management } => *selects_management,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(id: serde_json::Value, detail: serde_json::Value) -> Value {
+        serde_json::json!({"id": id, "detail-type": "AWS API Call via CloudTrail", "detail": detail})
+    }
+
+    #[test]
+    fn events_without_an_event_id_are_keyed_by_envelope_id_or_digest() {
+        let detail = serde_json::json!({"eventName": "CreateUser", "b": 1, "a": [1, "x"]});
+        let by_envelope = EventKey::of(
+            None,
+            &envelope(
+                "6a7e8feb-b491-4cf7-a9f1-bf3703467718".into(),
+                detail.clone(),
+            ),
+        );
+        assert_eq!(
+            by_envelope.as_str(),
+            "envelope#6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+        );
+        assert_eq!(
+            EventKey::of(Some("e-1"), &envelope("6a7e8feb".into(), detail.clone())).as_str(),
+            "e-1",
+            "CloudTrail's id wins"
+        );
+
+        let hostile_id = envelope("id with spaces#".into(), detail.clone());
+        let digest = EventKey::of(None, &hostile_id);
+        assert!(digest.as_str().starts_with("sha256#"), "{digest}");
+        assert_eq!(digest.as_str().len(), "sha256#".len() + 64);
+        let reordered: Value = serde_json::from_str(
+            r#"{"detail": {"a": [1, "x"], "b": 1, "eventName": "CreateUser"}, "detail-type": "AWS API Call via CloudTrail", "id": "id with spaces#"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            EventKey::of(None, &reordered),
+            digest,
+            "key order does not matter"
+        );
+        let mut other = hostile_id.clone();
+        other["detail"]["b"] = 2.into();
+        assert_ne!(EventKey::of(None, &other), digest);
+        assert_ne!(EventKey::of(None, &envelope(Value::Null, detail)), digest);
+    }
+
+    /// The digest is stored in the table for a week: it must not change between builds.
+    #[test]
+    fn the_digest_is_stable() {
+        let key = EventKey::of(None, &serde_json::json!({"b": [true, null, 1.5], "a": "é"}));
+        assert_eq!(
+            key.as_str(),
+            "sha256#08ede9506b0ce4222d968f6199df588664736d1b976735679b0e612cd7bb5e86"
+        );
+    }
+
+    /// A store that finds every event already alerted, and every mark taken.
+    struct Seen;
+
+    impl AlertState for Seen {
+        async fn claim(&self, _: &Claim, _: &Budget) -> Result<Claimed, StateError> {
+            Ok(Claimed::Duplicate)
+        }
+        async fn record(&self, _: &Claim, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
+            Ok(())
+        }
+        async fn release(&self, _: &Claim, _: Option<Page>) -> Result<(), StateError> {
+            Ok(())
+        }
+    }
+
+    impl WatchdogState for Seen {
+        async fn mark(&self, _: &str, _: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
+            Ok(false)
+        }
+        async fn unmark(&self, _: &str) -> Result<(), StateError> {
+            Ok(())
+        }
+    }
+
+    /// Without a table (`None`) the function is stateless; with one, the table answers.
+    #[tokio::test]
+    async fn no_table_is_stateless_and_a_table_answers() {
+        let now: DateTime<Utc> = "2026-11-21T09:00:00Z".parse().unwrap();
+        let invocation = crate::invocation::Invocation::new("req-1", now);
+        let budget = Budget::start(&invocation, now);
+        let claim = Claim {
+            key: EventKey::of(Some("e-1"), &Value::Null),
+            owner: "req-1".into(),
+            lease_until: now,
+            session: None,
+            event_time: now,
+            window: Duration::from_secs(900),
+            ceiling: None,
+        };
+        let proceed = Claimed::Proceed {
+            page: Page::Text,
+            deduplicated: false,
+        };
+        assert_eq!(None::<Seen>.claim(&claim, &budget).await, Ok(proceed));
+        assert_eq!(
+            Some(Seen).claim(&claim, &budget).await,
+            Ok(Claimed::Duplicate)
+        );
+        assert_eq!(None::<Seen>.mark("k", "req-1", now).await, Ok(true));
+        assert_eq!(Some(Seen).mark("k", "req-1", now).await, Ok(false));
+    }
+}
