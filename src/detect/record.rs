@@ -796,12 +796,38 @@ mod tests {
             Some(json!(["x"])),
             Some(json!({})),
             Some(json!({"type": "Root"})),
+            Some(json!(-3)),
+            Some(json!(1.5)),
+            Some(json!(u64::MAX)),
+            // Milliseconds from the year 33658: a time no RFC 3339 text can hold.
+            Some(json!(1_000_000_000_000_000_i64)),
+            Some(json!("True")),
+            Some(json!(" FALSE ")),
+            Some(json!("2026-11-21t03:14:07z")),
+            Some(json!("{\"type\": \"Root\"}")),
+            Some(json!("[1]")),
+            // Read field by field, in order, wherever a record is expected.
+            Some(json!([
+                "1.08",
+                ["Root", null],
+                "2026-11-21T03:14:07Z",
+                "signin.amazonaws.com",
+                "ConsoleLogin"
+            ])),
         ];
         let mut all = Vec::new();
         paths(sample, &mut Vec::new(), 0, &mut all);
         let mut out = vec![sample.clone()];
         for path in &all {
-            for replacement in &replacements {
+            // The field's own value, re-encoded as a JSON string, as exporters do.
+            let pointer: String = path
+                .iter()
+                .map(|key| format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+                .collect();
+            let encoded = sample
+                .pointer(&pointer)
+                .map(|value| Some(Value::String(value.to_string())));
+            for replacement in replacements.iter().chain(&encoded) {
                 let mut variant = sample.clone();
                 let (last, parents) = path.split_last().unwrap();
                 let parent = parents
@@ -821,6 +847,136 @@ mod tests {
             }
         }
         out
+    }
+
+    /// What the pure pipeline makes of one payload, as text: the parsed event (serialised, with
+    /// its unreadable fields) or the parse error, then the core's decision — every text of a
+    /// notification, the structured alert, the root session, or the reason to ignore, or the
+    /// error. Built from outputs only, so renaming a type changes nothing here.
+    fn pipeline_outputs(payload: &Value, config: &crate::config::Config) -> String {
+        use crate::handler::{Decision, decide};
+        use crate::render::notification::Notification;
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        match parse_event(payload) {
+            Ok(parsed) => {
+                // Through `Value`, so keys are sorted: the order a type declares them in is no output.
+                let event = serde_json::to_value(&parsed.event).expect("serialisable");
+                let _ = writeln!(out, "parsed {event}\nunreadable {:?}", parsed.unreadable);
+            }
+            Err(e) => {
+                let _ = writeln!(out, "parse error {e} (event id {:?})", e.event_id());
+            }
+        }
+        let shown = |out: &mut String, n: &Notification| {
+            let _ = write!(
+                out,
+                "event id {:?}\nseverity {}\nkind {}\npage {}\nsubject {}\nsms {}\n\
+                 email\n{}\nalert {}\nchat {}\n",
+                n.event_id,
+                n.severity.as_str(),
+                n.kind.as_str(),
+                n.page,
+                n.subject.as_str(),
+                n.sms.as_str(),
+                n.email_body,
+                n.alert_json,
+                n.chat_json,
+            );
+        };
+        match decide(payload, config) {
+            Ok(Decision::Alert {
+                alert,
+                notification,
+            }) => {
+                let _ = writeln!(out, "alert, session {}", alert.root_session());
+                shown(&mut out, &notification);
+            }
+            Ok(Decision::ForwarderFailing { notification, .. }) => {
+                out.push_str("forwarder failing\n");
+                shown(&mut out, &notification);
+            }
+            Ok(Decision::Ignore { event_id, reason }) => {
+                let _ = writeln!(out, "ignored {event_id:?}: {reason}");
+            }
+            Err(e) => {
+                let _ = writeln!(out, "error {e} (event id {:?})", e.event_id());
+            }
+        }
+        out
+    }
+
+    /// The digests [`outputs_are_pinned`] holds the pipeline to, one line per sample.
+    const PINNED_OUTPUTS: &str = "src/detect/pipeline-outputs.sha256";
+
+    /// Every output of the pure pipeline (see [`pipeline_outputs`]) for every sample under
+    /// `events/` and each of its [`mutations`] — some 48,000 payloads — is pinned by a SHA-256
+    /// digest per sample in `src/detect/pipeline-outputs.sha256`, and all of them by the last line.
+    /// A change to how events are read or rendered that changes no output passes; one that
+    /// changes any output fails, naming the samples whose outputs changed.
+    ///
+    /// To see which payload changed: run this test with `PIPELINE_OUTPUTS=<dir>` before and
+    /// after the change (one text file per sample: each payload, then its outputs) and `diff -r`
+    /// the two directories. When the change is intended and reviewed, `PIPELINE_OUTPUTS_UPDATE=1`
+    /// rewrites the digests; commit them with the change and say why they moved.
+    #[test]
+    fn outputs_are_pinned() {
+        use sha2::{Digest, Sha256};
+        use std::fmt::Write as _;
+        let config = crate::config::Config::from_lookup(|name| match name {
+            "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:rootwatch-alerts".into()),
+            "ACCOUNT_NAMES" => Some("111122223333=prod-payments".into()),
+            "RUNBOOK_URL" => Some("https://wiki.example.com/runbooks/root".into()),
+            _ => None,
+        })
+        .expect("valid configuration");
+        let dump = std::env::var_os("PIPELINE_OUTPUTS").map(std::path::PathBuf::from);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (mut lines, mut all, mut payloads) = (String::new(), Sha256::new(), 0);
+        for (path, sample) in every_sample() {
+            let name = path
+                .strip_prefix(root.join("events"))
+                .expect("under events/")
+                .to_string_lossy()
+                .into_owned();
+            let mut digest = Sha256::new();
+            let mut text = String::new();
+            let variants = mutations(&sample);
+            for payload in &variants {
+                let outputs = pipeline_outputs(payload, &config);
+                digest.update(outputs.as_bytes());
+                digest.update(b"\0");
+                if dump.is_some() {
+                    let _ = write!(text, "=== {payload}\n{outputs}");
+                }
+            }
+            payloads += variants.len();
+            let digest = digest.finalize();
+            all.update(digest);
+            let _ = writeln!(lines, "{digest:x}  {name} ({} payloads)", variants.len());
+            if let Some(dir) = &dump {
+                let file = dir.join(name.replace('/', "--") + ".txt");
+                std::fs::create_dir_all(dir).expect("output directory");
+                std::fs::write(file, text).expect("writable output directory");
+            }
+        }
+        let _ = writeln!(lines, "{:x}  all ({payloads} payloads)", all.finalize());
+        let pinned_path = root.join(PINNED_OUTPUTS);
+        if std::env::var_os("PIPELINE_OUTPUTS_UPDATE").is_some() {
+            std::fs::write(&pinned_path, &lines).expect("writable digests");
+        }
+        let pinned = std::fs::read_to_string(&pinned_path).unwrap_or_default();
+        let changed: Vec<&str> = lines
+            .lines()
+            .filter(|line| !pinned.lines().any(|p| p == *line))
+            .collect();
+        assert!(
+            changed.is_empty() && pinned.lines().count() == lines.lines().count(),
+            "the pipeline's outputs changed for:\n{}\nsee this test's doc to find the payloads \
+             (PIPELINE_OUTPUTS) or, if intended, to update {PINNED_OUTPUTS}",
+            changed.join("\n")
+        );
+        assert!(payloads > 40_000, "{payloads} payloads");
     }
 
     /// The quick reading of clean events is an optimisation only: whenever it reads an event,
