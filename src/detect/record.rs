@@ -181,10 +181,6 @@ impl<'de, T: Tolerant> Visitor<'de> for LenientVisitor<T> {
         Ok(T::from_null())
     }
 
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(T::from_null())
-    }
-
     fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
         Ok(read(T::from_bool(value)))
     }
@@ -234,7 +230,6 @@ impl Tolerant for String {
 }
 
 /// A JSON string and nothing else: the envelope's own fields, which EventBridge writes.
-#[derive(Debug, Clone, PartialEq, Default)]
 struct JsonString(String);
 
 impl Tolerant for JsonString {
@@ -538,38 +533,36 @@ record! {
 }
 
 record! {
+    /// `userIdentity.sessionContext`: the session temporary credentials belong to.
     #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+    #[serde(default)]
     pub struct SessionContext at "detail.userIdentity.sessionContext." {
-        #[serde(default)]
         pub attributes: Lenient<SessionAttributes> = "attributes",
-        #[serde(default)]
         pub source_identity: Lenient<String> = "sourceIdentity",
         /// `"true"` on a root session started with `sts:AssumeRoot` (IAM User Guide, "Track
         /// privileged tasks in AWS CloudTrail").
-        #[serde(default)]
         pub assumed_root: Lenient<bool> = "assumedRoot",
     }
 }
 
 record! {
+    /// `sessionContext.attributes`.
     #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+    #[serde(default)]
     pub struct SessionAttributes at "detail.userIdentity.sessionContext.attributes." {
         /// `"true"` or `"false"`, as text.
-        #[serde(default)]
         pub mfa_authenticated: Lenient<String> = "mfaAuthenticated",
-        #[serde(default)]
         pub creation_date: Lenient<String> = "creationDate",
     }
 }
 
 record! {
+    /// `userIdentity.inScopeOf`: for an `sts:AssumeRoot` session, whom it was issued to.
     #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+    #[serde(default)]
     pub struct InScopeOf at "detail.userIdentity.inScopeOf." {
-        #[serde(default)]
         pub issuer_type: Lenient<String> = "issuerType",
-        #[serde(default)]
         pub issuer_account_id: Lenient<String> = "issuerAccountId",
-        #[serde(default)]
         pub credentials_issued_to: Lenient<String> = "credentialsIssuedTo",
     }
 }
