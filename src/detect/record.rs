@@ -882,15 +882,16 @@ mod tests {
     const PINNED_OUTPUTS: &str = "src/detect/pipeline-outputs.sha256";
 
     /// Every output of the pure pipeline (see [`pipeline_outputs`]) for every sample under
-    /// `events/` and each of its [`mutations`] — some 48,000 payloads — is pinned by a SHA-256
+    /// `events/` and each of its [`mutations`] — some 57,000 payloads — is pinned by a SHA-256
     /// digest per sample in `src/detect/pipeline-outputs.sha256`, and all of them by the last line.
     /// A change to how events are read or rendered that changes no output passes; one that
     /// changes any output fails, naming the samples whose outputs changed.
     ///
     /// To see which payload changed: run this test with `PIPELINE_OUTPUTS=<dir>` before and
     /// after the change (one text file per sample: each payload, then its outputs) and `diff -r`
-    /// the two directories. When the change is intended and reviewed, `PIPELINE_OUTPUTS_UPDATE=1`
-    /// rewrites the digests; commit them with the change and say why they moved.
+    /// the two directories. When the change is intended and reviewed (new wording, a new rule or
+    /// sample), `PIPELINE_OUTPUTS_UPDATE=1` rewrites the digests; commit them with the change and
+    /// say why they moved.
     #[test]
     fn outputs_are_pinned() {
         use sha2::{Digest, Sha256};
