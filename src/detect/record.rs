@@ -1,21 +1,30 @@
-//! The event model: the EventBridge envelope and the CloudTrail record it carries.
+//! The event model: the EventBridge envelope and the CloudTrail record it carries, and how a
+//! payload is read into them.
 //!
-//! An alarm must fail towards alerting, so the model is strict only where it must be. The few
+//! An alarm must fail towards alerting, so the reading is strict only where it must be. The few
 //! fields that decide whether an event is a root event to alert on — the envelope's
 //! `detail-type`, and `userIdentity.type`, `userIdentity.invokedBy`, `eventSource`, `eventName`
 //! and `eventType` — must be readable, or the event is rejected with an error naming the field.
 //! (`userIdentity.type`, `invokedBy` and `eventType` may be missing: AWS documents records of its
-//! own internal calls without a `type`, and every root record has one.)
+//! own internal calls without a `type`, and every root record has one.) The envelope's `source`
+//! is checked before anything else ([`check_source`]).
 //! Every other field is [`Lenient`]: a wrong JSON type, an object re-encoded as a JSON string, a
 //! boolean written as `"True"` or a time in another common form is read when it can be and
 //! otherwise becomes "unreadable", which the alert reports instead of failing. CloudTrail's
 //! schema has grown from `eventVersion` 1.0 to 1.11, and exporters re-encode records; neither,
 //! nor an attacker who can shape a field, may silence the alarm.
 //!
-//! The envelope is `aws_lambda_events`' [`EventBridgeEvent`]; its own fields are checked before
-//! it is built (see [`parse_event`]). The record is the project's own [`CloudTrailRecord`],
-//! because the crate's CloudTrail types reject or drop shapes that real root events have (see the
-//! tests at the bottom of this file):
+//! **One reading.** Each record type is declared once, with `record!`: a field's Rust name,
+//! type and JSON key, in one line. From that line serde derives the reading (a strict type such
+//! as `String` rejects a wrong shape; a [`Lenient`] one never does) and the macro derives the
+//! field's place in the unreadable-field report. The payload is read in place, borrowing its
+//! text; only an event that fails is read a second time, through `serde_path_to_error`, to name
+//! the field its error is about.
+//!
+//! The envelope handed on is `aws_lambda_events`' [`EventBridgeEvent`], built from the tolerant
+//! `Envelope` read here. The record is the project's own [`CloudTrailRecord`], because the
+//! crate's CloudTrail types reject or drop shapes that real root events have (see the tests at
+//! the bottom of this file):
 //! - `cloudtrail::AWSAPICall` requires `requestID`, which console sign-in records never carry;
 //! - `signin::SignIn` requires `responseElements.ConsoleLogin` and `additionalEventData.LoginTo`,
 //!   which password-recovery records do not have;
@@ -23,11 +32,15 @@
 //!   from a console session `ASIA…`) or `inScopeOf` (how an `sts:AssumeRoot` session is marked).
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use crate::sanitize::{redact_contacts, untrusted_line};
 
@@ -93,7 +106,8 @@ pub type RootEvent = EventBridgeEvent<CloudTrailRecord>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedEvent {
     pub event: RootEvent,
-    /// JSON paths such as `detail.eventTime`, in a stable order.
+    /// JSON paths such as `detail.eventTime`, in a stable order: each record's own fields in the
+    /// order it declares them, then the fields of the records nested in it.
     pub unreadable: Vec<&'static str>,
 }
 
@@ -126,6 +140,13 @@ impl<T> Lenient<T> {
     pub fn is_unreadable(&self) -> bool {
         matches!(self, Lenient::Unreadable)
     }
+
+    fn into_read(self) -> Option<T> {
+        match self {
+            Lenient::Read(value) => Some(value),
+            _ => None,
+        }
+    }
 }
 
 /// Written back as what was read (`null` when absent or unreadable). The envelope type requires
@@ -148,48 +169,167 @@ impl<T> From<T> for Lenient<T> {
     }
 }
 
-/// How a [`Lenient`] field reads a JSON value; `None` makes the field unreadable.
-pub trait Tolerant: Sized {
-    fn read(value: &Value) -> Option<Self>;
-}
-
 impl<T: Tolerant> Lenient<T> {
     /// Reads a JSON value as the field would be read from an event.
     pub fn from_json(value: &Value) -> Self {
-        match value {
-            Value::Null => Lenient::Absent,
-            value => T::read(value).map_or(Lenient::Unreadable, Lenient::Read),
-        }
+        // Reading a lenient field cannot fail; only its shape decides Read or Unreadable.
+        Self::deserialize(value).unwrap_or(Lenient::Unreadable)
+    }
+}
+
+/// How a [`Lenient`] field reads each JSON shape: `None`, the default for every shape, makes the
+/// field unreadable. Nothing here can reject an event.
+pub trait Tolerant: Sized {
+    /// What `null` reads as: absent, for every field but one that must hold a value.
+    fn from_null() -> Lenient<Self> {
+        Lenient::Absent
+    }
+
+    fn from_text(_text: &str) -> Option<Self> {
+        None
+    }
+
+    fn from_number(_number: Number) -> Option<Self> {
+        None
+    }
+
+    fn from_bool(_value: bool) -> Option<Self> {
+        None
+    }
+
+    /// Reads a JSON object's entries; whatever is not read is skipped.
+    fn from_object<'de, A: MapAccess<'de>>(mut object: A) -> Result<Option<Self>, A::Error> {
+        while object.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    /// Reads a JSON array's items; whatever is not read is skipped.
+    fn from_list<'de, A: SeqAccess<'de>>(mut list: A) -> Result<Option<Self>, A::Error> {
+        while list.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
     }
 }
 
 impl<'de, T: Tolerant> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Any JSON value is accepted here; only its shape decides Read or Unreadable.
-        Ok(Self::from_json(&Value::deserialize(deserializer)?))
+        deserializer.deserialize_any(LenientVisitor(PhantomData))
     }
+}
+
+/// Hands each JSON shape to [`Tolerant`], without copying it first.
+struct LenientVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Tolerant> Visitor<'de> for LenientVisitor<T> {
+    type Value = Lenient<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(T::from_null())
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(read(T::from_bool(value)))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(read(T::from_number(value.into())))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(read(T::from_number(value.into())))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(read(Number::from_f64(value).and_then(T::from_number)))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(read(T::from_text(text)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, object: A) -> Result<Self::Value, A::Error> {
+        T::from_object(object).map(read)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, list: A) -> Result<Self::Value, A::Error> {
+        T::from_list(list).map(read)
+    }
+}
+
+fn read<T>(value: Option<T>) -> Lenient<T> {
+    value.map_or(Lenient::Unreadable, Lenient::Read)
 }
 
 /// Text: a string, or a number or boolean written as text.
 impl Tolerant for String {
-    fn read(value: &Value) -> Option<Self> {
-        match value {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
+    fn from_text(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+
+    fn from_number(number: Number) -> Option<Self> {
+        Some(number.to_string())
+    }
+
+    fn from_bool(value: bool) -> Option<Self> {
+        Some(value.to_string())
+    }
+}
+
+/// A JSON string and nothing else: the envelope's own fields, which EventBridge writes.
+struct JsonString(String);
+
+impl Tolerant for JsonString {
+    fn from_text(text: &str) -> Option<Self> {
+        Some(JsonString(text.to_owned()))
+    }
+}
+
+/// The envelope's `source`, a string its type requires: `null` cannot stand for it, so it is
+/// unreadable like any other value that is not a string (and the event refused before it is
+/// read, by [`check_source`]).
+struct Source(String);
+
+impl Tolerant for Source {
+    fn from_null() -> Lenient<Self> {
+        Lenient::Unreadable
+    }
+
+    fn from_text(text: &str) -> Option<Self> {
+        Some(Source(text.to_owned()))
+    }
+}
+
+/// A list of strings, every item a string.
+impl Tolerant for Vec<String> {
+    fn from_list<'de, A: SeqAccess<'de>>(mut list: A) -> Result<Option<Self>, A::Error> {
+        let (mut items, mut all_text) = (Vec::new(), true);
+        while let Some(item) = list.next_element::<Lenient<JsonString>>()? {
+            match item {
+                Lenient::Read(JsonString(text)) if all_text => items.push(text),
+                _ => all_text = false,
+            }
         }
+        Ok(all_text.then_some(items))
     }
 }
 
 /// `true`/`false`, also as `"true"`, `"True"`, `"TRUE"` and the like.
 impl Tolerant for bool {
-    fn read(value: &Value) -> Option<Self> {
-        match value {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
-            _ => None,
+    fn from_bool(value: bool) -> Option<Self> {
+        Some(value)
+    }
+
+    fn from_text(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("true") {
+            Some(true)
+        } else if text.eq_ignore_ascii_case("false") {
+            Some(false)
+        } else {
+            None
         }
     }
 }
@@ -197,18 +337,16 @@ impl Tolerant for bool {
 /// A time in any of the forms CloudTrail and its exporters write (see [`parse_time`]), or
 /// seconds or milliseconds since the epoch.
 impl Tolerant for DateTime<Utc> {
-    fn read(value: &Value) -> Option<Self> {
-        match value {
-            Value::String(s) => parse_time(s),
-            Value::Number(n) => {
-                let n = n.as_i64()?;
-                if n > 100_000_000_000 {
-                    DateTime::from_timestamp_millis(n)
-                } else {
-                    DateTime::from_timestamp(n, 0)
-                }
-            }
-            _ => None,
+    fn from_text(text: &str) -> Option<Self> {
+        parse_time(text)
+    }
+
+    fn from_number(number: Number) -> Option<Self> {
+        let n = number.as_i64()?;
+        if n > 100_000_000_000 {
+            DateTime::from_timestamp_millis(n)
+        } else {
+            DateTime::from_timestamp(n, 0)
         }
     }
 }
@@ -224,55 +362,35 @@ impl JsonObject {
     }
 }
 
-/// An object, or a string holding one; anything else is unreadable.
-fn as_object(value: &Value) -> Option<Cow<'_, Map<String, Value>>> {
-    match value {
-        Value::Object(map) => Some(Cow::Borrowed(map)),
-        Value::String(text) => match serde_json::from_str(text) {
-            Ok(Value::Object(map)) => Some(Cow::Owned(map)),
-            _ => None,
-        },
+impl Tolerant for JsonObject {
+    fn from_object<'de, A: MapAccess<'de>>(object: A) -> Result<Option<Self>, A::Error> {
+        Map::deserialize(MapAccessDeserializer::new(object)).map(|map| Some(JsonObject(map)))
+    }
+
+    fn from_text(text: &str) -> Option<Self> {
+        object_in_text(text).map(JsonObject)
+    }
+}
+
+/// The object a string holds, when it holds one.
+fn object_in_text(text: &str) -> Option<Map<String, Value>> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => Some(map),
         _ => None,
     }
 }
 
-impl Tolerant for JsonObject {
-    fn read(value: &Value) -> Option<Self> {
-        as_object(value).map(|map| JsonObject(map.into_owned()))
-    }
-}
+/// A record whose every field is [`Lenient`]: read field by field from any JSON object, also one
+/// re-encoded as a JSON string, so it is never an error (nor is anything in it).
+trait Nested: DeserializeOwned {}
 
-/// A [`Lenient`] field of a JSON object: absent when the key is missing.
-fn lenient<T: Tolerant>(map: &Map<String, Value>, key: &str) -> Lenient<T> {
-    map.get(key).map_or(Lenient::Absent, Lenient::from_json)
-}
+impl<T: Nested> Tolerant for T {
+    fn from_object<'de, A: MapAccess<'de>>(object: A) -> Result<Option<Self>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(object)).map(Some)
+    }
 
-/// Nested records whose every field is [`Lenient`]: readable whenever they are an object, field
-/// by field, as their derived `Deserialize` would read them (and without copying the object).
-macro_rules! tolerant_object {
-    ($($t:ident { $($field:ident: $key:literal),* })*) => {$(
-        impl Tolerant for $t {
-            fn read(value: &Value) -> Option<Self> {
-                let map = as_object(value)?;
-                Some($t { $($field: lenient(&map, $key)),* })
-            }
-        }
-    )*};
-}
-tolerant_object! {
-    SessionContext {
-        attributes: "attributes",
-        assumed_root: "assumedRoot",
-        source_identity: "sourceIdentity"
-    }
-    SessionAttributes {
-        mfa_authenticated: "mfaAuthenticated",
-        creation_date: "creationDate"
-    }
-    InScopeOf {
-        issuer_type: "issuerType",
-        issuer_account_id: "issuerAccountId",
-        credentials_issued_to: "credentialsIssuedTo"
+    fn from_text(text: &str) -> Option<Self> {
+        T::deserialize(Value::Object(object_in_text(text)?)).ok()
     }
 }
 
@@ -296,109 +414,211 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-/// One CloudTrail record. Strict in the fields that decide ([`UserIdentity::identity_type`],
-/// [`UserIdentity::invoked_by`], `eventSource`, `eventName`, `eventType`), [`Lenient`] in the rest.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CloudTrailRecord {
-    #[serde(default)]
-    pub event_version: Lenient<String>,
-    pub user_identity: UserIdentity,
-    #[serde(default)]
-    pub event_time: Lenient<DateTime<Utc>>,
-    pub event_source: String,
-    pub event_name: String,
-    #[serde(default)]
-    pub aws_region: Lenient<String>,
-    #[serde(default, rename = "sourceIPAddress")]
-    pub source_ip_address: Lenient<String>,
-    #[serde(default)]
-    pub user_agent: Lenient<String>,
-    #[serde(default)]
-    pub request_parameters: Lenient<JsonObject>,
-    #[serde(default)]
-    pub response_elements: Lenient<JsonObject>,
-    #[serde(default)]
-    pub additional_event_data: Lenient<JsonObject>,
-    #[serde(default)]
-    pub error_code: Lenient<String>,
-    #[serde(default)]
-    pub error_message: Lenient<String>,
-    #[serde(default, rename = "requestID")]
-    pub request_id: Lenient<String>,
-    #[serde(default, rename = "eventID")]
-    pub event_id: Lenient<String>,
-    /// Deciding: an `AwsServiceEvent` is AWS's own doing. Optional, but a string when present.
-    pub event_type: Option<String>,
-    #[serde(default)]
-    pub recipient_account_id: Lenient<String>,
-    #[serde(default)]
-    pub read_only: Lenient<bool>,
-    /// Whether temporary credentials came from a console session.
-    #[serde(default)]
-    pub session_credential_from_console: Lenient<bool>,
+/// What a field adds to the unreadable-field report: a [`Lenient`] field itself, when it was
+/// unreadable; a record, the fields inside it (`record!` writes that part).
+trait Report {
+    fn is_unreadable(&self) -> bool {
+        false
+    }
+
+    /// Appends the JSON paths of the unreadable fields inside.
+    fn unreadable_inside(&self, _paths: &mut Vec<&'static str>) {}
 }
 
-/// The `userIdentity` element, with the fields rootwatch reads.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserIdentity {
-    /// Deciding: only `Root` is alerted on. Missing on AWS-internal calls, which AWS documents
-    /// without one (KMS Developer Guide, "SynchronizeMultiRegionKey"); a string when present.
-    #[serde(rename = "type", default)]
-    pub identity_type: Option<String>,
-    /// Deciding: set when an AWS service made the call on the principal's behalf.
-    pub invoked_by: Option<String>,
-    #[serde(default)]
-    pub principal_id: Lenient<String>,
-    #[serde(default)]
-    pub arn: Lenient<String>,
-    #[serde(default)]
-    pub account_id: Lenient<String>,
-    #[serde(default)]
-    pub access_key_id: Lenient<String>,
-    #[serde(default)]
-    pub user_name: Lenient<String>,
-    #[serde(default)]
-    pub session_context: Lenient<SessionContext>,
-    /// Set on root sessions started with `sts:AssumeRoot` from the management account.
-    #[serde(default)]
-    pub in_scope_of: Lenient<InScopeOf>,
+impl<T: Report> Report for Lenient<T> {
+    fn is_unreadable(&self) -> bool {
+        Lenient::is_unreadable(self)
+    }
+
+    fn unreadable_inside(&self, paths: &mut Vec<&'static str>) {
+        if let Lenient::Read(inner) = self {
+            inner.unreadable_inside(paths);
+        }
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionContext {
-    #[serde(default)]
-    pub attributes: Lenient<SessionAttributes>,
-    /// `"true"` on a root session started with `sts:AssumeRoot` (IAM User Guide, "Track
-    /// privileged tasks in AWS CloudTrail").
-    #[serde(default)]
-    pub assumed_root: Lenient<bool>,
-    #[serde(default)]
-    pub source_identity: Lenient<String>,
+impl Report for String {}
+impl Report for Option<String> {}
+impl Report for bool {}
+impl Report for DateTime<Utc> {}
+impl Report for JsonObject {}
+impl Report for JsonString {}
+impl Report for Source {}
+impl Report for Vec<String> {}
+
+/// Declares a record type: each field once, as `name: Type = "jsonKey"` under its doc and serde
+/// attributes. serde's derived `Deserialize` reads it (under that key); the report lists, for a
+/// record at `at`, its own unreadable fields in the order they are declared, then those inside
+/// the records it holds.
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident at $at:literal {
+            $(
+                $(#[$field_meta:meta])*
+                $field_vis:vis $field:ident: $type:ty = $key:literal
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $(
+                $(#[$field_meta])*
+                #[serde(rename = $key)]
+                $field_vis $field: $type,
+            )*
+        }
+
+        impl Report for $name {
+            fn unreadable_inside(&self, paths: &mut Vec<&'static str>) {
+                $(
+                    if Report::is_unreadable(&self.$field) {
+                        paths.push(concat!($at, $key));
+                    }
+                )*
+                $(Report::unreadable_inside(&self.$field, paths);)*
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionAttributes {
-    /// `"true"` or `"false"`, as text.
-    #[serde(default)]
-    pub mfa_authenticated: Lenient<String>,
-    #[serde(default)]
-    pub creation_date: Lenient<String>,
+record! {
+    /// The envelope as it arrives. Its own fields do not decide, so a wrong shape is set aside
+    /// and reported rather than rejecting the event (EventBridge always sets them); `source` was
+    /// checked before ([`check_source`]) and `detail-type` is read by [`parse_event`].
+    #[derive(Deserialize)]
+    struct Envelope at "" {
+        #[serde(default)]
+        version: Lenient<JsonString> = "version",
+        #[serde(default)]
+        id: Lenient<JsonString> = "id",
+        #[serde(default)]
+        source: Lenient<Source> = "source",
+        #[serde(default)]
+        account: Lenient<JsonString> = "account",
+        #[serde(default)]
+        region: Lenient<JsonString> = "region",
+        #[serde(default)]
+        time: Lenient<DateTime<Utc>> = "time",
+        #[serde(default)]
+        resources: Lenient<Vec<String>> = "resources",
+        detail: CloudTrailRecord = "detail",
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InScopeOf {
-    #[serde(default)]
-    pub issuer_type: Lenient<String>,
-    #[serde(default)]
-    pub issuer_account_id: Lenient<String>,
-    #[serde(default)]
-    pub credentials_issued_to: Lenient<String>,
+// The order of the strict records' fields is part of their reading: serde also reads a record
+// from a JSON array, item by item, and its errors count the items.
+record! {
+    /// One CloudTrail record. Strict in the fields that decide ([`UserIdentity::identity_type`],
+    /// [`UserIdentity::invoked_by`], `eventSource`, `eventName`, `eventType`), [`Lenient`] in the
+    /// rest.
+    #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+    pub struct CloudTrailRecord at "detail." {
+        #[serde(default)]
+        pub event_version: Lenient<String> = "eventVersion",
+        pub user_identity: UserIdentity = "userIdentity",
+        #[serde(default)]
+        pub event_time: Lenient<DateTime<Utc>> = "eventTime",
+        pub event_source: String = "eventSource",
+        pub event_name: String = "eventName",
+        #[serde(default)]
+        pub aws_region: Lenient<String> = "awsRegion",
+        #[serde(default)]
+        pub source_ip_address: Lenient<String> = "sourceIPAddress",
+        #[serde(default)]
+        pub user_agent: Lenient<String> = "userAgent",
+        #[serde(default)]
+        pub request_parameters: Lenient<JsonObject> = "requestParameters",
+        #[serde(default)]
+        pub response_elements: Lenient<JsonObject> = "responseElements",
+        #[serde(default)]
+        pub additional_event_data: Lenient<JsonObject> = "additionalEventData",
+        #[serde(default)]
+        pub error_code: Lenient<String> = "errorCode",
+        #[serde(default)]
+        pub error_message: Lenient<String> = "errorMessage",
+        #[serde(default)]
+        pub request_id: Lenient<String> = "requestID",
+        #[serde(default)]
+        pub event_id: Lenient<String> = "eventID",
+        /// Deciding: an `AwsServiceEvent` is AWS's own doing. Optional, but a string when present.
+        pub event_type: Option<String> = "eventType",
+        #[serde(default)]
+        pub recipient_account_id: Lenient<String> = "recipientAccountId",
+        #[serde(default)]
+        pub read_only: Lenient<bool> = "readOnly",
+        /// Whether temporary credentials came from a console session.
+        #[serde(default)]
+        pub session_credential_from_console: Lenient<bool> = "sessionCredentialFromConsole",
+    }
 }
+
+record! {
+    /// The `userIdentity` element, with the fields rootwatch reads.
+    #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+    pub struct UserIdentity at "detail.userIdentity." {
+        /// Deciding: only `Root` is alerted on. Missing on AWS-internal calls, which AWS documents
+        /// without one (KMS Developer Guide, "SynchronizeMultiRegionKey"); a string when present.
+        #[serde(default)]
+        pub identity_type: Option<String> = "type",
+        /// Deciding: set when an AWS service made the call on the principal's behalf.
+        pub invoked_by: Option<String> = "invokedBy",
+        #[serde(default)]
+        pub principal_id: Lenient<String> = "principalId",
+        #[serde(default)]
+        pub arn: Lenient<String> = "arn",
+        #[serde(default)]
+        pub account_id: Lenient<String> = "accountId",
+        #[serde(default)]
+        pub access_key_id: Lenient<String> = "accessKeyId",
+        #[serde(default)]
+        pub user_name: Lenient<String> = "userName",
+        #[serde(default)]
+        pub session_context: Lenient<SessionContext> = "sessionContext",
+        /// Set on root sessions started with `sts:AssumeRoot` from the management account.
+        #[serde(default)]
+        pub in_scope_of: Lenient<InScopeOf> = "inScopeOf",
+    }
+}
+
+record! {
+    /// `userIdentity.sessionContext`: the session temporary credentials belong to.
+    #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+    #[serde(default)]
+    pub struct SessionContext at "detail.userIdentity.sessionContext." {
+        pub attributes: Lenient<SessionAttributes> = "attributes",
+        pub source_identity: Lenient<String> = "sourceIdentity",
+        /// `"true"` on a root session started with `sts:AssumeRoot` (IAM User Guide, "Track
+        /// privileged tasks in AWS CloudTrail").
+        pub assumed_root: Lenient<bool> = "assumedRoot",
+    }
+}
+
+record! {
+    /// `sessionContext.attributes`.
+    #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+    #[serde(default)]
+    pub struct SessionAttributes at "detail.userIdentity.sessionContext.attributes." {
+        /// `"true"` or `"false"`, as text.
+        pub mfa_authenticated: Lenient<String> = "mfaAuthenticated",
+        pub creation_date: Lenient<String> = "creationDate",
+    }
+}
+
+record! {
+    /// `userIdentity.inScopeOf`: for an `sts:AssumeRoot` session, whom it was issued to.
+    #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+    #[serde(default)]
+    pub struct InScopeOf at "detail.userIdentity.inScopeOf." {
+        pub issuer_type: Lenient<String> = "issuerType",
+        pub issuer_account_id: Lenient<String> = "issuerAccountId",
+        pub credentials_issued_to: Lenient<String> = "credentialsIssuedTo",
+    }
+}
+
+impl Nested for SessionContext {}
+impl Nested for SessionAttributes {}
+impl Nested for InScopeOf {}
 
 impl CloudTrailRecord {
     /// The event id, when it is well formed; ids end up in logs, links and table keys.
@@ -419,109 +639,6 @@ impl CloudTrailRecord {
             .is_some_and(|answer| !answer.eq_ignore_ascii_case("Success"));
         self.error_code.get().is_some() || self.error_message.get().is_some() || sign_in_refused
     }
-
-    /// The record's fields that were present but unreadable, as JSON paths.
-    pub fn unreadable_fields(&self) -> Vec<&'static str> {
-        let identity = &self.user_identity;
-        let context = identity.session_context.get();
-        let attributes = context.and_then(|c| c.attributes.get());
-        let scope = identity.in_scope_of.get();
-        [
-            ("detail.eventVersion", self.event_version.is_unreadable()),
-            ("detail.eventTime", self.event_time.is_unreadable()),
-            ("detail.awsRegion", self.aws_region.is_unreadable()),
-            (
-                "detail.sourceIPAddress",
-                self.source_ip_address.is_unreadable(),
-            ),
-            ("detail.userAgent", self.user_agent.is_unreadable()),
-            (
-                "detail.requestParameters",
-                self.request_parameters.is_unreadable(),
-            ),
-            (
-                "detail.responseElements",
-                self.response_elements.is_unreadable(),
-            ),
-            (
-                "detail.additionalEventData",
-                self.additional_event_data.is_unreadable(),
-            ),
-            ("detail.errorCode", self.error_code.is_unreadable()),
-            ("detail.errorMessage", self.error_message.is_unreadable()),
-            ("detail.requestID", self.request_id.is_unreadable()),
-            ("detail.eventID", self.event_id.is_unreadable()),
-            (
-                "detail.recipientAccountId",
-                self.recipient_account_id.is_unreadable(),
-            ),
-            ("detail.readOnly", self.read_only.is_unreadable()),
-            (
-                "detail.sessionCredentialFromConsole",
-                self.session_credential_from_console.is_unreadable(),
-            ),
-            (
-                "detail.userIdentity.principalId",
-                identity.principal_id.is_unreadable(),
-            ),
-            ("detail.userIdentity.arn", identity.arn.is_unreadable()),
-            (
-                "detail.userIdentity.accountId",
-                identity.account_id.is_unreadable(),
-            ),
-            (
-                "detail.userIdentity.accessKeyId",
-                identity.access_key_id.is_unreadable(),
-            ),
-            (
-                "detail.userIdentity.userName",
-                identity.user_name.is_unreadable(),
-            ),
-            (
-                "detail.userIdentity.sessionContext",
-                identity.session_context.is_unreadable(),
-            ),
-            (
-                "detail.userIdentity.sessionContext.attributes",
-                context.is_some_and(|c| c.attributes.is_unreadable()),
-            ),
-            (
-                "detail.userIdentity.sessionContext.sourceIdentity",
-                context.is_some_and(|c| c.source_identity.is_unreadable()),
-            ),
-            (
-                "detail.userIdentity.sessionContext.assumedRoot",
-                context.is_some_and(|c| c.assumed_root.is_unreadable()),
-            ),
-            (
-                "detail.userIdentity.sessionContext.attributes.mfaAuthenticated",
-                attributes.is_some_and(|a| a.mfa_authenticated.is_unreadable()),
-            ),
-            (
-                "detail.userIdentity.sessionContext.attributes.creationDate",
-                attributes.is_some_and(|a| a.creation_date.is_unreadable()),
-            ),
-            (
-                "detail.userIdentity.inScopeOf",
-                identity.in_scope_of.is_unreadable(),
-            ),
-            (
-                "detail.userIdentity.inScopeOf.issuerType",
-                scope.is_some_and(|s| s.issuer_type.is_unreadable()),
-            ),
-            (
-                "detail.userIdentity.inScopeOf.issuerAccountId",
-                scope.is_some_and(|s| s.issuer_account_id.is_unreadable()),
-            ),
-            (
-                "detail.userIdentity.inScopeOf.credentialsIssuedTo",
-                scope.is_some_and(|s| s.credentials_issued_to.is_unreadable()),
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(path, unreadable)| unreadable.then_some(path))
-        .collect()
-    }
 }
 
 impl DetailType {
@@ -532,82 +649,6 @@ impl DetailType {
         } else {
             DetailType::ApiCall
         }
-    }
-}
-
-/// The envelope's own fields besides `detail-type` and `detail`: none decides, so a wrong shape
-/// is set aside (and reported) rather than rejecting the event. EventBridge always sets them.
-const ENVELOPE_TEXT_FIELDS: [(&str, &str); 5] = [
-    ("version", "version"),
-    ("id", "id"),
-    ("source", "source"),
-    ("account", "account"),
-    ("region", "region"),
-];
-
-/// The envelope, with fields the crate's type would refuse replaced: text fields of the wrong
-/// type removed (`source`, which the type requires, emptied), `time` normalised or removed,
-/// `resources` removed unless it is a list of strings. Clones the payload only when needed.
-fn tolerable_envelope<'a>(
-    payload: &'a Value,
-    unreadable: &mut Vec<&'static str>,
-) -> Cow<'a, Value> {
-    let Value::Object(envelope) = payload else {
-        return Cow::Borrowed(payload);
-    };
-    let mut fixed: Option<Map<String, Value>> = None;
-    let mut edit = |f: &mut dyn FnMut(&mut Map<String, Value>)| {
-        f(fixed.get_or_insert_with(|| envelope.clone()))
-    };
-    for (key, path) in ENVELOPE_TEXT_FIELDS {
-        match envelope.get(key) {
-            None | Some(Value::String(_)) => {}
-            Some(Value::Null) if key != "source" => {}
-            Some(_) => {
-                unreadable.push(path);
-                edit(&mut |map| {
-                    map.remove(key);
-                });
-            }
-        }
-    }
-    if !matches!(envelope.get("source"), Some(Value::String(_))) {
-        edit(&mut |map| {
-            map.insert("source".into(), Value::from(""));
-        });
-    }
-    let strict_time = |v: &Value| {
-        v.as_str()
-            .is_some_and(|s| DateTime::parse_from_rfc3339(s).is_ok())
-    };
-    match envelope.get("time") {
-        None | Some(Value::Null) => {}
-        Some(value) if strict_time(value) => {}
-        Some(value) => match DateTime::<Utc>::read(value) {
-            Some(time) => edit(&mut |map| {
-                map.insert("time".into(), Value::from(time.to_rfc3339()));
-            }),
-            None => {
-                unreadable.push("time");
-                edit(&mut |map| {
-                    map.remove("time");
-                });
-            }
-        },
-    }
-    match envelope.get("resources") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
-        Some(_) => {
-            unreadable.push("resources");
-            edit(&mut |map| {
-                map.remove("resources");
-            });
-        }
-    }
-    match fixed {
-        Some(map) => Cow::Owned(Value::Object(map)),
-        None => Cow::Borrowed(payload),
     }
 }
 
@@ -667,114 +708,45 @@ pub fn parse_event(payload: &Value) -> Result<ParsedEvent, EventError> {
             });
         }
     };
-    match read_clean_event(envelope, detail_type) {
-        Some(parsed) => Ok(parsed),
-        None => read_carefully(payload),
-    }
-}
-
-/// The careful reading: repairs what an envelope allows (`tolerable_envelope`), then the derived
-/// `Deserialize` through `serde_path_to_error`, whose path names the field an error is about.
-fn read_carefully(payload: &Value) -> Result<ParsedEvent, EventError> {
-    let event_id = event_id_hint(payload);
+    let envelope = Envelope::deserialize(payload).map_err(|e| locate_error(payload, e))?;
     let mut unreadable = Vec::new();
-    let envelope = tolerable_envelope(payload, &mut unreadable);
-    let event = serde_path_to_error::deserialize::<_, RootEvent>(&*envelope).map_err(|e| {
-        let path = e.path().to_string();
-        let place = if path == "." {
-            "the envelope".to_owned()
-        } else {
-            format!("`{path}`")
-        };
-        EventError::Malformed {
-            event_id: event_id.clone(),
-            reason: format!(
-                "{place}: {}",
-                redact_contacts(&untrusted_line(&e.inner().to_string(), 200))
-            ),
-        }
-    })?;
-    unreadable.extend(event.detail.unreadable_fields());
+    envelope.unreadable_inside(&mut unreadable);
+    let text = |field: Lenient<JsonString>| field.into_read().map(|JsonString(text)| text);
+    let mut event = RootEvent::default();
+    event.version = text(envelope.version);
+    event.id = text(envelope.id);
+    event.detail_type = detail_type.to_owned();
+    event.source = envelope
+        .source
+        .into_read()
+        .map_or_else(String::new, |Source(text)| text);
+    event.account = text(envelope.account);
+    event.time = envelope.time.into_read();
+    event.region = text(envelope.region);
+    event.resources = envelope.resources.into_read();
+    event.detail = envelope.detail;
     Ok(ParsedEvent { event, unreadable })
 }
 
-/// Reads an event whose envelope needs no repair and whose deciding fields are all readable —
-/// every real event — straight from the JSON, without copying it into serde's data model:
-/// the same [`ParsedEvent`] the careful reading in [`parse_event`] builds (`tolerable_envelope`,
-/// then the derived `Deserialize` through `serde_path_to_error`), in a fraction of the time.
-/// `None` for anything else, which is left to the careful reading and its errors.
-fn read_clean_event(envelope: &Map<String, Value>, detail_type: &str) -> Option<ParsedEvent> {
-    let mut event = RootEvent::default();
-    event.version = optional_text(envelope, "version")?;
-    event.id = optional_text(envelope, "id")?;
-    event.detail_type = detail_type.to_owned();
-    event.source = envelope.get("source")?.as_str()?.to_owned();
-    event.account = optional_text(envelope, "account")?;
-    event.time = match envelope.get("time") {
-        None | Some(Value::Null) => None,
-        Some(time) => Some(DateTime::parse_from_rfc3339(time.as_str()?).ok()?.to_utc()),
+/// The error of an event that could not be read, naming its field: the same reading again,
+/// through `serde_path_to_error`, which notes the path as it goes (so only a failing event pays
+/// for it).
+fn locate_error(payload: &Value, error: serde_json::Error) -> EventError {
+    let (path, error) = match serde_path_to_error::deserialize::<_, Envelope>(payload) {
+        Err(located) => (located.path().to_string(), located.into_inner()),
+        Ok(_) => (".".to_owned(), error),
     };
-    event.region = optional_text(envelope, "region")?;
-    event.resources = match envelope.get("resources") {
-        None | Some(Value::Null) => None,
-        Some(items) => Some(
-            items
-                .as_array()?
-                .iter()
-                .map(|item| item.as_str().map(str::to_owned))
-                .collect::<Option<_>>()?,
+    let place = if path == "." {
+        "the envelope".to_owned()
+    } else {
+        format!("`{path}`")
+    };
+    EventError::Malformed {
+        event_id: event_id_hint(payload),
+        reason: format!(
+            "{place}: {}",
+            redact_contacts(&untrusted_line(&error.to_string(), 200))
         ),
-    };
-    event.detail = CloudTrailRecord::read_clean(envelope.get("detail")?.as_object()?)?;
-    let unreadable = event.detail.unreadable_fields();
-    Some(ParsedEvent { event, unreadable })
-}
-
-/// `Some(None)` when missing or null, `Some(text)` for a string, `None` for any other value.
-fn optional_text(map: &Map<String, Value>, key: &str) -> Option<Option<String>> {
-    match map.get(key) {
-        None | Some(Value::Null) => Some(None),
-        Some(Value::String(text)) => Some(Some(text.clone())),
-        Some(_) => None,
-    }
-}
-
-impl CloudTrailRecord {
-    /// The record as its derived `Deserialize` reads it, when every deciding field is readable.
-    fn read_clean(record: &Map<String, Value>) -> Option<Self> {
-        let identity = record.get("userIdentity")?.as_object()?;
-        let text = |map: &Map<String, Value>, key: &str| map.get(key)?.as_str().map(str::to_owned);
-        Some(CloudTrailRecord {
-            event_version: lenient(record, "eventVersion"),
-            user_identity: UserIdentity {
-                identity_type: optional_text(identity, "type")?,
-                invoked_by: optional_text(identity, "invokedBy")?,
-                principal_id: lenient(identity, "principalId"),
-                arn: lenient(identity, "arn"),
-                account_id: lenient(identity, "accountId"),
-                access_key_id: lenient(identity, "accessKeyId"),
-                user_name: lenient(identity, "userName"),
-                session_context: lenient(identity, "sessionContext"),
-                in_scope_of: lenient(identity, "inScopeOf"),
-            },
-            event_time: lenient(record, "eventTime"),
-            event_source: text(record, "eventSource")?,
-            event_name: text(record, "eventName")?,
-            aws_region: lenient(record, "awsRegion"),
-            source_ip_address: lenient(record, "sourceIPAddress"),
-            user_agent: lenient(record, "userAgent"),
-            request_parameters: lenient(record, "requestParameters"),
-            response_elements: lenient(record, "responseElements"),
-            additional_event_data: lenient(record, "additionalEventData"),
-            error_code: lenient(record, "errorCode"),
-            error_message: lenient(record, "errorMessage"),
-            request_id: lenient(record, "requestID"),
-            event_id: lenient(record, "eventID"),
-            event_type: optional_text(record, "eventType")?,
-            recipient_account_id: lenient(record, "recipientAccountId"),
-            read_only: lenient(record, "readOnly"),
-            session_credential_from_console: lenient(record, "sessionCredentialFromConsole"),
-        })
     }
 }
 
@@ -845,12 +817,38 @@ mod tests {
             Some(json!(["x"])),
             Some(json!({})),
             Some(json!({"type": "Root"})),
+            Some(json!(-3)),
+            Some(json!(1.5)),
+            Some(json!(u64::MAX)),
+            // Milliseconds from the year 33658: a time no RFC 3339 text can hold.
+            Some(json!(1_000_000_000_000_000_i64)),
+            Some(json!("True")),
+            Some(json!(" FALSE ")),
+            Some(json!("2026-11-21t03:14:07z")),
+            Some(json!("{\"type\": \"Root\"}")),
+            Some(json!("[1]")),
+            // Read field by field, in order, wherever a record is expected.
+            Some(json!([
+                "1.08",
+                ["Root", null],
+                "2026-11-21T03:14:07Z",
+                "signin.amazonaws.com",
+                "ConsoleLogin"
+            ])),
         ];
         let mut all = Vec::new();
         paths(sample, &mut Vec::new(), 0, &mut all);
         let mut out = vec![sample.clone()];
         for path in &all {
-            for replacement in &replacements {
+            // The field's own value, re-encoded as a JSON string, as exporters do.
+            let pointer: String = path
+                .iter()
+                .map(|key| format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+                .collect();
+            let encoded = sample
+                .pointer(&pointer)
+                .map(|value| Some(Value::String(value.to_string())));
+            for replacement in replacements.iter().chain(&encoded) {
                 let mut variant = sample.clone();
                 let (last, parents) = path.split_last().unwrap();
                 let parent = parents
@@ -872,38 +870,135 @@ mod tests {
         out
     }
 
-    /// The quick reading of clean events is an optimisation only: whenever it reads an event,
-    /// the careful reading (repairs, then the derived `Deserialize`) reads exactly the same.
-    #[test]
-    fn the_quick_reading_agrees_with_the_careful_one() {
-        let (mut quick, mut careful_only) = (0, 0);
-        for (_, original) in every_sample() {
-            for variant in mutations(&original) {
-                let Some(envelope) = variant.as_object() else {
-                    continue;
-                };
-                let Some(detail_type) = envelope
-                    .get("detail-type")
-                    .and_then(Value::as_str)
-                    .filter(|t| [SIGN_IN_DETAIL_TYPE, API_CALL_DETAIL_TYPE].contains(t))
-                else {
-                    continue;
-                };
-                match read_clean_event(envelope, detail_type) {
-                    Some(fast) => {
-                        quick += 1;
-                        assert_eq!(Ok(fast), read_carefully(&variant), "{variant}");
-                    }
-                    None => careful_only += 1,
-                }
-                assert_eq!(parse_event(&variant), read_carefully(&variant), "{variant}");
+    /// What the pure pipeline makes of one payload, as text: the parsed event (serialised, with
+    /// its unreadable fields) or the parse error, then the core's decision — every text of a
+    /// notification, the structured alert, the root session, or the reason to ignore, or the
+    /// error. Built from outputs only, so renaming a type changes nothing here.
+    fn pipeline_outputs(payload: &Value, config: &crate::config::Config) -> String {
+        use crate::handler::{Decision, decide};
+        use crate::render::notification::Notification;
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        match parse_event(payload) {
+            Ok(parsed) => {
+                // Through `Value`, so keys are sorted: the order a type declares them in is no output.
+                let event = serde_json::to_value(&parsed.event).expect("serialisable");
+                let _ = writeln!(out, "parsed {event}\nunreadable {:?}", parsed.unreadable);
+            }
+            Err(e) => {
+                let _ = writeln!(out, "parse error {e} (event id {:?})", e.event_id());
             }
         }
-        // Both readings were exercised, many times over.
+        let shown = |out: &mut String, n: &Notification| {
+            let _ = write!(
+                out,
+                "event id {:?}\nseverity {}\nkind {}\npage {}\nsubject {}\nsms {}\n\
+                 email\n{}\nalert {}\nchat {}\n",
+                n.event_id,
+                n.severity.as_str(),
+                n.kind.as_str(),
+                n.page,
+                n.subject.as_str(),
+                n.sms.as_str(),
+                n.email_body,
+                n.alert_json,
+                n.chat_json,
+            );
+        };
+        match decide(payload, config) {
+            Ok(Decision::Alert {
+                alert,
+                notification,
+            }) => {
+                let _ = writeln!(out, "alert, session {}", alert.root_session());
+                shown(&mut out, &notification);
+            }
+            Ok(Decision::ForwarderFailing { notification, .. }) => {
+                out.push_str("forwarder failing\n");
+                shown(&mut out, &notification);
+            }
+            Ok(Decision::Ignore { event_id, reason }) => {
+                let _ = writeln!(out, "ignored {event_id:?}: {reason}");
+            }
+            Err(e) => {
+                let _ = writeln!(out, "error {e} (event id {:?})", e.event_id());
+            }
+        }
+        out
+    }
+
+    /// The digests [`outputs_are_pinned`] holds the pipeline to, one line per sample.
+    const PINNED_OUTPUTS: &str = "src/detect/pipeline-outputs.sha256";
+
+    /// Every output of the pure pipeline (see [`pipeline_outputs`]) for every sample under
+    /// `events/` and each of its [`mutations`] — some 57,000 payloads — is pinned by a SHA-256
+    /// digest per sample in `src/detect/pipeline-outputs.sha256`, and all of them by the last line.
+    /// A change to how events are read or rendered that changes no output passes; one that
+    /// changes any output fails, naming the samples whose outputs changed.
+    ///
+    /// To see which payload changed: run this test with `PIPELINE_OUTPUTS=<dir>` before and
+    /// after the change (one text file per sample: each payload, then its outputs) and `diff -r`
+    /// the two directories. When the change is intended and reviewed (new wording, a new rule or
+    /// sample), `PIPELINE_OUTPUTS_UPDATE=1` rewrites the digests; commit them with the change and
+    /// say why they moved.
+    #[test]
+    fn outputs_are_pinned() {
+        use sha2::{Digest, Sha256};
+        use std::fmt::Write as _;
+        let config = crate::config::Config::from_lookup(|name| match name {
+            "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:rootwatch-alerts".into()),
+            "ACCOUNT_NAMES" => Some("111122223333=prod-payments".into()),
+            "RUNBOOK_URL" => Some("https://wiki.example.com/runbooks/root".into()),
+            _ => None,
+        })
+        .expect("valid configuration");
+        let dump = std::env::var_os("PIPELINE_OUTPUTS").map(std::path::PathBuf::from);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (mut lines, mut all, mut payloads) = (String::new(), Sha256::new(), 0);
+        for (path, sample) in every_sample() {
+            let name = path
+                .strip_prefix(root.join("events"))
+                .expect("under events/")
+                .to_string_lossy()
+                .into_owned();
+            let mut digest = Sha256::new();
+            let mut text = String::new();
+            let variants = mutations(&sample);
+            for payload in &variants {
+                let outputs = pipeline_outputs(payload, &config);
+                digest.update(outputs.as_bytes());
+                digest.update(b"\0");
+                if dump.is_some() {
+                    let _ = write!(text, "=== {payload}\n{outputs}");
+                }
+            }
+            payloads += variants.len();
+            let digest = digest.finalize();
+            all.update(digest);
+            let _ = writeln!(lines, "{digest:x}  {name} ({} payloads)", variants.len());
+            if let Some(dir) = &dump {
+                let file = dir.join(name.replace('/', "--") + ".txt");
+                std::fs::create_dir_all(dir).expect("output directory");
+                std::fs::write(file, text).expect("writable output directory");
+            }
+        }
+        let _ = writeln!(lines, "{:x}  all ({payloads} payloads)", all.finalize());
+        let pinned_path = root.join(PINNED_OUTPUTS);
+        if std::env::var_os("PIPELINE_OUTPUTS_UPDATE").is_some() {
+            std::fs::write(&pinned_path, &lines).expect("writable digests");
+        }
+        let pinned = std::fs::read_to_string(&pinned_path).unwrap_or_default();
+        let changed: Vec<&str> = lines
+            .lines()
+            .filter(|line| !pinned.lines().any(|p| p == *line))
+            .collect();
         assert!(
-            quick > 5_000 && careful_only > 500,
-            "{quick} quick, {careful_only} careful"
+            changed.is_empty() && pinned.lines().count() == lines.lines().count(),
+            "the pipeline's outputs changed for:\n{}\nsee this test's doc to find the payloads \
+             (PIPELINE_OUTPUTS) or, if intended, to update {PINNED_OUTPUTS}",
+            changed.join("\n")
         );
+        assert!(payloads > 40_000, "{payloads} payloads");
     }
 
     /// Why the project has its own record type: the crate's API-call type needs `requestID`.
@@ -1056,17 +1151,51 @@ mod tests {
             let got = parse_time(text);
             assert_eq!(got, Some(expected), "{text}");
         }
-        assert_eq!(
-            DateTime::<Utc>::read(&json!(expected.timestamp())),
-            Some(expected)
-        );
-        assert_eq!(
-            DateTime::<Utc>::read(&json!(expected.timestamp_millis())),
-            Some(expected)
-        );
+        for epoch in [expected.timestamp(), expected.timestamp_millis()] {
+            assert_eq!(Lenient::from_json(&json!(epoch)), Lenient::Read(expected));
+        }
         for bad in ["yesterday at 3", "redacted", "", "2026-13-01T00:00:00Z"] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
+    }
+
+    /// The report names the field that was broken, by its JSON path: every field a sample has,
+    /// set to a value no field reads, is either reported under its own path, rejected (a field
+    /// that decides), or not read at all (a field rootwatch has no use for, or one inside an
+    /// object read whole).
+    #[test]
+    fn the_report_names_the_field_that_was_broken() {
+        fn pointers(value: &Value, prefix: &str, out: &mut Vec<String>) {
+            for (key, child) in value.as_object().into_iter().flatten() {
+                let pointer = format!("{prefix}/{key}");
+                pointers(child, &pointer, out);
+                out.push(pointer);
+            }
+        }
+        let mut named = std::collections::BTreeSet::new();
+        for (path, sample) in every_sample() {
+            if !parse_event(&sample).is_ok_and(|parsed| parsed.unreadable.is_empty()) {
+                continue;
+            }
+            let mut all = Vec::new();
+            pointers(&sample, "", &mut all);
+            for pointer in all {
+                let mut broken = sample.clone();
+                *broken.pointer_mut(&pointer).unwrap() = json!([[]]);
+                let Ok(parsed) = parse_event(&broken) else {
+                    continue;
+                };
+                let field = pointer[1..].replace('/', ".");
+                match parsed.unreadable[..] {
+                    [] => {}
+                    [reported] => assert_eq!(reported, field, "{}", path.display()),
+                    ref more => panic!("{pointer} in {}: {more:?}", path.display()),
+                }
+                named.extend(parsed.unreadable);
+            }
+        }
+        // Every lenient field but `sessionContext.sourceIdentity`, which no sample has.
+        assert!(named.len() >= 36, "{named:?}");
     }
 
     /// A secondary field in a shape nobody can read is reported, not fatal.
