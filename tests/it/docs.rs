@@ -1,21 +1,42 @@
-//! The README's severity table is documentation users rely on: it must match the code.
+//! What the README quotes is what the code does: the severity table is the rule table, and the
+//! messages it shows are the reviewed snapshots and the function's own texts.
 
 use rootwatch::detect::rules::markdown_table;
 
-const BEGIN: &str =
-    "<!-- rules:begin (generated from src/detect/rules.rs; tests/readme.rs checks it) -->\n";
+/// The README, which holds the severity table and quotes the messages.
+const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+/// The reviewed snapshots the README quotes.
+const SIGN_IN_SNAPSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/snapshots/replay_events__root-console-sign-in-without-mfa.snap"
+);
+const FORWARDER_SNAPSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/snapshots/replay_events__forwarder-failing.snap"
+);
+
+/// The generated table sits between a line that opens with this (the rest of the line says where
+/// the table comes from) and the end marker.
+const BEGIN: &str = "<!-- rules:begin";
 const END: &str = "<!-- rules:end -->";
+
+fn readme() -> String {
+    std::fs::read_to_string(README).unwrap_or_else(|e| panic!("{README}: {e}"))
+}
 
 /// The README's severity table is the rule table, row for row. Run with
 /// `ROOTWATCH_WRITE_README=1` to rewrite it from `src/detect/rules.rs`, then review the diff.
 #[test]
-fn readme_severity_table_is_the_rule_table() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = std::fs::read_to_string(path).expect("README.md");
-    let start = readme
+fn the_severity_table_is_the_rule_table() {
+    let readme = readme();
+    let marker = readme
         .find(BEGIN)
-        .expect("README has the rules:begin marker")
-        + BEGIN.len();
+        .expect("README has the rules:begin marker");
+    let start = marker
+        + readme[marker..]
+            .find('\n')
+            .expect("the rules:begin marker ends its line")
+        + 1;
     let end = start
         + readme[start..]
             .find(END)
@@ -23,7 +44,7 @@ fn readme_severity_table_is_the_rule_table() {
     let expected = markdown_table();
     if readme[start..end] != expected && std::env::var_os("ROOTWATCH_WRITE_README").is_some() {
         std::fs::write(
-            path,
+            README,
             format!("{}{expected}{}", &readme[..start], &readme[end..]),
         )
         .expect("write README.md");
@@ -33,19 +54,15 @@ fn readme_severity_table_is_the_rule_table() {
         readme[start..end],
         expected,
         "README's severity table differs from src/detect/rules.rs; run \
-         ROOTWATCH_WRITE_README=1 cargo test --test readme and review the diff"
+         ROOTWATCH_WRITE_README=1 cargo test --test it docs:: and review the diff"
     );
 }
 
 /// The SMS and email shown in the README are the reviewed snapshot, word for word.
 #[test]
-fn readme_example_is_the_reviewed_snapshot() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
-    let snapshot = std::fs::read_to_string(format!(
-        "{root}/tests/snapshots/replay_events__root-console-sign-in-without-mfa.snap"
-    ))
-    .expect("snapshot");
+fn the_quoted_sign_in_alert_is_the_reviewed_snapshot() {
+    let readme = readme();
+    let snapshot = std::fs::read_to_string(SIGN_IN_SNAPSHOT).expect("snapshot");
     let section = |title: &str| {
         let start = snapshot.find(title).expect(title) + title.len();
         let rest = &snapshot[start..];
@@ -77,12 +94,11 @@ fn readme_example_is_the_reviewed_snapshot() {
 
 /// The notice that texts are paused, as the README quotes it, is what the function sends.
 #[test]
-fn readme_pause_notice_is_the_functions() {
+fn the_quoted_pause_notice_is_the_functions() {
     use rootwatch::config::{AccountId, AccountName};
     use rootwatch::detect::alert::Account;
     use rootwatch::render::sms::{SmsLimit, render_pause_notice};
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = readme();
     let account = Account {
         id: AccountId::parse("111122223333"),
         name: AccountName::parse("prod-payments").ok(),
@@ -97,13 +113,9 @@ fn readme_pause_notice_is_the_functions() {
 
 /// The `forwarder-failing` SMS the README quotes is the reviewed snapshot's.
 #[test]
-fn readme_forwarder_failing_sms_is_the_reviewed_snapshot() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
-    let snapshot = std::fs::read_to_string(format!(
-        "{root}/tests/snapshots/replay_events__forwarder-failing.snap"
-    ))
-    .expect("snapshot");
+fn the_quoted_forwarder_failing_sms_is_the_reviewed_snapshot() {
+    let readme = readme();
+    let snapshot = std::fs::read_to_string(FORWARDER_SNAPSHOT).expect("snapshot");
     let sms = snapshot
         .split("--- sms")
         .nth(1)

@@ -1,111 +1,18 @@
-//! Floods must neither drain the phones nor swallow a distinct critical act. Against moto's SNS
-//! and DynamoDB, with the SMS filter policy read from template.yaml and two SQS queues standing
-//! in for an inbox (no filter) and a phone (the template's filter), read from the servers'
-//! records:
-//! - a leaked long-term key making the same call 20 times texts once, and each other critical
-//!   act in its session texts again;
-//! - past the account's hourly ceiling (`SMS_CEILING_PER_HOUR`, 10) texts pause: N+k alerts in
-//!   an hour give N texts, one text saying texts are paused, and N+k emails; another account and
-//!   the next hour text again; a failed publish gives its text back.
+//! The hourly SMS ceiling: past an account's `SMS_CEILING_PER_HOUR` texts (10 here), texts pause.
+//! N+k alerts in an hour give N texts, one text saying texts are paused, and N+k emails; another
+//! account and the next hour text again; a failed publish gives its text back. Against moto's SNS
+//! and DynamoDB, with SQS queues standing in for a phone (the template's SMS filter policy) and an
+//! inbox (no filter), read from the servers' records.
 
-mod support;
-
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
-use rootwatch::aws::dynamodb::DynamoState;
-use rootwatch::aws::sns::SnsPublisher;
-use rootwatch::handler::{Outcome, Rootwatch};
+use rootwatch::handler::Outcome;
 use rootwatch::invocation::Invocation;
-use serde_json::{Value, json};
-use support::gsm7::segment_problem;
-use support::moto::drain_queue;
-use support::stack::{LocalStack, TABLE};
-use support::{TOPIC_DISPLAY_NAME, invocation, valid_samples};
+use serde_json::Value;
 
-type App = Rootwatch<SnsPublisher, DynamoState>;
-
-/// The SMS subscriptions' filter policy as template.yaml writes it, with `SmsSeverities` at its
-/// default. Read from the template's text so that a change there changes this test.
-fn template_sms_filter_policy() -> Value {
-    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml"))
-        .expect("template.yaml");
-    let parameter = template
-        .split("\n  SmsSeverities:\n")
-        .nth(1)
-        .expect("the SmsSeverities parameter");
-    let default = parameter
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Default:"))
-        .expect("SmsSeverities has a default")
-        .trim();
-    let severities: Vec<&str> = default.split(',').map(str::trim).collect();
-    let subscription = template
-        .split("\n  SmsSubscription1:\n")
-        .nth(1)
-        .expect("an SMS subscription");
-    let policy: Vec<&str> = subscription
-        .split("FilterPolicy:\n")
-        .nth(1)
-        .expect("the SMS subscription has a filter policy")
-        .lines()
-        .take_while(|l| l.starts_with("        "))
-        .map(str::trim)
-        .collect();
-    assert_eq!(
-        policy,
-        ["severity: !Ref SmsSeverities", r#"page: ["true"]"#],
-        "the template's SMS filter policy changed shape; update this test"
-    );
-    json!({"severity": severities, "page": ["true"]})
-}
-
-/// A call signed with the long-term root key `key`, `seq` seconds into the flood.
-fn keyed_call(seq: i64, key: &str, source: &str, name: &str) -> Value {
-    let (_, mut event) = valid_samples()
-        .into_iter()
-        .find(|(n, _)| n == "root-read-only-call-with-long-term-key")
-        .expect("sample");
-    let start: DateTime<Utc> = "2026-11-21T04:00:00Z".parse().unwrap();
-    let d = &mut event["detail"];
-    d["eventID"] = json!(format!("f100d000-0000-4000-8000-{seq:012}"));
-    d["eventTime"] = json!((start + Duration::seconds(seq)).to_rfc3339());
-    d["eventSource"] = json!(source);
-    d["eventName"] = json!(name);
-    d["userIdentity"]["accessKeyId"] = json!(key);
-    event
-}
-
-const LEAKED_KEY: &str = "AKIAQNZGKIQYFLOOD001";
-
-/// The function's alert topic with a phone and an inbox stood in for by queues.
-struct Subscribers {
-    sqs: aws_sdk_sqs::Client,
-    phone: String,
-    inbox: String,
-}
-
-impl Subscribers {
-    async fn of(stack: &LocalStack) -> Self {
-        let (sqs, phone) = stack
-            .moto
-            .filtered_queue(&stack.topic, "phone", &template_sms_filter_policy())
-            .await;
-        let (_, inbox) = stack
-            .moto
-            .filtered_queue(&stack.topic, "inbox", &json!({}))
-            .await;
-        Subscribers { sqs, phone, inbox }
-    }
-
-    /// How many texts the phone got since the last call.
-    async fn texts(&self) -> usize {
-        drain_queue(&self.sqs, &self.phone).await.len()
-    }
-
-    async fn emails(&self) -> usize {
-        drain_queue(&self.sqs, &self.inbox).await.len()
-    }
-}
+use super::{App, Subscribers, keyed_call};
+use crate::support::gsm7::segment_problem;
+use crate::support::stack::{LocalStack, item};
+use crate::support::{TOPIC_DISPLAY_NAME, invocation};
 
 /// The SMS body of every publish SNS would text (`page=true`), in order, from moto's record.
 fn texted_sms(stack: &LocalStack) -> Vec<String> {
@@ -119,80 +26,6 @@ fn texted_sms(stack: &LocalStack) -> Vec<String> {
             message["sms"].as_str().expect("an sms text").to_owned()
         })
         .collect()
-}
-
-/// Handles each event in turn, as Lambda would; every one must be published.
-async fn alert_all(app: &App, events: &[Value]) -> Vec<Outcome> {
-    let mut outcomes = Vec::new();
-    for event in events {
-        let outcome = app
-            .handle(event, &invocation(), Utc::now())
-            .await
-            .expect("alerted");
-        assert!(matches!(outcome, Outcome::Alerted { .. }), "{outcome:?}");
-        outcomes.push(outcome);
-    }
-    outcomes
-}
-
-#[tokio::test]
-async fn a_leaked_key_texts_once_per_critical_act_and_emails_every_call() {
-    let stack = LocalStack::start().await;
-    let app = stack.app(&stack.topic);
-    let people = Subscribers::of(&stack).await;
-
-    let mut events: Vec<Value> = (0..20)
-        .map(|i| keyed_call(i * 10, LEAKED_KEY, "s3.amazonaws.com", "ListBuckets"))
-        .collect();
-    events.push(keyed_call(
-        205,
-        LEAKED_KEY,
-        "cloudtrail.amazonaws.com",
-        "StopLogging",
-    ));
-    alert_all(&app, &events).await;
-
-    let published = stack.moto.sent_notifications(&stack.topic);
-    assert_eq!(published.len(), 21, "one publish per event");
-    assert_eq!(people.emails().await, 21, "the inbox gets every alert");
-    assert_eq!(people.texts().await, 2, "the phone gets 2 texts");
-    let kinds: Vec<&str> = published
-        .iter()
-        .filter(|n| n[3]["page"]["Value"] == "true")
-        .map(|n| n[3]["kind"]["Value"].as_str().unwrap_or("?"))
-        .collect();
-    assert_eq!(kinds, ["long-term-access-key-used", "cloudtrail-tampered"]);
-}
-
-/// Two critical acts of one kind in one session (the selectors changed, then logging stopped)
-/// are two texts; one act repeated twenty times by another session is one.
-#[tokio::test]
-async fn each_critical_act_of_a_session_texts_once() {
-    let stack = LocalStack::start().await;
-    let app = stack.app(&stack.topic);
-    let people = Subscribers::of(&stack).await;
-
-    let trail = "cloudtrail.amazonaws.com";
-    let tampering = [
-        keyed_call(0, LEAKED_KEY, trail, "PutEventSelectors"),
-        keyed_call(30, LEAKED_KEY, trail, "StopLogging"),
-    ];
-    alert_all(&app, &tampering).await;
-    assert_eq!(people.texts().await, 2);
-    assert_eq!(people.emails().await, 2);
-
-    let repeated: Vec<Value> = (0..20)
-        .map(|i| keyed_call(100 + i, "AKIAQNZGKIQYFLOOD002", trail, "StopLogging"))
-        .collect();
-    let outcomes = alert_all(&app, &repeated).await;
-    let paged: Vec<bool> = outcomes
-        .iter()
-        .map(|o| matches!(o, Outcome::Alerted { page: true, .. }))
-        .collect();
-    assert_eq!(paged.iter().filter(|p| **p).count(), 1, "{paged:?}");
-    assert!(paged[0], "the first of the twenty texts");
-    assert_eq!(people.texts().await, 1);
-    assert_eq!(people.emails().await, 20, "every call is emailed");
 }
 
 /// The function's invocation at wall-clock time `now`, with Lambda's 30 s ahead of it.
@@ -325,16 +158,8 @@ async fn past_the_hourly_ceiling_one_text_says_texts_are_paused_and_every_alert_
 
 /// The hour's count in the state table.
 async fn texts_counted(stack: &LocalStack, key: &str) -> Option<i64> {
-    stack
-        .dynamodb
-        .get_item()
-        .table_name(TABLE)
-        .key("pk", AttributeValue::S(format!("texts#{key}")))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item?
+    item(&stack.dynamodb, &format!("texts#{key}"))
+        .await?
         .get("texts")?
         .as_n()
         .ok()?

@@ -2,9 +2,9 @@
 //! upper-cased, then `> `) plus rootwatch's body, at most 160 septets of the GSM 7-bit default
 //! alphabet. Checked here with the tests' own alphabet (`support/gsm7.rs`, written out from
 //! 3GPP TS 23.038) and with the display name read from template.yaml — nothing is taken from
-//! `src/`, so a mistake there cannot hide itself.
-
-mod support;
+//! `src/`, so a mistake there cannot hide itself. Cases the property tests once failed on are
+//! kept in `tests/proptest-regressions/sms.txt` (where proptest looks for this file's) and run
+//! first.
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
@@ -15,14 +15,14 @@ use rootwatch::render::sms::render_pause_notice;
 use rootwatch::watchdog::judge::Finding;
 use rootwatch::watchdog::render::{Checked, render_sms as watchdog_sms};
 use serde_json::{Value, json};
-use support::gsm7::{on_the_phone, segment_problem, septets, subject_problem};
-use support::{ACCOUNT_NAMES, OFFLINE_TOPIC, RUNBOOK_URL, valid_samples};
+
+use crate::support::gsm7::{on_the_phone, segment_problem, septets, subject_problem};
+use crate::support::{ACCOUNT_NAMES, OFFLINE_TOPIC, RUNBOOK_URL, sample, template, valid_samples};
 
 /// The topic's DisplayName as template.yaml defines it (its `Mappings` entry, the single
 /// source both the topic and the function's `TOPIC_DISPLAY_NAME` read).
 fn template_display_name() -> String {
-    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml"))
-        .expect("template.yaml");
+    let template = template();
     let mappings = template
         .split("\nMappings:")
         .nth(1)
@@ -303,11 +303,7 @@ fn longest_real_sms(
 /// call is cut and marked, the IP, the account and the time stay whole.
 #[test]
 fn a_long_call_and_code_give_way_to_the_ip_account_and_time() {
-    let sample = valid_samples()
-        .into_iter()
-        .find(|(name, _)| name == "root-api-call-from-console-session")
-        .expect("sample")
-        .1;
+    let sample = sample("root-api-call-from-console-session");
     let ip = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
     let name = "UpdateProbationAutoCancellationSettingsForSupportSubscription";
     let (body, account) = longest_real_sms(
