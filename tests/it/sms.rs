@@ -48,6 +48,18 @@ fn deployed_config() -> Config {
     .expect("the template's configuration is valid")
 }
 
+/// The function naming `account` `account_name` (no name for an `unknown` account), under the
+/// topic's `display_name`.
+fn naming_config(account: &str, account_name: &str, display_name: &str) -> Config {
+    Config::from_lookup(|var| match var {
+        "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
+        "ACCOUNT_NAMES" => (account != "unknown").then(|| format!("{account}={account_name}")),
+        "TOPIC_DISPLAY_NAME" => Some(display_name.to_owned()),
+        _ => None,
+    })
+    .expect("a valid account name")
+}
+
 fn sms_of(payload: &Value, config: &Config) -> Option<String> {
     match decide(payload, config) {
         Ok(Decision::Alert { notification, .. }) => Some(notification.sms.as_str().to_owned()),
@@ -151,13 +163,7 @@ proptest! {
             detail["userIdentity"]["sessionContext"] = json!({"assumedRoot": "true"});
         }
         detail["additionalEventData"] = json!({"MFAUsed": "maybe"});
-        let config = Config::from_lookup(|var| match var {
-            "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
-            "ACCOUNT_NAMES" => (account != "unknown").then(|| format!("{account}={account_name}")),
-            "TOPIC_DISPLAY_NAME" => Some(display_name.clone()),
-            _ => None,
-        })
-        .expect("a valid account name");
+        let config = naming_config(&account, &account_name, &display_name);
         let body = sms_of(&event, &config);
         prop_assert!(body.is_some(), "{name}: a longer field must not stop the alert");
         let body = body.unwrap();
@@ -285,13 +291,7 @@ fn longest_real_sms(
     if assume_root {
         detail["userIdentity"]["sessionContext"] = json!({"assumedRoot": "true"});
     }
-    let config = Config::from_lookup(|var| match var {
-        "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
-        "ACCOUNT_NAMES" => (account != "unknown").then(|| format!("{account}={account_name}")),
-        "TOPIC_DISPLAY_NAME" => Some(display_name.clone()),
-        _ => None,
-    })
-    .expect("a valid account name");
+    let config = naming_config(&account, account_name, &display_name);
     let body = sms_of(&event, &config).expect("a longer field must not stop the alert");
     if let Some(problem) = segment_problem(&display_name, &body) {
         panic!("{problem}");

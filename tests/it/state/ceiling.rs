@@ -123,10 +123,7 @@ async fn past_the_hourly_ceiling_one_text_says_texts_are_paused_and_every_alert_
     }
 
     // The ceiling is the account's: another account still texts, and so does the next hour.
-    let other = hour + Duration::minutes(40);
-    let member = &sessions("444455556666", 100, 1)[0];
-    let outcome = app.handle(member, &invocation_at(other), other).await;
-    assert!(
+    let texted = |outcome: &Result<Outcome, _>| {
         matches!(
             outcome,
             Ok(Outcome::Alerted {
@@ -134,25 +131,18 @@ async fn past_the_hourly_ceiling_one_text_says_texts_are_paused_and_every_alert_
                 texts_paused: false,
                 ..
             })
-        ),
-        "{outcome:?}"
-    );
+        )
+    };
+    let other = hour + Duration::minutes(40);
+    let member = &sessions("444455556666", 100, 1)[0];
+    let outcome = app.handle(member, &invocation_at(other), other).await;
+    assert!(texted(&outcome), "{outcome:?}");
     let next_hour = hour + Duration::minutes(65);
     let later = &sessions("111122223333", 200, 1)[0];
     let outcome = app
         .handle(later, &invocation_at(next_hour), next_hour)
         .await;
-    assert!(
-        matches!(
-            outcome,
-            Ok(Outcome::Alerted {
-                page: true,
-                texts_paused: false,
-                ..
-            })
-        ),
-        "{outcome:?}"
-    );
+    assert!(texted(&outcome), "{outcome:?}");
     assert_eq!(people.texts().await, 2);
 }
 
