@@ -67,7 +67,7 @@ wait_for "$invoke_port" 60 "${pids[-1]}"
 # The replay puts some forty root events of one account through in seconds. At the deployed
 # default (SMS_CEILING_PER_HOUR=10) texts would pause after the tenth, and the demo would show
 # one text per sample only for the first ten; the ceiling is raised above so every sample shows
-# the text its phone would get. tests/flood.rs shows the ceiling itself against moto.
+# the text its phone would get. tests/it/state/ceiling.rs shows the ceiling itself against moto.
 expected_paged=36 expected_notices=0
 alerted=0 paged=0 notices=0 ignored=0 duplicates=0 rejected=0 wrong=0
 invoke() { # file -> prints one line, counts

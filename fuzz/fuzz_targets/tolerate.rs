@@ -11,7 +11,7 @@ use rootwatch::render::email::is_valid_subject;
 use rootwatch::render::sms::Sms;
 use serde_json::Value;
 
-/// The same list as tests/hostile_envelopes.rs `NON_DECIDING`.
+/// The same list as tests/it/hostile.rs `NON_DECIDING`.
 const NON_DECIDING: &[&str] = &[
     "/version", "/id", "/account", "/time", "/region", "/resources",
     "/detail/eventVersion", "/detail/userIdentity/principalId", "/detail/userIdentity/arn",

@@ -2,8 +2,8 @@
 //!
 //! [`RULES`] is read top to bottom and the first row whose conditions all hold decides; the
 //! engine ([`Rule::matches`]) knows nothing about particular events. To add a rule, add a row (and
-//! a sample in `events/` with its reviewed snapshot); the README's "Severity rules" table is
-//! checked against these rows by `tests/readme.rs`.
+//! a sample in `events/` with its reviewed snapshot); the "Severity rules" table in docs/rules.md is
+//! checked against these rows by `tests/it/docs.rs`.
 //!
 //! References point at the rule sets detection engineers run — panther-analysis
 //! (`rules/aws_cloudtrail_rules/`), SigmaHQ (`rules/cloud/aws/cloudtrail/`), Elastic

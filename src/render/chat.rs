@@ -6,7 +6,7 @@
 //! Schema: Amazon Q Developer in chat applications administrator guide, "Custom notifications":
 //! `version` "1.0", `source` "custom", `content` (`textType` "client-markdown", `title`,
 //! `description`, `nextSteps`, `keywords`) and `metadata` (`threadId`, `summary`, `eventType`,
-//! `relatedResources`, `additionalContext`). `tests/chat_schema.rs` checks every sample's message
+//! `relatedResources`, `additionalContext`). `tests/it/chat.rs` checks every sample's message
 //! against a JSON Schema written from that page.
 
 use std::fmt::Write as _;

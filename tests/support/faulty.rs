@@ -59,14 +59,26 @@ impl Drop for FaultyServer {
     }
 }
 
-/// A loopback address where nothing listens.
-pub async fn closed_port_endpoint() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let address = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{address}")
+/// A loopback port where nothing listens, for as long as this lives. Its socket is bound and
+/// never listens: a connection to it is refused, and no other test's server can take the port
+/// meanwhile (a port merely closed again could be given to the next server that asks for one).
+pub struct ClosedPort {
+    pub endpoint: String,
+    _socket: tokio::net::TcpSocket,
+}
+
+impl ClosedPort {
+    pub fn reserve() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .bind("127.0.0.1:0".parse().unwrap())
+            .expect("bind loopback");
+        let endpoint = format!("http://{}", socket.local_addr().unwrap());
+        ClosedPort {
+            endpoint,
+            _socket: socket,
+        }
+    }
 }
 
 /// Reads one HTTP message (head, then a `content-length` body) and returns its bytes, or `None`

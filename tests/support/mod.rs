@@ -1,9 +1,10 @@
-//! Shared by the integration tests: sample events, the test configuration, and the local
-//! moto server that plays SNS.
-#![allow(dead_code)] // each test crate uses a different part
+//! Shared by the integration tests (`tests/it/`): sample events, the test configuration, the
+//! local AWS APIs (moto, servers that fail on purpose, a proxy), the GSM-7 alphabet and the
+//! function's log, captured per test.
 
 pub mod faulty;
 pub mod gsm7;
+pub mod log;
 pub mod moto;
 pub mod proxy;
 pub mod stack;
@@ -12,15 +13,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rootwatch::config::Config;
 use rootwatch::invocation::Invocation;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The configuration the samples are reviewed with (also what `make demo` uses).
 pub const ACCOUNT_NAMES: &str = "111122223333=prod-payments";
 pub const RUNBOOK_URL: &str = "https://wiki.example.com/security/runbooks/root-user";
-/// The alert topic's DisplayName in template.yaml (`tests/sms_segment.rs` reads it from there).
+/// The alert topic's DisplayName in template.yaml (the `sms` tests read it from there).
 pub const TOPIC_DISPLAY_NAME: &str = "rootwatch";
 
 pub fn config(topic_arn: &str) -> Config {
@@ -58,6 +59,24 @@ pub fn samples_in(dir: &Path) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The replayable sample `events/<name>.json`.
+pub fn sample(name: &str) -> Value {
+    let path = events_dir().join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// A root API call of one console session (the same access key, whatever `seq`), with event id
+/// number `seq`, made at `at`.
+pub fn session_call(seq: u32, event_name: &str, at: DateTime<Utc>) -> Value {
+    let mut event = sample("root-api-call-from-console-session");
+    event["detail"]["eventID"] = json!(format!("00000000-0000-4000-8000-{seq:012}"));
+    event["detail"]["eventName"] = json!(event_name);
+    event["detail"]["eventTime"] = json!(at.to_rfc3339());
+    event
+}
+
 /// The replayable events (`events/*.json`).
 pub fn valid_samples() -> Vec<(String, Value)> {
     samples_in(&events_dir())
@@ -72,6 +91,13 @@ pub fn peer_samples() -> Vec<(String, Value)> {
 /// The malformed inputs (`events/invalid/*.json`).
 pub fn invalid_samples() -> Vec<(String, Value)> {
     samples_in(&events_dir().join("invalid"))
+}
+
+/// template.yaml's text: what the deployment sets (the topic's display name, the SMS filter
+/// policy) is read from there, so that a change there changes the tests.
+pub fn template() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml"))
+        .expect("template.yaml")
 }
 
 /// A topic ARN that passes validation, for tests that never reach SNS.

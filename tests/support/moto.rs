@@ -1,8 +1,9 @@
-//! A real local AWS API: moto in server mode on a free loopback port, started per test.
+//! A real local AWS API: moto in server mode on a loopback port of its own, started per test.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -33,24 +34,27 @@ fn moto_binary() -> PathBuf {
         .unwrap_or_else(|| panic!("{INSTALL_HINT}"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 impl MotoServer {
     /// Starts moto and waits until it answers. Fails the test (never skips) if it cannot.
+    ///
+    /// moto binds a port of the kernel's choosing (`-p 0`) and says which. A port picked here and
+    /// handed to moto would be free only until moto binds it, and with the tests running side by
+    /// side in one process another test's server or connection could take it first; this test
+    /// would then talk to a server that is not its own.
     pub fn start() -> Self {
         let binary = moto_binary();
-        let port = free_port();
-        let child = Command::new(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut child = Command::new(&binary)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}. {INSTALL_HINT}", binary.display()));
+        let port = reported_port(child.stderr.take().expect("moto's stderr"));
+        let Ok(port) = port else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} did not start: {}", binary.display(), port.unwrap_err());
+        };
         let server = MotoServer {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -189,6 +193,46 @@ impl MotoServer {
             .expect("subscribe queue");
         (sqs, url)
     }
+}
+
+/// The port moto says it listens on (werkzeug's ` * Running on http://127.0.0.1:PORT`), or what
+/// it said instead. A thread keeps reading moto's stderr to its end: moto logs every request
+/// there, and a pipe nobody reads would fill and stop it.
+fn reported_port(stderr: ChildStderr) -> Result<u16, String> {
+    let (found, port) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stderr);
+        let mut found = Some(found);
+        let mut said = String::new();
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line), Ok(1..)) {
+            if let Some(sender) = found.take() {
+                let text = String::from_utf8_lossy(&line);
+                let port = text
+                    .split_once("Running on http://127.0.0.1:")
+                    .and_then(|(_, rest)| {
+                        let digits: String =
+                            rest.chars().take_while(char::is_ascii_digit).collect();
+                        digits.parse::<u16>().ok()
+                    });
+                match port {
+                    Some(port) => {
+                        let _ = sender.send(Ok(port));
+                    }
+                    None => {
+                        said.push_str(&text);
+                        found = Some(sender);
+                    }
+                }
+            }
+            line.clear();
+        }
+        if let Some(sender) = found {
+            let _ = sender.send(Err(format!("it exited saying {said:?}")));
+        }
+    });
+    port.recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| Err("it named no port within 30 s".to_owned()))
 }
 
 /// Every message body waiting in a queue (drains it).

@@ -1,15 +1,26 @@
-//! The function's whole world on one moto server: the alert topic and the state table.
+//! The function's whole world on one moto server: the alert topic, the state table and, for the
+//! watchdog, CloudTrail.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
+use rootwatch::dispatch::Function;
 use rootwatch::handler::Handler;
 use rootwatch::ports::Stateless;
+use rootwatch::ports::WatchdogState;
+use rootwatch::watchdog::Watchdog;
 
 use super::moto::{MotoServer, sdk_config_for};
 use super::proxy::Proxy;
 
 pub const TABLE: &str = "rootwatch-state";
+
+/// An item of the state table.
+pub type Item = HashMap<String, AttributeValue>;
 
 pub struct LocalStack {
     pub moto: MotoServer,
@@ -100,20 +111,26 @@ impl LocalStack {
         state_client: aws_sdk_dynamodb::Client,
         vars: &[(&str, &str)],
     ) -> Handler<SnsPublisher, DynamoState> {
-        let config = Config::from_lookup(|name| match name {
-            "ALERT_TOPIC_ARN" => Some(topic_arn.to_owned()),
-            "STATE_TABLE" => Some(TABLE.to_owned()),
-            _ => vars
-                .iter()
-                .find(|(var, _)| *var == name)
-                .map(|(_, value)| (*value).to_owned()),
-        })
-        .expect("valid test configuration");
+        let config = state_config(topic_arn, vars);
         Handler::new(
             config.clone(),
             SnsPublisher::new(self.sns.clone(), config.topic_arn.clone()),
             DynamoState::new(state_client, TABLE),
         )
+    }
+
+    /// The `page` attribute of every publish, in order (`missing` where there is none).
+    pub fn pages(&self) -> Vec<String> {
+        self.moto
+            .sent_notifications(&self.topic)
+            .iter()
+            .map(|n| {
+                n[3]["page"]["Value"]
+                    .as_str()
+                    .unwrap_or("missing")
+                    .to_owned()
+            })
+            .collect()
     }
 
     /// The function without a state table, with `config`.
@@ -126,13 +143,50 @@ impl LocalStack {
     }
 }
 
+/// The function's configuration with the state table, publishing to `topic_arn`, with more
+/// variables (`SMS_CEILING_PER_HOUR`, …).
+pub fn state_config(topic_arn: &str, vars: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|name| match name {
+        "ALERT_TOPIC_ARN" => Some(topic_arn.to_owned()),
+        "STATE_TABLE" => Some(TABLE.to_owned()),
+        _ => vars
+            .iter()
+            .find(|(var, _)| *var == name)
+            .map(|(_, value)| (*value).to_owned()),
+    })
+    .expect("valid test configuration")
+}
+
+/// The function as deployed: `app` for events and, for its schedule, the watchdog reading
+/// CloudTrail at `cloudtrail_endpoint` and publishing through `app`'s publisher.
+pub async fn function<S, W: WatchdogState>(
+    app: Handler<SnsPublisher, S>,
+    state: W,
+    cloudtrail_endpoint: &str,
+) -> Function<SnsPublisher, S, CloudTrailSource, W> {
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk_config_for(cloudtrail_endpoint).await);
+    let watchdog = Watchdog {
+        trails: CloudTrailSource::new(cloudtrail),
+        publisher: app.publisher.clone(),
+        state,
+        account: app.config.topic_arn.account().to_owned(),
+        region: "us-east-1".into(),
+        sms_limit: app.config.sms_limit,
+        runbook_url: None,
+    };
+    Function {
+        handler: app,
+        watchdog,
+    }
+}
+
 /// A state-table client that waits its turn. The serialising proxy queues the function's
 /// requests, and on a loaded 2-core machine a request can wait in that queue longer than the
 /// function's 1 s attempt limit; the function then fails open by design and publishes without
 /// dedup, coalescing or the SMS ceiling — and a test expecting a duplicate or an alert held back
 /// from the phone would fail for the machine's load, not the protocol. So the tests' function
-/// uses this; `state_protocol.rs` and `startup_check.rs` test the deployed short limits with the
-/// function's own client (`dynamodb_client`).
+/// uses this; the tests of those short limits themselves (a state table down or silent, claims
+/// released before the deadline) use the function's own client (`dynamodb_client`).
 pub async fn patient_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     use aws_config::timeout::TimeoutConfig;
     use std::time::Duration;
@@ -163,6 +217,26 @@ pub async fn table_keys(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
         .filter_map(|item| item.get("pk")?.as_s().ok().cloned())
         .collect();
     keys.sort();
+    keys
+}
+
+/// An item of the state table, read consistently.
+pub async fn item(dynamodb: &aws_sdk_dynamodb::Client, pk: &str) -> Option<Item> {
+    dynamodb
+        .get_item()
+        .table_name(TABLE)
+        .key("pk", AttributeValue::S(pk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read the state table")
+        .item
+}
+
+/// The event and session items in the state table (not the hours' text counts).
+pub async fn claims(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
+    let mut keys = table_keys(dynamodb).await;
+    keys.retain(|k| !k.starts_with("texts#"));
     keys
 }
 

@@ -1,7 +1,7 @@
 """The optional Slack and Microsoft Teams channels (AWS Chatbot, now Amazon Q Developer in chat
 applications): created only when asked for, refused when half-filled, subscribed to the alert and
 alarm topics, and unable to act on the account. A stack with no recipient at all is refused. What Chatbot shows is the publish's `https` part, checked
-against the custom-notification schema in tests/chat_schema.rs."""
+against the custom-notification schema in tests/it/chat.rs."""
 import re
 
 import pytest

@@ -10,8 +10,6 @@
 //! its default account 123456789012, which creates the organization and so is the management
 //! account; the events are recorded in the member account it creates.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -25,12 +23,13 @@ use rootwatch::domain::limits::LOOKUP_BUDGET;
 use rootwatch::domain::{NotificationKind, Severity};
 use rootwatch::handler::{Handler, Outcome};
 use serde_json::Value;
-use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
-use support::gsm7::{segment_problem, subject_problem};
-use support::moto::sdk_config_for;
-use support::proxy::Proxy;
-use support::stack::{LocalStack, TABLE};
-use support::{TOPIC_DISPLAY_NAME, invocation, valid_samples};
+
+use crate::support::faulty::{ClosedPort, Fault, FaultyServer};
+use crate::support::gsm7::{segment_problem, subject_problem};
+use crate::support::moto::sdk_config_for;
+use crate::support::proxy::Proxy;
+use crate::support::stack::{LocalStack, TABLE, table_keys};
+use crate::support::{TOPIC_DISPLAY_NAME, invocation, sample};
 
 const DESCRIBE_ACCOUNT: &str = "AWSOrganizationsV20161128.DescribeAccount";
 
@@ -52,11 +51,7 @@ type App = Handler<SnsPublisher, DynamoState, OrganizationsDirectory>;
 /// Sample `name`, recorded in `account` (every mention of the sample's account replaced) with
 /// event id `event_id`.
 fn member_event(name: &str, account: &str, event_id: &str) -> Value {
-    let (_, sample) = valid_samples()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .expect("sample exists");
-    let text = serde_json::to_string(&sample)
+    let text = serde_json::to_string(&sample(name))
         .unwrap()
         .replace(SAMPLE_ACCOUNT, account);
     let mut event: Value = serde_json::from_str(&text).unwrap();
@@ -365,7 +360,8 @@ async fn without_an_organization_the_alert_shows_the_id() {
 #[tokio::test]
 async fn a_refused_connection_falls_back_to_the_id() {
     let stack = LocalStack::start().await;
-    let app = org_app(&stack, &closed_port_endpoint().await, "").await;
+    let closed = ClosedPort::reserve();
+    let app = org_app(&stack, &closed.endpoint, "").await;
     let took = alert(
         &app,
         &member_event(
@@ -479,7 +475,7 @@ async fn one_event_in_two_envelopes_is_alerted_once() {
         .unwrap();
     assert!(matches!(again, Outcome::Duplicate { .. }), "{again:?}");
     assert_eq!(published(&stack).len(), 1);
-    let keys = support::stack::table_keys(&stack.dynamodb).await;
+    let keys = table_keys(&stack.dynamodb).await;
     let events: Vec<&String> = keys.iter().filter(|k| k.starts_with("event#")).collect();
     assert_eq!(
         events,
@@ -570,11 +566,7 @@ async fn the_alert_names_the_source_account_and_region() {
 
 /// The forwarder-failing sample, as a member's forwarder in `region` would send it.
 fn forwarder_alarm(member: &str, region: &str, id: &str, state: &str) -> Value {
-    let (_, sample) = valid_samples()
-        .into_iter()
-        .find(|(n, _)| n == "forwarder-failing")
-        .expect("the forwarder-failing sample");
-    let text = serde_json::to_string(&sample)
+    let text = serde_json::to_string(&sample("forwarder-failing"))
         .unwrap()
         .replace(SAMPLE_ACCOUNT, member)
         .replace("eu-west-1", region);

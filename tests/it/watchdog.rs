@@ -2,8 +2,6 @@
 //! reached through the SDK. The function is invoked with a scheduled event; what it published
 //! is read from moto's own record of the topic.
 
-mod support;
-
 use aws_sdk_cloudtrail::types::EventSelector;
 use chrono::{DateTime, Utc};
 use rootwatch::aws::cloudtrail::CloudTrailSource;
@@ -11,14 +9,16 @@ use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::dispatch::{Function, Response};
-use rootwatch::handler::Handler;
-use rootwatch::ports::{Stateless, WatchdogState};
-use rootwatch::watchdog::{Watchdog, WatchdogOutcome};
+use rootwatch::ports::Stateless;
+use rootwatch::ports::WatchdogState;
+use rootwatch::watchdog::WatchdogOutcome;
 use serde_json::{Value, json};
-use support::gsm7::segment_problem;
-use support::moto::{MotoServer, sdk_config_for};
-use support::stack::{LocalStack, TABLE};
-use support::{TOPIC_DISPLAY_NAME, invocation};
+
+use crate::support::faulty::ClosedPort;
+use crate::support::gsm7::segment_problem;
+use crate::support::moto::MotoServer;
+use crate::support::stack::{LocalStack, TABLE, function};
+use crate::support::{TOPIC_DISPLAY_NAME, config, invocation, sample};
 
 const BUCKET: &str = "rootwatch-test-trail-logs";
 
@@ -43,33 +43,10 @@ fn at(text: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// The function as deployed, its watchdog reading CloudTrail at `cloudtrail_endpoint`.
-async fn function<S, W: WatchdogState>(
-    app: Handler<SnsPublisher, S>,
-    state: W,
-    cloudtrail_endpoint: &str,
-) -> Function<SnsPublisher, S, CloudTrailSource, W> {
-    let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk_config_for(cloudtrail_endpoint).await);
-    let watchdog = Watchdog {
-        trails: CloudTrailSource::new(cloudtrail),
-        publisher: app.publisher.clone(),
-        state,
-        account: app.config.topic_arn.account().to_owned(),
-        region: "us-east-1".into(),
-        sms_limit: app.config.sms_limit,
-        runbook_url: None,
-    };
-    Function {
-        handler: app,
-        watchdog,
-    }
-}
-
 async fn stateless(
     stack: &LocalStack,
 ) -> Function<SnsPublisher, Stateless, CloudTrailSource, Stateless> {
-    let config = support::config(&stack.topic);
-    let app = stack.stateless_app(config);
+    let app = stack.stateless_app(config(&stack.topic));
     function(app, Stateless, &stack.moto.endpoint).await
 }
 
@@ -306,13 +283,9 @@ async fn with_the_table_a_condition_alerts_once_a_day_and_a_new_one_at_once() {
 #[tokio::test]
 async fn a_failed_check_is_published_as_such() {
     let stack = LocalStack::start().await;
-    let config = support::config(&stack.topic);
-    let app = stack.stateless_app(config);
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
-    let f = function(app, Stateless, &closed).await;
+    let app = stack.stateless_app(config(&stack.topic));
+    let closed = ClosedPort::reserve();
+    let f = function(app, Stateless, &closed.endpoint).await;
     let response = run(&f, Utc::now()).await;
     assert!(
         matches!(&response, Response::Watchdog(WatchdogOutcome::Blind { findings, message_id: Some(_) }) if findings == &["check-failed"]),
@@ -361,11 +334,7 @@ async fn each_run_emits_watchdog_healthy_as_embedded_metrics() {
 async fn root_events_are_not_the_watchdogs() {
     let stack = LocalStack::start().await;
     let f = stateless(&stack).await;
-    let event = support::valid_samples()
-        .into_iter()
-        .find(|(n, _)| n == "root-access-key-created")
-        .unwrap()
-        .1;
+    let event = sample("root-access-key-created");
     let (result, metrics) = f.handle(&event, &invocation(), Utc::now()).await;
     assert!(matches!(result, Ok(Response::Event(_))));
     assert_eq!(metrics.watchdog_healthy, None);

@@ -2,9 +2,9 @@
 //! upper-cased, then `> `) plus rootwatch's body, at most 160 septets of the GSM 7-bit default
 //! alphabet. Checked here with the tests' own alphabet (`support/gsm7.rs`, written out from
 //! 3GPP TS 23.038) and with the display name read from template.yaml — nothing is taken from
-//! `src/`, so a mistake there cannot hide itself.
-
-mod support;
+//! `src/`, so a mistake there cannot hide itself. Cases the property tests once failed on are
+//! kept in `tests/proptest-regressions/sms.txt` (where proptest looks for this file's) and run
+//! first.
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
@@ -15,14 +15,14 @@ use rootwatch::render::sms::render_pause_notice;
 use rootwatch::watchdog::judge::Finding;
 use rootwatch::watchdog::render::{Checked, render_sms as watchdog_sms};
 use serde_json::{Value, json};
-use support::gsm7::{on_the_phone, segment_problem, septets, subject_problem};
-use support::{ACCOUNT_NAMES, OFFLINE_TOPIC, RUNBOOK_URL, valid_samples};
+
+use crate::support::gsm7::{on_the_phone, segment_problem, septets, subject_problem};
+use crate::support::{ACCOUNT_NAMES, OFFLINE_TOPIC, RUNBOOK_URL, sample, template, valid_samples};
 
 /// The topic's DisplayName as template.yaml defines it (its `Mappings` entry, the single
 /// source both the topic and the function's `TOPIC_DISPLAY_NAME` read).
 fn template_display_name() -> String {
-    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml"))
-        .expect("template.yaml");
+    let template = template();
     let mappings = template
         .split("\nMappings:")
         .nth(1)
@@ -46,6 +46,18 @@ fn deployed_config() -> Config {
         _ => None,
     })
     .expect("the template's configuration is valid")
+}
+
+/// The function naming `account` `account_name` (no name for an `unknown` account), under the
+/// topic's `display_name`.
+fn naming_config(account: &str, account_name: &str, display_name: &str) -> Config {
+    Config::from_lookup(|var| match var {
+        "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
+        "ACCOUNT_NAMES" => (account != "unknown").then(|| format!("{account}={account_name}")),
+        "TOPIC_DISPLAY_NAME" => Some(display_name.to_owned()),
+        _ => None,
+    })
+    .expect("a valid account name")
 }
 
 fn sms_of(payload: &Value, config: &Config) -> Option<String> {
@@ -151,13 +163,7 @@ proptest! {
             detail["userIdentity"]["sessionContext"] = json!({"assumedRoot": "true"});
         }
         detail["additionalEventData"] = json!({"MFAUsed": "maybe"});
-        let config = Config::from_lookup(|var| match var {
-            "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
-            "ACCOUNT_NAMES" => (account != "unknown").then(|| format!("{account}={account_name}")),
-            "TOPIC_DISPLAY_NAME" => Some(display_name.clone()),
-            _ => None,
-        })
-        .expect("a valid account name");
+        let config = naming_config(&account, &account_name, &display_name);
         let body = sms_of(&event, &config);
         prop_assert!(body.is_some(), "{name}: a longer field must not stop the alert");
         let body = body.unwrap();
@@ -285,13 +291,7 @@ fn longest_real_sms(
     if assume_root {
         detail["userIdentity"]["sessionContext"] = json!({"assumedRoot": "true"});
     }
-    let config = Config::from_lookup(|var| match var {
-        "ALERT_TOPIC_ARN" => Some(OFFLINE_TOPIC.to_owned()),
-        "ACCOUNT_NAMES" => (account != "unknown").then(|| format!("{account}={account_name}")),
-        "TOPIC_DISPLAY_NAME" => Some(display_name.clone()),
-        _ => None,
-    })
-    .expect("a valid account name");
+    let config = naming_config(&account, account_name, &display_name);
     let body = sms_of(&event, &config).expect("a longer field must not stop the alert");
     if let Some(problem) = segment_problem(&display_name, &body) {
         panic!("{problem}");
@@ -303,11 +303,7 @@ fn longest_real_sms(
 /// call is cut and marked, the IP, the account and the time stay whole.
 #[test]
 fn a_long_call_and_code_give_way_to_the_ip_account_and_time() {
-    let sample = valid_samples()
-        .into_iter()
-        .find(|(name, _)| name == "root-api-call-from-console-session")
-        .expect("sample")
-        .1;
+    let sample = sample("root-api-call-from-console-session");
     let ip = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
     let name = "UpdateProbationAutoCancellationSettingsForSupportSubscription";
     let (body, account) = longest_real_sms(

@@ -1,4 +1,6 @@
-//! The README and docs quote the rule table and what the function sends: they must match the code.
+//! What the README and docs quote is what the code does: the severity table in docs/rules.md is
+//! the rule table, and the messages they show are the reviewed snapshots and the function's own
+//! texts.
 
 use rootwatch::detect::record::DetailType::{ApiCall, SignIn};
 use rootwatch::detect::rules::{Condition, Events, RULES};
@@ -9,17 +11,22 @@ const README: &str = "README.md";
 const RULES_DOC: &str = "docs/rules.md";
 const FLOODS_DOC: &str = "docs/dedup-and-floods.md";
 const ORGANIZATIONS_DOC: &str = "docs/organizations.md";
+/// The reviewed snapshots the README and docs quote.
+const SIGN_IN_SNAPSHOT: &str =
+    "tests/snapshots/replay_events__root-console-sign-in-without-mfa.snap";
+const FORWARDER_SNAPSHOT: &str = "tests/snapshots/replay_events__forwarder-failing.snap";
 
 fn doc_path(name: &str) -> String {
     format!("{}/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn read_doc(name: &str) -> String {
-    std::fs::read_to_string(doc_path(name)).expect(name)
+    std::fs::read_to_string(doc_path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-const BEGIN: &str =
-    "<!-- rules:begin (generated from src/detect/rules.rs; tests/readme.rs checks it) -->\n";
+/// The generated table sits between a line that opens with this (the rest of the line says where
+/// the table comes from) and the end marker.
+const BEGIN: &str = "<!-- rules:begin";
 const END: &str = "<!-- rules:end -->";
 
 /// The "Severity rules" table of docs/rules.md, generated from the rule table.
@@ -104,43 +111,42 @@ fn describe(condition: Condition) -> &'static str {
 /// The severity table in docs/rules.md is the rule table, row for row. Run with
 /// `ROOTWATCH_WRITE_README=1` to rewrite it from `src/detect/rules.rs`, then review the diff.
 #[test]
-fn readme_severity_table_is_the_rule_table() {
-    let path = doc_path(RULES_DOC);
-    let readme = read_doc(RULES_DOC);
-    let start = readme
+fn the_severity_table_is_the_rule_table() {
+    let doc = read_doc(RULES_DOC);
+    let marker = doc
         .find(BEGIN)
-        .expect("docs/rules.md has the rules:begin marker")
-        + BEGIN.len();
+        .expect("docs/rules.md has the rules:begin marker");
+    let start = marker
+        + doc[marker..]
+            .find('\n')
+            .expect("the rules:begin marker ends its line")
+        + 1;
     let end = start
-        + readme[start..]
+        + doc[start..]
             .find(END)
             .expect("docs/rules.md has the rules:end marker");
     let expected = markdown_table();
-    if readme[start..end] != expected && std::env::var_os("ROOTWATCH_WRITE_README").is_some() {
+    if doc[start..end] != expected && std::env::var_os("ROOTWATCH_WRITE_README").is_some() {
         std::fs::write(
-            path,
-            format!("{}{expected}{}", &readme[..start], &readme[end..]),
+            doc_path(RULES_DOC),
+            format!("{}{expected}{}", &doc[..start], &doc[end..]),
         )
         .expect("write docs/rules.md");
         return;
     }
     assert_eq!(
-        readme[start..end],
+        doc[start..end],
         expected,
         "docs/rules.md's severity table differs from src/detect/rules.rs; run \
-         ROOTWATCH_WRITE_README=1 cargo test --test readme and review the diff"
+         ROOTWATCH_WRITE_README=1 cargo test --test it docs:: and review the diff"
     );
 }
 
 /// The SMS and email shown in the README are the reviewed snapshot, word for word.
 #[test]
-fn readme_example_is_the_reviewed_snapshot() {
-    let root = env!("CARGO_MANIFEST_DIR");
+fn the_quoted_sign_in_alert_is_the_reviewed_snapshot() {
     let readme = read_doc(README);
-    let snapshot = std::fs::read_to_string(format!(
-        "{root}/tests/snapshots/replay_events__root-console-sign-in-without-mfa.snap"
-    ))
-    .expect("snapshot");
+    let snapshot = read_doc(SIGN_IN_SNAPSHOT);
     let section = |title: &str| {
         let start = snapshot.find(title).expect(title) + title.len();
         let rest = &snapshot[start..];
@@ -172,10 +178,10 @@ fn readme_example_is_the_reviewed_snapshot() {
 
 /// The notice that texts are paused, as docs/dedup-and-floods.md quotes it, is what the function sends.
 #[test]
-fn readme_pause_notice_is_the_functions() {
+fn the_quoted_pause_notice_is_the_functions() {
     use rootwatch::domain::{Account, AccountId, AccountName, SmsLimit};
     use rootwatch::render::sms::render_pause_notice;
-    let readme = read_doc(FLOODS_DOC);
+    let doc = read_doc(FLOODS_DOC);
     let account = Account {
         id: AccountId::parse("111122223333"),
         name: AccountName::parse("prod-payments").ok(),
@@ -183,27 +189,23 @@ fn readme_pause_notice_is_the_functions() {
     let until = "2026-11-21T10:00:00Z".parse().unwrap();
     let notice = render_pause_notice(&account, 10, until, SmsLimit::WHOLE_SEGMENT);
     assert!(
-        readme.contains(&format!("`{}`", notice.as_str())),
+        doc.contains(&format!("`{}`", notice.as_str())),
         "{FLOODS_DOC}'s notice differs: {notice}"
     );
 }
 
 /// The `forwarder-failing` SMS docs/organizations.md quotes is the reviewed snapshot's.
 #[test]
-fn readme_forwarder_failing_sms_is_the_reviewed_snapshot() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let readme = read_doc(ORGANIZATIONS_DOC);
-    let snapshot = std::fs::read_to_string(format!(
-        "{root}/tests/snapshots/replay_events__forwarder-failing.snap"
-    ))
-    .expect("snapshot");
+fn the_quoted_forwarder_failing_sms_is_the_reviewed_snapshot() {
+    let doc = read_doc(ORGANIZATIONS_DOC);
+    let snapshot = read_doc(FORWARDER_SNAPSHOT);
     let sms = snapshot
         .split("--- sms")
         .nth(1)
         .and_then(|rest| rest.lines().nth(1))
         .expect("the snapshot has an SMS");
     assert!(
-        readme.contains(&format!("`{sms}`")),
+        doc.contains(&format!("`{sms}`")),
         "{ORGANIZATIONS_DOC}'s forwarder-failing SMS differs: {sms}"
     );
 }

@@ -1,14 +1,25 @@
-//! Replays every file in `events/` through the pure core and compares what phones and inboxes
-//! would get with the reviewed snapshots in `tests/snapshots/`. A new sample without a reviewed
-//! snapshot fails here (review it with `cargo insta review`, or read the `.snap.new` file).
-
-mod support;
+//! The rule table, row by row, through the samples: replays every file in `events/` through the
+//! pure core and compares what phones and inboxes would get with the reviewed snapshots in
+//! `tests/snapshots/`. A new sample without a reviewed snapshot fails here (review it with
+//! `cargo insta review`, or read the `.snap.new` file).
 
 use rootwatch::error::HandlerError;
 use rootwatch::handler::{Decision, decide};
 use serde_json::Value;
-use support::gsm7::subject_problem;
-use support::{OFFLINE_TOPIC, config, invalid_samples, peer_samples, valid_samples};
+
+use crate::support::gsm7::subject_problem;
+use crate::support::{OFFLINE_TOPIC, config, invalid_samples, peer_samples, valid_samples};
+
+/// Compares `text` with the reviewed snapshot `tests/snapshots/replay_events__<name>.snap`: the
+/// snapshots keep the names they were reviewed under, whichever module replays them.
+fn assert_reviewed(name: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_snapshot!(format!("replay_events__{name}"), text);
+    });
+}
 
 fn review_text(payload: &Value) -> String {
     match decide(payload, &config(OFFLINE_TOPIC)) {
@@ -47,7 +58,7 @@ fn review_text(payload: &Value) -> String {
 /// A file the walkers below would skip (no `.json`) is a sample nobody checks: refuse it.
 #[test]
 fn events_holds_only_json_samples() {
-    let events = support::events_dir();
+    let events = crate::support::events_dir();
     for dir in [
         events.clone(),
         events.join("invalid"),
@@ -79,7 +90,7 @@ fn every_sample_matches_its_reviewed_outcome() {
             !text.starts_with("outcome: error"),
             "events/{name}.json is in events/ but does not parse:\n{text}"
         );
-        insta::assert_snapshot!(name, text);
+        assert_reviewed(&name, &text);
     }
 }
 
@@ -105,7 +116,7 @@ fn peer_shaped_records_alert_when_root_and_are_ignored_otherwise() {
             text.starts_with(expected),
             "events/peer-shapes/{name}.json:\n{text}"
         );
-        insta::assert_snapshot!(format!("peer-{name}"), text);
+        assert_reviewed(&format!("peer-{name}"), &text);
     }
 }
 
@@ -196,12 +207,12 @@ fn every_invalid_sample_is_a_clear_non_retryable_error() {
             text.starts_with("outcome: error") && text.contains("retryable: false"),
             "events/invalid/{name}.json should be rejected:\n{text}"
         );
-        insta::assert_snapshot!(format!("invalid-{name}"), text);
+        assert_reviewed(&format!("invalid-{name}"), &text);
     }
 }
 
 /// Fields a caller chooses must never reach a phone. (The SMS length, prefix included, is checked
-/// independently in `tests/sms_segment.rs`.)
+/// independently by the `sms` tests.)
 fn untrusted_fragments(payload: &Value) -> Vec<String> {
     let detail = &payload["detail"];
     let mut fragments = Vec::new();

@@ -1,62 +1,42 @@
-//! The claim protocol under the failures it exists for, against moto's DynamoDB and SNS through
-//! the real SDK: a claim left by a dead invocation, a claim held by a live one, a lost response
-//! to our own claim, a state table that is down or silent, an invocation near its deadline, a
-//! silent SNS, and events without a CloudTrail event id. Every check reads the servers' records.
+//! Dedup: each event alerts once, however often and however concurrently it is delivered, through
+//! the claim protocol in the state table — against moto's DynamoDB and SNS through the real SDK,
+//! under the failures the protocol exists for: a claim left by a dead invocation, a claim held by
+//! a live one, a lost response to our own claim, events without a CloudTrail event id, a burst of
+//! a thousand events delivered twice at once and again later. A state table that is down or
+//! silent costs dedup, never the alert (fail open). Every check reads the servers' records.
 
-mod support;
-
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::sdk::dynamodb_client;
 use rootwatch::aws::sns::SnsPublisher;
-use rootwatch::config::Config;
 use rootwatch::domain::limits::{
-    OPERATION_TIMEOUT, STATE_ATTEMPT_TIMEOUT, STATE_OPERATION_TIMEOUT, STATE_RESERVE,
+    OPERATION_TIMEOUT, STATE_ATTEMPT_TIMEOUT, STATE_OPERATION_TIMEOUT,
 };
+use rootwatch::error::HandlerError;
 use rootwatch::handler::{Handler, Outcome};
-use rootwatch::invocation::Invocation;
 use rootwatch::ports::{AlertPublisher, DeliveryError};
 use rootwatch::render::notification::Notification;
 use serde_json::{Value, json};
-use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
-use support::moto::sdk_config_for;
-use support::proxy::Proxy;
-use support::stack::{LocalStack, TABLE, table_keys, text_counts};
-use support::{invocation, invocation_with, valid_samples};
+use tokio::task::JoinSet;
+
+use super::App;
+use crate::support::faulty::{ClosedPort, Fault, FaultyServer};
+use crate::support::moto::{MotoServer, sdk_config_for};
+use crate::support::proxy::Proxy;
+use crate::support::stack::{Item, LocalStack, TABLE, claims, item, state_config, table_keys};
+use crate::support::{invocation, invocation_with, sample};
 
 /// Scheduling slack on a loaded 2-core machine, added to bounds the SDK enforces. Small enough
 /// that the bounds still tell the state table's 3 s limit from SNS's 12 s one (checked where
 /// they are used).
 const SLACK: Duration = Duration::from_secs(3);
 
-fn sample(name: &str) -> Value {
-    valid_samples()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v)
-        .expect("sample exists")
-}
-
 fn event_id(event: &Value) -> &str {
     event["detail"]["eventID"].as_str().unwrap()
-}
-
-type Item = HashMap<String, AttributeValue>;
-
-async fn item(dynamodb: &aws_sdk_dynamodb::Client, pk: &str) -> Option<Item> {
-    dynamodb
-        .get_item()
-        .table_name(TABLE)
-        .key("pk", AttributeValue::S(pk.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
 }
 
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -84,6 +64,53 @@ async fn foreign_claim(stack: &LocalStack, event_id: &str, owner: &str, lease_se
         .send()
         .await
         .unwrap();
+}
+
+// --- Duplicates ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_event_delivered_twice_is_alerted_once() {
+    let stack = LocalStack::start().await;
+    let app = stack.app(&stack.topic);
+    let event = sample("root-console-sign-in-without-mfa");
+    let first = app.handle(&event, &invocation(), Utc::now()).await.unwrap();
+    assert!(
+        matches!(first, Outcome::Alerted { page: true, .. }),
+        "{first:?}"
+    );
+    let second = app.handle(&event, &invocation(), Utc::now()).await.unwrap();
+    assert!(matches!(second, Outcome::Duplicate { .. }), "{second:?}");
+    assert_eq!(stack.moto.sent_notifications(&stack.topic).len(), 1);
+}
+
+/// The second invocation waits for the first one's outcome and sees it alerted: no error, so
+/// no retry and no Errors alarm for a benign duplicate.
+#[tokio::test]
+async fn concurrent_duplicates_publish_once_and_the_other_is_a_duplicate() {
+    let stack = LocalStack::start().await;
+    let app = stack.app(&stack.topic);
+    let event = sample("root-access-key-created");
+    let (first, second) = (invocation(), invocation());
+    let (a, b) = tokio::join!(
+        app.handle(&event, &first, Utc::now()),
+        app.handle(&event, &second, Utc::now())
+    );
+    let mut outcomes = [a.unwrap(), b.unwrap()];
+    outcomes.sort_by_key(|o| matches!(o, Outcome::Duplicate { .. }));
+    assert!(
+        matches!(
+            outcomes,
+            [
+                Outcome::Alerted {
+                    deduplicated: true,
+                    ..
+                },
+                Outcome::Duplicate { .. }
+            ]
+        ),
+        "{outcomes:?}"
+    );
+    assert_eq!(stack.moto.sent_notifications(&stack.topic).len(), 1);
 }
 
 // --- Leases --------------------------------------------------------------------------------
@@ -247,12 +274,7 @@ impl<P: AlertPublisher + Sync> AlertPublisher for Timed<P> {
 /// Runs one alert with the state table at `state_endpoint`; returns when the publish started
 /// and when the invocation ended, both from its start.
 async fn fail_open_against(stack: &LocalStack, state_endpoint: &str) -> (Duration, Duration) {
-    let config = Config::from_lookup(|name| match name {
-        "ALERT_TOPIC_ARN" => Some(stack.topic.clone()),
-        "STATE_TABLE" => Some(TABLE.into()),
-        _ => None,
-    })
-    .unwrap();
+    let config = state_config(&stack.topic, &[]);
     let app = Handler::new(
         config.clone(),
         Timed {
@@ -260,7 +282,7 @@ async fn fail_open_against(stack: &LocalStack, state_endpoint: &str) -> (Duratio
             started: Mutex::new(None),
         },
         DynamoState::new(
-            rootwatch::aws::sdk::dynamodb_client(&sdk_config_for(state_endpoint).await),
+            dynamodb_client(&sdk_config_for(state_endpoint).await),
             TABLE,
         ),
     );
@@ -299,7 +321,8 @@ async fn fail_open_against(stack: &LocalStack, state_endpoint: &str) -> (Duratio
 #[tokio::test]
 async fn with_the_state_table_down_the_alert_still_goes_out() {
     let stack = LocalStack::start().await;
-    fail_open_against(&stack, &closed_port_endpoint().await).await;
+    let closed = ClosedPort::reserve();
+    fail_open_against(&stack, &closed.endpoint).await;
 }
 
 #[tokio::test]
@@ -312,83 +335,6 @@ async fn with_a_silent_state_table_the_alert_goes_out_after_its_bound() {
         "the claim was given up after {published:?}, before one attempt timed out"
     );
     assert!(silent.requests() >= 2, "the timed-out claim was retried");
-}
-
-// --- The deadline --------------------------------------------------------------------------
-
-#[tokio::test]
-async fn too_near_the_deadline_it_fails_at_once_and_claims_nothing() {
-    let stack = LocalStack::start().await;
-    let near = invocation_with(Duration::from_secs(5));
-    let err = stack
-        .app(&stack.topic)
-        .handle(&sample("root-access-key-created"), &near, Utc::now())
-        .await
-        .unwrap_err();
-    assert!(err.is_retryable(), "{err}");
-    assert_eq!(err.error_type(), "Rootwatch.OutOfTime.Retryable");
-    assert!(stack.moto.sent_notifications(&stack.topic).is_empty());
-    assert!(
-        table_keys(&stack.dynamodb).await.is_empty(),
-        "no claim left"
-    );
-}
-
-/// SNS accepts and never answers; the SDK would give up after 12 s, but the invocation has 8 s.
-/// The publish is cut off with the reserve left, the claims are released, and the error is
-/// retryable — before Lambda would have stopped the invocation.
-#[tokio::test]
-async fn a_silent_sns_is_cut_off_before_the_deadline_and_the_claims_released() {
-    let stack = LocalStack::start().await;
-    let silent = FaultyServer::start(Fault::Silent).await;
-    let config = Config::from_lookup(|name| match name {
-        "ALERT_TOPIC_ARN" => Some(stack.topic.clone()),
-        "STATE_TABLE" => Some(TABLE.into()),
-        _ => None,
-    })
-    .unwrap();
-    let sns = aws_sdk_sns::Client::new(&sdk_config_for(&silent.endpoint).await);
-    // The function's own table client: releasing the claims must keep to its 3 s bound for the
-    // invocation to end before its deadline.
-    let state_client =
-        rootwatch::aws::sdk::dynamodb_client(&sdk_config_for(&stack.state_proxy.endpoint).await);
-    let app = Handler::new(
-        config.clone(),
-        SnsPublisher::new(sns, config.topic_arn.clone()),
-        DynamoState::new(state_client, TABLE),
-    );
-    let left = Duration::from_secs(8);
-    assert!(left < OPERATION_TIMEOUT && left > STATE_RESERVE);
-    let short: Invocation = invocation_with(left);
-
-    let start = Instant::now();
-    let err = app
-        .handle(
-            &sample("root-console-sign-in-without-mfa"),
-            &short,
-            Utc::now(),
-        )
-        .await
-        .unwrap_err();
-    eprintln!("cut off after {:?}", start.elapsed());
-    assert!(Utc::now() < short.deadline, "returned before the deadline");
-    assert!(err.is_retryable(), "{err}");
-    assert_eq!(err.error_type(), "Rootwatch.DeliveryFailed.Retryable");
-    assert!(
-        err.to_string().contains("before the invocation deadline"),
-        "{err}"
-    );
-    assert!(silent.requests() >= 1, "the publish was tried");
-    assert_eq!(
-        claims(&stack).await,
-        Vec::<String>::new(),
-        "the event and session claims were released"
-    );
-    let counts = text_counts(&stack.dynamodb).await;
-    assert!(
-        counts.iter().all(|(_, n)| *n == 0),
-        "the text was given back: {counts:?}"
-    );
 }
 
 // --- Events without a CloudTrail event id --------------------------------------------------
@@ -412,25 +358,13 @@ fn without_event_id(envelope_id: Option<&str>, event_name: &str, minute: u32) ->
     event
 }
 
-/// The event and session items in the state table (not the hours' text counts).
-async fn claims(stack: &LocalStack) -> Vec<String> {
-    let mut keys = table_keys(&stack.dynamodb).await;
-    keys.retain(|k| !k.starts_with("texts#"));
-    keys
-}
-
-fn pages(stack: &LocalStack) -> Vec<String> {
-    stack
-        .moto
-        .sent_notifications(&stack.topic)
-        .iter()
-        .map(|n| {
-            n[3]["page"]["Value"]
-                .as_str()
-                .unwrap_or("missing")
-                .to_owned()
-        })
-        .collect()
+/// Handles each event in turn; each outcome's `status` is the one expected.
+async fn assert_statuses<const N: usize>(app: &App, handled: [(&Value, &str); N]) {
+    for (event, expected) in handled {
+        let outcome = app.handle(event, &invocation(), Utc::now()).await.unwrap();
+        let status = serde_json::to_value(&outcome).unwrap()["status"].clone();
+        assert_eq!(status, expected, "{outcome:?}");
+    }
 }
 
 /// Two different calls of one root session, neither with an event id: each is its own event
@@ -450,18 +384,18 @@ async fn events_without_an_event_id_are_keyed_by_their_envelope_id() {
         2,
     );
 
-    for (event, expected) in [
-        (&first, "alerted"),
-        (&second, "alerted"),
-        (&first, "duplicate"),
-    ] {
-        let outcome = app.handle(event, &invocation(), Utc::now()).await.unwrap();
-        let status = serde_json::to_value(&outcome).unwrap()["status"].clone();
-        assert_eq!(status, expected, "{outcome:?}");
-    }
-    assert_eq!(pages(&stack), ["true", "false"], "one page for the session");
+    assert_statuses(
+        &app,
+        [
+            (&first, "alerted"),
+            (&second, "alerted"),
+            (&first, "duplicate"),
+        ],
+    )
+    .await;
+    assert_eq!(stack.pages(), ["true", "false"], "one page for the session");
     assert_eq!(
-        claims(&stack).await,
+        claims(&stack.dynamodb).await,
         [
             "event#envelope#11111111-0000-4000-8000-000000000001",
             "event#envelope#11111111-0000-4000-8000-000000000002",
@@ -477,20 +411,207 @@ async fn events_without_any_id_are_keyed_by_a_digest_of_the_payload() {
     let first = without_event_id(None, "CreateUser", 1);
     let second = without_event_id(None, "DeleteUser", 2);
 
-    for (event, expected) in [
-        (&first, "alerted"),
-        (&first, "duplicate"),
-        (&second, "alerted"),
-    ] {
-        let outcome = app.handle(event, &invocation(), Utc::now()).await.unwrap();
-        let status = serde_json::to_value(&outcome).unwrap()["status"].clone();
-        assert_eq!(status, expected, "{outcome:?}");
-    }
-    assert_eq!(pages(&stack), ["true", "false"]);
+    assert_statuses(
+        &app,
+        [
+            (&first, "alerted"),
+            (&first, "duplicate"),
+            (&second, "alerted"),
+        ],
+    )
+    .await;
+    assert_eq!(stack.pages(), ["true", "false"]);
     let keys = table_keys(&stack.dynamodb).await;
     let digests = keys
         .iter()
         .filter(|k| k.starts_with("event#sha256#"))
         .count();
     assert_eq!(digests, 2, "{keys:?}");
+}
+
+// --- A burst -------------------------------------------------------------------------------
+
+/// Invocations in flight at once (Lambda would run this many instances).
+const CONCURRENCY: usize = 16;
+/// Per pass: 90 console sessions × 10 HIGH calls, plus 100 CRITICAL calls with sessions of their own.
+const SESSIONS: u32 = 90;
+const CALLS_PER_SESSION: u32 = 10;
+const CRITICALS: u32 = 100;
+const PER_PASS: u32 = SESSIONS * CALLS_PER_SESSION + CRITICALS;
+
+/// A root API call in console session `session`, unique by `seq` within pass `pass`.
+fn burst_call(template: &Value, pass: u32, seq: u32, session: u32, critical: bool) -> Value {
+    let start: DateTime<Utc> = "2026-11-21T09:00:00Z".parse().unwrap();
+    let mut e = template.clone();
+    let d = &mut e["detail"];
+    d["eventID"] = json!(format!("{pass:08}-0000-4000-8000-{seq:012}"));
+    d["eventTime"] =
+        json!((start + chrono::Duration::milliseconds(i64::from(seq) * 300)).to_rfc3339());
+    d["userIdentity"]["accessKeyId"] = json!(format!("ASIABURST{pass:02}{session:08}"));
+    if critical {
+        d["eventSource"] = json!("cloudtrail.amazonaws.com");
+        d["eventName"] = json!("StopLogging");
+    } else {
+        d["eventName"] = json!("CreateUser");
+    }
+    e
+}
+
+fn pass_events(pass: u32) -> Vec<Value> {
+    let template = sample("root-api-call-from-console-session");
+    let high = (0..SESSIONS * CALLS_PER_SESSION)
+        .map(|seq| burst_call(&template, pass, seq, seq % SESSIONS, false));
+    let critical = (0..CRITICALS).map(|i| {
+        let seq = SESSIONS * CALLS_PER_SESSION + i;
+        burst_call(&template, pass, seq, SESSIONS + i, true)
+    });
+    high.chain(critical).collect()
+}
+
+/// Delivers each event like Lambda would: an `InFlight` error is retried after a pause, with the
+/// same request id.
+async fn deliver_all(app: &'static App, events: Vec<Value>) -> Vec<Outcome> {
+    let mut pending = events.into_iter();
+    let mut running = JoinSet::new();
+    let mut outcomes = Vec::new();
+    let mut spawn_next = |running: &mut JoinSet<Outcome>| {
+        if let Some(event) = pending.next() {
+            running.spawn(async move {
+                let request_id = invocation().request_id;
+                for _ in 0..50 {
+                    let mut attempt = invocation();
+                    attempt.request_id.clone_from(&request_id);
+                    match app.handle(&event, &attempt, Utc::now()).await {
+                        Ok(outcome) => return outcome,
+                        Err(HandlerError::State(e)) => {
+                            assert!(e.to_string().contains("another invocation"), "{e}");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(other) => panic!("unexpected failure: {other}"),
+                    }
+                }
+                panic!("event still in flight after 50 retries")
+            });
+        }
+    };
+    for _ in 0..CONCURRENCY {
+        spawn_next(&mut running);
+    }
+    while let Some(done) = running.join_next().await {
+        outcomes.push(done.expect("no panic"));
+        spawn_next(&mut running);
+    }
+    outcomes
+}
+
+fn count(outcomes: &[Outcome], pred: impl Fn(&Outcome) -> bool) -> usize {
+    outcomes.iter().filter(|o| pred(o)).count()
+}
+
+struct Published {
+    total: usize,
+    paged: usize,
+}
+
+fn published(moto: &MotoServer, topic: &str) -> Published {
+    let sent = moto.sent_notifications(topic);
+    Published {
+        total: sent.len(),
+        paged: sent
+            .iter()
+            .filter(|n| n[3]["page"]["Value"] == "true")
+            .count(),
+    }
+}
+
+async fn alerted_items(dynamodb: &aws_sdk_dynamodb::Client) -> usize {
+    // Small pages: each request stays well inside the client's timeout even when moto is slow
+    // on a loaded machine (one 2,000-item page once took over 12 s).
+    let pages: Vec<_> = dynamodb
+        .scan()
+        .table_name(TABLE)
+        .limit(250)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("scan");
+    pages
+        .iter()
+        .flat_map(|p| p.items().iter())
+        .filter(|item| {
+            item.get("status")
+                .and_then(|s| s.as_s().ok())
+                .is_some_and(|s| s == "alerted")
+        })
+        .count()
+}
+
+/// 1,000 distinct root events through the handler, concurrently; then 1,000 more, each delivered
+/// twice at once; then the first 1,000 redelivered. Counted from the servers' own records: every
+/// event alerted exactly once, none lost, and the number of paging alerts is what the coalescing
+/// rule says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_event_alerts_exactly_once_under_a_burst_with_duplicates() {
+    let stack = LocalStack::start().await;
+    // The burst measures dedup and coalescing; the hourly text ceiling (`state::ceiling`) is set
+    // past what it pages.
+    let app: &'static App = Box::leak(Box::new(
+        stack.app_with(&stack.topic, &[("SMS_CEILING_PER_HOUR", "1000")]),
+    ));
+    let (moto, topic, dynamodb) = (&stack.moto, &stack.topic, &stack.dynamodb);
+    let pages_per_pass = (SESSIONS + CRITICALS) as usize;
+    let n = PER_PASS as usize;
+
+    // Pass 1: 1,000 distinct events.
+    let first = pass_events(1);
+    let outcomes = deliver_all(app, first.clone()).await;
+    assert_eq!(
+        count(&outcomes, |o| matches!(o, Outcome::Alerted { .. })),
+        n
+    );
+    let after_first = published(moto, topic);
+    assert_eq!(after_first.total, n, "N events in, N alerts out, 0 lost");
+    assert_eq!(
+        after_first.paged, pages_per_pass,
+        "one page per session, plus every CRITICAL"
+    );
+
+    // Pass 2: 1,000 new events, each delivered twice at once.
+    let second = pass_events(2);
+    let doubled: Vec<Value> = second.iter().flat_map(|e| [e.clone(), e.clone()]).collect();
+    let outcomes = deliver_all(app, doubled).await;
+    assert_eq!(
+        count(&outcomes, |o| matches!(o, Outcome::Alerted { .. })),
+        n
+    );
+    assert_eq!(
+        count(&outcomes, |o| matches!(o, Outcome::Duplicate { .. })),
+        n
+    );
+    let after_second = published(moto, topic);
+    assert_eq!(
+        after_second.total,
+        2 * n,
+        "each doubled event alerted exactly once"
+    );
+    assert_eq!(after_second.paged, 2 * pages_per_pass);
+
+    // Pass 3: the first 1,000 redelivered later.
+    let outcomes = deliver_all(app, first).await;
+    assert_eq!(
+        count(&outcomes, |o| matches!(o, Outcome::Duplicate { .. })),
+        n
+    );
+    assert_eq!(
+        published(moto, topic).total,
+        2 * n,
+        "redeliveries publish nothing"
+    );
+
+    assert_eq!(
+        alerted_items(dynamodb).await,
+        2 * n,
+        "every alert recorded once"
+    );
 }

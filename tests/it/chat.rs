@@ -2,15 +2,14 @@
 //! every sample (and the watchdog's alert) against `tests/schemas/chatbot-custom-notification.schema.json`,
 //! a JSON Schema written from the Chatbot administrator guide's "Custom notifications" page.
 
-mod support;
-
 use rootwatch::domain::SmsLimit;
 use rootwatch::handler::{Decision, decide};
 use rootwatch::render::notification::Notification;
 use rootwatch::watchdog::judge::Finding;
 use rootwatch::watchdog::render::{Checked, render};
 use serde_json::Value;
-use support::{OFFLINE_TOPIC, config, peer_samples, valid_samples};
+
+use crate::support::{OFFLINE_TOPIC, config, peer_samples, sample, valid_samples};
 
 fn validator() -> jsonschema::Validator {
     let path = concat!(
@@ -123,10 +122,7 @@ fn the_watchdog_alert_is_schema_valid_too() {
 /// the alarm's caller-chosen name and reason inert.
 #[test]
 fn the_forwarder_failing_alert_is_schema_valid_too() {
-    let (_, mut payload) = valid_samples()
-        .into_iter()
-        .find(|(n, _)| n == "forwarder-failing")
-        .unwrap();
+    let mut payload = sample("forwarder-failing");
     payload["detail"]["state"]["reason"] = "x` <!channel> <https://evil.example|click>".into();
     let Ok(Decision::ForwarderFailing { notification, .. }) =
         decide(&payload, &config(OFFLINE_TOPIC))
@@ -149,10 +145,7 @@ fn the_forwarder_failing_alert_is_schema_valid_too() {
 /// Caller-chosen text reaches chat only inert: no channel mention or link survives.
 #[test]
 fn caller_chosen_text_cannot_mention_or_link_in_chat() {
-    let (_, mut payload) = valid_samples()
-        .into_iter()
-        .find(|(n, _)| n == "root-console-sign-in-without-mfa")
-        .unwrap();
+    let mut payload = sample("root-console-sign-in-without-mfa");
     payload["detail"]["userAgent"] = "x` <!channel> <https://evil.example|click> *y*".into();
     let Ok(Decision::Alert { notification, .. }) = decide(&payload, &config(OFFLINE_TOPIC)) else {
         panic!("alerts")

@@ -4,19 +4,18 @@
 //! start-up limit rather than the SDK's longer ones, and the topic's own DisplayName sets the SMS
 //! budget.
 
-mod support;
+use std::time::{Duration, Instant};
 
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::sns::{SnsPublisher, TopicCheckError};
 use rootwatch::config::Config;
 use rootwatch::domain::SmsLimit;
-use rootwatch::startup;
-use std::time::{Duration, Instant};
-
 use rootwatch::domain::limits::{ATTEMPT_TIMEOUT, STARTUP_CHECK_TIMEOUT};
-use support::faulty::{Fault, FaultyServer, closed_port_endpoint};
-use support::moto::sdk_config_for;
-use support::stack::{LocalStack, TABLE, patient_client};
+use rootwatch::startup;
+
+use crate::support::faulty::{ClosedPort, Fault, FaultyServer};
+use crate::support::moto::sdk_config_for;
+use crate::support::stack::{LocalStack, TABLE, patient_client};
 
 fn config(topic: &str, display_name: &str) -> Config {
     Config::from_lookup(|name| match name {
@@ -100,8 +99,8 @@ async fn a_missing_table_or_an_unreachable_sns_does_not_stop_start_up() {
     .await;
     assert!(started.is_ok(), "{started:?}");
 
-    let unreachable =
-        aws_sdk_sns::Client::new(&sdk_config_for(&closed_port_endpoint().await).await);
+    let closed = ClosedPort::reserve();
+    let unreachable = aws_sdk_sns::Client::new(&sdk_config_for(&closed.endpoint).await);
     let configured = config(&stack.topic, "rootwatch");
     let publisher = SnsPublisher::new(unreachable, configured.topic_arn.clone());
     let err = publisher.check_topic().await.unwrap_err();

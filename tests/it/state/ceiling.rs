@@ -1,0 +1,202 @@
+//! The hourly SMS ceiling: past an account's `SMS_CEILING_PER_HOUR` texts (10 here), texts pause.
+//! N+k alerts in an hour give N texts, one text saying texts are paused, and N+k emails; another
+//! account and the next hour text again; a failed publish gives its text back. Against moto's SNS
+//! and DynamoDB, with SQS queues standing in for a phone (the template's SMS filter policy) and an
+//! inbox (no filter), read from the servers' records.
+
+use chrono::{DateTime, Duration, Utc};
+use rootwatch::handler::Outcome;
+use rootwatch::invocation::Invocation;
+use serde_json::Value;
+
+use super::{App, Subscribers, keyed_call};
+use crate::support::gsm7::segment_problem;
+use crate::support::stack::{LocalStack, item};
+use crate::support::{TOPIC_DISPLAY_NAME, invocation};
+
+/// The SMS body of every publish SNS would text (`page=true`), in order, from moto's record.
+fn texted_sms(stack: &LocalStack) -> Vec<String> {
+    stack
+        .moto
+        .sent_notifications(&stack.topic)
+        .iter()
+        .filter(|n| n[3]["page"]["Value"] == "true")
+        .map(|n| {
+            let message: Value = serde_json::from_str(n[1].as_str().unwrap()).unwrap();
+            message["sms"].as_str().expect("an sms text").to_owned()
+        })
+        .collect()
+}
+
+/// The function's invocation at wall-clock time `now`, with Lambda's 30 s ahead of it.
+fn invocation_at(now: DateTime<Utc>) -> Invocation {
+    Invocation::new(invocation().request_id, now + Duration::seconds(30))
+}
+
+/// `n` texted alerts in `account`, each from a session of its own, so nothing coalesces.
+fn sessions(account: &str, first: i64, n: i64) -> Vec<Value> {
+    (first..first + n)
+        .map(|i| {
+            let event = keyed_call(
+                i,
+                &format!("AKIAQNZGKIQYCEIL{i:04}"),
+                "iam.amazonaws.com",
+                "ListUsers",
+            );
+            let text = serde_json::to_string(&event)
+                .unwrap()
+                .replace("111122223333", account);
+            serde_json::from_str(&text).unwrap()
+        })
+        .collect()
+}
+
+/// 15 alerts of one account in one hour, 8 at a time: the first 10 counted are texted, the 11th
+/// texts that texts are paused, the other 4 reach email and chat only; all 15 are emailed.
+/// Another account, and the same account in the next hour, are texted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn past_the_hourly_ceiling_one_text_says_texts_are_paused_and_every_alert_is_emailed() {
+    let stack = LocalStack::start().await;
+    let app: &'static App = Box::leak(Box::new(stack.app(&stack.topic)));
+    let people = Subscribers::of(&stack).await;
+    let hour: DateTime<Utc> = "2026-11-21T09:00:00Z".parse().unwrap();
+    let (ceiling, over) = (10, 5);
+
+    let mut running = tokio::task::JoinSet::new();
+    let mut outcomes = Vec::new();
+    for (i, event) in sessions("111122223333", 0, ceiling + over)
+        .into_iter()
+        .enumerate()
+    {
+        let now = hour + Duration::minutes(20) + Duration::seconds(i as i64);
+        running.spawn(async move { app.handle(&event, &invocation_at(now), now).await });
+        if running.len() == 8 {
+            outcomes.push(
+                running
+                    .join_next()
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .expect("alerted"),
+            );
+        }
+    }
+    while let Some(done) = running.join_next().await {
+        outcomes.push(done.unwrap().expect("alerted"));
+    }
+    let count = |texted: bool, paused: bool| {
+        outcomes
+            .iter()
+            .filter(|o| {
+                matches!(o, Outcome::Alerted { page, texts_paused, .. }
+                    if *page == texted && *texts_paused == paused)
+            })
+            .count()
+    };
+    assert_eq!(count(true, false), 10, "{outcomes:#?}");
+    assert_eq!(count(true, true), 1, "one notice");
+    assert_eq!(count(false, true), 4, "email and chat only");
+
+    assert_eq!(
+        stack.moto.sent_notifications(&stack.topic).len(),
+        15,
+        "every alert is published"
+    );
+    assert_eq!(people.emails().await, 15, "the inbox gets every alert");
+    assert_eq!(
+        people.texts().await,
+        11,
+        "the phone gets 10 texts and the notice"
+    );
+    let texts = texted_sms(&stack);
+    assert_eq!(texts.len(), 11, "{texts:#?}");
+    let notices: Vec<&String> = texts.iter().filter(|t| t.contains("PAUSED")).collect();
+    assert_eq!(notices.len(), 1, "{texts:#?}");
+    let notice = notices[0];
+    assert_eq!(
+        notice,
+        "Texts PAUSED for acct 111122223333 until 10:00 UTC: 10 sent this hour. \
+         Every alert still goes to email and chat; read them there."
+    );
+    if let Some(problem) = segment_problem(TOPIC_DISPLAY_NAME, notice) {
+        panic!("the notice is not one segment: {problem}");
+    }
+
+    // The ceiling is the account's: another account still texts, and so does the next hour.
+    let texted = |outcome: &Result<Outcome, _>| {
+        matches!(
+            outcome,
+            Ok(Outcome::Alerted {
+                page: true,
+                texts_paused: false,
+                ..
+            })
+        )
+    };
+    let other = hour + Duration::minutes(40);
+    let member = &sessions("444455556666", 100, 1)[0];
+    let outcome = app.handle(member, &invocation_at(other), other).await;
+    assert!(texted(&outcome), "{outcome:?}");
+    let next_hour = hour + Duration::minutes(65);
+    let later = &sessions("111122223333", 200, 1)[0];
+    let outcome = app
+        .handle(later, &invocation_at(next_hour), next_hour)
+        .await;
+    assert!(texted(&outcome), "{outcome:?}");
+    assert_eq!(people.texts().await, 2);
+}
+
+/// The hour's count in the state table.
+async fn texts_counted(stack: &LocalStack, key: &str) -> Option<i64> {
+    item(&stack.dynamodb, &format!("texts#{key}"))
+        .await?
+        .get("texts")?
+        .as_n()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// An alert that could not be published gives back the text it counted — also the notice — so
+/// Lambda's retry texts as the alert would have; failures never use up the ceiling.
+#[tokio::test]
+async fn a_failed_publish_gives_its_text_back() {
+    let stack = LocalStack::start().await;
+    let ceiling = [("SMS_CEILING_PER_HOUR", "2")];
+    let app = stack.app_with(&stack.topic, &ceiling);
+    let broken = stack.app_with(&stack.missing_topic(), &ceiling);
+    let people = Subscribers::of(&stack).await;
+    let now: DateTime<Utc> = "2026-11-21T09:30:00Z".parse().unwrap();
+    let key = "111122223333#2026-11-21T09";
+    let events = sessions("111122223333", 0, 4);
+
+    for (i, event) in events.iter().enumerate() {
+        let failed = broken.handle(event, &invocation_at(now), now).await;
+        assert!(failed.unwrap_err().is_retryable());
+        assert_eq!(
+            texts_counted(&stack, key).await,
+            Some(i as i64),
+            "the failed publish gave its text back"
+        );
+        let outcome = app
+            .handle(event, &invocation_at(now), now)
+            .await
+            .expect("the retry alerts");
+        let expected = [(true, false), (true, false), (true, true), (false, true)][i];
+        assert!(
+            matches!(outcome, Outcome::Alerted { page, texts_paused, .. }
+                if (page, texts_paused) == expected),
+            "alert {i}: {outcome:?}"
+        );
+    }
+    assert_eq!(
+        texts_counted(&stack, key).await,
+        Some(3),
+        "2 texts and the notice"
+    );
+    assert_eq!(people.texts().await, 3);
+    let texts = texted_sms(&stack);
+    assert_eq!(texts.len(), 3, "{texts:#?}");
+    assert!(texts[2].starts_with("Texts PAUSED"), "{texts:#?}");
+    assert_eq!(people.emails().await, 4);
+}
