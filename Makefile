@@ -143,10 +143,14 @@ org-dry-run: $(TOOLS)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 DIST ?= dist
 PACKAGED := $(DIST)/rootwatch-$(VERSION).yaml
-# What sam build leaves: redone only when the template or the function's sources changed since
-# (make template-test runs sam build too, so make test packages its output, not a second build).
+# What sam build leaves: redone only when something that shapes it changed since (make
+# template-test runs sam build too, so make test packages its output, not a second build): the
+# template, the crate and its lock, the sources, the toolchain and cargo's settings, and
+# samconfig.toml (its build section is sam build's).
 BUILT := .aws-sam/build/template.yaml
-$(BUILT): template.yaml Cargo.toml Cargo.lock $(shell find src -name '*.rs') | $(TOOLS)
+BUILD_INPUTS := template.yaml Cargo.toml Cargo.lock $(shell find src -name '*.rs') \
+  $(wildcard rust-toolchain rust-toolchain.toml .cargo/config .cargo/config.toml samconfig.toml)
+$(BUILT): $(BUILD_INPUTS) | $(TOOLS)
 	cargo fetch --locked
 	rustup target add aarch64-unknown-linux-gnu
 	sam build --beta-features
