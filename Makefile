@@ -17,7 +17,7 @@ help:
 	@echo "make test    every check: fmt, clippy, unit/integration/property tests (local SNS + DynamoDB), demo check, template checks, sam build, package and publish against local S3 and SAR, workflow lint"
 	@echo "make build   release arm64 bootstrap under $(TARGET_DIR)/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy (--guided until a samconfig.toml exists: cp samconfig.toml.example samconfig.toml)"
-	@echo "make package BUCKET=<bucket> [PREFIX=<prefix>]   upload the arm64 zip, write dist/ (packaged template, zip, SHA256SUMS); prints the template's path last"
+	@echo "make package BUCKET=<bucket> [PREFIX=<prefix>]   upload the arm64 zip, write dist/ (packaged template, zip, forwarder.yaml, SHA256SUMS); prints the template's path last"
 	@echo "make publish  sam publish the packaged template to the Serverless Application Repository (docs/install.md)"
 	@echo "make regions HOME_REGION=us-east-1 REGIONS=eu-west-1,...   one home stack, forwarders in this account's other regions [STACK_NAME=rootwatch] [DRY_RUN=1]"
 	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see docs/deploy.md)"
@@ -156,7 +156,7 @@ $(BUILT): $(BUILD_INPUTS) | $(TOOLS)
 	sam build --beta-features
 
 # The arm64 zip goes to BUCKET (the standard AWS settings apply: AWS_PROFILE, AWS_REGION,
-# AWS_ENDPOINT_URL, ...); dist/ gets the packaged template, the zip and SHA256SUMS.
+# AWS_ENDPOINT_URL, ...); dist/ gets the packaged template, the zip, forwarder.yaml and SHA256SUMS.
 # (The bucket is checked first, before a build.)
 package: package-bucket $(TOOLS) $(BUILT)
 	python3 scripts/release.py package --bucket "$${BUCKET}" --prefix "$${PREFIX:-rootwatch/$(VERSION)}" --out $(DIST)

@@ -101,8 +101,11 @@ def test_the_zip_and_checksums_in_dist_are_what_was_uploaded(endpoint, packaged)
     stdout, dist, path, template = packaged
     code = dist / f"rootwatch-{VERSION}-arm64.zip"
     assert code.read_bytes() == s3_get(endpoint, function_of(template)["Properties"]["CodeUri"])
+    # The forwarder goes with a release too: organization mode and other regions need no clone.
+    forwarder = dist / "forwarder.yaml"
+    assert forwarder.read_bytes() == (ROOT / "forwarder.yaml").read_bytes()
     sums = dict(reversed(line.split("  ")) for line in (dist / "SHA256SUMS").read_text().splitlines())
-    assert sums == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (code, path)}
+    assert sums == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (code, path, forwarder)}
     # `sha256sum -c` is what a user runs on the release page's files.
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=dist, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -187,6 +190,13 @@ def test_make_publish_sends_sar_the_packaged_application(endpoint, packaged):
     body = params["TemplateBody"]
     assert "AWS::ServerlessRepo::Application" not in body, "sam publish strips the SAR metadata"
     assert function_of(template)["Properties"]["CodeUri"] in body, "SAR gets the template with the uploaded code"
+
+
+def test_a_missing_bucket_is_named_not_a_traceback(endpoint, packaged, tmp_path):
+    result = make("package", "BUCKET=no-such-bucket", f"DIST={tmp_path}", env=aws_env(endpoint))
+    assert result.returncode != 0
+    assert "release.py: sam package to s3://no-such-bucket failed" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_package_and_publish_say_what_they_need():
