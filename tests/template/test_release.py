@@ -63,6 +63,9 @@ def released_versions():
 def test_one_version_in_cargo_toml_the_template_and_the_changelog(sar):
     assert SEMVER.match(CARGO["version"]), CARGO["version"]
     assert sar["SemanticVersion"] == CARGO["version"]
+    # A stale lock file fails the release's `cargo fetch --locked` (make test).
+    lock = tomllib.loads((ROOT / "Cargo.lock").read_text())["package"]
+    assert [p["version"] for p in lock if p["name"] == CARGO["name"]] == [CARGO["version"]]
     latest, _ = released_versions()[0]
     assert latest == CARGO["version"], "CHANGELOG.md's latest release is not Cargo.toml's version"
 
