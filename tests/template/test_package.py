@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import struct
 import subprocess
 import time
@@ -168,22 +169,33 @@ def test_the_documented_release_path_deploys_from_the_users_own_bucket(endpoint,
     assert len(rewritten.encode()) > 51200 and "--s3-bucket $bucket" in install
 
 
+def sar_params(operation, path, body):
+    """A call the stand-in received, as the API's own model names its members (the camelCase wire
+    names and the path's parameters back to the model's), validated against that model."""
+    model = boto3.client("serverlessrepo", region_name="us-east-1").meta.service_model
+    shape = model.operation_model(operation).input_shape
+    wire = {member.serialization.get("name", name): name for name, member in shape.members.items()}
+    params = {wire[k]: v for k, v in {**(body or {}), **path}.items() if v is not None}
+    validate_parameters(params, shape)
+    return params
+
+
+def publish(endpoint, sar, dist, *args):
+    env = aws_env(endpoint, AWS_ENDPOINT_URL_SERVERLESSAPPLICATIONREPOSITORY=sar.endpoint)
+    return make("publish", f"DIST={dist}", *args, env=env)
+
+
 def test_make_publish_sends_sar_the_packaged_application(endpoint, packaged):
     """The real `sam publish`, against the stand-in: what CreateApplication receives."""
     _, dist, _, template = packaged
     sar_meta = template["Metadata"]["AWS::ServerlessRepo::Application"]
     with LocalSar() as sar:
-        env = aws_env(endpoint, AWS_ENDPOINT_URL_SERVERLESSAPPLICATIONREPOSITORY=sar.endpoint)
-        result = make("publish", f"DIST={dist}", env=env)
+        result = publish(endpoint, sar, dist)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Publish Succeeded" in result.stdout
-    (request,) = sar.requests
-    # The body against the API's own model: the camelCase wire names back to the model's members.
-    model = boto3.client("serverlessrepo", region_name="us-east-1").meta.service_model
-    shape = model.operation_model("CreateApplication").input_shape
-    wire = {member.serialization.get("name", name): name for name, member in shape.members.items()}
-    params = {wire[k]: v for k, v in request.items()}
-    validate_parameters(params, shape)
+    ((operation, path, request),) = sar.requests
+    assert operation == "CreateApplication"
+    params = sar_params(operation, path, request)
     assert {k: params[k] for k in sar_meta} == sar_meta
     assert params["SemanticVersion"] == VERSION
     assert params["LicenseUrl"].startswith(f"s3://{BUCKET}/") and params["ReadmeUrl"].startswith(f"s3://{BUCKET}/")
@@ -197,6 +209,50 @@ def test_a_missing_bucket_is_named_not_a_traceback(endpoint, packaged, tmp_path)
     assert result.returncode != 0
     assert "release.py: sam package to s3://no-such-bucket failed" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_version_already_published_is_refused(endpoint, packaged):
+    """CreateApplication answers 409 for a name already taken; sam publish then asks for the
+    version (GetApplication) and, finding it, stops before changing anything."""
+    _, dist, _, _ = packaged
+    with LocalSar() as sar:
+        first = publish(endpoint, sar, dist)
+        assert first.returncode == 0, first.stdout + first.stderr
+        again = publish(endpoint, sar, dist)
+    assert again.returncode != 0
+    assert f"Cannot publish version {VERSION}" in again.stdout + again.stderr
+    assert sar.operations() == ["CreateApplication", "CreateApplication", "GetApplication"]
+    (application,) = sar.applications.values()
+    assert list(application["versions"]) == [VERSION]
+
+
+def test_a_new_version_updates_the_application_and_adds_the_version(endpoint, packaged, tmp_path):
+    """A later release: CreateApplication's 409 names the application, which is updated (PATCH)
+    and gets the new version (PUT .../versions/{semanticVersion}) with the new template."""
+    _, dist, path, template = packaged
+    major, minor, patch = (int(n) for n in VERSION.split("."))
+    newer = f"{major}.{minor}.{patch + 1}"
+    text, count = re.subn(rf"^( +SemanticVersion: )'?{re.escape(VERSION)}'?$", rf"\g<1>'{newer}'", path.read_text(), flags=re.M)
+    assert count == 1
+    (tmp_path / f"rootwatch-{newer}.yaml").write_text(text)
+    with LocalSar() as sar:
+        first = publish(endpoint, sar, dist)
+        assert first.returncode == 0, first.stdout + first.stderr
+        later = publish(endpoint, sar, tmp_path, f"VERSION={newer}")
+    assert later.returncode == 0, later.stdout + later.stderr
+    assert sar.operations() == ["CreateApplication", "CreateApplication", "GetApplication",
+                                "UpdateApplication", "CreateApplicationVersion"]
+    application_id = "arn:aws:serverlessrepo:us-east-1:123456789012:applications/rootwatch"
+    _, get, _ = sar.requests[2]
+    assert get == {"applicationId": application_id, "semanticVersion": newer}
+    update = sar_params(*sar.requests[3])
+    sar_meta = template["Metadata"]["AWS::ServerlessRepo::Application"]
+    assert update["ApplicationId"] == application_id and update["Description"] == sar_meta["Description"]
+    version = sar_params(*sar.requests[4])
+    assert version["ApplicationId"] == application_id and version["SemanticVersion"] == newer
+    assert function_of(template)["Properties"]["CodeUri"] in version["TemplateBody"]
+    (application,) = sar.applications.values()
+    assert list(application["versions"]) == [VERSION, newer]
 
 
 def test_package_and_publish_say_what_they_need():
