@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import shlex
 import struct
 import subprocess
 import time
@@ -183,6 +184,69 @@ def sar_params(operation, path, body):
 def publish(endpoint, sar, dist, *args):
     env = aws_env(endpoint, AWS_ENDPOINT_URL_SERVERLESSAPPLICATIONREPOSITORY=sar.endpoint)
     return make("publish", f"DIST={dist}", *args, env=env)
+
+
+def readme_no_rust_block():
+    """The first sh block after README's "Without Rust" paragraph: what a user without Rust copies."""
+    readme = (ROOT / "README.md").read_text()
+    after = readme.split("**Without Rust**", 1)[1]
+    return re.search(r"^```sh\n(.*?)^```$", after, flags=re.M | re.S).group(1)
+
+
+def test_readmes_commands_deploy_a_template_pointed_at_the_users_own_bucket(endpoint, packaged, tmp_path):
+    """README's no-Rust commands, run by bash as written, with `aws` a shell function that records
+    its arguments; each recorded call is then made against moto. A release's template names the
+    project's bucket, which no user can read from their region: what is deployed must be a copy
+    whose CodeUri is the object the user uploaded to their own bucket, in the stack's region."""
+    block = readme_no_rust_block()
+    named = re.search(r"^version=(\S+)", block, flags=re.M)
+    version = named.group(1) if named else VERSION
+    _, dist, path, _ = packaged
+    (tmp_path / f"rootwatch-{version}-arm64.zip").write_bytes((dist / f"rootwatch-{VERSION}-arm64.zip").read_bytes())
+    (tmp_path / f"rootwatch-{version}.yaml").write_text(path.read_text())
+    record = "aws() { printf '%q ' \"$@\" >> aws-calls; echo >> aws-calls; }\n"
+    ran = subprocess.run(["bash", "-euo", "pipefail", "-c", record + block], cwd=tmp_path, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    calls = [shlex.split(line) for line in (tmp_path / "aws-calls").read_text().splitlines()]
+    assert [call[:2] for call in calls] == [["s3", "cp"], ["cloudformation", "deploy"]], (
+        "README: copy the zip to your bucket, point the template at it, deploy that")
+
+    (_, _, local, uploaded), deploy = calls[0], calls[1]
+    options, flag = {}, None
+    for word in deploy[2:]:
+        if word.startswith("--"):
+            flag = word
+            options[flag] = []
+        else:
+            options[flag].append(word)
+    (region,), (bucket,), (template_file,) = options["--region"], options["--s3-bucket"], options["--template-file"]
+    assert uploaded.startswith(f"s3://{bucket}/"), "the zip goes to the bucket the deploy uses"
+    deployed = (tmp_path / template_file).read_text()
+    code_uris = re.findall(r"^ +CodeUri: (\S+)$", deployed, flags=re.M)
+    assert code_uris == [uploaded], "the deployed template must name the zip the user uploaded"
+    assert code_uris != re.findall(r"^ +CodeUri: (\S+)$", path.read_text(), flags=re.M)
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    s3.create_bucket(Bucket=bucket)
+    key = uploaded.removeprefix(f"s3://{bucket}/")
+    s3.put_object(Bucket=bucket, Key=key, Body=(tmp_path / local).read_bytes())
+    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    doc = as_deployed(cfn_yaml.load(str(tmp_path / template_file)), replace_code=False)
+    (stack_name,) = options["--stack-name"]
+    cfn.create_stack(StackName=f"readme-{stack_name}", TemplateBody=json.dumps(doc), Capabilities=options["--capabilities"],
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v}
+                                 for k, v in (o.split("=", 1) for o in options["--parameter-overrides"])])
+    deadline = time.time() + 120
+    while (stack := cfn.describe_stacks(StackName=f"readme-{stack_name}")["Stacks"][0])["StackStatus"].endswith("_IN_PROGRESS"):
+        assert time.time() < deadline, "the stack did not finish"
+        time.sleep(0.5)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    name = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["FunctionName"]
+    function = boto3.client("lambda", endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
+                            aws_secret_access_key="testing").get_function(FunctionName=name)
+    assert function["Configuration"]["CodeSize"] == len((tmp_path / local).read_bytes())
 
 
 def test_make_publish_sends_sar_the_packaged_application(endpoint, packaged):
