@@ -96,7 +96,7 @@ def test_license_and_readme_are_uploaded_for_sar(endpoint, packaged):
     _, _, _, template = packaged
     sar = template["Metadata"]["AWS::ServerlessRepo::Application"]
     assert s3_get(endpoint, sar["LicenseUrl"]) == (ROOT / "LICENSE").read_bytes()
-    assert s3_get(endpoint, sar["ReadmeUrl"]) == (ROOT / "README.md").read_bytes()
+    assert s3_get(endpoint, sar["ReadmeUrl"]) == (ROOT / "docs" / "sar-readme.md").read_bytes()
 
 
 def test_the_zip_and_checksums_in_dist_are_what_was_uploaded(endpoint, packaged):

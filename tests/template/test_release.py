@@ -93,6 +93,14 @@ def test_license_is_the_apache_2_0_text_cargo_toml_names(sar):
     assert (ROOT / sar["ReadmeUrl"]).is_file()
 
 
+def test_the_sar_readme_stands_alone(sar):
+    """SAR shows the ReadmeUrl file alone, so a link relative to this repository would be broken."""
+    text = (ROOT / sar["ReadmeUrl"]).read_text()
+    targets = re.findall(r"\]\(([^)]*)\)", text) + re.findall(r"^\[[^\]]+\]:\s*(\S+)", text, flags=re.M)
+    assert all(target.startswith("https://") for target in targets), targets
+    assert len(text.encode()) <= 5 * 1024 * 1024, "SAR's limit for a readme"
+
+
 def test_sar_metadata_keeps_to_the_documented_constraints(sar):
     """AWS SAM Developer Guide, "AWS SAM template Metadata section properties"."""
     assert {"Name", "Description", "Author"} <= set(sar)
