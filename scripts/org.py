@@ -15,7 +15,7 @@ or across one account's regions, and removes them again.
       One account, many regions: the rootwatch stack in --home-region (deployed already, by any
       means) admits this account's forwarders (its SourceAccountIds gains the account, every other
       parameter and the template stay as they are), and forwarder.yaml goes to every other region
-      given. One topic, one key, one set of confirmations (docs/install.md).
+      given. One home stack: one set of topics, keys and confirmations (docs/install.md).
 
   org.py delete     --home-bus-arn ARN --regions us-east-1,eu-west-1
       The reverse of stackset and management: the stack set's instances (every OU and region it

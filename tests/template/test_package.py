@@ -11,7 +11,6 @@ import io
 import json
 import os
 import re
-import shlex
 import struct
 import subprocess
 import time
@@ -25,7 +24,7 @@ import pytest
 from botocore.validate import validate_parameters
 from cfnlint.decode import cfn_yaml
 
-from conftest import ROOT, as_deployed, clients_for, start_moto
+from conftest import ROOT, as_deployed, cli_options, clients_for, run_with_aws_recorded, start_moto
 from local_sar import LocalSar
 
 VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["version"]
@@ -204,21 +203,12 @@ def test_readmes_commands_deploy_a_template_pointed_at_the_users_own_bucket(endp
     _, dist, path, _ = packaged
     (tmp_path / f"rootwatch-{version}-arm64.zip").write_bytes((dist / f"rootwatch-{VERSION}-arm64.zip").read_bytes())
     (tmp_path / f"rootwatch-{version}.yaml").write_text(path.read_text())
-    record = "aws() { printf '%q ' \"$@\" >> aws-calls; echo >> aws-calls; }\n"
-    ran = subprocess.run(["bash", "-euo", "pipefail", "-c", record + block], cwd=tmp_path, capture_output=True, text=True)
-    assert ran.returncode == 0, ran.stderr
-    calls = [shlex.split(line) for line in (tmp_path / "aws-calls").read_text().splitlines()]
+    calls = run_with_aws_recorded(block, tmp_path)
     assert [call[:2] for call in calls] == [["s3", "cp"], ["cloudformation", "deploy"]], (
         "README: copy the zip to your bucket, point the template at it, deploy that")
 
     (_, _, local, uploaded), deploy = calls[0], calls[1]
-    options, flag = {}, None
-    for word in deploy[2:]:
-        if word.startswith("--"):
-            flag = word
-            options[flag] = []
-        else:
-            options[flag].append(word)
+    options = cli_options(deploy[2:])
     (region,), (bucket,), (template_file,) = options["--region"], options["--s3-bucket"], options["--template-file"]
     assert uploaded.startswith(f"s3://{bucket}/"), "the zip goes to the bucket the deploy uses"
     deployed = (tmp_path / template_file).read_text()

@@ -5,6 +5,7 @@ that bus; running again changes nothing. The dry run (make org-dry-run, part of 
 call at all."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ import boto3
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from conftest import ACCOUNT, ROOT, as_deployed, start_moto
+from conftest import ACCOUNT, ROOT, as_deployed, cli_options, run_with_aws_recorded, start_moto
 from test_deployable import upload_code
 
 HOME = "us-east-1"
@@ -102,6 +103,29 @@ def test_every_other_region_forwards_to_the_home_bus(endpoint, run):
     assert not [s for s in client(endpoint, "cloudformation").describe_stacks()["Stacks"]
                 if s["StackName"] == "rootwatch-forwarder"]
     assert run.stdout.strip().splitlines()[-1] == f"rootwatch in {HOME} alerts on root activity of {ACCOUNT} in {', '.join([HOME, *OTHERS])}"
+
+
+def test_the_documented_forwarder_without_a_clone_deploys(endpoint, run, tmp_path):
+    """docs/install.md's command for a release's forwarder.yaml, run by bash as written (aws
+    recorded) and then made on moto, in a region of its own, aimed at the home bus."""
+    install = (ROOT / "docs" / "install.md").read_text()
+    block = install.split("Without a clone, the same by hand", 1)[1]
+    block = re.search(r"^```sh\n(.*?)^```$", block, flags=re.M | re.S).group(1)
+    bus = f"arn:aws:events:{HOME}:{ACCOUNT}:event-bus/rootwatch-root-events"
+    (tmp_path / "forwarder.yaml").write_bytes((ROOT / "forwarder.yaml").read_bytes())
+    (call,) = run_with_aws_recorded(block.replace("<HomeBusArn>", bus), tmp_path)
+    assert call[:2] == ["cloudformation", "deploy"]
+    options = cli_options(call[2:])
+    (template,) = options["--template-file"]
+    assert (tmp_path / template).read_bytes() == (ROOT / "forwarder.yaml").read_bytes()
+    cfn = client(endpoint, "cloudformation", "ap-southeast-2")
+    cfn.create_stack(StackName=options["--stack-name"][0], TemplateBody=(tmp_path / template).read_text(),
+                     Capabilities=options["--capabilities"],
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v}
+                                 for k, v in (o.split("=", 1) for o in options["--parameter-overrides"])])
+    stack = settle(cfn, options["--stack-name"][0])
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Forwarding"] == "true"
 
 
 def test_a_second_run_changes_nothing(endpoint, run):
