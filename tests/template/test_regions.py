@@ -12,6 +12,8 @@ import time
 
 import boto3
 import pytest
+from botocore.config import Config
+from botocore.parsers import ResponseParserError
 from cfnlint.decode import cfn_yaml
 
 from conftest import ACCOUNT, ROOT, as_deployed, cli_options, run_with_aws_recorded, start_moto
@@ -148,16 +150,20 @@ def test_a_missing_home_stack_is_named(endpoint):
 
 
 def test_moto_differs_from_aws_on_previous_values_of_defaults(endpoint):
-    """AWS's UpdateStack takes UsePreviousValue for any parameter of the stack; moto fails on one that
-    was left to its default at creation (an internal error), hence every_parameter() above. When
-    this test fails, moto follows AWS: create the home stack with AlertEmails alone."""
-    cfn = client(endpoint, "cloudformation")
-    template = {"Parameters": {"A": {"Type": "String", "Default": "a"}},
+    """AWS's UpdateStack takes UsePreviousValue for any parameter of the stack; moto fails with an
+    internal error (an HTML 500 page) on one that was left to its default at creation, hence
+    every_parameter() above. The update changes another parameter, so that AWS would make it (an
+    update that changes nothing is refused by AWS too). When this test fails, moto follows AWS:
+    create the home stack with AlertEmails alone."""
+    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name=HOME, aws_access_key_id="testing",
+                       aws_secret_access_key="testing", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    template = {"Parameters": {"A": {"Type": "String", "Default": "a"}, "B": {"Type": "String", "Default": "b"}},
                 "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
     cfn.create_stack(StackName="moto-defaults", TemplateBody=json.dumps(template))
-    with pytest.raises(Exception):
+    with pytest.raises(ResponseParserError, match="500 Internal Server Error"):
         cfn.update_stack(StackName="moto-defaults", UsePreviousTemplate=True,
-                         Parameters=[{"ParameterKey": "A", "UsePreviousValue": True}])
+                         Parameters=[{"ParameterKey": "A", "UsePreviousValue": True},
+                                     {"ParameterKey": "B", "ParameterValue": "changed"}])
 
 
 def test_the_dry_run_makes_no_call_and_keeps_every_parameter():
