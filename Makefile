@@ -17,7 +17,7 @@ help:
 	@echo "make test    every check: fmt, clippy, unit/integration/property tests (local SNS + DynamoDB), demo check, template checks, sam build, package and publish against local S3 and SAR, workflow lint"
 	@echo "make build   release arm64 bootstrap under $(TARGET_DIR)/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy (--guided until a samconfig.toml exists: cp samconfig.toml.example samconfig.toml)"
-	@echo "make package BUCKET=<bucket> [PREFIX=<prefix>]   upload the arm64 zip, write dist/ (packaged template, zip, SHA256SUMS); prints the template's path last"
+	@echo "make package BUCKET=<bucket> [PREFIX=<prefix>]   upload the arm64 zip, write dist/ (packaged template, zip, forwarder.yaml, SHA256SUMS); prints the template's path last"
 	@echo "make publish  sam publish the packaged template to the Serverless Application Repository (docs/install.md)"
 	@echo "make regions HOME_REGION=us-east-1 REGIONS=eu-west-1,...   one home stack, forwarders in this account's other regions [STACK_NAME=rootwatch] [DRY_RUN=1]"
 	@echo "make deploy-cargo-lambda   deploy with cargo lambda (see docs/deploy.md)"
@@ -143,16 +143,20 @@ org-dry-run: $(TOOLS)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
 DIST ?= dist
 PACKAGED := $(DIST)/rootwatch-$(VERSION).yaml
-# What sam build leaves: redone only when the template or the function's sources changed since
-# (make template-test runs sam build too, so make test packages its output, not a second build).
+# What sam build leaves: redone only when something that shapes it changed since (make
+# template-test runs sam build too, so make test packages its output, not a second build): the
+# template, the crate and its lock, the sources, the toolchain and cargo's settings, and
+# samconfig.toml (its build section is sam build's).
 BUILT := .aws-sam/build/template.yaml
-$(BUILT): template.yaml Cargo.toml Cargo.lock $(shell find src -name '*.rs') | $(TOOLS)
+BUILD_INPUTS := template.yaml Cargo.toml Cargo.lock $(shell find src -name '*.rs') \
+  $(wildcard rust-toolchain rust-toolchain.toml .cargo/config .cargo/config.toml samconfig.toml)
+$(BUILT): $(BUILD_INPUTS) | $(TOOLS)
 	cargo fetch --locked
 	rustup target add aarch64-unknown-linux-gnu
 	sam build --beta-features
 
 # The arm64 zip goes to BUCKET (the standard AWS settings apply: AWS_PROFILE, AWS_REGION,
-# AWS_ENDPOINT_URL, ...); dist/ gets the packaged template, the zip and SHA256SUMS.
+# AWS_ENDPOINT_URL, ...); dist/ gets the packaged template, the zip, forwarder.yaml and SHA256SUMS.
 # (The bucket is checked first, before a build.)
 package: package-bucket $(TOOLS) $(BUILT)
 	python3 scripts/release.py package --bucket "$${BUCKET}" --prefix "$${PREFIX:-rootwatch/$(VERSION)}" --out $(DIST)

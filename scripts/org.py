@@ -15,12 +15,18 @@ or across one account's regions, and removes them again.
       One account, many regions: the rootwatch stack in --home-region (deployed already, by any
       means) admits this account's forwarders (its SourceAccountIds gains the account, every other
       parameter and the template stay as they are), and forwarder.yaml goes to every other region
-      given. One topic, one key, one set of confirmations (docs/install.md).
+      given. One home stack: one set of topics, keys and confirmations (docs/install.md).
 
   org.py delete     --home-bus-arn ARN --regions us-east-1,eu-west-1
       The reverse of stackset and management: the stack set's instances (every OU and region it
       has), then the stack set, then the management account's stacks in each region; each step
-      waits for the one before. The home stack is left to `sam delete`.
+      waits for the one before (and the first for any stack set operation still running). The
+      home stack is left to `sam delete`. With --call-as DELEGATED_ADMIN the management account's
+      stacks are not these credentials' to delete: run it again there with its own.
+
+A stack whose first create failed (ROLLBACK_COMPLETE) cannot be updated: management and regions
+delete it and create it again. A failure ends with one line naming the stack or operation and
+its status, not a traceback.
 
 --dry-run prints every API call that would change something, with parameters checked against the
 AWS API's own model (botocore), and makes none; the reads a real run starts with (which stacks and
@@ -34,11 +40,16 @@ import time
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from botocore.validate import validate_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "forwarder.yaml"
 DONE = {"SUCCEEDED", "FAILED", "STOPPED"}
+# A stack set operation not yet DONE: another one on the same stack set is refused meanwhile
+# (OperationInProgressException).
+UNDERWAY = {"RUNNING", "QUEUED", "STOPPING"}
+POLL_S = 5
 
 
 class Calls:
@@ -97,7 +108,7 @@ def stackset(args, call):
         # Template and parameters only: with neither targets nor regions the update reaches every
         # instance (and UpdateStackSet refuses AutoDeployment together with targets or regions).
         operation = call(region, "UpdateStackSet", **common, OperationPreferences=preferences())
-        wait(call, region, args, operation)
+        succeeded(wait(call, region, args, operation), operation)
     else:
         call(region, "CreateStackSet", **common, PermissionModel="SERVICE_MANAGED",
              AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
@@ -105,7 +116,7 @@ def stackset(args, call):
     operation = call(region, "CreateStackInstances", StackSetName=args.name, CallAs=args.call_as,
                      DeploymentTargets={"OrganizationalUnitIds": args.ou_ids}, Regions=args.regions,
                      OperationPreferences=preferences())
-    wait(call, region, args, operation)
+    succeeded(wait(call, region, args, operation), operation)
     print(f"stack set {args.name}: forwarders in every account of {', '.join(args.ou_ids)} "
           f"in {', '.join(args.regions)}" + (" (dry run)" if args.dry_run else ""))
     print("StackSets never deploy to the management account: run `make org-management` there too.")
@@ -120,8 +131,9 @@ def stack_set_exists(client, name, call_as):
 
 
 def wait(call, region, args, operation):
+    """The operation's final status (None in a dry run); stops, naming it, if it outlasts --wait-s."""
     if operation is None:
-        return
+        return None
     client = call.client(region)
     deadline = time.time() + args.wait_s
     while True:
@@ -129,14 +141,43 @@ def wait(call, region, args, operation):
             StackSetName=args.name, OperationId=operation["OperationId"], CallAs=args.call_as
         )["StackSetOperation"]["Status"]
         if status in DONE:
-            break
+            return status
         if time.time() > deadline:
             sys.exit(f"org.py: operation {operation['OperationId']} still {status} after {args.wait_s} s; "
-                     "follow it in the CloudFormation console (StackSets)")
-        time.sleep(5)
-    if status != "SUCCEEDED":
+                     "follow it in the CloudFormation console (StackSets) and run again when it is done")
+        time.sleep(POLL_S)
+
+
+def succeeded(status, operation):
+    if status not in (None, "SUCCEEDED"):
         sys.exit(f"org.py: stack set operation {operation['OperationId']} {status}; "
                  "see its results in the CloudFormation console (StackSets)")
+
+
+def settle(call, region, args):
+    """Waits for every operation still underway on the stack set (a run that outlasted --wait-s,
+    an auto-deployment to an account that just joined): CloudFormation refuses another meanwhile."""
+    client = call.client(region)
+    pages = client.get_paginator("list_stack_set_operations").paginate(StackSetName=args.name, CallAs=args.call_as)
+    for summary in [s for page in pages for s in page["Summaries"] if s["Status"] in UNDERWAY]:
+        print(f"stack set {args.name}: waiting for operation {summary['OperationId']} ({summary['Action']}, "
+              f"{summary['Status']})")
+        wait(call, region, args, summary)
+
+
+def wait_stack(call, region, name, waiter, args):
+    """Waits for a stack with one of CloudFormation's waiters; a stack that ends anywhere else (a
+    rollback, a failed deletion) or outlasts --wait-s stops the run, naming it and its status."""
+    try:
+        call.client(region).get_waiter(waiter).wait(
+            StackName=name, WaiterConfig={"Delay": POLL_S, "MaxAttempts": max(1, args.wait_s // max(1, POLL_S))}
+        )
+    except WaiterError as e:
+        stacks = (e.last_response or {}).get("Stacks") or [{}]
+        status, reason = stacks[0].get("StackStatus", "unknown"), stacks[0].get("StackStatusReason")
+        error = (e.last_response or {}).get("Error", {}).get("Message")
+        sys.exit(f"org.py: stack {name} in {region} is {status}" + (f" ({reason or error})" if reason or error else "")
+                 + "; see its events in the CloudFormation console")
 
 
 def management(args, call):
@@ -147,11 +188,18 @@ def management(args, call):
             Parameters=[{"ParameterKey": "HomeBusArn", "ParameterValue": args.home_bus_arn}],
             Capabilities=["CAPABILITY_IAM"],
         )
-        exists = not args.dry_run and stack_exists(call.client(region), args.name)
+        status = None if args.dry_run else stack_status(call.client(region), args.name)
+        if status == "ROLLBACK_COMPLETE":
+            # Its first create failed and rolled back: CloudFormation can only delete such a stack.
+            print(f"{region}: {args.name} is ROLLBACK_COMPLETE (its first create failed): deleting it to create it again")
+            call(region, "DeleteStack", StackName=args.name)
+            wait_stack(call, region, args.name, "stack_delete_complete", args)
+            status = None
+        exists = status is not None
         if exists:
             try:
                 call(region, "UpdateStack", **params)
-            except call.client(region).exceptions.ClientError as e:
+            except ClientError as e:
                 if "No updates are to be performed" not in str(e):
                     raise
                 print(f"{region}: {args.name} is up to date")
@@ -159,21 +207,21 @@ def management(args, call):
         else:
             call(region, "CreateStack", **params)
         if not args.dry_run:
-            waiter = "stack_update_complete" if exists else "stack_create_complete"
-            call.client(region).get_waiter(waiter).wait(
-                StackName=args.name, WaiterConfig={"Delay": 5, "MaxAttempts": max(1, args.wait_s // 5)}
-            )
+            wait_stack(call, region, args.name, "stack_update_complete" if exists else "stack_create_complete", args)
         print(f"{region}: {args.name} " + ("(dry run)" if args.dry_run else "deployed"))
 
 
-def stack_exists(client, name):
+def stack_status(client, name):
+    """The stack's status, or None when there is none (DescribeStacks by name never answers with a
+    deleted stack, but says it does not exist)."""
     try:
         stacks = client.describe_stacks(StackName=name)["Stacks"]
-    except client.exceptions.ClientError as e:
+    except ClientError as e:
         if "does not exist" in str(e):
-            return False
+            return None
         raise
-    return any(s["StackStatus"] != "DELETE_COMPLETE" for s in stacks)
+    live = [s["StackStatus"] for s in stacks if s["StackStatus"] != "DELETE_COMPLETE"]
+    return live[0] if live else None
 
 
 def stack_set_instances(client, name, call_as):
@@ -195,34 +243,46 @@ def delete(args, call):
         instance_regions = sorted({i["Region"] for i in instances})
     if not exists:
         print(f"stack set {args.name}: none in {region}")
+    if exists and not args.dry_run:
+        settle(call, region, args)
+    status = None
     if exists and ous:
         # A service-managed stack set names its targets by OU: all of them, in every region they
         # have, and the stacks go with the instances (RetainStacks false).
         operation = call(region, "DeleteStackInstances", StackSetName=args.name, CallAs=args.call_as,
                          DeploymentTargets={"OrganizationalUnitIds": ous}, Regions=instance_regions,
                          RetainStacks=False, OperationPreferences=preferences())
-        wait(call, region, args, operation)
+        status = wait(call, region, args, operation)
     if exists and not args.dry_run:
-        # AWS refuses to delete a stack set that still has instances: say which, keep the stack set.
+        # AWS refuses to delete a stack set that still has instances: say which and why, keep it.
         left = stack_set_instances(client, args.name, args.call_as)
         if left:
-            where = ", ".join(sorted(f"{i['Account']} {i['Region']}" for i in left))
-            sys.exit(f"org.py: stack set {args.name} still has {len(left)} instance(s) ({where}); it is kept. "
+            where = "; ".join(sorted(f"{i['Account']} {i['Region']}" + (f": {i['StatusReason']}" if i.get("StatusReason") else "")
+                                     for i in left))
+            ended = f"the deletion ended {status}; " if status not in (None, "SUCCEEDED") else ""
+            sys.exit(f"org.py: stack set {args.name} still has {len(left)} instance(s) ({where}); {ended}it is kept. "
                      "Run the teardown again, or see the instances in the CloudFormation console (StackSets)")
+        if status not in (None, "SUCCEEDED"):
+            sys.exit(f"org.py: deleting the stack set's instances ended {status}; see its results in the "
+                     "CloudFormation console (StackSets)")
     if exists:
         call(region, "DeleteStackSet", StackSetName=args.name, CallAs=args.call_as)
         print(f"stack set {args.name}: deleted" + (" (dry run)" if args.dry_run else ""))
-    for region in args.regions:
-        client = call.client(region)
-        if not args.dry_run and not stack_exists(client, args.name):
-            print(f"{region}: no {args.name} stack")
-            continue
-        call(region, "DeleteStack", StackName=args.name)
-        if not args.dry_run:
-            client.get_waiter("stack_delete_complete").wait(
-                StackName=args.name, WaiterConfig={"Delay": 5, "MaxAttempts": max(1, args.wait_s // 5)}
-            )
-        print(f"{region}: {args.name} " + ("(dry run)" if args.dry_run else "deleted"))
+    if args.call_as == "DELEGATED_ADMIN":
+        # These credentials are the delegated administrator's: DeleteStack would act on its own
+        # account, not on the management account, whose forwarders StackSets never deployed.
+        print(f"The management account's {args.name} stacks are left: run `make org-teardown` again with the "
+              "management account's credentials (it finds no stack set of its own there and deletes only those).")
+    else:
+        for region in args.regions:
+            client = call.client(region)
+            if not args.dry_run and stack_status(client, args.name) is None:
+                print(f"{region}: no {args.name} stack")
+                continue
+            call(region, "DeleteStack", StackName=args.name)
+            if not args.dry_run:
+                wait_stack(call, region, args.name, "stack_delete_complete", args)
+            print(f"{region}: {args.name} " + ("(dry run)" if args.dry_run else "deleted"))
     print("The home stack stays: delete it with `sam delete` (docs/install.md) once no forwarder is left.")
 
 
@@ -249,7 +309,7 @@ def regions(args, call):
         client = call.client(home)
         try:
             (stack,) = client.describe_stacks(StackName=args.stack_name)["Stacks"]
-        except client.exceptions.ClientError as e:
+        except ClientError as e:
             if "does not exist" not in str(e):
                 raise
             sys.exit(f"org.py: no stack {args.stack_name} in {home}: deploy rootwatch there first (docs/install.md)")
@@ -269,9 +329,7 @@ def regions(args, call):
         call(home, "UpdateStack", StackName=args.stack_name, UsePreviousTemplate=True, Parameters=parameters,
              Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
         if not args.dry_run:
-            call.client(home).get_waiter("stack_update_complete").wait(
-                StackName=args.stack_name, WaiterConfig={"Delay": 5, "MaxAttempts": max(1, args.wait_s // 5)}
-            )
+            wait_stack(call, home, args.stack_name, "stack_update_complete", args)
         print(f"{home}: {args.stack_name} admits forwarders of {account}" + (" (dry run)" if args.dry_run else ""))
 
     # The bus's name is fixed by the template (HomeBus: <stack name>-root-events); a real run reads
@@ -327,7 +385,15 @@ def main(argv=None):
         if len(parts) != 6 or parts[2] != "events" or not parts[5].startswith("event-bus/"):
             parser.error(f"--home-bus-arn {args.home_bus_arn!r} is not an event bus ARN (the home stack's HomeBusArn output)")
     call = Calls(args.dry_run, args.wait_s)
-    {"stackset": stackset, "management": management, "delete": delete, "regions": regions}[args.command](args, call)
+    try:
+        {"stackset": stackset, "management": management, "delete": delete, "regions": regions}[args.command](args, call)
+    except ClientError as e:
+        hint = ""
+        if e.response.get("Error", {}).get("Code") == "OperationInProgressException":
+            hint = " (another operation on the stack set is still running: wait for it, then run again)"
+        sys.exit(f"org.py: {e}{hint}")
+    except BotoCoreError as e:
+        sys.exit(f"org.py: {e}")
 
 
 if __name__ == "__main__":

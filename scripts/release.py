@@ -3,13 +3,16 @@
 
   release.py package --bucket BUCKET [--prefix PREFIX] [--out dist]
       Uploads what `sam build` left in .aws-sam/build with `sam package` (the function's zip, and
-      LICENSE and README.md for the Serverless Application Repository), then writes to --out:
+      the licence and readme for the Serverless Application Repository), then writes to --out:
         rootwatch-<version>.yaml        the packaged template (aws cloudformation deploy, sam deploy,
                                         sam publish)
         rootwatch-<version>-arm64.zip   the function's code, read back from the bucket: the very
                                         object the packaged template names
-        SHA256SUMS                      both files' SHA-256, in sha256sum's format
-      and prints the packaged template's path as its last line. AWS settings (AWS_PROFILE,
+        forwarder.yaml                  the forwarder (organization mode, other regions): plain
+                                        CloudFormation, nothing to package
+        SHA256SUMS                      the three files' SHA-256, in sha256sum's format
+      and prints the packaged template's path as its last line. A failure (no bucket, no
+      credentials) ends with one line saying what failed, after sam's own message. AWS settings (AWS_PROFILE,
       AWS_REGION, AWS_ENDPOINT_URL, ...) are honoured by sam and boto3 alike.
 
   release.py notes [--version VERSION]
@@ -20,6 +23,7 @@
 import argparse
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -66,8 +70,9 @@ def sha256(path):
 
 
 def package(args):
-    # Here, not at the top: notes and check-tag run before the tools are installed (release.yml).
+    # Here, not at the top: notes and check-tag run where the tools are not installed (release.yml).
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
     from cfnlint.decode import cfn_yaml
 
     if not BUILT.exists():
@@ -80,8 +85,10 @@ def package(args):
                "--output-template-file", str(packaged)]
     if args.prefix:
         command += ["--s3-prefix", args.prefix]
-    # sam prints its own progress; a failure (no bucket, no credentials) ends here with its message.
-    subprocess.run(command, check=True, cwd=ROOT)
+    # sam prints its own progress and, on a failure, its own message; this names the step.
+    if subprocess.run(command, cwd=ROOT).returncode != 0:
+        sys.exit(f"release.py: sam package to s3://{args.bucket} failed (see sam's message above): "
+                 "does the bucket exist, and may these credentials write to it?")
 
     template = cfn_yaml.load(str(packaged))
     functions = [r for r in template["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"]
@@ -89,10 +96,15 @@ def package(args):
         sys.exit(f"release.py: expected one function in {packaged}, found {len(functions)}")
     bucket, key = s3_object(functions[0]["Properties"]["CodeUri"])
     code = out / f"{name}-arm64.zip"
-    code.write_bytes(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    try:
+        code.write_bytes(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    except (BotoCoreError, ClientError) as e:
+        sys.exit(f"release.py: reading back s3://{bucket}/{key} failed: {e}")
+    forwarder = out / "forwarder.yaml"
+    shutil.copyfile(ROOT / "forwarder.yaml", forwarder)
 
     sums = out / "SHA256SUMS"
-    sums.write_text("".join(f"{sha256(path)}  {path.name}\n" for path in (code, packaged)))
+    sums.write_text("".join(f"{sha256(path)}  {path.name}\n" for path in (code, packaged, forwarder)))
     print(f"code: s3://{bucket}/{key} ({code.name}, sha256 {sha256(code)})")
     print(f"checksums: {sums}")
     print(packaged)

@@ -2,6 +2,7 @@
 transform, the samples, and a moto server."""
 import copy
 import json
+import shlex
 import socket
 import subprocess
 import time
@@ -91,6 +92,29 @@ def reviewed_outcome(name):
         if line.startswith("outcome: "):
             return line.removeprefix("outcome: ")
     raise AssertionError(f"no reviewed outcome for events/{name}.json in {snap}")
+
+
+def run_with_aws_recorded(script, cwd):
+    """Runs a documented shell block with bash as written, `aws` replaced by a shell function that
+    records its arguments: the calls the block would make, as argument lists, for a test to make
+    against moto."""
+    record = "aws() { printf '%q ' \"$@\" >> aws-calls; echo >> aws-calls; }\n"
+    ran = subprocess.run(["bash", "-euo", "pipefail", "-c", record + script], cwd=cwd, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    calls = Path(cwd) / "aws-calls"
+    return [shlex.split(line) for line in calls.read_text().splitlines()] if calls.exists() else []
+
+
+def cli_options(words):
+    """`--flag value...` words as {flag: [values]}."""
+    options, flag = {}, None
+    for word in words:
+        if word.startswith("--"):
+            flag = word
+            options[flag] = []
+        else:
+            options[flag].append(word)
+    return options
 
 
 def start_moto():

@@ -2,6 +2,7 @@
 docs/ that names one of the tested example SCPs (by its Sid) must equal the test's copy."""
 import json
 import re
+import textwrap
 
 import pytest
 
@@ -9,18 +10,25 @@ from conftest import ROOT
 from test_organization import EXAMPLE_SCP_ROLE_PATH
 from test_policies import EXAMPLE_SCP_STATE_TABLE
 
-JSON_BLOCK = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
+# A fenced json block, at the margin or indented (inside a list item); the closing fence is
+# indented like the opening one, so one block never runs on into the next.
+JSON_BLOCK = re.compile(r"^([ \t]*)```json\n(.*?)\n\1```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def json_blocks(text):
+    return [textwrap.dedent(body) for _, body in JSON_BLOCK.findall(text)]
 
 
 def documented_policies():
-    """{Sid of the first statement: policy} for every JSON policy block in docs/."""
+    """{Sid of the first statement: policy} for every JSON policy block in docs/. Every json block
+    must parse: one that does not is a broken example a reader would copy."""
     found = {}
     for path in sorted((ROOT / "docs").glob("*.md")):
-        for block in JSON_BLOCK.findall(path.read_text()):
+        for block in json_blocks(path.read_text()):
             try:
                 policy = json.loads(block)
-            except json.JSONDecodeError:
-                continue  # not one JSON document (an example of several, say); an SCP block must parse
+            except json.JSONDecodeError as e:
+                raise AssertionError(f"docs/{path.name}: a json block does not parse ({e}):\n{block}") from e
             if not isinstance(policy, dict):
                 continue
             statements = policy.get("Statement", [])
@@ -36,3 +44,8 @@ def test_the_documented_scp_is_the_tested_one(tested):
     assert sid in documented, f"no JSON block in docs/ carries the SCP {sid}"
     name, policy = documented[sid]
     assert policy == tested, f"docs/{name}'s {sid} differs from the policy the tests evaluate"
+
+
+def test_indented_blocks_are_found_and_end_at_their_own_fence():
+    text = "- a list item:\n\n  ```json\n  {\"a\": 1}\n  ```\n\n```json\n{\"b\": 2}\n```\n"
+    assert [json.loads(block) for block in json_blocks(text)] == [{"a": 1}, {"b": 2}]

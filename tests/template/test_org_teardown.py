@@ -110,14 +110,15 @@ def test_with_aws_answers_the_steps_go_in_order(monkeypatch):
     monkeypatch.setattr(org, "Calls", Recorder)
     monkeypatch.setattr(org, "stack_set_exists", lambda *a: True)
     monkeypatch.setattr(org, "stack_set_instances", lambda *a: listings.pop(0))
-    monkeypatch.setattr(org, "stack_exists", lambda *a: True)
-    monkeypatch.setattr(org, "wait", lambda call, region, args, operation: made.append(("wait", operation["OperationId"])))
+    monkeypatch.setattr(org, "stack_status", lambda *a: "CREATE_COMPLETE")
+    monkeypatch.setattr(org, "settle", lambda call, region, args: made.append(("settle",)))
+    monkeypatch.setattr(org, "wait", lambda call, region, args, operation: made.append(("wait", operation["OperationId"])) or "SUCCEEDED")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     org.main(["delete", "--home-bus-arn", HOME_BUS, "--regions", ",".join(REGIONS)])
 
     steps = [step[0] for step in made]
-    assert steps == ["DeleteStackInstances", "wait", "DeleteStackSet", "DeleteStack", "wait", "DeleteStack", "wait"]
-    delete_instances = made[0][2]
+    assert steps == ["settle", "DeleteStackInstances", "wait", "DeleteStackSet", "DeleteStack", "wait", "DeleteStack", "wait"]
+    delete_instances = made[1][2]
     assert delete_instances["DeploymentTargets"] == {"OrganizationalUnitIds": ["ou-ab12-11111111", "ou-ab12-22222222"]}
     assert delete_instances["Regions"] == ["ap-southeast-2", "eu-west-1", "us-east-1"], "every region it has"
     assert delete_instances["RetainStacks"] is False

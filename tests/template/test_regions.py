@@ -5,15 +5,18 @@ that bus; running again changes nothing. The dry run (make org-dry-run, part of 
 call at all."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 
 import boto3
 import pytest
+from botocore.config import Config
+from botocore.parsers import ResponseParserError
 from cfnlint.decode import cfn_yaml
 
-from conftest import ACCOUNT, ROOT, as_deployed, start_moto
+from conftest import ACCOUNT, ROOT, as_deployed, cli_options, run_with_aws_recorded, start_moto
 from test_deployable import upload_code
 
 HOME = "us-east-1"
@@ -104,6 +107,29 @@ def test_every_other_region_forwards_to_the_home_bus(endpoint, run):
     assert run.stdout.strip().splitlines()[-1] == f"rootwatch in {HOME} alerts on root activity of {ACCOUNT} in {', '.join([HOME, *OTHERS])}"
 
 
+def test_the_documented_forwarder_without_a_clone_deploys(endpoint, run, tmp_path):
+    """docs/install.md's command for a release's forwarder.yaml, run by bash as written (aws
+    recorded) and then made on moto, in a region of its own, aimed at the home bus."""
+    install = (ROOT / "docs" / "install.md").read_text()
+    block = install.split("Without a clone, the same by hand", 1)[1]
+    block = re.search(r"^```sh\n(.*?)^```$", block, flags=re.M | re.S).group(1)
+    bus = f"arn:aws:events:{HOME}:{ACCOUNT}:event-bus/rootwatch-root-events"
+    (tmp_path / "forwarder.yaml").write_bytes((ROOT / "forwarder.yaml").read_bytes())
+    (call,) = run_with_aws_recorded(block.replace("<HomeBusArn>", bus), tmp_path)
+    assert call[:2] == ["cloudformation", "deploy"]
+    options = cli_options(call[2:])
+    (template,) = options["--template-file"]
+    assert (tmp_path / template).read_bytes() == (ROOT / "forwarder.yaml").read_bytes()
+    cfn = client(endpoint, "cloudformation", "ap-southeast-2")
+    cfn.create_stack(StackName=options["--stack-name"][0], TemplateBody=(tmp_path / template).read_text(),
+                     Capabilities=options["--capabilities"],
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v}
+                                 for k, v in (o.split("=", 1) for o in options["--parameter-overrides"])])
+    stack = settle(cfn, options["--stack-name"][0])
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Forwarding"] == "true"
+
+
 def test_a_second_run_changes_nothing(endpoint, run):
     again = org_py(endpoint, "--home-region", HOME, "--regions", ",".join([HOME, *OTHERS]), "--wait-s", "60")
     assert again.returncode == 0, again.stdout + again.stderr
@@ -124,16 +150,20 @@ def test_a_missing_home_stack_is_named(endpoint):
 
 
 def test_moto_differs_from_aws_on_previous_values_of_defaults(endpoint):
-    """AWS's UpdateStack takes UsePreviousValue for any parameter of the stack; moto fails on one that
-    was left to its default at creation (an internal error), hence every_parameter() above. When
-    this test fails, moto follows AWS: create the home stack with AlertEmails alone."""
-    cfn = client(endpoint, "cloudformation")
-    template = {"Parameters": {"A": {"Type": "String", "Default": "a"}},
+    """AWS's UpdateStack takes UsePreviousValue for any parameter of the stack; moto fails with an
+    internal error (an HTML 500 page) on one that was left to its default at creation, hence
+    every_parameter() above. The update changes another parameter, so that AWS would make it (an
+    update that changes nothing is refused by AWS too). When this test fails, moto follows AWS:
+    create the home stack with AlertEmails alone."""
+    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name=HOME, aws_access_key_id="testing",
+                       aws_secret_access_key="testing", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    template = {"Parameters": {"A": {"Type": "String", "Default": "a"}, "B": {"Type": "String", "Default": "b"}},
                 "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
     cfn.create_stack(StackName="moto-defaults", TemplateBody=json.dumps(template))
-    with pytest.raises(Exception):
+    with pytest.raises(ResponseParserError, match="500 Internal Server Error"):
         cfn.update_stack(StackName="moto-defaults", UsePreviousTemplate=True,
-                         Parameters=[{"ParameterKey": "A", "UsePreviousValue": True}])
+                         Parameters=[{"ParameterKey": "A", "UsePreviousValue": True},
+                                     {"ParameterKey": "B", "ParameterValue": "changed"}])
 
 
 def test_the_dry_run_makes_no_call_and_keeps_every_parameter():

@@ -1,9 +1,11 @@
 """What an upgrade keeps (docs/install.md, "Upgrading to a new version"). CloudFormation updates a
 resource in place when its logical id stays and replaces it when the id goes: a renamed topic
 would be a new topic whose subscribers must confirm again, a renamed table would forget every
-dedup mark. These are the ids docs/install.md promises, and the two resources kept even when
-removed or replaced."""
+dedup mark. These are the ids docs/install.md promises, the two resources kept even when removed
+or replaced, and the values of the properties whose change would replace a kept resource."""
 import re
+
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from conftest import ROOT
 
@@ -42,10 +44,49 @@ def test_the_record_outlives_replacement_and_deletion(resources):
         assert re.search(rf"`{logical_id}`[^.]*(and|have)[^.]*`Retain`", UPGRADE), logical_id
 
 
-def test_stateful_names_do_not_change_with_the_version(resources):
-    """A property that names a resource by something an upgrade changes would replace it; these
-    name theirs by the stack only (or not at all)."""
-    for logical_id in KEPT:
-        properties = resources[logical_id].get("Properties", {})
-        for value in (properties.get("Name"), properties.get("TableName"), properties.get("QueueName")):
-            assert value is None or "Version" not in str(value), logical_id
+# What CloudFormation replaces a resource for, besides its logical id: a change to a property whose
+# update "requires: Replacement". The registry schemas name them (createOnlyProperties; cfn-lint
+# bundles the schemas); DynamoDB's KeySchema and LocalSecondaryIndexes are marked so in the
+# CloudFormation User Guide ("AWS::DynamoDB::Table") though its schema leaves them out.
+ALSO_REPLACING = {"AWS::DynamoDB::Table": {"KeySchema", "LocalSecondaryIndexes"}}
+STACK_ID_PART = {"Fn::Select": [0, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]}]}
+# Their values today, for every kept resource (absent: not set). A change here is a deliberate
+# edit: it replaces the resource on upgrade, and docs/install.md must then say what is lost.
+PINNED = {
+    "AlertTopic": {},
+    "AlarmTopic": {},
+    "AlertKey": {},
+    "AlarmKey": {},
+    "StateTable": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]},
+    "FailedEventsQueue": {},
+    # The Lambda service's own name for the function's log group: it must stay the function's.
+    "FunctionLogGroup": {"LogGroupName": {"Fn::Sub": ["/aws/lambda/${AWS::StackName}-rootwatch-${StackIdPart}",
+                                                      {"StackIdPart": STACK_ID_PART}]}},
+    # The forwarders target this name (their HomeBusArn).
+    "HomeBus": {"Name": {"Fn::Sub": "${AWS::StackName}-root-events"}},
+}
+for kind, topic, recipients in [("EmailSubscription", "AlertTopic", ("email", "AlertEmails")),
+                                ("SmsSubscription", "AlertTopic", ("sms", "AlertPhoneNumbers")),
+                                ("AlarmEmailSubscription", "AlarmTopic", ("email", "AlertEmails")),
+                                ("AlarmSmsSubscription", "AlarmTopic", ("sms", "AlertPhoneNumbers"))]:
+    protocol, parameter = recipients
+    for n in range(1, 6):
+        # Position n of the list is subscription n: its address confirmed stays confirmed.
+        PINNED[f"{kind}{n}"] = {"TopicArn": {"Ref": topic}, "Protocol": protocol, "Endpoint": {
+            "Fn::Select": [n - 1, {"Fn::Split": [",", {"Fn::Sub": f"${{{parameter}}},,,,"}]}]}}
+
+
+def replacing_properties(kind):
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", kind).schema
+    return {pointer.split("/")[2] for pointer in schema.get("createOnlyProperties", [])} | ALSO_REPLACING.get(kind, set())
+
+
+def test_nothing_that_would_replace_a_kept_resource_changes(resources):
+    assert set(PINNED) == set(KEPT) | set(SUBSCRIPTIONS)
+    for logical_id, pinned in PINNED.items():
+        resource = resources[logical_id]
+        replacing = replacing_properties(resource["Type"])
+        assert set(pinned) <= replacing, f"{logical_id}: pin only what replaces it"
+        actual = {name: value for name, value in resource.get("Properties", {}).items() if name in replacing}
+        assert actual == pinned, (f"{logical_id}: a change to {sorted(replacing)} replaces it on upgrade; "
+                                  "if that is meant, say in docs/install.md what is lost, then pin the new value")
