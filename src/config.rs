@@ -239,8 +239,7 @@ const ACCOUNT_NAMES_FROM_ORGANIZATIONS: Reader<bool> = Reader {
         expected: "true to name accounts with AWS Organizations' DescribeAccount, false or \
                    unset not to",
         meaning: "`true`: name the accounts `ACCOUNT_NAMES` does not with AWS Organizations' \
-                  `DescribeAccount` ([below](#account-names-from-aws-organizations)). `false`: \
-                  never ask",
+                  `DescribeAccount` ([how](organizations.md#account-names)). `false`: never ask",
     },
     parse: |value| match value.unwrap_or_default().trim() {
         "false" => Ok(false),

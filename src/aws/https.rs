@@ -1,7 +1,7 @@
-//! The HTTPS client every AWS SDK client shares (SNS, DynamoDB, the watchdog's CloudTrail, and the
-//! STS client aws-config may build for credentials): the SDK's own default (hyper, rustls, the
-//! platform's root certificates, proxies from the environment) with rustls on *ring* instead of
-//! AWS-LC.
+//! The HTTPS client every AWS SDK client shares (SNS, DynamoDB, the watchdog's CloudTrail,
+//! Organizations for account names, and the STS client aws-config may build for credentials):
+//! the SDK's own default (hyper, rustls, the platform's root certificates, proxies from the
+//! environment) with rustls on *ring* instead of AWS-LC.
 //!
 //! Why not AWS-LC, the SDK's default: its random generator seeds from CPU jitter entropy the
 //! first time a process needs randomness, which is the first TLS handshake — about 50 ms of CPU

@@ -1,7 +1,7 @@
 //! The AWS Organizations adapter behind [`AccountDirectory`]: one `DescribeAccount` per
 //! question, its answer's name passed on as it is (untrusted: [`CachedDirectory`] makes it
-//! safe), every failure mapped to a [`DirectoryError`] kind. The client and its tight limits
-//! are built in `aws/sdk.rs`.
+//! safe), every failure mapped to a [`DirectoryError`] kind. The client is built in `aws/sdk.rs`,
+//! with the tight limits of `domain/limits.rs`.
 //!
 //! [`CachedDirectory`]: crate::account_directory::CachedDirectory
 

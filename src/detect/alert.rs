@@ -1,7 +1,7 @@
 //! Enrichment: a classified event becomes an [`Alert`] with everything a responder needs.
 //!
 //! Every field that came from the event is either validated (ids, IPs, regions) or passed
-//! through [`untrusted_line`](crate::sanitize::untrusted_line); renderers can rely on that.
+//! through [`untrusted_line`]; renderers can rely on that.
 
 use std::fmt;
 use std::net::IpAddr;

@@ -110,7 +110,7 @@ impl Events {
 /// One row of the rule table.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Rule {
-    /// Stable name, shown in the README and the email.
+    /// Stable name, shown in docs/rules.md and the email.
     pub id: &'static str,
     pub kind: AlertKind,
     pub detail: DetailType,
@@ -167,7 +167,7 @@ const FAILED_CONSOLE_SIGN_IN: Headline =
 const ROOT_API_CALL: Headline = says("Root API call", "Root API call refused");
 
 /// The rules, most specific first. Each headline of a row that names its events says what that
-/// call does, in the words of its API reference (linked in the README).
+/// call does, in the words of its API reference (linked in docs/rules.md).
 pub static RULES: &[Rule] = &[
     // --- Console sign-ins (signin.amazonaws.com, recorded in us-east-1) ---------------------
     Rule {

@@ -85,7 +85,7 @@ impl fmt::Display for Sms {
 /// `CRITICAL Root console sign-in WITHOUT MFA. Acct prod-payments 111122223333. IP 192.0.2.110.
 /// 2026-11-22 03:14 UTC us-east-1`
 ///
-/// When the budget runs short, pieces give way in the order of [`GIVE_WAY`]: the call where the
+/// When the budget runs short, pieces give way in the order of `GIVE_WAY`: the call where the
 /// headline already says what it did (it only repeats it), the account's name, the error code,
 /// the end of the call where it is the news, the region, and last the end of the headline. Every
 /// cut ends in `...`. The severity, the account id, the source IP and the time always stay.

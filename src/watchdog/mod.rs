@@ -1,5 +1,5 @@
 //! The pipeline watchdog: rootwatch is only as alive as CloudTrail. On a schedule it checks,
-//! read-only, that a trail feeds EventBridge in its region ([`judge`]) and, if none does,
+//! read-only, that a trail feeds EventBridge in its region ([`judge`](mod@judge)) and, if none does,
 //! delivers one `pipeline-blind` alert that says what is wrong and how to fix it ([`render`]),
 //! the way every alert is delivered ([`crate::deliver`]), its claim a mark per finding and day.
 //!

@@ -555,7 +555,7 @@ def test_phones_get_only_the_chosen_severities_and_paged_alerts(resources, templ
     param = template["Parameters"]["SmsSeverities"]
     assert param["Default"] == "CRITICAL,HIGH"
     # The function must know which severities are texted, or an untexted alert would use up
-    # its session's one SMS (see src/state.rs).
+    # its session's one SMS (see `Claim::session` in src/ports.rs).
     env = function_props(resources)["Environment"]["Variables"]
     assert env["SMS_SEVERITIES"] == {"Fn::Join": [",", {"Ref": "SmsSeverities"}]}
     assert sorted(param["AllowedValues"]) == ["CRITICAL", "HIGH", "LOW", "MEDIUM"]
