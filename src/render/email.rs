@@ -478,9 +478,11 @@ mod tests {
         assert_eq!(cut.len(), SUBJECT_MAX);
     }
 
-    /// A failed sign-in may stop before MFA is asked for: no message says whether MFA was used.
+    /// A failed sign-in may stop before MFA is asked for, and a password recovery (the request,
+    /// or the reset through the emailed link) has no MFA step: no message says whether MFA was
+    /// used.
     #[test]
-    fn a_failed_sign_in_states_nothing_of_mfa() {
+    fn a_failed_sign_in_or_a_password_recovery_states_nothing_of_mfa() {
         let config = crate::config::Config::from_lookup(|k| {
             (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
         })
@@ -493,7 +495,12 @@ mod tests {
             ],
             other => panic!("{other:?}"),
         };
-        for sample in ["root-console-sign-in-failed", "root-mfa-check-failed"] {
+        for sample in [
+            "root-console-sign-in-failed",
+            "root-mfa-check-failed",
+            "root-password-recovery-requested",
+            "root-password-recovery-completed",
+        ] {
             for text in messages(&crate::samples::sample(sample)) {
                 assert!(!text.contains("MFA"), "{sample}: {text}");
             }
