@@ -88,7 +88,8 @@ impl fmt::Display for Sms {
 /// When the budget runs short, pieces give way in the order of [`GIVE_WAY`]: the call where the
 /// headline already says what it did (it only repeats it), the account's name, the error code,
 /// the end of the call where it is the news, the region, and last the end of the headline. Every
-/// cut ends in `...`. The severity, the account id, the source IP and the time always stay.
+/// cut ends in `...`, and a call or code given way whole leaves `...` in its place. The severity,
+/// the account id, the source IP and the time always stay.
 pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
     let max = limit.body_max();
     let mut parts = Parts::of(alert);
