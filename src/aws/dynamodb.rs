@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::domain::limits::REMEMBER_ALERTED;
 use crate::invocation::Budget;
@@ -210,7 +210,8 @@ fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuilder {
         .expression_attribute_values(":me", s(&claim.owner))
 }
 
-/// Releases a session window this claim opened, so the session's next alert pages instead.
+/// Releases a session window this claim opened, so the session's next alert pages instead: when
+/// the alert was not published, or was held back by the ceiling (or replaced by its notice).
 fn release_session_request(table: &str, session: &str, claim: &Claim) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
@@ -409,6 +410,22 @@ impl AlertState for DynamoState {
             None => Page::Text,
             Some(ceiling) => self.count_text(ceiling, budget.now()).await?,
         };
+        if let (Some(session), Page::PauseNotice | Page::Paused) = (&claim.session, page) {
+            // Phones did not get this alert as itself: the session's one text is still to come
+            // (when the hour turns, as the notice says), so the window it opened is given up.
+            let released = written(
+                release_session_request(&self.table, session, claim)
+                    .send_with(&self.client)
+                    .await,
+            );
+            if let Err(err) = released {
+                warn!(
+                    event_id = claim.key.as_str(),
+                    "session window not given up; the session's alerts stay email-only until \
+                     it closes: {err}"
+                );
+            }
+        }
         Ok(Claimed::Proceed {
             page,
             deduplicated: true,

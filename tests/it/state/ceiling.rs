@@ -7,12 +7,12 @@
 use chrono::{DateTime, Duration, Utc};
 use rootwatch::handler::Outcome;
 use rootwatch::invocation::Invocation;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{App, Subscribers, keyed_call};
 use crate::support::gsm7::segment_problem;
 use crate::support::stack::{LocalStack, item};
-use crate::support::{TOPIC_DISPLAY_NAME, invocation};
+use crate::support::{TOPIC_DISPLAY_NAME, invocation, session_call};
 
 /// The SMS body of every publish SNS would text (`page=true`), in order, from moto's record.
 fn texted_sms(stack: &LocalStack) -> Vec<String> {
@@ -199,4 +199,98 @@ async fn a_failed_publish_gives_its_text_back() {
     assert_eq!(texts.len(), 3, "{texts:#?}");
     assert!(texts[2].starts_with("Texts PAUSED"), "{texts:#?}");
     assert_eq!(people.emails().await, 4);
+}
+
+/// A HIGH call of the console session signed with `key`, CloudTrail's `eventTime` `at`.
+fn console_call(seq: u32, key: &str, at: DateTime<Utc>) -> Value {
+    let mut event = session_call(seq, "CreateUser", at);
+    event["detail"]["userIdentity"]["accessKeyId"] = json!(key);
+    event
+}
+
+/// Whether phones got the alert as itself: texted, and not as the notice.
+fn texted_itself(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Alerted {
+            page: true,
+            texts_paused: false,
+            ..
+        }
+    )
+}
+
+/// An alert held back by the ceiling, or replaced by the notice, did not reach the phones as
+/// itself, so it must not use up its session's one text: when the hour turns, the session's
+/// next alert inside the window texts, as the notice promised ("until 10:00").
+#[tokio::test]
+async fn an_alert_held_back_by_the_ceiling_leaves_its_session_untexted() {
+    let stack = LocalStack::start().await;
+    let app = stack.app_with(&stack.topic, &[("SMS_CEILING_PER_HOUR", "2")]);
+    let people = Subscribers::of(&stack).await;
+    let before: DateTime<Utc> = "2026-11-21T09:59:00Z".parse().unwrap();
+    let after: DateTime<Utc> = "2026-11-21T10:01:00Z".parse().unwrap();
+    let handle = |event: Value, now: DateTime<Utc>| {
+        let app = &app;
+        async move {
+            app.handle(&event, &invocation_at(now), now)
+                .await
+                .expect("alerted")
+        }
+    };
+    let t = |seconds: i64| before + Duration::seconds(seconds);
+    // 09:59: two sessions use the hour's texts; X gets the notice, Y is held back.
+    for (seq, key) in [(1, "ASIAQNZGKIQYSESSIONA"), (2, "ASIAQNZGKIQYSESSIONB")] {
+        let outcome = handle(console_call(seq, key, t(seq.into())), before).await;
+        assert!(texted_itself(&outcome), "{outcome:?}");
+    }
+    let notice = handle(console_call(3, "ASIAQNZGKIQYSESSIONX", t(3)), before).await;
+    assert!(
+        matches!(
+            notice,
+            Outcome::Alerted {
+                page: true,
+                texts_paused: true,
+                ..
+            }
+        ),
+        "{notice:?}"
+    );
+    let held = handle(console_call(4, "ASIAQNZGKIQYSESSIONY", t(4)), before).await;
+    assert!(
+        matches!(
+            held,
+            Outcome::Alerted {
+                page: false,
+                texts_paused: true,
+                ..
+            }
+        ),
+        "{held:?}"
+    );
+    assert_eq!(people.texts().await, 3, "2 texts and the notice");
+
+    // 10:01, a minute of CloudTrail time later, well inside both sessions' windows.
+    for (seq, key) in [(5, "ASIAQNZGKIQYSESSIONX"), (6, "ASIAQNZGKIQYSESSIONY")] {
+        let outcome = handle(console_call(seq, key, t(60 + i64::from(seq))), after).await;
+        assert!(
+            texted_itself(&outcome),
+            "{key}'s first text of the new hour: {outcome:?}"
+        );
+    }
+    // A session that did text keeps its window.
+    let again = handle(console_call(7, "ASIAQNZGKIQYSESSIONA", t(67)), after).await;
+    assert!(
+        matches!(
+            again,
+            Outcome::Alerted {
+                page: false,
+                texts_paused: false,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(people.texts().await, 2);
+    assert_eq!(people.emails().await, 7);
 }
