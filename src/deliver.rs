@@ -50,9 +50,9 @@ pub trait Guard {
     /// starts over.
     fn release(&self, counted: Option<Page>) -> impl Future<Output = Result<(), StateError>>;
 
-    /// The text sent instead of the alert's own when it is the one past the account's hourly
-    /// ceiling ([`Page::PauseNotice`]).
-    fn pause_notice(&self) -> Option<Sms>;
+    /// The text sent instead of the alert's own, of `severity`, when it is the one past the
+    /// account's hourly ceiling ([`Page::PauseNotice`]).
+    fn pause_notice(&self, severity: Severity) -> Option<Sms>;
 }
 
 /// What a delivery came to.
@@ -119,7 +119,7 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
     let counted = deduplicated.then_some(page);
     notification.page = page.texted();
     if page == Page::PauseNotice {
-        if let Some(sms) = guard.pause_notice() {
+        if let Some(sms) = guard.pause_notice(notification.severity) {
             notification.sms = sms;
         }
     }
@@ -235,10 +235,11 @@ impl<S: AlertState> Guard for AlertGuard<'_, S> {
         self.state.release(&self.claim, counted).await
     }
 
-    fn pause_notice(&self) -> Option<Sms> {
+    fn pause_notice(&self, severity: Severity) -> Option<Sms> {
         let ceiling = self.claim.ceiling.as_ref()?;
         Some(render_pause_notice(
             self.account,
+            severity,
             ceiling.per_hour,
             ceiling.until(),
             self.sms_limit,

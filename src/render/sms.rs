@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::detect::alert::{Alert, SourceIp};
 use crate::domain::{
-    Account, AccountName, AlertKind, CredentialKind, MfaState, SmsLimit, is_gsm7_basic,
+    Account, AccountName, AlertKind, CredentialKind, MfaState, Severity, SmsLimit, is_gsm7_basic,
 };
 use crate::render::time::to_the_minute;
 use crate::render::{CUT_MARK, Piece, TitleParts};
@@ -213,35 +213,50 @@ fn mfa(alert: &Alert) -> &'static str {
     }
 }
 
-/// The one text past an account's hourly ceiling, sent instead of that alert's own:
-/// `Texts PAUSED for acct prod-payments 111122223333 until 10:00 UTC: 10 sent this hour. Every
-/// alert still goes to email and chat; read them there.` The account's name gives way first.
+/// The one text past an account's hourly ceiling, sent instead of that alert's own, whose
+/// severity it names (the alert itself goes to email and chat):
+/// `CRITICAL in email. Texts PAUSED for acct prod-payments 111122223333 until 10:00 UTC (10
+/// sent). Email and chat still get every alert.` The account's name gives way first, then the
+/// count.
 pub fn render_pause_notice(
     account: &Account,
+    severity: Severity,
     sent: u32,
     until: DateTime<Utc>,
     limit: SmsLimit,
 ) -> Sms {
-    let compose = |name: Option<&AccountName>| {
+    let compose = |name: Option<&AccountName>, count: bool| {
         let mut text = String::with_capacity(160);
-        text.push_str("Texts PAUSED for acct ");
+        let _ = write!(
+            text,
+            "{} in email. Texts PAUSED for acct ",
+            severity.as_str()
+        );
         if let Some(name) = name {
             let _ = write!(text, "{name} ");
         }
         let _ = write!(
             text,
-            "{} until {} UTC: {sent} sent this hour. Every alert still goes to email and chat; \
-             read them there.",
+            "{} until {} UTC",
             account.id_or_unknown(),
             until.format("%H:%M"),
         );
+        if count {
+            let _ = write!(text, " ({sent} sent)");
+        }
+        text.push_str(". Email and chat still get every alert.");
         text
     };
-    let named = compose(account.name.as_ref());
-    if named.chars().count() <= limit.body_max() {
-        return Sms::fit_owned(named, limit);
-    }
-    Sms::fit_owned(compose(None), limit)
+    let fits = |text: &String| text.chars().count() <= limit.body_max();
+    let text = [
+        compose(account.name.as_ref(), true),
+        compose(None, true),
+        compose(None, false),
+    ]
+    .into_iter()
+    .find(fits)
+    .unwrap_or_else(|| compose(None, false));
+    Sms::fit_owned(text, limit)
 }
 
 #[cfg(test)]

@@ -179,7 +179,7 @@ fn the_quoted_sign_in_alert_is_the_reviewed_snapshot() {
 /// The notice that texts are paused, as docs/dedup-and-floods.md quotes it, is what the function sends.
 #[test]
 fn the_quoted_pause_notice_is_the_functions() {
-    use rootwatch::domain::{Account, AccountId, AccountName, SmsLimit};
+    use rootwatch::domain::{Account, AccountId, AccountName, Severity, SmsLimit};
     use rootwatch::render::sms::render_pause_notice;
     let doc = read_doc(FLOODS_DOC);
     let account = Account {
@@ -187,7 +187,13 @@ fn the_quoted_pause_notice_is_the_functions() {
         name: AccountName::parse("prod-payments").ok(),
     };
     let until = "2026-11-21T10:00:00Z".parse().unwrap();
-    let notice = render_pause_notice(&account, 10, until, SmsLimit::WHOLE_SEGMENT);
+    let notice = render_pause_notice(
+        &account,
+        Severity::Critical,
+        10,
+        until,
+        SmsLimit::WHOLE_SEGMENT,
+    );
     assert!(
         doc.contains(&format!("`{}`", notice.as_str())),
         "{FLOODS_DOC}'s notice differs: {notice}"

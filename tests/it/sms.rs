@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use rootwatch::config::Config;
-use rootwatch::domain::{Account, AccountId, AccountName};
+use rootwatch::domain::{Account, AccountId, AccountName, Severity};
 use rootwatch::handler::{Decision, decide, enrich_and_render, parse_and_classify};
 use rootwatch::render::sms::render_pause_notice;
 use rootwatch::watchdog::judge::Finding;
@@ -400,14 +400,21 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// The one text past an account's hourly ceiling says texts are paused: one segment after
-    /// the template's prefix for any account name, any ceiling the configuration allows and any
-    /// hour, and it keeps the account id, when texts resume and where the alerts are.
+    /// the template's prefix for any account name, any ceiling the configuration allows, any
+    /// hour and the severity of any alert it replaces, and it keeps that severity, the account
+    /// id, when texts resume and where the alerts are.
     #[test]
     fn the_notice_that_texts_are_paused_fits_one_segment(
         typed in prop_oneof!["[ -~]{1,50}", any::<String>(), Just("x".repeat(50))],
         id in prop_oneof![Just(Some("111122223333")), Just(None)],
         ceiling in prop_oneof![Just(1u32), Just(10), Just(1000), 1..=1000u32],
         hour in 0..24u32,
+        severity in prop_oneof![
+            Just(Severity::Critical),
+            Just(Severity::High),
+            Just(Severity::Medium),
+            Just(Severity::Low),
+        ],
     ) {
         let display_name = template_display_name();
         let limit = deployed_config().sms_limit;
@@ -416,7 +423,7 @@ proptest! {
             name: AccountName::from_untrusted(&typed),
         };
         let until: DateTime<Utc> = format!("2026-11-21T{hour:02}:00:00Z").parse().unwrap();
-        let body = render_pause_notice(&account, ceiling, until, limit);
+        let body = render_pause_notice(&account, severity, ceiling, until, limit);
         let body = body.as_str();
         let problem = segment_problem(&display_name, body);
         prop_assert!(problem.is_none(), "{:?}", problem);
@@ -424,7 +431,9 @@ proptest! {
         prop_assert!(body.contains(id), "{}", body);
         let resume = format!("until {hour:02}:00 UTC");
         prop_assert!(body.contains(&resume), "{}", body);
-        prop_assert!(body.ends_with("email and chat; read them there."), "{}", body);
+        let replaced = format!("{} in email. ", severity.as_str());
+        prop_assert!(body.starts_with(&replaced), "{}", body);
+        prop_assert!(body.ends_with("Email and chat still get every alert."), "{}", body);
     }
 }
 

@@ -113,10 +113,12 @@ async fn past_the_hourly_ceiling_one_text_says_texts_are_paused_and_every_alert_
     let notices: Vec<&String> = texts.iter().filter(|t| t.contains("PAUSED")).collect();
     assert_eq!(notices.len(), 1, "{texts:#?}");
     let notice = notices[0];
+    // The notice replaced a CRITICAL alert's own text (every alert here is a long-term key's
+    // call): it says so, and where that alert is.
     assert_eq!(
         notice,
-        "Texts PAUSED for acct 111122223333 until 10:00 UTC: 10 sent this hour. \
-         Every alert still goes to email and chat; read them there."
+        "CRITICAL in email. Texts PAUSED for acct 111122223333 until 10:00 UTC (10 sent). \
+         Email and chat still get every alert."
     );
     if let Some(problem) = segment_problem(TOPIC_DISPLAY_NAME, notice) {
         panic!("the notice is not one segment: {problem}");
@@ -197,7 +199,10 @@ async fn a_failed_publish_gives_its_text_back() {
     assert_eq!(people.texts().await, 3);
     let texts = texted_sms(&stack);
     assert_eq!(texts.len(), 3, "{texts:#?}");
-    assert!(texts[2].starts_with("Texts PAUSED"), "{texts:#?}");
+    assert!(
+        texts[2].starts_with("CRITICAL in email. Texts PAUSED"),
+        "{texts:#?}"
+    );
     assert_eq!(people.emails().await, 4);
 }
 
