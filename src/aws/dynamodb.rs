@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | an event | `event#<key>` | `status` (`pending`/`alerted`), `owner` (request id), `lease_until`, `message_id`, `expires_at` |
 //! | a root session | `session#<account>#<key or ip>` | `first_event_id` (the event key), `window_until`, `expires_at` |
-//! | an account's texts in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
+//! | an account's texts of root activity in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
+//! | its texts of another [`TextBucket`](crate::domain::TextBucket) | `texts#<account>#<bucket>#<YYYY-MM-DDTHH>` (`sign-in-attempts`, `forwarder-failures`) | `texts`, `expires_at` |
 //!
 //! `<key>` is the [`EventKey`](crate::ports::EventKey): the CloudTrail `eventID`, else
 //! `envelope#<id>` or `sha256#<digest>`. Every request is built by a pure function below,
@@ -503,6 +504,7 @@ mod tests {
             window: Duration::from_secs(900),
             ceiling: Some(TextCeiling::new(
                 "111122223333",
+                crate::domain::TextBucket::RootActivity,
                 10,
                 "2026-11-21T09:01:00Z".parse().unwrap(),
             )),

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 
 use crate::detect::alert::{Alert, SourceIp};
 use crate::domain::{
-    Account, AccountName, AlertKind, CredentialKind, MfaState, Severity, SmsLimit, is_gsm7_basic,
+    Account, AccountName, AlertKind, CredentialKind, MfaState, Severity, SmsLimit, TextBucket,
+    is_gsm7_basic,
 };
 use crate::render::time::to_the_minute;
 use crate::render::{CUT_MARK, Piece, TitleParts};
@@ -213,13 +214,14 @@ fn mfa(alert: &Alert) -> &'static str {
     }
 }
 
-/// The one text past an account's hourly ceiling, sent instead of that alert's own, whose
-/// severity it names (the alert itself goes to email and chat):
-/// `CRITICAL in email. Texts PAUSED for acct prod-payments 111122223333 until 10:00 UTC (10
-/// sent). Email and chat still get every alert.` The account's name gives way first, then the
-/// count.
+/// The one text past an account's hourly ceiling of a [`TextBucket`], sent instead of that
+/// alert's own, whose severity it names (the alert itself goes to email and chat):
+/// `HIGH in email. Sign-in attempt texts PAUSED for acct prod-payments 111122223333 until 10:00
+/// UTC (10 sent). Root activity still texts; email and chat get all.` The account's name gives
+/// way first, then the count.
 pub fn render_pause_notice(
     account: &Account,
+    bucket: TextBucket,
     severity: Severity,
     sent: u32,
     until: DateTime<Utc>,
@@ -229,8 +231,9 @@ pub fn render_pause_notice(
         let mut text = String::with_capacity(160);
         let _ = write!(
             text,
-            "{} in email. Texts PAUSED for acct ",
-            severity.as_str()
+            "{} in email. {} texts PAUSED for acct ",
+            severity.as_str(),
+            bucket.describe()
         );
         if let Some(name) = name {
             let _ = write!(text, "{name} ");
@@ -244,7 +247,13 @@ pub fn render_pause_notice(
         if count {
             let _ = write!(text, " ({sent} sent)");
         }
-        text.push_str(". Email and chat still get every alert.");
+        text.push_str(match bucket {
+            TextBucket::RootActivity => ". Email and chat still get every alert.",
+            // What a stranger or a member account can cause never pauses the root's texts.
+            TextBucket::SignInAttempts | TextBucket::ForwarderFailures => {
+                ". Root activity still texts; email and chat get all."
+            }
+        });
         text
     };
     let fits = |text: &String| text.chars().count() <= limit.body_max();

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use rootwatch::config::Config;
-use rootwatch::domain::{Account, AccountId, AccountName, Severity};
+use rootwatch::domain::{Account, AccountId, AccountName, Severity, TextBucket};
 use rootwatch::handler::{Decision, decide, enrich_and_render, parse_and_classify};
 use rootwatch::render::sms::render_pause_notice;
 use rootwatch::watchdog::judge::Finding;
@@ -401,8 +401,8 @@ proptest! {
 
     /// The one text past an account's hourly ceiling says texts are paused: one segment after
     /// the template's prefix for any account name, any ceiling the configuration allows, any
-    /// hour and the severity of any alert it replaces, and it keeps that severity, the account
-    /// id, when texts resume and where the alerts are.
+    /// hour, any bucket and the severity of any alert it replaces, and it keeps that severity,
+    /// which texts are paused, the account id, when they resume and where the alerts are.
     #[test]
     fn the_notice_that_texts_are_paused_fits_one_segment(
         typed in prop_oneof!["[ -~]{1,50}", any::<String>(), Just("x".repeat(50))],
@@ -415,6 +415,11 @@ proptest! {
             Just(Severity::Medium),
             Just(Severity::Low),
         ],
+        bucket in prop_oneof![
+            Just(TextBucket::RootActivity),
+            Just(TextBucket::SignInAttempts),
+            Just(TextBucket::ForwarderFailures),
+        ],
     ) {
         let display_name = template_display_name();
         let limit = deployed_config().sms_limit;
@@ -423,7 +428,7 @@ proptest! {
             name: AccountName::from_untrusted(&typed),
         };
         let until: DateTime<Utc> = format!("2026-11-21T{hour:02}:00:00Z").parse().unwrap();
-        let body = render_pause_notice(&account, severity, ceiling, until, limit);
+        let body = render_pause_notice(&account, bucket, severity, ceiling, until, limit);
         let body = body.as_str();
         let problem = segment_problem(&display_name, body);
         prop_assert!(problem.is_none(), "{:?}", problem);
@@ -431,9 +436,17 @@ proptest! {
         prop_assert!(body.contains(id), "{}", body);
         let resume = format!("until {hour:02}:00 UTC");
         prop_assert!(body.contains(&resume), "{}", body);
-        let replaced = format!("{} in email. ", severity.as_str());
-        prop_assert!(body.starts_with(&replaced), "{}", body);
-        prop_assert!(body.ends_with("Email and chat still get every alert."), "{}", body);
+        let paused = format!(
+            "{} in email. {} texts PAUSED for acct ",
+            severity.as_str(),
+            bucket.describe()
+        );
+        prop_assert!(body.starts_with(&paused), "{}", body);
+        let close = match bucket {
+            TextBucket::RootActivity => "Email and chat still get every alert.",
+            _ => "Root activity still texts; email and chat get all.",
+        };
+        prop_assert!(body.ends_with(close), "{}", body);
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{App, Subscribers, keyed_call};
 use crate::support::gsm7::segment_problem;
 use crate::support::stack::{LocalStack, item};
-use crate::support::{TOPIC_DISPLAY_NAME, invocation, session_call};
+use crate::support::{TOPIC_DISPLAY_NAME, invocation, sample, session_call};
 
 /// The SMS body of every publish SNS would text (`page=true`), in order, from moto's record.
 fn texted_sms(stack: &LocalStack) -> Vec<String> {
@@ -117,8 +117,8 @@ async fn past_the_hourly_ceiling_one_text_says_texts_are_paused_and_every_alert_
     // call): it says so, and where that alert is.
     assert_eq!(
         notice,
-        "CRITICAL in email. Texts PAUSED for acct 111122223333 until 10:00 UTC (10 sent). \
-         Email and chat still get every alert."
+        "CRITICAL in email. Root activity texts PAUSED for acct 111122223333 until 10:00 UTC \
+         (10 sent). Email and chat still get every alert."
     );
     if let Some(problem) = segment_problem(TOPIC_DISPLAY_NAME, notice) {
         panic!("the notice is not one segment: {problem}");
@@ -200,7 +200,7 @@ async fn a_failed_publish_gives_its_text_back() {
     let texts = texted_sms(&stack);
     assert_eq!(texts.len(), 3, "{texts:#?}");
     assert!(
-        texts[2].starts_with("CRITICAL in email. Texts PAUSED"),
+        texts[2].starts_with("CRITICAL in email. Root activity texts PAUSED"),
         "{texts:#?}"
     );
     assert_eq!(people.emails().await, 4);
@@ -298,4 +298,102 @@ async fn an_alert_held_back_by_the_ceiling_leaves_its_session_untexted() {
     );
     assert_eq!(people.texts().await, 2);
     assert_eq!(people.emails().await, 7);
+}
+
+/// A password-recovery request for the root user, as the forgot-password form makes it: no
+/// credential needed, from any IP.
+fn recovery_request(seq: u32, ip: &str) -> Value {
+    let mut event = sample("root-password-recovery-requested");
+    event["detail"]["eventID"] = json!(format!("0000ecec-0000-4000-8000-{seq:012}"));
+    event["detail"]["sourceIPAddress"] = json!(ip);
+    event
+}
+
+/// Anyone who knows the root user's email address can ask for a password reset (HIGH, texted)
+/// from as many IPs as they like, without any credential. Those texts have a ceiling of their
+/// own: 11 requests from 11 IPs give 10 texts and the notice that sign-in attempt texts are
+/// paused, a 12th reaches email only — and the root sign-in without MFA that follows still
+/// texts, and so does a forwarder's failing alarm, each counted in its own bucket.
+#[tokio::test]
+async fn texts_a_stranger_can_cause_cannot_pause_the_texts_of_root_activity() {
+    let stack = LocalStack::start().await;
+    let app = stack.app(&stack.topic);
+    let people = Subscribers::of(&stack).await;
+    let now: DateTime<Utc> = "2026-11-21T09:20:00Z".parse().unwrap();
+    let mut outcomes = Vec::new();
+    for i in 1..=12 {
+        let event = recovery_request(i, &format!("198.51.100.{i}"));
+        let outcome = app.handle(&event, &invocation_at(now), now).await;
+        outcomes.push(outcome.expect("alerted"));
+    }
+    let sign_in = sample("root-console-sign-in-without-mfa");
+    let root = app.handle(&sign_in, &invocation_at(now), now).await;
+    assert!(
+        texted_itself(root.as_ref().expect("alerted")),
+        "the root sign-in texts: {root:?}"
+    );
+    let alarm = sample("forwarder-failing");
+    let health = app.handle(&alarm, &invocation_at(now), now).await;
+    assert!(
+        texted_itself(health.as_ref().expect("alerted")),
+        "the forwarder's alarm texts: {health:?}"
+    );
+
+    assert!(outcomes[..10].iter().all(texted_itself), "{outcomes:#?}");
+    assert!(
+        matches!(
+            outcomes[10],
+            Outcome::Alerted {
+                page: true,
+                texts_paused: true,
+                ..
+            }
+        ),
+        "{:?}",
+        outcomes[10]
+    );
+    assert!(
+        matches!(
+            outcomes[11],
+            Outcome::Alerted {
+                page: false,
+                texts_paused: true,
+                ..
+            }
+        ),
+        "{:?}",
+        outcomes[11]
+    );
+    assert_eq!(
+        people.texts().await,
+        13,
+        "10 requests, the notice, the sign-in, the alarm"
+    );
+    assert_eq!(people.emails().await, 14);
+    let texts = texted_sms(&stack);
+    assert_eq!(
+        texts[10],
+        "HIGH in email. Sign-in attempt texts PAUSED for acct 111122223333 until 10:00 UTC \
+         (10 sent). Root activity still texts; email and chat get all."
+    );
+    assert!(
+        texts[11].starts_with("CRITICAL Root console sign-in WITHOUT MFA."),
+        "{texts:#?}"
+    );
+    assert!(
+        texts[12].starts_with("HIGH rootwatch forwarder failing"),
+        "{texts:#?}"
+    );
+    assert_eq!(
+        texts_counted(&stack, "111122223333#sign-in-attempts#2026-11-21T09").await,
+        Some(11)
+    );
+    assert_eq!(
+        texts_counted(&stack, "111122223333#2026-11-21T09").await,
+        Some(1)
+    );
+    assert_eq!(
+        texts_counted(&stack, "111122223333#forwarder-failures#2026-11-21T09").await,
+        Some(1)
+    );
 }
