@@ -27,7 +27,9 @@ pub struct Config {
     /// coalescing, so an alert no phone gets never uses up its session's SMS.
     pub sms_severities: Vec<Severity>,
     /// Texts per account per UTC clock hour before texts are paused for the account
-    /// (`SMS_CEILING_PER_HOUR`); kept in the state table, so without one there is no ceiling.
+    /// (`SMS_CEILING_PER_HOUR`), for each of its text buckets
+    /// ([`TextBucket`](crate::domain::TextBucket)); kept in the state table, so without one there
+    /// is no ceiling.
     pub sms_ceiling_per_hour: u32,
     /// The SMS body's budget after SNS's `DISPLAYNAME> ` prefix (`TOPIC_DISPLAY_NAME`).
     pub sms_limit: SmsLimit,
@@ -196,11 +198,13 @@ const SMS_CEILING_PER_HOUR: Reader<u32> = Reader {
     variable: Variable {
         name: "SMS_CEILING_PER_HOUR",
         unset: Unset::Reads("10"),
-        expected: "texts per account per hour before texts are paused for the account (alerts \
-                   still go to email and chat), default 10",
+        expected: "texts per account, bucket and hour before that bucket's texts are paused for \
+                   the account (alerts still go to email and chat), default 10",
         meaning: "1-1000 (the template passes its `SmsCeilingPerHour`): texts per account per \
-                  UTC clock hour; past it one text says texts are paused, and alerts go to email \
-                  and chat only until the hour ends ([Duplicates and \
+                  UTC clock hour in each of three buckets counted apart — root activity, sign-in \
+                  attempts (what anyone can cause without a credential), forwarder failures; \
+                  past it one text says that bucket's texts are paused, and its alerts go to \
+                  email and chat only until the hour ends ([Duplicates and \
                   floods](dedup-and-floods.md#a-ceiling-on-texts-per-account-and-hour)). Kept in the state table: without \
                   `STATE_TABLE` there is no ceiling",
     },

@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::detect::alert::Alert;
-use crate::domain::{Account, Severity, SmsLimit};
+use crate::domain::{Account, Severity, SmsLimit, TextBucket};
 use crate::error::{HandlerError, OutOfTime};
 use crate::forwarder::ForwarderFailure;
 use crate::invocation::{Budget, Invocation};
@@ -50,9 +50,9 @@ pub trait Guard {
     /// starts over.
     fn release(&self, counted: Option<Page>) -> impl Future<Output = Result<(), StateError>>;
 
-    /// The text sent instead of the alert's own when it is the one past the account's hourly
-    /// ceiling ([`Page::PauseNotice`]).
-    fn pause_notice(&self) -> Option<Sms>;
+    /// The text sent instead of the alert's own, of `severity`, when it is the one past the
+    /// account's hourly ceiling ([`Page::PauseNotice`]).
+    fn pause_notice(&self, severity: Severity) -> Option<Sms>;
 }
 
 /// What a delivery came to.
@@ -119,7 +119,7 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
     let counted = deduplicated.then_some(page);
     notification.page = page.texted();
     if page == Page::PauseNotice {
-        if let Some(sms) = guard.pause_notice() {
+        if let Some(sms) = guard.pause_notice(notification.severity) {
             notification.sms = sms;
         }
     }
@@ -235,10 +235,12 @@ impl<S: AlertState> Guard for AlertGuard<'_, S> {
         self.state.release(&self.claim, counted).await
     }
 
-    fn pause_notice(&self) -> Option<Sms> {
+    fn pause_notice(&self, severity: Severity) -> Option<Sms> {
         let ceiling = self.claim.ceiling.as_ref()?;
         Some(render_pause_notice(
             self.account,
+            ceiling.bucket,
+            severity,
             ceiling.per_hour,
             ceiling.until(),
             self.sms_limit,
@@ -248,7 +250,7 @@ impl<S: AlertState> Guard for AlertGuard<'_, S> {
 
 /// The claim of a root alert, made at wall-clock time `now` (which places it in an hour of
 /// the text ceiling). Phones subscribe to `config.sms_severities`: only those coalesce and
-/// count.
+/// count, against the ceiling of the alert's [`TextBucket`].
 pub fn alert_claim(
     alert: &Alert,
     key: EventKey,
@@ -268,6 +270,7 @@ pub fn alert_claim(
         ceiling: texted.then(|| {
             TextCeiling::new(
                 alert.account.id_or_unknown(),
+                TextBucket::of(alert.kind),
                 config.sms_ceiling_per_hour,
                 now,
             )
@@ -277,7 +280,8 @@ pub fn alert_claim(
 
 /// The claim of a `forwarder-failing` alert, keyed by its envelope (`key`). It shares one SMS
 /// per window with the same alarm's other state changes (a flapping alarm texts once), and
-/// counts against its member account's text ceiling.
+/// counts against its member account's ceiling of forwarder-failure texts (anyone allowed to
+/// set the alarm's state there can cause it, so it must not use up the root activity texts).
 pub fn forwarder_claim(
     failure: &ForwarderFailure,
     key: EventKey,
@@ -301,7 +305,14 @@ pub fn forwarder_claim(
         }),
         event_time: failure.since.unwrap_or_default(),
         window: config.session_window,
-        ceiling: texted.then(|| TextCeiling::new(account, config.sms_ceiling_per_hour, now)),
+        ceiling: texted.then(|| {
+            TextCeiling::new(
+                account,
+                TextBucket::ForwarderFailures,
+                config.sms_ceiling_per_hour,
+                now,
+            )
+        }),
     }
 }
 
@@ -407,6 +418,7 @@ mod tests {
     fn texted_alerts_count_against_their_accounts_hour() {
         let ceiling = claim("root-cloudtrail-logging-stopped").ceiling.unwrap();
         assert_eq!(ceiling.account, "111122223333");
+        assert_eq!(ceiling.bucket, TextBucket::RootActivity);
         assert_eq!(ceiling.per_hour, 10);
         assert_eq!(ceiling.key(), "111122223333#2026-11-21T09");
         assert_eq!(
@@ -414,6 +426,57 @@ mod tests {
             "2026-11-21T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
         assert_eq!(claim("root-console-sign-in-failed").ceiling, None);
+    }
+
+    /// What anyone can cause without a credential counts apart from what the root user does, and
+    /// a forwarder's failing alarm apart from both: a stranger's password-recovery requests
+    /// cannot use up the texts of a root sign-in.
+    #[test]
+    fn texts_count_against_the_ceiling_of_what_could_cause_them() {
+        let bucket = |name: &str| claim(name).ceiling.map(|c| (c.bucket, c.key()));
+        assert_eq!(
+            bucket("root-password-recovery-requested"),
+            Some((
+                TextBucket::SignInAttempts,
+                "111122223333#sign-in-attempts#2026-11-21T09".to_owned()
+            ))
+        );
+        for root in [
+            "root-console-sign-in-without-mfa",
+            "root-password-recovery-completed",
+            "root-password-changed",
+            "root-api-call-from-console-session",
+        ] {
+            assert_eq!(
+                bucket(root).map(|(b, _)| b),
+                Some(TextBucket::RootActivity),
+                "{root}"
+            );
+        }
+        let failure = crate::forwarder::ForwarderFailure {
+            account: Account {
+                id: crate::domain::AccountId::parse("444455556666"),
+                name: None,
+            },
+            region: "eu-west-1".into(),
+            alarm_name: "rootwatch-forwarder-failing-x".into(),
+            reason: None,
+            since: None,
+            event_id: None,
+        };
+        let config = Config::from_lookup(|k| {
+            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
+        })
+        .unwrap();
+        let key = EventKey::of(None, &serde_json::json!({"id": "e-1"}));
+        let now = "2026-11-21T09:59:59.900Z".parse().unwrap();
+        let ceiling = forwarder_claim(&failure, key, &invocation(), &config, now)
+            .ceiling
+            .unwrap();
+        assert_eq!(
+            ceiling.key(),
+            "444455556666#forwarder-failures#2026-11-21T09"
+        );
     }
 
     /// A failed sign-in (MEDIUM, not texted) must not use up the session's SMS, or the password

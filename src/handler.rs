@@ -32,7 +32,7 @@ pub enum Decision {
         alert: Box<Alert>,
         notification: Box<Notification>,
     },
-    /// A member account's forwarder cannot forward: a `forwarder-failing` alert.
+    /// A member account's forwarder could not forward some events: a `forwarder-failing` alert.
     ForwarderFailing {
         failure: Box<ForwarderFailure>,
         notification: Box<Notification>,
@@ -73,7 +73,7 @@ pub enum Classified {
         parsed: Box<ParsedEvent>,
         verdict: Verdict,
     },
-    /// A member account's forwarder cannot forward.
+    /// A member account's forwarder could not forward some events.
     ForwarderFailing(Box<ForwarderFailure>),
     Ignore(Ignored),
 }

@@ -27,8 +27,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::detect::record::is_event_id;
-use crate::domain::AccountId;
 use crate::domain::limits::LOOKUP_BUDGET;
+use crate::domain::{AccountId, TextBucket};
 use crate::invocation::Budget;
 use crate::render::notification::Notification;
 
@@ -152,23 +152,28 @@ pub struct Claim {
     pub ceiling: Option<TextCeiling>,
 }
 
-/// At most `per_hour` texts for one account in one UTC clock hour (`SMS_CEILING_PER_HOUR`), and
-/// then one more that says texts are paused. It bounds what a flood of alerts can spend of SNS's
-/// monthly SMS spend limit, after which SNS stops every text silently.
+/// At most `per_hour` texts of one kind ([`TextBucket`]) for one account in one UTC clock hour
+/// (`SMS_CEILING_PER_HOUR`), and then one more that says those texts are paused. It bounds what
+/// a flood of alerts can spend of SNS's monthly SMS spend limit, after which SNS stops every
+/// text silently; each bucket is counted apart, so alerts anyone can cause never pause the
+/// texts of root activity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextCeiling {
     /// The account the alert happened in (an id, or `unknown`).
     pub account: String,
+    /// Which of the account's ceilings the alert counts against.
+    pub bucket: TextBucket,
     pub per_hour: u32,
     /// The start of the UTC hour the alert is counted in.
     pub hour: DateTime<Utc>,
 }
 
 impl TextCeiling {
-    /// The ceiling of `account` for the UTC hour that `now` falls in.
-    pub fn new(account: &str, per_hour: u32, now: DateTime<Utc>) -> Self {
+    /// The ceiling of `account`'s `bucket` for the UTC hour that `now` falls in.
+    pub fn new(account: &str, bucket: TextBucket, per_hour: u32, now: DateTime<Utc>) -> Self {
         TextCeiling {
             account: account.to_owned(),
+            bucket,
             per_hour,
             hour: now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now),
         }
@@ -179,9 +184,15 @@ impl TextCeiling {
         self.hour + TimeDelta::hours(1)
     }
 
-    /// `<account>#<YYYY-MM-DDTHH>`: what the hour's count is kept under.
+    /// What the hour's count is kept under: `<account>#<YYYY-MM-DDTHH>` for root activity (the
+    /// key the one ceiling had, so an update within the hour keeps its count), and
+    /// `<account>#<bucket>#<YYYY-MM-DDTHH>` for the others.
     pub fn key(&self) -> String {
-        format!("{}#{}", self.account, self.hour.format("%Y-%m-%dT%H"))
+        let hour = self.hour.format("%Y-%m-%dT%H");
+        match self.bucket {
+            TextBucket::RootActivity => format!("{}#{hour}", self.account),
+            bucket => format!("{}#{}#{hour}", self.account, bucket.as_str()),
+        }
     }
 }
 
@@ -190,12 +201,13 @@ impl TextCeiling {
 pub enum Page {
     /// Texted: the first of its session (or critical and new in it), within the ceiling.
     Text,
-    /// The first past the account's hourly ceiling: texted as the notice that texts are paused
-    /// for the account until the hour ends, and that every alert still goes to email and chat.
+    /// The first past the account's hourly ceiling (of its [`TextBucket`]): texted as the
+    /// notice that those texts are paused for the account until the hour ends, and that every
+    /// alert still goes to email and chat.
     PauseNotice,
     /// Email and chat only: its root session was already texted.
     Coalesced,
-    /// Email and chat only: the account's texts are paused for the rest of the hour.
+    /// Email and chat only: the account's texts of its kind are paused for the rest of the hour.
     Paused,
 }
 

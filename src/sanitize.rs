@@ -40,6 +40,31 @@ pub fn untrusted_line(text: &str, max_chars: usize) -> String {
     truncate_chars(out, max_chars)
 }
 
+/// Untrusted text shown as it is, quoted, on one line: `"` and `\\` are escaped, and so is every
+/// character [`untrusted_line`] would remove or fold — controls, whitespace other than a plain
+/// space, invisible formatting (`\\n`, `\\u{202e}`) — so a value that differs from a trusted one
+/// only by such a character (a leading space, a zero-width joiner) is shown to differ. At most
+/// `max_chars` characters of `text` are shown; an ellipsis after the quote marks a cut.
+pub(crate) fn quoted_exactly(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4) + 2);
+    out.push('"');
+    for c in text.chars().take(max_chars) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+            out.push(c);
+        } else if c.is_control() || (c.is_whitespace() && c != ' ') || is_invisible_format(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    if text.chars().nth(max_chars).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Cuts `text` to at most `max_chars` characters, ending in `…` when something was cut.
 fn truncate_chars(text: String, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
@@ -135,6 +160,25 @@ mod tests {
                 c as u32
             );
         }
+    }
+
+    /// What `untrusted_line` would fold away is shown escaped instead, so nothing of the text is
+    /// hidden and it still holds no line break or invisible character.
+    #[test]
+    fn quoted_exactly_escapes_what_would_be_hidden() {
+        assert_eq!(quoted_exactly(" aws.x ", 80), r#"" aws.x ""#);
+        assert_eq!(
+            quoted_exactly("a\n\t\u{202e}b\u{200D}c\u{E0041}\"\\", 80),
+            r#""a\n\t\u{202e}b\u{200d}c\u{e0041}\"\\""#
+        );
+        assert_eq!(quoted_exactly("ééé", 2), "\"éé\"…");
+        let shown = quoted_exactly("x\r\n\u{2028}\u{FEFF}y", 80);
+        assert!(
+            shown.chars().all(|c| !c.is_control()
+                && !is_invisible_format(c)
+                && (c == ' ' || !c.is_whitespace())),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | an event | `event#<key>` | `status` (`pending`/`alerted`), `owner` (request id), `lease_until`, `message_id`, `expires_at` |
 //! | a root session | `session#<account>#<key or ip>` | `first_event_id` (the event key), `window_until`, `expires_at` |
-//! | an account's texts in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
+//! | an account's texts of root activity in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
+//! | its texts of another [`TextBucket`](crate::domain::TextBucket) | `texts#<account>#<bucket>#<YYYY-MM-DDTHH>` (`sign-in-attempts`, `forwarder-failures`) | `texts`, `expires_at` |
 //!
 //! `<key>` is the [`EventKey`](crate::ports::EventKey): the CloudTrail `eventID`, else
 //! `envelope#<id>` or `sha256#<digest>`. Every request is built by a pure function below,
@@ -22,7 +23,7 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::domain::limits::REMEMBER_ALERTED;
 use crate::invocation::Budget;
@@ -210,7 +211,8 @@ fn release_event_request(table: &str, claim: &Claim) -> DeleteItemInputBuilder {
         .expression_attribute_values(":me", s(&claim.owner))
 }
 
-/// Releases a session window this claim opened, so the session's next alert pages instead.
+/// Releases a session window this claim opened, so the session's next alert pages instead: when
+/// the alert was not published, or was held back by the ceiling (or replaced by its notice).
 fn release_session_request(table: &str, session: &str, claim: &Claim) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
@@ -409,6 +411,22 @@ impl AlertState for DynamoState {
             None => Page::Text,
             Some(ceiling) => self.count_text(ceiling, budget.now()).await?,
         };
+        if let (Some(session), Page::PauseNotice | Page::Paused) = (&claim.session, page) {
+            // Phones did not get this alert as itself: the session's one text is still to come
+            // (when the hour turns, as the notice says), so the window it opened is given up.
+            let released = written(
+                release_session_request(&self.table, session, claim)
+                    .send_with(&self.client)
+                    .await,
+            );
+            if let Err(err) = released {
+                warn!(
+                    event_id = claim.key.as_str(),
+                    "session window not given up; the session's alerts stay email-only until \
+                     it closes: {err}"
+                );
+            }
+        }
         Ok(Claimed::Proceed {
             page,
             deduplicated: true,
@@ -486,6 +504,7 @@ mod tests {
             window: Duration::from_secs(900),
             ceiling: Some(TextCeiling::new(
                 "111122223333",
+                crate::domain::TextBucket::RootActivity,
                 10,
                 "2026-11-21T09:01:00Z".parse().unwrap(),
             )),

@@ -115,9 +115,15 @@ impl Alert {
     }
 
     /// Whether the messages say if MFA was used: not for a failed sign-in, which may have
-    /// stopped before MFA was asked for.
+    /// stopped before MFA was asked for, and not for a password recovery, which has no MFA step
+    /// (the request is a form, the reset a link sent to the root address; MFA is asked at the
+    /// next sign-in).
     pub(crate) fn states_mfa(&self) -> bool {
-        !(self.kind.is_sign_in() && self.failed())
+        let recovery = matches!(
+            self.kind,
+            AlertKind::PasswordRecoveryRequested | AlertKind::PasswordRecoveryCompleted
+        );
+        !(recovery || (self.kind.is_sign_in() && self.failed()))
     }
 }
 

@@ -83,15 +83,26 @@ pub fn classify(event: &RootEvent) -> Result<Verdict, Ignored> {
         kind: rule.kind,
         severity: rule.severity,
         rule,
-        headline: if facts.failed {
-            headline.failed
-        } else {
-            headline.done
+        headline: match (facts.failed, record.error_code.get()) {
+            (false, _) => headline.done,
+            (true, Some(code)) if is_refusal(code) => headline.refused,
+            (true, _) => headline.failed,
         },
         credential,
         mfa,
         failed: facts.failed,
     })
+}
+
+/// Whether an error code says the call was refused for want of permission: the family the CIS
+/// AWS Foundations Benchmark's unauthorized-API-calls metric filter matches (`AccessDenied*`,
+/// `*UnauthorizedOperation`; Security Hub User Guide, "Security Hub controls for CloudWatch",
+/// CloudWatch.2): `AccessDenied`, `AccessDeniedException`, EC2's `UnauthorizedOperation` and
+/// `Client.UnauthorizedOperation`. Any other code (`NoSuchEntity`, `ValidationException`,
+/// `ThrottlingException`) is a call that failed for another reason.
+fn is_refusal(code: &str) -> bool {
+    let code = code.trim();
+    code.starts_with("AccessDenied") || code.ends_with("UnauthorizedOperation")
 }
 
 /// CloudTrail's `readOnly`; when a record lacks it (older schema versions), the call's name.
@@ -381,6 +392,58 @@ mod tests {
         assert_eq!(
             kind_and_severity(classify(&e)),
             (AlertKind::PasswordChanged, Severity::Critical)
+        );
+    }
+
+    /// "refused" is said only of a call refused for want of permission (the `AccessDenied…` and
+    /// `…UnauthorizedOperation` codes); a call that failed otherwise (a missing entity, a bad
+    /// parameter, throttling) is said to have failed.
+    #[test]
+    fn only_a_permission_error_is_called_refused() {
+        let headline = |code: &str| {
+            let mut e = root_call("iam.amazonaws.com", "CreateUser", "ASIAX");
+            e.detail.error_code = code.to_owned().into();
+            match classify(&e) {
+                Ok(v) => v.headline,
+                other => panic!("{other:?}"),
+            }
+        };
+        for code in [
+            "AccessDenied",
+            "AccessDeniedException",
+            "UnauthorizedOperation",
+            "Client.UnauthorizedOperation",
+        ] {
+            assert_eq!(headline(code), "Root API call refused", "{code}");
+        }
+        for code in [
+            "NoSuchEntity",
+            "EntityAlreadyExists",
+            "ValidationException",
+            "ThrottlingException",
+            "Client.InvalidParameterValue",
+            "NotAccessDenied",
+        ] {
+            assert_eq!(headline(code), "Root API call failed", "{code}");
+        }
+        // With a long-term key, and for a console session's read-only call, the same.
+        let mut key = root_call("ec2.amazonaws.com", "RunInstances", "AKIAIOSFODNN7EXAMPLE");
+        key.detail.error_code = String::from("InsufficientInstanceCapacity").into();
+        assert_eq!(
+            classify(&key).map(|v| v.headline),
+            Ok("Root access key used, call failed")
+        );
+        key.detail.error_code = String::from("Client.UnauthorizedOperation").into();
+        assert_eq!(
+            classify(&key).map(|v| v.headline),
+            Ok("Root access key used, call refused")
+        );
+        let mut read = root_call("s3.amazonaws.com", "GetBucketPolicy", "ASIAX");
+        read.detail.read_only = true.into();
+        read.detail.error_code = String::from("NoSuchBucketPolicy").into();
+        assert_eq!(
+            classify(&read).map(|v| v.headline),
+            Ok("Root read-only call failed")
         );
     }
 

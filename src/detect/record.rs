@@ -42,7 +42,7 @@ use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
-use crate::sanitize::{redact_contacts, untrusted_line};
+use crate::sanitize::{quoted_exactly, redact_contacts, untrusted_line};
 
 /// An event that cannot become an alert, whatever is retried.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -666,10 +666,11 @@ pub fn check_source(payload: &Value) -> Result<(), EventError> {
     };
     let reason = match envelope.get("source") {
         Some(Value::String(source)) if source.starts_with(AWS_SOURCE_PREFIX) => return Ok(()),
-        // Chosen by whoever sent it: shown plain, short and without contacts.
+        // Chosen by whoever sent it: shown exactly (a look-alike differs from `aws.` only by what
+        // a plain line would hide, such as a leading space), short, and without contacts.
         Some(Value::String(source)) => format!(
-            "source {:?} is not an AWS source",
-            redact_contacts(&untrusted_line(source, 80))
+            "source {} is not an AWS source",
+            redact_contacts(&quoted_exactly(source, 80))
         ),
         None | Some(Value::Null) => "the envelope has no source".to_owned(),
         Some(other) => format!("source is {}, not an AWS source", json_kind(other)),
@@ -1060,10 +1061,14 @@ mod tests {
             (json!("com.example.forged"), "source \"com.example.forged\""),
             (json!("aws"), "source \"aws\""),
             (json!("AWS.cloudtrail"), "source \"AWS.cloudtrail\""),
-            (json!(" aws.cloudtrail"), "source \"aws.cloudtrail\""),
+            (json!(" aws.cloudtrail"), "source \" aws.cloudtrail\" is"),
+            (
+                json!("\u{200b}aws.cloudtrail"),
+                "source \"\\u{200b}aws.cloudtrail\" is",
+            ),
             (
                 json!("x\n\u{202e}mail ops@example.com"),
-                "source \"x mail [redacted]\"",
+                "source \"x\\n\\u{202e}mail [redacted]\"",
             ),
             (json!(7), "source is a number"),
             (json!(["aws.cloudtrail"]), "source is an array"),

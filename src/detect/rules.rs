@@ -60,15 +60,31 @@ pub struct Headline {
     pub done: &'static str,
     /// For an attempt that failed (the error code is added after it).
     pub failed: &'static str,
+    /// For an attempt refused for want of permission (an `AccessDenied…` or
+    /// `…UnauthorizedOperation` code: an SCP, a permissions boundary, a resource policy). The
+    /// same as `failed` unless the row says "refused", which a responder reads as an
+    /// authorisation block and must not read for a missing entity or a bad parameter.
+    pub refused: &'static str,
+}
+
+impl Headline {
+    /// This headline, saying `refused` of a permission error instead of `failed`.
+    const fn or_refused(self, refused: &'static str) -> Headline {
+        Headline { refused, ..self }
+    }
 }
 
 /// The longest headline: the SMS keeps it whole beside the account, the source IP and the time.
 #[cfg(test)]
 const MAX_HEADLINE: usize = 48;
 
-/// A headline, for a row of the table.
+/// A headline, for a row of the table; a refusal is one of its failures.
 const fn says(done: &'static str, failed: &'static str) -> Headline {
-    Headline { done, failed }
+    Headline {
+        done,
+        failed,
+        refused: failed,
+    }
 }
 
 /// The `eventName`s a rule covers, and what the alert calls each.
@@ -164,7 +180,8 @@ const IAM: Option<&str> = Some("iam.amazonaws.com");
 const SIGNIN: Option<&str> = Some("signin.amazonaws.com");
 const FAILED_CONSOLE_SIGN_IN: Headline =
     says("Failed root console sign-in", "Failed root console sign-in");
-const ROOT_API_CALL: Headline = says("Root API call", "Root API call refused");
+const ROOT_API_CALL: Headline =
+    says("Root API call", "Root API call failed").or_refused("Root API call refused");
 
 /// The rules, most specific first. Each headline of a row that names its events says what that
 /// call does, in the words of its API reference (linked in docs/rules.md).
@@ -692,10 +709,10 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::LongTermAccessKeyUsed,
         detail: ApiCall,
         source: None,
-        events: Any(says(
-            "Root access key used",
-            "Root access key used, call refused",
-        )),
+        events: Any(
+            says("Root access key used", "Root access key used, call failed")
+                .or_refused("Root access key used, call refused"),
+        ),
         when: &[Credential(CredentialKind::LongTermKey)],
         severity: Severity::Critical,
         reference: "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_root_account_usage.yml",
@@ -736,7 +753,8 @@ pub static RULES: &[Rule] = &[
         kind: AlertKind::ReadOnlyCall,
         detail: ApiCall,
         source: None,
-        events: Any(says("Root read-only call", "Root read-only call refused")),
+        events: Any(says("Root read-only call", "Root read-only call failed")
+            .or_refused("Root read-only call refused")),
         when: &[Credential(CredentialKind::ConsoleSession), ReadOnly],
         severity: Severity::Low,
         reference: "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_root_activity.yml",
@@ -861,14 +879,25 @@ mod tests {
             Any(headline) => vec![headline],
             Named(named) => named.iter().map(|(_, headline)| *headline).collect(),
         });
-        for Headline { done, failed } in headlines {
-            for text in [done, failed] {
+        for Headline {
+            done,
+            failed,
+            refused,
+        } in headlines
+        {
+            for text in [done, failed, refused] {
                 assert!(text.len() <= MAX_HEADLINE, "{text} is {} long", text.len());
                 assert!(text.is_ascii(), "{text}");
             }
+            // "refused" is kept for permission errors ([`Headline::refused`]).
             assert!(
-                failed.contains("Failed") || failed.contains("refused"),
+                (failed.contains("Failed") || failed.contains("failed"))
+                    && !failed.contains("refused"),
                 "{failed}"
+            );
+            assert!(
+                refused.contains("Failed") || refused.contains("refused"),
+                "{refused}"
             );
         }
     }

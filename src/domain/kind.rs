@@ -75,6 +75,22 @@ impl AlertKind {
         }
     }
 
+    /// Whether someone with no credential of the root user can cause it: anyone who knows the
+    /// root user's email address can fail a sign-in or a sign-in step, ask for a password
+    /// recovery from the forgot-password form, or make the sign-in page record another step
+    /// (some, like a `CredentialChallenge`, are recorded before any credential is checked; the
+    /// `other-sign-in-activity` row catches every sign-in record no row above it names). Every
+    /// other kind needs a root credential: a password that worked, a key or session that
+    /// signed an API call, or the reset link mailed to the root address.
+    pub fn anyone_can_cause(self) -> bool {
+        matches!(
+            self,
+            AlertKind::SignInFailed
+                | AlertKind::PasswordRecoveryRequested
+                | AlertKind::OtherSignInActivity
+        )
+    }
+
     /// Whether the kind comes from a console sign-in record rather than an API call.
     pub(crate) fn is_sign_in(self) -> bool {
         matches!(
@@ -88,6 +104,52 @@ impl AlertKind {
                 | AlertKind::PasswordRecoveryCompleted
                 | AlertKind::OtherSignInActivity
         )
+    }
+}
+
+/// Which of an account's hourly text ceilings an alert counts against. Each is counted on its
+/// own, so that texts someone without root credentials can cause (a stranger's password-recovery
+/// requests, a member administrator setting a forwarder's alarm) can use up only their own
+/// ceiling, never the texts of what the root user does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextBucket {
+    /// What only a root credential can do: every API call, a sign-in that succeeded, a password
+    /// change or a reset through the mailed link.
+    RootActivity,
+    /// What anyone can cause without a credential ([`AlertKind::anyone_can_cause`]): failed
+    /// sign-ins and sign-in steps, password-recovery requests, other sign-in records.
+    SignInAttempts,
+    /// `forwarder-failing` alerts: anyone allowed to set the forwarder's alarm state in a member
+    /// account can cause them.
+    ForwarderFailures,
+}
+
+impl TextBucket {
+    /// The bucket of a root alert of `kind`.
+    pub fn of(kind: AlertKind) -> Self {
+        if kind.anyone_can_cause() {
+            TextBucket::SignInAttempts
+        } else {
+            TextBucket::RootActivity
+        }
+    }
+
+    /// The kebab-case name, for the state table's keys and the logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextBucket::RootActivity => "root-activity",
+            TextBucket::SignInAttempts => "sign-in-attempts",
+            TextBucket::ForwarderFailures => "forwarder-failures",
+        }
+    }
+
+    /// What a notice calls its texts: `Sign-in attempt texts PAUSED`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TextBucket::RootActivity => "Root activity",
+            TextBucket::SignInAttempts => "Sign-in attempt",
+            TextBucket::ForwarderFailures => "Forwarder failure",
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The domain, at the bottom of the crate: the words every other module speaks, each a type that
 //! cannot hold an invalid value. Accounts and their names ([`AccountId`], [`AccountName`],
 //! [`AccountNames`], [`Account`]), the alert topic ([`TopicArn`]), regions, what an alert is
-//! about and how bad ([`Severity`], [`AlertKind`], [`NotificationKind`]), how root
+//! about and how bad ([`Severity`], [`AlertKind`], [`NotificationKind`]) and which of an
+//! account's text ceilings it counts against ([`TextBucket`]), how root
 //! authenticated ([`CredentialKind`], [`MfaState`]), the SMS segment ([`SmsLimit`] and the GSM-7
 //! alphabet) and every time limit the function keeps ([`limits`]).
 //!
@@ -19,7 +20,7 @@ mod topic;
 
 pub use account::{Account, AccountId, AccountName, AccountNames};
 pub use credential::{CredentialKind, MfaState};
-pub use kind::{AlertKind, NotificationKind};
+pub use kind::{AlertKind, NotificationKind, TextBucket};
 pub use region::{UNKNOWN_REGION, is_region_code};
 pub use severity::Severity;
 pub use sms::{SmsLimit, is_gsm7_basic};

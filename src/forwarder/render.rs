@@ -1,6 +1,11 @@
-//! The `forwarder-failing` alert: which member account and region no longer forwards root events
-//! to the home account, and what to check, for phones (one SMS segment), inboxes, chat and
-//! machines. Pure.
+//! The `forwarder-failing` alert: which member account and region could not forward some events
+//! to the home account (the root events among them were never alerted), and what to do, for
+//! phones (one SMS segment), inboxes, chat and machines. Pure.
+//!
+//! The alarm's own state change comes home by the path it watches, so when this alert arrives the
+//! path works: it reports failures that leave the path working (throttling, an outage of the home
+//! bus that ended), never a path that refuses the forwarder — that one is silent, this alarm
+//! included. The words say so (docs/organizations.md, "A forwarder that cannot forward").
 
 use std::fmt::Write as _;
 
@@ -14,14 +19,14 @@ use crate::render::notification::Notification;
 use crate::render::sms::Sms;
 use crate::render::time::to_the_second;
 
-/// A forwarder that cannot forward hides every root alert of its account and region: HIGH,
-/// texted by default, like the watchdog's blind pipeline.
+/// Root events a forwarder could not forward were never alerted: HIGH, texted by default, like the
+/// watchdog's blind pipeline.
 pub(crate) const SEVERITY: Severity = Severity::High;
 
 const KIND: NotificationKind = NotificationKind::ForwarderFailing;
 
-/// `HIGH rootwatch forwarder failing: acct prod-payments 111122223333 eu-west-1 cannot forward
-/// root events home. Fix: see email`. The account's name gives way first.
+/// `HIGH rootwatch forwarder failing: acct prod-payments 111122223333 eu-west-1 could not forward
+/// some root events home. See email`. The account's name gives way first.
 pub fn render_sms(failure: &ForwarderFailure, limit: SmsLimit) -> Sms {
     let compose = |name: Option<&AccountName>| {
         let mut text = format!("{} rootwatch forwarder failing: acct ", SEVERITY.as_str());
@@ -30,7 +35,7 @@ pub fn render_sms(failure: &ForwarderFailure, limit: SmsLimit) -> Sms {
         }
         let _ = write!(
             text,
-            "{} {} cannot forward root events home. Fix: see email",
+            "{} {} could not forward some root events home. See email",
             failure.account.id_or_unknown(),
             failure.region
         );
@@ -65,9 +70,13 @@ fn render_body(failure: &ForwarderFailure, runbook_url: Option<&str>) -> String 
     let region = &failure.region;
     let mut body = format!(
         "{severity} - rootwatch forwarder failing in {region}\n\n\
-         The rootwatch forwarder in {account}, region {region}, could not put events on the home \
-         bus: its failed-forwards queue holds root events that never reached rootwatch. Until it \
-         forwards again, root-user activity in that account and region raises no alert here.\n\n",
+         The rootwatch forwarder in {account}, region {region}, could not put some events on the \
+         home bus. They wait in its failed-forwards queue, and the root events among them never \
+         reached rootwatch: nobody was alerted to them. This alert came home by the same path, so \
+         the path was working when it was sent: what it reports is a failure that left the path \
+         working, such as throttling or an outage of the home bus that outlasted EventBridge's \
+         retries. A path that refuses the forwarder (the home bus policy, a service control \
+         policy, the forwarder role) reports nothing, this alarm included.\n\n",
         severity = SEVERITY.as_str(),
     );
     let since = failure
@@ -96,18 +105,24 @@ fn render_body(failure: &ForwarderFailure, runbook_url: Option<&str>) -> String 
     let _ = write!(
         body,
         "\nWhat to do, in account {id}, region {region}:\n\
-         1. Read the forwarder stack's failed-forwards queue (its output FailedForwardsQueueUrl): \
-         every message is a root event that was not alerted, and its message attributes \
-         ERROR_CODE and ERROR_MESSAGE say why EventBridge could not deliver it.\n   \
+         1. Read the forwarder stack's failed-forwards queue (its output FailedForwardsQueueUrl). \
+         A message is either a root event nobody was alerted to - read each one as you would an \
+         alert - or a state change of this alarm whose own forward failed. Its message \
+         attributes ERROR_CODE and ERROR_MESSAGE say why EventBridge could not deliver it.\n   \
          aws sqs receive-message --region {region} --queue-url <FailedForwardsQueueUrl> \
          --message-attribute-names All --max-number-of-messages 10\n\
-         2. Check the home bus policy (home stack) still admits this account and its forwarder \
-         role: organization mode admits the organization's forwarder roles.\n\
-         3. Check that no service control policy denies events:PutEvents to this account's \
-         forwarder role.\n\
-         4. Check the forwarder role (the stack's ForwarderRole) still exists and may \
-         events:PutEvents on the home bus; redeploy the forwarder stack if it was changed.\n\
-         The queued events are root activity nobody was alerted to: read each one.\n"
+         2. If the codes are THROTTLING, TIMEOUT or INTERNAL_ERROR, the failure has passed. A \
+         refusal (NO_PERMISSIONS, \
+         FAILED_TO_ASSUME_ROLE, CROSS_ACCOUNT_INGESTION_FAILED) means the path refused the \
+         forwarder for a while and has let this alert through since: find what changed in the \
+         home bus policy, the service control policies on events:PutEvents or the forwarder role \
+         (the stack's ForwarderRole), as it can refuse again without any alert.\n\
+         3. Once every message is read, empty the queue: while messages wait the alarm stays in \
+         ALARM and cannot report the next failure.\n   \
+         aws sqs purge-queue --region {region} --queue-url <FailedForwardsQueueUrl>\n\
+         4. A path that refuses is silent: after any change to the home stack, the service \
+         control policies or the forwarder stacks, prove each member account and region end to \
+         end (a root call there must alert here).\n"
     );
     if let Some(url) = console_url(failure) {
         let _ = writeln!(body, "\nOpen the alarm: {url}");
@@ -158,12 +173,19 @@ fn render_chat(
         let _ = writeln!(description, "*Reason:* {}", chat_untrusted(reason));
     }
     description.push_str(
-        "Root events of this account and region are not reaching rootwatch: its failed-forwards \
-         queue holds them.",
+        "This forwarder could not put some events on the home bus: the root events among them \
+         never reached rootwatch, and wait in its failed-forwards queue beside any of this \
+         alarm's own forwards that failed. This alert came by the same path, so it was working \
+         then; a path that refuses the forwarder reports nothing.",
     );
     let mut next_steps = vec![
-        "read the forwarder stack's failed-forwards queue (ERROR_CODE, ERROR_MESSAGE)".to_owned(),
-        "check the home bus policy, SCPs on events:PutEvents and the forwarder role".to_owned(),
+        "read the forwarder stack's failed-forwards queue: each root event in it was never \
+         alerted (ERROR_CODE, ERROR_MESSAGE say why)"
+            .to_owned(),
+        "a refusal there (NO_PERMISSIONS, FAILED_TO_ASSUME_ROLE): find what changed in the home \
+         bus policy, SCPs on events:PutEvents or the forwarder role"
+            .to_owned(),
+        "empty the queue once read, so the alarm can report the next failure".to_owned(),
     ];
     next_steps.extend(console_url(failure).map(|url| format!("open the alarm: {url}")));
     next_steps.extend(runbook_url.map(|url| format!("follow the runbook: {url}")));
@@ -281,6 +303,46 @@ mod tests {
         );
         f.region = UNKNOWN_REGION.into();
         assert_eq!(console_url(&f), None);
+    }
+
+    /// The alert came home by the path it watches, so nothing it says may claim that path is
+    /// broken: it reports a failure that left the path working, a path that refuses reports
+    /// nothing, the queue also holds the alarm's own failed forwards, and it must be emptied
+    /// once read for the alarm to report again.
+    #[test]
+    fn the_words_claim_no_more_than_the_alarm_can_report() {
+        let n = render(&failure(None), SmsLimit::WHOLE_SEGMENT, None);
+        let chat: serde_json::Value = serde_json::from_str(&n.chat_json).unwrap();
+        let chat = chat["content"].to_string();
+        for text in [n.sms.as_str(), &n.email_body, &chat] {
+            for claim in [
+                "cannot forward",
+                "raises no alert",
+                "not reaching rootwatch",
+            ] {
+                assert!(!text.contains(claim), "{claim:?} in {text}");
+            }
+        }
+        for said in [
+            "the path was working when it was sent",
+            "reports nothing, this alarm included",
+            "or a state change of this alarm whose own forward failed",
+            "aws sqs purge-queue --region ap-southeast-7",
+            "cannot report the next failure",
+        ] {
+            assert!(
+                n.email_body.contains(said),
+                "{said:?} not in {}",
+                n.email_body
+            );
+        }
+        for said in [
+            "a path that refuses the forwarder reports nothing",
+            "this alarm's own forwards",
+            "empty the queue once read",
+        ] {
+            assert!(chat.contains(said), "{said:?} not in {chat}");
+        }
     }
 
     #[test]

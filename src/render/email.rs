@@ -66,7 +66,8 @@ pub struct Email {
 /// The account id always stays (an inbox of many accounts is sorted by it). When the subject would
 /// be too long, pieces give way in the order of [`GIVE_WAY`]: the call where the headline already
 /// says what it did (it only repeats it), the account's name, the error code, the end of the call
-/// where it is the news, and last the end of the headline. Every cut ends in `...`.
+/// where it is the news, and last the end of the headline. Every cut ends in `...`, and a call
+/// or code given way whole leaves `...` in its place.
 fn render_subject(alert: &Alert) -> EmailSubject {
     let mut title = TitleParts::of(alert);
     let mut named = true;
@@ -457,8 +458,8 @@ mod tests {
 
     /// An inbox tells root's calls apart: the subject names the call. A call too long for it
     /// gives way after the account's name and the error code (the headline says it was
-    /// refused), cut at its end and marked, so no cut name reads as a real one; the account id
-    /// stays.
+    /// refused; the code's mark says there was one), cut at its end and marked, so no cut name
+    /// reads as a real one; the account id stays.
     #[test]
     fn an_api_call_subject_names_the_call() {
         let mut event = crate::samples::sample("root-api-call-from-console-session");
@@ -472,15 +473,17 @@ mod tests {
         let cut = subject_of(&event);
         assert_eq!(
             cut,
-            "[rootwatch] HIGH Root API call refused: support-subscription:UpdateProbationAutoCa... \
+            "[rootwatch] HIGH Root API call refused: support-subscription:UpdateProbation... (...) \
              - 111122223333"
         );
         assert_eq!(cut.len(), SUBJECT_MAX);
     }
 
-    /// A failed sign-in may stop before MFA is asked for: no message says whether MFA was used.
+    /// A failed sign-in may stop before MFA is asked for, and a password recovery (the request,
+    /// or the reset through the emailed link) has no MFA step: no message says whether MFA was
+    /// used.
     #[test]
-    fn a_failed_sign_in_states_nothing_of_mfa() {
+    fn a_failed_sign_in_or_a_password_recovery_states_nothing_of_mfa() {
         let config = crate::config::Config::from_lookup(|k| {
             (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
         })
@@ -493,7 +496,12 @@ mod tests {
             ],
             other => panic!("{other:?}"),
         };
-        for sample in ["root-console-sign-in-failed", "root-mfa-check-failed"] {
+        for sample in [
+            "root-console-sign-in-failed",
+            "root-mfa-check-failed",
+            "root-password-recovery-requested",
+            "root-password-recovery-completed",
+        ] {
             for text in messages(&crate::samples::sample(sample)) {
                 assert!(!text.contains("MFA"), "{sample}: {text}");
             }

@@ -16,7 +16,8 @@ use crate::detect::alert::Alert;
 const CUT_MARK: &str = "...";
 
 /// `piece` shortened by `over` characters, its end replaced by [`CUT_MARK`], when at least
-/// `keep_at_least` of its characters stay; `None` when it should give way whole instead.
+/// `keep_at_least` of its characters stay; `None` when it should give way whole instead (and
+/// leave the mark alone in its place, where a reader needs to know something was there).
 fn shorten(piece: &str, over: usize, keep_at_least: usize) -> Option<String> {
     let keep = piece
         .chars()
@@ -32,11 +33,13 @@ fn shorten(piece: &str, over: usize, keep_at_least: usize) -> Option<String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Piece {
     AccountName,
-    /// The call, where the headline already says what happened: given up whole.
+    /// The call, where the headline already says what happened: given up whole, unmarked (the
+    /// headline says it).
     NamedCall,
-    /// Cut, or given up when too little of it would stay.
+    /// Cut, or given up for the mark alone when too little of it would stay: ` (...)`.
     ErrorCode,
-    /// The call, where it is the news: its end is cut before it is given up.
+    /// The call, where it is the news: its end is cut, or it is given up for the mark alone
+    /// (`: ...`), taking its error code with it.
     NewsCall,
     Region,
     /// The last resort: its end is cut.
@@ -70,18 +73,25 @@ impl<'a> TitleParts<'a> {
     /// whether anything changed.
     pub(crate) fn give_way(&mut self, piece: Piece, over: usize) -> bool {
         let cut = |text: &Cow<'_, str>, keep| shorten(text, over, keep).map(Cow::Owned);
+        // What the call and the code leave when too little of them would stay.
+        let or_mark = |cut: Option<Cow<'a, str>>| Some(cut.unwrap_or(Cow::Borrowed(CUT_MARK)));
         match piece {
             Piece::NamedCall if !self.call_is_news => self.call.take().is_some(),
             Piece::NewsCall if self.call_is_news => match &self.call {
                 Some(call) => {
-                    self.call = cut(call, KEEP_CALL);
+                    let shorter = cut(call, KEEP_CALL);
+                    if shorter.is_none() {
+                        // The call's code goes with it: one mark says both are in the email.
+                        self.error_code = None;
+                    }
+                    self.call = or_mark(shorter);
                     true
                 }
                 None => false,
             },
             Piece::ErrorCode => match &self.error_code {
                 Some(code) => {
-                    self.error_code = cut(code, KEEP_CODE);
+                    self.error_code = or_mark(cut(code, KEEP_CODE));
                     true
                 }
                 None => false,

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 
 use crate::detect::alert::{Alert, SourceIp};
 use crate::domain::{
-    Account, AccountName, AlertKind, CredentialKind, MfaState, SmsLimit, is_gsm7_basic,
+    Account, AccountName, AlertKind, CredentialKind, MfaState, Severity, SmsLimit, TextBucket,
+    is_gsm7_basic,
 };
 use crate::render::time::to_the_minute;
 use crate::render::{CUT_MARK, Piece, TitleParts};
@@ -88,7 +89,8 @@ impl fmt::Display for Sms {
 /// When the budget runs short, pieces give way in the order of `GIVE_WAY`: the call where the
 /// headline already says what it did (it only repeats it), the account's name, the error code,
 /// the end of the call where it is the news, the region, and last the end of the headline. Every
-/// cut ends in `...`. The severity, the account id, the source IP and the time always stay.
+/// cut ends in `...`, and a call or code given way whole leaves `...` in its place. The severity,
+/// the account id, the source IP and the time always stay.
 pub fn render_sms(alert: &Alert, limit: SmsLimit) -> Sms {
     let max = limit.body_max();
     let mut parts = Parts::of(alert);
@@ -212,35 +214,58 @@ fn mfa(alert: &Alert) -> &'static str {
     }
 }
 
-/// The one text past an account's hourly ceiling, sent instead of that alert's own:
-/// `Texts PAUSED for acct prod-payments 111122223333 until 10:00 UTC: 10 sent this hour. Every
-/// alert still goes to email and chat; read them there.` The account's name gives way first.
+/// The one text past an account's hourly ceiling of a [`TextBucket`], sent instead of that
+/// alert's own, whose severity it names (the alert itself goes to email and chat):
+/// `HIGH in email. Sign-in attempt texts PAUSED for acct prod-payments 111122223333 until 10:00
+/// UTC (10 sent). Root activity still texts; email and chat get all.` The account's name gives
+/// way first, then the count.
 pub fn render_pause_notice(
     account: &Account,
+    bucket: TextBucket,
+    severity: Severity,
     sent: u32,
     until: DateTime<Utc>,
     limit: SmsLimit,
 ) -> Sms {
-    let compose = |name: Option<&AccountName>| {
+    let compose = |name: Option<&AccountName>, count: bool| {
         let mut text = String::with_capacity(160);
-        text.push_str("Texts PAUSED for acct ");
+        let _ = write!(
+            text,
+            "{} in email. {} texts PAUSED for acct ",
+            severity.as_str(),
+            bucket.describe()
+        );
         if let Some(name) = name {
             let _ = write!(text, "{name} ");
         }
         let _ = write!(
             text,
-            "{} until {} UTC: {sent} sent this hour. Every alert still goes to email and chat; \
-             read them there.",
+            "{} until {} UTC",
             account.id_or_unknown(),
             until.format("%H:%M"),
         );
+        if count {
+            let _ = write!(text, " ({sent} sent)");
+        }
+        text.push_str(match bucket {
+            TextBucket::RootActivity => ". Email and chat still get every alert.",
+            // What a stranger or a member account can cause never pauses the root's texts.
+            TextBucket::SignInAttempts | TextBucket::ForwarderFailures => {
+                ". Root activity still texts; email and chat get all."
+            }
+        });
         text
     };
-    let named = compose(account.name.as_ref());
-    if named.chars().count() <= limit.body_max() {
-        return Sms::fit_owned(named, limit);
-    }
-    Sms::fit_owned(compose(None), limit)
+    let fits = |text: &String| text.chars().count() <= limit.body_max();
+    let text = [
+        compose(account.name.as_ref(), true),
+        compose(None, true),
+        compose(None, false),
+    ]
+    .into_iter()
+    .find(fits)
+    .unwrap_or_else(|| compose(None, false));
+    Sms::fit_owned(text, limit)
 }
 
 #[cfg(test)]

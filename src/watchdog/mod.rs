@@ -17,8 +17,8 @@ use tracing::{error, info, warn};
 
 use crate::deliver::{Delivered, Guard, deliver};
 use crate::detect::record::is_event_id;
-use crate::domain::SmsLimit;
 use crate::domain::limits::CHECK_TIMEOUT;
+use crate::domain::{Severity, SmsLimit};
 use crate::error::HandlerError;
 use crate::invocation::{Budget, Invocation};
 use crate::ports::{AlertPublisher, Claimed, Page, StateError, TrailSource, WatchdogState};
@@ -209,7 +209,7 @@ impl<W: WatchdogState> Guard for DailyMarks<'_, W> {
         Ok(())
     }
 
-    fn pause_notice(&self) -> Option<Sms> {
+    fn pause_notice(&self, _: Severity) -> Option<Sms> {
         None
     }
 }

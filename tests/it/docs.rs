@@ -176,10 +176,11 @@ fn the_quoted_sign_in_alert_is_the_reviewed_snapshot() {
     assert!(readme.contains(&format!("**SMS** ({chars} characters")));
 }
 
-/// The notice that texts are paused, as docs/dedup-and-floods.md quotes it, is what the function sends.
+/// The notices that texts are paused, as docs/dedup-and-floods.md quotes them (one for root
+/// activity, one for sign-in attempts), are what the function sends.
 #[test]
-fn the_quoted_pause_notice_is_the_functions() {
-    use rootwatch::domain::{Account, AccountId, AccountName, SmsLimit};
+fn the_quoted_pause_notices_are_the_functions() {
+    use rootwatch::domain::{Account, AccountId, AccountName, Severity, SmsLimit, TextBucket};
     use rootwatch::render::sms::render_pause_notice;
     let doc = read_doc(FLOODS_DOC);
     let account = Account {
@@ -187,10 +188,44 @@ fn the_quoted_pause_notice_is_the_functions() {
         name: AccountName::parse("prod-payments").ok(),
     };
     let until = "2026-11-21T10:00:00Z".parse().unwrap();
-    let notice = render_pause_notice(&account, 10, until, SmsLimit::WHOLE_SEGMENT);
+    for (bucket, severity) in [
+        (TextBucket::RootActivity, Severity::Critical),
+        (TextBucket::SignInAttempts, Severity::High),
+    ] {
+        let notice = render_pause_notice(
+            &account,
+            bucket,
+            severity,
+            10,
+            until,
+            SmsLimit::WHOLE_SEGMENT,
+        );
+        assert!(
+            doc.contains(&format!("`{}`", notice.as_str())),
+            "{FLOODS_DOC}'s notice differs: {notice}"
+        );
+    }
+}
+
+/// The kinds docs/dedup-and-floods.md counts as sign-in attempts (what anyone can cause without
+/// a credential, with a text ceiling of their own) are the code's.
+#[test]
+fn the_kinds_anyone_can_cause_are_the_codes() {
+    use rootwatch::domain::AlertKind;
+    let kinds: Vec<String> = AlertKind::ALL
+        .into_iter()
+        .filter(|kind| kind.anyone_can_cause())
+        .map(|kind| format!("`{}`", kind.as_str()))
+        .collect();
+    let listed = match kinds.split_last() {
+        Some((last, [])) => format!("kind {last}"),
+        Some((last, rest)) => format!("kinds {} and {last}", rest.join(", ")),
+        None => panic!("no kind anyone can cause"),
+    };
+    let doc = read_doc(FLOODS_DOC);
     assert!(
-        doc.contains(&format!("`{}`", notice.as_str())),
-        "{FLOODS_DOC}'s notice differs: {notice}"
+        doc.contains(&listed),
+        "{FLOODS_DOC} should list the sign-in attempts as: {listed}"
     );
 }
 

@@ -576,7 +576,7 @@ fn forwarder_alarm(member: &str, region: &str, id: &str, state: &str) -> Value {
     event
 }
 
-/// A member's forwarder cannot forward (its failed-forwards alarm went into ALARM): one
+/// A member's forwarder could not forward some events (its failed-forwards alarm went into ALARM): one
 /// `forwarder-failing` alert, HIGH and texted, naming the member by its Organizations name and
 /// the region, with what to check there; the same envelope delivered again is a duplicate;
 /// the alarm going back to OK, and an alarm of another name, are ignored. From moto's record.
@@ -643,7 +643,7 @@ async fn a_failing_forwarder_is_one_alert_naming_the_member_and_region() {
         p.sms,
         format!(
             "HIGH rootwatch forwarder failing: acct prod-payments {member} ap-southeast-2 \
-             cannot forward root events home. Fix: see email"
+             could not forward some root events home. See email"
         )
     );
     assert!(

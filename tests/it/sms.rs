@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use rootwatch::config::Config;
-use rootwatch::domain::{Account, AccountId, AccountName};
+use rootwatch::domain::{Account, AccountId, AccountName, Severity, TextBucket};
 use rootwatch::handler::{Decision, decide, enrich_and_render, parse_and_classify};
 use rootwatch::render::sms::render_pause_notice;
 use rootwatch::watchdog::judge::Finding;
@@ -223,7 +223,9 @@ proptest! {
 
 /// What a responder must always read on the phone, however long the rest: the account id, the
 /// source IP (or CloudTrail's name for AWS) whole, and the time. A call or error code that gave
-/// way is either absent or visibly cut (`...`): a cut never reads as a real API name.
+/// way is visibly cut (`...`) or, given way whole, leaves the mark in its place (`: ...`,
+/// ` (...)`; a call that gave way whole takes its code with it under its one mark): a cut never
+/// reads as a real API name, and nothing is left out unseen.
 fn assert_the_facts_survive(
     body: &str,
     account: &str,
@@ -238,10 +240,11 @@ fn assert_the_facts_survive(
         body
     );
     prop_assert!(body.contains(EVENT_MINUTE), "the time gave way: {}", body);
-    for whole in [call, code].into_iter().flatten() {
+    let marked = [(call, &[": ..."][..]), (code, &[" (...)", ": ..."][..])];
+    for (whole, marks) in marked.into_iter().filter_map(|(w, m)| Some((w?, m))) {
         prop_assert!(
-            shown_whole_cut_or_absent(body, whole),
-            "{:?} is cut without a mark in {}",
+            shown_whole_cut_or_marked(body, whole, marks),
+            "{:?} gave way without a mark in {}",
             whole,
             body
         );
@@ -249,14 +252,14 @@ fn assert_the_facts_survive(
     Ok(())
 }
 
-/// `whole` is in `body` whole, or as a prefix followed by `...`, or not at all (not even its
-/// first eight characters, the least a cut keeps).
-fn shown_whole_cut_or_absent(body: &str, whole: &str) -> bool {
+/// `whole` is in `body` whole, or as a prefix followed by `...`, or gave way whole and one of
+/// `marks` stands where it stood.
+fn shown_whole_cut_or_marked(body: &str, whole: &str, marks: &[&str]) -> bool {
     let chars: Vec<char> = whole.chars().collect();
     let prefix = |k: usize| chars[..k].iter().collect::<String>();
     body.contains(whole)
         || (1..chars.len()).any(|k| body.contains(&format!("{}...", prefix(k))))
-        || !body.contains(&prefix(chars.len().min(8)))
+        || marks.iter().any(|mark| body.contains(mark))
 }
 
 const EVENT_TIME: &str = "2026-11-21T23:59:58Z";
@@ -299,8 +302,8 @@ fn longest_real_sms(
     (body, account)
 }
 
-/// A long call refused with a long error code, from a full IPv6 address: the code gives way, the
-/// call is cut and marked, the IP, the account and the time stay whole.
+/// A long call failed with a long error code, from a full IPv6 address: the code gives way and
+/// leaves its mark, the call is cut and marked, the IP, the account and the time stay whole.
 #[test]
 fn a_long_call_and_code_give_way_to_the_ip_account_and_time() {
     let sample = sample("root-api-call-from-console-session");
@@ -324,12 +327,12 @@ fn a_long_call_and_code_give_way_to_the_ip_account_and_time() {
         .and_then(|rest| rest.split(" Acct").next())
         .unwrap_or_default();
     assert!(
-        call_shown.starts_with("support-subscription:U") && call_shown.ends_with("..."),
+        call_shown.starts_with("support-sub") && call_shown.ends_with("... (...)."),
         "the cut is marked: {body}"
     );
     assert!(
-        !body.contains("Unauthorized"),
-        "the code gave way first: {body}"
+        !body.contains("Unauthorized") && body.contains(" (...)."),
+        "the code gave way first, and left its mark: {body}"
     );
 }
 
@@ -397,14 +400,26 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// The one text past an account's hourly ceiling says texts are paused: one segment after
-    /// the template's prefix for any account name, any ceiling the configuration allows and any
-    /// hour, and it keeps the account id, when texts resume and where the alerts are.
+    /// the template's prefix for any account name, any ceiling the configuration allows, any
+    /// hour, any bucket and the severity of any alert it replaces, and it keeps that severity,
+    /// which texts are paused, the account id, when they resume and where the alerts are.
     #[test]
     fn the_notice_that_texts_are_paused_fits_one_segment(
         typed in prop_oneof!["[ -~]{1,50}", any::<String>(), Just("x".repeat(50))],
         id in prop_oneof![Just(Some("111122223333")), Just(None)],
         ceiling in prop_oneof![Just(1u32), Just(10), Just(1000), 1..=1000u32],
         hour in 0..24u32,
+        severity in prop_oneof![
+            Just(Severity::Critical),
+            Just(Severity::High),
+            Just(Severity::Medium),
+            Just(Severity::Low),
+        ],
+        bucket in prop_oneof![
+            Just(TextBucket::RootActivity),
+            Just(TextBucket::SignInAttempts),
+            Just(TextBucket::ForwarderFailures),
+        ],
     ) {
         let display_name = template_display_name();
         let limit = deployed_config().sms_limit;
@@ -413,7 +428,7 @@ proptest! {
             name: AccountName::from_untrusted(&typed),
         };
         let until: DateTime<Utc> = format!("2026-11-21T{hour:02}:00:00Z").parse().unwrap();
-        let body = render_pause_notice(&account, ceiling, until, limit);
+        let body = render_pause_notice(&account, bucket, severity, ceiling, until, limit);
         let body = body.as_str();
         let problem = segment_problem(&display_name, body);
         prop_assert!(problem.is_none(), "{:?}", problem);
@@ -421,7 +436,17 @@ proptest! {
         prop_assert!(body.contains(id), "{}", body);
         let resume = format!("until {hour:02}:00 UTC");
         prop_assert!(body.contains(&resume), "{}", body);
-        prop_assert!(body.ends_with("email and chat; read them there."), "{}", body);
+        let paused = format!(
+            "{} in email. {} texts PAUSED for acct ",
+            severity.as_str(),
+            bucket.describe()
+        );
+        prop_assert!(body.starts_with(&paused), "{}", body);
+        let close = match bucket {
+            TextBucket::RootActivity => "Email and chat still get every alert.",
+            _ => "Root activity still texts; email and chat get all.",
+        };
+        prop_assert!(body.ends_with(close), "{}", body);
     }
 }
 

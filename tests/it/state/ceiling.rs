@@ -7,12 +7,12 @@
 use chrono::{DateTime, Duration, Utc};
 use rootwatch::handler::Outcome;
 use rootwatch::invocation::Invocation;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{App, Subscribers, keyed_call};
 use crate::support::gsm7::segment_problem;
 use crate::support::stack::{LocalStack, item};
-use crate::support::{TOPIC_DISPLAY_NAME, invocation};
+use crate::support::{TOPIC_DISPLAY_NAME, invocation, sample, session_call};
 
 /// The SMS body of every publish SNS would text (`page=true`), in order, from moto's record.
 fn texted_sms(stack: &LocalStack) -> Vec<String> {
@@ -113,10 +113,12 @@ async fn past_the_hourly_ceiling_one_text_says_texts_are_paused_and_every_alert_
     let notices: Vec<&String> = texts.iter().filter(|t| t.contains("PAUSED")).collect();
     assert_eq!(notices.len(), 1, "{texts:#?}");
     let notice = notices[0];
+    // The notice replaced a CRITICAL alert's own text (every alert here is a long-term key's
+    // call): it says so, and where that alert is.
     assert_eq!(
         notice,
-        "Texts PAUSED for acct 111122223333 until 10:00 UTC: 10 sent this hour. \
-         Every alert still goes to email and chat; read them there."
+        "CRITICAL in email. Root activity texts PAUSED for acct 111122223333 until 10:00 UTC \
+         (10 sent). Email and chat still get every alert."
     );
     if let Some(problem) = segment_problem(TOPIC_DISPLAY_NAME, notice) {
         panic!("the notice is not one segment: {problem}");
@@ -197,6 +199,201 @@ async fn a_failed_publish_gives_its_text_back() {
     assert_eq!(people.texts().await, 3);
     let texts = texted_sms(&stack);
     assert_eq!(texts.len(), 3, "{texts:#?}");
-    assert!(texts[2].starts_with("Texts PAUSED"), "{texts:#?}");
+    assert!(
+        texts[2].starts_with("CRITICAL in email. Root activity texts PAUSED"),
+        "{texts:#?}"
+    );
     assert_eq!(people.emails().await, 4);
+}
+
+/// A HIGH call of the console session signed with `key`, CloudTrail's `eventTime` `at`.
+fn console_call(seq: u32, key: &str, at: DateTime<Utc>) -> Value {
+    let mut event = session_call(seq, "CreateUser", at);
+    event["detail"]["userIdentity"]["accessKeyId"] = json!(key);
+    event
+}
+
+/// Whether phones got the alert as itself: texted, and not as the notice.
+fn texted_itself(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Alerted {
+            page: true,
+            texts_paused: false,
+            ..
+        }
+    )
+}
+
+/// An alert held back by the ceiling, or replaced by the notice, did not reach the phones as
+/// itself, so it must not use up its session's one text: when the hour turns, the session's
+/// next alert inside the window texts, as the notice promised ("until 10:00").
+#[tokio::test]
+async fn an_alert_held_back_by_the_ceiling_leaves_its_session_untexted() {
+    let stack = LocalStack::start().await;
+    let app = stack.app_with(&stack.topic, &[("SMS_CEILING_PER_HOUR", "2")]);
+    let people = Subscribers::of(&stack).await;
+    let before: DateTime<Utc> = "2026-11-21T09:59:00Z".parse().unwrap();
+    let after: DateTime<Utc> = "2026-11-21T10:01:00Z".parse().unwrap();
+    let handle = |event: Value, now: DateTime<Utc>| {
+        let app = &app;
+        async move {
+            app.handle(&event, &invocation_at(now), now)
+                .await
+                .expect("alerted")
+        }
+    };
+    let t = |seconds: i64| before + Duration::seconds(seconds);
+    // 09:59: two sessions use the hour's texts; X gets the notice, Y is held back.
+    for (seq, key) in [(1, "ASIAQNZGKIQYSESSIONA"), (2, "ASIAQNZGKIQYSESSIONB")] {
+        let outcome = handle(console_call(seq, key, t(seq.into())), before).await;
+        assert!(texted_itself(&outcome), "{outcome:?}");
+    }
+    let notice = handle(console_call(3, "ASIAQNZGKIQYSESSIONX", t(3)), before).await;
+    assert!(
+        matches!(
+            notice,
+            Outcome::Alerted {
+                page: true,
+                texts_paused: true,
+                ..
+            }
+        ),
+        "{notice:?}"
+    );
+    let held = handle(console_call(4, "ASIAQNZGKIQYSESSIONY", t(4)), before).await;
+    assert!(
+        matches!(
+            held,
+            Outcome::Alerted {
+                page: false,
+                texts_paused: true,
+                ..
+            }
+        ),
+        "{held:?}"
+    );
+    assert_eq!(people.texts().await, 3, "2 texts and the notice");
+
+    // 10:01, a minute of CloudTrail time later, well inside both sessions' windows.
+    for (seq, key) in [(5, "ASIAQNZGKIQYSESSIONX"), (6, "ASIAQNZGKIQYSESSIONY")] {
+        let outcome = handle(console_call(seq, key, t(60 + i64::from(seq))), after).await;
+        assert!(
+            texted_itself(&outcome),
+            "{key}'s first text of the new hour: {outcome:?}"
+        );
+    }
+    // A session that did text keeps its window.
+    let again = handle(console_call(7, "ASIAQNZGKIQYSESSIONA", t(67)), after).await;
+    assert!(
+        matches!(
+            again,
+            Outcome::Alerted {
+                page: false,
+                texts_paused: false,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(people.texts().await, 2);
+    assert_eq!(people.emails().await, 7);
+}
+
+/// A password-recovery request for the root user, as the forgot-password form makes it: no
+/// credential needed, from any IP.
+fn recovery_request(seq: u32, ip: &str) -> Value {
+    let mut event = sample("root-password-recovery-requested");
+    event["detail"]["eventID"] = json!(format!("0000ecec-0000-4000-8000-{seq:012}"));
+    event["detail"]["sourceIPAddress"] = json!(ip);
+    event
+}
+
+/// Anyone who knows the root user's email address can ask for a password reset (HIGH, texted)
+/// from as many IPs as they like, without any credential. Those texts have a ceiling of their
+/// own: 11 requests from 11 IPs give 10 texts and the notice that sign-in attempt texts are
+/// paused, a 12th reaches email only — and the root sign-in without MFA that follows still
+/// texts, and so does a forwarder's failing alarm, each counted in its own bucket.
+#[tokio::test]
+async fn texts_a_stranger_can_cause_cannot_pause_the_texts_of_root_activity() {
+    let stack = LocalStack::start().await;
+    let app = stack.app(&stack.topic);
+    let people = Subscribers::of(&stack).await;
+    let now: DateTime<Utc> = "2026-11-21T09:20:00Z".parse().unwrap();
+    let mut outcomes = Vec::new();
+    for i in 1..=12 {
+        let event = recovery_request(i, &format!("198.51.100.{i}"));
+        let outcome = app.handle(&event, &invocation_at(now), now).await;
+        outcomes.push(outcome.expect("alerted"));
+    }
+    let sign_in = sample("root-console-sign-in-without-mfa");
+    let root = app.handle(&sign_in, &invocation_at(now), now).await;
+    assert!(
+        texted_itself(root.as_ref().expect("alerted")),
+        "the root sign-in texts: {root:?}"
+    );
+    let alarm = sample("forwarder-failing");
+    let health = app.handle(&alarm, &invocation_at(now), now).await;
+    assert!(
+        texted_itself(health.as_ref().expect("alerted")),
+        "the forwarder's alarm texts: {health:?}"
+    );
+
+    assert!(outcomes[..10].iter().all(texted_itself), "{outcomes:#?}");
+    assert!(
+        matches!(
+            outcomes[10],
+            Outcome::Alerted {
+                page: true,
+                texts_paused: true,
+                ..
+            }
+        ),
+        "{:?}",
+        outcomes[10]
+    );
+    assert!(
+        matches!(
+            outcomes[11],
+            Outcome::Alerted {
+                page: false,
+                texts_paused: true,
+                ..
+            }
+        ),
+        "{:?}",
+        outcomes[11]
+    );
+    assert_eq!(
+        people.texts().await,
+        13,
+        "10 requests, the notice, the sign-in, the alarm"
+    );
+    assert_eq!(people.emails().await, 14);
+    let texts = texted_sms(&stack);
+    assert_eq!(
+        texts[10],
+        "HIGH in email. Sign-in attempt texts PAUSED for acct 111122223333 until 10:00 UTC \
+         (10 sent). Root activity still texts; email and chat get all."
+    );
+    assert!(
+        texts[11].starts_with("CRITICAL Root console sign-in WITHOUT MFA."),
+        "{texts:#?}"
+    );
+    assert!(
+        texts[12].starts_with("HIGH rootwatch forwarder failing"),
+        "{texts:#?}"
+    );
+    assert_eq!(
+        texts_counted(&stack, "111122223333#sign-in-attempts#2026-11-21T09").await,
+        Some(11)
+    );
+    assert_eq!(
+        texts_counted(&stack, "111122223333#2026-11-21T09").await,
+        Some(1)
+    );
+    assert_eq!(
+        texts_counted(&stack, "111122223333#forwarder-failures#2026-11-21T09").await,
+        Some(1)
+    );
 }
