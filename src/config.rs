@@ -36,6 +36,9 @@ pub struct Config {
     /// Name accounts that `ACCOUNT_NAMES` does not with AWS Organizations' `DescribeAccount`
     /// (`ACCOUNT_NAMES_FROM_ORGANIZATIONS`).
     pub account_names_from_organizations: bool,
+    /// The state table's stream, whose records ring for declarations of root use
+    /// (`DECLARATION_STREAM_ARN`); `None`: declarations are off and every batch is refused.
+    pub declaration_stream_arn: Option<String>,
 }
 
 /// A configuration variable that is missing or malformed.
@@ -252,9 +255,36 @@ const ACCOUNT_NAMES_FROM_ORGANIZATIONS: Reader<bool> = Reader {
     },
 };
 
+const DECLARATION_STREAM_ARN: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "DECLARATION_STREAM_ARN",
+        unset: Unset::Means(
+            "declarations are off: alerts say nothing of them and record batches are refused \
+             (said at start)",
+        ),
+        expected: "the ARN of the state table's DynamoDB stream \
+                   (arn:aws:dynamodb:<region>:<account>:table/<STATE_TABLE>/stream/<label>), or unset",
+        meaning: "The template passes `StateTable.StreamArn`. Only batches from this stream ring \
+                  for a [declaration of root use](declaring.md); needs `STATE_TABLE`",
+    },
+    parse: |value| match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(arn)
+            if arn.starts_with("arn:aws")
+                && arn.split(':').nth(2) == Some("dynamodb")
+                && arn.contains(":table/")
+                && arn.contains("/stream/")
+                && !arn.contains(char::is_whitespace) =>
+        {
+            Ok(Some(arn.to_owned()))
+        }
+        Some(arn) => Err(format!("{arn:?} is not a DynamoDB stream ARN")),
+    },
+};
+
 /// Every variable of the configuration, in the order they are read: the documentation's table.
 #[cfg(test)]
-const VARIABLES: [&Variable; 9] = [
+const VARIABLES: [&Variable; 10] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,
@@ -264,6 +294,7 @@ const VARIABLES: [&Variable; 9] = [
     &SMS_CEILING_PER_HOUR.variable,
     &TOPIC_DISPLAY_NAME.variable,
     &ACCOUNT_NAMES_FROM_ORGANIZATIONS.variable,
+    &DECLARATION_STREAM_ARN.variable,
 ];
 
 /// A whole number in `range`; the trimmed text when it is not one.
@@ -294,7 +325,28 @@ impl Config {
             sms_ceiling_per_hour: SMS_CEILING_PER_HOUR.read(&lookup)?,
             sms_limit: TOPIC_DISPLAY_NAME.read(&lookup)?,
             account_names_from_organizations: ACCOUNT_NAMES_FROM_ORGANIZATIONS.read(&lookup)?,
+            declaration_stream_arn: Self::stream_of_the_table(&lookup)?,
         })
+    }
+
+    /// The stream ARN, which must be of `STATE_TABLE`'s table: a stream of another table would
+    /// ring for items the function never reads.
+    fn stream_of_the_table(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let arn = DECLARATION_STREAM_ARN.read(lookup)?;
+        let table = STATE_TABLE.read(lookup)?;
+        match (&arn, &table) {
+            (None, _) => Ok(arn),
+            (Some(stream), Some(table)) if stream.contains(&format!(":table/{table}/stream/")) => {
+                Ok(arn)
+            }
+            (Some(stream), _) => Err(ConfigError {
+                variable: DECLARATION_STREAM_ARN.variable.name,
+                problem: format!("{stream:?} is not a stream of STATE_TABLE's table"),
+                expected: DECLARATION_STREAM_ARN.variable.expected,
+            }),
+        }
     }
 }
 
