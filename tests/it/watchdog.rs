@@ -23,7 +23,7 @@ use crate::support::{TOPIC_DISPLAY_NAME, config, invocation, sample};
 const BUCKET: &str = "rootwatch-test-trail-logs";
 
 /// What EventBridge sends when the watchdog's schedule fires.
-fn tick() -> Value {
+pub(crate) fn tick() -> Value {
     json!({
         "version": "0",
         "id": "89d1a02d-5ec7-412e-82f5-13505f849b41",
@@ -59,7 +59,7 @@ async fn with_table(
 }
 
 /// `(kind attribute, severity attribute, page attribute, parsed message)` of each publish.
-fn published(moto: &MotoServer, topic: &str) -> Vec<(String, String, String, Value)> {
+pub(crate) fn published(moto: &MotoServer, topic: &str) -> Vec<(String, String, String, Value)> {
     moto.sent_notifications(topic)
         .iter()
         .map(|n| {
@@ -88,7 +88,7 @@ fn create_bucket(moto: &MotoServer) {
 }
 
 /// A multi-region trail, logging.
-async fn logging_trail(moto: &MotoServer, name: &str) -> aws_sdk_cloudtrail::Client {
+pub(crate) async fn logging_trail(moto: &MotoServer, name: &str) -> aws_sdk_cloudtrail::Client {
     create_bucket(moto);
     let ct = cloudtrail(moto).await;
     ct.create_trail()
