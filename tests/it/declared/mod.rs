@@ -55,24 +55,7 @@ impl Declared {
 
     /// Runs scripts/declare.py against this moto, with the environment for the child only.
     pub fn cli(&self, args: &[&str]) -> Output {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let venv = root.join(".venv/bin/python3");
-        let python = if venv.exists() {
-            venv
-        } else {
-            "python3".into()
-        };
-        Command::new(python)
-            .arg(root.join("scripts/declare.py"))
-            .args(["--table", TABLE])
-            .args(args)
-            .env("AWS_ENDPOINT_URL", &self.stack.moto.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("run scripts/declare.py")
+        CliRunner::new(&self.stack.moto.endpoint).run(args)
     }
 
     /// The doorbells rung since the last pump, each handled.
@@ -82,10 +65,7 @@ impl Declared {
 
     /// Handles `payload` as an invocation starting at `now` (with its 30 s from then).
     pub async fn at(&self, payload: &Value, now: DateTime<Utc>) -> Result<Response, HandlerError> {
-        let invocation = Invocation::new(
-            format!("declared-{}", uuid_like(payload, now)),
-            now + chrono::Duration::seconds(30),
-        );
+        let invocation = Invocation::new(request_id(), now + chrono::Duration::seconds(30));
         Box::pin(self.function.handle(payload, &invocation, now))
             .await
             .0
@@ -100,8 +80,45 @@ impl Declared {
     }
 }
 
-fn uuid_like(payload: &Value, now: DateTime<Utc>) -> String {
-    format!("{}-{}", now.timestamp_millis(), payload.to_string().len())
+/// scripts/declare.py against one moto server: the environment is the child's alone.
+pub struct CliRunner {
+    endpoint: String,
+}
+
+impl CliRunner {
+    pub fn new(endpoint: &str) -> Self {
+        CliRunner {
+            endpoint: endpoint.to_owned(),
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let venv = root.join(".venv/bin/python3");
+        let python = if venv.exists() {
+            venv
+        } else {
+            "python3".into()
+        };
+        Command::new(python)
+            .arg(root.join("scripts/declare.py"))
+            .args(["--table", TABLE])
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("run scripts/declare.py")
+    }
+}
+
+/// A request id of its own for each invocation.
+fn request_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let next = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("declared-{next}")
 }
 
 /// The sample `name` in `account`, with its own event id and time.
