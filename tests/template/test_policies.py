@@ -574,9 +574,19 @@ EXAMPLE_SCP_STATE_TABLE = {
     "Statement": [{
         "Sid": "OnlyTheDeployerRemovesRootwatchState",
         "Effect": "Deny",
-        "Action": ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable"],
+        "Action": ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable",
+                   "dynamodb:UpdateTable"],
         "Resource": "arn:aws:dynamodb:*:*:table/rootwatch-StateTable-*",
         "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/rootwatch-deployer"}},
+    }, {
+        "Sid": "OnlyTheDeployerStopsDeclarations",
+        "Effect": "Deny",
+        "Action": ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+        "Resource": "*",
+        "Condition": {
+            "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/rootwatch-deployer"},
+            "ArnLike": {"lambda:FunctionArn": "arn:aws:lambda:*:*:function:rootwatch-RootwatchFunction-*"},
+        },
     }],
 }
 
@@ -589,9 +599,20 @@ def test_the_example_scp_keeps_the_state_tables_protection_for_the_deployer_alon
     scp = [*EVERYTHING, EXAMPLE_SCP_STATE_TABLE]
     deployer = session(f"arn:aws:iam::{ACCOUNT}:role/rootwatch-deployer", "cfn")
     other_table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other"
-    for action in REMOVE_THE_PROTECTION:
+    for action in [*REMOVE_THE_PROTECTION, "dynamodb:UpdateTable"]:
         assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), scp, table_policy) \
             == (EXPLICIT_DENY, "OnlyTheDeployerRemovesRootwatchState"), action
+    # The declarations' doorbell: its mapping stays, and stays on, for the deployer alone.
+    mapping = f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+    ours = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:rootwatch-RootwatchFunction-AbC123"
+    for action in ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"]:
+        context = context_of(ADMIN, **{"lambda:FunctionArn": ours})
+        assert decide(Request(ADMIN, action, mapping, context), scp) \
+            == (EXPLICIT_DENY, "OnlyTheDeployerStopsDeclarations"), action
+        other = context_of(ADMIN, **{"lambda:FunctionArn": ours.replace("rootwatch-Rootwatch", "other-")})
+        assert decide(Request(ADMIN, action, mapping, other), scp)[0] == ALLOWED, action
+        deployer_context = context_of(deployer, deployer.role_arn, **{"lambda:FunctionArn": ours})
+        assert decide(Request(deployer, action, mapping, deployer_context), scp)[0] == ALLOWED, action
         assert decide(Request(ADMIN, action, other_table, context_of(ADMIN)), scp)[0] == ALLOWED, action
     for action in LEFT_TO_THE_DEPLOYER:
         request = Request(deployer, action, arn, context_of(deployer, deployer.role_arn))
