@@ -2,12 +2,16 @@
 //! doorbell (`support/stream.rs`) rings the function, which announces it and opens the window;
 //! alerts during it; the root-use report on the scheduled tick.
 
+mod cidr;
+mod hostile;
+mod report;
 mod scenario;
 mod stream;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
@@ -131,4 +135,32 @@ pub fn event(name: &str, account: &str, id: u32, time: DateTime<Utc>) -> Value {
     event["detail"]["eventTime"] = json!(time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     event["time"] = json!(time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     event
+}
+
+fn s(text: &str) -> AttributeValue {
+    AttributeValue::S(text.to_owned())
+}
+
+fn n(number: i64) -> AttributeValue {
+    AttributeValue::N(number.to_string())
+}
+
+/// A declaration written with the SDK, as anyone allowed could, not through the CLI.
+pub async fn write(declared: &Declared, id: &str, minutes: i64, reason: &str) {
+    let now = Utc::now().timestamp();
+    declared
+        .stack
+        .dynamodb
+        .put_item()
+        .table_name(TABLE)
+        .item("pk", s(&format!("declaration#{ACCOUNT}")))
+        .item("declaration_id", s(id))
+        .item("account_id", s(ACCOUNT))
+        .item("window_start", n(now))
+        .item("window_end", n(now + minutes * 60))
+        .item("declared_reason", s(reason))
+        .item("declared_by", s("bob"))
+        .send()
+        .await
+        .expect("write a declaration");
 }

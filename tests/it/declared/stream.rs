@@ -3,42 +3,13 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 use rootwatch::declare::Rung;
 use rootwatch::dispatch::Response;
 use serde_json::{Value, json};
 
-use super::{ACCOUNT, Declared};
-use crate::support::stack::{TABLE, item};
-
-fn s(text: &str) -> AttributeValue {
-    AttributeValue::S(text.to_owned())
-}
-
-fn n(number: i64) -> AttributeValue {
-    AttributeValue::N(number.to_string())
-}
-
-/// A declaration written with the SDK, as anyone allowed could, not through the CLI.
-async fn write(declared: &Declared, id: &str, minutes: i64, reason: &str) {
-    let now = Utc::now().timestamp();
-    declared
-        .stack
-        .dynamodb
-        .put_item()
-        .table_name(TABLE)
-        .item("pk", s(&format!("declaration#{ACCOUNT}")))
-        .item("declaration_id", s(id))
-        .item("account_id", s(ACCOUNT))
-        .item("window_start", n(now))
-        .item("window_end", n(now + minutes * 60))
-        .item("declared_reason", s(reason))
-        .item("declared_by", s("bob"))
-        .send()
-        .await
-        .expect("write a declaration");
-}
+use super::{ACCOUNT, Declared, write};
+use crate::support::stack::item;
 
 fn record(source: &str, arn: &str, pk: &str) -> Value {
     json!({"Records": [{"eventSource": source, "eventSourceARN": arn, "awsRegion": "us-east-1",
