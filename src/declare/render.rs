@@ -162,12 +162,16 @@ pub fn render_announcement(
         "declaration": declaration_json(declaration),
     });
     let chat_facts = chat_facts(declaration);
+    let next = format!(
+        "End it early: make end-declaration ACCOUNT={}",
+        declaration.account
+    );
     notice(
         account,
         &subject,
         body,
         json,
-        chat_facts,
+        (chat_facts, next),
         &declaration.id,
         sms_limit,
     )
@@ -207,7 +211,19 @@ pub fn render_invalid(
         "ended": ends.map(|w| w.declaration.id.clone()),
     });
     let facts = format!("*Problem:* {}", chat_untrusted(problem));
-    notice(account, &subject, body, json, facts, "invalid", sms_limit)
+    let next = format!(
+        "Declare again: make declare ACCOUNT={} MINUTES=60 REASON=\"...\" BY=<you>",
+        account.id_or_unknown()
+    );
+    notice(
+        account,
+        &subject,
+        body,
+        json,
+        (facts, next),
+        "invalid",
+        sms_limit,
+    )
 }
 
 fn declaration_json(declaration: &Declaration) -> serde_json::Value {
@@ -237,13 +253,14 @@ pub(crate) fn chat_facts(declaration: &Declaration) -> String {
     )
 }
 
-/// One notice of declared root use: email and chat; its `page` is `false`.
+/// One notice of declared root use: email and chat (its facts and next step); its `page` is
+/// `false`.
 fn notice(
     account: &Account,
     subject: &str,
     body: String,
     json: serde_json::Value,
-    chat_facts: String,
+    (chat_facts, next_step): (String, String),
     id: &str,
     sms_limit: SmsLimit,
 ) -> Notification {
@@ -255,9 +272,7 @@ fn notice(
             text_type: "client-markdown",
             title: subject.as_str().to_owned(),
             description: chat_facts,
-            next_steps: vec![format!(
-                "End it early: make end-declaration ACCOUNT={account_id}"
-            )],
+            next_steps: vec![next_step],
             keywords: vec![
                 SEVERITY.as_str().to_owned(),
                 kind.as_str().to_owned(),

@@ -4,6 +4,7 @@
 
 mod cidr;
 mod hostile;
+mod messages;
 mod report;
 mod scenario;
 mod stream;
