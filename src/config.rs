@@ -424,6 +424,38 @@ mod tests {
         }
     }
 
+    /// Declarations ring only from a stream of the state table itself.
+    #[test]
+    fn the_declaration_stream_must_be_the_state_tables() {
+        let stream = "arn:aws:dynamodb:us-east-1:111122223333:table/rootwatch-state/stream/2026-11-21T00:00:00.000";
+        let config = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("STATE_TABLE", "rootwatch-state"),
+            ("DECLARATION_STREAM_ARN", stream),
+        ]))
+        .unwrap();
+        assert_eq!(config.declaration_stream_arn.as_deref(), Some(stream));
+        let off = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert_eq!(off.declaration_stream_arn, None);
+        for (table, arn) in [
+            (Some("other-table"), stream),
+            (None, stream),
+            (
+                Some("rootwatch-state"),
+                "arn:aws:sqs:us-east-1:111122223333:table/rootwatch-state/stream/x",
+            ),
+            (
+                Some("rootwatch-state"),
+                "arn:aws:dynamodb:us-east-1:111122223333:table/rootwatch-state",
+            ),
+        ] {
+            let mut vars = vec![("ALERT_TOPIC_ARN", TOPIC), ("DECLARATION_STREAM_ARN", arn)];
+            vars.extend(table.map(|t| ("STATE_TABLE", t)));
+            let err = Config::from_lookup(lookup(&vars)).unwrap_err();
+            assert_eq!(err.variable, "DECLARATION_STREAM_ARN", "{table:?} {arn}");
+        }
+    }
+
     #[test]
     fn the_sms_ceiling_defaults_to_10_an_hour() {
         let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();

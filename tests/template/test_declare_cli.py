@@ -197,3 +197,27 @@ def test_the_real_function_announces_what_the_cli_wrote(moto_endpoint, aws, tabl
 def aws_sns_topics(endpoint):
     with urllib.request.urlopen(f"{endpoint}/moto-api/data.json") as answer:
         return json.load(answer)["sns"]["Topic"]
+
+
+def test_list_shows_open_declarations_then_ended_ones_awaiting_their_report(moto_endpoint, aws, table):
+    """`make declarations` reads what the function keeps: the reports waiting (index#reports)."""
+    now = int(time.time())
+    ddb = aws("dynamodb")
+    for account, end, ended in [("111122223333", now + 1800, None), ("444455556666", now + 1800, now - 60)]:
+        report = {"pk": {"S": f"report#{account}#d-{account}"}, "declaration_id": {"S": f"d-{account}"},
+                  "account_id": {"S": account}, "window_start": {"N": str(now - 600)},
+                  "window_end": {"N": str(end)}, "declared_reason": {"S": "r" * 80},
+                  "declared_by": {"S": "alice"}, "events": {"M": {}}}
+        if ended:
+            report["ended_at"] = {"N": str(ended)}
+        ddb.put_item(TableName=table, Item=report)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "index#reports"}, "due": {"SS": [
+        "111122223333#d-111122223333", "444455556666#d-444455556666"]}})
+    listed = run(moto_endpoint, "--table", table, "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0] == "Open declarations:"
+    assert lines[1].strip().startswith("111122223333  by alice  until ") and "min left" in lines[1]
+    assert lines[1].endswith("r" * 60 + "..."), lines[1]
+    assert lines[2] == "Ended, root-use report to come:"
+    assert lines[3].strip().startswith("444455556666  by alice  closed ")
