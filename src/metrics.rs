@@ -218,6 +218,29 @@ mod tests {
         assert_eq!(v["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);
     }
 
+    /// A notice of declared root use counts as an alert; a forged batch as untrusted.
+    #[test]
+    fn declarations_count_their_notices_and_refused_batches() {
+        let announced = Ok(vec![Rung::Announced {
+            account: "111122223333".into(),
+            message_id: Some("m-1".into()),
+            opened: true,
+        }]);
+        assert_eq!(
+            Metrics::of_declarations(&announced).alert,
+            Some(Severity::High)
+        );
+        let nothing = Ok(vec![Rung::Ended {
+            account: "111122223333".into(),
+        }]);
+        assert_eq!(Metrics::of_declarations(&nothing), Metrics::default());
+        let forged = Err(HandlerError::Event(EventError::UntrustedSource {
+            event_id: None,
+            reason: "x".into(),
+        }));
+        assert_eq!(Metrics::of_declarations(&forged).untrusted, 1);
+    }
+
     #[test]
     fn a_watchdog_run_reports_healthy_as_0_or_1() {
         let blind = Metrics {

@@ -340,4 +340,18 @@ mod tests {
         assert!(many.chat_json.contains("see the email for all"));
         assert_eq!(render(&account, &report(0, 0)).severity, Severity::Low);
     }
+
+    #[test]
+    fn the_report_says_how_its_window_closed() {
+        let mut replaced = report(1, 0);
+        replaced.declaration.ended_at = None;
+        replaced.declaration.superseded_at = Some(at("2026-11-21T09:30:00Z"));
+        assert!(how_it_closed(&replaced).starts_with("replaced by a later declaration at"));
+        let mut ran_out = replaced;
+        ran_out.declaration.superseded_at = None;
+        assert_eq!(
+            how_it_closed(&ran_out),
+            "ran out at 2026-11-21 10:00:00 UTC"
+        );
+    }
 }
