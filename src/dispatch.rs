@@ -72,6 +72,7 @@ where
             let metrics = Metrics::of_event(&result);
             (result.map(Response::Event), metrics)
         } else if is_scheduled_event(payload) {
+            let started = tokio::time::Instant::now();
             let checked = self.watchdog.check(payload, invocation, now).await;
             let mut metrics = Metrics::of_watchdog(&checked);
             let reports = Reports {
@@ -79,8 +80,10 @@ where
                 publisher: &handler.publisher,
                 state: &handler.state,
             };
-            // The reports go after the check, in what time it left.
-            let swept = reports.sweep(invocation, now).await;
+            // The reports go after the check, in what time it left: their clock starts where
+            // the check's ended.
+            let after = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+            let swept = reports.sweep(invocation, after).await;
             if let Err(err) = &swept {
                 error!(
                     stage = "report",

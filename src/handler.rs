@@ -18,7 +18,7 @@ use crate::deliver::{AlertGuard, Delivered, alert_claim, deliver, forwarder_clai
 use crate::detect::alert::{Alert, declaration_status, enrich, event_account, noted_use};
 use crate::detect::classify::{Ignored, Verdict, classify};
 use crate::detect::record::{EventError, ParsedEvent, check_source, parse_event};
-use crate::domain::limits::LOOKUP_BUDGET;
+use crate::domain::limits::{LOOKUP_BUDGET, STATE_RESERVE};
 use crate::domain::{
     Account, AccountId, AccountName, Declaration, DeclarationStatus, NotificationKind, Severity,
 };
@@ -272,7 +272,7 @@ impl<P: AlertPublisher, S: AlertState + Declarations, D: AccountDirectory> Handl
                 let outcome = self
                     .deliver(claim, *notification, &alert.account, &budget)
                     .await?;
-                self.note(&alert, &key).await;
+                self.note(&alert, &key, &budget).await;
                 Ok(outcome)
             }
             Decision::ForwarderFailing {
@@ -357,7 +357,7 @@ impl<P: AlertPublisher, S: AlertState + Declarations, D: AccountDirectory> Handl
 
     /// Notes a published (or already published) alert in its window's report, when the window's
     /// time covers it, source range or not. Never fails the alert.
-    async fn note(&self, alert: &Alert, key: &EventKey) {
+    async fn note(&self, alert: &Alert, key: &EventKey, budget: &Budget) {
         let (DeclarationStatus::Declared(declaration)
         | DeclarationStatus::OutsideSource(declaration)) = &alert.declaration
         else {
@@ -366,6 +366,14 @@ impl<P: AlertPublisher, S: AlertState + Declarations, D: AccountDirectory> Handl
         let Some(time) = alert.event_time else {
             return;
         };
+        if budget.left() < STATE_RESERVE {
+            warn!(
+                stage = "note",
+                key = key.as_str(),
+                "too little time left to note the use for the root-use report"
+            );
+            return;
+        }
         let noted = noted_use(alert, time);
         match self
             .state

@@ -166,7 +166,12 @@ pub fn noted_use(alert: &Alert, time: DateTime<Utc>) -> NotedUse {
     NotedUse {
         time,
         call: format!("{service}:{}", alert.event_name),
-        ip: alert.source_ip.display().to_string(),
+        // An IP or AWS's own name for one; any other text stays in the alert's email.
+        ip: match &alert.source_ip {
+            SourceIp::Ip(ip) => ip.to_string(),
+            SourceIp::Missing => "unknown".to_owned(),
+            other => other.aws_name().unwrap_or("not an IP").to_owned(),
+        },
         outcome: match &alert.attempt {
             Attempt::Success => "succeeded".to_owned(),
             Attempt::Failure {

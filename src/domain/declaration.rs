@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::domain::AccountId;
+use crate::sanitize::quoted_exactly;
 
 /// The range a declared root use comes from: IPv4 `/8`–`/32` or IPv6 `/16`–`/128`, written as
 /// its network address (`192.0.2.0/24`, not `192.0.2.7/24`). Wider ranges declare nothing.
@@ -23,28 +24,30 @@ pub struct SourceCidr {
 impl SourceCidr {
     /// Parses `a.b.c.d/n` or `v6::/n`; says what is wrong otherwise.
     pub fn parse(text: &str) -> Result<Self, String> {
+        // The text is the declarer's: quoted exactly and short in what is said about it.
+        let shown = quoted_exactly(text, 60);
         let (ip, prefix) = text
             .split_once('/')
-            .ok_or_else(|| format!("{text:?} is not a CIDR (address/prefix)"))?;
+            .ok_or_else(|| format!("{shown} is not a CIDR (address/prefix)"))?;
         let network: IpAddr = ip
             .parse()
-            .map_err(|_| format!("{text:?} does not start with an IP address"))?;
+            .map_err(|_| format!("{shown} does not start with an IP address"))?;
         let prefix: u8 = prefix
             .parse()
-            .map_err(|_| format!("{text:?} has no prefix length"))?;
+            .map_err(|_| format!("{shown} has no prefix length"))?;
         let (min, max) = match network {
             IpAddr::V4(_) => (8, 32),
             IpAddr::V6(_) => (16, 128),
         };
         if !(min..=max).contains(&prefix) {
             return Err(format!(
-                "{text:?}: the prefix must be /{min} to /{max} for this address family"
+                "{shown}: the prefix must be /{min} to /{max} for this address family"
             ));
         }
         let cidr = SourceCidr { network, prefix };
         if bits(network) != bits(network) & cidr.mask() {
             return Err(format!(
-                "{text:?} has host bits set; write its network address"
+                "{shown} has host bits set; write its network address"
             ));
         }
         Ok(cidr)
