@@ -116,7 +116,7 @@ impl EventSourceMappingStandIn {
                     "eventName": record.event_name().map(|n| n.as_str().to_owned()),
                     "eventVersion": "1.1",
                     "eventSource": "aws:dynamodb",
-                    "awsRegion": "us-east-1",
+                    "awsRegion": record.aws_region(),
                     "dynamodb": {
                         "ApproximateCreationDateTime": created,
                         "Keys": {"pk": {"S": pk}},

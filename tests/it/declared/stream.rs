@@ -146,3 +146,32 @@ async fn the_cli_waits_for_the_announcement() {
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(said.contains("announced, in effect until"), "{said}");
 }
+
+/// Where moto 5.2.5 differs from AWS, pinned: an `UpdateItem` that creates an item records two
+/// `INSERT`s (AWS: one), and every record says `us-east-1`. Neither matters to a doorbell (the
+/// function reads the item and announces each content once), but a moto that changes either
+/// should be noticed here.
+#[tokio::test]
+async fn moto_records_two_inserts_for_an_update_that_creates_an_item() {
+    let mut declared = Declared::start().await;
+    declared
+        .stack
+        .dynamodb
+        .update_item()
+        .table_name(crate::support::stack::TABLE)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("declaration#{ACCOUNT}")),
+        )
+        .update_expression("SET declared_by = :b")
+        .expression_attribute_values(":b", aws_sdk_dynamodb::types::AttributeValue::S("x".into()))
+        .send()
+        .await
+        .unwrap();
+    let batches = declared.mapping.batches().await;
+    assert_eq!(batches.len(), 2, "{batches:?}");
+    for batch in &batches {
+        assert_eq!(batch["Records"][0]["eventName"], "INSERT");
+        assert_eq!(batch["Records"][0]["awsRegion"], "us-east-1");
+    }
+}
