@@ -1,5 +1,5 @@
 //! Deliver, the pipeline's last stage, the same for every alert: claim in the state table
-//! (dedup, SMS coalescing, the hourly SMS ceiling) → one SNS Publish, cut before the deadline →
+//! (dedup, SMS coalescing, the SMS ceilings) → one SNS Publish, cut before the deadline →
 //! record, or release on failure ([`deliver`]). Root alerts and `forwarder-failing` alerts claim
 //! their event ([`AlertGuard`], with [`alert_claim`] and [`forwarder_claim`]); the watchdog
 //! claims its once-a-day marks (`watchdog::DailyMarks`). Whatever publishes next brings its own
@@ -50,8 +50,8 @@ pub trait Guard {
     /// starts over.
     fn release(&self, counted: Option<Page>) -> impl Future<Output = Result<(), StateError>>;
 
-    /// The text sent instead of the alert's own, of `severity`, when it is the one past the
-    /// account's hourly ceiling ([`Page::PauseNotice`]).
+    /// The text sent instead of the alert's own, of `severity`, when it is the one past its
+    /// ceiling ([`Page::PauseNotice`]).
     fn pause_notice(&self, severity: Severity) -> Option<Sms>;
 }
 
@@ -241,7 +241,7 @@ impl<S: AlertState> Guard for AlertGuard<'_, S> {
             self.account,
             ceiling.bucket,
             severity,
-            ceiling.per_hour,
+            ceiling.limit,
             ceiling.until(),
             self.sms_limit,
         ))
@@ -280,8 +280,9 @@ pub fn alert_claim(
 
 /// The claim of a `forwarder-failing` alert, keyed by its envelope (`key`). It shares one SMS
 /// per window with the same alarm's other state changes (a flapping alarm texts once), and
-/// counts against its member account's ceiling of forwarder-failure texts (anyone allowed to
-/// set the alarm's state there can cause it, so it must not use up the root activity texts).
+/// counts against the stack-wide daily ceiling of forwarder-failure texts (anyone allowed to
+/// set the alarm's state in a member account can cause it, so it must not use up the root
+/// activity texts).
 pub fn forwarder_claim(
     failure: &ForwarderFailure,
     key: EventKey,
@@ -419,7 +420,7 @@ mod tests {
         let ceiling = claim("root-cloudtrail-logging-stopped").ceiling.unwrap();
         assert_eq!(ceiling.account, "111122223333");
         assert_eq!(ceiling.bucket, TextBucket::RootActivity);
-        assert_eq!(ceiling.per_hour, 10);
+        assert_eq!(ceiling.limit, 10);
         assert_eq!(ceiling.key(), "111122223333#2026-11-21T09");
         assert_eq!(
             ceiling.until(),
@@ -430,7 +431,8 @@ mod tests {
 
     /// What anyone can cause without a credential counts apart from what the root user does, and
     /// a forwarder's failing alarm apart from both: a stranger's password-recovery requests
-    /// cannot use up the texts of a root sign-in.
+    /// cannot use up the texts of a root sign-in. Those two are counted per UTC day for every
+    /// account, root activity per account and hour.
     #[test]
     fn texts_count_against_the_ceiling_of_what_could_cause_them() {
         let bucket = |name: &str| claim(name).ceiling.map(|c| (c.bucket, c.key()));
@@ -438,7 +440,7 @@ mod tests {
             bucket("root-password-recovery-requested"),
             Some((
                 TextBucket::SignInAttempts,
-                "111122223333#sign-in-attempts#2026-11-21T09".to_owned()
+                "any-account#sign-in-attempts#2026-11-21".to_owned()
             ))
         );
         for root in [
@@ -473,10 +475,7 @@ mod tests {
         let ceiling = forwarder_claim(&failure, key, &invocation(), &config, now)
             .ceiling
             .unwrap();
-        assert_eq!(
-            ceiling.key(),
-            "444455556666#forwarder-failures#2026-11-21T09"
-        );
+        assert_eq!(ceiling.key(), "any-account#forwarder-failures#2026-11-21");
     }
 
     /// A failed sign-in (MEDIUM, not texted) must not use up the session's SMS, or the password
