@@ -16,6 +16,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::detect::alert::Alert;
+use crate::detect::rules::{Events, RULES};
 use crate::domain::{Account, Severity, SmsLimit, TextBucket};
 use crate::error::{HandlerError, OutOfTime};
 use crate::forwarder::ForwarderFailure;
@@ -317,21 +318,37 @@ pub fn forwarder_claim(
     }
 }
 
-/// What an alert shares its one SMS per window with. A critical alert pages once per *event* (the
-/// service and the call) in its root session: a leaked key making the same call 20 times texts
-/// once, and every other critical act in that session (`StopLogging` after
-/// `PutEventSelectors`, `LeaveOrganization` after `DeleteDetector`) texts again. Other texted
-/// alerts share their session's one SMS. Email always gets every alert.
+/// What an alert shares its one SMS per window with. A critical alert pages once per *act* in
+/// its root session: a row that names its calls (`StopLogging`, `DeleteDetector`) is critical
+/// because of the act, so each of its events (the service and the call) texts once — a leaked
+/// key making the same call 20 times texts once, and every other critical act in that session
+/// (`StopLogging` after `PutEventSelectors`) texts again. A row that takes any call and is
+/// critical because of the credential (`long-term-access-key-used`) shares one SMS per session
+/// and kind: a leaked key's lookaround (`ListUsers`, `DescribeInstances`, …) texts once and
+/// cannot use up the hour's texts before the act that matters. Other texted alerts share their
+/// session's one SMS. Email always gets every alert.
 pub fn coalescing_key(alert: &Alert) -> String {
     let session = alert.root_session();
-    if alert.severity == Severity::Critical {
+    if alert.severity != Severity::Critical {
+        return session;
+    }
+    if critical_by_credential(alert) {
+        format!("{session}#critical-kind#{}", alert.kind.as_str())
+    } else {
         format!(
             "{session}#critical#{}#{}",
             alert.event_source, alert.event_name
         )
-    } else {
-        session
     }
+}
+
+/// Whether the rule that decided takes any call ([`Events::Any`]): its severity then comes from
+/// its conditions (the credential), not from the act.
+fn critical_by_credential(alert: &Alert) -> bool {
+    RULES
+        .iter()
+        .find(|rule| rule.id == alert.rule)
+        .is_some_and(|rule| matches!(rule.events, Events::Any(_)))
 }
 
 #[cfg(test)]
@@ -411,6 +428,25 @@ mod tests {
                 .session
                 .as_deref(),
             Some("111122223333#key#ASIAQNZGKIQYEXAMPLE2")
+        );
+    }
+
+    /// Every critical row that takes any call is critical because of its conditions, not the
+    /// act: today only the long-term key's. A leaked key's calls share one text per session and
+    /// kind; a named critical act keeps its own, also when signed with that key.
+    #[test]
+    fn a_long_term_keys_calls_coalesce_per_kind_and_its_critical_acts_per_call() {
+        let by_credential: Vec<&str> = RULES
+            .iter()
+            .filter(|r| r.severity == Severity::Critical && matches!(r.events, Events::Any(_)))
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(by_credential, ["long-term-access-key-used"]);
+        assert_eq!(
+            claim("root-api-call-with-long-term-access-key")
+                .session
+                .as_deref(),
+            Some("111122223333#key#AKIAIOSFODNN7EXAMPLE#critical-kind#long-term-access-key-used")
         );
     }
 
