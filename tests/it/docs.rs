@@ -104,6 +104,8 @@ fn describe(condition: Condition) -> &'static str {
         Condition::Credential(CredentialKind::AssumeRoot) => "`sts:AssumeRoot` session",
         Condition::Credential(CredentialKind::TemporaryKey) => "other temporary credentials",
         Condition::Credential(CredentialKind::Password) => "password",
+        Condition::Credential(CredentialKind::NoCredential) => "no credential",
+        Condition::Credential(CredentialKind::RecoveryLink) => "the mailed reset link",
         Condition::Credential(CredentialKind::Unknown) => "unknown credentials",
     }
 }
