@@ -8,7 +8,9 @@ import json
 import pytest
 from parliament import analyze_policy_string, iam_definition
 
-from conftest import ACCOUNT, REGION
+from cfnlint.decode import cfn_yaml
+
+from conftest import ACCOUNT, REGION, repo_templates
 from iam_policy import (
     ALLOWED,
     EXPLICIT_DENY,
@@ -327,6 +329,37 @@ def test_the_function_may_use_the_alert_key_only_through_sns(function, role_arn,
         request = Request(function, action, arn, {**context, "kms:ViaService": via})
         assert decide(request, role_policies, key_policy=key_policy)[0] == IMPLICIT_DENY, via
     assert kms_via_sns(function, keys, "AlertKey", role_policies, context, action)[0] == ALLOWED
+
+
+def test_the_alert_key_names_snss_endpoint_in_the_china_partition(deployed_template):
+    """kms:ViaService is the service's endpoint name, whose domain is the partition's
+    (`amazonaws.com.cn` in the China regions: AWS General Reference, "Service endpoints"; the
+    `AWS::URLSuffix` pseudo parameter). A hard-coded `amazonaws.com` would refuse SNS the key
+    there, and with it every alert."""
+    china = Stack(deployed_template, {}, ACCOUNT, "cn-north-1", STACK_NAME, partition="aws-cn")
+    key_policy = china.resolve(china.resources["AlertKey"]["Properties"]["KeyPolicy"])
+    (through_sns,) = [st for st in key_policy["Statement"] if st["Sid"] == "FunctionPublishesThroughSns"]
+    assert through_sns["Condition"]["StringEquals"]["kms:ViaService"] == "sns.cn-north-1.amazonaws.com.cn"
+
+
+def test_no_template_hard_codes_the_aws_domain_in_a_sub():
+    """Every endpoint a template builds (Fn::Sub) takes its domain from `AWS::URLSuffix`, so
+    the templates deploy in every partition; service principals are plain names, not endpoints."""
+
+    def subs(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Fn::Sub":
+                    yield value[0] if isinstance(value, list) else value
+                yield from subs(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from subs(item)
+
+    for path in repo_templates():
+        doc = json.loads(json.dumps(cfn_yaml.load(str(path))))
+        hard_coded = [text for text in subs(doc) if "amazonaws.com" in str(text)]
+        assert not hard_coded, f"{path.name}: {hard_coded}"
 
 
 # --- the rest of the function's permissions ----------------------------------------------------------
