@@ -26,10 +26,10 @@ pub struct Config {
     /// The severities phones subscribe to (the SMS filter policy). Only these take part in SMS
     /// coalescing, so an alert no phone gets never uses up its session's SMS.
     pub sms_severities: Vec<Severity>,
-    /// Texts per account per UTC clock hour before texts are paused for the account
-    /// (`SMS_CEILING_PER_HOUR`), for each of its text buckets
-    /// ([`TextBucket`](crate::domain::TextBucket)); kept in the state table, so without one there
-    /// is no ceiling.
+    /// Texts before a bucket's texts are paused (`SMS_CEILING_PER_HOUR`), for each text bucket
+    /// ([`TextBucket`](crate::domain::TextBucket)): per account and UTC hour for root activity,
+    /// per UTC day across all accounts for the others; kept in the state table, so without one
+    /// there is no ceiling.
     pub sms_ceiling_per_hour: u32,
     /// The SMS body's budget after SNS's `DISPLAYNAME> ` prefix (`TOPIC_DISPLAY_NAME`).
     pub sms_limit: SmsLimit,
@@ -198,15 +198,16 @@ const SMS_CEILING_PER_HOUR: Reader<u32> = Reader {
     variable: Variable {
         name: "SMS_CEILING_PER_HOUR",
         unset: Unset::Reads("10"),
-        expected: "texts per account, bucket and hour before that bucket's texts are paused for \
-                   the account (alerts still go to email and chat), default 10",
-        meaning: "1-1000 (the template passes its `SmsCeilingPerHour`): texts per account per \
-                  UTC clock hour in each of three buckets counted apart — root activity, sign-in \
-                  attempts (what anyone can cause without a credential), forwarder failures; \
-                  past it one text says that bucket's texts are paused, and its alerts go to \
-                  email and chat only until the hour ends ([Duplicates and \
-                  floods](dedup-and-floods.md#a-ceiling-on-texts-per-account-and-hour)). Kept in the state table: without \
-                  `STATE_TABLE` there is no ceiling",
+        expected: "texts per bucket before that bucket's texts are paused (alerts still go to \
+                   email and chat), default 10",
+        meaning: "1-1000 (the template passes its `SmsCeilingPerHour`): texts in each of three \
+                  buckets counted apart — root activity, per account and UTC clock hour; sign-in \
+                  attempts (what anyone can cause without a credential) and forwarder failures, \
+                  each per UTC day across all accounts of the stack (despite the name); past it \
+                  one text says that bucket's texts are paused and until when, and its alerts go \
+                  to email and chat only until the hour or day ends ([Duplicates and \
+                  floods](dedup-and-floods.md#a-ceiling-on-texts)). Kept in the state table: \
+                  without `STATE_TABLE` there is no ceiling",
     },
     parse: |value| {
         whole_number(value, 1..=1000)

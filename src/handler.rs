@@ -154,9 +154,9 @@ pub enum Outcome {
         kind: NotificationKind,
         severity: Severity,
         /// Whether phones get it (the session's first alert, or a critical act new in it,
-        /// within the account's hourly ceiling; or the notice that texts are paused).
+        /// within its text ceiling; or the notice that texts are paused).
         page: bool,
-        /// Whether the account's texts were paused this hour when it came: `page` is then
+        /// Whether texts of its bucket were paused when it came: `page` is then
         /// `true` for the one notice that says so, `false` after it (email and chat only).
         texts_paused: bool,
         message_id: String,

@@ -50,7 +50,7 @@ async fn main() -> Result<(), Error> {
     } else {
         tracing::warn!(
             "STATE_TABLE is not set: running stateless; every event is alerted, every alert pages \
-             and texts have no hourly ceiling (SMS_CEILING_PER_HOUR needs the table)"
+             and texts have no ceiling (SMS_CEILING_PER_HOUR needs the table)"
         );
     }
     // Without a table both are `None`, which the ports read as stateless.

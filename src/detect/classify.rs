@@ -143,7 +143,14 @@ fn credential_kind(event: &RootEvent) -> CredentialKind {
     } else if key.starts_with("AKIA") {
         CredentialKind::LongTermKey
     } else if DetailType::of(event) == DetailType::SignIn {
-        CredentialKind::Password
+        // A password recovery uses no password: the request needs none, and the reset is made
+        // through the link mailed to the root address (CloudTrail User Guide, "AWS console
+        // sign-in events").
+        match event.detail.event_name.as_str() {
+            "PasswordRecoveryRequested" => CredentialKind::NoCredential,
+            "PasswordRecoveryCompleted" => CredentialKind::RecoveryLink,
+            _ => CredentialKind::Password,
+        }
     } else {
         CredentialKind::Unknown
     }
@@ -273,6 +280,22 @@ mod tests {
         empty.detail.user_identity.session_context =
             Lenient::from_json(&json!({"sessionIssuer": {}, "attributes": {}}));
         assert_eq!(credential_of(&empty), CredentialKind::LongTermKey);
+    }
+
+    /// A console sign-in uses the root password; a password recovery uses none: the request
+    /// needs no credential at all, the reset the link mailed to the root address.
+    #[test]
+    fn a_password_recovery_uses_no_password() {
+        let mut sign_in = root_sign_in("No");
+        assert_eq!(credential_of(&sign_in), CredentialKind::Password);
+        for (name, credential) in [
+            ("PasswordRecoveryRequested", CredentialKind::NoCredential),
+            ("PasswordRecoveryCompleted", CredentialKind::RecoveryLink),
+        ] {
+            sign_in.detail.event_name = name.into();
+            sign_in.detail.response_elements = Lenient::from_json(&json!({name: "Success"}));
+            assert_eq!(credential_of(&sign_in), credential, "{name}");
+        }
     }
 
     fn kind_and_severity(c: Result<Verdict, Ignored>) -> (AlertKind, Severity) {

@@ -20,7 +20,7 @@ mod topic;
 
 pub use account::{Account, AccountId, AccountName, AccountNames};
 pub use credential::{CredentialKind, MfaState};
-pub use kind::{AlertKind, NotificationKind, TextBucket};
+pub use kind::{AlertKind, NotificationKind, TextBucket, TextPeriod, TextScope};
 pub use region::{UNKNOWN_REGION, is_region_code};
 pub use severity::Severity;
 pub use sms::{SmsLimit, is_gsm7_basic};

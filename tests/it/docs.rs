@@ -104,6 +104,8 @@ fn describe(condition: Condition) -> &'static str {
         Condition::Credential(CredentialKind::AssumeRoot) => "`sts:AssumeRoot` session",
         Condition::Credential(CredentialKind::TemporaryKey) => "other temporary credentials",
         Condition::Credential(CredentialKind::Password) => "password",
+        Condition::Credential(CredentialKind::NoCredential) => "no credential",
+        Condition::Credential(CredentialKind::RecoveryLink) => "the mailed reset link",
         Condition::Credential(CredentialKind::Unknown) => "unknown credentials",
     }
 }
@@ -187,17 +189,18 @@ fn the_quoted_pause_notices_are_the_functions() {
         id: AccountId::parse("111122223333"),
         name: AccountName::parse("prod-payments").ok(),
     };
-    let until = "2026-11-21T10:00:00Z".parse().unwrap();
+    let now = "2026-11-21T09:30:00Z".parse().unwrap();
     for (bucket, severity) in [
         (TextBucket::RootActivity, Severity::Critical),
         (TextBucket::SignInAttempts, Severity::High),
     ] {
+        let ceiling = rootwatch::ports::TextCeiling::new("111122223333", bucket, 10, now);
         let notice = render_pause_notice(
             &account,
             bucket,
             severity,
-            10,
-            until,
+            ceiling.limit,
+            ceiling.until(),
             SmsLimit::WHOLE_SEGMENT,
         );
         assert!(
