@@ -9,7 +9,7 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::domain::{AccountNames, Severity, SmsLimit, TopicArn};
+use crate::domain::{AccountNames, AssumeRootIssuers, Severity, SmsLimit, TopicArn};
 
 /// Everything the handler needs besides the event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,8 @@ pub struct Config {
     /// Name accounts that `ACCOUNT_NAMES` does not with AWS Organizations' `DescribeAccount`
     /// (`ACCOUNT_NAMES_FROM_ORGANIZATIONS`).
     pub account_names_from_organizations: bool,
+    /// The roles whose `sts:AssumeRoot` sessions the allowances trust (`ASSUME_ROOT_ISSUERS`).
+    pub assume_root_issuers: AssumeRootIssuers,
 }
 
 /// A configuration variable that is missing or malformed.
@@ -253,9 +255,25 @@ const ACCOUNT_NAMES_FROM_ORGANIZATIONS: Reader<bool> = Reader {
     },
 };
 
+const ASSUME_ROOT_ISSUERS: Reader<AssumeRootIssuers> = Reader {
+    variable: Variable {
+        name: "ASSUME_ROOT_ISSUERS",
+        unset: Unset::Means(
+            "no allowance applies: every `sts:AssumeRoot` task keeps its rule's severity",
+        ),
+        expected: "comma-separated IAM role ARNs, e.g. arn:aws:iam::111122223333:role/RootTasks, or unset",
+        meaning: "The roles (in the management account or the IAM delegated administrator) whose \
+                  `sts:AssumeRoot` sessions you trust to unlock a bucket or queue policy (the \
+                  template passes its `AssumeRootIssuers`). A member account's call from such a \
+                  session, named by the record's `inScopeOf.credentialsIssuedTo`, is lowered by \
+                  its [allowance](rules.md#allowances); nothing else changes",
+    },
+    parse: |value| AssumeRootIssuers::parse(value.unwrap_or_default()),
+};
+
 /// Every variable of the configuration, in the order they are read: the documentation's table.
 #[cfg(test)]
-const VARIABLES: [&Variable; 9] = [
+const VARIABLES: [&Variable; 10] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,
@@ -265,6 +283,7 @@ const VARIABLES: [&Variable; 9] = [
     &SMS_CEILING_PER_HOUR.variable,
     &TOPIC_DISPLAY_NAME.variable,
     &ACCOUNT_NAMES_FROM_ORGANIZATIONS.variable,
+    &ASSUME_ROOT_ISSUERS.variable,
 ];
 
 /// A whole number in `range`; the trimmed text when it is not one.
@@ -295,6 +314,7 @@ impl Config {
             sms_ceiling_per_hour: SMS_CEILING_PER_HOUR.read(&lookup)?,
             sms_limit: TOPIC_DISPLAY_NAME.read(&lookup)?,
             account_names_from_organizations: ACCOUNT_NAMES_FROM_ORGANIZATIONS.read(&lookup)?,
+            assume_root_issuers: ASSUME_ROOT_ISSUERS.read(&lookup)?,
         })
     }
 }
@@ -437,6 +457,35 @@ mod tests {
             assert_eq!(err.variable, "ACCOUNT_NAMES_FROM_ORGANIZATIONS");
             assert!(err.to_string().contains("neither true nor false"), "{err}");
         }
+    }
+
+    #[test]
+    fn assume_root_issuers_are_role_arns_and_none_by_default() {
+        let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert!(config.assume_root_issuers.is_empty());
+        let config = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            (
+                "ASSUME_ROOT_ISSUERS",
+                "arn:aws:iam::111122223333:role/RootTasks",
+            ),
+        ]))
+        .unwrap();
+        assert!(
+            config
+                .assume_root_issuers
+                .issued("arn:aws:sts::111122223333:assumed-role/RootTasks/alice")
+        );
+        let err = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            (
+                "ASSUME_ROOT_ISSUERS",
+                "arn:aws:iam::111122223333:user/alice",
+            ),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "ASSUME_ROOT_ISSUERS");
+        assert!(err.to_string().contains("not an IAM role ARN"), "{err}");
     }
 
     #[test]

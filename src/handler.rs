@@ -1,5 +1,5 @@
-//! The handler: the pipeline's stages in order. parse → classify → enrich → render is the pure
-//! core ([`decide`]); deliver claims, publishes and records ([`Handler::handle`],
+//! The handler: the pipeline's stages in order. parse → classify → allowances → enrich → render
+//! is the pure core ([`decide`]); deliver claims, publishes and records ([`Handler::handle`],
 //! [`crate::deliver`]). The pure core is split where the account's name is needed:
 //! [`parse_and_classify`], then (in organization mode) the account directory is asked within
 //! its budget, then [`enrich_and_render`] with that name. A member forwarder's failing alarm
@@ -109,8 +109,9 @@ pub fn parse_and_classify(payload: &Value) -> Result<Classified, EventError> {
     })
 }
 
-/// The pure core's second half: names the account (an `ACCOUNT_NAMES` entry wins over
-/// `directory_name`, what the account directory calls it), enriches and renders.
+/// The pure core's second half: applies the allowances ([`Verdict::allow`]), names the account
+/// (an `ACCOUNT_NAMES` entry wins over `directory_name`, what the account directory calls it),
+/// enriches and renders.
 pub fn enrich_and_render(
     classified: Classified,
     config: &Config,
@@ -124,6 +125,7 @@ pub fn enrich_and_render(
                 name: name(id.as_ref()),
                 id,
             };
+            let verdict = verdict.allow(&parsed.event, &config.assume_root_issuers);
             let alert = enrich(&parsed, verdict, account, config.runbook_url.as_deref());
             let notification = render(&alert, config.sms_limit);
             Decision::Alert {

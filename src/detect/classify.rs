@@ -5,9 +5,10 @@
 
 use serde_json::Value;
 
+use crate::detect::allowances::{self, Allowance};
 use crate::detect::record::{CloudTrailRecord, DetailType, RootEvent};
 use crate::detect::rules::{Facts, Match, Rule, first_match};
-use crate::domain::{AlertKind, CredentialKind, MfaState, Severity};
+use crate::domain::{AlertKind, AssumeRootIssuers, CredentialKind, MfaState, Severity};
 use crate::sanitize::{plain_token, redact_contacts};
 
 /// What a root event is, how bad, which rule said so, and how its principal authenticated.
@@ -21,6 +22,24 @@ pub struct Verdict {
     pub credential: CredentialKind,
     pub mfa: MfaState,
     pub failed: bool,
+    /// The allowance that lowered `severity` from the rule's, when one did ([`Verdict::allow`]).
+    pub allowance: Option<&'static Allowance>,
+}
+
+impl Verdict {
+    /// This verdict under the allowances ([`crate::detect::allowances`]): the severity lowered by
+    /// the row that applies, if one does; kind and rule stay. Pure: `issuers` is all the
+    /// configuration it needs.
+    pub fn allow(self, event: &RootEvent, issuers: &AssumeRootIssuers) -> Verdict {
+        match allowances::find(event, self.credential, self.severity, issuers) {
+            Some(allowance) => Verdict {
+                severity: allowance.lower(self.severity),
+                allowance: Some(allowance),
+                ..self
+            },
+            None => self,
+        }
+    }
 }
 
 /// An event that is not the root user's own act: logged and dropped, with the reason.
@@ -91,6 +110,7 @@ pub fn classify(event: &RootEvent) -> Result<Verdict, Ignored> {
         credential,
         mfa,
         failed: facts.failed,
+        allowance: None,
     })
 }
 

@@ -11,6 +11,7 @@
 
 mod account;
 mod credential;
+mod issuer;
 mod kind;
 pub mod limits;
 mod region;
@@ -20,6 +21,7 @@ mod topic;
 
 pub use account::{Account, AccountId, AccountName, AccountNames};
 pub use credential::{CredentialKind, MfaState};
+pub use issuer::AssumeRootIssuers;
 pub use kind::{AlertKind, NotificationKind, TextBucket, TextPeriod, TextScope};
 pub use region::{UNKNOWN_REGION, is_region_code};
 pub use severity::Severity;
