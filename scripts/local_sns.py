@@ -130,11 +130,11 @@ def outcome(response):
         if r["severity"] not in sms_filter_policy()["severity"]:
             how = "email; not a texted severity"
         elif r["page"] and r.get("textsPaused"):
-            how = "texted + email; the text: texts paused for the account this hour"
+            how = "texted + email; the text: texts paused (its bucket, until the hour or day ends)"
         elif r["page"]:
             how = "texted + email"
         elif r.get("textsPaused"):
-            how = "email only: texts paused for the account this hour"
+            how = "email only: texts paused (its bucket, until the hour or day ends)"
         else:
             how = "email only: its root session was already texted"
         return print(f"alerted {r['severity']} {r['kind']} ({how})")

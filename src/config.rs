@@ -9,7 +9,7 @@ use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::domain::{AccountNames, Severity, SmsLimit, TopicArn};
+use crate::domain::{AccountNames, AssumeRootIssuers, Severity, SmsLimit, TopicArn};
 
 /// Everything the handler needs besides the event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +26,10 @@ pub struct Config {
     /// The severities phones subscribe to (the SMS filter policy). Only these take part in SMS
     /// coalescing, so an alert no phone gets never uses up its session's SMS.
     pub sms_severities: Vec<Severity>,
-    /// Texts per account per UTC clock hour before texts are paused for the account
-    /// (`SMS_CEILING_PER_HOUR`), for each of its text buckets
-    /// ([`TextBucket`](crate::domain::TextBucket)); kept in the state table, so without one there
-    /// is no ceiling.
+    /// Texts before a bucket's texts are paused (`SMS_CEILING_PER_HOUR`), for each text bucket
+    /// ([`TextBucket`](crate::domain::TextBucket)): per account and UTC hour for root activity,
+    /// per UTC day across all accounts for the others; kept in the state table, so without one
+    /// there is no ceiling.
     pub sms_ceiling_per_hour: u32,
     /// The SMS body's budget after SNS's `DISPLAYNAME> ` prefix (`TOPIC_DISPLAY_NAME`).
     pub sms_limit: SmsLimit,
@@ -39,6 +39,8 @@ pub struct Config {
     /// The state table's stream, whose records ring for declarations of root use
     /// (`DECLARATION_STREAM_ARN`); `None`: declarations are off and every batch is refused.
     pub declaration_stream_arn: Option<String>,
+    /// The roles whose `sts:AssumeRoot` sessions the allowances trust (`ASSUME_ROOT_ISSUERS`).
+    pub assume_root_issuers: AssumeRootIssuers,
 }
 
 /// A configuration variable that is missing or malformed.
@@ -201,15 +203,16 @@ const SMS_CEILING_PER_HOUR: Reader<u32> = Reader {
     variable: Variable {
         name: "SMS_CEILING_PER_HOUR",
         unset: Unset::Reads("10"),
-        expected: "texts per account, bucket and hour before that bucket's texts are paused for \
-                   the account (alerts still go to email and chat), default 10",
-        meaning: "1-1000 (the template passes its `SmsCeilingPerHour`): texts per account per \
-                  UTC clock hour in each of three buckets counted apart — root activity, sign-in \
-                  attempts (what anyone can cause without a credential), forwarder failures; \
-                  past it one text says that bucket's texts are paused, and its alerts go to \
-                  email and chat only until the hour ends ([Duplicates and \
-                  floods](dedup-and-floods.md#a-ceiling-on-texts-per-account-and-hour)). Kept in the state table: without \
-                  `STATE_TABLE` there is no ceiling",
+        expected: "texts per bucket before that bucket's texts are paused (alerts still go to \
+                   email and chat), default 10",
+        meaning: "1-1000 (the template passes its `SmsCeilingPerHour`): texts in each of three \
+                  buckets counted apart — root activity, per account and UTC clock hour; sign-in \
+                  attempts (what anyone can cause without a credential) and forwarder failures, \
+                  each per UTC day across all accounts of the stack (despite the name); past it \
+                  one text says that bucket's texts are paused and until when, and its alerts go \
+                  to email and chat only until the hour or day ends ([Duplicates and \
+                  floods](dedup-and-floods.md#a-ceiling-on-texts)). Kept in the state table: \
+                  without `STATE_TABLE` there is no ceiling",
     },
     parse: |value| {
         whole_number(value, 1..=1000)
@@ -282,9 +285,25 @@ const DECLARATION_STREAM_ARN: Reader<Option<String>> = Reader {
     },
 };
 
+const ASSUME_ROOT_ISSUERS: Reader<AssumeRootIssuers> = Reader {
+    variable: Variable {
+        name: "ASSUME_ROOT_ISSUERS",
+        unset: Unset::Means(
+            "no allowance applies: every `sts:AssumeRoot` task keeps its rule's severity",
+        ),
+        expected: "comma-separated IAM role ARNs, e.g. arn:aws:iam::111122223333:role/RootTasks, or unset",
+        meaning: "The roles (in the management account or the IAM delegated administrator) whose \
+                  `sts:AssumeRoot` sessions you trust to unlock a bucket or queue policy (the \
+                  template passes its `AssumeRootIssuers`). A member account's call from such a \
+                  session, named by the record's `inScopeOf.credentialsIssuedTo`, is lowered by \
+                  its [allowance](rules.md#allowances); nothing else changes",
+    },
+    parse: |value| AssumeRootIssuers::parse(value.unwrap_or_default()),
+};
+
 /// Every variable of the configuration, in the order they are read: the documentation's table.
 #[cfg(test)]
-const VARIABLES: [&Variable; 10] = [
+const VARIABLES: [&Variable; 11] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,
@@ -295,6 +314,7 @@ const VARIABLES: [&Variable; 10] = [
     &TOPIC_DISPLAY_NAME.variable,
     &ACCOUNT_NAMES_FROM_ORGANIZATIONS.variable,
     &DECLARATION_STREAM_ARN.variable,
+    &ASSUME_ROOT_ISSUERS.variable,
 ];
 
 /// A whole number in `range`; the trimmed text when it is not one.
@@ -326,6 +346,7 @@ impl Config {
             sms_limit: TOPIC_DISPLAY_NAME.read(&lookup)?,
             account_names_from_organizations: ACCOUNT_NAMES_FROM_ORGANIZATIONS.read(&lookup)?,
             declaration_stream_arn: Self::stream_of_the_table(&lookup)?,
+            assume_root_issuers: ASSUME_ROOT_ISSUERS.read(&lookup)?,
         })
     }
 
@@ -520,6 +541,35 @@ mod tests {
             assert_eq!(err.variable, "ACCOUNT_NAMES_FROM_ORGANIZATIONS");
             assert!(err.to_string().contains("neither true nor false"), "{err}");
         }
+    }
+
+    #[test]
+    fn assume_root_issuers_are_role_arns_and_none_by_default() {
+        let config = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert!(config.assume_root_issuers.is_empty());
+        let config = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            (
+                "ASSUME_ROOT_ISSUERS",
+                "arn:aws:iam::111122223333:role/RootTasks",
+            ),
+        ]))
+        .unwrap();
+        assert!(
+            config
+                .assume_root_issuers
+                .issued("arn:aws:sts::111122223333:assumed-role/RootTasks/alice")
+        );
+        let err = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            (
+                "ASSUME_ROOT_ISSUERS",
+                "arn:aws:iam::111122223333:user/alice",
+            ),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.variable, "ASSUME_ROOT_ISSUERS");
+        assert!(err.to_string().contains("not an IAM role ARN"), "{err}");
     }
 
     #[test]

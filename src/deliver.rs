@@ -1,5 +1,5 @@
 //! Deliver, the pipeline's last stage, the same for every alert: claim in the state table
-//! (dedup, SMS coalescing, the hourly SMS ceiling) → one SNS Publish, cut before the deadline →
+//! (dedup, SMS coalescing, the SMS ceilings) → one SNS Publish, cut before the deadline →
 //! record, or release on failure ([`deliver`]). Root alerts and `forwarder-failing` alerts claim
 //! their event ([`AlertGuard`], with [`alert_claim`] and [`forwarder_claim`]); the watchdog
 //! claims its once-a-day marks (`watchdog::DailyMarks`). Whatever publishes next brings its own
@@ -16,6 +16,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::detect::alert::Alert;
+use crate::detect::rules::{Events, RULES};
 use crate::domain::{Account, Severity, SmsLimit, TextBucket};
 use crate::error::{HandlerError, OutOfTime};
 use crate::forwarder::ForwarderFailure;
@@ -50,8 +51,8 @@ pub trait Guard {
     /// starts over.
     fn release(&self, counted: Option<Page>) -> impl Future<Output = Result<(), StateError>>;
 
-    /// The text sent instead of the alert's own, of `severity`, when it is the one past the
-    /// account's hourly ceiling ([`Page::PauseNotice`]).
+    /// The text sent instead of the alert's own, of `severity`, when it is the one past its
+    /// ceiling ([`Page::PauseNotice`]).
     fn pause_notice(&self, severity: Severity) -> Option<Sms>;
 }
 
@@ -243,7 +244,7 @@ impl<S: AlertState> Guard for AlertGuard<'_, S> {
             self.account,
             ceiling.bucket,
             severity,
-            ceiling.per_hour,
+            ceiling.limit,
             ceiling.until(),
             self.sms_limit,
         ))
@@ -302,8 +303,9 @@ pub fn notice_claim(
 
 /// The claim of a `forwarder-failing` alert, keyed by its envelope (`key`). It shares one SMS
 /// per window with the same alarm's other state changes (a flapping alarm texts once), and
-/// counts against its member account's ceiling of forwarder-failure texts (anyone allowed to
-/// set the alarm's state there can cause it, so it must not use up the root activity texts).
+/// counts against the stack-wide daily ceiling of forwarder-failure texts (anyone allowed to
+/// set the alarm's state in a member account can cause it, so it must not use up the root
+/// activity texts).
 pub fn forwarder_claim(
     failure: &ForwarderFailure,
     key: EventKey,
@@ -338,21 +340,37 @@ pub fn forwarder_claim(
     }
 }
 
-/// What an alert shares its one SMS per window with. A critical alert pages once per *event* (the
-/// service and the call) in its root session: a leaked key making the same call 20 times texts
-/// once, and every other critical act in that session (`StopLogging` after
-/// `PutEventSelectors`, `LeaveOrganization` after `DeleteDetector`) texts again. Other texted
-/// alerts share their session's one SMS. Email always gets every alert.
+/// What an alert shares its one SMS per window with. A critical alert pages once per *act* in
+/// its root session: a row that names its calls (`StopLogging`, `DeleteDetector`) is critical
+/// because of the act, so each of its events (the service and the call) texts once — a leaked
+/// key making the same call 20 times texts once, and every other critical act in that session
+/// (`StopLogging` after `PutEventSelectors`) texts again. A row that takes any call and is
+/// critical because of the credential (`long-term-access-key-used`) shares one SMS per session
+/// and kind: a leaked key's lookaround (`ListUsers`, `DescribeInstances`, …) texts once and
+/// cannot use up the hour's texts before the act that matters. Other texted alerts share their
+/// session's one SMS. Email always gets every alert.
 pub fn coalescing_key(alert: &Alert) -> String {
     let session = alert.root_session();
-    if alert.severity == Severity::Critical {
+    if alert.severity != Severity::Critical {
+        return session;
+    }
+    if critical_by_credential(alert) {
+        format!("{session}#critical-kind#{}", alert.kind.as_str())
+    } else {
         format!(
             "{session}#critical#{}#{}",
             alert.event_source, alert.event_name
         )
-    } else {
-        session
     }
+}
+
+/// Whether the rule that decided takes any call ([`Events::Any`]): its severity then comes from
+/// its conditions (the credential), not from the act.
+fn critical_by_credential(alert: &Alert) -> bool {
+    RULES
+        .iter()
+        .find(|rule| rule.id == alert.rule)
+        .is_some_and(|rule| matches!(rule.events, Events::Any(_)))
 }
 
 #[cfg(test)]
@@ -435,13 +453,32 @@ mod tests {
         );
     }
 
+    /// Every critical row that takes any call is critical because of its conditions, not the
+    /// act: today only the long-term key's. A leaked key's calls share one text per session and
+    /// kind; a named critical act keeps its own, also when signed with that key.
+    #[test]
+    fn a_long_term_keys_calls_coalesce_per_kind_and_its_critical_acts_per_call() {
+        let by_credential: Vec<&str> = RULES
+            .iter()
+            .filter(|r| r.severity == Severity::Critical && matches!(r.events, Events::Any(_)))
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(by_credential, ["long-term-access-key-used"]);
+        assert_eq!(
+            claim("root-api-call-with-long-term-access-key")
+                .session
+                .as_deref(),
+            Some("111122223333#key#AKIAIOSFODNN7EXAMPLE#critical-kind#long-term-access-key-used")
+        );
+    }
+
     /// A texted alert counts against its own account's ceiling, in the UTC hour of the claim.
     #[test]
     fn texted_alerts_count_against_their_accounts_hour() {
         let ceiling = claim("root-cloudtrail-logging-stopped").ceiling.unwrap();
         assert_eq!(ceiling.account, "111122223333");
         assert_eq!(ceiling.bucket, TextBucket::RootActivity);
-        assert_eq!(ceiling.per_hour, 10);
+        assert_eq!(ceiling.limit, 10);
         assert_eq!(ceiling.key(), "111122223333#2026-11-21T09");
         assert_eq!(
             ceiling.until(),
@@ -452,7 +489,8 @@ mod tests {
 
     /// What anyone can cause without a credential counts apart from what the root user does, and
     /// a forwarder's failing alarm apart from both: a stranger's password-recovery requests
-    /// cannot use up the texts of a root sign-in.
+    /// cannot use up the texts of a root sign-in. Those two are counted per UTC day for every
+    /// account, root activity per account and hour.
     #[test]
     fn texts_count_against_the_ceiling_of_what_could_cause_them() {
         let bucket = |name: &str| claim(name).ceiling.map(|c| (c.bucket, c.key()));
@@ -460,7 +498,7 @@ mod tests {
             bucket("root-password-recovery-requested"),
             Some((
                 TextBucket::SignInAttempts,
-                "111122223333#sign-in-attempts#2026-11-21T09".to_owned()
+                "any-account#sign-in-attempts#2026-11-21".to_owned()
             ))
         );
         for root in [
@@ -495,10 +533,7 @@ mod tests {
         let ceiling = forwarder_claim(&failure, key, &invocation(), &config, now)
             .ceiling
             .unwrap();
-        assert_eq!(
-            ceiling.key(),
-            "444455556666#forwarder-failures#2026-11-21T09"
-        );
+        assert_eq!(ceiling.key(), "any-account#forwarder-failures#2026-11-21");
     }
 
     /// A failed sign-in (MEDIUM, not texted) must not use up the session's SMS, or the password

@@ -1,5 +1,5 @@
-//! The handler: the pipeline's stages in order. parse → classify → enrich → render is the pure
-//! core ([`decide`]); deliver claims, publishes and records ([`Handler::handle`],
+//! The handler: the pipeline's stages in order. parse → classify → allowances → enrich → render
+//! is the pure core ([`decide`]); deliver claims, publishes and records ([`Handler::handle`],
 //! [`crate::deliver`]). The pure core is split where the account's name is needed:
 //! [`parse_and_classify`], then (in organization mode) the account directory is asked within
 //! its budget, side by side with the state table for the account's declared window
@@ -127,9 +127,9 @@ pub fn parse_and_classify(payload: &Value) -> Result<Classified, EventError> {
     })
 }
 
-/// The pure core's second half: names the account (an `ACCOUNT_NAMES` entry wins over
-/// `directory_name`, what the account directory calls it), enriches (with whether `window`
-/// covers the event) and renders.
+/// The pure core's second half: applies the allowances ([`Verdict::allow`]), names the account
+/// (an `ACCOUNT_NAMES` entry wins over `directory_name`, what the account directory calls it),
+/// enriches (with whether `window` covers the event) and renders.
 pub fn enrich_and_render(
     classified: Classified,
     config: &Config,
@@ -144,6 +144,7 @@ pub fn enrich_and_render(
                 name: name(id.as_ref()),
                 id,
             };
+            let verdict = verdict.allow(&parsed.event, &config.assume_root_issuers);
             let mut alert = enrich(&parsed, verdict, account, config.runbook_url.as_deref());
             alert.declaration = match window {
                 WindowLookup::Off => DeclarationStatus::Off,
@@ -179,9 +180,9 @@ pub enum Outcome {
         kind: NotificationKind,
         severity: Severity,
         /// Whether phones get it (the session's first alert, or a critical act new in it,
-        /// within the account's hourly ceiling; or the notice that texts are paused).
+        /// within its text ceiling; or the notice that texts are paused).
         page: bool,
-        /// Whether the account's texts were paused this hour when it came: `page` is then
+        /// Whether texts of its bucket were paused when it came: `page` is then
         /// `true` for the one notice that says so, `false` after it (email and chat only).
         texts_paused: bool,
         message_id: String,

@@ -1,8 +1,8 @@
 //! rootwatch: pages a security team when an AWS account's root user is used.
 //!
 //! An event goes through five stages: **parse** (the envelope and its CloudTrail record, strict
-//! only on the deciding fields) → **classify** (the rule table gives a verdict, or the event is
-//! ignored) → **enrich** (the verdict, what the record says, the account's name and the runbook
+//! only on the deciding fields) → **classify** (the rule table gives a verdict, which an
+//! allowance may lower, or the event is ignored) → **enrich** (the verdict, what the record says, the account's name and the runbook
 //! make an alert) → **render** (the SMS, the email and the chat message in one notification) →
 //! **deliver** (claim in the state table → one SNS Publish, cut before the deadline → record,
 //! or release on failure). The first four are the pure core; [`handler`] runs them in order
@@ -14,7 +14,8 @@
 //!   safe to show. [`config`] reads the environment once at start-up; [`invocation`] is one
 //!   invocation's request id and deadline, and the [`invocation::Budget`] every step keeps to.
 //! - [`detect`]: parse ([`detect::record`]), the rule table ([`detect::rules`]), classify
-//!   ([`detect::classify`]) and enrich ([`detect::alert`]).
+//!   ([`detect::classify`]), the allowances ([`detect::allowances`]) and enrich
+//!   ([`detect::alert`]).
 //! - [`render`]: the SMS, the email, the chat message and the one SNS notification.
 //! - [`ports`]: the traits the pipeline needs from the world (publisher, state table, account
 //!   directory, CloudTrail, the watchdog's marks, declarations).

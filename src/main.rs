@@ -52,7 +52,7 @@ async fn main() -> Result<(), Error> {
     } else {
         tracing::warn!(
             "STATE_TABLE is not set: running stateless; every event is alerted, every alert pages \
-             and texts have no hourly ceiling (SMS_CEILING_PER_HOUR needs the table)"
+             and texts have no ceiling (SMS_CEILING_PER_HOUR needs the table)"
         );
     }
     match &config.declaration_stream_arn {

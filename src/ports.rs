@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::detect::record::is_event_id;
 use crate::domain::limits::LOOKUP_BUDGET;
-use crate::domain::{AccountId, Declaration, NotedUse, Report, TextBucket};
+use crate::domain::{AccountId, Declaration, NotedUse, Report, TextBucket, TextPeriod, TextScope};
 use crate::invocation::Budget;
 use crate::render::notification::Notification;
 
@@ -156,51 +156,80 @@ pub struct Claim {
     pub session: Option<String>,
     pub event_time: DateTime<Utc>,
     pub window: Duration,
-    /// The account's hourly text ceiling this alert counts against when texted; `None` when
-    /// the alert's severity is never texted.
+    /// The text ceiling this alert counts against when texted; `None` when the alert's
+    /// severity is never texted.
     pub ceiling: Option<TextCeiling>,
 }
 
-/// At most `per_hour` texts of one kind ([`TextBucket`]) for one account in one UTC clock hour
-/// (`SMS_CEILING_PER_HOUR`), and then one more that says those texts are paused. It bounds what
-/// a flood of alerts can spend of SNS's monthly SMS spend limit, after which SNS stops every
-/// text silently; each bucket is counted apart, so alerts anyone can cause never pause the
-/// texts of root activity.
+/// At most `limit` texts of one kind ([`TextBucket`]) in one period (`SMS_CEILING_PER_HOUR`),
+/// and then one more that says those texts are paused. It bounds what a flood of alerts can
+/// spend of SNS's monthly SMS spend limit, after which SNS stops every text silently. Root
+/// activity is counted per account and UTC hour; what anyone can cause without a root credential
+/// (sign-in attempts, forwarder failures) per UTC day across every account of the stack, so a
+/// stranger can cause at most `limit + 1` texts a day per bucket however many accounts the stack
+/// watches. Each bucket is counted apart, so those never pause the texts of root activity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextCeiling {
-    /// The account the alert happened in (an id, or `unknown`).
+    /// The account the alert happened in (an id, or `unknown`); part of the count's key only
+    /// when the scope is [`TextScope::Account`].
     pub account: String,
-    /// Which of the account's ceilings the alert counts against.
+    /// Which of the ceilings the alert counts against.
     pub bucket: TextBucket,
-    pub per_hour: u32,
-    /// The start of the UTC hour the alert is counted in.
-    pub hour: DateTime<Utc>,
+    /// Whose texts are counted together: the bucket's ([`TextBucket::scope`]).
+    pub scope: TextScope,
+    /// The UTC clock period counted in: the bucket's ([`TextBucket::period`]).
+    pub period: TextPeriod,
+    /// Texts in the period before the notice (`SMS_CEILING_PER_HOUR`'s value).
+    pub limit: u32,
+    /// The start of the period the alert is counted in.
+    pub start: DateTime<Utc>,
+}
+
+/// What a stack-wide count is kept under in place of an account: neither a 12-digit id nor
+/// `unknown`.
+const ANY_ACCOUNT: &str = "any-account";
+
+fn length(period: TextPeriod) -> TimeDelta {
+    match period {
+        TextPeriod::Hour => TimeDelta::hours(1),
+        TextPeriod::Day => TimeDelta::days(1),
+    }
 }
 
 impl TextCeiling {
-    /// The ceiling of `account`'s `bucket` for the UTC hour that `now` falls in.
-    pub fn new(account: &str, bucket: TextBucket, per_hour: u32, now: DateTime<Utc>) -> Self {
+    /// The ceiling of `bucket` for the period that `now` falls in, about `account`.
+    pub fn new(account: &str, bucket: TextBucket, limit: u32, now: DateTime<Utc>) -> Self {
+        let period = bucket.period();
         TextCeiling {
             account: account.to_owned(),
             bucket,
-            per_hour,
-            hour: now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now),
+            scope: bucket.scope(),
+            period,
+            limit,
+            start: now.duration_trunc(length(period)).unwrap_or(now),
         }
     }
 
-    /// When texts resume: the end of the hour.
+    /// When texts resume: the end of the period.
     pub fn until(&self) -> DateTime<Utc> {
-        self.hour + TimeDelta::hours(1)
+        self.start + length(self.period)
     }
 
-    /// What the hour's count is kept under: `<account>#<YYYY-MM-DDTHH>` for root activity (the
+    /// What the period's count is kept under: `<account>#<YYYY-MM-DDTHH>` for root activity (the
     /// key the one ceiling had, so an update within the hour keeps its count), and
-    /// `<account>#<bucket>#<YYYY-MM-DDTHH>` for the others.
+    /// `any-account#<bucket>#<YYYY-MM-DD>` for the stack-wide daily buckets.
     pub fn key(&self) -> String {
-        let hour = self.hour.format("%Y-%m-%dT%H");
+        let period = match self.period {
+            TextPeriod::Hour => self.start.format("%Y-%m-%dT%H"),
+            TextPeriod::Day => self.start.format("%Y-%m-%d"),
+        };
+        let scope = match self.scope {
+            TextScope::Account => self.account.as_str(),
+            TextScope::AllAccounts => ANY_ACCOUNT,
+        };
         match self.bucket {
-            TextBucket::RootActivity => format!("{}#{hour}", self.account),
-            bucket => format!("{}#{}#{hour}", self.account, bucket.as_str()),
+            TextBucket::RootActivity => format!("{scope}#{period}"),
+            bucket => format!("{scope}#{}#{period}", bucket.as_str()),
         }
     }
 }
@@ -210,13 +239,13 @@ impl TextCeiling {
 pub enum Page {
     /// Texted: the first of its session (or critical and new in it), within the ceiling.
     Text,
-    /// The first past the account's hourly ceiling (of its [`TextBucket`]): texted as the
-    /// notice that those texts are paused for the account until the hour ends, and that every
-    /// alert still goes to email and chat.
+    /// The first past its [`TextCeiling`]: texted as the notice that those texts are paused
+    /// (for the account, or for every account) until the period ends, and that every alert
+    /// still goes to email and chat.
     PauseNotice,
     /// Email and chat only: its root session was already texted.
     Coalesced,
-    /// Email and chat only: the account's texts of its kind are paused for the rest of the hour.
+    /// Email and chat only: texts of its [`TextBucket`] are paused for the rest of the period.
     Paused,
 }
 

@@ -5,7 +5,7 @@
 //! | an event | `event#<key>` | `status` (`pending`/`alerted`), `owner` (request id), `lease_until`, `message_id`, `expires_at` |
 //! | a root session | `session#<account>#<key or ip>` | `first_event_id` (the event key), `window_until`, `expires_at` |
 //! | an account's texts of root activity in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
-//! | its texts of another [`TextBucket`](crate::domain::TextBucket) | `texts#<account>#<bucket>#<YYYY-MM-DDTHH>` (`sign-in-attempts`, `forwarder-failures`) | `texts`, `expires_at` |
+//! | every account's texts of another [`TextBucket`](crate::domain::TextBucket) in a UTC day | `texts#any-account#<bucket>#<YYYY-MM-DD>` (`sign-in-attempts`, `forwarder-failures`) | `texts`, `expires_at` |
 //! | a declaration of root use (written by a person) | `declaration#<account>` | `declaration_id`, `account_id`, `window_start`, `window_end`, `declared_reason`, `declared_by`, `caller_arn`, `source_cidr`, `ended_at`, `expires_at` |
 //! | its window, as announced | `window#<account>` | the validated copy, `digest`, `announced_at`, `message_id`, `expires_at` |
 //! | a window's report | `report#<account>#<id>` | the copy, `events` (event key → use), `dropped`, `ended_at`, `superseded_at`, `expires_at` |
@@ -72,7 +72,7 @@ fn texts_pk(ceiling: &TextCeiling) -> String {
     format!("texts#{}", ceiling.key())
 }
 
-/// Counts one text against the account's hour, in one conditional write (no read): it succeeds
+/// Counts one text against its ceiling's period, in one conditional write (no read): it succeeds
 /// while the count is at most the ceiling, so the texts numbered 1 to the ceiling and the one
 /// after it (the notice that texts are paused) are counted, and returns the new count. Every
 /// later one fails its condition: email and chat only.
@@ -81,7 +81,7 @@ fn count_text_request(
     ceiling: &TextCeiling,
     now: DateTime<Utc>,
 ) -> UpdateItemInputBuilder {
-    // Kept past the hour, with a margin for clock skew between invocations; then TTL removes it.
+    // Kept past the period, with a margin for clock skew between invocations; then TTL removes it.
     let expires_at = epoch(ceiling.until()).max(epoch(now)) + 3600;
     UpdateItemInputBuilder::default()
         .table_name(table)
@@ -89,7 +89,7 @@ fn count_text_request(
         .update_expression("SET expires_at = :exp ADD texts :one")
         .condition_expression("attribute_not_exists(texts) OR texts <= :ceiling")
         .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":ceiling", n(i64::from(ceiling.per_hour)))
+        .expression_attribute_values(":ceiling", n(i64::from(ceiling.limit)))
         .expression_attribute_values(":exp", n(expires_at))
         .return_values(ReturnValue::UpdatedNew)
 }
@@ -103,7 +103,7 @@ fn give_back_text_request(
     ceiling: &TextCeiling,
     page: Page,
 ) -> UpdateItemInputBuilder {
-    let notice = i64::from(ceiling.per_hour) + 1;
+    let notice = i64::from(ceiling.limit) + 1;
     let condition = if page == Page::PauseNotice {
         "texts = :notice"
     } else {
@@ -120,7 +120,7 @@ fn give_back_text_request(
     } else {
         request
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ceiling", n(i64::from(ceiling.per_hour)))
+            .expression_attribute_values(":ceiling", n(i64::from(ceiling.limit)))
     }
 }
 
@@ -302,7 +302,7 @@ impl DynamoState {
 }
 
 impl DynamoState {
-    /// Counts a text against the account's hour: [`Page::Text`] within the ceiling, the notice
+    /// Counts a text against its ceiling's period: [`Page::Text`] within the ceiling, the notice
     /// just past it, and [`Page::Paused`] after that.
     async fn count_text(
         &self,
@@ -322,7 +322,7 @@ impl DynamoState {
             Err(err) => return Err(unavailable(err)),
         };
         Ok(match count {
-            Some(n) if n <= i64::from(ceiling.per_hour) => Page::Text,
+            Some(n) if n <= i64::from(ceiling.limit) => Page::Text,
             Some(_) => Page::PauseNotice,
             // DynamoDB always returns an attribute it updated; read an answer without it as
             // within the ceiling, towards texting.
@@ -541,6 +541,38 @@ mod tests {
         let hour_end: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
         assert_eq!(number(&values[":exp"]), hour_end.timestamp() + 3600);
         assert_eq!(input.return_values(), Some(&ReturnValue::UpdatedNew));
+    }
+
+    /// What anyone can cause is counted per UTC day across every account, under a key no
+    /// account's hourly count can have, and kept until the day ends (plus the margin).
+    #[test]
+    fn texts_anyone_can_cause_are_counted_per_day_for_every_account() {
+        let now: DateTime<Utc> = "2026-11-21T09:01:00Z".parse().unwrap();
+        let midnight: DateTime<Utc> = "2026-11-22T00:00:00Z".parse().unwrap();
+        for (account, bucket, key) in [
+            (
+                "111122223333",
+                crate::domain::TextBucket::SignInAttempts,
+                "texts#any-account#sign-in-attempts#2026-11-21",
+            ),
+            (
+                "444455556666",
+                crate::domain::TextBucket::SignInAttempts,
+                "texts#any-account#sign-in-attempts#2026-11-21",
+            ),
+            (
+                "unknown",
+                crate::domain::TextBucket::ForwarderFailures,
+                "texts#any-account#forwarder-failures#2026-11-21",
+            ),
+        ] {
+            let ceiling = TextCeiling::new(account, bucket, 10, now);
+            let input = count_text_request("t", &ceiling, now).build().unwrap();
+            assert_eq!(input.key().unwrap()["pk"].as_s().unwrap(), key, "{account}");
+            let values = input.expression_attribute_values().unwrap();
+            assert_eq!(number(&values[":ceiling"]), 10);
+            assert_eq!(number(&values[":exp"]), midnight.timestamp() + 3600);
+        }
     }
 
     #[test]

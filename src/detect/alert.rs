@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::detect::allowances::Allowance;
 use crate::detect::classify::Verdict;
 use crate::detect::record::ParsedEvent;
 use crate::domain::{
@@ -28,6 +29,12 @@ const MAX_REQUEST_PARAMETERS: usize = 400;
 pub struct Alert {
     pub kind: AlertKind,
     pub severity: Severity,
+    /// The allowance that lowered the severity from the rule's, when one did
+    /// ([`crate::detect::allowances`]); with [`Alert::rule_severity`], the rule's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowance: Option<&'static Allowance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_severity: Option<Severity>,
     /// What happened in a few words: the rule's headline for this event, or its failed-attempt
     /// headline.
     pub headline: &'static str,
@@ -392,6 +399,7 @@ pub fn enrich(
         credential,
         mfa,
         failed,
+        allowance,
     } = verdict;
     let event = &parsed.event;
     let record = &event.detail;
@@ -444,6 +452,8 @@ pub fn enrich(
     Alert {
         kind,
         severity,
+        allowance,
+        rule_severity: allowance.map(|_| rule.severity),
         headline,
         call,
         rule: rule.id,

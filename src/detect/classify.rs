@@ -5,9 +5,10 @@
 
 use serde_json::Value;
 
+use crate::detect::allowances::{self, Allowance};
 use crate::detect::record::{CloudTrailRecord, DetailType, RootEvent};
 use crate::detect::rules::{Facts, Match, Rule, first_match};
-use crate::domain::{AlertKind, CredentialKind, MfaState, Severity};
+use crate::domain::{AlertKind, AssumeRootIssuers, CredentialKind, MfaState, Severity};
 use crate::sanitize::{plain_token, redact_contacts};
 
 /// What a root event is, how bad, which rule said so, and how its principal authenticated.
@@ -21,6 +22,24 @@ pub struct Verdict {
     pub credential: CredentialKind,
     pub mfa: MfaState,
     pub failed: bool,
+    /// The allowance that lowered `severity` from the rule's, when one did ([`Verdict::allow`]).
+    pub allowance: Option<&'static Allowance>,
+}
+
+impl Verdict {
+    /// This verdict under the allowances ([`crate::detect::allowances`]): the severity lowered by
+    /// the row that applies, if one does; kind and rule stay. Pure: `issuers` is all the
+    /// configuration it needs.
+    pub fn allow(self, event: &RootEvent, issuers: &AssumeRootIssuers) -> Verdict {
+        match allowances::find(event, self.credential, self.severity, issuers) {
+            Some(allowance) => Verdict {
+                severity: allowance.lower(self.severity),
+                allowance: Some(allowance),
+                ..self
+            },
+            None => self,
+        }
+    }
 }
 
 /// An event that is not the root user's own act: logged and dropped, with the reason.
@@ -91,6 +110,7 @@ pub fn classify(event: &RootEvent) -> Result<Verdict, Ignored> {
         credential,
         mfa,
         failed: facts.failed,
+        allowance: None,
     })
 }
 
@@ -143,7 +163,14 @@ fn credential_kind(event: &RootEvent) -> CredentialKind {
     } else if key.starts_with("AKIA") {
         CredentialKind::LongTermKey
     } else if DetailType::of(event) == DetailType::SignIn {
-        CredentialKind::Password
+        // A password recovery uses no password: the request needs none, and the reset is made
+        // through the link mailed to the root address (CloudTrail User Guide, "AWS console
+        // sign-in events").
+        match event.detail.event_name.as_str() {
+            "PasswordRecoveryRequested" => CredentialKind::NoCredential,
+            "PasswordRecoveryCompleted" => CredentialKind::RecoveryLink,
+            _ => CredentialKind::Password,
+        }
     } else {
         CredentialKind::Unknown
     }
@@ -273,6 +300,22 @@ mod tests {
         empty.detail.user_identity.session_context =
             Lenient::from_json(&json!({"sessionIssuer": {}, "attributes": {}}));
         assert_eq!(credential_of(&empty), CredentialKind::LongTermKey);
+    }
+
+    /// A console sign-in uses the root password; a password recovery uses none: the request
+    /// needs no credential at all, the reset the link mailed to the root address.
+    #[test]
+    fn a_password_recovery_uses_no_password() {
+        let mut sign_in = root_sign_in("No");
+        assert_eq!(credential_of(&sign_in), CredentialKind::Password);
+        for (name, credential) in [
+            ("PasswordRecoveryRequested", CredentialKind::NoCredential),
+            ("PasswordRecoveryCompleted", CredentialKind::RecoveryLink),
+        ] {
+            sign_in.detail.event_name = name.into();
+            sign_in.detail.response_elements = Lenient::from_json(&json!({name: "Success"}));
+            assert_eq!(credential_of(&sign_in), credential, "{name}");
+        }
     }
 
     fn kind_and_severity(c: Result<Verdict, Ignored>) -> (AlertKind, Severity) {

@@ -1,8 +1,11 @@
-//! Detection, the pure core's first three stages: parse (the event model and its tolerant
+//! Detection, the pure core's first stages: parse (the event model and its tolerant
 //! parser, [`record`]), classify (the rule table, [`rules`], and the engine that applies it,
-//! [`classify`]) and enrich (an [`alert::Alert`], [`alert`]). No I/O, no clock, no environment.
+//! [`classify`]), the allowances that may lower a classified `sts:AssumeRoot` task
+//! ([`allowances`]), and enrich (an [`alert::Alert`], [`alert`]). No I/O, no clock, no
+//! environment.
 
 pub mod alert;
+pub mod allowances;
 pub mod classify;
 pub mod record;
 pub mod rules;

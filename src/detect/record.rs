@@ -950,6 +950,8 @@ mod tests {
             "ALERT_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:rootwatch-alerts".into()),
             "ACCOUNT_NAMES" => Some("111122223333=prod-payments".into()),
             "RUNBOOK_URL" => Some("https://wiki.example.com/runbooks/root".into()),
+            // Only events/root-assume-root-sqs-unlock.json was issued to it.
+            "ASSUME_ROOT_ISSUERS" => Some("arn:aws:iam::999988887777:role/RootTasks".into()),
             _ => None,
         })
         .expect("valid configuration");

@@ -9,6 +9,12 @@ use serde::Serialize;
 pub enum CredentialKind {
     /// A console sign-in with the root email and password.
     Password,
+    /// None: a password-recovery request, which anyone who knows the root email address can
+    /// make from the sign-in page's forgot-password form.
+    NoCredential,
+    /// A password reset through the recovery link mailed to the root email address: whoever
+    /// completed it could read that mailbox.
+    RecoveryLink,
     /// Temporary credentials of a root console session: `sessionCredentialFromConsole` is true,
     /// whatever the key's prefix.
     ConsoleSession,
@@ -28,6 +34,8 @@ impl CredentialKind {
     pub fn describe(self) -> &'static str {
         match self {
             CredentialKind::Password => "root password (console)",
+            CredentialKind::NoCredential => "none: anyone who knows the root email address can ask",
+            CredentialKind::RecoveryLink => "the reset link mailed to the root email address",
             CredentialKind::ConsoleSession => "root console session",
             CredentialKind::LongTermKey => "long-term root access key",
             CredentialKind::TemporaryKey => "temporary root credentials",

@@ -107,10 +107,13 @@ impl AlertKind {
     }
 }
 
-/// Which of an account's hourly text ceilings an alert counts against. Each is counted on its
-/// own, so that texts someone without root credentials can cause (a stranger's password-recovery
-/// requests, a member administrator setting a forwarder's alarm) can use up only their own
-/// ceiling, never the texts of what the root user does.
+/// Which text ceiling an alert counts against. Each is counted on its own, so that texts someone
+/// without root credentials can cause (a stranger's password-recovery requests, a member
+/// administrator setting a forwarder's alarm) can use up only their own ceiling, never the texts
+/// of what the root user does. Root activity is counted per account and UTC hour; the buckets
+/// anyone can fill, per UTC day across every account of the stack, so that what a stranger can
+/// spend is bounded per day however many accounts there are ([`TextBucket::scope`],
+/// [`TextBucket::period`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TextBucket {
     /// What only a root credential can do: every API call, a sign-in that succeeded, a password
@@ -143,6 +146,22 @@ impl TextBucket {
         }
     }
 
+    /// Whose texts the bucket's ceiling counts together.
+    pub fn scope(self) -> TextScope {
+        match self {
+            TextBucket::RootActivity => TextScope::Account,
+            TextBucket::SignInAttempts | TextBucket::ForwarderFailures => TextScope::AllAccounts,
+        }
+    }
+
+    /// How long the bucket's ceiling counts before it starts again.
+    pub fn period(self) -> TextPeriod {
+        match self.scope() {
+            TextScope::Account => TextPeriod::Hour,
+            TextScope::AllAccounts => TextPeriod::Day,
+        }
+    }
+
     /// What a notice calls its texts: `Sign-in attempt texts PAUSED`.
     pub fn describe(self) -> &'static str {
         match self {
@@ -151,6 +170,22 @@ impl TextBucket {
             TextBucket::ForwarderFailures => "Forwarder failure",
         }
     }
+}
+
+/// Whose texts a ceiling counts together ([`TextBucket::scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextScope {
+    /// One account's: the account the alert is about.
+    Account,
+    /// Every account's the stack alerts for (one, or a whole organization).
+    AllAccounts,
+}
+
+/// The UTC clock period a ceiling counts in ([`TextBucket::period`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextPeriod {
+    Hour,
+    Day,
 }
 
 /// The `kind` SNS attribute: what a root user did ([`AlertKind`], one per rule-table kind), or

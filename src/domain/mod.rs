@@ -13,6 +13,7 @@
 mod account;
 mod credential;
 mod declaration;
+mod issuer;
 mod kind;
 pub mod limits;
 mod region;
@@ -23,7 +24,8 @@ mod topic;
 pub use account::{Account, AccountId, AccountName, AccountNames};
 pub use credential::{CredentialKind, MfaState};
 pub use declaration::{Coverage, Declaration, DeclarationStatus, NotedUse, Report, SourceCidr};
-pub use kind::{AlertKind, NotificationKind, TextBucket};
+pub use issuer::AssumeRootIssuers;
+pub use kind::{AlertKind, NotificationKind, TextBucket, TextPeriod, TextScope};
 pub use region::{UNKNOWN_REGION, is_region_code};
 pub use severity::Severity;
 pub use sms::{SmsLimit, is_gsm7_basic};

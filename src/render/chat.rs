@@ -126,6 +126,9 @@ pub(crate) fn render_chat(alert: &Alert) -> ChatNotification {
         alert.credential.describe(),
         alert.attempt.describe()
     );
+    if let (Some(allowance), Some(rule)) = (alert.allowance, alert.rule_severity) {
+        let _ = write!(facts, "\n*Allowance:* {}", allowance.note(rule));
+    }
     if alert.credential != CredentialKind::AssumeRoot
         && alert.kind.is_sign_in()
         && alert.states_mfa()

@@ -339,6 +339,9 @@ fn render_body(alert: &Alert) -> String {
         && alert.credential == CredentialKind::ConsoleSession;
     row(&mut body, "What", alert.title());
     row(&mut body, "Severity", alert.severity.as_str());
+    if let (Some(allowance), Some(rule)) = (alert.allowance, alert.rule_severity) {
+        row(&mut body, "Allowance", allowance.note(rule));
+    }
     row(&mut body, "Account", alert.account.label());
     row(&mut body, "Region", &alert.region);
     match alert.event_time {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::detect::alert::{Alert, SourceIp};
 use crate::domain::{
     Account, AccountName, AlertKind, CredentialKind, MfaState, Severity, SmsLimit, TextBucket,
-    is_gsm7_basic,
+    TextPeriod, TextScope, is_gsm7_basic,
 };
 use crate::render::time::to_the_minute;
 use crate::render::{CUT_MARK, Piece, TitleParts};
@@ -218,11 +218,14 @@ fn mfa(alert: &Alert) -> &'static str {
     }
 }
 
-/// The one text past an account's hourly ceiling of a [`TextBucket`], sent instead of that
-/// alert's own, whose severity it names (the alert itself goes to email and chat):
-/// `HIGH in email. Sign-in attempt texts PAUSED for acct prod-payments 111122223333 until 10:00
-/// UTC (10 sent). Root activity still texts; email and chat get all.` The account's name gives
-/// way first, then the count.
+/// The one text past a ceiling of a [`TextBucket`], sent instead of that alert's own, whose
+/// severity it names (the alert itself goes to email and chat), and what is paused until when:
+/// root activity for one account until the hour ends, `CRITICAL in email. Root activity texts
+/// PAUSED for acct prod-payments 111122223333 until 10:00 UTC (10 sent). Email and chat still
+/// get every alert.`; a bucket anyone can fill for every account until the UTC day ends, `HIGH
+/// in email. Sign-in attempt texts PAUSED for all accounts until 00:00 UTC (10 sent today). Root
+/// activity still texts; email and chat get all.` The account's name gives way first, then the
+/// count.
 pub fn render_pause_notice(
     account: &Account,
     bucket: TextBucket,
@@ -235,21 +238,30 @@ pub fn render_pause_notice(
         let mut text = String::with_capacity(160);
         let _ = write!(
             text,
-            "{} in email. {} texts PAUSED for acct ",
+            "{} in email. {} texts PAUSED for ",
             severity.as_str(),
             bucket.describe()
         );
-        if let Some(name) = name {
-            let _ = write!(text, "{name} ");
+        match bucket.scope() {
+            TextScope::Account => {
+                text.push_str("acct ");
+                if let Some(name) = name {
+                    let _ = write!(text, "{name} ");
+                }
+                text.push_str(account.id_or_unknown());
+            }
+            TextScope::AllAccounts => text.push_str("all accounts"),
         }
-        let _ = write!(
-            text,
-            "{} until {} UTC",
-            account.id_or_unknown(),
-            until.format("%H:%M"),
-        );
+        let _ = write!(text, " until {} UTC", until.format("%H:%M"));
         if count {
-            let _ = write!(text, " ({sent} sent)");
+            let _ = write!(
+                text,
+                " ({sent} sent{})",
+                match bucket.period() {
+                    TextPeriod::Hour => "",
+                    TextPeriod::Day => " today",
+                }
+            );
         }
         text.push_str(match bucket {
             TextBucket::RootActivity => ". Email and chat still get every alert.",

@@ -2,6 +2,7 @@
 //! the rule table, and the messages they show are the reviewed snapshots and the function's own
 //! texts.
 
+use rootwatch::detect::allowances::ALLOWANCES;
 use rootwatch::detect::record::DetailType::{ApiCall, SignIn};
 use rootwatch::detect::rules::{Condition, Events, RULES};
 use rootwatch::domain::{CredentialKind, MfaState};
@@ -104,6 +105,8 @@ fn describe(condition: Condition) -> &'static str {
         Condition::Credential(CredentialKind::AssumeRoot) => "`sts:AssumeRoot` session",
         Condition::Credential(CredentialKind::TemporaryKey) => "other temporary credentials",
         Condition::Credential(CredentialKind::Password) => "password",
+        Condition::Credential(CredentialKind::NoCredential) => "no credential",
+        Condition::Credential(CredentialKind::RecoveryLink) => "the mailed reset link",
         Condition::Credential(CredentialKind::Unknown) => "unknown credentials",
     }
 }
@@ -138,6 +141,81 @@ fn the_severity_table_is_the_rule_table() {
         doc[start..end],
         expected,
         "docs/rules.md's severity table differs from src/detect/rules.rs; run \
+         ROOTWATCH_WRITE_README=1 cargo test --test it docs:: and review the diff"
+    );
+}
+
+/// The text between the line that opens with `begin` (the rest of that line says where the
+/// text comes from) and `end`, in `doc`: its start and end.
+fn between(doc: &str, begin: &str, end: &str) -> (usize, usize) {
+    let marker = doc
+        .find(begin)
+        .unwrap_or_else(|| panic!("no {begin} marker"));
+    let start = marker
+        + doc[marker..]
+            .find('\n')
+            .unwrap_or_else(|| panic!("the {begin} marker ends its line"))
+        + 1;
+    let stop = start
+        + doc[start..]
+            .find(end)
+            .unwrap_or_else(|| panic!("no {end} marker"));
+    (start, stop)
+}
+
+/// The "Allowances" table of docs/rules.md, generated from the allowance table.
+fn allowances_table() -> String {
+    let mut out = String::from(
+        "| Allowance | Task policy | Calls | Lowers to | Shown as | Reference |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for row in ALLOWANCES {
+        let policy = row
+            .task_policy
+            .rsplit('/')
+            .next()
+            .unwrap_or(row.task_policy);
+        let calls = row
+            .calls
+            .iter()
+            .map(|(source, name)| format!("`{}:{name}`", source.trim_end_matches(".amazonaws.com")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let reference = row
+            .reference
+            .rsplit('/')
+            .find(|part| !part.is_empty())
+            .unwrap_or(row.reference);
+        out.push_str(&format!(
+            "| `{}` | [`{policy}`](https://docs.aws.amazon.com/aws-managed-policy/latest/reference/{policy}.html) | {calls} | {} | {} | [{reference}]({}) |\n",
+            row.id,
+            row.lowers_to.as_str(),
+            row.reason,
+            row.reference,
+        ));
+    }
+    out
+}
+
+/// The "Allowances" table in docs/rules.md is the allowance table, row for row. Run with
+/// `ROOTWATCH_WRITE_README=1` to rewrite it from `src/detect/allowances.rs`, then review the diff.
+#[test]
+fn the_allowances_table_is_the_allowance_rows() {
+    let doc = read_doc(RULES_DOC);
+    let (start, end) = between(&doc, "<!-- allowances:begin", "<!-- allowances:end -->");
+    let expected = allowances_table();
+    if doc[start..end] != expected && std::env::var_os("ROOTWATCH_WRITE_README").is_some() {
+        std::fs::write(
+            doc_path(RULES_DOC),
+            format!("{}{expected}{}", &doc[..start], &doc[end..]),
+        )
+        .expect("write docs/rules.md");
+        return;
+    }
+    assert_eq!(
+        doc[start..end],
+        expected,
+        "docs/rules.md's allowances table differs from src/detect/allowances.rs; run \
          ROOTWATCH_WRITE_README=1 cargo test --test it docs:: and review the diff"
     );
 }
@@ -187,17 +265,18 @@ fn the_quoted_pause_notices_are_the_functions() {
         id: AccountId::parse("111122223333"),
         name: AccountName::parse("prod-payments").ok(),
     };
-    let until = "2026-11-21T10:00:00Z".parse().unwrap();
+    let now = "2026-11-21T09:30:00Z".parse().unwrap();
     for (bucket, severity) in [
         (TextBucket::RootActivity, Severity::Critical),
         (TextBucket::SignInAttempts, Severity::High),
     ] {
+        let ceiling = rootwatch::ports::TextCeiling::new("111122223333", bucket, 10, now);
         let notice = render_pause_notice(
             &account,
             bucket,
             severity,
-            10,
-            until,
+            ceiling.limit,
+            ceiling.until(),
             SmsLimit::WHOLE_SEGMENT,
         );
         assert!(

@@ -270,3 +270,52 @@ fn sample_event_ids_are_unique() {
         }
     }
 }
+
+/// Allowances lower, never hide, and only for a listed issuer: replayed without any
+/// `ASSUME_ROOT_ISSUERS`, every sample decides exactly as with the reviewed configuration except
+/// the one sample issued to the listed role — whose alert keeps its kind and rule, is lowered
+/// from the rule's severity, and says by which allowance.
+#[test]
+fn an_allowance_changes_only_the_listed_issuers_sample_and_only_lowers() {
+    let listed = config(OFFLINE_TOPIC);
+    let unlisted = rootwatch::config::Config {
+        assume_root_issuers: Default::default(),
+        ..listed.clone()
+    };
+    let mut lowered = Vec::new();
+    for (name, payload) in valid_samples().into_iter().chain(peer_samples()) {
+        let with = decide(&payload, &listed);
+        let without = decide(&payload, &unlisted);
+        if with == without {
+            continue;
+        }
+        let (
+            Ok(Decision::Alert {
+                alert,
+                notification,
+            }),
+            Ok(Decision::Alert { alert: plain, .. }),
+        ) = (with, without)
+        else {
+            panic!("{name}: an allowance changed more than an alert's severity");
+        };
+        let allowance = alert
+            .allowance
+            .expect("a changed alert names its allowance");
+        assert_eq!((alert.kind, alert.rule), (plain.kind, plain.rule), "{name}");
+        assert_eq!(alert.rule_severity, Some(plain.severity), "{name}");
+        assert!(alert.severity < plain.severity, "{name}: lowered");
+        assert_eq!(plain.allowance, None);
+        let json: Value = serde_json::from_str(&notification.alert_json).unwrap();
+        assert_eq!(json["allowance"]["id"], allowance.id, "{name}");
+        assert_eq!(json["ruleSeverity"], plain.severity.as_str(), "{name}");
+        assert!(
+            notification
+                .email_body
+                .contains(&format!("Allowance    {}: ", allowance.id)),
+            "{name}"
+        );
+        lowered.push(name);
+    }
+    assert_eq!(lowered, ["root-assume-root-sqs-unlock"]);
+}

@@ -24,6 +24,9 @@ pub const ACCOUNT_NAMES: &str = "111122223333=prod-payments";
 pub const RUNBOOK_URL: &str = "https://wiki.example.com/security/runbooks/root-user";
 /// The alert topic's DisplayName in template.yaml (the `sms` tests read it from there).
 pub const TOPIC_DISPLAY_NAME: &str = "rootwatch";
+/// The one role whose `sts:AssumeRoot` sessions the reviewed samples trust: only
+/// `events/root-assume-root-sqs-unlock.json` was issued to it.
+pub const ASSUME_ROOT_ISSUERS: &str = "arn:aws:iam::999988887777:role/RootTasks";
 
 pub fn config(topic_arn: &str) -> Config {
     Config::from_lookup(|name| match name {
@@ -31,6 +34,7 @@ pub fn config(topic_arn: &str) -> Config {
         "ACCOUNT_NAMES" => Some(ACCOUNT_NAMES.to_owned()),
         "RUNBOOK_URL" => Some(RUNBOOK_URL.to_owned()),
         "TOPIC_DISPLAY_NAME" => Some(TOPIC_DISPLAY_NAME.to_owned()),
+        "ASSUME_ROOT_ISSUERS" => Some(ASSUME_ROOT_ISSUERS.to_owned()),
         _ => None,
     })
     .expect("test configuration is valid")

@@ -233,14 +233,15 @@ pub async fn item(dynamodb: &aws_sdk_dynamodb::Client, pk: &str) -> Option<Item>
         .item
 }
 
-/// The event and session items in the state table (not the hours' text counts).
+/// The event and session items in the state table (not the text counts).
 pub async fn claims(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<String> {
     let mut keys = table_keys(dynamodb).await;
     keys.retain(|k| !k.starts_with("texts#"));
     keys
 }
 
-/// Each hour's text count in the state table (`texts#<account>#<hour>` → `texts`), by key.
+/// Each text count in the state table (`texts#<account>#<hour>`,
+/// `texts#any-account#<bucket>#<day>` → `texts`), by key.
 pub async fn text_counts(dynamodb: &aws_sdk_dynamodb::Client) -> Vec<(String, i64)> {
     let mut counts: Vec<(String, i64)> = dynamodb
         .scan()

@@ -106,7 +106,7 @@ class Stack:
             "AWS::Region": self.region,
             "AWS::StackName": self.name,
             "AWS::Partition": self.partition,
-            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::URLSuffix": "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com",
             "AWS::NoValue": NO_VALUE,
             "AWS::StackId": f"arn:{self.partition}:cloudformation:{self.region}:{self.account}:stack/{self.name}/"
                             "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",

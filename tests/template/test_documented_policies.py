@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from test_organization import EXAMPLE_SCP_ROLE_PATH
-from test_policies import EXAMPLE_SCP_STATE_TABLE
+from test_policies import EXAMPLE_SCP_PIPELINE, EXAMPLE_SCP_STATE_TABLE
 
 # A fenced json block, at the margin or indented (inside a list item); the closing fence is
 # indented like the opening one, so one block never runs on into the next.
@@ -37,7 +37,7 @@ def documented_policies():
     return found
 
 
-@pytest.mark.parametrize("tested", [EXAMPLE_SCP_STATE_TABLE, EXAMPLE_SCP_ROLE_PATH], ids=lambda p: p["Statement"][0]["Sid"])
+@pytest.mark.parametrize("tested", [EXAMPLE_SCP_STATE_TABLE, EXAMPLE_SCP_PIPELINE, EXAMPLE_SCP_ROLE_PATH], ids=lambda p: p["Statement"][0]["Sid"])
 def test_the_documented_scp_is_the_tested_one(tested):
     sid = tested["Statement"][0]["Sid"]
     documented = documented_policies()

@@ -47,7 +47,7 @@ def example_of(description):
 @pytest.mark.parametrize("name", [
     "AlertEmails", "AlertPhoneNumbers", "OrganizationId", "SourceAccountIds", "SlackWorkspaceId",
     "SlackChannelId", "TeamsTenantId", "TeamsTeamId", "TeamsChannelId", "ChatRegion",
-    "ChatTopicArnsFromOtherRegions", "AccountNames", "RunbookUrl",
+    "ChatTopicArnsFromOtherRegions", "AccountNames", "RunbookUrl", "AssumeRootIssuers",
 ])
 def test_a_patterned_parameter_shows_an_example_it_accepts_and_says_no_spaces(template, name):
     """CloudFormation refuses a value its AllowedPattern does not match only when the stack is

@@ -8,7 +8,9 @@ import json
 import pytest
 from parliament import analyze_policy_string, iam_definition
 
-from conftest import ACCOUNT, REGION
+from cfnlint.decode import cfn_yaml
+
+from conftest import ACCOUNT, REGION, repo_templates
 from iam_policy import (
     ALLOWED,
     EXPLICIT_DENY,
@@ -329,6 +331,37 @@ def test_the_function_may_use_the_alert_key_only_through_sns(function, role_arn,
     assert kms_via_sns(function, keys, "AlertKey", role_policies, context, action)[0] == ALLOWED
 
 
+def test_the_alert_key_names_snss_endpoint_in_the_china_partition(deployed_template):
+    """kms:ViaService is the service's endpoint name, whose domain is the partition's
+    (`amazonaws.com.cn` in the China regions: AWS General Reference, "Service endpoints"; the
+    `AWS::URLSuffix` pseudo parameter). A hard-coded `amazonaws.com` would refuse SNS the key
+    there, and with it every alert."""
+    china = Stack(deployed_template, {}, ACCOUNT, "cn-north-1", STACK_NAME, partition="aws-cn")
+    key_policy = china.resolve(china.resources["AlertKey"]["Properties"]["KeyPolicy"])
+    (through_sns,) = [st for st in key_policy["Statement"] if st["Sid"] == "FunctionPublishesThroughSns"]
+    assert through_sns["Condition"]["StringEquals"]["kms:ViaService"] == "sns.cn-north-1.amazonaws.com.cn"
+
+
+def test_no_template_hard_codes_the_aws_domain_in_a_sub():
+    """Every endpoint a template builds (Fn::Sub) takes its domain from `AWS::URLSuffix`, so
+    the templates deploy in every partition; service principals are plain names, not endpoints."""
+
+    def subs(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Fn::Sub":
+                    yield value[0] if isinstance(value, list) else value
+                yield from subs(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from subs(item)
+
+    for path in repo_templates():
+        doc = json.loads(json.dumps(cfn_yaml.load(str(path))))
+        hard_coded = [text for text in subs(doc) if "amazonaws.com" in str(text)]
+        assert not hard_coded, f"{path.name}: {hard_coded}"
+
+
 # --- the rest of the function's permissions ----------------------------------------------------------
 
 
@@ -622,8 +655,99 @@ def test_the_example_scp_keeps_the_state_tables_protection_for_the_deployer_alon
         assert decide(request, [*role_policies, EXAMPLE_SCP_STATE_TABLE], table_policy)[0] == ALLOWED, action
 
 
-def test_the_example_scp_names_real_actions():
-    found = analyze_policy_string(json.dumps(EXAMPLE_SCP_STATE_TABLE)).findings
+# What no policy of the stack can refuse an administrator of the account (docs/permissions.md,
+# "What the policies do not cover"): switching off or re-pointing the rules that feed the function
+# (a DisableRule takes effect before its own CloudTrail event could match), replacing or throttling
+# the function's code, and passing the function's role to code of one's own, which the alert topic
+# would then admit; and setting an alarm's state, which texts the alarm phones with no ceiling
+# (docs/alarms.md). The stack's generated names, and its alarms' names, begin with the stack name.
+ONLY_THE_DEPLOYER = {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/rootwatch-deployer"}}
+EXAMPLE_SCP_PIPELINE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "OnlyTheDeployerChangesRootwatchRules",
+            "Effect": "Deny",
+            "Action": ["events:DisableRule", "events:DeleteRule", "events:PutRule", "events:PutTargets",
+                       "events:RemoveTargets"],
+            "Resource": "arn:aws:events:*:*:rule/rootwatch-*",
+            "Condition": ONLY_THE_DEPLOYER,
+        },
+        {
+            "Sid": "OnlyTheDeployerChangesRootwatchFunction",
+            "Effect": "Deny",
+            "Action": ["lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
+                       "lambda:PutFunctionConcurrency", "lambda:RemovePermission"],
+            "Resource": "arn:aws:lambda:*:*:function:rootwatch-*",
+            "Condition": ONLY_THE_DEPLOYER,
+        },
+        {
+            "Sid": "OnlyTheDeployerPassesRootwatchRoles",
+            "Effect": "Deny",
+            "Action": "iam:PassRole",
+            "Resource": "arn:aws:iam::*:role/rootwatch-*",
+            "Condition": ONLY_THE_DEPLOYER,
+        },
+        {
+            "Sid": "OnlyTheDeployerSetsRootwatchAlarmStates",
+            "Effect": "Deny",
+            "Action": "cloudwatch:SetAlarmState",
+            "Resource": "arn:aws:cloudwatch:*:*:alarm:rootwatch-*",
+            "Condition": ONLY_THE_DEPLOYER,
+        },
+    ],
+}
+
+
+def rule_arns(stack):
+    """Every EventBridge rule of the template, as IAM sees it: on a custom bus the ARN names the
+    bus (rule/<bus>/<rule>; Service Authorization Reference, EventBridge resource types)."""
+    arns = []
+    for logical_id, resource in stack.resources.items():
+        if resource["Type"] != "AWS::Events::Rule":
+            continue
+        name = stack.physical_name(logical_id)
+        if "EventBusName" in resource["Properties"]:
+            bus = stack.resolve(stack.resources["HomeBus"]["Properties"]["Name"])
+            arns.append(stack.arn("events", f"rule/{bus}/{name}"))
+        else:
+            arns.append(stack.arn("events", f"rule/{name}"))
+    return arns
+
+
+def test_the_example_scp_keeps_rootwatchs_rules_function_and_role_for_the_deployer(stack):
+    """With the example SCP, an administrator allowed everything can no longer disable, delete or
+    re-point any of the stack's rules (the home bus's too), change, throttle or delete the
+    function, pass its role, or set an alarm's state (which would text the alarm phones); the
+    deployer still can, and other rules, functions, roles and alarms of the account are left
+    alone."""
+    scp = [*EVERYTHING, EXAMPLE_SCP_PIPELINE]
+    deployer = session(f"arn:aws:iam::{ACCOUNT}:role/rootwatch-deployer", "cfn")
+    rules, function, roles, alarms = EXAMPLE_SCP_PIPELINE["Statement"]
+    guarded = [(action, arn, rules["Sid"]) for arn in rule_arns(stack) for action in rules["Action"]]
+    guarded += [(action, stack.get_att("RootwatchFunction", "Arn"), function["Sid"]) for action in function["Action"]]
+    guarded += [("iam:PassRole", stack.get_att("RootwatchFunctionRole", "Arn"), roles["Sid"])]
+    alarm_ids = [i for i, r in stack.resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert len(alarm_ids) >= 10, alarm_ids
+    guarded += [("cloudwatch:SetAlarmState", stack.get_att(i, "Arn"), alarms["Sid"]) for i in alarm_ids]
+    assert len(rule_arns(stack)) >= 3, "the function's two rules and the watchdog's schedule"
+    for action, arn, sid in guarded:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), scp) == (EXPLICIT_DENY, sid), (action, arn)
+        request = Request(deployer, action, arn, context_of(deployer, deployer.role_arn))
+        assert decide(request, scp)[0] == ALLOWED, (action, arn)
+    for action, arn in [
+        ("events:DisableRule", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/other"),
+        ("events:DeleteRule", f"arn:aws:events:{REGION}:{ACCOUNT}:rule/other-bus/other"),
+        ("lambda:UpdateFunctionCode", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:other"),
+        ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/other"),
+        ("cloudwatch:SetAlarmState", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:other"),
+    ]:
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), scp)[0] == ALLOWED, (action, arn)
+
+
+@pytest.mark.parametrize("scp", [EXAMPLE_SCP_STATE_TABLE, EXAMPLE_SCP_PIPELINE], ids=lambda p: p["Statement"][0]["Sid"])
+def test_the_example_scp_names_real_actions(scp):
+    found = analyze_policy_string(json.dumps(scp)).findings
     assert not found, [(f.issue, f.detail) for f in found]
 
 

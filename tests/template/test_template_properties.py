@@ -568,6 +568,23 @@ def test_phones_get_only_the_chosen_severities_and_paged_alerts(resources, templ
     assert sorted(param["AllowedValues"]) == ["CRITICAL", "HIGH", "LOW", "MEDIUM"]
 
 
+def test_assume_root_issuers_reach_the_function_as_one_list(resources, template):
+    """Empty by default (no allowance applies); each value a role ARN, joined as the function's
+    ASSUME_ROOT_ISSUERS reads them (src/config.rs)."""
+    param = template["Parameters"]["AssumeRootIssuers"]
+    assert (param["Type"], param["Default"]) == ("CommaDelimitedList", "")
+    env = function_props(resources)["Environment"]["Variables"]
+    assert env["ASSUME_ROOT_ISSUERS"] == {"Fn::Join": [",", {"Ref": "AssumeRootIssuers"}]}
+    # CloudFormation matches a CommaDelimitedList's pattern against each value.
+    pattern = re.compile(param["AllowedPattern"])
+    for value in ["", "arn:aws:iam::111122223333:role/RootTasks",
+                  "arn:aws-us-gov:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Root_0123"]:
+        assert pattern.fullmatch(value), value
+    for value in ["RootTasks", "arn:aws:iam::111122223333:user/alice",
+                  "arn:aws:sts::111122223333:assumed-role/RootTasks/alice", "arn:aws:iam::1111:role/RootTasks"]:
+        assert not pattern.fullmatch(value), value
+
+
 def test_state_table_is_on_demand_encrypted_and_expiring_and_the_function_may_use_it(resources):
     """The table's settings and the role's grant on it. That no one else may write it is the
     table's resource policy, evaluated in test_policies.py."""

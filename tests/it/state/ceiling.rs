@@ -1,6 +1,7 @@
-//! The hourly SMS ceiling: past an account's `SMS_CEILING_PER_HOUR` texts (10 here), texts pause.
-//! N+k alerts in an hour give N texts, one text saying texts are paused, and N+k emails; another
-//! account and the next hour text again; a failed publish gives its text back. Against moto's SNS
+//! The SMS ceilings: past `SMS_CEILING_PER_HOUR` texts (10 here), texts pause. N+k root alerts of
+//! an account in an hour give N texts, one text saying texts are paused, and N+k emails; another
+//! account and the next hour text again; what anyone can cause is counted per UTC day across
+//! every account; a failed publish gives its text back. Against moto's SNS
 //! and DynamoDB, with SQS queues standing in for a phone (the template's SMS filter policy) and an
 //! inbox (no filter), read from the servers' records.
 
@@ -300,40 +301,52 @@ async fn an_alert_held_back_by_the_ceiling_leaves_its_session_untexted() {
     assert_eq!(people.emails().await, 7);
 }
 
-/// A password-recovery request for the root user, as the forgot-password form makes it: no
-/// credential needed, from any IP.
-fn recovery_request(seq: u32, ip: &str) -> Value {
+/// A password-recovery request for the root user of `account`, as the forgot-password form
+/// makes it: no credential needed, from any IP.
+fn recovery_request(seq: u32, ip: &str, account: &str) -> Value {
     let mut event = sample("root-password-recovery-requested");
     event["detail"]["eventID"] = json!(format!("0000ecec-0000-4000-8000-{seq:012}"));
     event["detail"]["sourceIPAddress"] = json!(ip);
-    event
+    let text = serde_json::to_string(&event)
+        .unwrap()
+        .replace("111122223333", account);
+    serde_json::from_str(&text).unwrap()
 }
 
-/// Anyone who knows the root user's email address can ask for a password reset (HIGH, texted)
-/// from as many IPs as they like, without any credential. Those texts have a ceiling of their
-/// own: 11 requests from 11 IPs give 10 texts and the notice that sign-in attempt texts are
-/// paused, a 12th reaches email only — and the root sign-in without MFA that follows still
-/// texts, and so does a forwarder's failing alarm, each counted in its own bucket.
+/// Anyone who knows a root user's email address can ask for a password reset (HIGH, texted)
+/// from as many IPs as they like, in every account whose address they know, without any
+/// credential. Those texts have a ceiling of their own, counted per UTC day across every
+/// account: 12 requests from 12 IPs, spread over two accounts and two hours, give 10 texts, the
+/// one notice that sign-in attempt texts are paused for all accounts until midnight, and one
+/// email-only alert — and the root sign-in with MFA that follows still texts, and so does a
+/// forwarder's failing alarm, each counted in its own bucket. The next UTC day texts again.
 #[tokio::test]
 async fn texts_a_stranger_can_cause_cannot_pause_the_texts_of_root_activity() {
     let stack = LocalStack::start().await;
     let app = stack.app(&stack.topic);
     let people = Subscribers::of(&stack).await;
-    let now: DateTime<Utc> = "2026-11-21T09:20:00Z".parse().unwrap();
+    let nine: DateTime<Utc> = "2026-11-21T09:20:00Z".parse().unwrap();
+    let ten = nine + Duration::hours(1);
     let mut outcomes = Vec::new();
     for i in 1..=12 {
-        let event = recovery_request(i, &format!("198.51.100.{i}"));
+        // Six requests in each account, the second account's an hour later.
+        let (account, now) = if i <= 6 {
+            ("111122223333", nine)
+        } else {
+            ("444455556666", ten)
+        };
+        let event = recovery_request(i, &format!("198.51.100.{i}"), account);
         let outcome = app.handle(&event, &invocation_at(now), now).await;
         outcomes.push(outcome.expect("alerted"));
     }
-    let sign_in = sample("root-console-sign-in-without-mfa");
-    let root = app.handle(&sign_in, &invocation_at(now), now).await;
+    let sign_in = sample("root-console-sign-in-with-mfa");
+    let root = app.handle(&sign_in, &invocation_at(ten), ten).await;
     assert!(
         texted_itself(root.as_ref().expect("alerted")),
         "the root sign-in texts: {root:?}"
     );
     let alarm = sample("forwarder-failing");
-    let health = app.handle(&alarm, &invocation_at(now), now).await;
+    let health = app.handle(&alarm, &invocation_at(ten), ten).await;
     assert!(
         texted_itself(health.as_ref().expect("alerted")),
         "the forwarder's alarm texts: {health:?}"
@@ -369,15 +382,18 @@ async fn texts_a_stranger_can_cause_cannot_pause_the_texts_of_root_activity() {
         13,
         "10 requests, the notice, the sign-in, the alarm"
     );
-    assert_eq!(people.emails().await, 14);
+    assert_eq!(people.emails().await, 14, "every alert is emailed");
     let texts = texted_sms(&stack);
     assert_eq!(
         texts[10],
-        "HIGH in email. Sign-in attempt texts PAUSED for acct 111122223333 until 10:00 UTC \
-         (10 sent). Root activity still texts; email and chat get all."
+        "HIGH in email. Sign-in attempt texts PAUSED for all accounts until 00:00 UTC \
+         (10 sent today). Root activity still texts; email and chat get all."
     );
+    if let Some(problem) = segment_problem(TOPIC_DISPLAY_NAME, &texts[10]) {
+        panic!("the notice is not one segment: {problem}");
+    }
     assert!(
-        texts[11].starts_with("CRITICAL Root console sign-in WITHOUT MFA."),
+        texts[11].starts_with("HIGH Root console sign-in with MFA."),
         "{texts:#?}"
     );
     assert!(
@@ -385,15 +401,26 @@ async fn texts_a_stranger_can_cause_cannot_pause_the_texts_of_root_activity() {
         "{texts:#?}"
     );
     assert_eq!(
-        texts_counted(&stack, "111122223333#sign-in-attempts#2026-11-21T09").await,
-        Some(11)
+        texts_counted(&stack, "any-account#sign-in-attempts#2026-11-21").await,
+        Some(11),
+        "one count for both accounts and both hours"
     );
     assert_eq!(
-        texts_counted(&stack, "111122223333#2026-11-21T09").await,
+        texts_counted(&stack, "111122223333#2026-11-21T10").await,
         Some(1)
     );
     assert_eq!(
-        texts_counted(&stack, "111122223333#forwarder-failures#2026-11-21T09").await,
+        texts_counted(&stack, "any-account#forwarder-failures#2026-11-21").await,
         Some(1)
     );
+
+    // The UTC day turns: sign-in attempts text again.
+    let tomorrow: DateTime<Utc> = "2026-11-22T00:05:00Z".parse().unwrap();
+    let event = recovery_request(13, "198.51.100.13", "444455556666");
+    let outcome = app
+        .handle(&event, &invocation_at(tomorrow), tomorrow)
+        .await
+        .expect("alerted");
+    assert!(texted_itself(&outcome), "{outcome:?}");
+    assert_eq!(people.texts().await, 1);
 }

@@ -2,7 +2,8 @@
 //! once more — the same act again does not; every alert is still emailed. Against moto's SNS and
 //! DynamoDB, with SQS queues standing in for a phone (the template's SMS filter policy) and an
 //! inbox (no filter), read from the servers' records. A leaked long-term key making the same call
-//! twenty times texts once.
+//! twenty times texts once, and so do twelve different calls it makes: they are critical for the
+//! key, not the act.
 
 use chrono::{DateTime, Utc};
 use rootwatch::handler::Outcome;
@@ -101,6 +102,71 @@ async fn a_leaked_key_texts_once_per_critical_act_and_emails_every_call() {
         .map(|n| n[3]["kind"]["Value"].as_str().unwrap_or("?"))
         .collect();
     assert_eq!(kinds, ["long-term-access-key-used", "cloudtrail-tampered"]);
+}
+
+/// A leaked long-term key looks around before it acts: twelve different read calls are CRITICAL
+/// for the key, not for what they do, so they share one text; the `StopLogging` after them is
+/// `cloudtrail-tampered` (its own row, above the key's) and texts too. Were each call its own
+/// act, the lookaround would use up the hour's ten texts and the notice, and `StopLogging` would
+/// reach email only.
+#[tokio::test]
+async fn a_leaked_keys_lookaround_texts_once_and_leaves_the_act_that_matters_its_text() {
+    let stack = LocalStack::start().await;
+    let app = stack.app(&stack.topic);
+    let people = Subscribers::of(&stack).await;
+
+    let reads = [
+        ("iam.amazonaws.com", "ListUsers"),
+        ("iam.amazonaws.com", "ListRoles"),
+        ("iam.amazonaws.com", "GetAccountSummary"),
+        ("s3.amazonaws.com", "ListBuckets"),
+        ("ec2.amazonaws.com", "DescribeInstances"),
+        ("ec2.amazonaws.com", "DescribeRegions"),
+        ("cloudtrail.amazonaws.com", "DescribeTrails"),
+        ("cloudtrail.amazonaws.com", "GetTrailStatus"),
+        ("organizations.amazonaws.com", "DescribeOrganization"),
+        ("guardduty.amazonaws.com", "ListDetectors"),
+        ("kms.amazonaws.com", "ListKeys"),
+        ("sts.amazonaws.com", "GetCallerIdentity"),
+    ];
+    let mut events: Vec<Value> = reads
+        .iter()
+        .zip(0..)
+        .map(|((source, name), i)| keyed_call(i * 5, LEAKED_KEY, source, name))
+        .collect();
+    events.push(keyed_call(
+        70,
+        LEAKED_KEY,
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+    ));
+    alert_all(&app, &events).await;
+
+    let published = stack.moto.sent_notifications(&stack.topic);
+    assert_eq!(published.len(), 13, "one publish per event");
+    assert_eq!(people.emails().await, 13, "the inbox gets every alert");
+    assert_eq!(
+        people.texts().await,
+        2,
+        "the lookaround once, StopLogging once"
+    );
+    let texted: Vec<(&str, &str)> = published
+        .iter()
+        .filter(|n| n[3]["page"]["Value"] == "true")
+        .map(|n| {
+            (
+                n[3]["kind"]["Value"].as_str().unwrap_or("?"),
+                n[3]["severity"]["Value"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        texted,
+        [
+            ("long-term-access-key-used", "CRITICAL"),
+            ("cloudtrail-tampered", "CRITICAL")
+        ]
+    );
 }
 
 /// Two critical acts of one kind in one session (the selectors changed, then logging stopped)
