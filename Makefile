@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Where cargo puts what it builds: target/ unless CARGO_TARGET_DIR or a cargo config says otherwise.
 TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
 
-.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory bench-cold clean-demo org-home org-stackset org-management org-dry-run package package-bucket publish regions org-teardown workflow-lint locked
+.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory bench-cold clean-demo org-home org-stackset org-management org-dry-run package package-bucket publish regions org-teardown workflow-lint locked declare declarations end-declaration
 
 help:
 	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
@@ -26,6 +26,9 @@ help:
 	@echo "make org-management HOME_BUS_ARN=... REGIONS=...   forwarders in the management account (StackSets skip it)"
 	@echo "make org-teardown HOME_BUS_ARN=... REGIONS=...   remove the organization's forwarders: stack instances, stack set, management stacks [DRY_RUN=1 OU_IDS=...]"
 	@echo "make org-dry-run   print every org, regions and teardown call without making one (run by make test)"
+	@echo "make declare ACCOUNT=111122223333 MINUTES=60 REASON=\"...\" BY=<you> [SOURCE_CIDR=192.0.2.0/24] [REPLACE=1]   declare planned root use (docs/declaring.md) [STACK=rootwatch or STATE_TABLE=...]"
+	@echo "make declarations   open declarations, and ended ones whose root-use report is to come"
+	@echo "make end-declaration ACCOUNT=111122223333   end the account's declaration now"
 	@echo "make bench   criterion benchmarks of the pure core; bench-size: the arm64 artifact; bench-memory: peak RSS"
 	@echo "make bench-cold   cold start to first alert over TLS, Rust and a Python + boto3 peer, full CPU and a 128 MB CPU share"
 
@@ -117,6 +120,25 @@ org-teardown: $(TOOLS)
 	  { echo "usage: make org-teardown HOME_BUS_ARN=arn:aws:events:... REGIONS=us-east-1,eu-west-1 [CALL_AS=DELEGATED_ADMIN] [DRY_RUN=1 OU_IDS=r-...]"; exit 2; }
 	python3 scripts/org.py delete --home-bus-arn "$${HOME_BUS_ARN}" --regions "$${REGIONS}" \
 	  --call-as "$${CALL_AS:-SELF}" $${OU_IDS:+--ou-ids "$${OU_IDS}"} $(ORG_DRY)
+
+# Declared root use (docs/declaring.md). Values reach the tool through the environment, never
+# through the recipe's text: a REASON with quotes or $(...) stays a reason.
+DECLARE_TABLE = $${STATE_TABLE:+--table "$${STATE_TABLE}"} $${STACK:+--stack "$${STACK}"}
+
+declare: $(TOOLS)
+	@[[ -n "$${ACCOUNT:-}" && -n "$${MINUTES:-}" && -n "$${REASON:-}" && -n "$${BY:-}" ]] || \
+	  { echo "usage: make declare ACCOUNT=111122223333 MINUTES=60 REASON=\"Close support case 42\" BY=<you> [SOURCE_CIDR=192.0.2.0/24] [REPLACE=1] [NO_WAIT=1] (STACK=<stack> or STATE_TABLE=<table>)"; exit 2; }
+	python3 scripts/declare.py $(DECLARE_TABLE) declare --account "$${ACCOUNT}" --minutes "$${MINUTES}" \
+	  --reason "$${REASON}" --by "$${BY}" $${SOURCE_CIDR:+--source-cidr "$${SOURCE_CIDR}"} \
+	  $${REPLACE:+--replace} $${NO_WAIT:+--no-wait}
+
+declarations: $(TOOLS)
+	python3 scripts/declare.py $(DECLARE_TABLE) list
+
+end-declaration: $(TOOLS)
+	@[[ -n "$${ACCOUNT:-}" ]] || \
+	  { echo "usage: make end-declaration ACCOUNT=111122223333 (STACK=<stack> or STATE_TABLE=<table>)"; exit 2; }
+	python3 scripts/declare.py $(DECLARE_TABLE) end --account "$${ACCOUNT}"
 
 # One account, many regions: the stack in HOME_REGION admits this account's forwarders (its
 # SourceAccountIds gains the account) and forwarder.yaml goes to every other region in REGIONS.

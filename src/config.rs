@@ -36,6 +36,9 @@ pub struct Config {
     /// Name accounts that `ACCOUNT_NAMES` does not with AWS Organizations' `DescribeAccount`
     /// (`ACCOUNT_NAMES_FROM_ORGANIZATIONS`).
     pub account_names_from_organizations: bool,
+    /// The state table's stream, whose records ring for declarations of root use
+    /// (`DECLARATION_STREAM_ARN`); `None`: declarations are off and every batch is refused.
+    pub declaration_stream_arn: Option<String>,
     /// The roles whose `sts:AssumeRoot` sessions the allowances trust (`ASSUME_ROOT_ISSUERS`).
     pub assume_root_issuers: AssumeRootIssuers,
 }
@@ -255,6 +258,33 @@ const ACCOUNT_NAMES_FROM_ORGANIZATIONS: Reader<bool> = Reader {
     },
 };
 
+const DECLARATION_STREAM_ARN: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "DECLARATION_STREAM_ARN",
+        unset: Unset::Means(
+            "declarations are off: alerts say nothing of them and record batches are refused \
+             (said at start)",
+        ),
+        expected: "the ARN of the state table's DynamoDB stream \
+                   (arn:aws:dynamodb:<region>:<account>:table/<STATE_TABLE>/stream/<label>), or unset",
+        meaning: "The template passes `StateTable.StreamArn`. Only batches from this stream ring \
+                  for a [declaration of root use](declaring.md); needs `STATE_TABLE`",
+    },
+    parse: |value| match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(arn)
+            if arn.starts_with("arn:aws")
+                && arn.split(':').nth(2) == Some("dynamodb")
+                && arn.contains(":table/")
+                && arn.contains("/stream/")
+                && !arn.contains(char::is_whitespace) =>
+        {
+            Ok(Some(arn.to_owned()))
+        }
+        Some(arn) => Err(format!("{arn:?} is not a DynamoDB stream ARN")),
+    },
+};
+
 const ASSUME_ROOT_ISSUERS: Reader<AssumeRootIssuers> = Reader {
     variable: Variable {
         name: "ASSUME_ROOT_ISSUERS",
@@ -273,7 +303,7 @@ const ASSUME_ROOT_ISSUERS: Reader<AssumeRootIssuers> = Reader {
 
 /// Every variable of the configuration, in the order they are read: the documentation's table.
 #[cfg(test)]
-const VARIABLES: [&Variable; 10] = [
+const VARIABLES: [&Variable; 11] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,
@@ -283,6 +313,7 @@ const VARIABLES: [&Variable; 10] = [
     &SMS_CEILING_PER_HOUR.variable,
     &TOPIC_DISPLAY_NAME.variable,
     &ACCOUNT_NAMES_FROM_ORGANIZATIONS.variable,
+    &DECLARATION_STREAM_ARN.variable,
     &ASSUME_ROOT_ISSUERS.variable,
 ];
 
@@ -314,8 +345,29 @@ impl Config {
             sms_ceiling_per_hour: SMS_CEILING_PER_HOUR.read(&lookup)?,
             sms_limit: TOPIC_DISPLAY_NAME.read(&lookup)?,
             account_names_from_organizations: ACCOUNT_NAMES_FROM_ORGANIZATIONS.read(&lookup)?,
+            declaration_stream_arn: Self::stream_of_the_table(&lookup)?,
             assume_root_issuers: ASSUME_ROOT_ISSUERS.read(&lookup)?,
         })
+    }
+
+    /// The stream ARN, which must be of `STATE_TABLE`'s table: a stream of another table would
+    /// ring for items the function never reads.
+    fn stream_of_the_table(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let arn = DECLARATION_STREAM_ARN.read(lookup)?;
+        let table = STATE_TABLE.read(lookup)?;
+        match (&arn, &table) {
+            (None, _) => Ok(arn),
+            (Some(stream), Some(table)) if stream.contains(&format!(":table/{table}/stream/")) => {
+                Ok(arn)
+            }
+            (Some(stream), _) => Err(ConfigError {
+                variable: DECLARATION_STREAM_ARN.variable.name,
+                problem: format!("{stream:?} is not a stream of STATE_TABLE's table"),
+                expected: DECLARATION_STREAM_ARN.variable.expected,
+            }),
+        }
     }
 }
 
@@ -390,6 +442,38 @@ mod tests {
             let err =
                 Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC), (var, bad)])).unwrap_err();
             assert_eq!(err.variable, var);
+        }
+    }
+
+    /// Declarations ring only from a stream of the state table itself.
+    #[test]
+    fn the_declaration_stream_must_be_the_state_tables() {
+        let stream = "arn:aws:dynamodb:us-east-1:111122223333:table/rootwatch-state/stream/2026-11-21T00:00:00.000";
+        let config = Config::from_lookup(lookup(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("STATE_TABLE", "rootwatch-state"),
+            ("DECLARATION_STREAM_ARN", stream),
+        ]))
+        .unwrap();
+        assert_eq!(config.declaration_stream_arn.as_deref(), Some(stream));
+        let off = Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC)])).unwrap();
+        assert_eq!(off.declaration_stream_arn, None);
+        for (table, arn) in [
+            (Some("other-table"), stream),
+            (None, stream),
+            (
+                Some("rootwatch-state"),
+                "arn:aws:sqs:us-east-1:111122223333:table/rootwatch-state/stream/x",
+            ),
+            (
+                Some("rootwatch-state"),
+                "arn:aws:dynamodb:us-east-1:111122223333:table/rootwatch-state",
+            ),
+        ] {
+            let mut vars = vec![("ALERT_TOPIC_ARN", TOPIC), ("DECLARATION_STREAM_ARN", arn)];
+            vars.extend(table.map(|t| ("STATE_TABLE", t)));
+            let err = Config::from_lookup(lookup(&vars)).unwrap_err();
+            assert_eq!(err.variable, "DECLARATION_STREAM_ARN", "{table:?} {arn}");
         }
     }
 

@@ -118,7 +118,9 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
     };
     // What the table counted, to give back if this alert is not published.
     let counted = deduplicated.then_some(page);
-    notification.page = page.texted();
+    // Rendering decides whether an alert may page (a declared one below CRITICAL may not, nor
+    // may a notice of declared root use); the claim, whether it does.
+    notification.page = notification.page && page.texted();
     if page == Page::PauseNotice {
         if let Some(sms) = guard.pause_notice(notification.severity) {
             notification.sms = sms;
@@ -259,7 +261,8 @@ pub fn alert_claim(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Claim {
-    let texted = config.sms_severities.contains(&alert.severity);
+    // A declared alert below CRITICAL reaches no phone: it opens no session and uses no text.
+    let texted = config.sms_severities.contains(&alert.severity) && !alert.quieted();
     Claim {
         key,
         owner: invocation.request_id.clone(),
@@ -276,6 +279,25 @@ pub fn alert_claim(
                 now,
             )
         }),
+    }
+}
+
+/// The claim of one of rootwatch's own notices (`root-use-declared`, `root-use-report`), keyed
+/// `key` ([`EventKey::notice`]): exactly once, never texted, so no session and no ceiling.
+pub fn notice_claim(
+    key: EventKey,
+    invocation: &Invocation,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Claim {
+    Claim {
+        key,
+        owner: invocation.request_id.clone(),
+        lease_until: invocation.lease_until(),
+        session: None,
+        event_time: now,
+        window: config.session_window,
+        ceiling: None,
     }
 }
 

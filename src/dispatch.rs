@@ -1,28 +1,38 @@
-//! One function, two jobs: a schedule's tick (`Scheduled Event` from `aws.events`) goes to the
-//! [`Watchdog`]; every other payload to the handler, unchanged. Before either, an envelope whose
-//! `source` is not AWS's is refused ([`check_source`]). Each invocation's [`Metrics`] are derived
-//! here from its result.
+//! One function, three jobs: a batch of stream records rings for declarations of root use
+//! ([`Declarer`]); a schedule's tick (`Scheduled Event` from `aws.events`) goes to the
+//! [`Watchdog`] and then sends the root-use reports due ([`Reports`]); every other payload goes
+//! to the handler, unchanged. A batch is told apart first (it is no EventBridge envelope); then
+//! an envelope whose `source` is not AWS's is refused ([`check_source`]). Each invocation's
+//! [`Metrics`] are derived here from its result.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::error;
 
+use crate::declare::report::{Reports, ReportsOutcome};
+use crate::declare::{Declarer, Rung, is_record_batch};
 use crate::detect::record::check_source;
 use crate::error::HandlerError;
 use crate::handler::{Handler, Outcome};
 use crate::invocation::Invocation;
 use crate::metrics::Metrics;
 use crate::ports::{
-    AccountDirectory, AlertPublisher, AlertState, NoDirectory, TrailSource, WatchdogState,
+    AccountDirectory, AlertPublisher, AlertState, Declarations, NoDirectory, TrailSource,
+    WatchdogState,
 };
 use crate::watchdog::{Watchdog, WatchdogOutcome, is_scheduled_event};
 
-/// The function's response: the handler's outcome or the watchdog's.
+/// The function's response: the handler's outcome, a tick's, or what each doorbell came to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Response {
     Event(Outcome),
-    Watchdog(WatchdogOutcome),
+    Tick {
+        watchdog: WatchdogOutcome,
+        reports: ReportsOutcome,
+    },
+    Declarations(Vec<Rung>),
 }
 
 /// The handler and the watchdog, sharing the publisher.
@@ -35,7 +45,7 @@ pub struct Function<P, S, T, W, D = NoDirectory> {
 impl<P, S, T, W, D> Function<P, S, T, W, D>
 where
     P: AlertPublisher,
-    S: AlertState,
+    S: AlertState + Declarations,
     T: TrailSource,
     W: WatchdogState,
     D: AccountDirectory,
@@ -47,16 +57,49 @@ where
         invocation: &Invocation,
         now: DateTime<Utc>,
     ) -> (Result<Response, HandlerError>, Metrics) {
-        if let Err(err) = check_source(payload) {
-            let result = Err(self.handler.reject(err));
+        let handler = &self.handler;
+        if is_record_batch(payload) {
+            let declarer = Declarer {
+                config: &handler.config,
+                publisher: &handler.publisher,
+                state: &handler.state,
+            };
+            let result = declarer.ring(payload, invocation, now).await;
+            let metrics = Metrics::of_declarations(&result);
+            (result.map(Response::Declarations), metrics)
+        } else if let Err(err) = check_source(payload) {
+            let result = Err(handler.reject(err));
             let metrics = Metrics::of_event(&result);
             (result.map(Response::Event), metrics)
         } else if is_scheduled_event(payload) {
-            let result = self.watchdog.check(payload, invocation, now).await;
-            let metrics = Metrics::of_watchdog(&result);
-            (result.map(Response::Watchdog), metrics)
+            let started = tokio::time::Instant::now();
+            let checked = self.watchdog.check(payload, invocation, now).await;
+            let mut metrics = Metrics::of_watchdog(&checked);
+            let reports = Reports {
+                config: &handler.config,
+                publisher: &handler.publisher,
+                state: &handler.state,
+            };
+            // The reports go after the check, in what time it left: their clock starts where
+            // the check's ended.
+            let after = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+            let swept = reports.sweep(invocation, after).await;
+            if let Err(err) = &swept {
+                error!(
+                    stage = "report",
+                    error_type = err.error_type(),
+                    retryable = true,
+                    "root-use reports not all sent; the next tick retries: {err}"
+                );
+            }
+            metrics.add_reports(&swept);
+            let result = match (checked, swept) {
+                (Ok(watchdog), Ok(reports)) => Ok(Response::Tick { watchdog, reports }),
+                (Err(err), _) | (_, Err(err)) => Err(err),
+            };
+            (result, metrics)
         } else {
-            let result = self.handler.handle(payload, invocation, now).await;
+            let result = handler.handle(payload, invocation, now).await;
             let metrics = Metrics::of_event(&result);
             (result.map(Response::Event), metrics)
         }

@@ -2,8 +2,10 @@
 //! is the pure core ([`decide`]); deliver claims, publishes and records ([`Handler::handle`],
 //! [`crate::deliver`]). The pure core is split where the account's name is needed:
 //! [`parse_and_classify`], then (in organization mode) the account directory is asked within
-//! its budget, then [`enrich_and_render`] with that name. A member forwarder's failing alarm
-//! takes the same path as a root event ([`crate::forwarder`]).
+//! its budget, side by side with the state table for the account's declared window
+//! ([`WindowLookup`]), then [`enrich_and_render`] with both. After delivery a use inside a
+//! window is noted for its root-use report. A member forwarder's failing alarm takes the same
+//! path as a root event ([`crate::forwarder`]).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,16 +15,20 @@ use tracing::{error, info, warn};
 use crate::account_directory::CachedDirectory;
 use crate::config::Config;
 use crate::deliver::{AlertGuard, Delivered, alert_claim, deliver, forwarder_claim};
-use crate::detect::alert::{Alert, enrich, event_account};
+use crate::detect::alert::{Alert, declaration_status, enrich, event_account, noted_use};
 use crate::detect::classify::{Ignored, Verdict, classify};
 use crate::detect::record::{EventError, ParsedEvent, check_source, parse_event};
-use crate::domain::limits::LOOKUP_BUDGET;
-use crate::domain::{Account, AccountId, AccountName, NotificationKind, Severity};
+use crate::domain::limits::{LOOKUP_BUDGET, STATE_RESERVE};
+use crate::domain::{
+    Account, AccountId, AccountName, Declaration, DeclarationStatus, NotificationKind, Severity,
+};
 use crate::error::HandlerError;
 use crate::forwarder::render::render as forwarder_render;
 use crate::forwarder::{Alarm, ForwarderFailure, is_alarm_state_change, read_alarm};
 use crate::invocation::{Budget, Invocation};
-use crate::ports::{AccountDirectory, AlertPublisher, AlertState, Claim, EventKey, NoDirectory};
+use crate::ports::{
+    AccountDirectory, AlertPublisher, AlertState, Claim, Declarations, EventKey, NoDirectory,
+};
 use crate::render::notification::{Notification, render};
 
 /// What rootwatch decided to do with an event, before any I/O.
@@ -61,7 +67,19 @@ pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> 
         parse_and_classify(payload)?,
         config,
         None,
+        &WindowLookup::Off,
     ))
+}
+
+/// What the state table said of the account's declared window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowLookup {
+    /// Declarations are off (no table or no stream): not asked.
+    Off,
+    /// The account's announced window, or `None`.
+    Found(Option<Declaration>),
+    /// Not answered in time, failed, or skipped: treated as not declared.
+    Unchecked,
 }
 
 /// What parse and classify made of a payload: everything the account-name lookup needs to know
@@ -111,11 +129,12 @@ pub fn parse_and_classify(payload: &Value) -> Result<Classified, EventError> {
 
 /// The pure core's second half: applies the allowances ([`Verdict::allow`]), names the account
 /// (an `ACCOUNT_NAMES` entry wins over `directory_name`, what the account directory calls it),
-/// enriches and renders.
+/// enriches (with whether `window` covers the event) and renders.
 pub fn enrich_and_render(
     classified: Classified,
     config: &Config,
     directory_name: Option<&AccountName>,
+    window: &WindowLookup,
 ) -> Decision {
     let name = |id: Option<&AccountId>| config.account_names.choose(id, directory_name);
     match classified {
@@ -126,7 +145,12 @@ pub fn enrich_and_render(
                 id,
             };
             let verdict = verdict.allow(&parsed.event, &config.assume_root_issuers);
-            let alert = enrich(&parsed, verdict, account, config.runbook_url.as_deref());
+            let mut alert = enrich(&parsed, verdict, account, config.runbook_url.as_deref());
+            alert.declaration = match window {
+                WindowLookup::Off => DeclarationStatus::Off,
+                WindowLookup::Unchecked => DeclarationStatus::Unchecked,
+                WindowLookup::Found(window) => declaration_status(&alert, window.as_ref()),
+            };
             let notification = render(&alert, config.sms_limit);
             Decision::Alert {
                 alert: Box::new(alert),
@@ -212,7 +236,7 @@ impl<P, S, D> Handler<P, S, D> {
     }
 }
 
-impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
+impl<P: AlertPublisher, S: AlertState + Declarations, D: AccountDirectory> Handler<P, S, D> {
     /// Handles one invocation: decides, publishes when there is an alert, and logs the outcome.
     /// `invocation` names the claim's owner and sets the deadline every step keeps to; `now` is
     /// the wall clock at the start, read once (later times add a monotonic clock to it) and used
@@ -229,8 +253,12 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
             Err(err) => return Err(self.reject(err)),
         };
         // Only an alert's account is named: an ignored event costs no lookup.
-        let directory_name = self.directory_name(classified.account(), &budget).await;
-        match enrich_and_render(classified, &self.config, directory_name.as_ref()) {
+        let account = classified.account();
+        let (directory_name, window) = tokio::join!(
+            self.directory_name(account.clone(), &budget),
+            self.window_of(&classified, account.as_ref(), &budget)
+        );
+        match enrich_and_render(classified, &self.config, directory_name.as_ref(), &window) {
             Decision::Ignore { event_id, reason } => {
                 info!(stage = "classify", event_id = event_id.as_deref(), %reason, "ignored");
                 Ok(Outcome::Ignored { event_id, reason })
@@ -240,9 +268,13 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
                 notification,
             } => {
                 let key = EventKey::of(alert.event_id.as_deref(), payload);
-                let claim = alert_claim(&alert, key, invocation, &self.config, budget.now());
-                self.deliver(claim, *notification, &alert.account, &budget)
-                    .await
+                let claim =
+                    alert_claim(&alert, key.clone(), invocation, &self.config, budget.now());
+                let outcome = self
+                    .deliver(claim, *notification, &alert.account, &budget)
+                    .await?;
+                self.note(&alert, &key, &budget).await;
+                Ok(outcome)
             }
             Decision::ForwarderFailing {
                 failure,
@@ -289,6 +321,78 @@ impl<P: AlertPublisher, S: AlertState, D: AccountDirectory> Handler<P, S, D> {
             return None;
         }
         directory.name_of(&account).await
+    }
+
+    /// The account's announced window: asked only for a root alert with declarations on, and
+    /// only when the invocation can afford the lookup's budget and still publish.
+    async fn window_of(
+        &self,
+        classified: &Classified,
+        account: Option<&AccountId>,
+        budget: &Budget,
+    ) -> WindowLookup {
+        if self.config.declaration_stream_arn.is_none()
+            || !matches!(classified, Classified::Root { .. })
+        {
+            return WindowLookup::Off;
+        }
+        let Some(account) = account else {
+            return WindowLookup::Unchecked;
+        };
+        if !budget.can_publish_after(LOOKUP_BUDGET) {
+            warn!(stage = "enrich", %account, "too little time left to look up a declared window; treated as not declared");
+            return WindowLookup::Unchecked;
+        }
+        match tokio::time::timeout(LOOKUP_BUDGET, self.state.window(account)).await {
+            Ok(Ok(window)) => WindowLookup::Found(window.map(|w| w.declaration)),
+            Ok(Err(err)) => {
+                warn!(stage = "enrich", %account, "declared window not read; treated as not declared: {err}");
+                WindowLookup::Unchecked
+            }
+            Err(_) => {
+                warn!(stage = "enrich", %account, "declared window not read within the lookup budget; treated as not declared");
+                WindowLookup::Unchecked
+            }
+        }
+    }
+
+    /// Notes a published (or already published) alert in its window's report, when the window's
+    /// time covers it, source range or not. Never fails the alert.
+    async fn note(&self, alert: &Alert, key: &EventKey, budget: &Budget) {
+        let (DeclarationStatus::Declared(declaration)
+        | DeclarationStatus::OutsideSource(declaration)) = &alert.declaration
+        else {
+            return;
+        };
+        let Some(time) = alert.event_time else {
+            return;
+        };
+        if budget.left() < STATE_RESERVE {
+            warn!(
+                stage = "note",
+                key = key.as_str(),
+                "too little time left to note the use for the root-use report"
+            );
+            return;
+        }
+        let noted = noted_use(alert, time);
+        match self
+            .state
+            .note(&declaration.account, &declaration.id, key.as_str(), &noted)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => info!(
+                stage = "note",
+                key = key.as_str(),
+                "the window's report is full or not kept; counted as dropped"
+            ),
+            Err(err) => warn!(
+                stage = "note",
+                key = key.as_str(),
+                "use not noted for the root-use report: {err}"
+            ),
+        }
     }
 
     /// Delivers one alert about `account`, the account whose texts it counts against (and

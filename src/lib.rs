@@ -18,19 +18,21 @@
 //!   ([`detect::alert`]).
 //! - [`render`]: the SMS, the email, the chat message and the one SNS notification.
 //! - [`ports`]: the traits the pipeline needs from the world (publisher, state table, account
-//!   directory, CloudTrail, the watchdog's marks).
+//!   directory, CloudTrail, the watchdog's marks, declarations).
 //! - The function's parts over the ports: [`handler`] (root events and forwarders' alarms),
 //!   [`deliver`] (the one delivery path), [`watchdog`] (a schedule checks that CloudTrail feeds
 //!   rootwatch), [`forwarder`] (a member forwarder's failing alarm read and rendered),
-//!   [`account_directory`] (account names, cached and time-bounded), [`error`] (what Lambda
-//!   should do about each failure), [`dispatch`] (an invocation to the handler or the watchdog)
-//!   with its [`metrics`], and [`logging`].
+//!   [`declare`] (declarations of root use announced from the state table's stream, and each
+//!   window's root-use report), [`account_directory`] (account names, cached and time-bounded),
+//!   [`error`] (what Lambda should do about each failure), [`dispatch`] (an invocation to the
+//!   handler, the watchdog or the declarations) with its [`metrics`], and [`logging`].
 //! - [`aws`]: the adapters, each implementing a port with the AWS SDK.
 //! - [`startup`] checks the topic and opens the connections during init; `main.rs` wires it all.
 
 pub mod account_directory;
 pub mod aws;
 pub mod config;
+pub mod declare;
 pub mod deliver;
 pub mod detect;
 pub mod dispatch;

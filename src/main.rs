@@ -13,7 +13,9 @@ use rootwatch::config::Config;
 use rootwatch::dispatch::Function;
 use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
-use rootwatch::ports::{AccountDirectory, AlertPublisher, AlertState, TrailSource, WatchdogState};
+use rootwatch::ports::{
+    AccountDirectory, AlertPublisher, AlertState, Declarations, TrailSource, WatchdogState,
+};
 use rootwatch::startup;
 use rootwatch::watchdog::Watchdog;
 use serde_json::Value;
@@ -52,6 +54,15 @@ async fn main() -> Result<(), Error> {
             "STATE_TABLE is not set: running stateless; every event is alerted, every alert pages \
              and texts have no ceiling (SMS_CEILING_PER_HOUR needs the table)"
         );
+    }
+    match &config.declaration_stream_arn {
+        Some(stream) => tracing::info!(
+            stream = stream.as_str(),
+            "declarations on: the state table's stream rings for declared root use"
+        ),
+        None => tracing::info!(
+            "declarations off (DECLARATION_STREAM_ARN is not set): record batches are refused"
+        ),
     }
     // Without a table both are `None`, which the ports read as stateless.
     let (state, marks) = tables.unzip();
@@ -100,7 +111,7 @@ fn watchdog<W: WatchdogState>(
 async fn serve<P, S, T, W, D>(function: Function<P, S, T, W, D>) -> Result<(), Error>
 where
     P: AlertPublisher,
-    S: AlertState,
+    S: AlertState + Declarations,
     T: TrailSource,
     W: WatchdogState,
     D: AccountDirectory,

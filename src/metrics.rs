@@ -12,6 +12,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::declare::Rung;
+use crate::declare::report::ReportsOutcome;
 use crate::detect::record::EventError;
 use crate::domain::Severity;
 use crate::error::HandlerError;
@@ -81,6 +83,36 @@ impl Metrics {
                 watchdog_healthy: Some(false),
                 ..Default::default()
             },
+        }
+    }
+
+    /// A batch of doorbells: each notice published counts as an alert (HIGH); a refused
+    /// batch as untrusted.
+    pub(crate) fn of_declarations(result: &Result<Vec<Rung>, HandlerError>) -> Self {
+        match result {
+            Ok(rungs) => Metrics {
+                alert: rungs
+                    .iter()
+                    .any(Rung::published)
+                    .then_some(crate::declare::render::SEVERITY),
+                ..Default::default()
+            },
+            Err(err) => Metrics {
+                delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
+                untrusted: u32::from(matches!(
+                    err,
+                    HandlerError::Event(EventError::UntrustedSource { .. })
+                )),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Adds a tick's report sweep: a report that could not be published is a delivery failure
+    /// (a report sent is one email, not an alert).
+    pub(crate) fn add_reports(&mut self, result: &Result<ReportsOutcome, HandlerError>) {
+        if let Err(err) = result {
+            self.delivery_failures += u32::from(matches!(err, HandlerError::Delivery(_)));
         }
     }
 
@@ -184,6 +216,29 @@ mod tests {
             json!([["FunctionName", "Severity"]])
         );
         assert_eq!(v["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(), 1);
+    }
+
+    /// A notice of declared root use counts as an alert; a forged batch as untrusted.
+    #[test]
+    fn declarations_count_their_notices_and_refused_batches() {
+        let announced = Ok(vec![Rung::Announced {
+            account: "111122223333".into(),
+            message_id: Some("m-1".into()),
+            opened: true,
+        }]);
+        assert_eq!(
+            Metrics::of_declarations(&announced).alert,
+            Some(Severity::High)
+        );
+        let nothing = Ok(vec![Rung::Ended {
+            account: "111122223333".into(),
+        }]);
+        assert_eq!(Metrics::of_declarations(&nothing), Metrics::default());
+        let forged = Err(HandlerError::Event(EventError::UntrustedSource {
+            event_id: None,
+            reason: "x".into(),
+        }));
+        assert_eq!(Metrics::of_declarations(&forged).untrusted, 1);
     }
 
     #[test]

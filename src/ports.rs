@@ -6,7 +6,9 @@
 //!   state table: dedup, SMS coalescing, the hourly SMS ceiling);
 //! - enrich names member accounts from an [`AccountDirectory`] (AWS Organizations);
 //! - the watchdog reads trails from a [`TrailSource`] (CloudTrail) and keeps its once-a-day marks
-//!   in [`WatchdogState`] (the state table).
+//!   in [`WatchdogState`] (the state table);
+//! - declared root use reads requests, opens windows, notes uses and keeps reports in
+//!   [`Declarations`] (the state table).
 //!
 //! [`Stateless`] and [`NoDirectory`] stand in when there is no table or no directory.
 //!
@@ -28,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::detect::record::is_event_id;
 use crate::domain::limits::LOOKUP_BUDGET;
-use crate::domain::{AccountId, TextBucket, TextPeriod, TextScope};
+use crate::domain::{AccountId, Declaration, NotedUse, Report, TextBucket, TextPeriod, TextScope};
 use crate::invocation::Budget;
 use crate::render::notification::Notification;
 
@@ -86,6 +88,13 @@ impl EventKey {
                 EventKey(format!("sha256#{digest}"))
             }
         }
+    }
+
+    /// The key of one of rootwatch's own notices, `parts` joined by `#` (`declaration#<account>#
+    /// <id>#<digest>`, `report#<account>#<id>`): `#` never occurs in a CloudTrail id, so these
+    /// never collide with an event's key.
+    pub fn notice(parts: &[&str]) -> Self {
+        EventKey(parts.join("#"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -347,6 +356,200 @@ impl<S: AlertState + Sync> AlertState for Option<S> {
         match self {
             Some(state) => state.release(claim, counted).await,
             None => Stateless.release(claim, counted).await,
+        }
+    }
+}
+
+// Declared root use.
+
+/// A declaration as the state table holds it (`declaration#<account>`): written by a person,
+/// every attribute unchecked. `declare::decide` validates it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeclarationRequest {
+    pub pk: String,
+    pub declaration_id: Option<String>,
+    pub account_id: Option<String>,
+    /// Epoch seconds.
+    pub window_start: Option<i64>,
+    pub window_end: Option<i64>,
+    pub declared_reason: Option<String>,
+    pub declared_by: Option<String>,
+    pub caller_arn: Option<String>,
+    pub source_cidr: Option<String>,
+    pub ended_at: Option<i64>,
+    /// Attributes of a known name but the wrong type: refused, not ignored.
+    pub malformed: Vec<String>,
+}
+
+/// An announced window (`window#<account>`): the validated declaration and the digest of what
+/// was announced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub declaration: Declaration,
+    pub digest: String,
+}
+
+/// What opening a window writes, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opening {
+    pub window: Window,
+    /// The announcement's SNS message id (`duplicate` when an earlier invocation published it).
+    pub message_id: String,
+    pub announced_at: DateTime<Utc>,
+    /// Whether its report is kept (`report#`, an entry of `index#reports`).
+    pub report: bool,
+    /// The id of the window it replaces, whose report then ends where this one starts.
+    pub supersedes: Option<String>,
+}
+
+/// Declarations, windows and reports in the state table.
+pub trait Declarations {
+    /// The declaration written for `account`, read consistently.
+    fn request(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = Result<Option<DeclarationRequest>, StateError>> + Send;
+
+    /// The window announced for `account`, if any.
+    fn window(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = Result<Option<Window>, StateError>> + Send;
+
+    /// Whether another report can wait (`index#reports` is not full).
+    fn report_room(&self) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Opens the window; `Ok(false)` when a newer window of the account stands.
+    fn open(&self, opening: &Opening) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Ends window `id` of `account` early, and its report's range with it.
+    fn end(
+        &self,
+        account: &AccountId,
+        id: &str,
+        ended_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Notes a use in window `id`'s report under the event's `key`; `Ok(false)` when the report
+    /// was full (the use is counted as dropped) or is not kept.
+    fn note(
+        &self,
+        account: &AccountId,
+        id: &str,
+        key: &str,
+        noted: &NotedUse,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// The reports waiting (`<account>#<id>` entries of `index#reports`).
+    fn due(&self) -> impl Future<Output = Result<Vec<String>, StateError>> + Send;
+
+    /// A waiting report, by its entry.
+    fn report(
+        &self,
+        entry: &str,
+    ) -> impl Future<Output = Result<Option<Report>, StateError>> + Send;
+
+    /// Takes a sent report off the index.
+    fn reported(&self, entry: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// No table: nothing is declared, nothing is kept.
+impl Declarations for Stateless {
+    async fn request(&self, _: &AccountId) -> Result<Option<DeclarationRequest>, StateError> {
+        Ok(None)
+    }
+    async fn window(&self, _: &AccountId) -> Result<Option<Window>, StateError> {
+        Ok(None)
+    }
+    async fn report_room(&self) -> Result<bool, StateError> {
+        Ok(false)
+    }
+    async fn open(&self, _: &Opening) -> Result<bool, StateError> {
+        Ok(false)
+    }
+    async fn end(&self, _: &AccountId, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
+        Ok(())
+    }
+    async fn note(
+        &self,
+        _: &AccountId,
+        _: &str,
+        _: &str,
+        _: &NotedUse,
+    ) -> Result<bool, StateError> {
+        Ok(false)
+    }
+    async fn due(&self) -> Result<Vec<String>, StateError> {
+        Ok(Vec::new())
+    }
+    async fn report(&self, _: &str) -> Result<Option<Report>, StateError> {
+        Ok(None)
+    }
+    async fn reported(&self, _: &str) -> Result<(), StateError> {
+        Ok(())
+    }
+}
+
+/// As for [`AlertState`], `None` is [`Stateless`].
+impl<S: Declarations + Sync> Declarations for Option<S> {
+    async fn request(&self, a: &AccountId) -> Result<Option<DeclarationRequest>, StateError> {
+        match self {
+            Some(s) => s.request(a).await,
+            None => Stateless.request(a).await,
+        }
+    }
+    async fn window(&self, a: &AccountId) -> Result<Option<Window>, StateError> {
+        match self {
+            Some(s) => s.window(a).await,
+            None => Stateless.window(a).await,
+        }
+    }
+    async fn report_room(&self) -> Result<bool, StateError> {
+        match self {
+            Some(s) => s.report_room().await,
+            None => Stateless.report_room().await,
+        }
+    }
+    async fn open(&self, o: &Opening) -> Result<bool, StateError> {
+        match self {
+            Some(s) => s.open(o).await,
+            None => Stateless.open(o).await,
+        }
+    }
+    async fn end(&self, a: &AccountId, id: &str, at: DateTime<Utc>) -> Result<(), StateError> {
+        match self {
+            Some(s) => s.end(a, id, at).await,
+            None => Stateless.end(a, id, at).await,
+        }
+    }
+    async fn note(
+        &self,
+        a: &AccountId,
+        id: &str,
+        key: &str,
+        noted: &NotedUse,
+    ) -> Result<bool, StateError> {
+        match self {
+            Some(s) => s.note(a, id, key, noted).await,
+            None => Stateless.note(a, id, key, noted).await,
+        }
+    }
+    async fn due(&self) -> Result<Vec<String>, StateError> {
+        match self {
+            Some(s) => s.due().await,
+            None => Stateless.due().await,
+        }
+    }
+    async fn report(&self, entry: &str) -> Result<Option<Report>, StateError> {
+        match self {
+            Some(s) => s.report(entry).await,
+            None => Stateless.report(entry).await,
+        }
+    }
+    async fn reported(&self, entry: &str) -> Result<(), StateError> {
+        match self {
+            Some(s) => s.reported(entry).await,
+            None => Stateless.reported(entry).await,
         }
     }
 }

@@ -6,6 +6,14 @@
 //! | a root session | `session#<account>#<key or ip>` | `first_event_id` (the event key), `window_until`, `expires_at` |
 //! | an account's texts of root activity in a UTC hour | `texts#<account>#<YYYY-MM-DDTHH>` | `texts` (a count), `expires_at` |
 //! | every account's texts of another [`TextBucket`](crate::domain::TextBucket) in a UTC day | `texts#any-account#<bucket>#<YYYY-MM-DD>` (`sign-in-attempts`, `forwarder-failures`) | `texts`, `expires_at` |
+//! | a declaration of root use (written by a person) | `declaration#<account>` | `declaration_id`, `account_id`, `window_start`, `window_end`, `declared_reason`, `declared_by`, `caller_arn`, `source_cidr`, `ended_at`, `expires_at` |
+//! | its window, as announced | `window#<account>` | the validated copy, `digest`, `announced_at`, `message_id`, `expires_at` |
+//! | a window's report | `report#<account>#<id>` | the copy, `events` (event key → use), `dropped`, `ended_at`, `superseded_at`, `expires_at` |
+//! | the reports waiting | `index#reports` | `due` (a string set of `<account>#<id>`) |
+//!
+//! A notice's claim is an event item too: `event#declaration#<account>#<id>#<digest>`,
+//! `event#report#<account>#<id>`. The declarations' requests are built and sent in
+//! `aws/declarations.rs`.
 //!
 //! `<key>` is the [`EventKey`](crate::ports::EventKey): the CloudTrail `eventID`, else
 //! `envelope#<id>` or `sha256#<digest>`. Every request is built by a pure function below,
@@ -36,19 +44,19 @@ const ALERTED: &str = "alerted";
 const FIRST_POLL: Duration = Duration::from_millis(50);
 const MAX_POLL: Duration = Duration::from_millis(500);
 
-fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: i64) -> AttributeValue {
+pub(crate) fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn epoch(time: DateTime<Utc>) -> i64 {
+pub(crate) fn epoch(time: DateTime<Utc>) -> i64 {
     time.timestamp()
 }
 
-fn secs(d: std::time::Duration) -> i64 {
+pub(crate) fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
@@ -188,8 +196,8 @@ fn mark_alerted_request(
         .expression_attribute_values(":exp", n(epoch(now) + secs(REMEMBER_ALERTED)))
 }
 
-/// A read of a key the function never writes (its keys start `event#`, `session#`, `texts#`
-/// or `watchdog#`): the cheapest request its role already may make, to open the connection at
+/// A read of a key the function never writes (its keys start `event#`, `session#`, `texts#`,
+/// `watchdog#`, `window#`, `report#` or `index#`, and a person's `declaration#`): the cheapest request its role already may make, to open the connection at
 /// start-up and prove the table.
 fn warm_up_request(table: &str) -> GetItemInputBuilder {
     GetItemInputBuilder::default()
@@ -258,8 +266,8 @@ impl Holder {
 /// [`AlertState`] in a DynamoDB table, with a client built once at start-up.
 #[derive(Debug, Clone)]
 pub struct DynamoState {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) table: String,
 }
 
 impl DynamoState {
@@ -357,7 +365,7 @@ where
 }
 
 /// Whether a conditional write failed its condition (another item state won; not an outage).
-fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     err.as_service_error().and_then(ProvideErrorMetadata::code)
         == Some("ConditionalCheckFailedException")
 }
@@ -716,6 +724,10 @@ mod tests {
             session_pk(""),
             "texts#".to_owned(),
             "watchdog#".to_owned(),
+            "declaration#".to_owned(),
+            "window#".to_owned(),
+            "report#".to_owned(),
+            "index#".to_owned(),
         ] {
             assert!(!pk.starts_with(&prefix), "{pk} vs {prefix}");
         }

@@ -1,7 +1,8 @@
 //! The adapters: the edges that talk to AWS, each implementing a port of [`crate::ports`]. The
 //! shared SDK configuration ([`sdk`]) and HTTPS client ([`https`]); SNS behind
 //! [`AlertPublisher`](crate::ports::AlertPublisher) ([`sns`]); DynamoDB behind
-//! [`AlertState`](crate::ports::AlertState) ([`dynamodb`]); for the watchdog, CloudTrail behind
+//! [`AlertState`](crate::ports::AlertState) ([`dynamodb`]) and
+//! [`Declarations`](crate::ports::Declarations) ([`declarations`]); for the watchdog, CloudTrail behind
 //! [`TrailSource`](crate::ports::TrailSource) ([`cloudtrail`]) and the once-a-day marks behind
 //! [`WatchdogState`](crate::ports::WatchdogState) ([`watchdog_state`]); in organization mode,
 //! AWS Organizations behind [`AccountDirectory`](crate::ports::AccountDirectory)
@@ -9,6 +10,7 @@
 //! which checks the topic and the table during init.
 
 pub mod cloudtrail;
+pub mod declarations;
 pub mod dynamodb;
 pub mod https;
 pub mod organizations;

@@ -13,8 +13,8 @@ use crate::detect::allowances::Allowance;
 use crate::detect::classify::Verdict;
 use crate::detect::record::ParsedEvent;
 use crate::domain::{
-    Account, AccountId, AlertKind, CredentialKind, MfaState, Severity, UNKNOWN_REGION,
-    is_region_code,
+    Account, AccountId, AlertKind, Coverage, CredentialKind, Declaration, DeclarationStatus,
+    MfaState, NotedUse, Severity, UNKNOWN_REGION, is_region_code,
 };
 use crate::sanitize::{plain_token, untrusted_line};
 
@@ -76,6 +76,10 @@ pub struct Alert {
     pub runbook_url: Option<String>,
     /// Fields of the event that were present but could not be read (JSON paths).
     pub unreadable_fields: Vec<&'static str>,
+    /// Whether the root use was declared; left out of the structured alert when declarations
+    /// are off.
+    #[serde(skip_serializing_if = "DeclarationStatus::is_off")]
+    pub declaration: DeclarationStatus,
 }
 
 impl Alert {
@@ -106,6 +110,11 @@ impl Alert {
         Title(self)
     }
 
+    /// Declared and below CRITICAL: email and chat only.
+    pub fn quieted(&self) -> bool {
+        self.severity < Severity::Critical && self.declaration.declared().is_some()
+    }
+
     pub fn failed(&self) -> bool {
         self.attempt != Attempt::Success
     }
@@ -131,6 +140,56 @@ impl Alert {
             AlertKind::PasswordRecoveryRequested | AlertKind::PasswordRecoveryCompleted
         );
         !(recovery || (self.kind.is_sign_in() && self.failed()))
+    }
+}
+
+/// What the account's announced window (`Some` when one was found, `None` when the account has
+/// none) says of this alert. CloudTrail hides the IP of a console call through an AWS proxy
+/// (`AWS Internal`); its console session's sign-in was checked, so it counts as inside a
+/// declared source range.
+pub fn declaration_status(alert: &Alert, window: Option<&Declaration>) -> DeclarationStatus {
+    let Some(declaration) = window else {
+        return DeclarationStatus::None;
+    };
+    let ip = match alert.source_ip {
+        SourceIp::Ip(ip) => Some(ip),
+        _ => None,
+    };
+    let proxied = alert.source_ip.aws_name() == Some(AWS_INTERNAL)
+        && alert.credential == CredentialKind::ConsoleSession;
+    match declaration.covers(alert.event_time, ip, proxied) {
+        Coverage::Declared => DeclarationStatus::Declared(Box::new(declaration.clone())),
+        Coverage::OutsideSource => DeclarationStatus::OutsideSource(Box::new(declaration.clone())),
+        Coverage::NotDeclared => DeclarationStatus::None,
+    }
+}
+
+/// The use as a window's report lists it.
+pub fn noted_use(alert: &Alert, time: DateTime<Utc>) -> NotedUse {
+    let service = alert
+        .event_source
+        .strip_suffix(".amazonaws.com")
+        .unwrap_or(&alert.event_source);
+    NotedUse {
+        time,
+        call: format!("{service}:{}", alert.event_name),
+        // An IP or AWS's own name for one; any other text stays in the alert's email.
+        ip: match &alert.source_ip {
+            SourceIp::Ip(ip) => ip.to_string(),
+            SourceIp::Missing => "unknown".to_owned(),
+            other => other.aws_name().unwrap_or("not an IP").to_owned(),
+        },
+        outcome: match &alert.attempt {
+            Attempt::Success => "succeeded".to_owned(),
+            Attempt::Failure {
+                error_code: Some(code),
+                ..
+            } => format!("failed ({code})"),
+            Attempt::Failure { .. } => "failed".to_owned(),
+        },
+        severity: alert.severity.as_str().to_owned(),
+        kind: alert.kind.as_str().to_owned(),
+        declared: alert.declaration.declared().is_some(),
     }
 }
 
@@ -324,7 +383,8 @@ pub fn event_account(parsed: &ParsedEvent) -> Option<AccountId> {
 /// Builds the alert for a classified root event. Never fails: a field that could not be read
 /// is shown as unknown and listed in [`Alert::unreadable_fields`]. `account` is the event's
 /// account ([`event_account`]) with the name already chosen for it, and `runbook_url` the link
-/// every message ends with: enrich only puts them in.
+/// every message ends with: enrich only puts them in. Whether the use was declared is set
+/// after, from the alert's own time and source ([`Alert::declaration`]).
 pub fn enrich(
     parsed: &ParsedEvent,
     verdict: Verdict,
@@ -434,6 +494,7 @@ pub fn enrich(
         console_url,
         runbook_url: runbook_url.map(str::to_owned),
         unreadable_fields: parsed.unreadable.clone(),
+        declaration: DeclarationStatus::Off,
     }
 }
 

@@ -191,13 +191,18 @@ pub enum TextPeriod {
 /// The `kind` SNS attribute: what a root user did ([`AlertKind`], one per rule-table kind), or
 /// what is wrong with rootwatch's own pipeline: `pipeline-blind` from the watchdog (CloudTrail
 /// is not feeding rootwatch), `forwarder-failing` from a member account's forwarder (its root
-/// events do not reach the home account). Kept apart from [`AlertKind`] because these alerts
+/// events do not reach the home account); or about declared root use: `root-use-declared` (a
+/// declaration announced) and `root-use-report` (what was done in its window). Kept apart from [`AlertKind`] because these alerts
 /// come from no rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
     Root(AlertKind),
     PipelineBlind,
     ForwarderFailing,
+    /// A declaration of planned root use, announced (or refused as invalid).
+    RootUseDeclared,
+    /// What the root user did during a declared window, sent after it closed.
+    RootUseReport,
 }
 
 impl NotificationKind {
@@ -206,6 +211,8 @@ impl NotificationKind {
             NotificationKind::Root(kind) => kind.as_str(),
             NotificationKind::PipelineBlind => "pipeline-blind",
             NotificationKind::ForwarderFailing => "forwarder-failing",
+            NotificationKind::RootUseDeclared => "root-use-declared",
+            NotificationKind::RootUseReport => "root-use-report",
         }
     }
 }

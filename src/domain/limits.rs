@@ -76,3 +76,38 @@ pub const REMEMBER_ALERTED: Duration = Duration::from_secs(7 * 24 * 3600);
 /// How long a watchdog's once-a-day mark is kept (TTL): past its day, with a margin for clock
 /// skew.
 pub const REMEMBER_MARK: Duration = Duration::from_secs(2 * 24 * 3600);
+
+/// A declaration's longest window: a working day. Longer root use is declared again.
+pub const MAX_DECLARED_MINUTES: i64 = 480;
+
+/// The longest declared reason and declarer, in characters after sanitising.
+pub const MAX_REASON: usize = 200;
+pub const MAX_DECLARED_BY: usize = 64;
+
+/// How far in the future a declaration's start may be: the declarer's clock against ours.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+
+/// How far back an announced window reaches before its announcement: the root use that
+/// prompted a late announcement (a stuck stream record) is still covered, no more.
+pub const BACKDATE: Duration = Duration::from_secs(15 * 60);
+
+/// How long after a window closes its report waits: CloudTrail delivers to EventBridge on a
+/// best-effort basis, usually within minutes (EventBridge User Guide, "AWS service events
+/// delivered via AWS CloudTrail"), so late uses still make the report.
+pub const REPORT_GRACE: Duration = Duration::from_secs(15 * 60);
+
+/// The most uses one report lists; more are counted as dropped.
+pub const MAX_REPORTED_EVENTS: usize = 200;
+
+/// The most reports waiting at once (entries of `index#reports`); a declaration past it is
+/// announced saying no report will follow.
+pub const MAX_PENDING_REPORTS: usize = 500;
+
+/// How long a declaration's report record is kept (TTL), after its window's end.
+pub const REMEMBER_REPORT: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// How long the request and the announced window are kept (TTL), after the window's end.
+pub const REMEMBER_DECLARATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The most reports one scheduled tick sends; the rest wait for the next tick.
+pub const REPORTS_PER_TICK: usize = 10;

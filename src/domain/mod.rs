@@ -4,13 +4,15 @@
 //! about and how bad ([`Severity`], [`AlertKind`], [`NotificationKind`]) and which of an
 //! account's text ceilings it counts against ([`TextBucket`]), how root
 //! authenticated ([`CredentialKind`], [`MfaState`]), the SMS segment ([`SmsLimit`] and the GSM-7
-//! alphabet) and every time limit the function keeps ([`limits`]).
+//! alphabet), declared root use ([`Declaration`], [`DeclarationStatus`]) and every time limit the
+//! function keeps ([`limits`]).
 //!
 //! Nothing here imports from the rest of the crate except [`crate::sanitize`]; everything else
 //! imports from here.
 
 mod account;
 mod credential;
+mod declaration;
 mod issuer;
 mod kind;
 pub mod limits;
@@ -21,6 +23,7 @@ mod topic;
 
 pub use account::{Account, AccountId, AccountName, AccountNames};
 pub use credential::{CredentialKind, MfaState};
+pub use declaration::{Coverage, Declaration, DeclarationStatus, NotedUse, Report, SourceCidr};
 pub use issuer::AssumeRootIssuers;
 pub use kind::{AlertKind, NotificationKind, TextBucket, TextPeriod, TextScope};
 pub use region::{UNKNOWN_REGION, is_region_code};

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::detect::alert::Alert;
-use crate::domain::{CredentialKind, MfaState};
+use crate::domain::{CredentialKind, DeclarationStatus, MfaState};
 use crate::render::time::to_the_second;
 
 /// Longest caller-supplied text shown in chat (the email has more room).
@@ -98,7 +98,12 @@ impl ChatNotification {
 pub(crate) fn render_chat(alert: &Alert) -> ChatNotification {
     let severity = alert.severity.as_str();
     let mut title = String::with_capacity(96);
-    let _ = write!(title, "{severity} · {}", alert.title());
+    let declared = alert.declaration.declared();
+    if declared.is_some() {
+        let _ = write!(title, "{severity} · DECLARED · {}", alert.title());
+    } else {
+        let _ = write!(title, "{severity} · {}", alert.title());
+    }
 
     // The facts, one a line.
     let mut facts = String::with_capacity(768);
@@ -134,6 +139,37 @@ pub(crate) fn render_chat(alert: &Alert) -> ChatNotification {
             MfaState::Unknown => "unknown",
         };
         let _ = write!(facts, "\n*MFA:* {mfa}");
+    }
+    match &alert.declaration {
+        DeclarationStatus::Declared(d) => {
+            let _ = write!(
+                facts,
+                "\n*Declared:* yes, until {}{}; by ",
+                to_the_second(d.closes()),
+                if alert.quieted() {
+                    ", not texted (below CRITICAL)"
+                } else {
+                    ", texted (CRITICAL)"
+                }
+            );
+            write_chat_untrusted(&mut facts, &d.by);
+            facts.push_str(", reason ");
+            write_chat_untrusted(&mut facts, &d.reason);
+        }
+        DeclarationStatus::OutsideSource(d) => {
+            let _ = write!(
+                facts,
+                "\n*Declared:* NO, source outside the declared {}",
+                d.source.map(|s| s.to_string()).unwrap_or_default()
+            );
+        }
+        DeclarationStatus::None if alert.kind.is_sign_in() => {
+            facts.push_str("\n*Declared:* no");
+        }
+        DeclarationStatus::Unchecked => {
+            facts.push_str("\n*Declared:* could not be checked; treated as not declared");
+        }
+        DeclarationStatus::None | DeclarationStatus::Off => {}
     }
     if let Some(caller) = &alert.external_caller {
         let _ = write!(facts, "\n*Caller:* root user of external account {caller}");
@@ -192,11 +228,17 @@ pub(crate) fn render_chat(alert: &Alert) -> ChatNotification {
             title,
             description: facts,
             next_steps,
-            keywords: vec![
-                severity.to_owned(),
-                alert.kind.as_str().to_owned(),
-                account.to_owned(),
-            ],
+            keywords: {
+                let mut keywords = vec![
+                    severity.to_owned(),
+                    alert.kind.as_str().to_owned(),
+                    account.to_owned(),
+                ];
+                if declared.is_some() {
+                    keywords.push("declared".to_owned());
+                }
+                keywords
+            },
         },
         ChatMetadata {
             thread_id: format!("rootwatch#{}", alert.root_session()),

@@ -3,7 +3,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::detect::alert::{AWS_INTERNAL, Alert};
-use crate::domain::{CredentialKind, MfaState};
+use crate::domain::{CredentialKind, DeclarationStatus, MfaState};
 use crate::render::time::to_the_second;
 use crate::render::{CUT_MARK, Piece, TitleParts};
 
@@ -103,6 +103,9 @@ fn compose_subject(alert: &Alert, title: &TitleParts<'_>, named: bool) -> String
     text.push_str("[rootwatch] ");
     text.push_str(alert.severity.as_str());
     text.push(' ');
+    if alert.declaration.declared().is_some() {
+        text.push_str("DECLARED ");
+    }
     title.write_headline_and_call(&mut text);
     title.write_error_code(&mut text);
     text.push_str(" - ");
@@ -259,6 +262,58 @@ fn row_label(body: &mut String, label: &str) {
     body.push(' ');
 }
 
+/// Whether the root use was declared (nothing when declarations are off). The declarer's text
+/// is self-stated: labelled `(declared)`.
+fn write_declaration(body: &mut String, alert: &Alert) {
+    match &alert.declaration {
+        DeclarationStatus::Off => {}
+        DeclarationStatus::Declared(d) => {
+            row_label(body, "Declared");
+            let _ = write!(
+                body,
+                "yes \u{2014} by {} (declared) until {}",
+                d.by,
+                to_the_second(d.closes())
+            );
+            if let Some(range) = &d.source {
+                let _ = write!(body, ", from {range}");
+            }
+            body.push_str(if alert.quieted() {
+                "; not texted (below CRITICAL)\n"
+            } else {
+                "; texted: CRITICAL\n"
+            });
+            row(body, "Reason", format_args!("(declared) {}", d.reason));
+        }
+        DeclarationStatus::OutsideSource(d) => row(
+            body,
+            "Declared",
+            format_args!(
+                "NO \u{2014} source {} is outside the declared {} (by {}, until {})",
+                alert.source_ip.display(),
+                d.source.map(|s| s.to_string()).unwrap_or_default(),
+                d.by,
+                to_the_second(d.closes())
+            ),
+        ),
+        DeclarationStatus::None if alert.kind.is_sign_in() => row(
+            body,
+            "Declared",
+            format_args!(
+                "no \u{2014} planned root use can be declared first: make declare ACCOUNT={} \
+                 MINUTES=60 REASON=\"...\" BY=<you> (docs/declaring.md)",
+                alert.account.id_or_unknown()
+            ),
+        ),
+        DeclarationStatus::None => {}
+        DeclarationStatus::Unchecked => row(
+            body,
+            "Declared",
+            "could not be checked; treated as not declared",
+        ),
+    }
+}
+
 /// The plain-text body. Untrusted fields are already sanitised by enrichment and are labelled so
 /// a reader does not mistake them for rootwatch's own words. Written into one buffer sized for
 /// the longest sample's body.
@@ -313,6 +368,7 @@ fn render_body(alert: &Alert) -> String {
         row(&mut body, "MFA", mfa);
     }
     row(&mut body, "Outcome", alert.attempt.describe());
+    write_declaration(&mut body, alert);
     row(&mut body, "Credentials", alert.credential.describe());
     if let Some(key) = &alert.access_key_id {
         row(&mut body, "Access key", key);
@@ -425,7 +481,12 @@ mod tests {
             let mut event = event.clone();
             event["detail"]["errorCode"] = format!("AccessDenied{headline_extra}").into();
             let classified = crate::handler::parse_and_classify(&event).unwrap();
-            match crate::handler::enrich_and_render(classified, &config, Some(&name)) {
+            match crate::handler::enrich_and_render(
+                classified,
+                &config,
+                Some(&name),
+                &crate::handler::WindowLookup::Off,
+            ) {
                 crate::handler::Decision::Alert { notification, .. } => {
                     notification.subject.as_str().to_owned()
                 }

@@ -22,7 +22,8 @@ pub struct Notification {
     /// The AWS Chatbot custom notification, for Slack and Teams channels (`https`).
     pub chat_json: String,
     /// Whether phones get this alert: the `page` attribute the SMS filter policy requires.
-    /// Rendering says yes; SMS coalescing in the handler may say no.
+    /// Rendering says whether it may (not a declared alert below CRITICAL, nor a notice of
+    /// declared root use); SMS coalescing and the ceiling in delivery may then say no.
     pub page: bool,
 }
 
@@ -40,7 +41,8 @@ pub fn render(alert: &Alert, sms_limit: SmsLimit) -> Notification {
         // Serialising plain data with string keys cannot fail; fall back to null rather than panic.
         alert_json: crate::render::json_text(alert, 2048).unwrap_or_else(|| "null".into()),
         chat_json: render_chat(alert).to_json(),
-        page: true,
+        // A declared alert below CRITICAL may not page; the claim decides whether others do.
+        page: !alert.quieted(),
     }
 }
 

@@ -148,6 +148,10 @@ fn compose(alert: &Alert, parts: &Parts<'_>) -> String {
     let mut text = String::with_capacity(192);
     text.push_str(alert.severity.as_str());
     text.push(' ');
+    // Only a CRITICAL declared alert texts; it says so, and never gives way.
+    if alert.declaration.declared().is_some() {
+        text.push_str("DECLARED ");
+    }
     parts.title.write_headline_and_call(&mut text);
     text.push_str(via(alert));
     // A failed attempt's headline already says it failed; the code says how.

@@ -323,3 +323,28 @@ fn the_quoted_forwarder_failing_sms_is_the_reviewed_snapshot() {
         "{ORGANIZATIONS_DOC}'s forwarder-failing SMS differs: {sms}"
     );
 }
+
+/// What still texts during a declaration, as docs/declaring.md lists it, is every CRITICAL row
+/// of the rule table, in its order (the announcement lists the same, from the same rows).
+#[test]
+fn the_rules_that_still_text_when_declared_are_the_critical_rows() {
+    const DECLARING_DOC: &str = "docs/declaring.md";
+    let doc = read_doc(DECLARING_DOC);
+    let (_, rest) = doc
+        .split_once("<!-- still-texted:begin -->\n")
+        .expect("docs/declaring.md has the still-texted:begin marker");
+    let (listed, _) = rest
+        .split_once("\n<!-- still-texted:end -->")
+        .expect("docs/declaring.md has the still-texted:end marker");
+    let critical: Vec<String> = RULES
+        .iter()
+        .filter(|rule| rule.severity == rootwatch::domain::Severity::Critical)
+        .map(|rule| format!("`{}`", rule.id))
+        .collect();
+    assert_eq!(listed, critical.join(", "));
+    let announced: Vec<String> = rootwatch::declare::render::still_texted()
+        .iter()
+        .map(|id| format!("`{id}`"))
+        .collect();
+    assert_eq!(announced, critical);
+}

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use rootwatch::config::Config;
 use rootwatch::domain::{Account, AccountId, AccountName, Severity, TextBucket};
-use rootwatch::handler::{Decision, decide, enrich_and_render, parse_and_classify};
+use rootwatch::handler::{Decision, WindowLookup, decide, enrich_and_render, parse_and_classify};
 use rootwatch::render::sms::render_pause_notice;
 use rootwatch::watchdog::judge::Finding;
 use rootwatch::watchdog::render::{Checked, render_sms as watchdog_sms};
@@ -205,7 +205,9 @@ proptest! {
         let (name, sample) = &samples[index % samples.len()];
         let shown = AccountName::from_untrusted(&typed);
         let Ok(Decision::Alert { notification, alert }) = parse_and_classify(sample)
-            .map(|classified| enrich_and_render(classified, &config, shown.as_ref()))
+            .map(|classified| {
+                enrich_and_render(classified, &config, shown.as_ref(), &WindowLookup::Off)
+            })
         else {
             panic!("{name}: a name must not stop the alert");
         };

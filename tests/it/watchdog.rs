@@ -23,7 +23,7 @@ use crate::support::{TOPIC_DISPLAY_NAME, config, invocation, sample};
 const BUCKET: &str = "rootwatch-test-trail-logs";
 
 /// What EventBridge sends when the watchdog's schedule fires.
-fn tick() -> Value {
+pub(crate) fn tick() -> Value {
     json!({
         "version": "0",
         "id": "89d1a02d-5ec7-412e-82f5-13505f849b41",
@@ -59,7 +59,7 @@ async fn with_table(
 }
 
 /// `(kind attribute, severity attribute, page attribute, parsed message)` of each publish.
-fn published(moto: &MotoServer, topic: &str) -> Vec<(String, String, String, Value)> {
+pub(crate) fn published(moto: &MotoServer, topic: &str) -> Vec<(String, String, String, Value)> {
     moto.sent_notifications(topic)
         .iter()
         .map(|n| {
@@ -88,7 +88,7 @@ fn create_bucket(moto: &MotoServer) {
 }
 
 /// A multi-region trail, logging.
-async fn logging_trail(moto: &MotoServer, name: &str) -> aws_sdk_cloudtrail::Client {
+pub(crate) async fn logging_trail(moto: &MotoServer, name: &str) -> aws_sdk_cloudtrail::Client {
     create_bucket(moto);
     let ct = cloudtrail(moto).await;
     ct.create_trail()
@@ -109,7 +109,7 @@ async fn logging_trail(moto: &MotoServer, name: &str) -> aws_sdk_cloudtrail::Cli
 async fn run<P, S, T, W>(f: &Function<P, S, T, W>, now: DateTime<Utc>) -> Response
 where
     P: rootwatch::ports::AlertPublisher,
-    S: rootwatch::ports::AlertState,
+    S: rootwatch::ports::AlertState + rootwatch::ports::Declarations,
     T: rootwatch::ports::TrailSource,
     W: WatchdogState,
 {
@@ -123,7 +123,7 @@ async fn no_trail_gives_one_pipeline_blind_alert() {
     let f = stateless(&stack).await;
     let response = run(&f, Utc::now()).await;
     assert!(
-        matches!(&response, Response::Watchdog(WatchdogOutcome::Blind { findings, message_id: Some(_) }) if findings == &["no-trail"]),
+        matches!(&response, Response::Tick { watchdog: WatchdogOutcome::Blind { findings, message_id: Some(_) }, .. } if findings == &["no-trail"]),
         "{response:?}"
     );
     let sent = published(&stack.moto, &stack.topic);
@@ -174,9 +174,12 @@ async fn a_logging_multi_region_trail_gives_none_and_stopping_it_gives_one() {
     let response = run(&f, Utc::now()).await;
     assert_eq!(
         response,
-        Response::Watchdog(WatchdogOutcome::Healthy {
-            feeding: vec!["management-events".into()]
-        })
+        Response::Tick {
+            watchdog: WatchdogOutcome::Healthy {
+                feeding: vec!["management-events".into()]
+            },
+            reports: Default::default(),
+        }
     );
     assert!(published(&stack.moto, &stack.topic).is_empty());
 
@@ -187,7 +190,7 @@ async fn a_logging_multi_region_trail_gives_none_and_stopping_it_gives_one() {
         .unwrap();
     let response = run(&f, Utc::now()).await;
     assert!(
-        matches!(&response, Response::Watchdog(WatchdogOutcome::Blind { findings, .. })
+        matches!(&response, Response::Tick { watchdog: WatchdogOutcome::Blind { findings, .. }, .. }
             if findings.len() == 1 && findings[0].starts_with("not-logging:arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events")),
         "{response:?}"
     );
@@ -214,7 +217,7 @@ async fn selectors_without_management_events_give_one_alert() {
     let f = stateless(&stack).await;
     let response = run(&f, Utc::now()).await;
     assert!(
-        matches!(&response, Response::Watchdog(WatchdogOutcome::Blind { findings, message_id: Some(_) })
+        matches!(&response, Response::Tick { watchdog: WatchdogOutcome::Blind { findings, message_id: Some(_) }, .. }
             if findings.len() == 1 && findings[0].starts_with("no-management-events:")),
         "{response:?}"
     );
@@ -288,7 +291,7 @@ async fn a_failed_check_is_published_as_such() {
     let f = function(app, Stateless, &closed.endpoint).await;
     let response = run(&f, Utc::now()).await;
     assert!(
-        matches!(&response, Response::Watchdog(WatchdogOutcome::Blind { findings, message_id: Some(_) }) if findings == &["check-failed"]),
+        matches!(&response, Response::Tick { watchdog: WatchdogOutcome::Blind { findings, message_id: Some(_) }, .. } if findings == &["check-failed"]),
         "{response:?}"
     );
     let sent = published(&stack.moto, &stack.topic);

@@ -8,6 +8,7 @@ pub mod log;
 pub mod moto;
 pub mod proxy;
 pub mod stack;
+pub mod stream;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -120,7 +120,7 @@ impl Drop for MotoServer {
 }
 
 impl MotoServer {
-    /// A DynamoDB table shaped like template.yaml's state table.
+    /// A DynamoDB table shaped like template.yaml's state table, with its stream.
     pub async fn state_table(&self, name: &str) -> aws_sdk_dynamodb::Client {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -141,6 +141,14 @@ impl MotoServer {
                 KeySchemaElement::builder()
                     .attribute_name("pk")
                     .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            // The template's stream: the doorbell of declarations (support/stream.rs).
+            .stream_specification(
+                aws_sdk_dynamodb::types::StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::KeysOnly)
                     .build()
                     .unwrap(),
             )

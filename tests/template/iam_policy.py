@@ -133,17 +133,39 @@ NEGATED = {
 }
 
 
+def value_holds(base, value, policy_values):
+    """One context value against the operator: positive operators match any policy value,
+    negated ones none."""
+    positive = POSITIVE[NEGATED.get(base, base)]
+    matched = any(positive(str(p), str(value)) for p in as_list(policy_values))
+    return not matched if base in NEGATED else matched
+
+
 def condition_holds(operator, key, policy_values, context):
+    # Null: "true" holds when the key is absent, "false" when it is present (IAM User Guide,
+    # "Condition operator to check existence of condition keys").
+    if operator == "Null":
+        wanted = {str(v).lower() for v in as_list(policy_values)}
+        return ("true" if key not in context else "false") in wanted
+    # Set operators over a multivalued key (IAM User Guide, "Single-valued vs. multivalued
+    # context keys"): ForAllValues holds when every value holds, also when the key is missing or
+    # empty; ForAnyValue when some value holds, never when the key is missing.
+    qualifier, _, rest = operator.partition(":")
+    if qualifier in ("ForAllValues", "ForAnyValue") and rest:
+        if rest not in POSITIVE and rest not in NEGATED:
+            raise UnsupportedPolicy(f"condition operator {operator}")
+        values = as_list(context.get(key, []))
+        holds = [value_holds(rest, v, policy_values) for v in values]
+        return all(holds) if qualifier == "ForAllValues" else any(holds)
     if_exists = operator.endswith("IfExists")
     base = operator.removesuffix("IfExists")
     if base not in POSITIVE and base not in NEGATED:
         raise UnsupportedPolicy(f"condition operator {operator}")
     if key not in context:
         return if_exists or base in NEGATED
-    value = context[key]
-    positive = POSITIVE[NEGATED.get(base, base)]
-    matched = any(positive(str(p), str(value)) for p in as_list(policy_values))
-    return not matched if base in NEGATED else matched
+    if isinstance(context[key], list):
+        raise UnsupportedPolicy(f"{operator} on the multivalued key {key}")
+    return value_holds(base, context[key], policy_values)
 
 
 def conditions_hold(statement, context):

@@ -49,3 +49,21 @@ def test_the_documented_scp_is_the_tested_one(tested):
 def test_indented_blocks_are_found_and_end_at_their_own_fence():
     text = "- a list item:\n\n  ```json\n  {\"a\": 1}\n  ```\n\n```json\n{\"b\": 2}\n```\n"
     assert [json.loads(block) for block in json_blocks(text)] == [{"a": 1}, {"b": 2}]
+
+
+def test_the_documented_declarer_policy_is_the_templates_narrowed_to_one_account(template):
+    """docs/declaring.md shows DeclarerPolicy narrowed to one account: with the account put back
+    to `*` it is the template's, statement for statement (resources aside: the docs show them
+    resolved)."""
+    name, documented = documented_policies()["WriteDeclarations"]
+    assert name == "declaring.md"
+    documented = json.loads(json.dumps(documented).replace('"declaration#111122223333"', '"declaration#*"'))
+    policy = template["Resources"]["DeclarerPolicy"]["Properties"]["PolicyDocument"]
+
+    def without_resources(p):
+        return [{k: v for k, v in st.items() if k != "Resource"} for st in p["Statement"]]
+
+    assert without_resources(documented) == without_resources(policy)
+    table, read, stack = [st["Resource"] for st in documented["Statement"]]
+    assert table == read and ":table/" in table
+    assert stack.startswith("arn:aws:cloudformation:") and ":stack/rootwatch/" in stack

@@ -93,6 +93,54 @@ def test_several_values_for_a_key_are_alternatives_and_negation_needs_none_to_ma
     assert decide(publish(ALICE, **alice), identity, deny_unless_either)[0] == EXPLICIT_DENY
 
 
+TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/state"
+
+
+def put(caller, keys=None):
+    """A PutItem on TABLE naming `keys` (dynamodb:LeadingKeys), or no key."""
+    context = {} if keys is None else {"dynamodb:LeadingKeys": keys}
+    return Request(caller, "dynamodb:PutItem", TABLE, context)
+
+
+def test_for_all_values_holds_when_every_value_matches_and_when_there_is_none():
+    """IAM User Guide, "Multivalued context key examples": ForAllValues is true for a missing or
+    empty key, so an Allow on it needs a Null check beside it."""
+    only = [policy(allow("dynamodb:PutItem", TABLE, Condition={
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": "declaration#*"}}))]
+    assert decide(put(ALICE, ["declaration#1"]), only)[0] == ALLOWED
+    assert decide(put(ALICE, ["declaration#1", "event#2"]), only)[0] == IMPLICIT_DENY
+    assert decide(put(ALICE), only)[0] == ALLOWED, "vacuously true"
+    assert decide(put(ALICE, []), only)[0] == ALLOWED
+    named = [policy(allow("dynamodb:PutItem", TABLE, Condition={
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": "declaration#*"},
+        "Null": {"dynamodb:LeadingKeys": "false"}}))]
+    assert decide(put(ALICE), named)[0] == IMPLICIT_DENY
+
+
+def test_for_any_value_holds_when_some_value_matches_and_never_without_the_key():
+    table = policy(deny("dynamodb:PutItem", TABLE, Principal="*", Condition={
+        "ForAnyValue:StringNotLike": {"dynamodb:LeadingKeys": "declaration#*"}}))
+    identity = [policy(allow("dynamodb:PutItem", TABLE))]
+    assert decide(put(ALICE, ["event#1"]), identity, table)[0] == EXPLICIT_DENY
+    assert decide(put(ALICE, ["declaration#1", "event#1"]), identity, table)[0] == EXPLICIT_DENY
+    assert decide(put(ALICE, ["declaration#1"]), identity, table)[0] == ALLOWED
+    assert decide(put(ALICE), identity, table)[0] == ALLOWED, "false without the key"
+
+
+def test_null_checks_whether_the_key_is_present():
+    table = policy(deny("dynamodb:PutItem", TABLE, Principal="*", Condition={
+        "Null": {"dynamodb:LeadingKeys": "true"}}))
+    identity = [policy(allow("dynamodb:PutItem", TABLE))]
+    assert decide(put(ALICE), identity, table)[0] == EXPLICIT_DENY
+    assert decide(put(ALICE, ["event#1"]), identity, table)[0] == ALLOWED
+
+
+def test_a_single_valued_operator_on_a_multivalued_key_is_refused():
+    with pytest.raises(UnsupportedPolicy):
+        decide(put(ALICE, ["a"]), [policy(allow("dynamodb:PutItem", TABLE, Condition={
+            "StringLike": {"dynamodb:LeadingKeys": "a"}}))])
+
+
 def test_arn_like_matches_part_by_part():
     alarms = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"
     topic = policy(allow(Principal={"Service": "cloudwatch.amazonaws.com"},

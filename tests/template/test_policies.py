@@ -493,13 +493,85 @@ def test_the_state_is_the_functions_alone(table, function, role_arn, role_polici
     arn, table_policy = table
     other = session(f"arn:aws:iam::{ACCOUNT}:role/{STACK_NAME}-SomethingElse", "x")
     for action in ITEM_WRITES:
-        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy) \
-            == (EXPLICIT_DENY, "OnlyTheFunctionWrites"), action
+        decision, sid = decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy)
+        assert decision == EXPLICIT_DENY, action
+        # PutItem and UpdateItem without a key are refused by the deny for requests naming none.
+        assert sid in ("OnlyTheFunctionWrites", "OthersNameTheirKey"), (action, sid)
         other_context = context_of(other, other.role_arn)
         assert decide(Request(other, action, arn, other_context), EVERYTHING, table_policy)[0] == EXPLICIT_DENY, action
     for action in ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]:
         request = Request(function, action, arn, context_of(function, role_arn))
         assert decide(request, role_policies, table_policy)[0] == ALLOWED, action
+
+
+def keyed(caller, keys, role_arn=None):
+    """The context of an item request on `keys` (DynamoDB's dynamodb:LeadingKeys)."""
+    return context_of(caller, role_arn, **{"dynamodb:LeadingKeys": keys})
+
+
+DECLARATION = "declaration#111122223333"
+
+
+def test_others_may_write_declarations_and_nothing_else(table, function, role_arn, role_policies):
+    """The one exception to the function's own table: anyone their own policy allows may put or
+    update a `declaration#` item (the function announces it before it takes effect); every other
+    key, a request naming no key, one mixing keys, and every delete or batch or PartiQL write
+    stay denied. The function still writes every prefix."""
+    arn, table_policy = table
+    for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"]:
+        assert decide(Request(ADMIN, action, arn, keyed(ADMIN, [DECLARATION])), EVERYTHING, table_policy)[0] \
+            == ALLOWED, action
+        for keys in [["event#e-1"], ["window#111122223333"], ["report#111122223333#d1"], ["index#reports"],
+                     ["session#111122223333#ip#192.0.2.1"], [DECLARATION, "window#111122223333"]]:
+            assert decide(Request(ADMIN, action, arn, keyed(ADMIN, keys)), EVERYTHING, table_policy) \
+                == (EXPLICIT_DENY, "OthersWriteOnlyDeclarations"), (action, keys)
+        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy) \
+            == (EXPLICIT_DENY, "OthersNameTheirKey"), action
+    for action in ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLInsert",
+                   "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"]:
+        assert decide(Request(ADMIN, action, arn, keyed(ADMIN, [DECLARATION])), EVERYTHING, table_policy) \
+            == (EXPLICIT_DENY, "OnlyTheFunctionWrites"), action
+    for keys in [["event#e-1"], ["window#111122223333"], ["report#111122223333#d1"], ["index#reports"], [DECLARATION]]:
+        for action in ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]:
+            request = Request(function, action, arn, keyed(function, keys, role_arn))
+            assert decide(request, role_policies, table_policy)[0] == ALLOWED, (action, keys)
+
+
+def declarer_policy(stack, narrowed_to=None):
+    policy = resolved(stack, "DeclarerPolicy", "PolicyDocument")
+    if narrowed_to:
+        policy = json.loads(json.dumps(policy).replace('"declaration#*"', f'"declaration#{narrowed_to}"'))
+    return policy
+
+
+def test_the_declarer_policy_declares_and_lists_and_nothing_else(stack, table):
+    """DeclarerPolicy alone: write declarations, read what `make declarations` lists, find the
+    table; no other key, no Scan, no delete. The copy narrowed to one account (docs/declaring.md)
+    refuses another account's declaration."""
+    arn, table_policy = table
+    declarer = session(f"arn:aws:iam::{ACCOUNT}:role/BreakGlass", "alice")
+    role = declarer.role_arn
+    policies = [declarer_policy(stack)]
+    for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"]:
+        assert decide(Request(declarer, action, arn, keyed(declarer, [DECLARATION], role)), policies, table_policy)[0] \
+            == ALLOWED, action
+        assert decide(Request(declarer, action, arn, keyed(declarer, ["event#e-1"], role)), policies, table_policy)[0] \
+            != ALLOWED, action
+    for keys in [[DECLARATION], ["window#111122223333"], ["report#111122223333#d1"], ["index#reports"]]:
+        assert decide(Request(declarer, "dynamodb:GetItem", arn, keyed(declarer, keys, role)), policies, table_policy)[0] \
+            == ALLOWED, keys
+    for action, keys in [("dynamodb:GetItem", ["event#e-1"]), ("dynamodb:Scan", None), ("dynamodb:Query", None),
+                         ("dynamodb:DeleteItem", [DECLARATION]), ("dynamodb:GetItem", None)]:
+        context = keyed(declarer, keys, role) if keys else context_of(declarer, role)
+        assert decide(Request(declarer, action, arn, context), policies, table_policy)[0] != ALLOWED, (action, keys)
+    stack_id = stack.pseudo("AWS::StackId")
+    assert decide(Request(declarer, "cloudformation:DescribeStacks", stack_id, context_of(declarer, role)),
+                  policies)[0] == ALLOWED
+    narrowed = [declarer_policy(stack, narrowed_to="111122223333")]
+    assert decide(Request(declarer, "dynamodb:PutItem", arn, keyed(declarer, [DECLARATION], role)), narrowed, table_policy)[0] \
+        == ALLOWED
+    assert decide(Request(declarer, "dynamodb:PutItem", arn, keyed(declarer, ["declaration#444455556666"], role)),
+                  narrowed, table_policy)[0] != ALLOWED
 
 
 def test_the_state_tables_policy_leaves_reads_to_identity_policies(table):
@@ -535,9 +607,19 @@ EXAMPLE_SCP_STATE_TABLE = {
     "Statement": [{
         "Sid": "OnlyTheDeployerRemovesRootwatchState",
         "Effect": "Deny",
-        "Action": ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable"],
+        "Action": ["dynamodb:DeleteResourcePolicy", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable",
+                   "dynamodb:UpdateTable"],
         "Resource": "arn:aws:dynamodb:*:*:table/rootwatch-StateTable-*",
         "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/rootwatch-deployer"}},
+    }, {
+        "Sid": "OnlyTheDeployerStopsDeclarations",
+        "Effect": "Deny",
+        "Action": ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"],
+        "Resource": "*",
+        "Condition": {
+            "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/rootwatch-deployer"},
+            "ArnLike": {"lambda:FunctionArn": "arn:aws:lambda:*:*:function:rootwatch-RootwatchFunction-*"},
+        },
     }],
 }
 
@@ -550,9 +632,20 @@ def test_the_example_scp_keeps_the_state_tables_protection_for_the_deployer_alon
     scp = [*EVERYTHING, EXAMPLE_SCP_STATE_TABLE]
     deployer = session(f"arn:aws:iam::{ACCOUNT}:role/rootwatch-deployer", "cfn")
     other_table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other"
-    for action in REMOVE_THE_PROTECTION:
+    for action in [*REMOVE_THE_PROTECTION, "dynamodb:UpdateTable"]:
         assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), scp, table_policy) \
             == (EXPLICIT_DENY, "OnlyTheDeployerRemovesRootwatchState"), action
+    # The declarations' doorbell: its mapping stays, and stays on, for the deployer alone.
+    mapping = f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+    ours = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:rootwatch-RootwatchFunction-AbC123"
+    for action in ["lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"]:
+        context = context_of(ADMIN, **{"lambda:FunctionArn": ours})
+        assert decide(Request(ADMIN, action, mapping, context), scp) \
+            == (EXPLICIT_DENY, "OnlyTheDeployerStopsDeclarations"), action
+        other = context_of(ADMIN, **{"lambda:FunctionArn": ours.replace("rootwatch-Rootwatch", "other-")})
+        assert decide(Request(ADMIN, action, mapping, other), scp)[0] == ALLOWED, action
+        deployer_context = context_of(deployer, deployer.role_arn, **{"lambda:FunctionArn": ours})
+        assert decide(Request(deployer, action, mapping, deployer_context), scp)[0] == ALLOWED, action
         assert decide(Request(ADMIN, action, other_table, context_of(ADMIN)), scp)[0] == ALLOWED, action
     for action in LEFT_TO_THE_DEPLOYER:
         request = Request(deployer, action, arn, context_of(deployer, deployer.role_arn))

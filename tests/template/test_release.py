@@ -36,7 +36,8 @@ APACHE_2_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523
 # lists NOT_ARCHIVED now is unverified. docs/install.md says so for each of them.
 SAR_LISTED = {
     "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::DynamoDB::Table", "AWS::Events::Rule",
-    "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::KMS::Alias", "AWS::KMS::Key", "AWS::Lambda::Permission",
+    "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy", "AWS::IAM::Role", "AWS::KMS::Alias", "AWS::KMS::Key",
+    "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission",
     "AWS::Logs::LogGroup", "AWS::SNS::Subscription", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::Serverless::Function",
 }

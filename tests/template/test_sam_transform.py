@@ -74,6 +74,13 @@ WILDCARD_EXCEPTIONS = {
         {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"},
     ),
     # Organization mode: the management account's id is not known to the stack; the organization is.
+    # The declarations' stream mapping: ListStreams accepts no resource but "*".
+    "ListDeclarationStreams": ("dynamodb:ListStreams", "*"),
+    # The state table's streams: each stream's label (its creation time) is not known to the stack.
+    "ReadDeclarationStream": (
+        ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        {"Fn::Sub": "${StateTable.Arn}/stream/*"},
+    ),
     "NameMemberAccounts": (
         "organizations:DescribeAccount",
         {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"},

@@ -75,7 +75,9 @@ def test_the_role_grants_nothing_itself_and_its_policy_names_every_resource(reso
     assert resources[POLICY]["Properties"]["Roles"] == [{"Ref": ROLE}]
     for st in role_statements(resources):
         assert st["Effect"] == "Allow"
-        if st == LIST_TRAILS or st["Resource"] == TRAILS or st["Sid"] == "NameMemberAccounts":
+        if st == LIST_TRAILS or st["Resource"] == TRAILS or st["Sid"] in (
+            "NameMemberAccounts", "ListDeclarationStreams", "ReadDeclarationStream"
+        ):
             continue  # the documented exceptions, checked below
         for resource in as_list(st["Resource"]):
             assert isinstance(resource, dict) and "*" not in json.dumps(resource), st
@@ -99,8 +101,13 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
         ({"sqs:SendMessage"}, {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
         ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]}),
         # The watchdog: read-only, and nothing else on "*" or on trails.
-        ({"cloudtrail:DescribeTrails"}, "*"),
+        ({"cloudtrail:DescribeTrails", "dynamodb:ListStreams"}, "*"),
         ({"cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"}, TRAILS),
+        # The declarations' doorbell: the state table's stream, read by the event source mapping.
+        (
+            {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
+            {"Fn::Sub": "${StateTable.Arn}/stream/*"},
+        ),
         # Organization mode: member account names, accounts of this organization only.
         (
             {"organizations:DescribeAccount"},
@@ -110,12 +117,12 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
 )
 def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resource):
     granted = [st for st in role_statements(resources) if st["Resource"] == resource]
-    assert len(granted) == 1, f"one statement for {resource}"
-    assert set(as_list(granted[0]["Action"])) == actions
+    assert granted, f"a statement for {resource}"
+    assert {a for st in granted for a in as_list(st["Action"])} == actions
 
 
 def test_the_role_may_do_nothing_else(resources):
-    assert len(role_statements(resources)) == 8
+    assert len(role_statements(resources)) == 10
 
 
 def test_account_names_come_from_organizations_only_in_organization_mode(resources):
@@ -592,7 +599,14 @@ def test_state_table_is_on_demand_encrypted_and_expiring_and_the_function_may_us
         st for st in role_statements(resources)
         if any(a.startswith("dynamodb:") for a in as_list(st["Action"]))
     ]
-    assert [st["Resource"] for st in dynamo] == [{"Fn::GetAtt": ["StateTable", "Arn"]}]
+    assert [st["Resource"] for st in dynamo] == [
+        {"Fn::GetAtt": ["StateTable", "Arn"]},
+        {"Fn::Sub": "${StateTable.Arn}/stream/*"},
+        "*",
+    ]
+    assert as_list(dynamo[2]["Action"]) == ["dynamodb:ListStreams"]
+    assert table["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"}
+    assert env["DECLARATION_STREAM_ARN"] == {"Fn::GetAtt": ["StateTable", "StreamArn"]}
     assert set(dynamo[0]["Action"]) == {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
     }

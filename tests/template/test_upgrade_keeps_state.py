@@ -90,3 +90,10 @@ def test_nothing_that_would_replace_a_kept_resource_changes(resources):
         actual = {name: value for name, value in resource.get("Properties", {}).items() if name in replacing}
         assert actual == pinned, (f"{logical_id}: a change to {sorted(replacing)} replaces it on upgrade; "
                                   "if that is meant, say in docs/install.md what is lost, then pin the new value")
+
+
+def test_the_declarations_stream_is_added_to_the_table_in_place(resources):
+    """A stack from before declarations gains the stream with an in-place update of the table:
+    its items (dedup marks, sessions, texts counted) stay."""
+    assert resources["StateTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"}
+    assert "StreamSpecification" not in replacing_properties("AWS::DynamoDB::Table")

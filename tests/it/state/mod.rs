@@ -96,4 +96,9 @@ impl Subscribers {
     pub async fn emails(&self) -> usize {
         drain_queue(&self.sqs, &self.inbox).await.len()
     }
+
+    /// What the phone got since the last call (each message's structured alert).
+    pub async fn texted(&self) -> Vec<String> {
+        drain_queue(&self.sqs, &self.phone).await
+    }
 }

@@ -1,0 +1,340 @@
+//! Declared root use: a person writes `declaration#<account>` into the state table; its stream
+//! rings the function ([`Declarer::ring`]), which reads the item itself, decides
+//! ([`decide::decide`]), announces through [`crate::deliver`] ([`render`]) and only then opens
+//! the window the handler looks up. After a window closes, the scheduled tick sends its
+//! root-use report ([`report`]).
+//!
+//! The batch is a doorbell: anyone allowed `lambda:InvokeFunction` can send the bytes Lambda's
+//! poller sends, so only the key is taken from it, and only as `declaration#<12 digits>`; nothing
+//! in the record is rendered or trusted. Format: Lambda Developer Guide, "Using AWS Lambda with
+//! Amazon DynamoDB" (`Records[].eventSource`, `eventSourceARN`, `dynamodb.Keys`).
+
+pub mod decide;
+pub mod render;
+pub mod report;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{error, info, warn};
+
+use crate::config::Config;
+use crate::deliver::{AlertGuard, Delivered, deliver, notice_claim};
+use crate::detect::record::EventError;
+use crate::domain::{Account, AccountId};
+use crate::error::HandlerError;
+use crate::invocation::{Budget, Invocation};
+use crate::ports::{AlertPublisher, AlertState, Declarations, EventKey, Opening};
+use crate::render::notification::Notification;
+use crate::sanitize::{quoted_exactly, redact_contacts};
+use decide::{Change, Step, decide};
+
+/// The stream records' `eventSource`.
+const DYNAMODB_SOURCE: &str = "aws:dynamodb";
+
+/// The key prefix of a declaration.
+const PREFIX: &str = "declaration#";
+
+/// Whether a payload is a batch of event-source records (`{"Records": [...]}`): not an
+/// EventBridge envelope, so it is refused or rung here, never parsed as one.
+pub fn is_record_batch(payload: &Value) -> bool {
+    payload.get("Records").is_some()
+}
+
+fn refuse(reason: String) -> EventError {
+    EventError::UntrustedSource {
+        event_id: None,
+        reason: redact_contacts(&reason),
+    }
+}
+
+/// The accounts a batch rings for, or why it is refused: every record must come from the state
+/// table's stream (`stream_arn`, `DECLARATION_STREAM_ARN`; unset, every batch is refused) and
+/// name a declaration's key.
+pub fn doorbells(payload: &Value, stream_arn: Option<&str>) -> Result<Vec<AccountId>, EventError> {
+    let Some(stream_arn) = stream_arn else {
+        return Err(refuse(
+            "a batch of records, but declarations are off (DECLARATION_STREAM_ARN is not set)"
+                .into(),
+        ));
+    };
+    let records = payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .filter(|records| !records.is_empty())
+        .ok_or_else(|| refuse("Records is not a list of records".into()))?;
+    records
+        .iter()
+        .map(|record| {
+            let field = |name: &str| record.get(name).and_then(Value::as_str);
+            if field("eventSource") != Some(DYNAMODB_SOURCE) {
+                return Err(refuse(format!(
+                    "a record's eventSource is {}, not {DYNAMODB_SOURCE}",
+                    shown(record.get("eventSource"))
+                )));
+            }
+            if field("eventSourceARN") != Some(stream_arn) {
+                return Err(refuse(format!(
+                    "a record's eventSourceARN is {}, not the state table's stream",
+                    shown(record.get("eventSourceARN"))
+                )));
+            }
+            let key = record
+                .pointer("/dynamodb/Keys/pk/S")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            key.strip_prefix(PREFIX)
+                .filter(|id| id.len() == 12)
+                .and_then(AccountId::parse)
+                .ok_or_else(|| {
+                    refuse(format!(
+                        "a record's key {} is not declaration# and an account id",
+                        quoted_exactly(key, 40)
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn shown(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) => quoted_exactly(text, 120),
+        Some(_) => "not text".to_owned(),
+        None => "missing".to_owned(),
+    }
+}
+
+/// What a doorbell came to, also the invocation's response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "declaration", rename_all = "camelCase")]
+pub enum Rung {
+    /// Nothing to do, and why.
+    Nothing { account: String, why: String },
+    /// Announced (`message_id` is `None` when an earlier invocation had published it) and, unless
+    /// already over, opened (`opened` is `false` when a newer window stood).
+    #[serde(rename_all = "camelCase")]
+    Announced {
+        account: String,
+        message_id: Option<String>,
+        opened: bool,
+    },
+    /// Refused as invalid, announced as such.
+    #[serde(rename_all = "camelCase")]
+    Invalid {
+        account: String,
+        message_id: Option<String>,
+    },
+    /// Ended early: the window closed, nothing published.
+    Ended { account: String },
+}
+
+impl Rung {
+    /// The message published, if one was.
+    pub fn published(&self) -> bool {
+        matches!(
+            self,
+            Rung::Announced {
+                message_id: Some(_),
+                ..
+            } | Rung::Invalid {
+                message_id: Some(_),
+                ..
+            }
+        )
+    }
+}
+
+/// Announces declarations: configuration and the function's publisher and state table.
+pub struct Declarer<'a, P, S> {
+    pub config: &'a Config,
+    pub publisher: &'a P,
+    pub state: &'a S,
+}
+
+impl<P: AlertPublisher, S: AlertState + Declarations> Declarer<'_, P, S> {
+    /// Handles one batch from the stream: each account it rings for, in order. A failure the
+    /// next attempt may not repeat (a publish, the table) fails the batch retryably; the
+    /// mapping retries it, and the window stays closed until it is announced.
+    pub async fn ring(
+        &self,
+        payload: &Value,
+        invocation: &Invocation,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Rung>, HandlerError> {
+        let accounts =
+            doorbells(payload, self.config.declaration_stream_arn.as_deref()).map_err(|err| {
+                let err = HandlerError::from(err);
+                error!(
+                    stage = "declare",
+                    error_type = err.error_type(),
+                    retryable = false,
+                    "{err}"
+                );
+                err
+            })?;
+        let budget = Budget::start(invocation, now);
+        let mut rungs = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let rung = self.one(&account, invocation, &budget).await.inspect_err(|err| {
+                warn!(stage = "declare", %account, error_type = err.error_type(), retryable = true, "declaration not handled; the stream retries it: {err}");
+            })?;
+            info!(stage = "declare", %account, rung = ?rung, "declaration handled");
+            rungs.push(rung);
+        }
+        Ok(rungs)
+    }
+
+    async fn one(
+        &self,
+        id: &AccountId,
+        invocation: &Invocation,
+        budget: &Budget,
+    ) -> Result<Rung, HandlerError> {
+        let now = budget.now();
+        let (request, window, room) = tokio::join!(
+            self.state.request(id),
+            self.state.window(id),
+            self.state.report_room()
+        );
+        let (request, window) = (request?, window?);
+        let account = Account {
+            name: self.config.account_names.choose(Some(id), None),
+            id: Some(id.clone()),
+        };
+        let label = id.to_string();
+        match decide(id, request.as_ref(), window.as_ref(), now) {
+            Step::Nothing { why } => Ok(Rung::Nothing {
+                account: label,
+                why: why.to_owned(),
+            }),
+            Step::End { window, at } => {
+                self.state.end(id, &window.declaration.id, at).await?;
+                Ok(Rung::Ended { account: label })
+            }
+            Step::AnnounceInvalid {
+                problem,
+                digest,
+                ends,
+            } => {
+                let mut notification = render::render_invalid(
+                    &account,
+                    &problem,
+                    ends.as_ref(),
+                    self.config.sms_limit,
+                );
+                let key = EventKey::notice(&["declaration", id.as_str(), "invalid", &digest]);
+                let message_id = self
+                    .announce(key, &mut notification, &account, invocation, budget)
+                    .await?;
+                if let Some(window) = ends {
+                    self.state.end(id, &window.declaration.id, now).await?;
+                }
+                Ok(Rung::Invalid {
+                    account: label,
+                    message_id,
+                })
+            }
+            Step::Announce {
+                window,
+                change,
+                over,
+            } => {
+                let report = !over && room.unwrap_or(false);
+                let mut notification = render::render_announcement(
+                    &account,
+                    &window,
+                    &change,
+                    over,
+                    report,
+                    self.config.sms_limit,
+                );
+                let key = EventKey::notice(&[
+                    "declaration",
+                    id.as_str(),
+                    &window.declaration.id,
+                    &window.digest,
+                ]);
+                let message_id = self
+                    .announce(key, &mut notification, &account, invocation, budget)
+                    .await?;
+                // Published now or before (a retry): the window opens only after its announcement.
+                let opened = !over
+                    && self
+                        .state
+                        .open(&Opening {
+                            message_id: message_id.clone().unwrap_or_else(|| "duplicate".into()),
+                            announced_at: now,
+                            report,
+                            supersedes: match change {
+                                Change::New { supersedes } => supersedes,
+                                Change::Changed(_) => None,
+                            },
+                            window,
+                        })
+                        .await?;
+                Ok(Rung::Announced {
+                    account: label,
+                    message_id,
+                    opened,
+                })
+            }
+        }
+    }
+
+    /// Delivers a notice once per key: the message id, or `None` for a duplicate.
+    async fn announce(
+        &self,
+        key: EventKey,
+        notification: &mut Notification,
+        account: &Account,
+        invocation: &Invocation,
+        budget: &Budget,
+    ) -> Result<Option<String>, HandlerError> {
+        let mut guard = AlertGuard {
+            state: self.state,
+            claim: notice_claim(key, invocation, self.config, budget.now()),
+            account,
+            sms_limit: self.config.sms_limit,
+        };
+        Ok(
+            match deliver(self.publisher, &mut guard, notification, budget).await? {
+                Delivered::Published { message_id, .. } => Some(message_id),
+                Delivered::Duplicate => None,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ARN: &str = "arn:aws:dynamodb:us-east-1:111122223333:table/rootwatch-state/stream/2026-11-21T00:00:00.000";
+
+    fn record(pk: &str) -> Value {
+        json!({"eventSource": "aws:dynamodb", "eventSourceARN": ARN, "dynamodb": {"Keys": {"pk": {"S": pk}}}})
+    }
+
+    #[test]
+    fn a_doorbell_gives_only_the_account_of_a_declaration_key() {
+        let batch = json!({"Records": [record("declaration#111122223333")]});
+        assert_eq!(
+            doorbells(&batch, Some(ARN)).unwrap(),
+            [AccountId::parse("111122223333").unwrap()]
+        );
+        for bad in [
+            json!({"Records": []}),
+            json!({"Records": "x"}),
+            json!({"Records": [record("window#111122223333")]}),
+            json!({"Records": [record("declaration#1111")]}),
+            json!({"Records": [record("declaration#111122223333#x")]}),
+            json!({"Records": [{"eventSource": "aws:sqs", "eventSourceARN": ARN}]}),
+            json!({"Records": [record("declaration#111122223333"), {"eventSource": "aws:dynamodb", "eventSourceARN": "arn:aws:dynamodb:us-east-1:444455556666:table/t/stream/x", "dynamodb": {"Keys": {"pk": {"S": "declaration#111122223333"}}}}]}),
+        ] {
+            let err = doorbells(&bad, Some(ARN)).unwrap_err();
+            assert!(matches!(err, EventError::UntrustedSource { .. }), "{bad}");
+        }
+        assert!(doorbells(&batch, None).is_err(), "declarations off");
+    }
+}

@@ -1,0 +1,306 @@
+//! The `root-use-declared` notice: a declaration announced, changed or refused, for inboxes and
+//! chat (its SMS is rendered but never sent: the notice does not page). Pure.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::declare::decide::Change;
+use crate::detect::rules::RULES;
+use crate::domain::{Account, Declaration, NotificationKind, Severity, SmsLimit};
+use crate::ports::Window;
+use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification, chat_untrusted};
+use crate::render::email::EmailSubject;
+use crate::render::notification::Notification;
+use crate::render::sms::Sms;
+use crate::render::time::to_the_second;
+
+/// A declaration quiets the account's texts: everyone should read of it, at once, in email.
+pub(crate) const SEVERITY: Severity = Severity::High;
+
+/// The rules whose alerts text whatever is declared: every CRITICAL row of the rule table.
+pub fn still_texted() -> Vec<&'static str> {
+    RULES
+        .iter()
+        .filter(|rule| rule.severity == Severity::Critical)
+        .map(|rule| rule.id)
+        .collect()
+}
+
+/// `10:30 UTC`
+fn clock(time: DateTime<Utc>) -> String {
+    time.format("%H:%M UTC").to_string()
+}
+
+fn minutes(declaration: &Declaration) -> i64 {
+    (declaration.closes() - declaration.start).num_minutes()
+}
+
+/// The declaration's facts, one a line, as the email shows them.
+pub(crate) fn write_facts(body: &mut String, declaration: &Declaration) {
+    let _ = writeln!(body, "By          {} (as stated)", declaration.by);
+    let _ = writeln!(
+        body,
+        "Written by  {} (as the declaring tool reported)",
+        declaration.caller_arn.as_deref().unwrap_or("not reported")
+    );
+    let _ = writeln!(
+        body,
+        "Window      {} to {} ({} minutes)",
+        to_the_second(declaration.start),
+        to_the_second(declaration.closes()),
+        minutes(declaration)
+    );
+    match &declaration.source {
+        Some(range) => {
+            let _ = writeln!(body, "Source      {range}");
+        }
+        None => body.push_str("Source      any\n"),
+    }
+    let _ = writeln!(body, "Reason      (declared) {}", declaration.reason);
+}
+
+const WHO_WROTE_IT: &str = "Declarations name their writer only as stated. The state table's \
+     CloudTrail data events record who wrote every item (docs/declaring.md). If nobody you know \
+     declared this, treat it as an incident: whoever wrote it can quiet this account's root \
+     alerts below CRITICAL.";
+
+/// The notice of a declaration announced: new, changed, or already over when it was read.
+pub fn render_announcement(
+    account: &Account,
+    window: &Window,
+    change: &Change,
+    over: bool,
+    report: bool,
+    sms_limit: SmsLimit,
+) -> Notification {
+    let declaration = &window.declaration;
+    let label = account.label().to_string();
+    let what = match change {
+        Change::New { .. } => "",
+        Change::Changed(_) => " (CHANGED)",
+    };
+    let subject = if over {
+        format!("[rootwatch] Root use declared for {label}, already over")
+    } else {
+        format!(
+            "[rootwatch] Root use DECLARED{what} for {label} until {}",
+            clock(declaration.closes())
+        )
+    };
+    let mut body = String::with_capacity(2048);
+    if over {
+        let _ = write!(
+            body,
+            "A declaration of root use for {label} was read after its window had passed: it has \
+             no effect.\n\n"
+        );
+    } else {
+        let _ = write!(
+            body,
+            "Root use of {label} is DECLARED{what} until {}.\n\n",
+            to_the_second(declaration.closes())
+        );
+    }
+    write_facts(&mut body, declaration);
+    match change {
+        Change::Changed(previous) => {
+            let _ = writeln!(
+                body,
+                "Was         by {} until {}, from {}: (declared) {}",
+                previous.by,
+                to_the_second(previous.closes()),
+                previous
+                    .source
+                    .map_or_else(|| "any".to_owned(), |s| s.to_string()),
+                previous.reason
+            );
+        }
+        Change::New {
+            supersedes: Some(id),
+        } => {
+            let _ = writeln!(body, "Replaces    declaration {id}");
+        }
+        Change::New { supersedes: None } => {}
+    }
+    if !over {
+        let _ = write!(
+            body,
+            "\nUntil then, this account's root alerts below CRITICAL from {} go to email and chat \
+             only, marked DECLARED. These still text: {}.\n",
+            declaration
+                .source
+                .map_or_else(|| "anywhere".to_owned(), |s| s.to_string()),
+            still_texted().join(", ")
+        );
+        if report {
+            body.push_str(
+                "After the window closes, a root-use report lists every root use in it.\n",
+            );
+        } else {
+            body.push_str("No report will follow: too many reports are waiting to be sent.\n");
+        }
+        let _ = writeln!(
+            body,
+            "End it early: make end-declaration ACCOUNT={}",
+            declaration.account
+        );
+    }
+    let _ = write!(
+        body,
+        "\n{WHO_WROTE_IT}\nDeclaration id: {}\n-- rootwatch",
+        declaration.id
+    );
+    let json = json!({
+        "kind": NotificationKind::RootUseDeclared.as_str(),
+        "severity": SEVERITY.as_str(),
+        "account": declaration.account.as_str(),
+        "change": match change { Change::New { .. } => "new", Change::Changed(_) => "changed" },
+        "over": over,
+        "report": report,
+        "declaration": declaration_json(declaration),
+    });
+    let chat_facts = chat_facts(declaration);
+    let next = format!(
+        "End it early: make end-declaration ACCOUNT={}",
+        declaration.account
+    );
+    notice(
+        account,
+        &subject,
+        body,
+        json,
+        (chat_facts, next),
+        &declaration.id,
+        sms_limit,
+    )
+}
+
+/// The notice of a declaration refused: it has no effect, and ends the window it would change.
+pub fn render_invalid(
+    account: &Account,
+    problem: &str,
+    ends: Option<&Window>,
+    sms_limit: SmsLimit,
+) -> Notification {
+    let label = account.label().to_string();
+    let subject = format!("[rootwatch] INVALID root-use declaration for {label}");
+    let mut body = format!(
+        "An INVALID declaration of root use for {label} was written: {problem}; no effect.\n"
+    );
+    if let Some(window) = ends {
+        let _ = writeln!(
+            body,
+            "It replaces declaration {} (by {}), which has ended now: this account's root alerts \
+             text as usual.",
+            window.declaration.id, window.declaration.by
+        );
+    }
+    let _ = write!(
+        body,
+        "Declare again with: make declare ACCOUNT={} MINUTES=60 REASON=\"...\" BY=<you>\n\n{WHO_WROTE_IT}\n-- rootwatch",
+        account.id_or_unknown()
+    );
+    let json = json!({
+        "kind": NotificationKind::RootUseDeclared.as_str(),
+        "severity": SEVERITY.as_str(),
+        "account": account.id_or_unknown(),
+        "change": "invalid",
+        "problem": problem,
+        "ended": ends.map(|w| w.declaration.id.clone()),
+    });
+    let facts = format!("*Problem:* {}", chat_untrusted(problem));
+    let next = format!(
+        "Declare again: make declare ACCOUNT={} MINUTES=60 REASON=\"...\" BY=<you>",
+        account.id_or_unknown()
+    );
+    notice(
+        account,
+        &subject,
+        body,
+        json,
+        (facts, next),
+        "invalid",
+        sms_limit,
+    )
+}
+
+fn declaration_json(declaration: &Declaration) -> serde_json::Value {
+    json!({
+        "id": declaration.id,
+        "by": declaration.by,
+        "callerArn": declaration.caller_arn,
+        "reason": declaration.reason,
+        "start": declaration.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "until": declaration.closes().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "source": declaration.source.map(|s| s.to_string()),
+    })
+}
+
+/// The declaration for chat: its self-stated text inert in code spans.
+pub(crate) fn chat_facts(declaration: &Declaration) -> String {
+    format!(
+        "*By:* {} (as stated)\n*Written by:* {}\n*Window:* {} to {}\n*Source:* {}\n*Reason:* {}",
+        chat_untrusted(&declaration.by),
+        chat_untrusted(declaration.caller_arn.as_deref().unwrap_or("not reported")),
+        to_the_second(declaration.start),
+        to_the_second(declaration.closes()),
+        declaration
+            .source
+            .map_or_else(|| "any".to_owned(), |s| s.to_string()),
+        chat_untrusted(&declaration.reason),
+    )
+}
+
+/// One notice of declared root use: email and chat (its facts and next step); its `page` is
+/// `false`.
+fn notice(
+    account: &Account,
+    subject: &str,
+    body: String,
+    json: serde_json::Value,
+    (chat_facts, next_step): (String, String),
+    id: &str,
+    sms_limit: SmsLimit,
+) -> Notification {
+    let subject = EmailSubject::fit(subject);
+    let account_id = account.id_or_unknown().to_owned();
+    let kind = NotificationKind::RootUseDeclared;
+    let chat = ChatNotification::new(
+        ChatContent {
+            text_type: "client-markdown",
+            title: subject.as_str().to_owned(),
+            description: chat_facts,
+            next_steps: vec![next_step],
+            keywords: vec![
+                SEVERITY.as_str().to_owned(),
+                kind.as_str().to_owned(),
+                "declared".to_owned(),
+                account_id.clone(),
+            ],
+        },
+        ChatMetadata {
+            thread_id: format!("rootwatch#declaration#{account_id}"),
+            summary: subject.as_str().to_owned(),
+            event_type: kind.as_str().to_owned(),
+            related_resources: Vec::new(),
+            additional_context: [("declaration", id.to_owned())].into_iter().collect(),
+        },
+        None,
+    );
+    Notification {
+        event_id: None,
+        severity: SEVERITY,
+        kind,
+        sms: Sms::fit(
+            &format!("HIGH root use declared for acct {account_id}. See email"),
+            sms_limit,
+        ),
+        subject,
+        email_body: body,
+        alert_json: json.to_string(),
+        chat_json: chat.to_json(),
+        page: false,
+    }
+}

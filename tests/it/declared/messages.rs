@@ -1,0 +1,146 @@
+//! The reviewed wording of declared root use (snapshots in `tests/snapshots/declared__*.snap`):
+//! the three notices, and a declared alert as phones, inboxes and chat get it.
+
+use chrono::{DateTime, Utc};
+use rootwatch::declare::decide::Change;
+use rootwatch::declare::render::{render_announcement, render_invalid};
+use rootwatch::domain::{
+    Account, AccountId, AccountName, Declaration, NotedUse, Report, SourceCidr,
+};
+use rootwatch::handler::{Decision, WindowLookup, enrich_and_render, parse_and_classify};
+use rootwatch::ports::Window;
+use rootwatch::render::notification::Notification;
+use serde_json::Value;
+
+use super::{ACCOUNT, event};
+use crate::support::{OFFLINE_TOPIC, config};
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn account() -> Account {
+    Account {
+        id: AccountId::parse(ACCOUNT),
+        name: AccountName::parse("prod-payments").ok(),
+    }
+}
+
+fn declaration() -> Declaration {
+    Declaration {
+        id: "0f3b2c4d1a2b4c3d8e9fa1b2c3d4e5f6".into(),
+        account: AccountId::parse(ACCOUNT).unwrap(),
+        start: at("2026-11-21T09:30:00Z"),
+        end: at("2026-11-21T10:30:00Z"),
+        reason: "Close support case 42".into(),
+        by: "alice".into(),
+        caller_arn: Some("arn:aws:sts::111122223333:assumed-role/BreakGlass/alice".into()),
+        source: Some(SourceCidr::parse("192.0.2.0/24").unwrap()),
+        ended_at: None,
+        superseded_at: None,
+    }
+}
+
+fn text(notification: &Notification) -> String {
+    format!(
+        "kind: {}\nseverity: {}\npage: {}\n\n--- sms ---\n{}\n\n--- email subject ---\n{}\n\n\
+         --- email body ---\n{}\n\n--- chat (https, AWS Chatbot) ---\n{}\n",
+        notification.kind.as_str(),
+        notification.severity.as_str(),
+        notification.page,
+        notification.sms,
+        notification.subject.as_str(),
+        notification.email_body,
+        serde_json::from_str::<Value>(&notification.chat_json)
+            .and_then(|chat| serde_json::to_string_pretty(&chat))
+            .unwrap_or_else(|e| format!("not JSON: {e}")),
+    )
+}
+
+fn assert_reviewed(name: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => "../../snapshots",
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_snapshot!(format!("declared__{name}"), text);
+    });
+}
+
+#[test]
+fn the_notices_read_as_reviewed() {
+    let window = Window {
+        declaration: declaration(),
+        digest: "67a29b23f2df9970".into(),
+    };
+    let limit = config(OFFLINE_TOPIC).sms_limit;
+    let announced = render_announcement(
+        &account(),
+        &window,
+        &Change::New { supersedes: None },
+        false,
+        true,
+        limit,
+    );
+    assert_reviewed("announcement", &text(&announced));
+    let invalid = render_invalid(
+        &account(),
+        "the window is 600 minutes long; at most 480 may be declared at once",
+        Some(&window),
+        limit,
+    );
+    assert_reviewed("invalid", &text(&invalid));
+    let mut ended = declaration();
+    ended.ended_at = Some(at("2026-11-21T10:12:00Z"));
+    let uses = [
+        ("2026-11-21T09:33:11Z", "signin:ConsoleLogin", "HIGH", true),
+        ("2026-11-21T09:41:02Z", "iam:CreateUser", "HIGH", true),
+        (
+            "2026-11-21T09:52:40Z",
+            "cloudtrail:StopLogging",
+            "CRITICAL",
+            false,
+        ),
+    ];
+    let report = Report {
+        declaration: ended,
+        uses: uses
+            .iter()
+            .map(|(time, call, severity, declared)| NotedUse {
+                time: at(time),
+                call: (*call).into(),
+                ip: "192.0.2.10".into(),
+                outcome: "succeeded".into(),
+                severity: (*severity).into(),
+                kind: "api-call".into(),
+                declared: *declared,
+            })
+            .collect(),
+        dropped: 0,
+    };
+    assert_reviewed(
+        "report",
+        &text(&rootwatch::declare::report::render(&account(), &report)),
+    );
+}
+
+fn declared_alert(name: &str) -> Notification {
+    let time = at("2026-11-21T09:40:00Z");
+    let mut payload = event(name, ACCOUNT, 1, time);
+    payload["detail"]["sourceIPAddress"] = "192.0.2.10".into();
+    let classified = parse_and_classify(&payload).unwrap();
+    let window = WindowLookup::Found(Some(declaration()));
+    match enrich_and_render(classified, &config(OFFLINE_TOPIC), None, &window) {
+        Decision::Alert { notification, .. } => *notification,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_declared_alert_reads_as_reviewed() {
+    let quiet = declared_alert("root-console-sign-in-with-mfa");
+    assert!(!quiet.page);
+    assert_reviewed("sign-in-with-mfa", &text(&quiet));
+    let critical = declared_alert("root-cloudtrail-logging-stopped");
+    assert!(critical.page);
+    assert_reviewed("cloudtrail-logging-stopped", &text(&critical));
+}
