@@ -21,14 +21,18 @@ ACCOUNT = "111122223333"
 GOOD = ["declare", "--account", ACCOUNT, "--minutes", "60", "--reason", "Close support case 42", "--by", "alice"]
 
 
-def run(endpoint, *args, timeout=120):
+def cli_env(endpoint, **values):
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    env.pop("AWS_PROFILE", None)
-    env.pop("STATE_TABLE", None)
-    env.pop("STACK", None)
-    return subprocess.run([sys.executable, str(CLI), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    for name in ["AWS_PROFILE", "STATE_TABLE", "STACK", "MAKEFLAGS", "MAKELEVEL", "MFLAGS",
+                 "ACCOUNT", "MINUTES", "REASON", "BY", "SOURCE_CIDR", "REPLACE", "NO_WAIT"]:
+        env.pop(name, None)
+    return {**env, **values}
+
+
+def run(endpoint, *args, timeout=120):
+    return subprocess.run([sys.executable, str(CLI), *args], env=cli_env(endpoint), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -115,13 +119,31 @@ def test_nothing_announced_exits_3_and_a_second_declaration_is_refused(moto_endp
 
 def test_end_sets_the_end_once(moto_endpoint, aws, table):
     assert run(moto_endpoint, "--table", table, *GOOD, "--no-wait").returncode == 0
-    ended = run(moto_endpoint, "--table", table, "end", "--account", ACCOUNT)
+    ended = run(moto_endpoint, "--table", table, "end", "--account", ACCOUNT, "--no-wait")
     assert ended.returncode == 0, ended.stderr
+    assert "not waiting: the window stays in effect until rootwatch reads the end" in ended.stdout
     assert "ended_at" in get(aws, table, f"declaration#{ACCOUNT}")
     twice = run(moto_endpoint, "--table", table, "end", "--account", ACCOUNT)
     assert twice.returncode == 2 and "already ended" in twice.stderr
     nothing = run(moto_endpoint, "--table", table, "end", "--account", "444455556666")
     assert nothing.returncode == 2 and "has no declaration" in nothing.stderr
+
+
+def open_window(aws, table):
+    """window#<account> as the function keeps it once it announced the declaration now written."""
+    declaration = get(aws, table, f"declaration#{ACCOUNT}")
+    window = {k: v for k, v in declaration.items() if k != "pk"}
+    aws("dynamodb").put_item(TableName=table, Item={**window, "pk": {"S": f"window#{ACCOUNT}"}})
+
+
+def test_an_end_the_function_has_not_read_exits_3_the_window_staying_in_effect(moto_endpoint, aws, table):
+    assert run(moto_endpoint, "--table", table, *GOOD, "--no-wait").returncode == 0
+    open_window(aws, table)
+    ended = run(moto_endpoint, "--table", table, "end", "--account", ACCOUNT, "--wait-seconds", "1")
+    assert ended.returncode == 3, (ended.stdout, ended.stderr)
+    assert ended.stderr.startswith("written, not confirmed: the window stays in effect until it is"), ended.stderr
+    assert "ended_at" in get(aws, table, f"declaration#{ACCOUNT}")
+    assert "ended_at" not in get(aws, table, f"window#{ACCOUNT}")
 
 
 def template_filter_prefix():
@@ -134,9 +156,11 @@ def template_filter_prefix():
     return only["prefix"]
 
 
-def stream_batches(aws, stream_arn):
+def stream_batches(aws, stream_arn, seen=None):
     """A Python twin of tests/support/stream.rs: the stream read from its start, filtered as the
-    template filters it, each record wrapped as Lambda's DynamoDB event."""
+    template filters it, each record wrapped as Lambda's DynamoDB event. Records whose eventID is
+    in `seen` are skipped, and each one yielded is added to it."""
+    seen = set() if seen is None else seen
     streams = aws("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard,
@@ -144,7 +168,8 @@ def stream_batches(aws, stream_arn):
     prefix = template_filter_prefix()
     for record in streams.get_records(ShardIterator=iterator)["Records"]:
         pk = record["dynamodb"]["Keys"]["pk"]["S"]
-        if pk.startswith(prefix):
+        if pk.startswith(prefix) and record["eventID"] not in seen:
+            seen.add(record["eventID"])
             yield {"Records": [{
                 "eventID": record["eventID"], "eventName": record["eventName"], "eventVersion": "1.1",
                 "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
@@ -154,10 +179,11 @@ def stream_batches(aws, stream_arn):
             }]}
 
 
-def test_the_real_function_announces_what_the_cli_wrote(moto_endpoint, aws, table):
+def test_the_real_function_announces_what_the_cli_wrote_and_closes_it_on_end(moto_endpoint, aws, table):
     """CLI and function agree: an item the CLI writes is announced (not refused as invalid) by the
     real binary, wired by main.rs with DECLARATION_STREAM_ARN, and only then opens its window; a
-    forged batch is refused."""
+    forged batch is refused. `end` waits while the function reads the end and closes the window,
+    and says so (exit 0)."""
     assert run(moto_endpoint, "--table", table, *GOOD, "--no-wait").returncode == 0
     stream_arn = aws("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
     topic = aws("sns").create_topic(Name=f"rootwatch-declare-{uuid.uuid4().hex[:6]}")["TopicArn"]
@@ -175,11 +201,23 @@ def test_the_real_function_announces_what_the_cli_wrote(moto_endpoint, aws, tabl
     }
     function = subprocess.Popen([str(build_function(ROOT))], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen = set()
     try:
-        outcomes = [runtime.invoke(batch) for batch in stream_batches(aws, stream_arn)]
+        outcomes = [runtime.invoke(batch) for batch in stream_batches(aws, stream_arn, seen)]
         forged = {"Records": [{"eventSource": "aws:dynamodb", "eventSourceARN": stream_arn + "x",
                                "dynamodb": {"Keys": {"pk": {"S": f"declaration#{ACCOUNT}"}}}}]}
         refused = runtime.invoke(forged)
+        assert get(aws, table, f"window#{ACCOUNT}") is not None, "announced, so open"
+        ending = subprocess.Popen([sys.executable, str(CLI), "--table", table, "end", "--account", ACCOUNT],
+                                  env=cli_env(moto_endpoint), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        # Ring the function with the end once the tool has written it; the tool is waiting.
+        ended = []
+        deadline = time.monotonic() + 30
+        while not ended and time.monotonic() < deadline and ending.poll() is None:
+            ended = [runtime.invoke(batch) for batch in stream_batches(aws, stream_arn, seen)]
+            time.sleep(0.2)
+        end_out, end_err = ending.communicate(timeout=90)
     finally:
         function.terminate()
         _, log = function.communicate(timeout=30)
@@ -192,6 +230,10 @@ def test_the_real_function_announces_what_the_cli_wrote(moto_endpoint, aws, tabl
     sent = [n for t in aws_sns_topics(moto_endpoint) if t["arn"] == topic for n in t["sent_notifications"]]
     assert len(sent) == 1
     assert sent[0][3]["kind"]["Value"] == "root-use-declared" and sent[0][3]["page"]["Value"] == "false"
+    assert [kind for kind, _ in ended] == ["response"], (ended, log[-3000:])
+    assert ending.returncode == 0, (end_out, end_err)
+    assert end_out.splitlines()[-1].startswith(f"ended, confirmed: {ACCOUNT}'s root alerts text as usual"), end_out
+    assert "ended_at" in get(aws, table, f"window#{ACCOUNT}")
 
 
 def aws_sns_topics(endpoint):
@@ -221,3 +263,4 @@ def test_list_shows_open_declarations_then_ended_ones_awaiting_their_report(moto
     assert lines[1].endswith("r" * 60 + "..."), lines[1]
     assert lines[2] == "Ended, root-use report to come:"
     assert lines[3].strip().startswith("444455556666  by alice  closed ")
+
