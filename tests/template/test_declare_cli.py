@@ -264,3 +264,70 @@ def test_list_shows_open_declarations_then_ended_ones_awaiting_their_report(moto
     assert lines[2] == "Ended, root-use report to come:"
     assert lines[3].strip().startswith("444455556666  by alice  closed ")
 
+
+# --- the Make targets: values through the environment, never through the recipe's text ----------
+
+
+def make(endpoint, *args, **environment):
+    """`make` in the repository, its tools taken as installed (-o: the venv is the test's own)."""
+    return subprocess.run(["make", "-s", "--no-print-directory", "-o", ".venv/.installed", *args], cwd=ROOT,
+                          env=cli_env(endpoint, **environment), capture_output=True, text=True, timeout=120)
+
+
+# What a shell or Make would take for code, if either got to read it.
+HOSTILE = """Close case 42: $(shell echo INJECTED) $$HOME $(HOME) `id` "double" 'single' ${PATH} \\ ;"""
+
+
+@pytest.mark.parametrize("missing", ["ACCOUNT", "MINUTES", "REASON", "BY"])
+def test_make_declare_without_a_value_prints_its_usage_and_writes_nothing(moto_endpoint, aws, table, missing):
+    values = {"ACCOUNT": ACCOUNT, "MINUTES": "60", "REASON": "r", "BY": "alice"}
+    del values[missing]
+    done = make(moto_endpoint, "declare", f"STATE_TABLE={table}", *[f"{k}={v}" for k, v in values.items()])
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stdout.startswith("usage: make declare ACCOUNT=111122223333 MINUTES=60 REASON="), done.stdout
+    assert get(aws, table, f"declaration#{ACCOUNT}") is None
+
+
+def test_make_end_declaration_without_an_account_prints_its_usage(moto_endpoint, table):
+    done = make(moto_endpoint, "end-declaration", f"STATE_TABLE={table}")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stdout.startswith("usage: make end-declaration ACCOUNT=111122223333"), done.stdout
+
+
+def test_make_declare_passes_a_command_line_value_as_written(moto_endpoint, aws, table):
+    """Make would expand `$(...)` and `$$` in a value given on its command line; the reason the
+    tool receives is the text typed, quotes and all."""
+    done = make(moto_endpoint, "declare", f"ACCOUNT={ACCOUNT}", "MINUTES=60", f"REASON={HOSTILE}",
+                "BY=al$$ice", f"STATE_TABLE={table}", "NO_WAIT=1")
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "INJECTED" not in done.stdout + done.stderr
+    item = get(aws, table, f"declaration#{ACCOUNT}")
+    assert item["declared_reason"] == {"S": HOSTILE}
+    assert item["declared_by"] == {"S": "al$$ice"}
+
+
+def test_make_declare_passes_an_environment_value_as_written(moto_endpoint, aws, table):
+    done = make(moto_endpoint, "declare", NO_WAIT="1", ACCOUNT=ACCOUNT, MINUTES="60", REASON=HOSTILE,
+                BY="alice", STATE_TABLE=table, SOURCE_CIDR="192.0.2.0/24")
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    item = get(aws, table, f"declaration#{ACCOUNT}")
+    assert item["declared_reason"] == {"S": HOSTILE}
+    assert item["source_cidr"] == {"S": "192.0.2.0/24"}
+
+
+def test_make_switches_are_on_only_at_1(moto_endpoint, aws, table):
+    """REPLACE=0 and NO_WAIT=0 are off, as unset; a value other than 0 or 1 is refused."""
+    values = [f"ACCOUNT={ACCOUNT}", "MINUTES=60", "REASON=r", "BY=alice", f"STATE_TABLE={table}"]
+    assert make(moto_endpoint, "declare", *values, "NO_WAIT=1").returncode == 0
+    again = make(moto_endpoint, "declare", *values, "NO_WAIT=1", "REPLACE=0")
+    assert again.returncode == 2 and "refused: ACCOUNT:" in again.stderr and "REPLACE=1" in again.stderr, again.stderr
+    replaced = make(moto_endpoint, "declare", *values, "NO_WAIT=1", "REPLACE=1")
+    assert replaced.returncode == 0, replaced.stderr
+    for switch in ["REPLACE=yes", "NO_WAIT=true"]:
+        odd = make(moto_endpoint, "declare", *values, "NO_WAIT=1", switch)
+        name, value = switch.split("=")
+        assert odd.returncode == 2 and f"{name} is 1 (on) or 0 (off), not: {value}" in odd.stdout, (odd.stdout, odd.stderr)
+    # NO_WAIT=0 waits: with no window open, the end is confirmed at once.
+    waited = make(moto_endpoint, "end-declaration", f"ACCOUNT={ACCOUNT}", f"STATE_TABLE={table}", "NO_WAIT=0")
+    assert waited.returncode == 0, (waited.stdout, waited.stderr)
+    assert "ended, confirmed" in waited.stdout and "not waiting" not in waited.stdout
