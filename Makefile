@@ -28,7 +28,7 @@ help:
 	@echo "make org-dry-run   print every org, regions and teardown call without making one (run by make test)"
 	@echo "make declare ACCOUNT=111122223333 MINUTES=60 REASON=\"...\" BY=<you> [SOURCE_CIDR=192.0.2.0/24] [REPLACE=1]   declare planned root use (docs/declaring.md) [STACK=rootwatch or STATE_TABLE=...]"
 	@echo "make declarations   open declarations, and ended ones whose root-use report is to come"
-	@echo "make end-declaration ACCOUNT=111122223333   end the account's declaration now"
+	@echo "make end-declaration ACCOUNT=111122223333 [NO_WAIT=1]   end the account's declaration now, and wait for rootwatch to close its window"
 	@echo "make bench   criterion benchmarks of the pure core; bench-size: the arm64 artifact; bench-memory: peak RSS"
 	@echo "make bench-cold   cold start to first alert over TLS, Rust and a Python + boto3 peer, full CPU and a 128 MB CPU share"
 
@@ -122,23 +122,39 @@ org-teardown: $(TOOLS)
 	  --call-as "$${CALL_AS:-SELF}" $${OU_IDS:+--ou-ids "$${OU_IDS}"} $(ORG_DRY)
 
 # Declared root use (docs/declaring.md). Values reach the tool through the environment, never
-# through the recipe's text: a REASON with quotes or $(...) stays a reason.
+# through the recipe's text. Make expands a value given on the command line (`make declare
+# REASON='$(shell ...)'` would run it, and `$$` would become `$`) before it exports it: each of
+# these variables, when given there, is set to its text as written (`$(value ...)`, assigned with
+# `:=`, is not expanded again) and exported. A value from the environment is passed as it is.
+DECLARE_VARS := ACCOUNT MINUTES REASON BY SOURCE_CIDR REPLACE NO_WAIT STACK STATE_TABLE
+define as_written
+ifeq ($$(origin $(1)),command line)
+override $(1) := $$(value $(1))
+export $(1)
+endif
+endef
+$(foreach name,$(DECLARE_VARS),$(eval $(call as_written,$(name))))
 DECLARE_TABLE = $${STATE_TABLE:+--table "$${STATE_TABLE}"} $${STACK:+--stack "$${STACK}"}
+# REPLACE and NO_WAIT: 1 is on; 0 or unset is off; anything else is refused.
+DECLARE_SWITCH = case "$${$(1):-0}" in 0|1) ;; *) echo "$(1) is 1 (on) or 0 (off), not: $${$(1)}"; exit 2;; esac
 
 declare: $(TOOLS)
 	@[[ -n "$${ACCOUNT:-}" && -n "$${MINUTES:-}" && -n "$${REASON:-}" && -n "$${BY:-}" ]] || \
 	  { echo "usage: make declare ACCOUNT=111122223333 MINUTES=60 REASON=\"Close support case 42\" BY=<you> [SOURCE_CIDR=192.0.2.0/24] [REPLACE=1] [NO_WAIT=1] (STACK=<stack> or STATE_TABLE=<table>)"; exit 2; }
+	@$(call DECLARE_SWITCH,REPLACE); $(call DECLARE_SWITCH,NO_WAIT)
 	python3 scripts/declare.py $(DECLARE_TABLE) declare --account "$${ACCOUNT}" --minutes "$${MINUTES}" \
 	  --reason "$${REASON}" --by "$${BY}" $${SOURCE_CIDR:+--source-cidr "$${SOURCE_CIDR}"} \
-	  $${REPLACE:+--replace} $${NO_WAIT:+--no-wait}
+	  $$([[ "$${REPLACE:-0}" == 1 ]] && echo --replace) $$([[ "$${NO_WAIT:-0}" == 1 ]] && echo --no-wait)
 
 declarations: $(TOOLS)
 	python3 scripts/declare.py $(DECLARE_TABLE) list
 
 end-declaration: $(TOOLS)
 	@[[ -n "$${ACCOUNT:-}" ]] || \
-	  { echo "usage: make end-declaration ACCOUNT=111122223333 (STACK=<stack> or STATE_TABLE=<table>)"; exit 2; }
-	python3 scripts/declare.py $(DECLARE_TABLE) end --account "$${ACCOUNT}"
+	  { echo "usage: make end-declaration ACCOUNT=111122223333 [NO_WAIT=1] (STACK=<stack> or STATE_TABLE=<table>)"; exit 2; }
+	@$(call DECLARE_SWITCH,NO_WAIT)
+	python3 scripts/declare.py $(DECLARE_TABLE) end --account "$${ACCOUNT}" \
+	  $$([[ "$${NO_WAIT:-0}" == 1 ]] && echo --no-wait)
 
 # One account, many regions: the stack in HOME_REGION admits this account's forwarders (its
 # SourceAccountIds gains the account) and forwarder.yaml goes to every other region in REGIONS.

@@ -10,8 +10,11 @@
   declare.py list
       Open declarations, then ended ones whose root-use report is still to come.
 
-  declare.py end --account 111122223333
-      Ends the account's declaration now; its report follows after the grace period.
+  declare.py end --account 111122223333 [--no-wait]
+      Ends the account's declaration now, then waits up to a minute for the function to close
+      its window: only then do the account's root alerts text again. Exit 0: ended, confirmed.
+      Exit 3: written, not confirmed (the window stays in effect until it is). The root-use
+      report follows after the grace period.
 
 The table: --table (or STATE_TABLE), else the StateTableName output of --stack (or STACK). Region,
 profile, credentials and AWS_ENDPOINT_URL come from boto3's own chain. The function validates
@@ -200,9 +203,24 @@ def end(args, ddb, table):
         if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
         raise Refused(f"ACCOUNT: {target}'s declaration was already ended or replaced") from None
-    print(f"ended at {utc(at)}: {target}'s root alerts text as usual once rootwatch reads it; "
-          "the root-use report follows after the grace period, on the watchdog's schedule")
-    return 0
+    print(f"written: declaration {text(written, 'declaration_id')} for {target} ended at {utc(at)}")
+    if args.no_wait:
+        print("not waiting: the window stays in effect until rootwatch reads the end")
+        return 0
+    # The function copies the end onto window#<account> when it reads it from the stream; until
+    # then alerts still find the window open (src/declare/decide.rs, Step::End).
+    deadline = time.monotonic() + args.wait_seconds
+    while True:
+        if not is_open(item(ddb, table, f"window#{target}"), now_s()):
+            print(f"ended, confirmed: {target}'s root alerts text as usual; the root-use report "
+                  "follows after the grace period, on the watchdog's schedule")
+            return 0
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(1)
+    print("written, not confirmed: the window stays in effect until it is (see the failed-events "
+          f"alarms; docs/declaring.md). Declaration {text(written, 'declaration_id')}", file=sys.stderr)
+    return 3
 
 
 def list_declarations(args, ddb, table):
@@ -255,6 +273,8 @@ def main(argv=None):
     commands.add_parser("list", help="open declarations, and ended ones whose report is to come")
     e = commands.add_parser("end", help="end the account's declaration now")
     e.add_argument("--account", required=True, help="the 12-digit account id")
+    e.add_argument("--no-wait", action="store_true", help="do not wait for the window to close")
+    e.add_argument("--wait-seconds", type=int, default=WAIT_S, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         if args.command == "declare":

@@ -38,10 +38,13 @@ CHAT = {
 }
 LISTS = {"AlertEmails": "secops@example.com", "AlertPhoneNumbers": "+15555550100"}
 ORGANIZATION = {"OrganizationId": "o-a1b2c3d4e5", "SourceAccountIds": "444455556666"}
+# Declarers in one mode, the default (no one) in the other: the table's policy takes either branch.
+DECLARERS = {"DeclarerArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass,"
+             f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RootDeclarer_*"}
 MEMBER_HOME_BUS = "arn:aws:events:eu-west-1:111122223333:event-bus/rootwatch-root-events"
 DEPLOYMENTS = {
     "template-single-account": ("template.yaml", {**LISTS, **CHAT}),
-    "template-organization": ("template.yaml", {**LISTS, **ORGANIZATION}),
+    "template-organization": ("template.yaml", {**LISTS, **ORGANIZATION, **DECLARERS}),
     "forwarder-member": ("forwarder.yaml", {"HomeBusArn": MEMBER_HOME_BUS}),
     "forwarder-home": (
         "forwarder.yaml", {"HomeBusArn": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/rootwatch-root-events"}

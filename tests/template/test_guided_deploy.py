@@ -48,6 +48,7 @@ def example_of(description):
     "AlertEmails", "AlertPhoneNumbers", "OrganizationId", "SourceAccountIds", "SlackWorkspaceId",
     "SlackChannelId", "TeamsTenantId", "TeamsTeamId", "TeamsChannelId", "ChatRegion",
     "ChatTopicArnsFromOtherRegions", "AccountNames", "RunbookUrl", "AssumeRootIssuers",
+    "DeclarerArns",
 ])
 def test_a_patterned_parameter_shows_an_example_it_accepts_and_says_no_spaces(template, name):
     """CloudFormation refuses a value its AllowedPattern does not match only when the stack is

@@ -4,6 +4,7 @@ one imagined stack and evaluated as IAM documents it (iam_policy.py). moto does 
 resource policies, so this is where a policy that locks out the function, or lets anyone else in,
 is caught."""
 import json
+import re
 
 import pytest
 from parliament import analyze_policy_string, iam_definition
@@ -14,6 +15,7 @@ from conftest import ACCOUNT, REGION, repo_templates
 from iam_policy import (
     ALLOWED,
     EXPLICIT_DENY,
+    Caller,
     IMPLICIT_DENY,
     Request,
     decide,
@@ -109,7 +111,21 @@ def context_of(caller, role_arn=None, tls=True, **extra):
     if caller.arn:
         context["aws:PrincipalArn"] = role_arn or caller.arn
         context["aws:PrincipalAccount"] = caller.account
+        context["aws:PrincipalType"] = principal_type(caller.arn)
     return context
+
+
+def principal_type(arn):
+    """aws:PrincipalType as IAM sets it (IAM User Guide, "IAM policy elements: Variables and
+    tags", "Principal key values"): Account for the root user."""
+    resource = arn.split(":", 5)[5]
+    if resource == "root":
+        return "Account"
+    if resource.startswith("assumed-role/"):
+        return "AssumedRole"
+    if resource.startswith("federated-user/"):
+        return "FederatedUser"
+    return "User"
 
 
 # Another principal of the account whose identity policy allows everything.
@@ -510,31 +526,116 @@ def keyed(caller, keys, role_arn=None):
 
 
 DECLARATION = "declaration#111122223333"
+BREAK_GLASS = f"arn:aws:iam::{ACCOUNT}:role/BreakGlass"
+# The shape of the role IAM Identity Center creates for a permission set: the path carries a
+# region, the name a random suffix.
+SSO_PATTERN = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RootDeclarer_*"
+ROOT_USER = user(ACCOUNT, "x").account_root
+ITEM_PUTS = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 
 
-def test_others_may_write_declarations_and_nothing_else(table, function, role_arn, role_policies):
-    """The one exception to the function's own table: anyone their own policy allows may put or
-    update a `declaration#` item (the function announces it before it takes effect); every other
-    key, a request naming no key, one mixing keys, and every delete or batch or PartiQL write
-    stay denied. The function still writes every prefix."""
+@pytest.fixture(scope="module")
+def declaring(deployed_template, mode):
+    """The state table's ARN and policy for this mode, with DeclarerArns set to `declarers`."""
+    def with_declarers(*declarers):
+        parameters = {**MODES[mode], "DeclarerArns": ",".join(declarers)}
+        stack = Stack(deployed_template, parameters, ACCOUNT, REGION, STACK_NAME)
+        return stack.get_att("StateTable", "Arn"), resolved(stack, "StateTable", "ResourcePolicy")["PolicyDocument"]
+    return with_declarers
+
+
+def put(caller, keys, table_policy, arn, identity=EVERYTHING, action="dynamodb:PutItem"):
+    context = keyed(caller, keys, caller.role_arn or None) if keys is not None else context_of(caller, caller.role_arn or None)
+    return decide(Request(caller, action, arn, context), identity, table_policy)
+
+
+def test_by_default_no_one_declares_not_even_an_administrator(table, function, role_arn, role_policies):
+    """DeclarerArns empty (the default): an administrator allowed everything, or any role of the
+    account, may not write a declaration; the function still writes every prefix. `!Ref` of the
+    empty list is [""]: the policy carries no empty pattern (the condition leaves ArnNotLike out)."""
     arn, table_policy = table
-    for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"]:
-        assert decide(Request(ADMIN, action, arn, keyed(ADMIN, [DECLARATION])), EVERYTHING, table_policy)[0] \
-            == ALLOWED, action
-        for keys in [["event#e-1"], ["window#111122223333"], ["report#111122223333#d1"], ["index#reports"],
-                     ["session#111122223333#ip#192.0.2.1"], [DECLARATION, "window#111122223333"]]:
-            assert decide(Request(ADMIN, action, arn, keyed(ADMIN, keys)), EVERYTHING, table_policy) \
-                == (EXPLICIT_DENY, "OthersWriteOnlyDeclarations"), (action, keys)
-        assert decide(Request(ADMIN, action, arn, context_of(ADMIN)), EVERYTHING, table_policy) \
-            == (EXPLICIT_DENY, "OthersNameTheirKey"), action
-    for action in ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLInsert",
-                   "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"]:
-        assert decide(Request(ADMIN, action, arn, keyed(ADMIN, [DECLARATION])), EVERYTHING, table_policy) \
-            == (EXPLICIT_DENY, "OnlyTheFunctionWrites"), action
+    other = session(BREAK_GLASS, "alice")
+    for action in ITEM_PUTS:
+        assert put(ADMIN, [DECLARATION], table_policy, arn, action=action) == (EXPLICIT_DENY, "OnlyDeclarersDeclare"), action
+        assert put(other, [DECLARATION], table_policy, arn, action=action) == (EXPLICIT_DENY, "OnlyDeclarersDeclare"), action
+    assert '""' not in json.dumps(table_policy)
     for keys in [["event#e-1"], ["window#111122223333"], ["report#111122223333#d1"], ["index#reports"], [DECLARATION]]:
-        for action in ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]:
+        for action in [*ITEM_PUTS, "dynamodb:DeleteItem"]:
             request = Request(function, action, arn, keyed(function, keys, role_arn))
             assert decide(request, role_policies, table_policy)[0] == ALLOWED, (action, keys)
+
+
+def test_the_empty_pattern_would_deny_everyone_but_the_function_too(table, function, role_arn, role_policies):
+    """Had the condition kept ArnNotLike with `!Ref` of the empty list, [""], no ARN matches the
+    empty pattern: the deny would still cover everyone but the function."""
+    arn, table_policy = table
+    policy = json.loads(json.dumps(table_policy))
+    (deny,) = [st for st in policy["Statement"] if st["Sid"] == "OnlyDeclarersDeclare"]
+    deny["Condition"]["ArnNotLike"] = {"aws:PrincipalArn": [""]}
+    assert put(ADMIN, [DECLARATION], policy, arn) == (EXPLICIT_DENY, "OnlyDeclarersDeclare")
+    assert put(session(BREAK_GLASS, "alice"), [DECLARATION], policy, arn) == (EXPLICIT_DENY, "OnlyDeclarersDeclare")
+    request = Request(function, "dynamodb:PutItem", arn, keyed(function, [DECLARATION], role_arn))
+    assert decide(request, role_policies, policy)[0] == ALLOWED
+
+
+def test_a_listed_declarer_writes_declarations_and_nothing_else(declaring, function, role_arn, role_policies):
+    """DeclarerArns names a role and an IAM Identity Center pattern: their sessions may put or
+    update a `declaration#` item (the function announces it before it takes effect); every other
+    key, a request naming no key, one mixing keys, and every delete or batch or PartiQL write stay
+    denied. A role not listed, and an administrator, may not declare. The function still writes
+    every prefix."""
+    arn, table_policy = declaring(BREAK_GLASS, SSO_PATTERN)
+    sso = session(f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_RootDeclarer_0123abcd", "alice")
+    for declarer in [session(BREAK_GLASS, "alice"), sso]:
+        for action in ITEM_PUTS:
+            assert put(declarer, [DECLARATION], table_policy, arn, action=action)[0] == ALLOWED, (declarer, action)
+            for keys in [["event#e-1"], ["window#111122223333"], ["report#111122223333#d1"], ["index#reports"],
+                         ["session#111122223333#ip#192.0.2.1"], [DECLARATION, "window#111122223333"]]:
+                assert put(declarer, keys, table_policy, arn, action=action) \
+                    == (EXPLICIT_DENY, "OthersWriteOnlyDeclarations"), (action, keys)
+            assert put(declarer, None, table_policy, arn, action=action) == (EXPLICIT_DENY, "OthersNameTheirKey"), action
+        for action in ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLInsert",
+                       "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"]:
+            assert put(declarer, [DECLARATION], table_policy, arn, action=action) \
+                == (EXPLICIT_DENY, "OnlyTheFunctionWrites"), action
+    unlisted = [ADMIN, session(f"arn:aws:iam::{ACCOUNT}:role/BreakGlass2", "mallory"),
+                session(f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd", "bob")]
+    for caller in unlisted:
+        for action in ITEM_PUTS:
+            assert put(caller, [DECLARATION], table_policy, arn, action=action) \
+                == (EXPLICIT_DENY, "OnlyDeclarersDeclare"), (caller, action)
+    for keys in [["event#e-1"], ["window#111122223333"], ["report#111122223333#d1"], ["index#reports"], [DECLARATION]]:
+        for action in [*ITEM_PUTS, "dynamodb:DeleteItem"]:
+            request = Request(function, action, arn, keyed(function, keys, role_arn))
+            assert decide(request, role_policies, table_policy)[0] == ALLOWED, (action, keys)
+
+
+def test_the_root_user_never_declares(declaring):
+    """The watched account's root user may not declare away its own alarm (its PutItem is a data
+    event: no root alert), even where a pattern matches its ARN, as `arn:aws:iam::A:*` does.
+    (The parameter's pattern refuses such a value; the deny does not rely on it.)"""
+    root = Caller(arn=ROOT_USER)
+    assert context_of(root)["aws:PrincipalType"] == "Account"
+    for declarers in [(), (f"arn:aws:iam::{ACCOUNT}:*",), (BREAK_GLASS, ROOT_USER)]:
+        arn, table_policy = declaring(*declarers)
+        for action in ITEM_PUTS:
+            assert put(root, [DECLARATION], table_policy, arn, action=action)[0] == EXPLICIT_DENY, (declarers, action)
+    arn, table_policy = declaring(f"arn:aws:iam::{ACCOUNT}:*")
+    assert put(root, [DECLARATION], table_policy, arn) == (EXPLICIT_DENY, "TheRootUserNeverDeclares")
+    # The same pattern lets a role of the account declare: only the root user is refused.
+    assert put(session(BREAK_GLASS, "alice"), [DECLARATION], table_policy, arn)[0] == ALLOWED
+
+
+def test_the_parameter_refuses_patterns_that_name_no_role_or_user(deployed_template):
+    """CloudFormation matches each value of a CommaDelimitedList against AllowedPattern
+    (CloudFormation User Guide, "Parameters"): role and user ARNs of one account, not the root
+    user, not an account wildcard."""
+    pattern = re.compile(deployed_template["Parameters"]["DeclarerArns"]["AllowedPattern"])
+    for good in ["", BREAK_GLASS, SSO_PATTERN, f"arn:aws:iam::{ACCOUNT}:user/alice", "arn:aws-cn:iam::111122223333:role/x"]:
+        assert pattern.fullmatch(good), good
+    for bad in [ROOT_USER, f"arn:aws:iam::{ACCOUNT}:*", "arn:aws:iam::*:role/BreakGlass", "BreakGlass",
+                f"arn:aws:sts::{ACCOUNT}:assumed-role/BreakGlass/alice", f"{BREAK_GLASS} "]:
+        assert not pattern.fullmatch(bad), bad
 
 
 def declarer_policy(stack, narrowed_to=None):
@@ -544,12 +645,12 @@ def declarer_policy(stack, narrowed_to=None):
     return policy
 
 
-def test_the_declarer_policy_declares_and_lists_and_nothing_else(stack, table):
-    """DeclarerPolicy alone: write declarations, read what `make declarations` lists, find the
-    table; no other key, no Scan, no delete. The copy narrowed to one account (docs/declaring.md)
-    refuses another account's declaration."""
-    arn, table_policy = table
-    declarer = session(f"arn:aws:iam::{ACCOUNT}:role/BreakGlass", "alice")
+def test_the_declarer_policy_declares_and_lists_and_nothing_else(stack, declaring):
+    """DeclarerPolicy alone, on a role DeclarerArns names: write declarations, read what `make
+    declarations` lists, find the table; no other key, no Scan, no delete. The copy narrowed to
+    one account (docs/declaring.md) refuses another account's declaration."""
+    arn, table_policy = declaring(BREAK_GLASS)
+    declarer = session(BREAK_GLASS, "alice")
     role = declarer.role_arn
     policies = [declarer_policy(stack)]
     for action in ["dynamodb:PutItem", "dynamodb:UpdateItem"]:

@@ -28,9 +28,11 @@ POLICY_PROPERTY = {
 ACCEPTED = {"AWS::KMS::Key": {"RESOURCE_STAR"}}
 
 
-# Every mode's policies exist with these (organization mode, and a forwarder in a member account).
+# Every mode's policies exist with these (organization mode, and a forwarder in a member account);
+# with declarers, the table's policy carries its longer condition (ArnNotLike on their patterns).
 PARAMETERS = {
-    "template.yaml": {"OrganizationId": "o-a1b2c3d4e5", "SourceAccountIds": "444455556666"},
+    "template.yaml": {"OrganizationId": "o-a1b2c3d4e5", "SourceAccountIds": "444455556666",
+                      "DeclarerArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass"},
     "forwarder.yaml": {"HomeBusArn": "arn:aws:events:eu-west-1:111122223333:event-bus/rootwatch-root-events"},
 }
 

@@ -612,6 +612,38 @@ def test_state_table_is_on_demand_encrypted_and_expiring_and_the_function_may_us
     }
 
 
+def test_declarations_ring_the_function_one_at_a_time_and_a_stuck_one_is_kept(resources):
+    """The declarations' doorbell (docs/declaring.md): only records written from now on (an old
+    stream's records are not replayed on a new mapping), one a batch (the function refuses a
+    larger one), retried while younger than the async config's age so a failing announcement
+    keeps paging, then the record's metadata kept in the failed-events queue, whose alarm fires
+    (Lambda Developer Guide, "Retaining discarded records for a DynamoDB event source"). It
+    starts only once the role may read the stream."""
+    mapping = resources["DeclarationsMapping"]
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert as_list(mapping["DependsOn"]) == [POLICY]
+    props = mapping["Properties"]
+    assert props["FunctionName"] == {"Ref": FUNCTION}
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["StateTable", "StreamArn"]}
+    assert props["StartingPosition"] == "LATEST"
+    assert props["BatchSize"] == 1
+    assert props["MaximumRetryAttempts"] == -1
+    age = function_props(resources)["EventInvokeConfig"]["MaximumEventAgeInSeconds"]
+    assert props["MaximumRecordAgeInSeconds"] == age == 21600
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}}}
+    assert props["FilterCriteria"] == {
+        "Filters": [{"Pattern": '{"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"declaration#"}]}}}}'}]
+    }
+    # Nothing else: a setting added later (a batching window, bisecting, parallel batches) is a
+    # decision to make here.
+    assert set(props) == {
+        "FunctionName", "EventSourceArn", "StartingPosition", "BatchSize", "FilterCriteria",
+        "MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "DestinationConfig",
+    }
+    assert [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::EventSourceMapping"] \
+        == ["DeclarationsMapping"]
+
+
 def test_outputs(template):
     assert set(template["Outputs"]) >= {
         "AlertTopicArn", "AlarmTopicArn", "FunctionName", "FailedEventsQueueUrl", "StateTableName"
