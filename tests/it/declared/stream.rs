@@ -29,10 +29,9 @@ async fn forged_batches_are_refused_and_publish_nothing() {
             &pk,
         ),
         record("aws:sqs", &arn, &pk),
-        record("aws:dynamodb", &arn, "event#e-1"),
-        record("aws:dynamodb", &arn, "declaration#111122223333\n"),
         json!({"Records": []}),
         json!({"Records": {"0": 1}}),
+        json!({"Records": [record("aws:dynamodb", &arn, &pk)["Records"][0], record("aws:dynamodb", &arn, &pk)["Records"][0]]}),
     ] {
         let err = declared.at(&forged, Utc::now()).await.unwrap_err();
         assert_eq!(err.error_type(), "Rootwatch.UntrustedSource", "{forged}");
@@ -43,6 +42,55 @@ async fn forged_batches_are_refused_and_publish_nothing() {
         item(&declared.stack.dynamodb, &format!("window#{ACCOUNT}")).await,
         None
     );
+}
+
+/// A stream record whose key is not a declaration's (a writer the table policy lets through can
+/// write `declaration#prod`) is skipped, not refused: a refused record is retried for hours and
+/// holds back every record behind it on the shard, an end included.
+#[tokio::test]
+async fn a_record_with_a_key_that_is_no_declarations_is_skipped_and_the_next_is_announced() {
+    let mut declared = Declared::start().await;
+    let arn = declared.mapping.stream_arn.clone();
+    for key in [
+        "event#e-1",
+        "declaration#prod",
+        "declaration#111122223333\n",
+        "declaration#111122223333#x",
+    ] {
+        let skipped = declared
+            .at(&record("aws:dynamodb", &arn, key), Utc::now())
+            .await
+            .unwrap();
+        assert!(
+            matches!(&skipped, Response::Declarations(rungs) if matches!(rungs.as_slice(), [Rung::Skipped { .. }])),
+            "{key}: {skipped:?}"
+        );
+    }
+    assert!(declared.published().is_empty());
+
+    // Genuine records of both: the bad key's is skipped and the declaration behind it announced.
+    let s = |t: &str| aws_sdk_dynamodb::types::AttributeValue::S(t.to_owned());
+    declared
+        .stack
+        .dynamodb
+        .put_item()
+        .table_name(crate::support::stack::TABLE)
+        .item("pk", s("declaration#prod"))
+        .send()
+        .await
+        .unwrap();
+    write(&declared, "d1", 60, "a reason").await;
+    let rungs = declared.pump().await;
+    assert_eq!(rungs.len(), 2, "{rungs:?}");
+    assert!(
+        matches!(&rungs[0], Ok(Response::Declarations(r)) if matches!(r.as_slice(), [Rung::Skipped { .. }])),
+        "{rungs:?}"
+    );
+    assert!(
+        matches!(&rungs[1], Ok(Response::Declarations(r)) if matches!(r.as_slice(), [Rung::Announced { opened: true, .. }])),
+        "{rungs:?}"
+    );
+    assert_eq!(declared.published().len(), 1);
 }
 
 #[tokio::test]
