@@ -8,7 +8,7 @@ use rootwatch::declare::Rung;
 use rootwatch::dispatch::Response;
 use serde_json::{Value, json};
 
-use super::{ACCOUNT, Declared, write};
+use super::{ACCOUNT, Declared, write, write_at};
 use crate::support::stack::item;
 
 fn record(source: &str, arn: &str, pk: &str) -> Value {
@@ -91,6 +91,31 @@ async fn a_record_with_a_key_that_is_no_declarations_is_skipped_and_the_next_is_
         "{rungs:?}"
     );
     assert_eq!(declared.published().len(), 1);
+}
+
+/// A window whose start is not after the standing one's is refused by the window's condition:
+/// DynamoDB cancels the transaction with `ConditionalCheckFailed` on that item, which is an
+/// answer (`opened: false`), not an outage to retry.
+#[tokio::test]
+async fn a_window_refused_by_its_condition_is_an_answer_not_a_failure() {
+    let mut declared = Declared::start().await;
+    let start = Utc::now().timestamp();
+    write_at(&declared, "d1", start, 60, "a reason").await;
+    declared.pump().await;
+    write_at(&declared, "d2", start, 30, "another reason").await;
+    let rungs = declared.pump().await;
+    assert!(
+        matches!(rungs.as_slice(), [Ok(Response::Declarations(r))] if matches!(r.as_slice(), [Rung::Announced { opened: false, .. }])),
+        "{rungs:?}"
+    );
+    let window = item(&declared.stack.dynamodb, &format!("window#{ACCOUNT}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        window["declaration_id"].as_s().map(String::as_str),
+        Ok("d1"),
+        "{window:?}"
+    );
 }
 
 #[tokio::test]
