@@ -92,31 +92,48 @@ fn the_notices_read_as_reviewed() {
     let mut ended = declaration();
     ended.ended_at = Some(at("2026-11-21T10:12:00Z"));
     let uses = [
-        ("2026-11-21T09:33:11Z", "signin:ConsoleLogin", "HIGH", true),
-        ("2026-11-21T09:41:02Z", "iam:CreateUser", "HIGH", true),
+        (
+            "2026-11-21T09:33:11Z",
+            "signin:ConsoleLogin",
+            "192.0.2.10",
+            "HIGH",
+        ),
+        (
+            "2026-11-21T09:41:02Z",
+            "iam:CreateUser",
+            "192.0.2.10",
+            "HIGH",
+        ),
         (
             "2026-11-21T09:52:40Z",
             "cloudtrail:StopLogging",
+            "203.0.113.9",
             "CRITICAL",
-            false,
         ),
     ];
+    let source = ended.source.unwrap();
     let report = Report {
         declaration: ended,
         uses: uses
             .iter()
-            .map(|(time, call, severity, declared)| NotedUse {
+            .map(|(time, call, ip, severity)| NotedUse {
                 time: at(time),
                 call: (*call).into(),
-                ip: "192.0.2.10".into(),
+                ip: (*ip).into(),
                 outcome: "succeeded".into(),
                 severity: (*severity).into(),
                 kind: "api-call".into(),
-                declared: *declared,
+                // As the handler notes it: declared when from inside the declared range.
+                declared: source.contains(ip.parse().unwrap()),
             })
             .collect(),
         dropped: 0,
     };
+    assert_eq!(
+        report.uses.iter().filter(|u| u.declared).count(),
+        2,
+        "the fixture shows uses from inside and outside the range"
+    );
     assert_reviewed(
         "report",
         &text(&rootwatch::declare::report::render(&account(), &report)),
