@@ -151,12 +151,24 @@ fn lines(report: &Report) -> Vec<String> {
                 u.severity,
                 if u.declared {
                     "declared"
-                } else {
+                } else if outside(report, &u.ip) {
                     "NOT declared (outside the source range)"
+                } else {
+                    // Inside the range and not declared: another account's root user.
+                    "NOT declared"
                 }
             )
         })
         .collect()
+}
+
+/// Whether `ip` (as noted: an IP, or AWS's name for one) is outside the declaration's source
+/// range; a name for an IP is not inside it.
+fn outside(report: &Report, ip: &str) -> bool {
+    report.declaration.source.is_some_and(|source| {
+        !ip.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| source.contains(ip))
+    })
 }
 
 /// The report as one notice: email and chat, never texted. Its severity is the highest noted.
@@ -309,6 +321,28 @@ mod tests {
                 .collect(),
             dropped,
         }
+    }
+
+    /// Another account's root user is not declared even from inside the source range: the
+    /// report does not say it was outside.
+    #[test]
+    fn an_undeclared_use_is_said_outside_the_range_only_when_it_was() {
+        let mut report = report(2, 0);
+        report.declaration.source = crate::domain::SourceCidr::parse("192.0.2.0/24").ok();
+        report.uses[0].declared = false;
+        report.uses[1].declared = false;
+        report.uses[1].ip = "203.0.113.9".into();
+        let lines = lines(&report);
+        assert!(
+            lines[0].ends_with("192.0.2.10  succeeded  HIGH  NOT declared"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].ends_with("NOT declared (outside the source range)"),
+            "{}",
+            lines[1]
+        );
     }
 
     #[test]
