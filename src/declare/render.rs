@@ -37,12 +37,13 @@ fn minutes(declaration: &Declaration) -> i64 {
     (declaration.closes() - declaration.start).num_minutes()
 }
 
-/// The declaration's facts, one a line, as the email shows them.
+/// The declaration's facts, one a line, as the email shows them. The declarer's text comes last
+/// on its line, after rootwatch's words, so it cannot pass for them.
 pub(crate) fn write_facts(body: &mut String, declaration: &Declaration) {
-    let _ = writeln!(body, "By          {} (as stated)", declaration.by);
+    let _ = writeln!(body, "By          (as stated) {}", declaration.by);
     let _ = writeln!(
         body,
-        "Written by  {} (as the declaring tool reported)",
+        "Written by  (as the declaring tool reported) {}",
         declaration.caller_arn.as_deref().unwrap_or("not reported")
     );
     let _ = writeln!(
@@ -108,12 +109,12 @@ pub fn render_announcement(
         Change::Changed(previous) => {
             let _ = writeln!(
                 body,
-                "Was         by {} until {}, from {}: (declared) {}",
-                previous.by,
+                "Was         until {}, from {}\nWas by      (as stated) {}\nWas reason  (declared) {}",
                 to_the_second(previous.closes()),
                 previous
                     .source
                     .map_or_else(|| "any".to_owned(), |s| s.to_string()),
+                previous.by,
                 previous.reason
             );
         }
@@ -192,8 +193,8 @@ pub fn render_invalid(
     if let Some(window) = ends {
         let _ = writeln!(
             body,
-            "It replaces declaration {} (by {}), which has ended now: this account's root alerts \
-             text as usual.",
+            "It replaces declaration {}, which has ended now: this account's root alerts text as \
+             usual. That one was by (as stated) {}",
             window.declaration.id, window.declaration.by
         );
     }

@@ -161,3 +161,65 @@ fn a_declared_alert_reads_as_reviewed() {
     assert!(critical.page);
     assert_reviewed("cloudtrail-logging-stopped", &text(&critical));
 }
+
+/// A declarer's text cannot pass for rootwatch's words: wherever the email shows it, it ends its
+/// line, after what rootwatch says (its end time, whether it texts).
+#[test]
+fn a_declarers_text_ends_its_line_in_every_email() {
+    let faked = "x (declared) until 2026-11-21 09:45:00 UTC; texted: CRITICAL.";
+    let mut forged = declaration();
+    forged.by = faked.into();
+    forged.reason = faked.into();
+    let window = Window {
+        declaration: forged.clone(),
+        digest: "0123456789abcdef".into(),
+    };
+    let limit = config(OFFLINE_TOPIC).sms_limit;
+    let mut emails = vec![
+        render_announcement(
+            &account(),
+            &window,
+            &Change::Changed(Box::new(forged.clone())),
+            false,
+            true,
+            limit,
+        )
+        .email_body,
+        render_invalid(&account(), "a problem", Some(&window), limit).email_body,
+        rootwatch::declare::report::render(
+            &account(),
+            &Report {
+                declaration: forged.clone(),
+                uses: Vec::new(),
+                dropped: 0,
+            },
+        )
+        .email_body,
+    ];
+    for ip in ["192.0.2.10", "203.0.113.9"] {
+        let mut payload = event(
+            "root-console-sign-in-with-mfa",
+            ACCOUNT,
+            1,
+            at("2026-11-21T09:40:00Z"),
+        );
+        payload["detail"]["sourceIPAddress"] = ip.into();
+        let window = WindowLookup::Found(Some(forged.clone()));
+        match enrich_and_render(
+            parse_and_classify(&payload).unwrap(),
+            &config(OFFLINE_TOPIC),
+            None,
+            &window,
+        ) {
+            Decision::Alert { notification, .. } => emails.push(notification.email_body),
+            other => panic!("{other:?}"),
+        }
+    }
+    for email in &emails {
+        let shown: Vec<_> = email.lines().filter(|l| l.contains(faked)).collect();
+        assert!(!shown.is_empty(), "{email}");
+        for line in shown {
+            assert!(line.ends_with(faked), "{line}");
+        }
+    }
+}
