@@ -10,7 +10,7 @@ use crate::declare::decide::Change;
 use crate::detect::rules::RULES;
 use crate::domain::{Account, Declaration, NotificationKind, Severity, SmsLimit};
 use crate::ports::Window;
-use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification, chat_untrusted};
+use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification, chat_code, chat_untrusted};
 use crate::render::email::EmailSubject;
 use crate::render::notification::Notification;
 use crate::render::sms::Sms;
@@ -211,7 +211,8 @@ pub fn render_invalid(
         "problem": problem,
         "ended": ends.map(|w| w.declaration.id.clone()),
     });
-    let facts = format!("*Problem:* {}", chat_untrusted(problem));
+    // The problem is rootwatch's sentence; what it quotes of the item is quoted exactly.
+    let facts = format!("*Problem:* {}", chat_code(problem));
     let next = format!(
         "Declare again: make declare ACCOUNT={} MINUTES=60 REASON=\"...\" BY=<you>",
         account.id_or_unknown()
@@ -303,5 +304,28 @@ fn notice(
         alert_json: json.to_string(),
         chat_json: chat.to_json(),
         page: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AccountId;
+
+    /// The problem is rootwatch's own sentence: not labelled as the caller's, and what it quotes
+    /// of the item stays inert.
+    #[test]
+    fn an_invalid_notice_says_its_problem_in_its_own_words() {
+        let account = Account {
+            id: AccountId::parse("111122223333"),
+            name: None,
+        };
+        let problem = crate::domain::SourceCidr::parse("<!channel> `x`").unwrap_err();
+        let notice = render_invalid(&account, &problem, None, SmsLimit::WHOLE_SEGMENT);
+        let chat: serde_json::Value = serde_json::from_str(&notice.chat_json).unwrap();
+        let facts = chat["content"]["description"].as_str().unwrap();
+        assert!(facts.starts_with("*Problem:* `"), "{facts}");
+        assert!(!facts.contains("caller-supplied"), "{facts}");
+        assert!(!facts.contains("<!channel>"), "{facts}");
     }
 }
