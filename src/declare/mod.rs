@@ -258,13 +258,21 @@ impl<P: AlertPublisher, S: AlertState + Declarations> Declarer<'_, P, S> {
                 change,
                 over,
             } => {
-                let report = !over && room.unwrap_or(false);
+                let reporting = match room {
+                    Ok(true) => render::Reporting::Follows,
+                    Ok(false) => render::Reporting::Full,
+                    Err(err) => {
+                        warn!(stage = "declare", %id, "the waiting reports could not be read; this window gets no report: {err}");
+                        render::Reporting::Unread
+                    }
+                };
+                let report = !over && reporting == render::Reporting::Follows;
                 let mut notification = render::render_announcement(
                     &account,
                     &window,
                     &change,
                     over,
-                    report,
+                    reporting,
                     self.config.sms_limit,
                 );
                 let key = EventKey::notice(&[

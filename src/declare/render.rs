@@ -67,15 +67,27 @@ const WHO_WROTE_IT: &str = "Declarations name their writer only as stated. The s
      declared this, treat it as an incident: whoever wrote it can quiet this account's root \
      alerts below CRITICAL.";
 
+/// Whether a window's report will follow, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reporting {
+    /// The index of waiting reports had room.
+    Follows,
+    /// The index of waiting reports is full.
+    Full,
+    /// The index of waiting reports could not be read.
+    Unread,
+}
+
 /// The notice of a declaration announced: new, changed, or already over when it was read.
 pub fn render_announcement(
     account: &Account,
     window: &Window,
     change: &Change,
     over: bool,
-    report: bool,
+    reporting: Reporting,
     sms_limit: SmsLimit,
 ) -> Notification {
+    let report = !over && reporting == Reporting::Follows;
     let declaration = &window.declaration;
     let label = account.label().to_string();
     let what = match change {
@@ -135,13 +147,15 @@ pub fn render_announcement(
                 .map_or_else(|| "anywhere".to_owned(), |s| s.to_string()),
             still_texted().join(", ")
         );
-        if report {
-            body.push_str(
-                "After the window closes, a root-use report lists every root use in it.\n",
-            );
-        } else {
-            body.push_str("No report will follow: too many reports are waiting to be sent.\n");
-        }
+        body.push_str(match reporting {
+            Reporting::Follows => {
+                "After the window closes, a root-use report lists every root use in it.\n"
+            }
+            Reporting::Full => "No report will follow: too many reports are waiting to be sent.\n",
+            Reporting::Unread => {
+                "No report will follow: the list of waiting reports could not be read.\n"
+            }
+        });
         let _ = writeln!(
             body,
             "End it early: make end-declaration ACCOUNT={}",
@@ -311,6 +325,47 @@ fn notice(
 mod tests {
     use super::*;
     use crate::domain::AccountId;
+
+    /// A report is said not to follow for the reason it does not.
+    #[test]
+    fn an_announcement_says_why_no_report_follows() {
+        let account = Account {
+            id: AccountId::parse("111122223333"),
+            name: None,
+        };
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        let window = Window {
+            declaration: Declaration {
+                id: "d1".into(),
+                account: AccountId::parse("111122223333").unwrap(),
+                start: at("2026-11-21T09:00:00Z"),
+                end: at("2026-11-21T10:00:00Z"),
+                reason: "r".into(),
+                by: "alice".into(),
+                caller_arn: None,
+                source: None,
+                ended_at: None,
+                superseded_at: None,
+            },
+            digest: "0123456789abcdef".into(),
+        };
+        let body = |reporting| {
+            render_announcement(
+                &account,
+                &window,
+                &Change::New { supersedes: None },
+                false,
+                reporting,
+                SmsLimit::WHOLE_SEGMENT,
+            )
+            .email_body
+        };
+        assert!(body(Reporting::Follows).contains("a root-use report lists"));
+        assert!(body(Reporting::Full).contains("too many reports are waiting"));
+        let unread = body(Reporting::Unread);
+        assert!(unread.contains("could not be read"), "{unread}");
+        assert!(!unread.contains("too many"), "{unread}");
+    }
 
     /// The problem is rootwatch's own sentence: not labelled as the caller's, and what it quotes
     /// of the item stays inert.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use rootwatch::declare::decide::Change;
-use rootwatch::declare::render::{render_announcement, render_invalid};
+use rootwatch::declare::render::{Reporting, render_announcement, render_invalid};
 use rootwatch::domain::{
     Account, AccountId, AccountName, Declaration, NotedUse, Report, SourceCidr,
 };
@@ -78,7 +78,7 @@ fn the_notices_read_as_reviewed() {
         &window,
         &Change::New { supersedes: None },
         false,
-        true,
+        Reporting::Follows,
         limit,
     );
     assert_reviewed("announcement", &text(&announced));
@@ -181,7 +181,7 @@ fn a_declarers_text_ends_its_line_in_every_email() {
             &window,
             &Change::Changed(Box::new(forged.clone())),
             false,
-            true,
+            Reporting::Follows,
             limit,
         )
         .email_body,
