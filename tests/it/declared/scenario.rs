@@ -51,7 +51,7 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     );
     let email = notice["email"].as_str().unwrap();
     for said in [
-        "alice (as stated)",
+        "(as stated) alice",
         "(declared) Close support case 42",
         "is DECLARED until",
         "make end-declaration ACCOUNT=111122223333",
@@ -95,7 +95,8 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     );
     let email = alert["email"].as_str().unwrap();
     assert!(
-        email.contains("Declared     yes \u{2014} by alice (declared) until"),
+        email.contains("Declared     yes \u{2014} until")
+            && email.contains("Declared by  (as stated) alice\n"),
         "{email}"
     );
     assert!(email.contains("not texted (below CRITICAL)"), "{email}");
@@ -178,7 +179,7 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
         "iam:CreateUser",
         "succeeded  HIGH  declared",
         "CRITICAL  declared",
-        "alice (as stated)",
+        "(as stated) alice",
         "ended early at",
     ] {
         assert!(email.contains(said), "{said:?} in {email}");
