@@ -149,7 +149,7 @@ pub fn render_announcement(
         );
         body.push_str(match reporting {
             Reporting::Follows => {
-                "After the window closes, a root-use report lists every root use in it.\n"
+                "After the window closes, a root-use report lists every root alert matched to it.\n"
             }
             Reporting::Full => "No report will follow: too many reports are waiting to be sent.\n",
             Reporting::Unread => {
@@ -192,7 +192,7 @@ pub fn render_announcement(
     )
 }
 
-/// The notice of a declaration refused: it has no effect, and ends the window it would change.
+/// The notice of a declaration refused: it declares nothing, and ends the window it replaced.
 pub fn render_invalid(
     account: &Account,
     problem: &str,
@@ -201,16 +201,19 @@ pub fn render_invalid(
 ) -> Notification {
     let label = account.label().to_string();
     let subject = format!("[rootwatch] INVALID root-use declaration for {label}");
-    let mut body = format!(
-        "An INVALID declaration of root use for {label} was written: {problem}; no effect.\n"
-    );
-    if let Some(window) = ends {
-        let _ = writeln!(
-            body,
-            "It replaces declaration {}, which has ended now: this account's root alerts text as \
-             usual. That one was by (as stated) {}",
-            window.declaration.id, window.declaration.by
-        );
+    let mut body =
+        format!("An INVALID declaration of root use for {label} was written: {problem}.\n");
+    match ends {
+        // Replacing the item took the standing declaration's place: it ends, never lingers.
+        Some(window) => {
+            let _ = writeln!(
+                body,
+                "It declares nothing, and it ends declaration {}, which was in effect: this \
+                 account's root alerts text as usual from now. That one was by (as stated) {}",
+                window.declaration.id, window.declaration.by
+            );
+        }
+        None => body.push_str("It declares nothing.\n"),
     }
     let _ = write!(
         body,
@@ -360,11 +363,61 @@ mod tests {
             )
             .email_body
         };
-        assert!(body(Reporting::Follows).contains("a root-use report lists"));
+        assert!(
+            body(Reporting::Follows)
+                .contains("a root-use report lists every root alert matched to it")
+        );
         assert!(body(Reporting::Full).contains("too many reports are waiting"));
         let unread = body(Reporting::Unread);
         assert!(unread.contains("could not be read"), "{unread}");
         assert!(!unread.contains("too many"), "{unread}");
+    }
+
+    /// An invalid write is not said to have no effect when it ended the window in effect.
+    #[test]
+    fn an_invalid_notice_says_it_ended_the_window_in_effect() {
+        let account = Account {
+            id: AccountId::parse("111122223333"),
+            name: None,
+        };
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        let window = Window {
+            declaration: Declaration {
+                id: "d1".into(),
+                account: AccountId::parse("111122223333").unwrap(),
+                start: at("2026-11-21T09:00:00Z"),
+                end: at("2026-11-21T10:00:00Z"),
+                reason: "r".into(),
+                by: "alice".into(),
+                caller_arn: None,
+                source: None,
+                ended_at: None,
+                superseded_at: None,
+            },
+            digest: "0123456789abcdef".into(),
+        };
+        let ended = render_invalid(
+            &account,
+            "a problem",
+            Some(&window),
+            SmsLimit::WHOLE_SEGMENT,
+        );
+        assert!(
+            !ended.email_body.contains("no effect"),
+            "{}",
+            ended.email_body
+        );
+        assert!(
+            ended.email_body.contains("it ends declaration d1"),
+            "{}",
+            ended.email_body
+        );
+        let alone = render_invalid(&account, "a problem", None, SmsLimit::WHOLE_SEGMENT);
+        assert!(
+            alone.email_body.contains("It declares nothing.\n"),
+            "{}",
+            alone.email_body
+        );
     }
 
     /// The problem is rootwatch's own sentence: not labelled as the caller's, and what it quotes

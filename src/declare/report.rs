@@ -1,6 +1,6 @@
 //! The root-use report: after a window closes (and [`REPORT_GRACE`] for late CloudTrail
-//! deliveries), the scheduled tick sends one email and chat message listing every root use
-//! noted in it ([`Reports::sweep`]), exactly once: its claim is `report#<account>#<id>`.
+//! deliveries), the scheduled tick sends one email and chat message listing every root alert
+//! matched to it ([`Reports::sweep`]), exactly once: its claim is `report#<account>#<id>`.
 
 use std::fmt::Write as _;
 
@@ -204,7 +204,7 @@ pub fn render(account: &Account, report: &Report) -> Notification {
     } else {
         let _ = writeln!(
             body,
-            "Root use in the window (UTC; event, source, outcome, severity):"
+            "Root alerts matched to the window (UTC; event, source, outcome, severity):"
         );
         for line in &lines {
             let _ = writeln!(body, "{line}");
