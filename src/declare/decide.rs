@@ -65,6 +65,27 @@ pub fn decide(
         }
     };
     let digest = digest(&declaration, request);
+    let mut declaration = declaration;
+    if let Some(standing) = current.filter(|w| w.declaration.id != declaration.id) {
+        // A new declaration replaces the standing one from when it starts; one written to start
+        // no later (a hand-written item, a clock behind) starts a second after it, so that it can
+        // open at all (a window only gives way to one that starts later). The digest keeps the
+        // declared start, so a re-read is still the same declaration.
+        let after = standing.declaration.start + TimeDelta::seconds(1);
+        if declaration.start < after {
+            if after >= declaration.end {
+                return Step::AnnounceInvalid {
+                    problem: format!(
+                        "its window ends before declaration {}, which it would replace, starts",
+                        standing.declaration.id
+                    ),
+                    digest: raw_digest(request),
+                    ends: current.filter(|w| w.declaration.closes() > now).cloned(),
+                };
+            }
+            declaration.start = after;
+        }
+    }
     match current {
         Some(window) if window.digest == digest && window.declaration.id == declaration.id => {
             match (declaration.ended_at, window.declaration.ended_at) {
@@ -285,6 +306,40 @@ mod tests {
             Step::Announce { window, .. } => window,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A new declaration written to start no later than the standing one starts just after it,
+    /// so that its window can open; a re-read of it is the same declaration.
+    #[test]
+    fn a_new_declaration_starts_after_the_one_it_replaces() {
+        let standing = announced(&request());
+        let mut next = request();
+        next.declaration_id = Some("d2".into());
+        let step = decide(&account(), Some(&next), Some(&standing), at(NOW));
+        let Step::Announce { window, change, .. } = step else {
+            panic!("{step:?}");
+        };
+        assert_eq!(
+            window.declaration.start,
+            standing.declaration.start + TimeDelta::seconds(1)
+        );
+        assert_eq!(
+            change,
+            Change::New {
+                supersedes: Some(standing.declaration.id.clone())
+            }
+        );
+        assert!(matches!(
+            decide(&account(), Some(&next), Some(&window), at(NOW)),
+            Step::Nothing { .. }
+        ));
+
+        next.window_end = Some(at(NOW).timestamp());
+        next.window_start = Some(at(NOW).timestamp() - 60);
+        assert!(matches!(
+            decide(&account(), Some(&next), Some(&standing), at(NOW)),
+            Step::AnnounceInvalid { ends: Some(_), .. }
+        ));
     }
 
     #[test]

@@ -3,13 +3,16 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::declare::Rung;
 use rootwatch::dispatch::Response;
+use rootwatch::domain::{AccountId, Declaration};
+use rootwatch::ports::{Declarations, Opening, Window};
 use serde_json::{Value, json};
 
 use super::{ACCOUNT, Declared, write, write_at};
-use crate::support::stack::item;
+use crate::support::stack::{TABLE, item};
 
 fn record(source: &str, arn: &str, pk: &str) -> Value {
     json!({"Records": [{"eventSource": source, "eventSourceARN": arn, "awsRegion": "us-east-1",
@@ -93,11 +96,11 @@ async fn a_record_with_a_key_that_is_no_declarations_is_skipped_and_the_next_is_
     assert_eq!(declared.published().len(), 1);
 }
 
-/// A window whose start is not after the standing one's is refused by the window's condition:
-/// DynamoDB cancels the transaction with `ConditionalCheckFailed` on that item, which is an
-/// answer (`opened: false`), not an outage to retry.
+/// A declaration written to start no later than the standing one (a clock behind, a
+/// hand-written item) starts a second after it and opens, rather than being announced and then
+/// refused by the window's condition.
 #[tokio::test]
-async fn a_window_refused_by_its_condition_is_an_answer_not_a_failure() {
+async fn a_new_declaration_written_to_start_no_later_still_opens() {
     let mut declared = Declared::start().await;
     let start = Utc::now().timestamp();
     write_at(&declared, "d1", start, 60, "a reason").await;
@@ -105,8 +108,58 @@ async fn a_window_refused_by_its_condition_is_an_answer_not_a_failure() {
     write_at(&declared, "d2", start, 30, "another reason").await;
     let rungs = declared.pump().await;
     assert!(
-        matches!(rungs.as_slice(), [Ok(Response::Declarations(r))] if matches!(r.as_slice(), [Rung::Announced { opened: false, .. }])),
+        matches!(rungs.as_slice(), [Ok(Response::Declarations(r))] if matches!(r.as_slice(), [Rung::Announced { opened: true, .. }])),
         "{rungs:?}"
+    );
+    let window = item(&declared.stack.dynamodb, &format!("window#{ACCOUNT}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        window["declaration_id"].as_s().map(String::as_str),
+        Ok("d2"),
+        "{window:?}"
+    );
+    assert_eq!(
+        window["window_start"].as_n().map(String::as_str),
+        Ok((start + 1).to_string().as_str()),
+        "{window:?}"
+    );
+}
+
+/// The window's condition refuses an older window: DynamoDB cancels the transaction with
+/// `ConditionalCheckFailed` on that item, which is an answer (`false`), not an outage to retry.
+#[tokio::test]
+async fn a_window_refused_by_its_condition_is_an_answer_not_a_failure() {
+    let mut declared = Declared::start().await;
+    let start = Utc::now().timestamp();
+    write_at(&declared, "d1", start, 60, "a reason").await;
+    declared.pump().await;
+    let state = DynamoState::new(declared.stack.state_client.clone(), TABLE);
+    let at = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap();
+    let older = Opening {
+        window: Window {
+            declaration: Declaration {
+                id: "d0".into(),
+                account: AccountId::parse(ACCOUNT).unwrap(),
+                start: at(start - 60),
+                end: at(start + 600),
+                reason: "r".into(),
+                by: "bob".into(),
+                caller_arn: None,
+                source: None,
+                ended_at: None,
+                superseded_at: None,
+            },
+            digest: "0123456789abcdef".into(),
+        },
+        message_id: "m-0".into(),
+        announced_at: at(start),
+        report: true,
+        supersedes: Some("d1".into()),
+    };
+    assert!(
+        !state.open(&older).await.unwrap(),
+        "an older window is refused"
     );
     let window = item(&declared.stack.dynamodb, &format!("window#{ACCOUNT}"))
         .await
