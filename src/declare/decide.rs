@@ -108,6 +108,19 @@ pub fn decide(
                 },
             };
             let over = declaration.closes() <= now;
+            let open = current.filter(|w| w.declaration.closes() > now);
+            if over && let Some(standing) = open {
+                // It replaced the item of a window in effect, which can then no longer be ended
+                // through it: the window ends now, as for an invalid write.
+                return Step::AnnounceInvalid {
+                    problem: format!(
+                        "its window had passed when it was read, and it replaced declaration {}",
+                        standing.declaration.id
+                    ),
+                    digest: raw_digest(request),
+                    ends: Some(standing.clone()),
+                };
+            }
             Step::Announce {
                 window: Window {
                     declaration,
@@ -461,6 +474,38 @@ mod tests {
         let window = announced(&request);
         assert_eq!(window.declaration.start, at("2026-11-21T08:45:00Z"));
         match decide(&account(), Some(&request), None, at("2026-11-21T10:00:00Z")) {
+            Step::Announce { over, .. } => assert!(over),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A past declaration that replaces the item of a window in effect ends that window: it
+    /// cannot be ended through its item any more.
+    #[test]
+    fn a_past_declaration_ends_the_window_it_replaced() {
+        let standing = announced(&request());
+        let mut past = request();
+        past.declaration_id = Some("d2".into());
+        past.window_start = Some(at("2026-11-21T09:05:00Z").timestamp());
+        past.window_end = Some(at("2026-11-21T09:08:00Z").timestamp());
+        match decide(
+            &account(),
+            Some(&past),
+            Some(&standing),
+            at("2026-11-21T09:10:00Z"),
+        ) {
+            Step::AnnounceInvalid {
+                ends: Some(w),
+                problem,
+                ..
+            } => {
+                assert_eq!(w, standing);
+                assert!(problem.contains("had passed"), "{problem}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // With no window in effect it is only announced as over.
+        match decide(&account(), Some(&past), None, at("2026-11-21T09:10:00Z")) {
             Step::Announce { over, .. } => assert!(over),
             other => panic!("{other:?}"),
         }
