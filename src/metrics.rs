@@ -86,8 +86,8 @@ impl Metrics {
         }
     }
 
-    /// A batch of doorbells: each notice published counts as an alert (HIGH); a refused
-    /// batch as untrusted.
+    /// A batch of doorbells: each notice published counts as an alert (HIGH); a record skipped
+    /// for its key as ignored; a refused batch as untrusted.
     pub(crate) fn of_declarations(result: &Result<Vec<Rung>, HandlerError>) -> Self {
         match result {
             Ok(rungs) => Metrics {
@@ -95,6 +95,12 @@ impl Metrics {
                     .iter()
                     .any(Rung::published)
                     .then_some(crate::declare::render::SEVERITY),
+                ignored: rungs
+                    .iter()
+                    .filter(|rung| matches!(rung, Rung::Skipped { .. }))
+                    .count()
+                    .try_into()
+                    .unwrap_or(u32::MAX),
                 ..Default::default()
             },
             Err(err) => Metrics {
@@ -234,6 +240,10 @@ mod tests {
             account: "111122223333".into(),
         }]);
         assert_eq!(Metrics::of_declarations(&nothing), Metrics::default());
+        let skipped = Ok(vec![Rung::Skipped {
+            key: "\"declaration#prod\"".into(),
+        }]);
+        assert_eq!(Metrics::of_declarations(&skipped).ignored, 1);
         let forged = Err(HandlerError::Event(EventError::UntrustedSource {
             event_id: None,
             reason: "x".into(),

@@ -6,14 +6,13 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::get_item::builders::GetItemInputBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactWriteItem, Update};
 use chrono::{DateTime, TimeZone, Utc};
 use tracing::warn;
 
-use crate::aws::dynamodb::{
-    DynamoState, condition_failed, epoch, n, s, secs, unavailable, written,
-};
+use crate::aws::dynamodb::{DynamoState, epoch, n, s, secs, unavailable, written};
 use crate::domain::limits::{
     MAX_PENDING_REPORTS, MAX_REPORTED_EVENTS, REMEMBER_DECLARATION, REMEMBER_REPORT,
 };
@@ -195,6 +194,39 @@ fn open_requests(table: &str, opening: &Opening) -> Vec<TransactWriteItem> {
         );
     }
     items
+}
+
+/// The item of an opening transaction whose condition cancelled it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    /// A newer window of the account stands.
+    Window,
+    /// The index of waiting reports is full.
+    Index,
+}
+
+/// Why DynamoDB cancelled the transaction [`open_requests`] built for `opening`, from its
+/// reasons (one per item, in the items' order; API Reference, "TransactWriteItems",
+/// `CancellationReasons`): the item whose condition failed, or `None` when anything else took
+/// part (a conflicting transaction, throttling, a validation error), which a retry may not
+/// repeat.
+fn refused_by(reasons: &[CancellationReason], opening: &Opening) -> Option<Refused> {
+    let code = |at: usize| reasons.get(at).and_then(CancellationReason::code);
+    let other = reasons
+        .iter()
+        .filter_map(CancellationReason::code)
+        .any(|code| !matches!(code, "None" | "ConditionalCheckFailed"));
+    if other || reasons.is_empty() {
+        return None;
+    }
+    // The window's put is item 0; with a report, the index's update is item 2.
+    if code(0) == Some("ConditionalCheckFailed") {
+        Some(Refused::Window)
+    } else if opening.report && code(2) == Some("ConditionalCheckFailed") {
+        Some(Refused::Index)
+    } else {
+        None
+    }
 }
 
 /// Ends window `id` early, once.
@@ -396,25 +428,26 @@ impl DynamoState {
             .map_err(unavailable)
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StateError> {
+    /// Opens `opening`'s window: `Ok(None)` when written, the item whose condition refused it,
+    /// or an error (retryable) for any other failure, a cancellation for another reason included.
+    async fn transact(&self, opening: &Opening) -> Result<Option<Refused>, StateError> {
         let result = self
             .client
             .transact_write_items()
-            .set_transact_items(Some(items))
+            .set_transact_items(Some(open_requests(&self.table, opening)))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if condition_failed(&err)
-                    || err
-                        .as_service_error()
-                        .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
-                        == Some("TransactionCanceledException") =>
-            {
-                Ok(false)
+            Ok(_) => Ok(None),
+            Err(err) => {
+                let refused = match err.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                        refused_by(cancelled.cancellation_reasons(), opening)
+                    }
+                    _ => None,
+                };
+                refused.map(Some).ok_or_else(|| unavailable(err))
             }
-            Err(err) => Err(unavailable(err)),
         }
     }
 }
@@ -448,18 +481,17 @@ impl Declarations for DynamoState {
     /// When the index filled up since [`Declarations::report_room`] said it had room, the
     /// window still opens, without its report.
     async fn open(&self, opening: &Opening) -> Result<bool, StateError> {
-        if self.transact(open_requests(&self.table, opening)).await? {
-            return Ok(true);
+        match self.transact(opening).await? {
+            None => Ok(true),
+            Some(Refused::Window) => Ok(false),
+            Some(Refused::Index) => {
+                let without_report = Opening {
+                    report: false,
+                    ..opening.clone()
+                };
+                Ok(self.transact(&without_report).await?.is_none())
+            }
         }
-        if !opening.report {
-            return Ok(false);
-        }
-        let without_report = Opening {
-            report: false,
-            ..opening.clone()
-        };
-        self.transact(open_requests(&self.table, &without_report))
-            .await
     }
 
     async fn end(
@@ -561,6 +593,42 @@ mod tests {
             announced_at: at("2026-11-21T09:00:05Z"),
             report,
             supersedes: supersedes.map(str::to_owned),
+        }
+    }
+
+    /// Only a failed condition is an answer; a conflict or throttling is retried, not taken for
+    /// a standing window or a full index.
+    #[test]
+    fn only_a_failed_condition_refuses_an_opening() {
+        let reasons = |codes: &[&str]| -> Vec<CancellationReason> {
+            codes
+                .iter()
+                .map(|code| CancellationReason::builder().code(*code).build())
+                .collect()
+        };
+        let with_report = opening(true, Some("d0"));
+        let without = opening(false, None);
+        let failed = "ConditionalCheckFailed";
+        assert_eq!(
+            refused_by(&reasons(&[failed, "None", "None", "None"]), &with_report),
+            Some(Refused::Window)
+        );
+        assert_eq!(
+            refused_by(&reasons(&["None", "None", failed, "None"]), &with_report),
+            Some(Refused::Index)
+        );
+        assert_eq!(
+            refused_by(&reasons(&[failed]), &without),
+            Some(Refused::Window)
+        );
+        for codes in [
+            &["TransactionConflict", "None", "None", "None"][..],
+            &["None", "None", "ThrottlingError", "None"],
+            &[failed, "TransactionConflict", "None", "None"],
+            &["None", "None", "None", "None"],
+            &[],
+        ] {
+            assert_eq!(refused_by(&reasons(codes), &with_report), None, "{codes:?}");
         }
     }
 

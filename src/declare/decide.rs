@@ -65,6 +65,27 @@ pub fn decide(
         }
     };
     let digest = digest(&declaration, request);
+    let mut declaration = declaration;
+    if let Some(standing) = current.filter(|w| w.declaration.id != declaration.id) {
+        // A new declaration replaces the standing one from when it starts; one written to start
+        // no later (a hand-written item, a clock behind) starts a second after it, so that it can
+        // open at all (a window only gives way to one that starts later). The digest keeps the
+        // declared start, so a re-read is still the same declaration.
+        let after = standing.declaration.start + TimeDelta::seconds(1);
+        if declaration.start < after {
+            if after >= declaration.end {
+                return Step::AnnounceInvalid {
+                    problem: format!(
+                        "its window ends before declaration {}, which it would replace, starts",
+                        standing.declaration.id
+                    ),
+                    digest: raw_digest(request),
+                    ends: current.filter(|w| w.declaration.closes() > now).cloned(),
+                };
+            }
+            declaration.start = after;
+        }
+    }
     match current {
         Some(window) if window.digest == digest && window.declaration.id == declaration.id => {
             match (declaration.ended_at, window.declaration.ended_at) {
@@ -87,6 +108,19 @@ pub fn decide(
                 },
             };
             let over = declaration.closes() <= now;
+            let open = current.filter(|w| w.declaration.closes() > now);
+            if over && let Some(standing) = open {
+                // It replaced the item of a window in effect, which can then no longer be ended
+                // through it: the window ends now, as for an invalid write.
+                return Step::AnnounceInvalid {
+                    problem: format!(
+                        "its window had passed when it was read, and it replaced declaration {}",
+                        standing.declaration.id
+                    ),
+                    digest: raw_digest(request),
+                    ends: Some(standing.clone()),
+                };
+            }
             Step::Announce {
                 window: Window {
                     declaration,
@@ -287,6 +321,40 @@ mod tests {
         }
     }
 
+    /// A new declaration written to start no later than the standing one starts just after it,
+    /// so that its window can open; a re-read of it is the same declaration.
+    #[test]
+    fn a_new_declaration_starts_after_the_one_it_replaces() {
+        let standing = announced(&request());
+        let mut next = request();
+        next.declaration_id = Some("d2".into());
+        let step = decide(&account(), Some(&next), Some(&standing), at(NOW));
+        let Step::Announce { window, change, .. } = step else {
+            panic!("{step:?}");
+        };
+        assert_eq!(
+            window.declaration.start,
+            standing.declaration.start + TimeDelta::seconds(1)
+        );
+        assert_eq!(
+            change,
+            Change::New {
+                supersedes: Some(standing.declaration.id.clone())
+            }
+        );
+        assert!(matches!(
+            decide(&account(), Some(&next), Some(&window), at(NOW)),
+            Step::Nothing { .. }
+        ));
+
+        next.window_end = Some(at(NOW).timestamp());
+        next.window_start = Some(at(NOW).timestamp() - 60);
+        assert!(matches!(
+            decide(&account(), Some(&next), Some(&standing), at(NOW)),
+            Step::AnnounceInvalid { ends: Some(_), .. }
+        ));
+    }
+
     #[test]
     fn a_valid_declaration_is_announced_new_then_nothing_then_ended() {
         let request = request();
@@ -406,6 +474,38 @@ mod tests {
         let window = announced(&request);
         assert_eq!(window.declaration.start, at("2026-11-21T08:45:00Z"));
         match decide(&account(), Some(&request), None, at("2026-11-21T10:00:00Z")) {
+            Step::Announce { over, .. } => assert!(over),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A past declaration that replaces the item of a window in effect ends that window: it
+    /// cannot be ended through its item any more.
+    #[test]
+    fn a_past_declaration_ends_the_window_it_replaced() {
+        let standing = announced(&request());
+        let mut past = request();
+        past.declaration_id = Some("d2".into());
+        past.window_start = Some(at("2026-11-21T09:05:00Z").timestamp());
+        past.window_end = Some(at("2026-11-21T09:08:00Z").timestamp());
+        match decide(
+            &account(),
+            Some(&past),
+            Some(&standing),
+            at("2026-11-21T09:10:00Z"),
+        ) {
+            Step::AnnounceInvalid {
+                ends: Some(w),
+                problem,
+                ..
+            } => {
+                assert_eq!(w, standing);
+                assert!(problem.contains("had passed"), "{problem}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // With no window in effect it is only announced as over.
+        match decide(&account(), Some(&past), None, at("2026-11-21T09:10:00Z")) {
             Step::Announce { over, .. } => assert!(over),
             other => panic!("{other:?}"),
         }

@@ -48,10 +48,21 @@ fn refuse(reason: String) -> EventError {
     }
 }
 
-/// The accounts a batch rings for, or why it is refused: every record must come from the state
-/// table's stream (`stream_arn`, `DECLARATION_STREAM_ARN`; unset, every batch is refused) and
-/// name a declaration's key.
-pub fn doorbells(payload: &Value, stream_arn: Option<&str>) -> Result<Vec<AccountId>, EventError> {
+/// What one record of the state table's stream rings for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Doorbell {
+    /// A declaration's key: the account whose declaration to read.
+    Account(AccountId),
+    /// A key that is not `declaration#` and an account id (shown quoted): a write the table
+    /// policy let through, skipped so that it does not hold back the declarations and ends
+    /// behind it on the shard.
+    Skipped(String),
+}
+
+/// What a batch rings for, or why it is refused: its one record must come from the state table's
+/// stream (`stream_arn`, `DECLARATION_STREAM_ARN`; unset, every batch is refused). The mapping
+/// sends one record a batch (`BatchSize: 1`), so a longer batch is not its.
+pub fn doorbells(payload: &Value, stream_arn: Option<&str>) -> Result<Doorbell, EventError> {
     let Some(stream_arn) = stream_arn else {
         return Err(refuse(
             "a batch of records, but declarations are off (DECLARATION_STREAM_ARN is not set)"
@@ -61,39 +72,38 @@ pub fn doorbells(payload: &Value, stream_arn: Option<&str>) -> Result<Vec<Accoun
     let records = payload
         .get("Records")
         .and_then(Value::as_array)
-        .filter(|records| !records.is_empty())
         .ok_or_else(|| refuse("Records is not a list of records".into()))?;
-    records
-        .iter()
-        .map(|record| {
-            let field = |name: &str| record.get(name).and_then(Value::as_str);
-            if field("eventSource") != Some(DYNAMODB_SOURCE) {
-                return Err(refuse(format!(
-                    "a record's eventSource is {}, not {DYNAMODB_SOURCE}",
-                    shown(record.get("eventSource"))
-                )));
-            }
-            if field("eventSourceARN") != Some(stream_arn) {
-                return Err(refuse(format!(
-                    "a record's eventSourceARN is {}, not the state table's stream",
-                    shown(record.get("eventSourceARN"))
-                )));
-            }
-            let key = record
-                .pointer("/dynamodb/Keys/pk/S")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            key.strip_prefix(PREFIX)
-                .filter(|id| id.len() == 12)
-                .and_then(AccountId::parse)
-                .ok_or_else(|| {
-                    refuse(format!(
-                        "a record's key {} is not declaration# and an account id",
-                        quoted_exactly(key, 40)
-                    ))
-                })
-        })
-        .collect()
+    let [record] = records.as_slice() else {
+        return Err(refuse(format!(
+            "a batch of {} records; the state table's stream sends one at a time",
+            records.len()
+        )));
+    };
+    let field = |name: &str| record.get(name).and_then(Value::as_str);
+    if field("eventSource") != Some(DYNAMODB_SOURCE) {
+        return Err(refuse(format!(
+            "a record's eventSource is {}, not {DYNAMODB_SOURCE}",
+            shown(record.get("eventSource"))
+        )));
+    }
+    if field("eventSourceARN") != Some(stream_arn) {
+        return Err(refuse(format!(
+            "a record's eventSourceARN is {}, not the state table's stream",
+            shown(record.get("eventSourceARN"))
+        )));
+    }
+    let key = record
+        .pointer("/dynamodb/Keys/pk/S")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Ok(key
+        .strip_prefix(PREFIX)
+        .filter(|id| id.len() == 12)
+        .and_then(AccountId::parse)
+        .map_or_else(
+            || Doorbell::Skipped(quoted_exactly(key, 40)),
+            Doorbell::Account,
+        ))
 }
 
 fn shown(value: Option<&Value>) -> String {
@@ -126,6 +136,8 @@ pub enum Rung {
     },
     /// Ended early: the window closed, nothing published.
     Ended { account: String },
+    /// A record whose key (`key`, quoted) is not a declaration's: skipped, nothing read.
+    Skipped { key: String },
 }
 
 impl Rung {
@@ -152,7 +164,7 @@ pub struct Declarer<'a, P, S> {
 }
 
 impl<P: AlertPublisher, S: AlertState + Declarations> Declarer<'_, P, S> {
-    /// Handles one batch from the stream: each account it rings for, in order. A failure the
+    /// Handles one batch from the stream: the account it rings for. A failure the
     /// next attempt may not repeat (a publish, the table) fails the batch retryably; the
     /// mapping retries it, and the window stays closed until it is announced.
     pub async fn ring(
@@ -161,7 +173,7 @@ impl<P: AlertPublisher, S: AlertState + Declarations> Declarer<'_, P, S> {
         invocation: &Invocation,
         now: DateTime<Utc>,
     ) -> Result<Vec<Rung>, HandlerError> {
-        let accounts =
+        let doorbell =
             doorbells(payload, self.config.declaration_stream_arn.as_deref()).map_err(|err| {
                 let err = HandlerError::from(err);
                 error!(
@@ -172,16 +184,23 @@ impl<P: AlertPublisher, S: AlertState + Declarations> Declarer<'_, P, S> {
                 );
                 err
             })?;
+        let account = match doorbell {
+            Doorbell::Account(account) => account,
+            Doorbell::Skipped(key) => {
+                warn!(
+                    stage = "declare",
+                    %key,
+                    "a state-table record whose key is not declaration# and an account id; skipped"
+                );
+                return Ok(vec![Rung::Skipped { key }]);
+            }
+        };
         let budget = Budget::start(invocation, now);
-        let mut rungs = Vec::with_capacity(accounts.len());
-        for account in accounts {
-            let rung = self.one(&account, invocation, &budget).await.inspect_err(|err| {
-                warn!(stage = "declare", %account, error_type = err.error_type(), retryable = true, "declaration not handled; the stream retries it: {err}");
-            })?;
-            info!(stage = "declare", %account, rung = ?rung, "declaration handled");
-            rungs.push(rung);
-        }
-        Ok(rungs)
+        let rung = self.one(&account, invocation, &budget).await.inspect_err(|err| {
+            warn!(stage = "declare", %account, error_type = err.error_type(), retryable = true, "declaration not handled; the stream retries it: {err}");
+        })?;
+        info!(stage = "declare", %account, rung = ?rung, "declaration handled");
+        Ok(vec![rung])
     }
 
     async fn one(
@@ -239,13 +258,21 @@ impl<P: AlertPublisher, S: AlertState + Declarations> Declarer<'_, P, S> {
                 change,
                 over,
             } => {
-                let report = !over && room.unwrap_or(false);
+                let reporting = match room {
+                    Ok(true) => render::Reporting::Follows,
+                    Ok(false) => render::Reporting::Full,
+                    Err(err) => {
+                        warn!(stage = "declare", %id, "the waiting reports could not be read; this window gets no report: {err}");
+                        render::Reporting::Unread
+                    }
+                };
+                let report = !over && reporting == render::Reporting::Follows;
                 let mut notification = render::render_announcement(
                     &account,
                     &window,
                     &change,
                     over,
-                    report,
+                    reporting,
                     self.config.sms_limit,
                 );
                 let key = EventKey::notice(&[
@@ -321,20 +348,37 @@ mod tests {
         let batch = json!({"Records": [record("declaration#111122223333")]});
         assert_eq!(
             doorbells(&batch, Some(ARN)).unwrap(),
-            [AccountId::parse("111122223333").unwrap()]
+            Doorbell::Account(AccountId::parse("111122223333").unwrap())
         );
         for bad in [
             json!({"Records": []}),
             json!({"Records": "x"}),
-            json!({"Records": [record("window#111122223333")]}),
-            json!({"Records": [record("declaration#1111")]}),
-            json!({"Records": [record("declaration#111122223333#x")]}),
             json!({"Records": [{"eventSource": "aws:sqs", "eventSourceARN": ARN}]}),
-            json!({"Records": [record("declaration#111122223333"), {"eventSource": "aws:dynamodb", "eventSourceARN": "arn:aws:dynamodb:us-east-1:444455556666:table/t/stream/x", "dynamodb": {"Keys": {"pk": {"S": "declaration#111122223333"}}}}]}),
+            json!({"Records": [{"eventSource": "aws:dynamodb", "eventSourceARN": "arn:aws:dynamodb:us-east-1:444455556666:table/t/stream/x", "dynamodb": {"Keys": {"pk": {"S": "declaration#111122223333"}}}}]}),
+            json!({"Records": [record("declaration#111122223333"), record("declaration#444455556666")]}),
         ] {
             let err = doorbells(&bad, Some(ARN)).unwrap_err();
             assert!(matches!(err, EventError::UntrustedSource { .. }), "{bad}");
         }
         assert!(doorbells(&batch, None).is_err(), "declarations off");
+    }
+
+    /// A record from the stream whose key a declarer could write but is no declaration's is
+    /// skipped, not refused: a refused batch is retried for hours and holds back the records
+    /// behind it.
+    #[test]
+    fn a_record_with_another_key_is_skipped() {
+        for key in [
+            "window#111122223333",
+            "declaration#prod",
+            "declaration#1111",
+            "declaration#111122223333#x",
+        ] {
+            let batch = json!({"Records": [record(key)]});
+            assert!(
+                matches!(doorbells(&batch, Some(ARN)), Ok(Doorbell::Skipped(_))),
+                "{key}"
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use crate::declare::decide::Change;
 use crate::detect::rules::RULES;
 use crate::domain::{Account, Declaration, NotificationKind, Severity, SmsLimit};
 use crate::ports::Window;
-use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification, chat_untrusted};
+use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification, chat_code, chat_untrusted};
 use crate::render::email::EmailSubject;
 use crate::render::notification::Notification;
 use crate::render::sms::Sms;
@@ -37,12 +37,13 @@ fn minutes(declaration: &Declaration) -> i64 {
     (declaration.closes() - declaration.start).num_minutes()
 }
 
-/// The declaration's facts, one a line, as the email shows them.
+/// The declaration's facts, one a line, as the email shows them. The declarer's text comes last
+/// on its line, after rootwatch's words, so it cannot pass for them.
 pub(crate) fn write_facts(body: &mut String, declaration: &Declaration) {
-    let _ = writeln!(body, "By          {} (as stated)", declaration.by);
+    let _ = writeln!(body, "By          (as stated) {}", declaration.by);
     let _ = writeln!(
         body,
-        "Written by  {} (as the declaring tool reported)",
+        "Written by  (as the declaring tool reported) {}",
         declaration.caller_arn.as_deref().unwrap_or("not reported")
     );
     let _ = writeln!(
@@ -66,15 +67,27 @@ const WHO_WROTE_IT: &str = "Declarations name their writer only as stated. The s
      declared this, treat it as an incident: whoever wrote it can quiet this account's root \
      alerts below CRITICAL.";
 
+/// Whether a window's report will follow, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reporting {
+    /// The index of waiting reports had room.
+    Follows,
+    /// The index of waiting reports is full.
+    Full,
+    /// The index of waiting reports could not be read.
+    Unread,
+}
+
 /// The notice of a declaration announced: new, changed, or already over when it was read.
 pub fn render_announcement(
     account: &Account,
     window: &Window,
     change: &Change,
     over: bool,
-    report: bool,
+    reporting: Reporting,
     sms_limit: SmsLimit,
 ) -> Notification {
+    let report = !over && reporting == Reporting::Follows;
     let declaration = &window.declaration;
     let label = account.label().to_string();
     let what = match change {
@@ -108,12 +121,12 @@ pub fn render_announcement(
         Change::Changed(previous) => {
             let _ = writeln!(
                 body,
-                "Was         by {} until {}, from {}: (declared) {}",
-                previous.by,
+                "Was         until {}, from {}\nWas by      (as stated) {}\nWas reason  (declared) {}",
                 to_the_second(previous.closes()),
                 previous
                     .source
                     .map_or_else(|| "any".to_owned(), |s| s.to_string()),
+                previous.by,
                 previous.reason
             );
         }
@@ -134,13 +147,15 @@ pub fn render_announcement(
                 .map_or_else(|| "anywhere".to_owned(), |s| s.to_string()),
             still_texted().join(", ")
         );
-        if report {
-            body.push_str(
-                "After the window closes, a root-use report lists every root use in it.\n",
-            );
-        } else {
-            body.push_str("No report will follow: too many reports are waiting to be sent.\n");
-        }
+        body.push_str(match reporting {
+            Reporting::Follows => {
+                "After the window closes, a root-use report lists every root alert matched to it.\n"
+            }
+            Reporting::Full => "No report will follow: too many reports are waiting to be sent.\n",
+            Reporting::Unread => {
+                "No report will follow: the list of waiting reports could not be read.\n"
+            }
+        });
         let _ = writeln!(
             body,
             "End it early: make end-declaration ACCOUNT={}",
@@ -177,7 +192,7 @@ pub fn render_announcement(
     )
 }
 
-/// The notice of a declaration refused: it has no effect, and ends the window it would change.
+/// The notice of a declaration refused: it declares nothing, and ends the window it replaced.
 pub fn render_invalid(
     account: &Account,
     problem: &str,
@@ -186,16 +201,19 @@ pub fn render_invalid(
 ) -> Notification {
     let label = account.label().to_string();
     let subject = format!("[rootwatch] INVALID root-use declaration for {label}");
-    let mut body = format!(
-        "An INVALID declaration of root use for {label} was written: {problem}; no effect.\n"
-    );
-    if let Some(window) = ends {
-        let _ = writeln!(
-            body,
-            "It replaces declaration {} (by {}), which has ended now: this account's root alerts \
-             text as usual.",
-            window.declaration.id, window.declaration.by
-        );
+    let mut body =
+        format!("An INVALID declaration of root use for {label} was written: {problem}.\n");
+    match ends {
+        // Replacing the item took the standing declaration's place: it ends, never lingers.
+        Some(window) => {
+            let _ = writeln!(
+                body,
+                "It declares nothing, and it ends declaration {}, which was in effect: this \
+                 account's root alerts text as usual from now. That one was by (as stated) {}",
+                window.declaration.id, window.declaration.by
+            );
+        }
+        None => body.push_str("It declares nothing.\n"),
     }
     let _ = write!(
         body,
@@ -210,7 +228,8 @@ pub fn render_invalid(
         "problem": problem,
         "ended": ends.map(|w| w.declaration.id.clone()),
     });
-    let facts = format!("*Problem:* {}", chat_untrusted(problem));
+    // The problem is rootwatch's sentence; what it quotes of the item is quoted exactly.
+    let facts = format!("*Problem:* {}", chat_code(problem));
     let next = format!(
         "Declare again: make declare ACCOUNT={} MINUTES=60 REASON=\"...\" BY=<you>",
         account.id_or_unknown()
@@ -302,5 +321,119 @@ fn notice(
         alert_json: json.to_string(),
         chat_json: chat.to_json(),
         page: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AccountId;
+
+    /// A report is said not to follow for the reason it does not.
+    #[test]
+    fn an_announcement_says_why_no_report_follows() {
+        let account = Account {
+            id: AccountId::parse("111122223333"),
+            name: None,
+        };
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        let window = Window {
+            declaration: Declaration {
+                id: "d1".into(),
+                account: AccountId::parse("111122223333").unwrap(),
+                start: at("2026-11-21T09:00:00Z"),
+                end: at("2026-11-21T10:00:00Z"),
+                reason: "r".into(),
+                by: "alice".into(),
+                caller_arn: None,
+                source: None,
+                ended_at: None,
+                superseded_at: None,
+            },
+            digest: "0123456789abcdef".into(),
+        };
+        let body = |reporting| {
+            render_announcement(
+                &account,
+                &window,
+                &Change::New { supersedes: None },
+                false,
+                reporting,
+                SmsLimit::WHOLE_SEGMENT,
+            )
+            .email_body
+        };
+        assert!(
+            body(Reporting::Follows)
+                .contains("a root-use report lists every root alert matched to it")
+        );
+        assert!(body(Reporting::Full).contains("too many reports are waiting"));
+        let unread = body(Reporting::Unread);
+        assert!(unread.contains("could not be read"), "{unread}");
+        assert!(!unread.contains("too many"), "{unread}");
+    }
+
+    /// An invalid write is not said to have no effect when it ended the window in effect.
+    #[test]
+    fn an_invalid_notice_says_it_ended_the_window_in_effect() {
+        let account = Account {
+            id: AccountId::parse("111122223333"),
+            name: None,
+        };
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        let window = Window {
+            declaration: Declaration {
+                id: "d1".into(),
+                account: AccountId::parse("111122223333").unwrap(),
+                start: at("2026-11-21T09:00:00Z"),
+                end: at("2026-11-21T10:00:00Z"),
+                reason: "r".into(),
+                by: "alice".into(),
+                caller_arn: None,
+                source: None,
+                ended_at: None,
+                superseded_at: None,
+            },
+            digest: "0123456789abcdef".into(),
+        };
+        let ended = render_invalid(
+            &account,
+            "a problem",
+            Some(&window),
+            SmsLimit::WHOLE_SEGMENT,
+        );
+        assert!(
+            !ended.email_body.contains("no effect"),
+            "{}",
+            ended.email_body
+        );
+        assert!(
+            ended.email_body.contains("it ends declaration d1"),
+            "{}",
+            ended.email_body
+        );
+        let alone = render_invalid(&account, "a problem", None, SmsLimit::WHOLE_SEGMENT);
+        assert!(
+            alone.email_body.contains("It declares nothing.\n"),
+            "{}",
+            alone.email_body
+        );
+    }
+
+    /// The problem is rootwatch's own sentence: not labelled as the caller's, and what it quotes
+    /// of the item stays inert.
+    #[test]
+    fn an_invalid_notice_says_its_problem_in_its_own_words() {
+        let account = Account {
+            id: AccountId::parse("111122223333"),
+            name: None,
+        };
+        let problem = crate::domain::SourceCidr::parse("<!channel> `x`").unwrap_err();
+        let notice = render_invalid(&account, &problem, None, SmsLimit::WHOLE_SEGMENT);
+        let chat: serde_json::Value = serde_json::from_str(&notice.chat_json).unwrap();
+        let facts = chat["content"]["description"].as_str().unwrap();
+        assert!(facts.starts_with("*Problem:* `"), "{facts}");
+        assert!(!facts.contains("caller-supplied"), "{facts}");
+        assert!(!facts.contains("<!channel>"), "{facts}");
     }
 }

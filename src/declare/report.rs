@@ -1,6 +1,6 @@
 //! The root-use report: after a window closes (and [`REPORT_GRACE`] for late CloudTrail
-//! deliveries), the scheduled tick sends one email and chat message listing every root use
-//! noted in it ([`Reports::sweep`]), exactly once: its claim is `report#<account>#<id>`.
+//! deliveries), the scheduled tick sends one email and chat message listing every root alert
+//! matched to it ([`Reports::sweep`]), exactly once: its claim is `report#<account>#<id>`.
 
 use std::fmt::Write as _;
 
@@ -151,12 +151,24 @@ fn lines(report: &Report) -> Vec<String> {
                 u.severity,
                 if u.declared {
                     "declared"
-                } else {
+                } else if outside(report, &u.ip) {
                     "NOT declared (outside the source range)"
+                } else {
+                    // Inside the range and not declared: another account's root user.
+                    "NOT declared"
                 }
             )
         })
         .collect()
+}
+
+/// Whether `ip` (as noted: an IP, or AWS's name for one) is outside the declaration's source
+/// range; a name for an IP is not inside it.
+fn outside(report: &Report, ip: &str) -> bool {
+    report.declaration.source.is_some_and(|source| {
+        !ip.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| source.contains(ip))
+    })
 }
 
 /// The report as one notice: email and chat, never texted. Its severity is the highest noted.
@@ -192,7 +204,7 @@ pub fn render(account: &Account, report: &Report) -> Notification {
     } else {
         let _ = writeln!(
             body,
-            "Root use in the window (UTC; event, source, outcome, severity):"
+            "Root alerts matched to the window (UTC; event, source, outcome, severity):"
         );
         for line in &lines {
             let _ = writeln!(body, "{line}");
@@ -309,6 +321,28 @@ mod tests {
                 .collect(),
             dropped,
         }
+    }
+
+    /// Another account's root user is not declared even from inside the source range: the
+    /// report does not say it was outside.
+    #[test]
+    fn an_undeclared_use_is_said_outside_the_range_only_when_it_was() {
+        let mut report = report(2, 0);
+        report.declaration.source = crate::domain::SourceCidr::parse("192.0.2.0/24").ok();
+        report.uses[0].declared = false;
+        report.uses[1].declared = false;
+        report.uses[1].ip = "203.0.113.9".into();
+        let lines = lines(&report);
+        assert!(
+            lines[0].ends_with("192.0.2.10  succeeded  HIGH  NOT declared"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].ends_with("NOT declared (outside the source range)"),
+            "{}",
+            lines[1]
+        );
     }
 
     #[test]

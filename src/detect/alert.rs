@@ -146,11 +146,15 @@ impl Alert {
 /// What the account's announced window (`Some` when one was found, `None` when the account has
 /// none) says of this alert. CloudTrail hides the IP of a console call through an AWS proxy
 /// (`AWS Internal`); its console session's sign-in was checked, so it counts as inside a
-/// declared source range.
+/// declared source range. A declaration speaks for the account's own root user only: another
+/// account's root user acting here is not declared by it.
 pub fn declaration_status(alert: &Alert, window: Option<&Declaration>) -> DeclarationStatus {
     let Some(declaration) = window else {
         return DeclarationStatus::None;
     };
+    if alert.external_caller.is_some() {
+        return DeclarationStatus::None;
+    }
     let ip = match alert.source_ip {
         SourceIp::Ip(ip) => Some(ip),
         _ => None,
@@ -540,6 +544,38 @@ mod tests {
             crate::handler::Decision::Alert { alert, .. } => *alert,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A declaration for the account covers its own root user, not another account's root user
+    /// acting in it through a resource policy.
+    #[test]
+    fn a_declaration_does_not_cover_another_accounts_root_user() {
+        let external = alert_for(&crate::samples::sample("root-call-from-external-account"));
+        assert!(external.external_caller.is_some());
+        let time = external.event_time.unwrap();
+        let window = Declaration {
+            id: "d1".into(),
+            account: external.account.id.clone().unwrap(),
+            start: time - chrono::Duration::minutes(10),
+            end: time + chrono::Duration::minutes(10),
+            reason: "r".into(),
+            by: "alice".into(),
+            caller_arn: None,
+            source: None,
+            ended_at: None,
+            superseded_at: None,
+        };
+        assert_eq!(
+            declaration_status(&external, Some(&window)),
+            DeclarationStatus::None
+        );
+
+        let mut own = external.clone();
+        own.external_caller = None;
+        assert!(matches!(
+            declaration_status(&own, Some(&window)),
+            DeclarationStatus::Declared(_)
+        ));
     }
 
     /// A forged region cannot point "Open in CloudTrail" at another host.

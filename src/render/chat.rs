@@ -61,8 +61,23 @@ pub(crate) fn chat_untrusted(text: &str) -> String {
     shown
 }
 
+/// Rootwatch's own words that may quote caller-chosen text (already quoted exactly): inert in a
+/// code span as [`chat_untrusted`] makes it, but not labelled as the caller's.
+pub(crate) fn chat_code(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len() + 2);
+    write_chat_code(&mut shown, text);
+    shown
+}
+
 /// [`chat_untrusted`], written at the end of `out`.
 fn write_chat_untrusted(out: &mut String, text: &str) {
+    write_chat_code(out, text);
+    out.push_str(" _(caller-supplied)_");
+}
+
+/// `text` in a code span, without the characters that could close it, start a link or mention,
+/// or be read as an HTML entity.
+fn write_chat_code(out: &mut String, text: &str) {
     out.push('`');
     out.extend(text.chars().take(MAX_UNTRUSTED).map(|c| match c {
         '`' => '\'',
@@ -72,7 +87,7 @@ fn write_chat_untrusted(out: &mut String, text: &str) {
         '|' => '¦',
         c => c,
     }));
-    out.push_str("` _(caller-supplied)_");
+    out.push('`');
 }
 
 impl ChatNotification {

@@ -263,18 +263,13 @@ fn row_label(body: &mut String, label: &str) {
 }
 
 /// Whether the root use was declared (nothing when declarations are off). The declarer's text
-/// is self-stated: labelled `(declared)`.
+/// is self-stated: labelled, and last on its line, after rootwatch's own words.
 fn write_declaration(body: &mut String, alert: &Alert) {
     match &alert.declaration {
         DeclarationStatus::Off => {}
         DeclarationStatus::Declared(d) => {
             row_label(body, "Declared");
-            let _ = write!(
-                body,
-                "yes \u{2014} by {} (declared) until {}",
-                d.by,
-                to_the_second(d.closes())
-            );
+            let _ = write!(body, "yes \u{2014} until {}", to_the_second(d.closes()));
             if let Some(range) = &d.source {
                 let _ = write!(body, ", from {range}");
             }
@@ -283,19 +278,22 @@ fn write_declaration(body: &mut String, alert: &Alert) {
             } else {
                 "; texted: CRITICAL\n"
             });
+            row(body, "Declared by", format_args!("(as stated) {}", d.by));
             row(body, "Reason", format_args!("(declared) {}", d.reason));
         }
-        DeclarationStatus::OutsideSource(d) => row(
-            body,
-            "Declared",
-            format_args!(
-                "NO \u{2014} source {} is outside the declared {} (by {}, until {})",
-                alert.source_ip.display(),
-                d.source.map(|s| s.to_string()).unwrap_or_default(),
-                d.by,
-                to_the_second(d.closes())
-            ),
-        ),
+        DeclarationStatus::OutsideSource(d) => {
+            row(
+                body,
+                "Declared",
+                format_args!(
+                    "NO \u{2014} source {} is outside the declared {} (until {})",
+                    alert.source_ip.display(),
+                    d.source.map(|s| s.to_string()).unwrap_or_default(),
+                    to_the_second(d.closes())
+                ),
+            );
+            row(body, "Declared by", format_args!("(as stated) {}", d.by));
+        }
         DeclarationStatus::None if alert.kind.is_sign_in() => row(
             body,
             "Declared",

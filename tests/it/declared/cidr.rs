@@ -67,9 +67,9 @@ async fn only_uses_from_inside_the_declared_range_are_declared() {
     let (_, _, alert) = declared.published().pop().unwrap();
     let email = alert["email"].as_str().unwrap();
     assert!(
-        email.contains(
-            "NO \u{2014} source 203.0.113.9 is outside the declared 192.0.2.0/24 (by alice"
-        ),
+        email
+            .contains("NO \u{2014} source 203.0.113.9 is outside the declared 192.0.2.0/24 (until")
+            && email.contains("Declared by  (as stated) alice\n"),
         "{email}"
     );
 }

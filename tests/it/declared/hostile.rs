@@ -4,6 +4,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 
+use rootwatch::domain::limits::{MAX_DECLARED_BY, MAX_REASON};
+
 use super::{ACCOUNT, Declared, event};
 use crate::support::stack::TABLE;
 
@@ -69,8 +71,27 @@ async fn hostile_text_is_bounded_sanitised_and_kept_off_phones_and_subjects() {
             "{email}"
         );
         assert!(!email.contains("\nBcc:"), "a forged line: {email}");
-        assert!(!email.contains(&"R".repeat(201)), "the reason is bounded");
-        assert!(!email.contains(&"B".repeat(65)), "the declarer is bounded");
+        // Each row shows the text cut at its bound, wherever the hostile prefix put the cut.
+        let shown = |label: &str, marker: &str| -> Vec<usize> {
+            email
+                .lines()
+                .filter(|l| l.starts_with(label))
+                .filter_map(|l| l.split_once(marker))
+                .map(|(_, text)| text.chars().count())
+                .collect()
+        };
+        let reasons = shown("Reason ", "(declared) ");
+        assert!(!reasons.is_empty(), "{email}");
+        assert!(
+            reasons.iter().all(|n| *n == MAX_REASON),
+            "{reasons:?} {email}"
+        );
+        let bys = shown("By ", "(as stated) ")
+            .into_iter()
+            .chain(shown("Declared by ", "(as stated) "))
+            .collect::<Vec<_>>();
+        assert!(!bys.is_empty(), "{email}");
+        assert!(bys.iter().all(|n| *n == MAX_DECLARED_BY), "{bys:?} {email}");
         let chat = message["https"].as_str().unwrap();
         assert!(!chat.contains("<!channel>"), "{chat}");
         assert!(!chat.contains('\u{202e}'), "{chat}");

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use rootwatch::declare::decide::Change;
-use rootwatch::declare::render::{render_announcement, render_invalid};
+use rootwatch::declare::render::{Reporting, render_announcement, render_invalid};
 use rootwatch::domain::{
     Account, AccountId, AccountName, Declaration, NotedUse, Report, SourceCidr,
 };
@@ -78,7 +78,7 @@ fn the_notices_read_as_reviewed() {
         &window,
         &Change::New { supersedes: None },
         false,
-        true,
+        Reporting::Follows,
         limit,
     );
     assert_reviewed("announcement", &text(&announced));
@@ -92,31 +92,48 @@ fn the_notices_read_as_reviewed() {
     let mut ended = declaration();
     ended.ended_at = Some(at("2026-11-21T10:12:00Z"));
     let uses = [
-        ("2026-11-21T09:33:11Z", "signin:ConsoleLogin", "HIGH", true),
-        ("2026-11-21T09:41:02Z", "iam:CreateUser", "HIGH", true),
+        (
+            "2026-11-21T09:33:11Z",
+            "signin:ConsoleLogin",
+            "192.0.2.10",
+            "HIGH",
+        ),
+        (
+            "2026-11-21T09:41:02Z",
+            "iam:CreateUser",
+            "192.0.2.10",
+            "HIGH",
+        ),
         (
             "2026-11-21T09:52:40Z",
             "cloudtrail:StopLogging",
+            "203.0.113.9",
             "CRITICAL",
-            false,
         ),
     ];
+    let source = ended.source.unwrap();
     let report = Report {
         declaration: ended,
         uses: uses
             .iter()
-            .map(|(time, call, severity, declared)| NotedUse {
+            .map(|(time, call, ip, severity)| NotedUse {
                 time: at(time),
                 call: (*call).into(),
-                ip: "192.0.2.10".into(),
+                ip: (*ip).into(),
                 outcome: "succeeded".into(),
                 severity: (*severity).into(),
                 kind: "api-call".into(),
-                declared: *declared,
+                // As the handler notes it: declared when from inside the declared range.
+                declared: source.contains(ip.parse().unwrap()),
             })
             .collect(),
         dropped: 0,
     };
+    assert_eq!(
+        report.uses.iter().filter(|u| u.declared).count(),
+        2,
+        "the fixture shows uses from inside and outside the range"
+    );
     assert_reviewed(
         "report",
         &text(&rootwatch::declare::report::render(&account(), &report)),
@@ -143,4 +160,66 @@ fn a_declared_alert_reads_as_reviewed() {
     let critical = declared_alert("root-cloudtrail-logging-stopped");
     assert!(critical.page);
     assert_reviewed("cloudtrail-logging-stopped", &text(&critical));
+}
+
+/// A declarer's text cannot pass for rootwatch's words: wherever the email shows it, it ends its
+/// line, after what rootwatch says (its end time, whether it texts).
+#[test]
+fn a_declarers_text_ends_its_line_in_every_email() {
+    let faked = "x (declared) until 2026-11-21 09:45:00 UTC; texted: CRITICAL.";
+    let mut forged = declaration();
+    forged.by = faked.into();
+    forged.reason = faked.into();
+    let window = Window {
+        declaration: forged.clone(),
+        digest: "0123456789abcdef".into(),
+    };
+    let limit = config(OFFLINE_TOPIC).sms_limit;
+    let mut emails = vec![
+        render_announcement(
+            &account(),
+            &window,
+            &Change::Changed(Box::new(forged.clone())),
+            false,
+            Reporting::Follows,
+            limit,
+        )
+        .email_body,
+        render_invalid(&account(), "a problem", Some(&window), limit).email_body,
+        rootwatch::declare::report::render(
+            &account(),
+            &Report {
+                declaration: forged.clone(),
+                uses: Vec::new(),
+                dropped: 0,
+            },
+        )
+        .email_body,
+    ];
+    for ip in ["192.0.2.10", "203.0.113.9"] {
+        let mut payload = event(
+            "root-console-sign-in-with-mfa",
+            ACCOUNT,
+            1,
+            at("2026-11-21T09:40:00Z"),
+        );
+        payload["detail"]["sourceIPAddress"] = ip.into();
+        let window = WindowLookup::Found(Some(forged.clone()));
+        match enrich_and_render(
+            parse_and_classify(&payload).unwrap(),
+            &config(OFFLINE_TOPIC),
+            None,
+            &window,
+        ) {
+            Decision::Alert { notification, .. } => emails.push(notification.email_body),
+            other => panic!("{other:?}"),
+        }
+    }
+    for email in &emails {
+        let shown: Vec<_> = email.lines().filter(|l| l.contains(faked)).collect();
+        assert!(!shown.is_empty(), "{email}");
+        for line in shown {
+            assert!(line.ends_with(faked), "{line}");
+        }
+    }
 }

@@ -148,7 +148,11 @@ fn n(number: i64) -> AttributeValue {
 
 /// A declaration written with the SDK, as anyone allowed could, not through the CLI.
 pub async fn write(declared: &Declared, id: &str, minutes: i64, reason: &str) {
-    let now = Utc::now().timestamp();
+    write_at(declared, id, Utc::now().timestamp(), minutes, reason).await;
+}
+
+/// [`write`] with its start, in epoch seconds.
+pub async fn write_at(declared: &Declared, id: &str, now: i64, minutes: i64, reason: &str) {
     declared
         .stack
         .dynamodb

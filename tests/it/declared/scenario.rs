@@ -2,10 +2,11 @@
 //! (`sent_notifications`), what a phone got (a queue with the template's own SMS filter policy)
 //! and what an inbox got (a queue without one).
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rootwatch::aws::declarations::INDEX;
 use rootwatch::dispatch::Response;
 use rootwatch::handler::Outcome;
+use serde_json::Value;
 
 use super::{ACCOUNT, Declared, OTHER, event};
 use crate::state::Subscribers;
@@ -22,7 +23,6 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     let people = Subscribers::of(&declared.stack).await;
     // A trail feeds EventBridge: the tick's watchdog check publishes nothing of its own.
     let _trail = logging_trail(&declared.stack.moto, "management-events").await;
-    let start = Utc::now();
 
     let written = declared.cli(&[
         "declare",
@@ -51,7 +51,7 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     );
     let email = notice["email"].as_str().unwrap();
     for said in [
-        "alice (as stated)",
+        "(as stated) alice",
         "(declared) Close support case 42",
         "is DECLARED until",
         "make end-declaration ACCOUNT=111122223333",
@@ -63,13 +63,8 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     people.emails().await;
 
     // A sign-in with MFA in the declared account: alerted, not texted, and it says so.
-    let outcome = declared
-        .at(
-            &event("root-console-sign-in-with-mfa", ACCOUNT, 1, Utc::now()),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    let signed_in = event("root-console-sign-in-with-mfa", ACCOUNT, 1, Utc::now());
+    let outcome = declared.at(&signed_in, Utc::now()).await.unwrap();
     assert!(
         matches!(
             outcome,
@@ -95,7 +90,8 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     );
     let email = alert["email"].as_str().unwrap();
     assert!(
-        email.contains("Declared     yes \u{2014} by alice (declared) until"),
+        email.contains("Declared     yes \u{2014} until")
+            && email.contains("Declared by  (as stated) alice\n"),
         "{email}"
     );
     assert!(email.contains("not texted (below CRITICAL)"), "{email}");
@@ -115,13 +111,8 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     assert_eq!(people.texts().await, 1, "not declared there");
 
     // StopLogging in the declared account: CRITICAL, texted, and the text says DECLARED.
-    declared
-        .at(
-            &event("root-cloudtrail-logging-stopped", ACCOUNT, 3, Utc::now()),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    let stopped = event("root-cloudtrail-logging-stopped", ACCOUNT, 3, Utc::now());
+    declared.at(&stopped, Utc::now()).await.unwrap();
     let texted = people.texted().await;
     assert_eq!(texted.len(), 1, "CRITICAL texts whatever is declared");
     let (_, _, alert) = declared.published().pop().unwrap();
@@ -140,13 +131,8 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     );
 
     // A non-critical call there: not texted.
-    declared
-        .at(
-            &event("root-api-call-from-console-session", ACCOUNT, 4, Utc::now()),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    let created = event("root-api-call-from-console-session", ACCOUNT, 4, Utc::now());
+    declared.at(&created, Utc::now()).await.unwrap();
     assert_eq!(people.texts().await, 0, "iam:CreateUser, declared, HIGH");
 
     // Ended early: nothing is published, the window closes.
@@ -161,9 +147,15 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
         "an end is not announced"
     );
 
-    // The tick after the grace: one report of the three uses in the declared account.
+    // The tick after the grace, counted from the end as written: one report of the three uses
+    // in the declared account.
+    let window = item(&declared.stack.dynamodb, &format!("window#{ACCOUNT}"))
+        .await
+        .unwrap();
+    let ended: i64 = window["ended_at"].as_n().unwrap().parse().unwrap();
+    let ended = DateTime::from_timestamp(ended, 0).unwrap();
     people.emails().await;
-    let later = start + Duration::minutes(16);
+    let later = ended + Duration::minutes(16);
     let response = declared.at(&tick(), later).await.unwrap();
     assert!(
         matches!(&response, Response::Tick { reports, .. } if reports.sent.len() == 1),
@@ -178,12 +170,35 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
         "iam:CreateUser",
         "succeeded  HIGH  declared",
         "CRITICAL  declared",
-        "alice (as stated)",
+        "(as stated) alice",
         "ended early at",
     ] {
         assert!(email.contains(said), "{said:?} in {email}");
     }
     assert_eq!(email.matches("  declared").count(), 3, "{email}");
+    // Each use on its own line, with its time and source as CloudTrail recorded them.
+    let line = |payload: &Value, call: &str, severity: &str| {
+        let time: DateTime<Utc> = payload["detail"]["eventTime"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        format!(
+            "{}  {call}  {}  succeeded  {severity}  declared",
+            time.format("%H:%M:%S"),
+            payload["detail"]["sourceIPAddress"].as_str().unwrap()
+        )
+    };
+    for expected in [
+        line(&signed_in, "signin:ConsoleLogin", "HIGH"),
+        line(&stopped, "cloudtrail:StopLogging", "CRITICAL"),
+        line(&created, "iam:CreateUser", "HIGH"),
+    ] {
+        assert!(
+            email.lines().any(|l| l == expected),
+            "{expected:?} in {email}"
+        );
+    }
     assert!(
         !email.contains(OTHER),
         "another account's use is not this report's"
@@ -206,7 +221,7 @@ async fn a_declared_window_quiets_texts_below_critical_and_ends_in_a_report() {
     assert!(due.is_none(), "{index:?}");
 
     // After the end a sign-in texts again, and says how to declare.
-    let after = start + Duration::minutes(17);
+    let after = ended + Duration::minutes(17);
     declared
         .at(
             &event("root-console-sign-in-with-mfa", ACCOUNT, 5, after),

@@ -3,13 +3,16 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::declare::Rung;
 use rootwatch::dispatch::Response;
+use rootwatch::domain::{AccountId, Declaration};
+use rootwatch::ports::{Declarations, Opening, Window};
 use serde_json::{Value, json};
 
-use super::{ACCOUNT, Declared, write};
-use crate::support::stack::item;
+use super::{ACCOUNT, Declared, write, write_at};
+use crate::support::stack::{TABLE, item};
 
 fn record(source: &str, arn: &str, pk: &str) -> Value {
     json!({"Records": [{"eventSource": source, "eventSourceARN": arn, "awsRegion": "us-east-1",
@@ -29,10 +32,9 @@ async fn forged_batches_are_refused_and_publish_nothing() {
             &pk,
         ),
         record("aws:sqs", &arn, &pk),
-        record("aws:dynamodb", &arn, "event#e-1"),
-        record("aws:dynamodb", &arn, "declaration#111122223333\n"),
         json!({"Records": []}),
         json!({"Records": {"0": 1}}),
+        json!({"Records": [record("aws:dynamodb", &arn, &pk)["Records"][0], record("aws:dynamodb", &arn, &pk)["Records"][0]]}),
     ] {
         let err = declared.at(&forged, Utc::now()).await.unwrap_err();
         assert_eq!(err.error_type(), "Rootwatch.UntrustedSource", "{forged}");
@@ -42,6 +44,130 @@ async fn forged_batches_are_refused_and_publish_nothing() {
     assert_eq!(
         item(&declared.stack.dynamodb, &format!("window#{ACCOUNT}")).await,
         None
+    );
+}
+
+/// A stream record whose key is not a declaration's (a writer the table policy lets through can
+/// write `declaration#prod`) is skipped, not refused: a refused record is retried for hours and
+/// holds back every record behind it on the shard, an end included.
+#[tokio::test]
+async fn a_record_with_a_key_that_is_no_declarations_is_skipped_and_the_next_is_announced() {
+    let mut declared = Declared::start().await;
+    let arn = declared.mapping.stream_arn.clone();
+    for key in [
+        "event#e-1",
+        "declaration#prod",
+        "declaration#111122223333\n",
+        "declaration#111122223333#x",
+    ] {
+        let skipped = declared
+            .at(&record("aws:dynamodb", &arn, key), Utc::now())
+            .await
+            .unwrap();
+        assert!(
+            matches!(&skipped, Response::Declarations(rungs) if matches!(rungs.as_slice(), [Rung::Skipped { .. }])),
+            "{key}: {skipped:?}"
+        );
+    }
+    assert!(declared.published().is_empty());
+
+    // Genuine records of both: the bad key's is skipped and the declaration behind it announced.
+    let s = |t: &str| aws_sdk_dynamodb::types::AttributeValue::S(t.to_owned());
+    declared
+        .stack
+        .dynamodb
+        .put_item()
+        .table_name(crate::support::stack::TABLE)
+        .item("pk", s("declaration#prod"))
+        .send()
+        .await
+        .unwrap();
+    write(&declared, "d1", 60, "a reason").await;
+    let rungs = declared.pump().await;
+    assert_eq!(rungs.len(), 2, "{rungs:?}");
+    assert!(
+        matches!(&rungs[0], Ok(Response::Declarations(r)) if matches!(r.as_slice(), [Rung::Skipped { .. }])),
+        "{rungs:?}"
+    );
+    assert!(
+        matches!(&rungs[1], Ok(Response::Declarations(r)) if matches!(r.as_slice(), [Rung::Announced { opened: true, .. }])),
+        "{rungs:?}"
+    );
+    assert_eq!(declared.published().len(), 1);
+}
+
+/// A declaration written to start no later than the standing one (a clock behind, a
+/// hand-written item) starts a second after it and opens, rather than being announced and then
+/// refused by the window's condition.
+#[tokio::test]
+async fn a_new_declaration_written_to_start_no_later_still_opens() {
+    let mut declared = Declared::start().await;
+    let start = Utc::now().timestamp();
+    write_at(&declared, "d1", start, 60, "a reason").await;
+    declared.pump().await;
+    write_at(&declared, "d2", start, 30, "another reason").await;
+    let rungs = declared.pump().await;
+    assert!(
+        matches!(rungs.as_slice(), [Ok(Response::Declarations(r))] if matches!(r.as_slice(), [Rung::Announced { opened: true, .. }])),
+        "{rungs:?}"
+    );
+    let window = item(&declared.stack.dynamodb, &format!("window#{ACCOUNT}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        window["declaration_id"].as_s().map(String::as_str),
+        Ok("d2"),
+        "{window:?}"
+    );
+    assert_eq!(
+        window["window_start"].as_n().map(String::as_str),
+        Ok((start + 1).to_string().as_str()),
+        "{window:?}"
+    );
+}
+
+/// The window's condition refuses an older window: DynamoDB cancels the transaction with
+/// `ConditionalCheckFailed` on that item, which is an answer (`false`), not an outage to retry.
+#[tokio::test]
+async fn a_window_refused_by_its_condition_is_an_answer_not_a_failure() {
+    let mut declared = Declared::start().await;
+    let start = Utc::now().timestamp();
+    write_at(&declared, "d1", start, 60, "a reason").await;
+    declared.pump().await;
+    let state = DynamoState::new(declared.stack.state_client.clone(), TABLE);
+    let at = |seconds: i64| DateTime::from_timestamp(seconds, 0).unwrap();
+    let older = Opening {
+        window: Window {
+            declaration: Declaration {
+                id: "d0".into(),
+                account: AccountId::parse(ACCOUNT).unwrap(),
+                start: at(start - 60),
+                end: at(start + 600),
+                reason: "r".into(),
+                by: "bob".into(),
+                caller_arn: None,
+                source: None,
+                ended_at: None,
+                superseded_at: None,
+            },
+            digest: "0123456789abcdef".into(),
+        },
+        message_id: "m-0".into(),
+        announced_at: at(start),
+        report: true,
+        supersedes: Some("d1".into()),
+    };
+    assert!(
+        !state.open(&older).await.unwrap(),
+        "an older window is refused"
+    );
+    let window = item(&declared.stack.dynamodb, &format!("window#{ACCOUNT}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        window["declaration_id"].as_s().map(String::as_str),
+        Ok("d1"),
+        "{window:?}"
     );
 }
 
