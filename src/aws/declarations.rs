@@ -570,16 +570,8 @@ mod tests {
 
     fn declaration() -> Declaration {
         Declaration {
-            id: "d1".into(),
-            account: AccountId::parse("111122223333").unwrap(),
-            start: at("2026-11-21T09:00:00Z"),
-            end: at("2026-11-21T10:00:00Z"),
-            reason: "Close support case 42".into(),
-            by: "alice".into(),
-            caller_arn: None,
             source: Some(SourceCidr::parse("192.0.2.0/24").unwrap()),
-            ended_at: None,
-            superseded_at: None,
+            ..Declaration::example()
         }
     }
 

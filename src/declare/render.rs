@@ -183,12 +183,21 @@ pub fn render_announcement(
     );
     notice(
         account,
-        &subject,
-        body,
-        json,
-        (chat_facts, next),
-        &declaration.id,
-        sms_limit,
+        Notice {
+            kind: NotificationKind::RootUseDeclared,
+            severity: SEVERITY,
+            subject: &subject,
+            body,
+            json,
+            chat_facts,
+            next_steps: vec![next],
+            id: &declaration.id,
+            sms: format!(
+                "HIGH root use declared for acct {}. See email",
+                account.id_or_unknown()
+            ),
+            sms_limit,
+        },
     )
 }
 
@@ -236,12 +245,21 @@ pub fn render_invalid(
     );
     notice(
         account,
-        &subject,
-        body,
-        json,
-        (facts, next),
-        "invalid",
-        sms_limit,
+        Notice {
+            kind: NotificationKind::RootUseDeclared,
+            severity: SEVERITY,
+            subject: &subject,
+            body,
+            json,
+            chat_facts: facts,
+            next_steps: vec![next],
+            id: "invalid",
+            sms: format!(
+                "HIGH root use declared for acct {}. See email",
+                account.id_or_unknown()
+            ),
+            sms_limit,
+        },
     )
 }
 
@@ -272,29 +290,36 @@ pub(crate) fn chat_facts(declaration: &Declaration) -> String {
     )
 }
 
-/// One notice of declared root use: email and chat (its facts and next step); its `page` is
-/// `false`.
-fn notice(
-    account: &Account,
-    subject: &str,
-    body: String,
-    json: serde_json::Value,
-    (chat_facts, next_step): (String, String),
-    id: &str,
-    sms_limit: SmsLimit,
-) -> Notification {
-    let subject = EmailSubject::fit(subject);
+/// What one notice of declared root use says, beyond its email: the chat's facts and next
+/// steps, the declaration it is about (its chat thread), and its text (never sent: `page` is
+/// `false`, but every [`Notification`] carries a valid one).
+pub(crate) struct Notice<'a> {
+    pub kind: NotificationKind,
+    pub severity: Severity,
+    pub subject: &'a str,
+    pub body: String,
+    pub json: serde_json::Value,
+    pub chat_facts: String,
+    pub next_steps: Vec<String>,
+    pub id: &'a str,
+    pub sms: String,
+    pub sms_limit: SmsLimit,
+}
+
+/// One notice of declared root use (the announcement, an invalid declaration, the report):
+/// email and chat, threaded per account; its `page` is `false`.
+pub(crate) fn notice(account: &Account, notice: Notice<'_>) -> Notification {
+    let subject = EmailSubject::fit(notice.subject);
     let account_id = account.id_or_unknown().to_owned();
-    let kind = NotificationKind::RootUseDeclared;
     let chat = ChatNotification::new(
         ChatContent {
             text_type: "client-markdown",
             title: subject.as_str().to_owned(),
-            description: chat_facts,
-            next_steps: vec![next_step],
+            description: notice.chat_facts,
+            next_steps: notice.next_steps,
             keywords: vec![
-                SEVERITY.as_str().to_owned(),
-                kind.as_str().to_owned(),
+                notice.severity.as_str().to_owned(),
+                notice.kind.as_str().to_owned(),
                 "declared".to_owned(),
                 account_id.clone(),
             ],
@@ -302,23 +327,22 @@ fn notice(
         ChatMetadata {
             thread_id: format!("rootwatch#declaration#{account_id}"),
             summary: subject.as_str().to_owned(),
-            event_type: kind.as_str().to_owned(),
+            event_type: notice.kind.as_str().to_owned(),
             related_resources: Vec::new(),
-            additional_context: [("declaration", id.to_owned())].into_iter().collect(),
+            additional_context: [("declaration", notice.id.to_owned())]
+                .into_iter()
+                .collect(),
         },
         None,
     );
     Notification {
         event_id: None,
-        severity: SEVERITY,
-        kind,
-        sms: Sms::fit(
-            &format!("HIGH root use declared for acct {account_id}. See email"),
-            sms_limit,
-        ),
+        severity: notice.severity,
+        kind: notice.kind,
+        sms: Sms::fit(&notice.sms, notice.sms_limit),
         subject,
-        email_body: body,
-        alert_json: json.to_string(),
+        email_body: notice.body,
+        alert_json: notice.json.to_string(),
         chat_json: chat.to_json(),
         page: false,
     }
@@ -336,20 +360,8 @@ mod tests {
             id: AccountId::parse("111122223333"),
             name: None,
         };
-        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
         let window = Window {
-            declaration: Declaration {
-                id: "d1".into(),
-                account: AccountId::parse("111122223333").unwrap(),
-                start: at("2026-11-21T09:00:00Z"),
-                end: at("2026-11-21T10:00:00Z"),
-                reason: "r".into(),
-                by: "alice".into(),
-                caller_arn: None,
-                source: None,
-                ended_at: None,
-                superseded_at: None,
-            },
+            declaration: Declaration::example(),
             digest: "0123456789abcdef".into(),
         };
         let body = |reporting| {
@@ -380,20 +392,8 @@ mod tests {
             id: AccountId::parse("111122223333"),
             name: None,
         };
-        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
         let window = Window {
-            declaration: Declaration {
-                id: "d1".into(),
-                account: AccountId::parse("111122223333").unwrap(),
-                start: at("2026-11-21T09:00:00Z"),
-                end: at("2026-11-21T10:00:00Z"),
-                reason: "r".into(),
-                by: "alice".into(),
-                caller_arn: None,
-                source: None,
-                ended_at: None,
-                superseded_at: None,
-            },
+            declaration: Declaration::example(),
             digest: "0123456789abcdef".into(),
         };
         let ended = render_invalid(

@@ -10,17 +10,14 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::declare::render::{chat_facts, write_facts};
+use crate::declare::render::{Notice, chat_facts, notice, write_facts};
 use crate::deliver::{AlertGuard, Delivered, deliver, notice_claim};
 use crate::domain::limits::{REPORT_GRACE, REPORTS_PER_TICK};
 use crate::domain::{Account, NotificationKind, Report, Severity};
 use crate::error::HandlerError;
 use crate::invocation::{Budget, Invocation};
 use crate::ports::{AlertPublisher, AlertState, Declarations, EventKey};
-use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
-use crate::render::email::EmailSubject;
 use crate::render::notification::Notification;
-use crate::render::sms::Sms;
 use crate::render::time::to_the_second;
 
 /// Lines of uses chat shows; the email has them all.
@@ -182,13 +179,13 @@ pub fn render(account: &Account, report: &Report) -> Notification {
         .unwrap_or(Severity::Low);
     let count = report.uses.len() + report.dropped as usize;
     let events = if count == 1 { "event" } else { "events" };
-    let subject = EmailSubject::fit(&format!(
+    let subject = format!(
         "[rootwatch] Root-use report: {}, {count}{} {events}, declared {}-{}",
         account.label(),
         if report.dropped > 0 { "+" } else { "" },
         declaration.start.format("%H:%M"),
         declaration.closes().format("%H:%M UTC"),
-    ));
+    );
     let mut body = String::with_capacity(1024 + 96 * report.uses.len());
     let _ = write!(
         body,
@@ -245,44 +242,21 @@ pub fn render(account: &Account, report: &Report) -> Notification {
         })).collect::<Vec<_>>(),
         "dropped": report.dropped,
     });
-    let chat = ChatNotification::new(
-        ChatContent {
-            text_type: "client-markdown",
-            title: subject.as_str().to_owned(),
-            description: chat_text,
+    notice(
+        account,
+        Notice {
+            kind,
+            severity,
+            subject: &subject,
+            body,
+            json,
+            chat_facts: chat_text,
             next_steps: Vec::new(),
-            keywords: vec![
-                severity.as_str().to_owned(),
-                kind.as_str().to_owned(),
-                "declared".to_owned(),
-                account_id.clone(),
-            ],
+            id: &declaration.id,
+            sms: format!("root-use report for acct {account_id}. See email"),
+            sms_limit: crate::domain::SmsLimit::WHOLE_SEGMENT,
         },
-        ChatMetadata {
-            thread_id: format!("rootwatch#declaration#{account_id}"),
-            summary: subject.as_str().to_owned(),
-            event_type: kind.as_str().to_owned(),
-            related_resources: Vec::new(),
-            additional_context: [("declaration", declaration.id.clone())]
-                .into_iter()
-                .collect(),
-        },
-        None,
-    );
-    Notification {
-        event_id: None,
-        severity,
-        kind,
-        sms: Sms::fit(
-            &format!("root-use report for acct {account_id}. See email"),
-            crate::domain::SmsLimit::WHOLE_SEGMENT,
-        ),
-        subject,
-        email_body: body,
-        alert_json: json.to_string(),
-        chat_json: chat.to_json(),
-        page: false,
-    }
+    )
 }
 
 #[cfg(test)]
@@ -297,16 +271,8 @@ mod tests {
     fn report(uses: usize, dropped: u32) -> Report {
         Report {
             declaration: Declaration {
-                id: "d1".into(),
-                account: AccountId::parse("111122223333").unwrap(),
-                start: at("2026-11-21T09:00:00Z"),
-                end: at("2026-11-21T10:00:00Z"),
-                reason: "Close support case 42".into(),
-                by: "alice".into(),
-                caller_arn: None,
-                source: None,
                 ended_at: Some(at("2026-11-21T09:42:00Z")),
-                superseded_at: None,
+                ..Declaration::example()
             },
             uses: (0..uses)
                 .map(|i| NotedUse {

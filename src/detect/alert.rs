@@ -554,16 +554,10 @@ mod tests {
         assert!(external.external_caller.is_some());
         let time = external.event_time.unwrap();
         let window = Declaration {
-            id: "d1".into(),
             account: external.account.id.clone().unwrap(),
             start: time - chrono::Duration::minutes(10),
             end: time + chrono::Duration::minutes(10),
-            reason: "r".into(),
-            by: "alice".into(),
-            caller_arn: None,
-            source: None,
-            ended_at: None,
-            superseded_at: None,
+            ..Declaration::example()
         };
         assert_eq!(
             declaration_status(&external, Some(&window)),

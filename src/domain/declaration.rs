@@ -120,6 +120,27 @@ pub enum Coverage {
     NotDeclared,
 }
 
+/// The declaration the unit tests share: alice's, for 111122223333, 09:00 to 10:00 UTC on
+/// 2026-11-21, "Close support case 42", any source; change a field with `..example()`.
+#[cfg(test)]
+impl Declaration {
+    pub(crate) fn example() -> Declaration {
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        Declaration {
+            id: "d1".into(),
+            account: AccountId::parse("111122223333").unwrap(),
+            start: at("2026-11-21T09:00:00Z"),
+            end: at("2026-11-21T10:00:00Z"),
+            reason: "Close support case 42".into(),
+            by: "alice".into(),
+            caller_arn: None,
+            source: None,
+            ended_at: None,
+            superseded_at: None,
+        }
+    }
+}
+
 impl Declaration {
     /// When the window closes: its end, or earlier when it was ended or replaced.
     pub fn closes(&self) -> DateTime<Utc> {
@@ -284,16 +305,8 @@ mod tests {
 
     fn declaration(source: Option<&str>) -> Declaration {
         Declaration {
-            id: "d1".into(),
-            account: AccountId::parse("111122223333").unwrap(),
-            start: at("2026-11-21T09:00:00Z"),
-            end: at("2026-11-21T10:00:00Z"),
-            reason: "r".into(),
-            by: "alice".into(),
-            caller_arn: None,
             source: source.map(|s| SourceCidr::parse(s).unwrap()),
-            ended_at: None,
-            superseded_at: None,
+            ..Declaration::example()
         }
     }
 
