@@ -18,9 +18,10 @@ use crate::handler::{Handler, Outcome};
 use crate::invocation::Invocation;
 use crate::metrics::Metrics;
 use crate::ports::{
-    AccountDirectory, AlertPublisher, AlertState, Declarations, NoDirectory, TrailSource,
-    WatchdogState,
+    AccountDirectory, AlertPublisher, AlertState, Declarations, NoDirectory, NoPosture,
+    RootPosture, TrailSource, WatchdogState,
 };
+use crate::posture::{Posture, PostureOutcome};
 use crate::watchdog::{Watchdog, WatchdogOutcome, is_scheduled_event};
 
 /// The function's response: the handler's outcome, a tick's, or what each doorbell came to.
@@ -30,25 +31,29 @@ pub enum Response {
     Event(Outcome),
     Tick {
         watchdog: WatchdogOutcome,
+        posture: PostureOutcome,
         reports: ReportsOutcome,
     },
     Declarations(Vec<Rung>),
 }
 
-/// The handler and the watchdog, sharing the publisher.
+/// The handler, the watchdog and the posture check, sharing the publisher (and the
+/// watchdog's marks). `posture` is `None` where no IAM reader is wired (tests of other parts).
 #[derive(Debug)]
-pub struct Function<P, S, T, W, D = NoDirectory> {
+pub struct Function<P, S, T, W, D = NoDirectory, R = NoPosture> {
     pub handler: Handler<P, S, D>,
     pub watchdog: Watchdog<T, P, W>,
+    pub posture: Option<Posture<R>>,
 }
 
-impl<P, S, T, W, D> Function<P, S, T, W, D>
+impl<P, S, T, W, D, R> Function<P, S, T, W, D, R>
 where
     P: AlertPublisher,
     S: AlertState + Declarations,
     T: TrailSource,
     W: WatchdogState,
     D: AccountDirectory,
+    R: RootPosture,
 {
     /// Handles one invocation and says what it counts.
     pub async fn handle(
@@ -75,15 +80,32 @@ where
             let started = tokio::time::Instant::now();
             let checked = self.watchdog.check(payload, invocation, now).await;
             let mut metrics = Metrics::of_watchdog(&checked);
+            // The posture and the reports go after the check, each in what time the one
+            // before left: their clocks start where it ended.
+            let after = |started: tokio::time::Instant| {
+                now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default()
+            };
+            let posture = match &self.posture {
+                Some(posture) => {
+                    posture
+                        .check(
+                            &self.watchdog.publisher,
+                            &self.watchdog.state,
+                            payload,
+                            invocation,
+                            after(started),
+                        )
+                        .await
+                }
+                None => Ok(PostureOutcome::Off),
+            };
+            metrics.add_posture(&posture);
             let reports = Reports {
                 config: &handler.config,
                 publisher: &handler.publisher,
                 state: &handler.state,
             };
-            // The reports go after the check, in what time it left: their clock starts where
-            // the check's ended.
-            let after = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
-            let swept = reports.sweep(invocation, after).await;
+            let swept = reports.sweep(invocation, after(started)).await;
             if let Err(err) = &swept {
                 error!(
                     stage = "report",
@@ -93,9 +115,13 @@ where
                 );
             }
             metrics.add_reports(&swept);
-            let result = match (checked, swept) {
-                (Ok(watchdog), Ok(reports)) => Ok(Response::Tick { watchdog, reports }),
-                (Err(err), _) | (_, Err(err)) => Err(err),
+            let result = match (checked, posture, swept) {
+                (Ok(watchdog), Ok(posture), Ok(reports)) => Ok(Response::Tick {
+                    watchdog,
+                    posture,
+                    reports,
+                }),
+                (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => Err(err),
             };
             (result, metrics)
         } else {

@@ -21,7 +21,7 @@
 //!   directory, CloudTrail, the watchdog's marks, declarations).
 //! - The function's parts over the ports: [`handler`] (root events and forwarders' alarms),
 //!   [`deliver`] (the one delivery path), [`watchdog`] (a schedule checks that CloudTrail feeds
-//!   rootwatch), [`forwarder`] (a member forwarder's failing alarm read and rendered),
+//!   rootwatch), [`posture`] (the same tick checks the root user's own credentials), [`forwarder`] (a member forwarder's failing alarm read and rendered),
 //!   [`declare`] (declarations of root use announced from the state table's stream, and each
 //!   window's root-use report), [`account_directory`] (account names, cached and time-bounded),
 //!   [`error`] (what Lambda should do about each failure), [`dispatch`] (an invocation to the
@@ -46,6 +46,7 @@ pub mod invocation;
 pub mod logging;
 pub mod metrics;
 pub mod ports;
+pub mod posture;
 pub mod render;
 #[cfg(test)]
 mod samples;

@@ -5,17 +5,21 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rootwatch::account_directory::CachedDirectory;
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::iam::IamPosture;
 use rootwatch::aws::organizations::OrganizationsDirectory;
 use rootwatch::aws::sdk::{dynamodb_client, organizations_client, sdk_config_loader};
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
 use rootwatch::dispatch::Function;
+use rootwatch::domain::AccountId;
 use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
 use rootwatch::ports::{
-    AccountDirectory, AlertPublisher, AlertState, Declarations, TrailSource, WatchdogState,
+    AccountDirectory, AlertPublisher, AlertState, Declarations, RootPosture, TrailSource,
+    WatchdogState,
 };
+use rootwatch::posture::Posture;
 use rootwatch::startup;
 use rootwatch::watchdog::Watchdog;
 use serde_json::Value;
@@ -67,8 +71,14 @@ async fn main() -> Result<(), Error> {
     // Without a table both are `None`, which the ports read as stateless.
     let (state, marks) = tables.unzip();
     let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
+    let posture = posture(&config, &sdk_config);
     let handler = Handler::new(config, publisher, state).with_directory(directory);
-    serve(Function { handler, watchdog }).await
+    serve(Function {
+        handler,
+        watchdog,
+        posture: Some(posture),
+    })
+    .await
 }
 
 /// With `ACCOUNT_NAMES_FROM_ORGANIZATIONS=true`: AWS Organizations, asked for the accounts
@@ -108,13 +118,30 @@ fn watchdog<W: WatchdogState>(
     }
 }
 
-async fn serve<P, S, T, W, D>(function: Function<P, S, T, W, D>) -> Result<(), Error>
+/// The posture check reads the root user of the function's own account (its topic's).
+fn posture(config: &Config, sdk_config: &aws_config::SdkConfig) -> Posture<IamPosture> {
+    let account = config.topic_arn.account().to_owned();
+    let name = AccountId::parse(&account)
+        .and_then(|id| config.account_names.choose(Some(&id), None))
+        .map(|name| name.to_string());
+    Posture {
+        reader: IamPosture::new(aws_sdk_iam::Client::new(sdk_config)),
+        partition: config.topic_arn.partition().to_owned(),
+        account,
+        name,
+        sms_limit: config.sms_limit,
+        runbook_url: config.runbook_url.clone(),
+    }
+}
+
+async fn serve<P, S, T, W, D, R>(function: Function<P, S, T, W, D, R>) -> Result<(), Error>
 where
     P: AlertPublisher,
     S: AlertState + Declarations,
     T: TrailSource,
     W: WatchdogState,
     D: AccountDirectory,
+    R: RootPosture,
 {
     let function = &function;
     let name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "rootwatch".into());

@@ -18,6 +18,7 @@ use crate::detect::record::EventError;
 use crate::domain::Severity;
 use crate::error::HandlerError;
 use crate::handler::Outcome;
+use crate::posture::PostureOutcome;
 use crate::watchdog::WatchdogOutcome;
 
 const NAMESPACE: &str = "rootwatch";
@@ -35,6 +36,9 @@ pub struct Metrics {
     pub untrusted: u32,
     /// Set by a watchdog run: whether CloudTrail feeds rootwatch.
     pub watchdog_healthy: Option<bool>,
+    /// Set by a posture check: how many findings the root user's credentials have (standing
+    /// ones included), so a dashboard shows them every tick, alerted or not.
+    pub posture_findings: Option<u32>,
 }
 
 impl Metrics {
@@ -114,6 +118,22 @@ impl Metrics {
         }
     }
 
+    /// Adds a tick's posture check: its findings, and the most severe alert it published
+    /// (an invocation counts one alert, its most severe).
+    pub(crate) fn add_posture(&mut self, result: &Result<PostureOutcome, HandlerError>) {
+        match result {
+            Ok(PostureOutcome::Clean) => self.posture_findings = Some(0),
+            Ok(found @ PostureOutcome::Found { findings, .. }) => {
+                self.posture_findings = Some(findings.len().try_into().unwrap_or(u32::MAX));
+                self.alert = self.alert.max(found.alerted());
+            }
+            Ok(PostureOutcome::Off | PostureOutcome::Skipped) => {}
+            Err(err) => {
+                self.delivery_failures += u32::from(matches!(err, HandlerError::Delivery(_)));
+            }
+        }
+    }
+
     /// Adds a tick's report sweep: a report that could not be published is a delivery failure
     /// (a report sent is one email, not an alert).
     pub(crate) fn add_reports(&mut self, result: &Result<ReportsOutcome, HandlerError>) {
@@ -148,6 +168,10 @@ impl Metrics {
         if let Some(healthy) = self.watchdog_healthy {
             root.insert("WatchdogHealthy".into(), json!(u8::from(healthy)));
             plain.push("WatchdogHealthy");
+        }
+        if let Some(findings) = self.posture_findings {
+            root.insert("PostureFindings".into(), json!(findings));
+            plain.push("PostureFindings");
         }
         if !plain.is_empty() {
             directives.push(directive(&["FunctionName"], &plain));

@@ -7,6 +7,7 @@
 //! - enrich names member accounts from an [`AccountDirectory`] (AWS Organizations);
 //! - the watchdog reads trails from a [`TrailSource`] (CloudTrail) and keeps its once-a-day marks
 //!   in [`WatchdogState`] (the state table);
+//! - the posture check reads the root user's credentials state from [`RootPosture`] (IAM);
 //! - declared root use reads requests, opens windows, notes uses and keeps reports in
 //!   [`Declarations`] (the state table).
 //!
@@ -642,6 +643,17 @@ pub trait WatchdogState {
     ) -> impl Future<Output = Result<bool, StateError>> + Send;
     /// Removes a mark this invocation set, after a failed publish, so the retry alerts.
     fn unmark(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+    /// Whether the mark `key` is set and not yet expired at `now` (a finding that repeats
+    /// quietly texts only on a day after an unmarked one). Without a table: never, so every
+    /// finding is texted.
+    fn marked(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send {
+        let _ = (key, now);
+        std::future::ready(Ok(false))
+    }
 }
 
 /// Without a table every broken check alerts.
@@ -668,6 +680,60 @@ impl<W: WatchdogState + Sync> WatchdogState for Option<W> {
             Some(state) => state.unmark(key).await,
             None => Stateless.unmark(key).await,
         }
+    }
+
+    async fn marked(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        match self {
+            Some(state) => state.marked(key, now).await,
+            None => Stateless.marked(key, now).await,
+        }
+    }
+}
+
+// The root user's posture.
+
+/// What `iam:GetAccountSummary` says of the root user: each key `None` when the answer lacked
+/// it (IAM API Reference, "GetAccountSummary": 0 or 1 each).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub access_keys_present: Option<i32>,
+    pub mfa_enabled: Option<i32>,
+    pub signing_certificates_present: Option<i32>,
+}
+
+/// An assigned virtual MFA device, as `iam:ListVirtualMFADevices` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualDevice {
+    pub serial: String,
+    /// The ARN of the user it is assigned to (`arn:<partition>:iam::<account>:root` for root).
+    pub user_arn: Option<String>,
+}
+
+/// Reads the root user's credentials state in the function's account (IAM, read-only but for
+/// `GenerateCredentialReport`). Errors are sanitised, safe to log and to send.
+pub trait RootPosture {
+    fn summary(&self) -> impl Future<Output = Result<AccountSummary, CheckError>> + Send;
+    /// Every assigned virtual MFA device of the account, all pages.
+    fn virtual_devices(
+        &self,
+    ) -> impl Future<Output = Result<Vec<VirtualDevice>, CheckError>> + Send;
+    /// The credential report's CSV, generating it first when there is none or it expired.
+    fn credential_report(&self) -> impl Future<Output = Result<String, CheckError>> + Send;
+}
+
+/// No posture check: every read fails (the wiring never runs one; see `dispatch::Function`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPosture;
+
+impl RootPosture for NoPosture {
+    async fn summary(&self) -> Result<AccountSummary, CheckError> {
+        Err(CheckError("no posture reader".into()))
+    }
+    async fn virtual_devices(&self) -> Result<Vec<VirtualDevice>, CheckError> {
+        Err(CheckError("no posture reader".into()))
+    }
+    async fn credential_report(&self) -> Result<String, CheckError> {
+        Err(CheckError("no posture reader".into()))
     }
 }
 

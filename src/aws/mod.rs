@@ -4,7 +4,8 @@
 //! [`AlertState`](crate::ports::AlertState) ([`dynamodb`]) and
 //! [`Declarations`](crate::ports::Declarations) ([`declarations`]); for the watchdog, CloudTrail behind
 //! [`TrailSource`](crate::ports::TrailSource) ([`cloudtrail`]) and the once-a-day marks behind
-//! [`WatchdogState`](crate::ports::WatchdogState) ([`watchdog_state`]); in organization mode,
+//! [`WatchdogState`](crate::ports::WatchdogState) ([`watchdog_state`]); IAM behind
+//! [`RootPosture`](crate::ports::RootPosture) ([`iam`]); in organization mode,
 //! AWS Organizations behind [`AccountDirectory`](crate::ports::AccountDirectory)
 //! ([`organizations`]). Only the wiring imports from here: `main.rs`, and [`crate::startup`],
 //! which checks the topic and the table during init.
@@ -13,6 +14,7 @@ pub mod cloudtrail;
 pub mod declarations;
 pub mod dynamodb;
 pub mod https;
+pub mod iam;
 pub mod organizations;
 pub mod sdk;
 pub mod sns;

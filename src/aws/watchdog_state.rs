@@ -7,6 +7,7 @@
 //! Requests are built by pure functions below, unit-tested, and sent by [`DynamoWatchdogState`].
 
 use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemInputBuilder;
+use aws_sdk_dynamodb::operation::get_item::builders::GetItemInputBuilder;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
@@ -34,6 +35,25 @@ fn unmark_request(table: &str, key: &str) -> DeleteItemInputBuilder {
     DeleteItemInputBuilder::default()
         .table_name(table)
         .key("pk", AttributeValue::S(key.to_owned()))
+}
+
+/// Reads a mark, consistently: whether yesterday's is there decides a quiet repeat's text.
+fn marked_request(table: &str, key: &str) -> GetItemInputBuilder {
+    GetItemInputBuilder::default()
+        .table_name(table)
+        .key("pk", AttributeValue::S(key.to_owned()))
+        .consistent_read(true)
+        .projection_expression("expires_at")
+}
+
+/// Whether a mark read is one that counts at `now`: DynamoDB deletes expired items only
+/// eventually, so an item past its `expires_at` is as good as gone.
+fn live(
+    item: Option<&std::collections::HashMap<String, AttributeValue>>,
+    now: DateTime<Utc>,
+) -> bool {
+    item.and_then(|item| item.get("expires_at")?.as_n().ok()?.parse::<i64>().ok())
+        .is_some_and(|expires| expires > now.timestamp())
 }
 
 /// The marks in DynamoDB, through the state table's client (short timeouts).
@@ -69,6 +89,14 @@ impl WatchdogState for DynamoWatchdogState {
             .map(|_| ())
             .map_err(unavailable)
     }
+
+    async fn marked(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        let read = marked_request(&self.table, key)
+            .send_with(&self.client)
+            .await
+            .map_err(unavailable)?;
+        Ok(live(read.item(), now))
+    }
 }
 
 #[cfg(test)]
@@ -102,5 +130,25 @@ mod tests {
         );
         let delete = unmark_request("t", key).build().unwrap();
         assert_eq!(delete.key().unwrap()["pk"].as_s().unwrap(), key);
+        let read = marked_request("t", key).build().unwrap();
+        assert_eq!(read.key().unwrap()["pk"].as_s().unwrap(), key);
+        assert_eq!(read.consistent_read(), Some(true));
+    }
+
+    /// An expired mark DynamoDB has not deleted yet does not count.
+    #[test]
+    fn a_mark_counts_until_it_expires() {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let item = |expires: i64| {
+            std::collections::HashMap::from([(
+                "expires_at".to_owned(),
+                AttributeValue::N(expires.to_string()),
+            )])
+        };
+        assert!(live(Some(&item(now.timestamp() + 1)), now));
+        assert!(!live(Some(&item(now.timestamp())), now));
+        assert!(!live(None, now));
     }
 }

@@ -203,6 +203,36 @@ pub enum NotificationKind {
     RootUseDeclared,
     /// What the root user did during a declared window, sent after it closed.
     RootUseReport,
+    /// The root user's own credentials: what an attacker needs, found by a scheduled run.
+    Posture(PostureKind),
+}
+
+/// What is wrong with the root user's credentials ([`NotificationKind::Posture`]), one
+/// notification per kind: the rows of `posture::controls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PostureKind {
+    /// The root user has access keys.
+    RootAccessKeys,
+    /// The root user signs in with a password and no MFA device.
+    RootMfaOff,
+    /// The root user has X.509 signing certificates.
+    RootSigningCertificates,
+    /// The root user's MFA includes a virtual device.
+    RootMfaVirtual,
+    /// The posture could not be read.
+    CheckFailed,
+}
+
+impl PostureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostureKind::RootAccessKeys => "posture-root-access-keys",
+            PostureKind::RootMfaOff => "posture-root-mfa-off",
+            PostureKind::RootSigningCertificates => "posture-root-signing-certificates",
+            PostureKind::RootMfaVirtual => "posture-root-mfa-virtual",
+            PostureKind::CheckFailed => "posture-check-failed",
+        }
+    }
 }
 
 impl NotificationKind {
@@ -213,6 +243,7 @@ impl NotificationKind {
             NotificationKind::ForwarderFailing => "forwarder-failing",
             NotificationKind::RootUseDeclared => "root-use-declared",
             NotificationKind::RootUseReport => "root-use-report",
+            NotificationKind::Posture(kind) => kind.as_str(),
         }
     }
 }
@@ -234,4 +265,4 @@ macro_rules! serialize_as_str {
         }
     )*};
 }
-serialize_as_str!(AlertKind, NotificationKind);
+serialize_as_str!(AlertKind, NotificationKind, PostureKind);

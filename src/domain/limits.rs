@@ -111,3 +111,11 @@ pub const REMEMBER_DECLARATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The most reports one scheduled tick sends; the rest wait for the next tick.
 pub const REPORTS_PER_TICK: usize = 10;
+
+/// The longest the root user's posture reads may take together (GetAccountSummary,
+/// ListVirtualMFADevices, the credential report); past it the check reports itself failed.
+pub const POSTURE_BUDGET: Duration = Duration::from_secs(5);
+
+/// Less time than this left after the trail check, and the posture check waits for the next
+/// tick: its reads ([`POSTURE_BUDGET`]) and a publish must fit before the deadline.
+pub const POSTURE_MIN_LEFT: Duration = Duration::from_secs(8);

@@ -177,6 +177,7 @@ pub async fn function<S, W: WatchdogState>(
     Function {
         handler: app,
         watchdog,
+        posture: None,
     }
 }
 
