@@ -272,3 +272,37 @@ async fn moto_cannot_assign_a_virtual_device_to_root() {
         Some("arn:aws:iam::123456789012:user/alice")
     );
 }
+
+/// docs/posture.md's table of findings is the rows of `src/posture/controls.rs`.
+#[test]
+fn the_documented_findings_are_the_control_rows() {
+    use rootwatch::posture::controls::CONTROLS;
+    let mut table = String::from("| `kind` | Severity | Finding | Controls |\n|---|---|---|---|\n");
+    for row in &CONTROLS {
+        let controls = if row.controls.is_empty() {
+            "—".to_owned()
+        } else {
+            row.controls.join("; ")
+        };
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {controls} |\n",
+            row.kind.as_str(),
+            row.severity.as_str(),
+            row.title
+        ));
+    }
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/posture.md"),
+    )
+    .expect("docs/posture.md");
+    let begin = "<!-- posture-controls:begin -->\n";
+    let start = doc.find(begin).expect("the begin marker") + begin.len();
+    let end = doc
+        .find("<!-- posture-controls:end -->")
+        .expect("the end marker");
+    assert_eq!(
+        &doc[start..end],
+        table,
+        "regenerate the table from CONTROLS"
+    );
+}

@@ -72,7 +72,7 @@ LAYERS = [
     {"detect"},
     {"render"},
     {"ports", "error"},
-    {"forwarder", "deliver", "account_directory", "handler", "watchdog", "declare", "metrics", "dispatch", "logging"},
+    {"forwarder", "deliver", "account_directory", "handler", "watchdog", "posture", "declare", "metrics", "dispatch", "logging"},
     {"aws", "startup"},
     {"main", "lib", "fakes", "samples"},
 ]

@@ -172,6 +172,23 @@ def test_the_function_may_check_its_topic(function, role_arn, role_policies, top
     assert decide(request, role_policies, topic_policy)[0] == ALLOWED
 
 
+def test_the_posture_check_may_read_the_root_users_credentials_and_change_none(function, role_arn, role_policies):
+    """The four reads of the root user's posture; no IAM write but GenerateCredentialReport, so
+    the role can neither create nor delete a credential, nor attach a policy to itself."""
+    context = context_of(function, role_arn)
+    for action in ["iam:GetAccountSummary", "iam:ListVirtualMFADevices", "iam:GetCredentialReport",
+                   "iam:GenerateCredentialReport"]:
+        assert decide(Request(function, action, "*", context), role_policies)[0] == ALLOWED, action
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    user = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    for action in ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile",
+                   "iam:DeactivateMFADevice", "iam:DeleteVirtualMFADevice", "iam:EnableMFADevice",
+                   "iam:UploadSigningCertificate", "iam:AttachRolePolicy", "iam:PutRolePolicy",
+                   "iam:ListAccessKeys", "iam:GetLoginProfile"]:
+        for resource in [root, user, "*"]:
+            assert decide(Request(function, action, resource, context), role_policies)[0] == IMPLICIT_DENY, action
+
+
 def test_the_function_may_name_member_accounts_only_in_organization_mode(function, role_arn, role_policies, mode):
     """DescribeAccount on the organization's accounts, from the management account (or a
     delegated administrator); nothing else of Organizations, and nothing in a single account."""

@@ -19,6 +19,14 @@ RULES = DEFAULT_BUS_RULES + HOME_BUS_RULES
 LIST_TRAILS = {"Sid": "ListTrails", "Effect": "Allow", "Action": "cloudtrail:DescribeTrails", "Resource": "*"}
 # Trails of any account: an organization trail is the management account's.
 TRAILS = {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
+# The root user's posture: none of these IAM actions has a resource type, so "*" is the only one.
+READ_ROOT_POSTURE = {
+    "Sid": "ReadRootPosture",
+    "Effect": "Allow",
+    "Action": ["iam:GetAccountSummary", "iam:ListVirtualMFADevices", "iam:GetCredentialReport",
+               "iam:GenerateCredentialReport"],
+    "Resource": "*",
+}
 
 
 def function_props(resources):
@@ -75,7 +83,7 @@ def test_the_role_grants_nothing_itself_and_its_policy_names_every_resource(reso
     assert resources[POLICY]["Properties"]["Roles"] == [{"Ref": ROLE}]
     for st in role_statements(resources):
         assert st["Effect"] == "Allow"
-        if st == LIST_TRAILS or st["Resource"] == TRAILS or st["Sid"] in (
+        if st in (LIST_TRAILS, READ_ROOT_POSTURE) or st["Resource"] == TRAILS or st["Sid"] in (
             "NameMemberAccounts", "ListDeclarationStreams", "ReadDeclarationStream"
         ):
             continue  # the documented exceptions, checked below
@@ -100,8 +108,12 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
         # Without it Lambda cannot keep failed events in the on-failure destination.
         ({"sqs:SendMessage"}, {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
         ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]}),
-        # The watchdog: read-only, and nothing else on "*" or on trails.
-        ({"cloudtrail:DescribeTrails", "dynamodb:ListStreams"}, "*"),
+        # The watchdog and the root user's posture: read-only (GenerateCredentialReport writes
+        # only the report), and nothing else on "*" or on trails.
+        (
+            {"cloudtrail:DescribeTrails", "dynamodb:ListStreams"} | set(READ_ROOT_POSTURE["Action"]),
+            "*",
+        ),
         ({"cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"}, TRAILS),
         # The declarations' doorbell: the state table's stream, read by the event source mapping.
         (
@@ -122,7 +134,7 @@ def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resou
 
 
 def test_the_role_may_do_nothing_else(resources):
-    assert len(role_statements(resources)) == 10
+    assert len(role_statements(resources)) == 11
 
 
 def test_account_names_come_from_organizations_only_in_organization_mode(resources):
