@@ -41,6 +41,9 @@ pub struct Config {
     pub declaration_stream_arn: Option<String>,
     /// The roles whose `sts:AssumeRoot` sessions the allowances trust (`ASSUME_ROOT_ISSUERS`).
     pub assume_root_issuers: AssumeRootIssuers,
+    /// The function's own role (`FUNCTION_ROLE_ARN`): the reads of its own root-credential
+    /// audit sessions are not alerted. Empty: every such read alerts.
+    pub function_role: AssumeRootIssuers,
 }
 
 /// A configuration variable that is missing or malformed.
@@ -301,9 +304,25 @@ const ASSUME_ROOT_ISSUERS: Reader<AssumeRootIssuers> = Reader {
     parse: |value| AssumeRootIssuers::parse(value.unwrap_or_default()),
 };
 
+const FUNCTION_ROLE_ARN: Reader<AssumeRootIssuers> = Reader {
+    variable: Variable {
+        name: "FUNCTION_ROLE_ARN",
+        unset: Unset::Means(
+            "the function's own root-credential audit is not recognised: its reads alert as any `sts:AssumeRoot` task",
+        ),
+        expected: "the function's IAM role ARN, e.g. arn:aws:iam::111122223333:role/rootwatch-RootwatchFunctionRole-0A1B2C3D, or unset",
+        meaning: "The template passes `RootwatchFunctionRole.Arn`. A member account's read of \
+                  its root credentials (the six of `IAMAuditRootUserCredentials`) from an \
+                  `sts:AssumeRoot` session issued to this role is rootwatch's own \
+                  [audit](posture.md#member-accounts), and is ignored (logged and counted as \
+                  `Ignored`); any other call from such a session alerts",
+    },
+    parse: |value| AssumeRootIssuers::parse(value.unwrap_or_default()),
+};
+
 /// Every variable of the configuration, in the order they are read: the documentation's table.
 #[cfg(test)]
-const VARIABLES: [&Variable; 11] = [
+const VARIABLES: [&Variable; 12] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,
@@ -315,6 +334,7 @@ const VARIABLES: [&Variable; 11] = [
     &ACCOUNT_NAMES_FROM_ORGANIZATIONS.variable,
     &DECLARATION_STREAM_ARN.variable,
     &ASSUME_ROOT_ISSUERS.variable,
+    &FUNCTION_ROLE_ARN.variable,
 ];
 
 /// A whole number in `range`; the trimmed text when it is not one.
@@ -347,6 +367,7 @@ impl Config {
             account_names_from_organizations: ACCOUNT_NAMES_FROM_ORGANIZATIONS.read(&lookup)?,
             declaration_stream_arn: Self::stream_of_the_table(&lookup)?,
             assume_root_issuers: ASSUME_ROOT_ISSUERS.read(&lookup)?,
+            function_role: FUNCTION_ROLE_ARN.read(&lookup)?,
         })
     }
 

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::deliver::{AlertGuard, Delivered, alert_claim, deliver, forwarder_claim};
 use crate::detect::alert::{Alert, declaration_status, enrich, event_account, noted_use};
 use crate::detect::classify::{Ignored, Verdict, classify};
+use crate::detect::own_audit;
 use crate::detect::record::{EventError, ParsedEvent, check_source, parse_event};
 use crate::domain::limits::{LOOKUP_BUDGET, STATE_RESERVE};
 use crate::domain::{
@@ -138,6 +139,14 @@ pub fn enrich_and_render(
 ) -> Decision {
     let name = |id: Option<&AccountId>| config.account_names.choose(id, directory_name);
     match classified {
+        Classified::Root { parsed, .. }
+            if own_audit::is_own_audit(&parsed.event, &config.function_role) =>
+        {
+            Decision::Ignore {
+                event_id: parsed.event.detail.valid_event_id().map(str::to_owned),
+                reason: own_audit::REASON.to_owned(),
+            }
+        }
         Classified::Root { parsed, verdict } => {
             let id = event_account(&parsed);
             let account = Account {

@@ -199,7 +199,62 @@ def test_the_function_may_name_member_accounts_only_in_organization_mode(functio
     expected = ALLOWED if mode == "organization" else IMPLICIT_DENY
     assert describe("o-a1b2c3d4e5") == expected
     assert describe("o-zzzzzzzzzz") == IMPLICIT_DENY
-    assert describe("o-a1b2c3d4e5", "organizations:ListAccounts") == IMPLICIT_DENY
+    for action in ["organizations:CreateAccount", "organizations:RemoveAccountFromOrganization",
+                   "organizations:MoveAccount", "organizations:LeaveOrganization"]:
+        assert describe("o-a1b2c3d4e5", action) == IMPLICIT_DENY, action
+
+
+def test_the_function_may_list_members_and_read_root_access_features_only_in_organization_mode(
+        function, role_arn, role_policies, mode):
+    """ListAccounts, DescribeOrganization and ListOrganizationsFeatures (no resource types); no
+    IAM organization write (enabling or disabling centralized root access stays the deployer's)."""
+    context = context_of(function, role_arn)
+    expected = ALLOWED if mode == "organization" else IMPLICIT_DENY
+    for action in ["organizations:ListAccounts", "organizations:DescribeOrganization",
+                   "iam:ListOrganizationsFeatures"]:
+        assert decide(Request(function, action, "*", context), role_policies)[0] == expected, action
+    for action in ["iam:EnableOrganizationsRootSessions", "iam:DisableOrganizationsRootSessions",
+                   "iam:DisableOrganizationsRootCredentialsManagement"]:
+        assert decide(Request(function, action, "*", context), role_policies)[0] == IMPLICIT_DENY, action
+
+
+AUDIT_TASK = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+
+
+@pytest.mark.parametrize("task,expected_in_organization", [
+    (AUDIT_TASK, ALLOWED),
+    ("arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials", IMPLICIT_DENY),
+    ("arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword", IMPLICIT_DENY),
+    ("arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy", IMPLICIT_DENY),
+    (None, IMPLICIT_DENY),
+], ids=["audit", "delete", "create-password", "s3-unlock", "no-task-policy"])
+def test_the_function_may_assume_root_only_to_audit_root_credentials(function, role_arn, role_policies, mode,
+                                                                      task, expected_in_organization):
+    """sts:AssumeRoot on a member's root user with the audit task policy only, and only in
+    organization mode: a session that could delete or create credentials, or unlock a resource
+    policy, is never granted, nor one that names no task policy."""
+    extra = {"sts:TaskPolicyArn": task} if task else {}
+    context = context_of(function, role_arn, **extra)
+    member_root = "arn:aws:iam::210987654321:root"
+    expected = expected_in_organization if mode == "organization" else IMPLICIT_DENY
+    assert decide(Request(function, "sts:AssumeRoot", member_root, context), role_policies)[0] == expected
+    # Not a role or a user of the member: AssumeRoot targets only a root user.
+    other = "arn:aws:iam::210987654321:role/admin"
+    assert decide(Request(function, "sts:AssumeRoot", other, context), role_policies)[0] == IMPLICIT_DENY
+
+
+def test_member_root_audit_false_grants_no_assume_root(deployed_template, function, role_arn):
+    """MemberRootAudit=false in organization mode: the role has no sts:AssumeRoot at all."""
+    stack = Stack(deployed_template, {**MODES["organization"], "MemberRootAudit": "false"}, ACCOUNT, REGION,
+                  STACK_NAME)
+    role = {"Ref": "RootwatchFunctionRole"}
+    policies = [stack.resolve(p["PolicyDocument"]) for p in created_properties(stack, "AWS::IAM::Policy")
+                if role in p["Roles"]]
+    context = context_of(function, role_arn, **{"sts:TaskPolicyArn": AUDIT_TASK})
+    assert decide(Request(function, "sts:AssumeRoot", "arn:aws:iam::210987654321:root", context), policies)[0] \
+        == IMPLICIT_DENY
+    assert decide(Request(function, "iam:ListOrganizationsFeatures", "*", context_of(function, role_arn)),
+                  policies)[0] == ALLOWED
 
 
 def test_no_other_principal_may_publish_alerts(topics, keys):

@@ -81,6 +81,17 @@ WILDCARD_EXCEPTIONS = {
         ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
         {"Fn::Sub": "${StateTable.Arn}/stream/*"},
     ),
+    # The root user's posture, and in organization mode the members and their root access
+    # features: none of these actions has a resource type.
+    "ReadRootPosture": (
+        ["iam:GetAccountSummary", "iam:ListVirtualMFADevices", "iam:GetCredentialReport",
+         "iam:GenerateCredentialReport"],
+        "*",
+    ),
+    "ListMemberAccounts": (["organizations:ListAccounts", "organizations:DescribeOrganization"], "*"),
+    "ReadRootAccessFeatures": ("iam:ListOrganizationsFeatures", "*"),
+    # Any member's root user, but only with the audit task policy (the statement's condition).
+    "AuditMemberRootCredentials": ("sts:AssumeRoot", {"Fn::Sub": "arn:${AWS::Partition}:iam::*:root"}),
     "NameMemberAccounts": (
         "organizations:DescribeAccount",
         {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"},
@@ -90,7 +101,7 @@ WILDCARD_EXCEPTIONS = {
 
 def test_the_role_has_no_wildcard_resource_but_the_documented_read_only_ones(deployed):
     policies = of_type(deployed, "AWS::IAM::Policy")
-    assert sorted(policies) == ["RootwatchFunctionPolicy", "RootwatchOrganizationsPolicy"]
+    assert sorted(policies) == ["RootwatchFunctionPolicy", "RootwatchMemberAuditPolicy", "RootwatchOrganizationsPolicy"]
     statements = [st for p in policies.values() for st in p["PolicyDocument"]["Statement"]]
     excepted = {st["Sid"]: (st["Action"], st["Resource"]) for st in statements if st.get("Sid") in WILDCARD_EXCEPTIONS}
     assert excepted == WILDCARD_EXCEPTIONS

@@ -84,7 +84,8 @@ def test_the_role_grants_nothing_itself_and_its_policy_names_every_resource(reso
     for st in role_statements(resources):
         assert st["Effect"] == "Allow"
         if st in (LIST_TRAILS, READ_ROOT_POSTURE) or st["Resource"] == TRAILS or st["Sid"] in (
-            "NameMemberAccounts", "ListDeclarationStreams", "ReadDeclarationStream"
+            "NameMemberAccounts", "ListDeclarationStreams", "ReadDeclarationStream",
+            "ListMemberAccounts", "ReadRootAccessFeatures", "AuditMemberRootCredentials",
         ):
             continue  # the documented exceptions, checked below
         for resource in as_list(st["Resource"]):
@@ -111,9 +112,13 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
         # The watchdog and the root user's posture: read-only (GenerateCredentialReport writes
         # only the report), and nothing else on "*" or on trails.
         (
-            {"cloudtrail:DescribeTrails", "dynamodb:ListStreams"} | set(READ_ROOT_POSTURE["Action"]),
+            {"cloudtrail:DescribeTrails", "dynamodb:ListStreams"} | set(READ_ROOT_POSTURE["Action"])
+            | {"organizations:ListAccounts", "organizations:DescribeOrganization", "iam:ListOrganizationsFeatures"},
             "*",
         ),
+        # Organization mode with MemberRootAudit: any member's root user, with the audit task
+        # policy only (test_policies.py evaluates the condition).
+        ({"sts:AssumeRoot"}, {"Fn::Sub": "arn:${AWS::Partition}:iam::*:root"}),
         ({"cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"}, TRAILS),
         # The declarations' doorbell: the state table's stream, read by the event source mapping.
         (
@@ -134,7 +139,7 @@ def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resou
 
 
 def test_the_role_may_do_nothing_else(resources):
-    assert len(role_statements(resources)) == 11
+    assert len(role_statements(resources)) == 14
 
 
 def test_account_names_come_from_organizations_only_in_organization_mode(resources):
@@ -143,8 +148,14 @@ def test_account_names_come_from_organizations_only_in_organization_mode(resourc
     policy = resources["RootwatchOrganizationsPolicy"]
     assert policy["Condition"] == "HasOrganization"
     assert policy["Properties"]["Roles"] == [{"Ref": ROLE}]
-    (statement,) = statements(policy["Properties"]["PolicyDocument"])
-    assert statement["Action"] == "organizations:DescribeAccount"
+    assert [st["Sid"] for st in statements(policy["Properties"]["PolicyDocument"])] == [
+        "NameMemberAccounts", "ListMemberAccounts", "ReadRootAccessFeatures"
+    ]
+    audit = resources["RootwatchMemberAuditPolicy"]
+    assert audit["Condition"] == "AuditsMembers"
+    (assume_root,) = statements(audit["Properties"]["PolicyDocument"])
+    assert assume_root["Condition"] == {"StringEquals": {"sts:TaskPolicyArn": {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/root-task/IAMAuditRootUserCredentials"}}}
 
 
 def test_function_may_publish_only_to_the_alert_topic(resources):
