@@ -44,6 +44,8 @@ pub struct Config {
     /// The function's own role (`FUNCTION_ROLE_ARN`): the reads of its own root-credential
     /// audit sessions are not alerted. Empty: every such read alerts.
     pub function_role: AssumeRootIssuers,
+    /// Audit the organization's members' root credentials on each tick (`MEMBER_ROOT_AUDIT`).
+    pub member_root_audit: bool,
 }
 
 /// A configuration variable that is missing or malformed.
@@ -320,9 +322,27 @@ const FUNCTION_ROLE_ARN: Reader<AssumeRootIssuers> = Reader {
     parse: |value| AssumeRootIssuers::parse(value.unwrap_or_default()),
 };
 
+const MEMBER_ROOT_AUDIT: Reader<bool> = Reader {
+    variable: Variable {
+        name: "MEMBER_ROOT_AUDIT",
+        unset: Unset::Reads("false"),
+        expected: "true to audit the organization's members' root credentials, false or unset not to",
+        meaning: "`true` (the template passes it in organization mode with `MemberRootAudit`): each \
+                  tick reads whether centralized root access is on and audits a slice of the \
+                  members' root credentials through `sts:AssumeRoot`, or sends the weekly \
+                  report that says why it cannot ([member accounts](posture.md#member-accounts)). \
+                  `false`: never",
+    },
+    parse: |value| match value.unwrap_or_default().trim() {
+        "false" => Ok(false),
+        "true" => Ok(true),
+        text => Err(format!("{text:?} is neither true nor false")),
+    },
+};
+
 /// Every variable of the configuration, in the order they are read: the documentation's table.
 #[cfg(test)]
-const VARIABLES: [&Variable; 12] = [
+const VARIABLES: [&Variable; 13] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,
@@ -335,6 +355,7 @@ const VARIABLES: [&Variable; 12] = [
     &DECLARATION_STREAM_ARN.variable,
     &ASSUME_ROOT_ISSUERS.variable,
     &FUNCTION_ROLE_ARN.variable,
+    &MEMBER_ROOT_AUDIT.variable,
 ];
 
 /// A whole number in `range`; the trimmed text when it is not one.
@@ -368,6 +389,7 @@ impl Config {
             declaration_stream_arn: Self::stream_of_the_table(&lookup)?,
             assume_root_issuers: ASSUME_ROOT_ISSUERS.read(&lookup)?,
             function_role: FUNCTION_ROLE_ARN.read(&lookup)?,
+            member_root_audit: MEMBER_ROOT_AUDIT.read(&lookup)?,
         })
     }
 
@@ -662,7 +684,7 @@ mod tests {
             assert_eq!(set.as_ref(), Ok(&unset), "{}={text}", variable.name);
             defaults += 1;
         }
-        assert_eq!(defaults, 4);
+        assert_eq!(defaults, 5);
         let mut names: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
         names.sort_unstable();
         names.dedup();

@@ -18,9 +18,10 @@ use crate::handler::{Handler, Outcome};
 use crate::invocation::Invocation;
 use crate::metrics::Metrics;
 use crate::ports::{
-    AccountDirectory, AlertPublisher, AlertState, Declarations, NoDirectory, NoPosture,
-    RootPosture, TrailSource, WatchdogState,
+    AccountDirectory, AlertPublisher, AlertState, Declarations, MemberRoots, NoDirectory,
+    NoMemberRoots, NoPosture, RootPosture, TrailSource, WatchdogState,
 };
+use crate::posture::members::AuditOutcome;
 use crate::posture::{Posture, PostureOutcome};
 use crate::watchdog::{Watchdog, WatchdogOutcome, is_scheduled_event};
 
@@ -32,6 +33,7 @@ pub enum Response {
     Tick {
         watchdog: WatchdogOutcome,
         posture: PostureOutcome,
+        audit: AuditOutcome,
         reports: ReportsOutcome,
     },
     Declarations(Vec<Rung>),
@@ -40,13 +42,13 @@ pub enum Response {
 /// The handler, the watchdog and the posture check, sharing the publisher (and the
 /// watchdog's marks). `posture` is `None` where no IAM reader is wired (tests of other parts).
 #[derive(Debug)]
-pub struct Function<P, S, T, W, D = NoDirectory, R = NoPosture> {
+pub struct Function<P, S, T, W, D = NoDirectory, R = NoPosture, M = NoMemberRoots> {
     pub handler: Handler<P, S, D>,
     pub watchdog: Watchdog<T, P, W>,
-    pub posture: Option<Posture<R>>,
+    pub posture: Option<Posture<R, M>>,
 }
 
-impl<P, S, T, W, D, R> Function<P, S, T, W, D, R>
+impl<P, S, T, W, D, R, M> Function<P, S, T, W, D, R, M>
 where
     P: AlertPublisher,
     S: AlertState + Declarations,
@@ -54,6 +56,7 @@ where
     W: WatchdogState,
     D: AccountDirectory,
     R: RootPosture,
+    M: MemberRoots,
 {
     /// Handles one invocation and says what it counts.
     pub async fn handle(
@@ -100,6 +103,22 @@ where
                 None => Ok(PostureOutcome::Off),
             };
             metrics.add_posture(&posture);
+            let audit = match &self.posture {
+                Some(posture) => {
+                    posture
+                        .audit(
+                            &self.watchdog.publisher,
+                            &self.watchdog.state,
+                            invocation,
+                            after(started),
+                        )
+                        .await
+                }
+                None => Ok(AuditOutcome::Off),
+            };
+            if let Err(err) = &audit {
+                metrics.delivery_failures += u32::from(matches!(err, HandlerError::Delivery(_)));
+            }
             let reports = Reports {
                 config: &handler.config,
                 publisher: &handler.publisher,
@@ -115,13 +134,16 @@ where
                 );
             }
             metrics.add_reports(&swept);
-            let result = match (checked, posture, swept) {
-                (Ok(watchdog), Ok(posture), Ok(reports)) => Ok(Response::Tick {
+            let result = match (checked, posture, audit, swept) {
+                (Ok(watchdog), Ok(posture), Ok(audit), Ok(reports)) => Ok(Response::Tick {
                     watchdog,
                     posture,
+                    audit,
                     reports,
                 }),
-                (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => Err(err),
+                (Err(err), ..) | (_, Err(err), ..) | (_, _, Err(err), _) | (.., Err(err)) => {
+                    Err(err)
+                }
             };
             (result, metrics)
         } else {

@@ -7,6 +7,7 @@ use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
 use rootwatch::aws::iam::IamPosture;
 use rootwatch::aws::organizations::OrganizationsDirectory;
+use rootwatch::aws::root_audit::OrganizationRoots;
 use rootwatch::aws::sdk::{dynamodb_client, organizations_client, sdk_config_loader};
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
@@ -16,10 +17,11 @@ use rootwatch::domain::AccountId;
 use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
 use rootwatch::ports::{
-    AccountDirectory, AlertPublisher, AlertState, Declarations, RootPosture, TrailSource,
-    WatchdogState,
+    AccountDirectory, AlertPublisher, AlertState, Declarations, MemberRoots, RootPosture,
+    TrailSource, WatchdogState,
 };
 use rootwatch::posture::Posture;
+use rootwatch::posture::members::MemberAudit;
 use rootwatch::startup;
 use rootwatch::watchdog::Watchdog;
 use serde_json::Value;
@@ -118,14 +120,33 @@ fn watchdog<W: WatchdogState>(
     }
 }
 
-/// The posture check reads the root user of the function's own account (its topic's).
-fn posture(config: &Config, sdk_config: &aws_config::SdkConfig) -> Posture<IamPosture> {
+/// The posture check reads the root user of the function's own account (its topic's) and, with
+/// `MEMBER_ROOT_AUDIT`, the organization's members'.
+fn posture(
+    config: &Config,
+    sdk_config: &aws_config::SdkConfig,
+) -> Posture<IamPosture, OrganizationRoots> {
     let account = config.topic_arn.account().to_owned();
+    let partition = config.topic_arn.partition();
+    let members = config.member_root_audit.then(|| {
+        tracing::info!("member root audit on: centralized root access read on each tick");
+        MemberAudit {
+            roots: OrganizationRoots::new(
+                sdk_config,
+                organizations_client(sdk_config, partition),
+                partition,
+            ),
+            home: account.clone(),
+            sms_limit: config.sms_limit,
+            runbook_url: config.runbook_url.clone(),
+        }
+    });
     let name = AccountId::parse(&account)
         .and_then(|id| config.account_names.choose(Some(&id), None))
         .map(|name| name.to_string());
     Posture {
         reader: IamPosture::new(aws_sdk_iam::Client::new(sdk_config)),
+        members,
         partition: config.topic_arn.partition().to_owned(),
         account,
         name,
@@ -134,7 +155,7 @@ fn posture(config: &Config, sdk_config: &aws_config::SdkConfig) -> Posture<IamPo
     }
 }
 
-async fn serve<P, S, T, W, D, R>(function: Function<P, S, T, W, D, R>) -> Result<(), Error>
+async fn serve<P, S, T, W, D, R, M>(function: Function<P, S, T, W, D, R, M>) -> Result<(), Error>
 where
     P: AlertPublisher,
     S: AlertState + Declarations,
@@ -142,6 +163,7 @@ where
     W: WatchdogState,
     D: AccountDirectory,
     R: RootPosture,
+    M: MemberRoots,
 {
     let function = &function;
     let name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "rootwatch".into());

@@ -654,6 +654,33 @@ pub trait WatchdogState {
         let _ = (key, now);
         std::future::ready(Ok(false))
     }
+
+    // What the member audit remembers between runs: where the round robin stands
+    // (`index#member-audit`) and each member's last findings (`audit#<id>`). Without a table it
+    // remembers nothing: each run starts at the first member, and every finding is new.
+
+    /// The last member the audit read.
+    fn cursor(&self) -> impl Future<Output = Result<Option<String>, StateError>> + Send {
+        std::future::ready(Ok(None))
+    }
+    fn move_cursor(&self, after: &str) -> impl Future<Output = Result<(), StateError>> + Send {
+        let _ = after;
+        std::future::ready(Ok(()))
+    }
+    /// The codes found at `account`'s last audit.
+    fn last(&self, account: &str) -> impl Future<Output = Result<Vec<String>, StateError>> + Send {
+        let _ = account;
+        std::future::ready(Ok(Vec::new()))
+    }
+    fn remember(
+        &self,
+        account: &str,
+        codes: &[String],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StateError>> + Send {
+        let _ = (account, codes, now);
+        std::future::ready(Ok(()))
+    }
 }
 
 /// Without a table every broken check alerts.
@@ -688,6 +715,39 @@ impl<W: WatchdogState + Sync> WatchdogState for Option<W> {
             None => Stateless.marked(key, now).await,
         }
     }
+
+    async fn cursor(&self) -> Result<Option<String>, StateError> {
+        match self {
+            Some(state) => state.cursor().await,
+            None => Stateless.cursor().await,
+        }
+    }
+
+    async fn move_cursor(&self, after: &str) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.move_cursor(after).await,
+            None => Stateless.move_cursor(after).await,
+        }
+    }
+
+    async fn last(&self, account: &str) -> Result<Vec<String>, StateError> {
+        match self {
+            Some(state) => state.last(account).await,
+            None => Stateless.last(account).await,
+        }
+    }
+
+    async fn remember(
+        &self,
+        account: &str,
+        codes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.remember(account, codes, now).await,
+            None => Stateless.remember(account, codes, now).await,
+        }
+    }
 }
 
 // The root user's posture.
@@ -719,6 +779,66 @@ pub trait RootPosture {
     ) -> impl Future<Output = Result<Vec<VirtualDevice>, CheckError>> + Send;
     /// The credential report's CSV, generating it first when there is none or it expired.
     fn credential_report(&self) -> impl Future<Output = Result<String, CheckError>> + Send;
+}
+
+/// Whether centralized root access is on in the organization (`iam:ListOrganizationsFeatures`),
+/// as the function's account may learn it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootAccess {
+    /// The account may ask: which features are on.
+    Features {
+        credentials_management: bool,
+        root_sessions: bool,
+    },
+    /// Not the management account nor the delegated administrator for IAM
+    /// (`AccountNotManagementOrDelegatedAdministratorException`).
+    NotAllowed,
+    /// IAM's organization features cannot be on: the error code says why
+    /// (`ServiceAccessNotEnabledException`, `OrganizationNotInAllFeaturesModeException`,
+    /// `OrganizationNotFoundException`).
+    Unavailable(String),
+}
+
+/// An active account of the organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+}
+
+/// A member's root credentials, as an `IAMAuditRootUserCredentials` session reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberRoot {
+    pub password: bool,
+    pub access_keys: usize,
+    pub mfa_devices: usize,
+    pub certificates: usize,
+}
+
+/// The organization's members and their root credentials (organization mode, from the
+/// management account or the delegated administrator for IAM).
+pub trait MemberRoots {
+    fn root_access(&self) -> impl Future<Output = Result<RootAccess, CheckError>> + Send;
+    /// The management account's id and the organization's active accounts, every page.
+    fn members(&self) -> impl Future<Output = Result<(String, Vec<Member>), CheckError>> + Send;
+    /// Reads `account`'s root credentials through an `sts:AssumeRoot` session.
+    fn audit(&self, account: &str) -> impl Future<Output = Result<MemberRoot, CheckError>> + Send;
+}
+
+/// No member audit wired.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMemberRoots;
+
+impl MemberRoots for NoMemberRoots {
+    async fn root_access(&self) -> Result<RootAccess, CheckError> {
+        Err(CheckError("no member audit".into()))
+    }
+    async fn members(&self) -> Result<(String, Vec<Member>), CheckError> {
+        Err(CheckError("no member audit".into()))
+    }
+    async fn audit(&self, _: &str) -> Result<MemberRoot, CheckError> {
+        Err(CheckError("no member audit".into()))
+    }
 }
 
 /// No posture check: every read fails (the wiring never runs one; see `dispatch::Function`).

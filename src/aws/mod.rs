@@ -5,7 +5,9 @@
 //! [`Declarations`](crate::ports::Declarations) ([`declarations`]); for the watchdog, CloudTrail behind
 //! [`TrailSource`](crate::ports::TrailSource) ([`cloudtrail`]) and the once-a-day marks behind
 //! [`WatchdogState`](crate::ports::WatchdogState) ([`watchdog_state`]); IAM behind
-//! [`RootPosture`](crate::ports::RootPosture) ([`iam`]); in organization mode,
+//! [`RootPosture`](crate::ports::RootPosture) ([`iam`]); the organization's members and their
+//! root credentials behind [`MemberRoots`](crate::ports::MemberRoots) ([`root_audit`]), and
+//! what the audit remembers in the same marks table ([`watchdog_state`]); in organization mode,
 //! AWS Organizations behind [`AccountDirectory`](crate::ports::AccountDirectory)
 //! ([`organizations`]). Only the wiring imports from here: `main.rs`, and [`crate::startup`],
 //! which checks the topic and the table during init.
@@ -16,6 +18,7 @@ pub mod dynamodb;
 pub mod https;
 pub mod iam;
 pub mod organizations;
+pub mod root_audit;
 pub mod sdk;
 pub mod sns;
 pub mod watchdog_state;

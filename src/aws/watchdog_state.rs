@@ -2,7 +2,9 @@
 //!
 //! | item | `pk` | attributes |
 //! |---|---|---|
-//! | a finding alerted on a UTC day | `watchdog#<account>#<region>#<finding>#<YYYY-MM-DD>` | `owner` (request id), `expires_at` |
+//! | a finding alerted on a UTC day | `watchdog#<account>#<region>#<finding>#<YYYY-MM-DD>`, `posture#<account>#<code>#<YYYY-MM-DD>` | `owner` (request id), `expires_at` |
+//! | where the member audit's round robin stands | `index#member-audit` | `after` (the last member audited) |
+//! | a member's last audit | `audit#<account>` | `at`, `findings` (codes), `expires_at` |
 //!
 //! Requests are built by pure functions below, unit-tested, and sent by [`DynamoWatchdogState`].
 
@@ -13,7 +15,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use crate::aws::dynamodb::{unavailable, written};
-use crate::domain::limits::REMEMBER_MARK;
+use crate::domain::limits::{REMEMBER_AUDIT, REMEMBER_MARK};
 use crate::ports::{StateError, WatchdogState};
 
 /// Sets a day's mark for a finding: succeeds if the mark is new, or already this invocation's
@@ -97,6 +99,81 @@ impl WatchdogState for DynamoWatchdogState {
             .map_err(unavailable)?;
         Ok(live(read.item(), now))
     }
+
+    async fn cursor(&self) -> Result<Option<String>, StateError> {
+        let read = GetItemInputBuilder::default()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(CURSOR.to_owned()))
+            .consistent_read(true)
+            .send_with(&self.client)
+            .await
+            .map_err(unavailable)?;
+        Ok(read
+            .item()
+            .and_then(|i| i.get("after")?.as_s().ok().cloned()))
+    }
+
+    async fn move_cursor(&self, after: &str) -> Result<(), StateError> {
+        PutItemInputBuilder::default()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S(CURSOR.to_owned()))
+            .item("after", AttributeValue::S(after.to_owned()))
+            .send_with(&self.client)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn last(&self, account: &str) -> Result<Vec<String>, StateError> {
+        let read = GetItemInputBuilder::default()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("audit#{account}")))
+            .consistent_read(true)
+            .send_with(&self.client)
+            .await
+            .map_err(unavailable)?;
+        Ok(read
+            .item()
+            .and_then(|i| i.get("findings")?.as_l().ok().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| c.as_s().ok().cloned())
+            .collect())
+    }
+
+    async fn remember(
+        &self,
+        account: &str,
+        codes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        remember_request(&self.table, account, codes, now)
+            .send_with(&self.client)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}
+
+const CURSOR: &str = "index#member-audit";
+
+/// A member's last audit: when, and its findings' codes (a list, so none is an empty set).
+fn remember_request(
+    table: &str,
+    account: &str,
+    codes: &[String],
+    now: DateTime<Utc>,
+) -> PutItemInputBuilder {
+    let expires = now.timestamp() + i64::try_from(REMEMBER_AUDIT.as_secs()).unwrap_or(i64::MAX);
+    PutItemInputBuilder::default()
+        .table_name(table)
+        .item("pk", AttributeValue::S(format!("audit#{account}")))
+        .item("at", AttributeValue::S(now.to_rfc3339()))
+        .item(
+            "findings",
+            AttributeValue::L(codes.iter().map(|c| AttributeValue::S(c.clone())).collect()),
+        )
+        .item("expires_at", AttributeValue::N(expires.to_string()))
 }
 
 #[cfg(test)]

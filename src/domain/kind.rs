@@ -219,8 +219,16 @@ pub enum PostureKind {
     RootSigningCertificates,
     /// The root user's MFA includes a virtual device.
     RootMfaVirtual,
-    /// The posture could not be read.
+    /// The posture could not be read (own account), or a member could not be audited.
     CheckFailed,
+    /// Members whose root user has access keys.
+    MemberRootAccessKeys,
+    /// Members whose root user has a password.
+    MemberRootPassword,
+    /// Members whose root user has signing certificates.
+    MemberRootSigningCertificates,
+    /// The weekly digest: what is not audited and why, with the commands that turn it on.
+    Report,
 }
 
 impl PostureKind {
@@ -231,6 +239,12 @@ impl PostureKind {
             PostureKind::RootSigningCertificates => "posture-root-signing-certificates",
             PostureKind::RootMfaVirtual => "posture-root-mfa-virtual",
             PostureKind::CheckFailed => "posture-check-failed",
+            PostureKind::MemberRootAccessKeys => "posture-member-root-access-keys",
+            PostureKind::MemberRootPassword => "posture-member-root-password",
+            PostureKind::MemberRootSigningCertificates => {
+                "posture-member-root-signing-certificates"
+            }
+            PostureKind::Report => "posture-report",
         }
     }
 }

@@ -119,3 +119,18 @@ pub const POSTURE_BUDGET: Duration = Duration::from_secs(5);
 /// Less time than this left after the trail check, and the posture check waits for the next
 /// tick: its reads ([`POSTURE_BUDGET`]) and a publish must fit before the deadline.
 pub const POSTURE_MIN_LEFT: Duration = Duration::from_secs(8);
+
+/// Members whose root credentials are audited at once, each an `AssumeRoot` and four reads.
+pub const AUDIT_CONCURRENCY: usize = 4;
+
+/// The `AssumeRoot` session of a member audit: the shortest that covers its four reads with
+/// retries (AssumeRoot allows at most 900 s).
+pub const AUDIT_SESSION_SECONDS: i32 = 300;
+
+/// No member's audit starts with less than this left of the invocation: an `AssumeRoot`, four
+/// reads and the alert's publish.
+pub const AUDIT_MIN_LEFT: Duration = Duration::from_secs(6);
+
+/// How long a member's last audit is remembered (TTL): a member audited again within it alerts
+/// only the findings its last audit did not have.
+pub const REMEMBER_AUDIT: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -129,10 +129,88 @@ pub const CONTROLS: [Control; 5] = [
     },
 ];
 
+/// What a member's root user should not have (organization mode), and the weekly report. A
+/// member's root password is CRITICAL without an MFA device and HIGH with one; the row says the
+/// worst.
+pub const MEMBER_CONTROLS: [Control; 4] = [
+    Control {
+        code: "member-root-access-keys",
+        kind: PostureKind::MemberRootAccessKeys,
+        severity: Severity::Critical,
+        title: "Member root users have access keys",
+        sms: "member root users have access keys",
+        consequence: "a leaked key is the whole account",
+        why: "A root access key never expires and no IAM policy restricts it; with centralized \
+              root access a member account needs no root credential at all.",
+        controls: &["CIS AWS Foundations v3.0.0 1.4", "Security Hub IAM.4"],
+        references: &[
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user-privileged-task.html",
+        ],
+        fix: MEMBER_FIX,
+    },
+    Control {
+        code: "member-root-password",
+        kind: PostureKind::MemberRootPassword,
+        severity: Severity::Critical,
+        title: "Member root users have a password",
+        sms: "member root users have a password",
+        consequence: "they can sign in as root",
+        why: "With centralized root access a member account's root user needs no password: the \
+              management account performs its privileged tasks. A password is a way in, and \
+              without an MFA device the password alone signs in.",
+        controls: &["CIS AWS Foundations v3.0.0 1.5", "Security Hub IAM.9"],
+        references: &[
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#id_root-user-access-management",
+        ],
+        fix: MEMBER_FIX,
+    },
+    Control {
+        code: "member-root-signing-certificates",
+        kind: PostureKind::MemberRootSigningCertificates,
+        severity: Severity::High,
+        title: "Member root users have signing certificates",
+        sms: "member root users have signing certificates",
+        consequence: "they sign requests as root",
+        why: "A root signing certificate is a long-term credential of the whole account's power.",
+        controls: &[],
+        references: &[
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user-privileged-task.html",
+        ],
+        fix: MEMBER_FIX,
+    },
+    Control {
+        code: "report",
+        kind: PostureKind::Report,
+        severity: Severity::Low,
+        title: "Member root credentials: weekly report",
+        sms: "weekly posture report",
+        consequence: "see email",
+        why: "Where centralized root access is off, the members' root credentials cannot be \
+              read, so a root password or key there goes unseen.",
+        controls: &[],
+        references: &[
+            "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#id_root-user-access-management",
+        ],
+        fix: "Turn on centralized root access from the management account (the commands are in \
+              the report).",
+    },
+];
+
+/// How a member's root credentials are deleted, from the management account or the delegated
+/// administrator for IAM (IAM User Guide, "Perform a privileged task on an AWS Organizations
+/// member account").
+const MEMBER_FIX: &str = "From the management account or the delegated administrator for IAM: \
+     aws sts assume-root --target-principal <member id> --task-policy-arn \
+     arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials, then with those \
+     credentials: aws iam delete-login-profile; aws iam delete-access-key --access-key-id <id>; \
+     aws iam delete-signing-certificate --certificate-id <id>; aws iam deactivate-mfa-device \
+     --serial-number <arn>.";
+
 /// The row of `kind`.
 pub fn control(kind: PostureKind) -> &'static Control {
     CONTROLS
         .iter()
+        .chain(MEMBER_CONTROLS.iter())
         .find(|control| control.kind == kind)
         .unwrap_or(&CONTROLS[CONTROLS.len() - 1])
 }

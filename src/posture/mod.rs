@@ -7,6 +7,7 @@
 
 pub mod controls;
 pub mod judge;
+pub mod members;
 pub mod render;
 
 use chrono::{DateTime, Utc};
@@ -20,7 +21,9 @@ use crate::domain::limits::{POSTURE_BUDGET, POSTURE_MIN_LEFT};
 use crate::domain::{PostureKind, Severity, SmsLimit};
 use crate::error::HandlerError;
 use crate::invocation::{Budget, Invocation};
-use crate::ports::{AlertPublisher, CheckError, RootPosture, WatchdogState};
+use crate::ports::{
+    AlertPublisher, CheckError, MemberRoots, NoMemberRoots, RootPosture, WatchdogState,
+};
 use crate::watchdog::{DailyMarks, Repeat, Repeating};
 use controls::control;
 use judge::{Finding, judge, root_password};
@@ -56,10 +59,12 @@ impl PostureOutcome {
     }
 }
 
-/// The posture check of the function's own account.
+/// The posture check of the function's own account, and in organization mode its members'.
 #[derive(Debug, Clone)]
-pub struct Posture<R> {
+pub struct Posture<R, M = NoMemberRoots> {
     pub reader: R,
+    /// The member audit, in organization mode with `MEMBER_ROOT_AUDIT`.
+    pub members: Option<members::MemberAudit<M>>,
     /// The function's partition and account (its topic's).
     pub partition: String,
     pub account: String,
@@ -69,7 +74,21 @@ pub struct Posture<R> {
     pub runbook_url: Option<String>,
 }
 
-impl<R: RootPosture> Posture<R> {
+impl<R: RootPosture, M: MemberRoots> Posture<R, M> {
+    /// The member audit's run, after the own check, in what time it left.
+    pub async fn audit<P: AlertPublisher, W: WatchdogState>(
+        &self,
+        publisher: &P,
+        state: &W,
+        invocation: &Invocation,
+        now: DateTime<Utc>,
+    ) -> Result<members::AuditOutcome, HandlerError> {
+        match &self.members {
+            Some(audit) => audit.run(publisher, state, invocation, now).await,
+            None => Ok(members::AuditOutcome::Off),
+        }
+    }
+
     /// Reads, judges and alerts each finding (once a day with a table). Fails, retryably, only
     /// when an alert could not be published; the other findings are still tried.
     pub async fn check<P: AlertPublisher, W: WatchdogState>(

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::domain::{NotificationKind, SmsLimit};
+use crate::domain::{NotificationKind, PostureKind, Severity, SmsLimit};
+use crate::ports::Member;
 use crate::posture::controls::control;
 use crate::posture::judge::{Finding, Password};
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
@@ -173,6 +174,204 @@ pub fn render(
         kind,
         subject,
         sms: render_sms(checked, finding, sms_limit),
+        email_body,
+        alert_json: alert_json.to_string(),
+        chat_json: chat.to_json(),
+        page: true,
+    }
+}
+
+/// One notification for `members` newly found with `kind` (a member's root credential, or an
+/// audit that failed), each with its severity: the notification's is the worst.
+pub fn render_members(
+    kind: PostureKind,
+    members: &[(Severity, &Member)],
+    at: DateTime<Utc>,
+    sms_limit: SmsLimit,
+    runbook_url: Option<&str>,
+) -> Notification {
+    let row = control(kind);
+    let severity = members
+        .iter()
+        .map(|(s, _)| *s)
+        .max()
+        .unwrap_or(row.severity);
+    let label = |m: &Member| {
+        if m.name.is_empty() {
+            m.id.clone()
+        } else {
+            format!(
+                "{} ({})",
+                crate::sanitize::untrusted_line(&m.name, 50),
+                m.id
+            )
+        }
+    };
+    let (title, sms, consequence, why, fix) = if kind == PostureKind::CheckFailed {
+        (
+            "Member root credentials could not be audited",
+            "member root audit failed",
+            "their root credentials are unwatched",
+            "The AssumeRoot session or its reads failed; the members' root credentials are not \
+             known until an audit succeeds.",
+            "Check that centralized root access (RootSessions) covers these accounts, that the \
+             function's role may call sts:AssumeRoot with the IAMAuditRootUserCredentials task \
+             policy (template.yaml's AuditMemberRootCredentials), and that no SCP denies it.",
+        )
+    } else {
+        (row.title, row.sms, row.consequence, row.why, row.fix)
+    };
+    let first = members.first().map(|(_, m)| label(m)).unwrap_or_default();
+    let more = members.len().saturating_sub(1);
+    let who = if more > 0 {
+        format!("{first} +{more}")
+    } else {
+        first.clone()
+    };
+    let lines: Vec<String> = members
+        .iter()
+        .map(|(s, m)| format!("- {} {}", s.as_str(), label(m)))
+        .collect();
+    let mut body = format!(
+        "{title} (audited {at}):\n{list}\n\nWhy: {why}\n\nFix: {fix}\n",
+        at = at.format("%Y-%m-%d %H:%M:%S UTC"),
+        list = lines.join("\n"),
+    );
+    if !row.controls.is_empty() && kind != PostureKind::CheckFailed {
+        body.push_str(&format!("\nControls: {}\n", row.controls.join("; ")));
+    }
+    body.push_str(
+        "\nEach member is alerted when its audit first finds this; it stays in the weekly \
+         report while it lasts. rootwatch reads root credentials through sts:AssumeRoot with \
+         the IAMAuditRootUserCredentials task policy only.\n",
+    );
+    if let Some(url) = runbook_url {
+        body.push_str(&format!("Runbook: {url}\n"));
+    }
+    let kind_name = NotificationKind::Posture(kind);
+    let subject = EmailSubject::fit(&format!(
+        "[rootwatch] {} {title} - {who}",
+        severity.as_str()
+    ));
+    let alert_json = json!({
+        "kind": kind_name.as_str(),
+        "severity": severity.as_str(),
+        "checkedAt": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "members": members.iter().map(|(s, m)| json!({"account": m.id, "name": m.name, "severity": s.as_str()})).collect::<Vec<_>>(),
+    });
+    let sms = Sms::fit(
+        &format!(
+            "{} {sms} in acct {}: {consequence}. Fix: see email",
+            severity.as_str(),
+            plain_token(&who, 60)
+        ),
+        sms_limit,
+    );
+    notification(
+        kind_name,
+        severity,
+        subject,
+        sms,
+        body,
+        alert_json,
+        runbook_url,
+        "members",
+    )
+}
+
+/// The weekly `posture-report` when members' root credentials cannot be audited: why, and the
+/// commands that turn centralized root access on (IAM User Guide, "Centralize root access for
+/// member accounts").
+pub fn render_report(
+    home: &str,
+    why: &str,
+    at: DateTime<Utc>,
+    sms_limit: SmsLimit,
+    runbook_url: Option<&str>,
+) -> Notification {
+    let kind = NotificationKind::Posture(PostureKind::Report);
+    let mut body = format!(
+        "Weekly root posture report ({at}).\n\nThe organization's member accounts' root \
+         credentials are not audited: {why}. A root password or access key in a member account \
+         goes unseen until it is used.\n\nTo turn centralized root access on, from the \
+         management account:\n  \
+         aws organizations enable-aws-service-access --service-principal iam.amazonaws.com\n  \
+         aws iam enable-organizations-root-credentials-management\n  \
+         aws iam enable-organizations-root-sessions\n\
+         and, when this account ({home}) is not the management account, make it the delegated \
+         administrator for IAM:\n  \
+         aws organizations register-delegated-administrator --account-id {home} \
+         --service-principal iam.amazonaws.com\n",
+        at = at.format("%Y-%m-%d %H:%M UTC"),
+    );
+    if let Some(url) = runbook_url {
+        body.push_str(&format!("Runbook: {url}\n"));
+    }
+    let subject = EmailSubject::fit(
+        "[rootwatch] LOW Weekly root posture report: member root credentials not audited",
+    );
+    let alert_json = json!({
+        "kind": kind.as_str(),
+        "severity": Severity::Low.as_str(),
+        "account": home,
+        "reportedAt": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "notAudited": why,
+    });
+    let sms = Sms::fit(
+        "LOW weekly posture report: member root credentials not audited. See email",
+        sms_limit,
+    );
+    let mut n = notification(
+        kind,
+        Severity::Low,
+        subject,
+        sms,
+        body,
+        alert_json,
+        runbook_url,
+        "report",
+    );
+    // A digest: email and chat only.
+    n.page = false;
+    n
+}
+
+#[allow(clippy::too_many_arguments)]
+fn notification(
+    kind: NotificationKind,
+    severity: Severity,
+    subject: EmailSubject,
+    sms: Sms,
+    email_body: String,
+    alert_json: serde_json::Value,
+    runbook_url: Option<&str>,
+    thread: &str,
+) -> Notification {
+    let chat = ChatNotification::new(
+        ChatContent {
+            text_type: "client-markdown",
+            title: subject.as_str().to_owned(),
+            description: email_body.clone(),
+            next_steps: runbook_url
+                .map(|url| vec![format!("Follow the runbook: {url}")])
+                .unwrap_or_default(),
+            keywords: vec![severity.as_str().to_owned(), kind.as_str().to_owned()],
+        },
+        ChatMetadata {
+            thread_id: format!("rootwatch#posture#{thread}#{}", kind.as_str()),
+            summary: subject.as_str().to_owned(),
+            event_type: kind.as_str().to_owned(),
+            related_resources: Vec::new(),
+            additional_context: Default::default(),
+        },
+        None,
+    );
+    Notification {
+        event_id: None,
+        severity,
+        kind,
+        subject,
+        sms,
         email_body,
         alert_json: alert_json.to_string(),
         chat_json: chat.to_json(),

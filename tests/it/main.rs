@@ -21,6 +21,8 @@ mod delivery;
 mod docs;
 /// Input an attacker chooses: envelopes, strings, forged sources, contacts in the log.
 mod hostile;
+/// Organization mode: the members' root credentials, audited through the root-access stand-in.
+mod member_audit;
 /// Organization mode: account names from AWS Organizations, forwarders, forwarder-failing.
 mod organization;
 /// The root user's posture, checked by the schedule's tick.

@@ -56,6 +56,7 @@ async fn deployed(stack: &LocalStack) -> Deployed {
     Function {
         posture: Some(Posture {
             reader: IamPosture::new(iam(&stack.moto).await),
+            members: None,
             partition: "aws".into(),
             account: ACCOUNT.into(),
             name: Some("prod-payments".into()),

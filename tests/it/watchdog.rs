@@ -179,6 +179,7 @@ async fn a_logging_multi_region_trail_gives_none_and_stopping_it_gives_one() {
                 feeding: vec!["management-events".into()]
             },
             posture: rootwatch::posture::PostureOutcome::Off,
+            audit: rootwatch::posture::members::AuditOutcome::Off,
             reports: Default::default(),
         }
     );

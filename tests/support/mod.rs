@@ -7,6 +7,7 @@ pub mod gsm7;
 pub mod log;
 pub mod moto;
 pub mod proxy;
+pub mod root_access;
 pub mod stack;
 pub mod stream;
 
