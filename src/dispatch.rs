@@ -116,9 +116,7 @@ where
                 }
                 None => Ok(AuditOutcome::Off),
             };
-            if let Err(err) = &audit {
-                metrics.delivery_failures += u32::from(matches!(err, HandlerError::Delivery(_)));
-            }
+            metrics.add_audit(&audit);
             let reports = Reports {
                 config: &handler.config,
                 publisher: &handler.publisher,

@@ -130,10 +130,19 @@ fn posture(
     let partition = config.topic_arn.partition();
     let members = config.member_root_audit.then(|| {
         tracing::info!("member root audit on: centralized root access read on each tick");
+        // The partition's Organizations region, with the SDK's usual limits: the account-name
+        // lookup's one-second, one-attempt limits are for a page on its way, not a listing.
+        let region = organizations_client(sdk_config, partition)
+            .config()
+            .region()
+            .cloned();
+        let listing = aws_sdk_organizations::config::Builder::from(sdk_config)
+            .region(region)
+            .build();
         MemberAudit {
             roots: OrganizationRoots::new(
                 sdk_config,
-                organizations_client(sdk_config, partition),
+                aws_sdk_organizations::Client::from_conf(listing),
                 partition,
             ),
             home: account.clone(),

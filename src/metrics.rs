@@ -19,6 +19,8 @@ use crate::domain::Severity;
 use crate::error::HandlerError;
 use crate::handler::Outcome;
 use crate::posture::PostureOutcome;
+use crate::posture::controls::control;
+use crate::posture::members::AuditOutcome;
 use crate::watchdog::WatchdogOutcome;
 
 const NAMESPACE: &str = "rootwatch";
@@ -39,6 +41,8 @@ pub struct Metrics {
     /// Set by a posture check: how many findings the root user's credentials have (standing
     /// ones included), so a dashboard shows them every tick, alerted or not.
     pub posture_findings: Option<u32>,
+    /// Set by a member audit that ran: how many members' root credentials it read.
+    pub members_audited: Option<u32>,
 }
 
 impl Metrics {
@@ -134,6 +138,22 @@ impl Metrics {
         }
     }
 
+    /// Adds a tick's member audit: the members read, and its alerts (an invocation counts one
+    /// alert, its most severe; a kind counts as its row's severity).
+    pub(crate) fn add_audit(&mut self, result: &Result<AuditOutcome, HandlerError>) {
+        match result {
+            Ok(AuditOutcome::Audited { audited, published }) => {
+                self.members_audited = Some(audited.len().try_into().unwrap_or(u32::MAX));
+                let severity = published.iter().map(|k| control(*k).severity).max();
+                self.alert = self.alert.max(severity);
+            }
+            Ok(_) => {}
+            Err(err) => {
+                self.delivery_failures += u32::from(matches!(err, HandlerError::Delivery(_)));
+            }
+        }
+    }
+
     /// Adds a tick's report sweep: a report that could not be published is a delivery failure
     /// (a report sent is one email, not an alert).
     pub(crate) fn add_reports(&mut self, result: &Result<ReportsOutcome, HandlerError>) {
@@ -172,6 +192,10 @@ impl Metrics {
         if let Some(findings) = self.posture_findings {
             root.insert("PostureFindings".into(), json!(findings));
             plain.push("PostureFindings");
+        }
+        if let Some(audited) = self.members_audited {
+            root.insert("MembersAudited".into(), json!(audited));
+            plain.push("MembersAudited");
         }
         if !plain.is_empty() {
             directives.push(directive(&["FunctionName"], &plain));
@@ -317,5 +341,30 @@ mod tests {
             (Some(1), Some(1), Some(1), Some(1))
         );
         assert_eq!(Metrics::default().emf("f", at()), None);
+    }
+
+    /// A tick counts the posture's findings (standing ones too), the members audited, and its
+    /// most severe alert.
+    #[test]
+    fn a_tick_counts_posture_findings_and_members_audited() {
+        use crate::domain::PostureKind;
+        let mut m = Metrics::default();
+        m.add_posture(&Ok(PostureOutcome::Found {
+            findings: vec![PostureKind::RootMfaOff, PostureKind::RootMfaVirtual],
+            published: vec![PostureKind::RootMfaVirtual],
+        }));
+        m.add_audit(&Ok(AuditOutcome::Audited {
+            audited: vec!["111122223333".into(), "444455556666".into()],
+            published: Vec::new(),
+        }));
+        let v = assert_valid_emf(&m.emf("rootwatch", at()).unwrap());
+        assert_eq!(v["PostureFindings"], 2);
+        assert_eq!(v["MembersAudited"], 2);
+        assert_eq!(v["Severity"], "MEDIUM");
+        let mut clean = Metrics::default();
+        clean.add_posture(&Ok(PostureOutcome::Clean));
+        let v = assert_valid_emf(&clean.emf("rootwatch", at()).unwrap());
+        assert_eq!(v["PostureFindings"], 0);
+        assert!(v.get("Alerts").is_none());
     }
 }

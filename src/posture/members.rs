@@ -124,7 +124,17 @@ impl<M: MemberRoots> MemberAudit<M> {
                 .await?;
             return Ok(AuditOutcome::NotAudited { why, reported });
         }
-        let (management, members) = match self.roots.members().await {
+        // The listing may take what the audit of one batch would not need.
+        let listing = budget.left().saturating_sub(AUDIT_MIN_LEFT);
+        let listed = tokio::time::timeout(listing, self.roots.members())
+            .await
+            .unwrap_or_else(|_| {
+                Err(CheckError(format!(
+                    "the organization's accounts were not listed within {} s",
+                    listing.as_secs()
+                )))
+            });
+        let (management, members) = match listed {
             Ok(found) => found,
             Err(CheckError(e)) => {
                 warn!("member audit: the organization's accounts could not be listed: {e}");

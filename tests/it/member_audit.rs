@@ -241,6 +241,39 @@ async fn features_off_send_the_weekly_report_once_and_assume_no_root() {
     assert!(audit_calls(&stand_in).is_empty());
 }
 
+/// moto differs: its policy validator refuses a root user's ARN as an identity policy's resource
+/// (IAM accepts `arn:aws:iam::<id>:root`, AssumeRoot's resource type), so the template grants
+/// `sts:AssumeRoot` on `*`, which grants no more.
+#[tokio::test]
+async fn moto_refuses_a_root_user_arn_as_a_policys_resource() {
+    let stack = LocalStack::start().await;
+    let iam = aws_sdk_iam::Client::new(&stack.moto.sdk_config().await);
+    let document = |resource: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoot",
+            "Resource": resource}]})
+        .to_string()
+    };
+    let refused = iam
+        .create_policy()
+        .policy_name("root-arn")
+        .policy_document(document("arn:aws:iam::*:root"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .as_service_error()
+            .is_some_and(|e| e.is_malformed_policy_document_exception()),
+        "{refused:?}"
+    );
+    iam.create_policy()
+        .policy_name("star")
+        .policy_document(document("*"))
+        .send()
+        .await
+        .expect("moto accepts \"*\"");
+}
+
 /// The stand-in's error codes are the botocore model's: the SDK maps each to its variant, and
 /// the adapter to what the audit does with it.
 #[tokio::test]

@@ -238,9 +238,6 @@ def test_the_function_may_assume_root_only_to_audit_root_credentials(function, r
     member_root = "arn:aws:iam::210987654321:root"
     expected = expected_in_organization if mode == "organization" else IMPLICIT_DENY
     assert decide(Request(function, "sts:AssumeRoot", member_root, context), role_policies)[0] == expected
-    # Not a role or a user of the member: AssumeRoot targets only a root user.
-    other = "arn:aws:iam::210987654321:role/admin"
-    assert decide(Request(function, "sts:AssumeRoot", other, context), role_policies)[0] == IMPLICIT_DENY
 
 
 def test_member_root_audit_false_grants_no_assume_root(deployed_template, function, role_arn):

@@ -91,7 +91,7 @@ WILDCARD_EXCEPTIONS = {
     "ListMemberAccounts": (["organizations:ListAccounts", "organizations:DescribeOrganization"], "*"),
     "ReadRootAccessFeatures": ("iam:ListOrganizationsFeatures", "*"),
     # Any member's root user, but only with the audit task policy (the statement's condition).
-    "AuditMemberRootCredentials": ("sts:AssumeRoot", {"Fn::Sub": "arn:${AWS::Partition}:iam::*:root"}),
+    "AuditMemberRootCredentials": ("sts:AssumeRoot", "*"),
     "NameMemberAccounts": (
         "organizations:DescribeAccount",
         {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"},

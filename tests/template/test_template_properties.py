@@ -113,12 +113,12 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
         # only the report), and nothing else on "*" or on trails.
         (
             {"cloudtrail:DescribeTrails", "dynamodb:ListStreams"} | set(READ_ROOT_POSTURE["Action"])
-            | {"organizations:ListAccounts", "organizations:DescribeOrganization", "iam:ListOrganizationsFeatures"},
+            | {"organizations:ListAccounts", "organizations:DescribeOrganization", "iam:ListOrganizationsFeatures"}
+            # Organization mode with MemberRootAudit: any member's root user, with the audit task
+            # policy only (test_policies.py evaluates the condition).
+            | {"sts:AssumeRoot"},
             "*",
         ),
-        # Organization mode with MemberRootAudit: any member's root user, with the audit task
-        # policy only (test_policies.py evaluates the condition).
-        ({"sts:AssumeRoot"}, {"Fn::Sub": "arn:${AWS::Partition}:iam::*:root"}),
         ({"cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"}, TRAILS),
         # The declarations' doorbell: the state table's stream, read by the event source mapping.
         (
