@@ -274,6 +274,17 @@ async fn moto_refuses_a_root_user_arn_as_a_policys_resource() {
         .expect("moto accepts \"*\"");
 }
 
+/// moto differs: a read without `UserName` is its caller's (moto has no root session), so
+/// `GetLoginProfile` without one fails there; in an AssumeRoot session IAM reads the member's
+/// root user. Hence the stand-in serves the session's reads.
+#[tokio::test]
+async fn moto_fails_a_root_sessions_read_without_a_user_name() {
+    let stack = LocalStack::start().await;
+    let iam = aws_sdk_iam::Client::new(&stack.moto.sdk_config().await);
+    let answer = iam.get_login_profile().send().await;
+    assert!(answer.is_err(), "{answer:?}");
+}
+
 /// The stand-in's error codes are the botocore model's: the SDK maps each to its variant, and
 /// the adapter to what the audit does with it.
 #[tokio::test]
