@@ -47,6 +47,9 @@ pub enum Decision {
         event_id: Option<String>,
         reason: String,
     },
+    /// A forwarder's heartbeat: recorded for coverage, never published
+    /// ([`crate::coverage`]).
+    Heartbeat(crate::ports::Heartbeat),
 }
 
 impl Decision {
@@ -55,7 +58,7 @@ impl Decision {
         match self {
             Decision::Alert { notification, .. }
             | Decision::ForwarderFailing { notification, .. } => Some(notification),
-            Decision::Ignore { .. } => None,
+            Decision::Ignore { .. } | Decision::Heartbeat(_) => None,
         }
     }
 }
@@ -63,6 +66,9 @@ impl Decision {
 /// The pure core, every stage but delivery: the same payload and config always give the same
 /// decision.
 pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> {
+    if let Some(heartbeat) = crate::coverage::heartbeat::parse(payload)? {
+        return Ok(Decision::Heartbeat(heartbeat));
+    }
     Ok(enrich_and_render(
         parse_and_classify(payload)?,
         config,
@@ -259,6 +265,15 @@ impl<P: AlertPublisher, S: AlertState + Declarations, D: AccountDirectory> Handl
             self.window_of(&classified, account.as_ref(), &budget)
         );
         match enrich_and_render(classified, &self.config, directory_name.as_ref(), &window) {
+            Decision::Heartbeat(heartbeat) => {
+                // The dispatcher records heartbeats; one reaching the handler is only ignored.
+                let reason = format!("heartbeat from {} {}", heartbeat.account, heartbeat.region);
+                info!(stage = "classify", %reason, "ignored");
+                Ok(Outcome::Ignored {
+                    event_id: None,
+                    reason,
+                })
+            }
             Decision::Ignore { event_id, reason } => {
                 info!(stage = "classify", event_id = event_id.as_deref(), %reason, "ignored");
                 Ok(Outcome::Ignored { event_id, reason })

@@ -5,16 +5,22 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rootwatch::account_directory::CachedDirectory;
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
-use rootwatch::aws::organizations::OrganizationsDirectory;
-use rootwatch::aws::sdk::{dynamodb_client, organizations_client, sdk_config_loader};
+use rootwatch::aws::heartbeats::DynamoHeartbeats;
+use rootwatch::aws::organizations::{OrganizationAccounts, OrganizationsDirectory};
+use rootwatch::aws::sdk::{
+    dynamodb_client, organizations_client, organizations_listing_client, sdk_config_loader,
+};
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
+use rootwatch::coverage::Coverage;
 use rootwatch::dispatch::Function;
+use rootwatch::domain::AccountId;
 use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
 use rootwatch::ports::{
-    AccountDirectory, AlertPublisher, AlertState, Declarations, TrailSource, WatchdogState,
+    AccountDirectory, AlertPublisher, AlertState, Declarations, Heartbeats, Organization,
+    TrailSource, WatchdogState,
 };
 use rootwatch::startup;
 use rootwatch::watchdog::Watchdog;
@@ -67,8 +73,48 @@ async fn main() -> Result<(), Error> {
     // Without a table both are `None`, which the ports read as stateless.
     let (state, marks) = tables.unzip();
     let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
+    let coverage = coverage(&config, &sdk_config, &watchdog.region);
+    let checks_rule = config.checks_rule_arn.clone();
     let handler = Handler::new(config, publisher, state).with_directory(directory);
-    serve(Function { handler, watchdog }).await
+    serve(Function {
+        handler,
+        watchdog,
+        coverage,
+        checks_rule,
+    })
+    .await
+}
+
+/// With `HEARTBEAT_TABLE` and `COVERAGE_REGIONS`: heartbeats recorded, and checked against the
+/// organization's active accounts (`ListAccounts`).
+fn coverage(
+    config: &Config,
+    sdk_config: &aws_config::SdkConfig,
+    region: &str,
+) -> Option<Coverage<DynamoHeartbeats, OrganizationAccounts>> {
+    let table = config.heartbeat_table.as_ref()?;
+    if config.coverage_regions.is_empty() {
+        tracing::warn!("HEARTBEAT_TABLE is set without COVERAGE_REGIONS: coverage is off");
+        return None;
+    }
+    let home_account = AccountId::parse(config.topic_arn.account())?;
+    tracing::info!(
+        table = table.as_str(),
+        regions = ?config.coverage_regions,
+        "coverage on: heartbeats recorded, checked on the checks schedule"
+    );
+    Some(Coverage {
+        heartbeats: DynamoHeartbeats::new(dynamodb_client(sdk_config), table.clone()),
+        organization: OrganizationAccounts::new(organizations_listing_client(
+            sdk_config,
+            config.topic_arn.partition(),
+        )),
+        regions: config.coverage_regions.clone(),
+        home_account,
+        home_region: region.to_owned(),
+        sms_limit: config.sms_limit,
+        runbook_url: config.runbook_url.clone(),
+    })
 }
 
 /// With `ACCOUNT_NAMES_FROM_ORGANIZATIONS=true`: AWS Organizations, asked for the accounts
@@ -108,13 +154,15 @@ fn watchdog<W: WatchdogState>(
     }
 }
 
-async fn serve<P, S, T, W, D>(function: Function<P, S, T, W, D>) -> Result<(), Error>
+async fn serve<P, S, T, W, D, H, O>(function: Function<P, S, T, W, D, H, O>) -> Result<(), Error>
 where
     P: AlertPublisher,
     S: AlertState + Declarations,
     T: TrailSource,
     W: WatchdogState,
     D: AccountDirectory,
+    H: Heartbeats + Clone + Send + Sync + 'static,
+    O: Organization,
 {
     let function = &function;
     let name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "rootwatch".into());

@@ -12,6 +12,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::coverage::ChecksOutcome;
 use crate::declare::Rung;
 use crate::declare::report::ReportsOutcome;
 use crate::detect::record::EventError;
@@ -81,6 +82,24 @@ impl Metrics {
             Err(err) => Metrics {
                 delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
                 watchdog_healthy: Some(false),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// A coverage check's result: a gap or failure alert published counts as an alert (HIGH).
+    pub(crate) fn of_checks(result: &Result<ChecksOutcome, HandlerError>) -> Self {
+        match result {
+            Ok(
+                ChecksOutcome::Checked { message_id, .. } | ChecksOutcome::Failed { message_id, .. },
+            ) => Metrics {
+                alert: message_id
+                    .as_ref()
+                    .map(|_| crate::coverage::render::SEVERITY),
+                ..Default::default()
+            },
+            Err(err) => Metrics {
+                delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
                 ..Default::default()
             },
         }

@@ -203,6 +203,11 @@ pub enum NotificationKind {
     RootUseDeclared,
     /// What the root user did during a declared window, sent after it closed.
     RootUseReport,
+    /// Organization coverage: an account × region whose forwarder's heartbeat stopped, so its
+    /// root activity may not reach rootwatch.
+    CoverageGap,
+    /// Organization coverage could not be checked (the accounts or the heartbeats unreadable).
+    CoverageCheckFailed,
 }
 
 impl NotificationKind {
@@ -213,6 +218,8 @@ impl NotificationKind {
             NotificationKind::ForwarderFailing => "forwarder-failing",
             NotificationKind::RootUseDeclared => "root-use-declared",
             NotificationKind::RootUseReport => "root-use-report",
+            NotificationKind::CoverageGap => "coverage-gap",
+            NotificationKind::CoverageCheckFailed => "coverage-check-failed",
         }
     }
 }

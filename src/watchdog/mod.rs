@@ -156,8 +156,9 @@ impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
 
 /// The watchdog's claim: a mark per finding for the UTC day, so a lasting problem alerts once a
 /// day and a new one at once. The alert goes out when any mark is new (or the table cannot
-/// say); it is a duplicate when every finding was already alerted today.
-struct DailyMarks<'a, W> {
+/// say); it is a duplicate when every finding was already alerted today. The coverage check
+/// keeps its gaps' marks with it too.
+pub(crate) struct DailyMarks<'a, W> {
     state: &'a W,
     owner: &'a str,
     now: DateTime<Utc>,
@@ -165,6 +166,19 @@ struct DailyMarks<'a, W> {
     keys: Vec<String>,
     /// The marks this invocation set, to remove if the alert is not published.
     marked: Vec<String>,
+}
+
+impl<'a, W> DailyMarks<'a, W> {
+    /// The marks `keys` (never empty) for `owner`'s invocation at `now`.
+    pub(crate) fn new(state: &'a W, owner: &'a str, now: DateTime<Utc>, keys: Vec<String>) -> Self {
+        DailyMarks {
+            state,
+            owner,
+            now,
+            keys,
+            marked: Vec::new(),
+        }
+    }
 }
 
 impl<W: WatchdogState> Guard for DailyMarks<'_, W> {

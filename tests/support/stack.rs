@@ -177,6 +177,8 @@ pub async fn function<S, W: WatchdogState>(
     Function {
         handler: app,
         watchdog,
+        coverage: None,
+        checks_rule: None,
     }
 }
 
