@@ -654,10 +654,15 @@ mod tests {
     #[test]
     fn coverage_regions_are_region_codes_once_each() {
         let read = |value| {
-            Config::from_lookup(lookup(&[("ALERT_TOPIC_ARN", TOPIC), ("COVERAGE_REGIONS", value)]))
+            Config::from_lookup(lookup(&[
+                ("ALERT_TOPIC_ARN", TOPIC),
+                ("COVERAGE_REGIONS", value),
+            ]))
         };
         assert_eq!(
-            read("us-east-1, eu-west-1,us-east-1").unwrap().coverage_regions,
+            read("us-east-1, eu-west-1,us-east-1")
+                .unwrap()
+                .coverage_regions,
             ["us-east-1", "eu-west-1"]
         );
         assert!(read("").unwrap().coverage_regions.is_empty());

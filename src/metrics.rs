@@ -91,7 +91,8 @@ impl Metrics {
     pub(crate) fn of_checks(result: &Result<ChecksOutcome, HandlerError>) -> Self {
         match result {
             Ok(
-                ChecksOutcome::Checked { message_id, .. } | ChecksOutcome::Failed { message_id, .. },
+                ChecksOutcome::Checked { message_id, .. }
+                | ChecksOutcome::Failed { message_id, .. },
             ) => Metrics {
                 alert: message_id
                     .as_ref()

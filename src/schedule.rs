@@ -42,7 +42,11 @@ pub fn route(
         (Some(rule), Some([only])) => only.as_str() == Some(rule),
         _ => false,
     };
-    Ok(if is_checks { Route::Checks } else { Route::Tick })
+    Ok(if is_checks {
+        Route::Checks
+    } else {
+        Route::Tick
+    })
 }
 
 #[cfg(test)]
@@ -66,16 +70,27 @@ mod tests {
             route(&tick(json!([beat])), Some(CHECKS), now),
             Ok(Route::Heartbeat(_))
         ));
-        assert_eq!(route(&tick(json!([CHECKS])), Some(CHECKS), now), Ok(Route::Checks));
+        assert_eq!(
+            route(&tick(json!([CHECKS])), Some(CHECKS), now),
+            Ok(Route::Checks)
+        );
         assert_eq!(route(&tick(json!([CHECKS])), None, now), Ok(Route::Tick));
         assert_eq!(
             route(&tick(json!([CHECKS, CHECKS])), Some(CHECKS), now),
             Ok(Route::Tick)
         );
-        let watchdog = "arn:aws:events:us-east-1:111122223333:rule/rootwatch-RootwatchWatchdogSchedule-Ab1";
-        assert_eq!(route(&tick(json!([watchdog])), Some(CHECKS), now), Ok(Route::Tick));
+        let watchdog =
+            "arn:aws:events:us-east-1:111122223333:rule/rootwatch-RootwatchWatchdogSchedule-Ab1";
         assert_eq!(
-            route(&json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam"}), Some(CHECKS), now),
+            route(&tick(json!([watchdog])), Some(CHECKS), now),
+            Ok(Route::Tick)
+        );
+        assert_eq!(
+            route(
+                &json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam"}),
+                Some(CHECKS),
+                now
+            ),
             Ok(Route::Event)
         );
     }

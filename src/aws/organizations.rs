@@ -116,9 +116,9 @@ impl Organization for OrganizationAccounts {
                 .map_err(|err| {
                     let code = err.code().map(str::to_owned);
                     CheckError(untrusted_line(
-                        &redact_contacts(&code.unwrap_or_else(|| {
-                            DisplayErrorContext(&err).to_string()
-                        })),
+                        &redact_contacts(
+                            &code.unwrap_or_else(|| DisplayErrorContext(&err).to_string()),
+                        ),
                         300,
                     ))
                 })?;
@@ -187,7 +187,9 @@ mod tests {
             let builder = Account::builder()
                 .id("444455556666")
                 .name("prod <b>payments</b>")
-                .joined_timestamp(aws_sdk_organizations::primitives::DateTime::from_secs(1_763_700_000));
+                .joined_timestamp(aws_sdk_organizations::primitives::DateTime::from_secs(
+                    1_763_700_000,
+                ));
             match status {
                 Some(status) => builder.status(status).build(),
                 None => builder.build(),

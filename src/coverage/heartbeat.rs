@@ -25,9 +25,11 @@ pub const RULE_PREFIX: &str = "rootwatch-heartbeat-";
 
 /// The account and region of a heartbeat rule's ARN, when `arn` is exactly one.
 fn heartbeat_rule(arn: &str) -> Option<(&str, &str)> {
-    let rest = ["aws", "aws-cn", "aws-us-gov"]
-        .iter()
-        .find_map(|p| arn.strip_prefix("arn:")?.strip_prefix(p)?.strip_prefix(":events:"))?;
+    let rest = ["aws", "aws-cn", "aws-us-gov"].iter().find_map(|p| {
+        arn.strip_prefix("arn:")?
+            .strip_prefix(p)?
+            .strip_prefix(":events:")
+    })?;
     let mut parts = rest.splitn(3, ':');
     let region = parts.next()?;
     let account = parts.next()?;
@@ -37,8 +39,10 @@ fn heartbeat_rule(arn: &str) -> Option<(&str, &str)> {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let suffix_ok =
-        suffix.len() == 8 && suffix.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let suffix_ok = suffix.len() == 8
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     (region_ok && AccountId::parse(account).is_some() && suffix_ok).then_some((account, region))
 }
 
@@ -82,7 +86,12 @@ pub fn parse(payload: &Value) -> Result<Option<Heartbeat>, EventError> {
             format!("{listed} resources where a heartbeat has its rule alone"),
         ));
     }
-    let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or_default();
+    let field = |name: &str| {
+        payload
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
     if field("account") != account || field("region") != region {
         return Err(invalid(
             payload,
@@ -187,7 +196,11 @@ mod tests {
         refused(no_time, "no readable time");
         let mut not_a_tick = heartbeat(json!([RULE]));
         not_a_tick["detail-type"] = "Something".into();
-        assert_eq!(parse(&not_a_tick).unwrap(), None, "not a tick: not ours to judge");
+        assert_eq!(
+            parse(&not_a_tick).unwrap(),
+            None,
+            "not a tick: not ours to judge"
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ use crate::domain::limits::{LIST_BUDGET, QUERY_CONCURRENCY};
 use crate::domain::{AccountId, SmsLimit};
 use crate::error::HandlerError;
 use crate::invocation::{Budget, Invocation};
-use crate::ports::{AlertPublisher, Heartbeat, Heartbeats, Organization, StateError, WatchdogState};
+use crate::ports::{
+    AlertPublisher, Heartbeat, Heartbeats, Organization, StateError, WatchdogState,
+};
 use crate::watchdog::DailyMarks;
 use judge::{Expected, Gap, Seen, State};
 
@@ -36,12 +38,24 @@ use judge::{Expected, Gap, Seen, State};
 #[serde(tag = "heartbeat", rename_all = "camelCase")]
 pub enum Recorded {
     /// The cell's last heartbeat is now this one.
-    Recorded { account: AccountId, region: String, at: DateTime<Utc> },
+    Recorded {
+        account: AccountId,
+        region: String,
+        at: DateTime<Utc>,
+    },
     /// A later heartbeat of the cell was already recorded (a late redelivery).
-    Older { account: AccountId, region: String, at: DateTime<Utc> },
+    Older {
+        account: AccountId,
+        region: String,
+        at: DateTime<Utc>,
+    },
     /// The table did not take it. Not an error: a retry would end in the failed-events queue
     /// and page as a lost root event; a lost heartbeat at worst shows as a gap.
-    NotRecorded { account: AccountId, region: String, reason: String },
+    NotRecorded {
+        account: AccountId,
+        region: String,
+        reason: String,
+    },
 }
 
 /// What a coverage check found; the invocation's response.
@@ -88,7 +102,10 @@ fn mark_keys(gaps: &[Gap], home: &AccountId, now: DateTime<Utc>) -> Vec<String> 
     gaps.iter()
         .flat_map(|gap| {
             if gap.whole_region() {
-                vec![format!("coverage#{home}#{}#region-silent#{day}", gap.region)]
+                vec![format!(
+                    "coverage#{home}#{}#region-silent#{day}",
+                    gap.region
+                )]
             } else {
                 gap.cells
                     .iter()
@@ -114,11 +131,19 @@ where
         match self.heartbeats.record(heartbeat).await {
             Ok(true) => {
                 debug!(%account, %region, %at, "heartbeat recorded");
-                Recorded::Recorded { account, region, at }
+                Recorded::Recorded {
+                    account,
+                    region,
+                    at,
+                }
             }
             Ok(false) => {
                 debug!(%account, %region, %at, "heartbeat older than the one recorded");
-                Recorded::Older { account, region, at }
+                Recorded::Older {
+                    account,
+                    region,
+                    at,
+                }
             }
             Err(err) => {
                 warn!(%account, %region, %at, "heartbeat not recorded; the cell may show as a gap: {err}");
@@ -206,7 +231,15 @@ where
                     now.format("%Y-%m-%d")
                 )];
                 let message_id = self
-                    .alert(publisher, marks, keys, &mut notification, invocation, now, &budget)
+                    .alert(
+                        publisher,
+                        marks,
+                        keys,
+                        &mut notification,
+                        invocation,
+                        now,
+                        &budget,
+                    )
                     .await?;
                 error!(%error, ?message_id, "coverage: the check failed");
                 return Ok(ChecksOutcome::Failed { error, message_id });
@@ -231,7 +264,10 @@ where
             })
             .collect();
         if gaps.is_empty() {
-            info!(?counts, unexpected, "coverage: every cell watched or pending");
+            info!(
+                ?counts,
+                unexpected, "coverage: every cell watched or pending"
+            );
             return Ok(ChecksOutcome::Checked {
                 cells: counts,
                 gaps: labels,
@@ -252,7 +288,15 @@ where
         );
         let keys = mark_keys(&gaps, &self.home_account, now);
         let message_id = self
-            .alert(publisher, marks, keys, &mut notification, invocation, now, &budget)
+            .alert(
+                publisher,
+                marks,
+                keys,
+                &mut notification,
+                invocation,
+                now,
+                &budget,
+            )
             .await?;
         warn!(?counts, gaps = ?labels, ?message_id, "coverage: silent accounts and regions");
         Ok(ChecksOutcome::Checked {

@@ -37,7 +37,10 @@ fn short(gaps: &[Gap]) -> String {
     let cells: usize = gaps.iter().map(|g| g.blind).sum();
     match gaps {
         [gap] if gap.whole_region() => {
-            format!("{} of {} accounts silent in {}", gap.blind, gap.of, gap.region)
+            format!(
+                "{} of {} accounts silent in {}",
+                gap.blind, gap.of, gap.region
+            )
         }
         [gap] if gap.cells.len() == 1 => cell_label(&gap.cells[0]),
         _ => format!("{cells} account-regions silent"),
