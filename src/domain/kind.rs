@@ -192,7 +192,8 @@ pub enum TextPeriod {
 /// what is wrong with rootwatch's own pipeline: `pipeline-blind` from the watchdog (CloudTrail
 /// is not feeding rootwatch), `forwarder-failing` from a member account's forwarder (its root
 /// events do not reach the home account); or about declared root use: `root-use-declared` (a
-/// declaration announced) and `root-use-report` (what was done in its window). Kept apart from [`AlertKind`] because these alerts
+/// declaration announced) and `root-use-report` (what was done in its window); or about an
+/// organization's coverage: `coverage-gap` and `coverage-check-failed`. Kept apart from [`AlertKind`] because these alerts
 /// come from no rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
