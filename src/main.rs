@@ -176,6 +176,9 @@ where
         if let Some(line) = metrics.emf(name, Utc::now()) {
             println!("{line}");
         }
+        for line in metrics.coverage_emf(name, Utc::now()) {
+            println!("{line}");
+        }
         result
     }))
     .await

@@ -315,7 +315,32 @@ async fn one_silent_cell_is_alerted_once_by_name_and_region_until_its_heartbeat_
     );
 
     beat(&f, silent.0, silent.1, t0 + Duration::minutes(185)).await;
-    let healed = check(&f, t0 + Duration::hours(4)).await;
+    let later = t0 + Duration::hours(4);
+    let (result, metrics) = f
+        .handle(&checks_tick(later), &invocation_at(later), later)
+        .await;
+    let Ok(Response::Checks(healed)) = result else {
+        panic!("a checks run: {result:?}");
+    };
+    let lines: Vec<Value> = metrics
+        .coverage_emf("rootwatch", later)
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let by_state: Vec<(&str, u64)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["State"].as_str().unwrap(),
+                v["CoverageCells"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_state,
+        [("home", 1), ("watched", 11), ("pending", 0), ("blind", 0)],
+        "the CoverageCells metric"
+    );
     assert_eq!(
         (count(&healed, State::Watched), count(&healed, State::Home)),
         (11, 1)
