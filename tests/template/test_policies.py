@@ -931,9 +931,14 @@ def test_no_other_principal_writes_the_heartbeat_table(coverage_stack, action):
 
 
 def test_coverage_exists_only_when_its_regions_are_set(deployed_template):
-    """Off by default, and never in a single-account stack."""
+    """Off by default, and only in organization mode (it lists the organization's accounts)."""
     names = ["HeartbeatTable", "HomeBusHeartbeat", "RootwatchChecksSchedule", "RootwatchCoveragePolicy"]
-    for parameters, on in [(MODES["organization"], False), ({"CoverageRegions": "us-east-1"}, False), (COVERAGE, True)]:
+    for parameters, on in [
+        (MODES["organization"], False),
+        ({"CoverageRegions": "us-east-1"}, False),
+        ({"SourceAccountIds": OTHER_ACCOUNT, "CoverageRegions": "us-east-1"}, False),
+        (COVERAGE, True),
+    ]:
         created = Stack(deployed_template, parameters, ACCOUNT, REGION, STACK_NAME).created()
         assert all((name in created) == on for name in names), (parameters, on)
 
