@@ -188,7 +188,8 @@ async fn main() {
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     // moto stamps JoinedTimestamp with the wall clock, and a never-seen cell is pending for two
     // hours after its account joined: the check runs three hours later.
-    let now: DateTime<Utc> = DateTime::from_timestamp(Utc::now().timestamp() + 3 * 3600, 0).unwrap();
+    let now: DateTime<Utc> =
+        DateTime::from_timestamp(Utc::now().timestamp() + 3 * 3600, 0).unwrap();
     let fresh = (now - Duration::minutes(20)).timestamp();
 
     let started = Instant::now();
@@ -266,10 +267,27 @@ async fn main() {
         gap.0
     );
 
-    // The check, its DynamoDB and Organizations requests counted by a proxy.
+    // The check, its DynamoDB and Organizations requests counted by a proxy. The proxy forwards
+    // one request at a time, and moto takes ~0.6 s a Query: with the function's 5 s attempt
+    // limit a request queued behind eight of them would time out and be sent again, counted
+    // twice. Patient clients (10 s an attempt) count each request once; the wall time is taken
+    // again below without the proxy, with the function's own clients.
     let proxy = Proxy::serializing(&moto.endpoint).await;
     let proxied = sdk_config_for(&proxy.endpoint).await;
-    let counted = DynamoHeartbeats::new(aws_sdk_dynamodb::Client::new(&proxied), TABLE);
+    let counted =
+        DynamoHeartbeats::new(support::stack::patient_client(&proxy.endpoint).await, TABLE);
+    let patient_organizations = aws_sdk_organizations::Client::from_conf(
+        organizations_listing_client(&proxied, "aws")
+            .config()
+            .to_builder()
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(std::time::Duration::from_secs(10))
+                    .operation_timeout(std::time::Duration::from_secs(20))
+                    .build(),
+            )
+            .build(),
+    );
     counted
         .started(now - Duration::days(3))
         .await
@@ -288,7 +306,7 @@ async fn main() {
     let marks = DynamoWatchdogState::new(state, "rootwatch-state");
     let coverage = Coverage {
         heartbeats: counted,
-        organization: OrganizationAccounts::new(organizations_listing_client(&proxied, "aws")),
+        organization: OrganizationAccounts::new(patient_organizations),
         regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
         home_account: AccountId::parse(&home).unwrap(),
         home_region: "us-east-1".into(),
