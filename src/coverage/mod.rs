@@ -31,6 +31,7 @@ use crate::ports::{
     AlertPublisher, Heartbeat, Heartbeats, Organization, StateError, WatchdogState,
 };
 use crate::watchdog::DailyMarks;
+use chrono::{Datelike, Timelike, Weekday};
 use judge::{Expected, Gap, Seen, State};
 
 /// What became of a heartbeat; the invocation's response.
@@ -70,6 +71,8 @@ pub enum ChecksOutcome {
         gaps: Vec<String>,
         unexpected: usize,
         message_id: Option<String>,
+        /// The weekly report's message id, when this run sent it.
+        report: Option<String>,
     },
     /// The accounts or the heartbeats could not be read.
     #[serde(rename_all = "camelCase")]
@@ -93,6 +96,9 @@ pub struct Coverage<H, O> {
     pub sms_limit: SmsLimit,
     pub runbook_url: Option<String>,
 }
+
+/// Time kept for the gap alert after the weekly report: the report goes only with this left.
+const REPORT_RESERVE: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// The state-table key of a gap's mark for the UTC day of `now`:
 /// `coverage#<account>#<region>#gap#<YYYY-MM-DD>`, or, for a region with too many silent
@@ -263,48 +269,100 @@ where
                     .map(|c| format!("{} {}", c.account, c.region))
             })
             .collect();
-        if gaps.is_empty() {
+        let message_id = if gaps.is_empty() {
             info!(
                 ?counts,
                 unexpected, "coverage: every cell watched or pending"
             );
-            return Ok(ChecksOutcome::Checked {
-                cells: counts,
-                gaps: labels,
-                unexpected,
-                message_id: None,
-            });
-        }
-        let all_silent = cells
-            .iter()
-            .all(|c| matches!(c.state, State::Blind | State::Home));
-        let mut notification = render::render_gaps(
-            &gaps,
-            all_silent,
-            now,
-            event_id,
-            self.sms_limit,
-            self.runbook_url.as_deref(),
-        );
-        let keys = mark_keys(&gaps, &self.home_account, now);
-        let message_id = self
-            .alert(
-                publisher,
-                marks,
-                keys,
-                &mut notification,
-                invocation,
+            None
+        } else {
+            let all_silent = cells
+                .iter()
+                .all(|c| matches!(c.state, State::Blind | State::Home));
+            let mut notification = render::render_gaps(
+                &gaps,
+                all_silent,
                 now,
-                &budget,
+                event_id,
+                self.sms_limit,
+                self.runbook_url.as_deref(),
+            );
+            let keys = mark_keys(&gaps, &self.home_account, now);
+            let message_id = self
+                .alert(
+                    publisher,
+                    marks,
+                    keys,
+                    &mut notification,
+                    invocation,
+                    now,
+                    &budget,
+                )
+                .await?;
+            warn!(?counts, gaps = ?labels, ?message_id, "coverage: silent accounts and regions");
+            message_id
+        };
+        // After the gaps, in what time they left.
+        let report = self
+            .report(
+                publisher, marks, &cells, unexpected, invocation, now, &budget,
             )
             .await?;
-        warn!(?counts, gaps = ?labels, ?message_id, "coverage: silent accounts and regions");
         Ok(ChecksOutcome::Checked {
             cells: counts,
             gaps: labels,
             unexpected,
             message_id,
+            report,
         })
+    }
+
+    /// The weekly report, by the first check of a Monday from 08:00 UTC (a mark per ISO week; kept
+    /// two days, so only Monday's checks send it). `Ok(None)` when not due, already sent, or
+    /// there was no time left for it; an error when it could not be published (a retry sends it).
+    #[allow(clippy::too_many_arguments)]
+    async fn report<P: AlertPublisher, W: WatchdogState>(
+        &self,
+        publisher: &P,
+        marks: &W,
+        cells: &[judge::Cell],
+        unexpected: usize,
+        invocation: &Invocation,
+        now: DateTime<Utc>,
+        budget: &Budget,
+    ) -> Result<Option<String>, HandlerError> {
+        if now.weekday() != Weekday::Mon || now.hour() < 8 {
+            return Ok(None);
+        }
+        if !budget.can_publish_after(REPORT_RESERVE) {
+            warn!("coverage: too little time left for the weekly report; the next check sends it");
+            return Ok(None);
+        }
+        let week = now.iso_week();
+        let key = format!("weekly#coverage-report#{}-W{:02}", week.year(), week.week());
+        let mut notification = render::render_report(
+            cells,
+            self.regions.len(),
+            unexpected,
+            now,
+            self.sms_limit,
+            self.runbook_url.as_deref(),
+        );
+        let sent = self
+            .alert(
+                publisher,
+                marks,
+                vec![key],
+                &mut notification,
+                invocation,
+                now,
+                budget,
+            )
+            .await;
+        if let Ok(Some(message_id)) = &sent {
+            info!(%message_id, "coverage: weekly report sent");
+        }
+        sent
     }
 
     /// Publishes `notification` unless every mark of `keys` is already set today.

@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::coverage::judge::{Cell, Gap};
-use crate::domain::limits::SILENT_AFTER;
+use crate::coverage::judge::{Cell, Gap, State};
+use crate::domain::limits::{REPORT_CHAT_CELLS, REPORT_EMAIL_MAX, SILENT_AFTER};
 use crate::domain::{NotificationKind, Severity, SmsLimit};
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
 use crate::render::email::EmailSubject;
@@ -180,24 +180,128 @@ pub fn render_failed(
     notification(kind, subject, sms, body, alert_json, event_id, runbook_url)
 }
 
-fn notification(
-    kind: NotificationKind,
-    subject: EmailSubject,
-    sms: Sms,
-    email_body: String,
-    alert_json: serde_json::Value,
-    event_id: Option<String>,
+/// The weekly report: LOW, email and chat only. The email lists the blind and pending cells, then
+/// one line per account (`111122223333  prod-payments  watched 17/17`), then the heartbeats from
+/// cells not covered, cut at [`REPORT_EMAIL_MAX`]; the chat message gives the counts and the
+/// first [`REPORT_CHAT_CELLS`] blind cells.
+pub fn render_report(
+    cells: &[Cell],
+    regions: usize,
+    unexpected: usize,
+    at: DateTime<Utc>,
+    sms_limit: SmsLimit,
     runbook_url: Option<&str>,
 ) -> Notification {
-    let chat = ChatNotification::new(
+    let kind = NotificationKind::CoverageReport;
+    let count = |state| cells.iter().filter(|c| c.state == state).count();
+    let (blind, pending) = (count(State::Blind), count(State::Pending));
+    let watched = count(State::Watched) + count(State::Home);
+    let accounts = cells.len() / regions.max(1);
+    let summary = format!(
+        "{watched} of {} account-regions watched, {blind} blind, {pending} pending ({accounts} \
+         accounts x {regions} regions)",
+        cells.len()
+    );
+    let subject = EmailSubject::fit(&format!("[rootwatch] LOW Weekly coverage: {summary}"));
+    let sms = Sms::fit(
+        &format!("LOW rootwatch weekly coverage: {summary}"),
+        sms_limit,
+    );
+    let mut body = format!(
+        "LOW - rootwatch weekly coverage report ({at})\n\n{summary}.\n",
+        at = at.format("%Y-%m-%d %H:%M UTC"),
+    );
+    for (title, state) in [
+        ("Blind", State::Blind),
+        ("Pending (new, within two hours)", State::Pending),
+    ] {
+        let listed: Vec<&Cell> = cells.iter().filter(|c| c.state == state).collect();
+        if !listed.is_empty() {
+            body.push_str(&format!("\n{title}:\n"));
+            for cell in listed {
+                body.push_str(&format!("- {}, {}\n", cell_label(cell), last_seen(cell)));
+            }
+        }
+    }
+    body.push_str("\nEvery account:\n");
+    for account in cells.chunk_by(|a, b| a.account == b.account) {
+        let first = &account[0];
+        let watched = account
+            .iter()
+            .filter(|c| matches!(c.state, State::Watched | State::Home))
+            .count();
+        body.push_str(&format!(
+            "{}  {}  watched {watched}/{}\n",
+            first.account,
+            first.name.as_ref().map_or("-", |n| n.as_str()),
+            account.len()
+        ));
+    }
+    if unexpected > 0 {
+        body.push_str(&format!(
+            "\n{unexpected} recent heartbeat(s) came from account-regions not covered: a region \
+             missing from CoverageRegions, or an account that left.\n"
+        ));
+    }
+    if body.len() > REPORT_EMAIL_MAX {
+        let mut end = REPORT_EMAIL_MAX;
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        body.truncate(end);
+        body.push_str("\n... (cut: the report is longer than an SNS message holds)\n");
+    }
+    body.push_str(
+        "\nSent every Monday from 08:00 UTC; coverage-gap alerts report gaps as they happen.\n",
+    );
+    let blind_cells: Vec<String> = cells
+        .iter()
+        .filter(|c| c.state == State::Blind)
+        .map(cell_label)
+        .collect();
+    let mut chat_text = format!("{summary}.");
+    if !blind_cells.is_empty() {
+        chat_text.push_str("\nBlind:\n");
+        for label in blind_cells.iter().take(REPORT_CHAT_CELLS) {
+            chat_text.push_str(&format!("- {label}\n"));
+        }
+        if blind_cells.len() > REPORT_CHAT_CELLS {
+            chat_text.push_str(&format!(
+                "... and {} more (see the email)\n",
+                blind_cells.len() - REPORT_CHAT_CELLS
+            ));
+        }
+    }
+    let alert_json = json!({
+        "kind": kind.as_str(),
+        "severity": Severity::Low.as_str(),
+        "checkedAt": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "cells": cells.len(), "watched": watched, "blind": blind, "pending": pending,
+        "unexpected": unexpected,
+    });
+    let mut report = notification(kind, subject, sms, body, alert_json, None, runbook_url);
+    report.severity = Severity::Low;
+    report.chat_json = chat(kind, Severity::Low, &report.subject, chat_text, runbook_url);
+    report.page = false;
+    report
+}
+
+fn chat(
+    kind: NotificationKind,
+    severity: Severity,
+    subject: &EmailSubject,
+    description: String,
+    runbook_url: Option<&str>,
+) -> String {
+    ChatNotification::new(
         ChatContent {
             text_type: "client-markdown",
             title: subject.as_str().to_owned(),
-            description: email_body.clone(),
+            description,
             next_steps: runbook_url
                 .map(|url| vec![format!("Follow the runbook: {url}")])
                 .unwrap_or_default(),
-            keywords: vec![SEVERITY.as_str().to_owned(), kind.as_str().to_owned()],
+            keywords: vec![severity.as_str().to_owned(), kind.as_str().to_owned()],
         },
         ChatMetadata {
             thread_id: format!("rootwatch#{}", kind.as_str()),
@@ -207,7 +311,20 @@ fn notification(
             additional_context: Default::default(),
         },
         None,
-    );
+    )
+    .to_json()
+}
+
+fn notification(
+    kind: NotificationKind,
+    subject: EmailSubject,
+    sms: Sms,
+    email_body: String,
+    alert_json: serde_json::Value,
+    event_id: Option<String>,
+    runbook_url: Option<&str>,
+) -> Notification {
+    let chat_json = chat(kind, SEVERITY, &subject, email_body.clone(), runbook_url);
     Notification {
         event_id,
         severity: SEVERITY,
@@ -216,7 +333,7 @@ fn notification(
         sms,
         email_body,
         alert_json: alert_json.to_string(),
-        chat_json: chat.to_json(),
+        chat_json,
         page: true,
     }
 }
@@ -241,6 +358,66 @@ mod tests {
             blind: 1,
             of: 4,
         }
+    }
+
+    fn cells(accounts: u64, blind: impl Fn(u64) -> bool) -> Vec<Cell> {
+        (0..accounts)
+            .flat_map(|i| {
+                let blind = &blind;
+                (0..17).map(move |r| Cell {
+                    account: AccountId::parse(&format!("{:012}", 100_000_000_000 + i)).unwrap(),
+                    name: AccountName::from_untrusted(&format!("member-{i}")),
+                    region: format!("xx-region-{r}"),
+                    state: if blind(r) {
+                        State::Blind
+                    } else {
+                        State::Watched
+                    },
+                    last_seen: None,
+                })
+            })
+            .collect()
+    }
+
+    /// 1,000 accounts × 17 regions, one region blind, fit in one message whole; a report past
+    /// [`REPORT_EMAIL_MAX`] is cut and says so, and SNS's 256 KB still hold every protocol.
+    #[test]
+    fn the_weekly_report_fits_in_one_message() {
+        let at: DateTime<Utc> = "2026-11-23T09:00:00Z".parse().unwrap();
+        let n = render_report(
+            &cells(1_000, |r| r == 3),
+            17,
+            0,
+            at,
+            SmsLimit::WHOLE_SEGMENT,
+            None,
+        );
+        assert!(
+            n.email_body.len() <= REPORT_EMAIL_MAX,
+            "{}",
+            n.email_body.len()
+        );
+        assert!(!n.email_body.contains("(cut: "));
+        assert!(n.chat_json.contains("and 970 more"));
+        assert!(!n.page);
+        assert_eq!(n.severity, Severity::Low);
+        assert!(
+            n.subject
+                .as_str()
+                .contains("16000 of 17000 account-regions watched")
+        );
+        let huge = render_report(
+            &cells(4_000, |_| true),
+            17,
+            0,
+            at,
+            SmsLimit::WHOLE_SEGMENT,
+            None,
+        );
+        assert!(huge.email_body.contains("(cut: "));
+        assert!(huge.email_body.len() < REPORT_EMAIL_MAX + 200);
+        let total = huge.email_body.len() + huge.chat_json.len() + huge.alert_json.len() + 200;
+        assert!(total < 256 * 1024, "{total}");
     }
 
     #[test]

@@ -193,7 +193,7 @@ pub enum TextPeriod {
 /// is not feeding rootwatch), `forwarder-failing` from a member account's forwarder (its root
 /// events do not reach the home account); or about declared root use: `root-use-declared` (a
 /// declaration announced) and `root-use-report` (what was done in its window); or about an
-/// organization's coverage: `coverage-gap` and `coverage-check-failed`. Kept apart from [`AlertKind`] because these alerts
+/// organization's coverage: `coverage-gap`, `coverage-check-failed` and the weekly `coverage-report`. Kept apart from [`AlertKind`] because these alerts
 /// come from no rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
@@ -209,6 +209,8 @@ pub enum NotificationKind {
     CoverageGap,
     /// Organization coverage could not be checked (the accounts or the heartbeats unreadable).
     CoverageCheckFailed,
+    /// The weekly list of every account × region, watched or blind (email and chat only).
+    CoverageReport,
 }
 
 impl NotificationKind {
@@ -221,6 +223,7 @@ impl NotificationKind {
             NotificationKind::RootUseReport => "root-use-report",
             NotificationKind::CoverageGap => "coverage-gap",
             NotificationKind::CoverageCheckFailed => "coverage-check-failed",
+            NotificationKind::CoverageReport => "coverage-report",
         }
     }
 }

@@ -130,5 +130,11 @@ pub const GAPS_PER_REGION: usize = 20;
 /// 20 a page): about 4,000 accounts at 75 ms a page.
 pub const LIST_BUDGET: Duration = Duration::from_secs(15);
 
+/// The weekly coverage report's email, at most: SNS takes 256 KB for every protocol together.
+pub const REPORT_EMAIL_MAX: usize = 150_000;
+
+/// The blind cells the weekly report's chat message names; the rest are counted.
+pub const REPORT_CHAT_CELLS: usize = 30;
+
 /// How many regions' heartbeats a coverage check reads at once (one `Query` each).
 pub const QUERY_CONCURRENCY: usize = 8;

@@ -416,3 +416,64 @@ async fn a_refused_listing_is_a_coverage_check_failed_alert_once_a_day() {
             .contains("organizations:ListAccounts")
     );
 }
+
+/// The weekly report: the first check of a Monday from 08:00 UTC sends it (LOW, email and chat,
+/// never texted), listing every account; the next check that day and the days after do not.
+#[tokio::test]
+async fn the_weekly_report_goes_once_on_monday_listing_every_account() {
+    use chrono::{Datelike, Timelike};
+    let stack = LocalStack::start().await;
+    heartbeat_table(&stack).await;
+    let members = organization(&stack, &["member-1", "member-2"]).await;
+    let f = org_function(&stack).await;
+    // The first Monday 07:00 UTC at least a day after the accounts joined (moto's wall clock).
+    let mut monday = Utc::now() + Duration::days(1);
+    while monday.weekday() != chrono::Weekday::Mon {
+        monday += Duration::days(1);
+    }
+    let monday = monday
+        .with_hour(7)
+        .and_then(|t| t.with_minute(0))
+        .and_then(|t| t.with_second(0))
+        .unwrap();
+    for region in REGIONS {
+        beat(&f, &members[0], region, monday - Duration::minutes(30)).await;
+    }
+    let report = |outcome: ChecksOutcome| match outcome {
+        ChecksOutcome::Checked { report, .. } => report,
+        ChecksOutcome::Failed { error, .. } => panic!("{error}"),
+    };
+    assert_eq!(report(check(&f, monday).await), None, "not before 08:00");
+    let kinds = |stack: &LocalStack| -> Vec<String> {
+        published(&stack.moto, &stack.topic)
+            .into_iter()
+            .map(|(kind, ..)| kind)
+            .collect()
+    };
+    assert!(report(check(&f, monday + Duration::hours(1)).await).is_some());
+    assert!(
+        report(check(&f, monday + Duration::hours(2)).await).is_none(),
+        "once a week"
+    );
+    assert!(
+        report(check(&f, monday + Duration::hours(25)).await).is_none(),
+        "Mondays only"
+    );
+    let sent = published(&stack.moto, &stack.topic);
+    let reports: Vec<_> = sent
+        .iter()
+        .filter(|(kind, ..)| kind == "coverage-report")
+        .collect();
+    assert_eq!(reports.len(), 1, "{:?}", kinds(&stack));
+    let (_, severity, page, message) = reports[0];
+    assert_eq!((severity.as_str(), page.as_str()), ("LOW", "false"));
+    let email = message["email"].as_str().unwrap();
+    assert!(
+        email.contains(&format!("{}  member-1  watched 3/3", members[0])),
+        "{email}"
+    );
+    assert!(
+        email.contains(&format!("{}  member-2  watched 0/3", members[1])),
+        "{email}"
+    );
+}
