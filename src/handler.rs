@@ -66,9 +66,6 @@ impl Decision {
 /// The pure core, every stage but delivery: the same payload and config always give the same
 /// decision.
 pub fn decide(payload: &Value, config: &Config) -> Result<Decision, EventError> {
-    if let Some(heartbeat) = crate::coverage::heartbeat::parse(payload)? {
-        return Ok(Decision::Heartbeat(heartbeat));
-    }
     Ok(enrich_and_render(
         parse_and_classify(payload)?,
         config,
@@ -99,6 +96,8 @@ pub enum Classified {
     },
     /// A member account's forwarder could not forward some events.
     ForwarderFailing(Box<ForwarderFailure>),
+    /// A forwarder's heartbeat ([`crate::coverage`]): recorded, never published.
+    Heartbeat(crate::ports::Heartbeat),
     Ignore(Ignored),
 }
 
@@ -108,7 +107,7 @@ impl Classified {
         match self {
             Classified::Root { parsed, .. } => event_account(parsed),
             Classified::ForwarderFailing(failure) => failure.account.id.clone(),
-            Classified::Ignore(_) => None,
+            Classified::Heartbeat(_) | Classified::Ignore(_) => None,
         }
     }
 }
@@ -117,6 +116,9 @@ impl Classified {
 /// classifies (a root event by the rule table, a forwarder's alarm by its name and state).
 pub fn parse_and_classify(payload: &Value) -> Result<Classified, EventError> {
     check_source(payload)?;
+    if let Some(heartbeat) = crate::coverage::heartbeat::parse(payload)? {
+        return Ok(Classified::Heartbeat(heartbeat));
+    }
     if is_alarm_state_change(payload) {
         return Ok(match read_alarm(payload)? {
             Alarm::Failing(failure) => Classified::ForwarderFailing(failure),
@@ -172,6 +174,7 @@ pub fn enrich_and_render(
                 notification: Box::new(notification),
             }
         }
+        Classified::Heartbeat(heartbeat) => Decision::Heartbeat(heartbeat),
         Classified::Ignore(Ignored { event_id, reason }) => Decision::Ignore { event_id, reason },
     }
 }
