@@ -18,7 +18,6 @@ use crate::detect::record::EventError;
 use crate::domain::AccountId;
 use crate::domain::limits::CLOCK_SKEW;
 use crate::ports::Heartbeat;
-use crate::sanitize::untrusted_line;
 
 /// The rule-name prefix every forwarder's heartbeat rule has (forwarder.yaml, `Heartbeat`).
 pub const RULE_PREFIX: &str = "rootwatch-heartbeat-";
@@ -93,12 +92,11 @@ pub fn parse(payload: &Value) -> Result<Option<Heartbeat>, EventError> {
             .unwrap_or_default()
     };
     if field("account") != account || field("region") != region {
+        // The envelope's own values are not repeated: they are the sender's to choose.
         return Err(invalid(
             payload,
             format!(
-                "the rule is in {account} {region}, the envelope says {} {}",
-                untrusted_line(field("account"), 20),
-                untrusted_line(field("region"), 20)
+                "the rule is in {account} {region}; the envelope names another account or region"
             ),
         ));
     }
@@ -187,10 +185,13 @@ mod tests {
         refused(heartbeat(json!([RULE, RULE])), "2 resources");
         let mut other_account = heartbeat(json!([RULE]));
         other_account["account"] = "111122223333".into();
-        refused(other_account, "the envelope says 111122223333 eu-west-1");
+        refused(
+            other_account,
+            "the envelope names another account or region",
+        );
         let mut other_region = heartbeat(json!([RULE]));
         other_region["region"] = "us-east-1".into();
-        refused(other_region, "the envelope says 444455556666 us-east-1");
+        refused(other_region, "the envelope names another account or region");
         let mut no_time = heartbeat(json!([RULE]));
         no_time["time"] = "yesterday".into();
         refused(no_time, "no readable time");
