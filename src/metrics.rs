@@ -9,9 +9,13 @@
 //! and the maintained crate (`metrics_cloudwatch_embedded`) is a global recorder for the
 //! `metrics` facade, which would hide what an invocation emitted from its tests.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::coverage::ChecksOutcome;
+use crate::coverage::judge::State;
 use crate::declare::Rung;
 use crate::declare::report::ReportsOutcome;
 use crate::detect::record::EventError;
@@ -43,6 +47,8 @@ pub struct Metrics {
     pub posture_findings: Option<u32>,
     /// Set by a member audit that ran: how many members' root credentials it read.
     pub members_audited: Option<u32>,
+    /// Set by a coverage check that could read its inputs: how many cells are in each state.
+    pub coverage: Option<BTreeMap<State, usize>>,
 }
 
 impl Metrics {
@@ -89,6 +95,29 @@ impl Metrics {
             Err(err) => Metrics {
                 delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
                 watchdog_healthy: Some(false),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// A coverage check's result: a gap or failure alert published counts as an alert (HIGH).
+    pub(crate) fn of_checks(result: &Result<ChecksOutcome, HandlerError>) -> Self {
+        match result {
+            Ok(
+                ChecksOutcome::Checked { message_id, .. }
+                | ChecksOutcome::Failed { message_id, .. },
+            ) => Metrics {
+                alert: message_id
+                    .as_ref()
+                    .map(|_| crate::coverage::render::SEVERITY),
+                coverage: match result {
+                    Ok(ChecksOutcome::Checked { cells, .. }) => Some(cells.clone()),
+                    _ => None,
+                },
+                ..Default::default()
+            },
+            Err(err) => Metrics {
+                delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
                 ..Default::default()
             },
         }
@@ -214,6 +243,42 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// A coverage check's cells by state: one EMF line per state (`CoverageCells` with the
+    /// dimensions `FunctionName` and `State`; an EMF line holds one value per dimension), the
+    /// first also counting `CoverageChecked` 1, so an alarm can tell a check that ran from none.
+    /// Empty unless a check read its inputs.
+    pub fn coverage_emf(&self, function: &str, at: DateTime<Utc>) -> Vec<String> {
+        let Some(cells) = &self.coverage else {
+            return Vec::new();
+        };
+        State::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, state)| {
+                let mut root = Map::new();
+                root.insert("FunctionName".into(), json!(function));
+                root.insert("State".into(), json!(state.as_str()));
+                root.insert(
+                    "CoverageCells".into(),
+                    json!(cells.get(state).copied().unwrap_or(0)),
+                );
+                let mut directives =
+                    vec![directive(&["FunctionName", "State"], &["CoverageCells"])];
+                if i == 0 {
+                    root.insert("CoverageChecked".into(), json!(1));
+                    directives.push(directive(&["FunctionName"], &["CoverageChecked"]));
+                }
+                root.insert(
+                    "_aws".into(),
+                    json!({"Timestamp": at.timestamp_millis(), "CloudWatchMetrics": directives}),
+                );
+                Value::Object(root).to_string()
+            })
+            .collect()
+    }
+}
+
 fn directive(dimensions: &[&str], metrics: &[&str]) -> Value {
     json!({
         "Namespace": NAMESPACE,
@@ -319,6 +384,39 @@ mod tests {
         let v = assert_valid_emf(&healthy.emf("f", at()).unwrap());
         assert_eq!(v["WatchdogHealthy"], 1);
         assert!(v.get("Alerts").is_none());
+    }
+
+    #[test]
+    fn a_coverage_check_counts_its_cells_by_state_one_line_each() {
+        let cells: BTreeMap<State, usize> =
+            [(State::Home, 1), (State::Watched, 10), (State::Blind, 1)]
+                .into_iter()
+                .collect();
+        let m = Metrics {
+            coverage: Some(cells),
+            ..Default::default()
+        };
+        let lines: Vec<Value> = m
+            .coverage_emf("f", at())
+            .iter()
+            .map(|line| assert_valid_emf(line))
+            .collect();
+        let counts: Vec<(&str, u64)> = lines
+            .iter()
+            .map(|v| {
+                (
+                    v["State"].as_str().unwrap(),
+                    v["CoverageCells"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [("home", 1), ("watched", 10), ("pending", 0), ("blind", 1)]
+        );
+        assert_eq!(lines[0]["CoverageChecked"], 1);
+        assert!(lines[1].get("CoverageChecked").is_none());
+        assert!(Metrics::default().coverage_emf("f", at()).is_empty());
     }
 
     #[test]

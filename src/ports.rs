@@ -8,6 +8,11 @@
 //! - the watchdog reads trails from a [`TrailSource`] (CloudTrail) and keeps its once-a-day marks
 //!   in [`WatchdogState`] (the state table);
 //! - the posture check reads the root user's credentials state from [`RootPosture`] (IAM);
+//! - the member audit learns whether centralized root access is on and reads members' root
+//!   credentials through [`MemberRoots`] (IAM, STS);
+//! - coverage records heartbeats in, and reads them from, [`Heartbeats`] (the heartbeat table)
+//!   and lists the organization's accounts from an [`Organization`] (AWS Organizations), as the
+//!   member audit does;
 //! - declared root use reads requests, opens windows, notes uses and keeps reports in
 //!   [`Declarations`] (the state table).
 //!
@@ -799,13 +804,6 @@ pub enum RootAccess {
     Unavailable(String),
 }
 
-/// An active account of the organization.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub id: String,
-    pub name: String,
-}
-
 /// A member's root credentials, as an `IAMAuditRootUserCredentials` session reads them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemberRoot {
@@ -854,6 +852,77 @@ impl RootPosture for NoPosture {
     }
     async fn credential_report(&self) -> Result<String, CheckError> {
         Err(CheckError("no posture reader".into()))
+    }
+}
+
+// Coverage of an organization.
+
+/// One forwarder's heartbeat: the cell (account × region) it proves and when its rule fired.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Heartbeat {
+    pub account: AccountId,
+    pub region: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An active account of the organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: AccountId,
+    /// Its name in AWS Organizations, made safe.
+    pub name: Option<crate::domain::AccountName>,
+    /// When it joined the organization (`JoinedTimestamp`), when known.
+    pub joined: Option<DateTime<Utc>>,
+}
+
+/// The heartbeat table: one item per cell, its last heartbeat.
+pub trait Heartbeats {
+    /// Records `heartbeat` in one conditional write, no read; `Ok(false)` when a later one is
+    /// already recorded (a late redelivery never moves the time back).
+    fn record(
+        &self,
+        heartbeat: &Heartbeat,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// When coverage was first checked: `now` on the first call, kept after.
+    fn started(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<DateTime<Utc>, StateError>> + Send;
+
+    /// The last heartbeat of every account seen in `region`.
+    fn seen(
+        &self,
+        region: &str,
+    ) -> impl Future<Output = Result<Vec<(AccountId, DateTime<Utc>)>, StateError>> + Send;
+}
+
+/// The organization's accounts.
+pub trait Organization {
+    /// Every `ACTIVE` account, all pages.
+    fn accounts(&self) -> impl Future<Output = Result<Vec<Member>, CheckError>> + Send;
+}
+
+/// Coverage off (`HEARTBEAT_TABLE` or `COVERAGE_REGIONS` unset): the type the function is wired
+/// with when it never checks coverage. Nothing seen, no account listed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCoverage;
+
+impl Heartbeats for NoCoverage {
+    async fn record(&self, _: &Heartbeat) -> Result<bool, StateError> {
+        Ok(false)
+    }
+    async fn started(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StateError> {
+        Ok(now)
+    }
+    async fn seen(&self, _: &str) -> Result<Vec<(AccountId, DateTime<Utc>)>, StateError> {
+        Ok(Vec::new())
+    }
+}
+
+impl Organization for NoCoverage {
+    async fn accounts(&self) -> Result<Vec<Member>, CheckError> {
+        Ok(Vec::new())
     }
 }
 

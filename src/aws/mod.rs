@@ -9,12 +9,15 @@
 //! root credentials behind [`MemberRoots`](crate::ports::MemberRoots) ([`root_audit`]), and
 //! what the audit remembers in the same marks table ([`watchdog_state`]); in organization mode,
 //! AWS Organizations behind [`AccountDirectory`](crate::ports::AccountDirectory)
-//! ([`organizations`]). Only the wiring imports from here: `main.rs`, and [`crate::startup`],
+//! ([`organizations`]); for coverage, the heartbeat table behind
+//! [`Heartbeats`](crate::ports::Heartbeats) ([`heartbeats`]) and the organization's accounts
+//! behind [`Organization`](crate::ports::Organization) ([`organizations`]). Only the wiring imports from here: `main.rs`, and [`crate::startup`],
 //! which checks the topic and the table during init.
 
 pub mod cloudtrail;
 pub mod declarations;
 pub mod dynamodb;
+pub mod heartbeats;
 pub mod https;
 pub mod iam;
 pub mod organizations;

@@ -15,15 +15,12 @@ use aws_sdk_iam::error::DisplayErrorContext;
 use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
 use aws_sdk_iam::operation::list_organizations_features::ListOrganizationsFeaturesError;
 use aws_sdk_iam::types::FeatureType;
-use aws_sdk_organizations::types::AccountStatus;
 use aws_sdk_sts::types::PolicyDescriptorType;
 
+use crate::aws::organizations::OrganizationAccounts;
 use crate::domain::limits::AUDIT_SESSION_SECONDS;
-use crate::ports::{CheckError, Member, MemberRoot, MemberRoots, RootAccess};
+use crate::ports::{CheckError, Member, MemberRoot, MemberRoots, Organization, RootAccess};
 use crate::sanitize::{redact_contacts, untrusted_line};
-
-/// The most pages of accounts read: 2,000 accounts at `ListAccounts`' maximum of 20 a page.
-const ACCOUNT_PAGES: usize = 100;
 
 /// The task policy of every audit session, in `partition`.
 pub fn audit_task_policy(partition: &str) -> String {
@@ -105,34 +102,11 @@ impl MemberRoots for OrganizationRoots {
             .and_then(|o| o.master_account_id())
             .unwrap_or_default()
             .to_owned();
-        let mut members = Vec::new();
-        let mut token: Option<String> = None;
-        for _ in 0..ACCOUNT_PAGES {
-            let page = self
-                .organizations
-                .list_accounts()
-                .max_results(20)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| failed("ListAccounts", e))?;
-            members.extend(
-                page.accounts()
-                    .iter()
-                    .filter(|a| a.status() == Some(&AccountStatus::Active))
-                    .filter_map(|a| {
-                        Some(Member {
-                            id: a.id()?.to_owned(),
-                            name: a.name().unwrap_or_default().to_owned(),
-                        })
-                    }),
-            );
-            // An empty page may still carry a token: only its absence ends the listing.
-            match page.next_token() {
-                Some(next) => token = Some(next.to_owned()),
-                None => break,
-            }
-        }
+        // The same listing coverage reads: every page, active accounts only.
+        let mut members = OrganizationAccounts::new(self.organizations.clone())
+            .accounts()
+            .await
+            .map_err(|CheckError(e)| CheckError(format!("ListAccounts: {e}")))?;
         members.sort_by(|a, b| a.id.cmp(&b.id));
         Ok((management, members))
     }

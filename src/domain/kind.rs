@@ -192,7 +192,8 @@ pub enum TextPeriod {
 /// what is wrong with rootwatch's own pipeline: `pipeline-blind` from the watchdog (CloudTrail
 /// is not feeding rootwatch), `forwarder-failing` from a member account's forwarder (its root
 /// events do not reach the home account); or about declared root use: `root-use-declared` (a
-/// declaration announced) and `root-use-report` (what was done in its window). Kept apart from [`AlertKind`] because these alerts
+/// declaration announced) and `root-use-report` (what was done in its window); or about an
+/// organization's coverage: `coverage-gap`, `coverage-check-failed` and the weekly `coverage-report`. Kept apart from [`AlertKind`] because these alerts
 /// come from no rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
@@ -205,6 +206,13 @@ pub enum NotificationKind {
     RootUseReport,
     /// The root user's own credentials: what an attacker needs, found by a scheduled run.
     Posture(PostureKind),
+    /// Organization coverage: an account × region whose forwarder's heartbeat stopped, so its
+    /// root activity may not reach rootwatch.
+    CoverageGap,
+    /// Organization coverage could not be checked (the accounts or the heartbeats unreadable).
+    CoverageCheckFailed,
+    /// The weekly list of every account × region, watched or blind (email and chat only).
+    CoverageReport,
 }
 
 /// What is wrong with the root user's credentials ([`NotificationKind::Posture`]), one
@@ -258,6 +266,9 @@ impl NotificationKind {
             NotificationKind::RootUseDeclared => "root-use-declared",
             NotificationKind::RootUseReport => "root-use-report",
             NotificationKind::Posture(kind) => kind.as_str(),
+            NotificationKind::CoverageGap => "coverage-gap",
+            NotificationKind::CoverageCheckFailed => "coverage-check-failed",
+            NotificationKind::CoverageReport => "coverage-report",
         }
     }
 }

@@ -147,7 +147,7 @@ impl<M: MemberRoots> MemberAudit<M> {
         // AssumeRoot targets members only; the home account is the own posture check's.
         let members: Vec<Member> = members
             .into_iter()
-            .filter(|m| m.id != management && m.id != self.home)
+            .filter(|m| m.id.as_str() != management && m.id.as_str() != self.home)
             .collect();
         let after = state.cursor().await.unwrap_or_default();
         let chosen = slice(&members, after.as_deref());
@@ -161,25 +161,27 @@ impl<M: MemberRoots> MemberAudit<M> {
                 );
                 break;
             }
-            let results =
-                futures_util::future::join_all(batch.iter().map(|m| self.roots.audit(&m.id))).await;
+            let results = futures_util::future::join_all(
+                batch.iter().map(|m| self.roots.audit(m.id.as_str())),
+            )
+            .await;
             for (member, result) in batch.iter().zip(results) {
                 if let Err(CheckError(e)) = &result {
                     warn!(account = %member.id, "member audit failed: {e}");
                 }
                 let found = judge(&result);
                 let codes: Vec<String> = found.iter().map(|(k, _)| k.as_str().to_owned()).collect();
-                let before = state.last(&member.id).await.unwrap_or_default();
+                let before = state.last(member.id.as_str()).await.unwrap_or_default();
                 new.extend(
                     found
                         .iter()
                         .filter(|(k, _)| !before.iter().any(|b| b == k.as_str()))
                         .map(|(k, s)| (*k, *s, *member)),
                 );
-                if let Err(e) = state.remember(&member.id, &codes, now).await {
+                if let Err(e) = state.remember(member.id.as_str(), &codes, now).await {
                     warn!(account = %member.id, "member audit not remembered: {e}");
                 }
-                audited.push(member.id.clone());
+                audited.push(member.id.to_string());
             }
         }
         if let Some(last) = audited.last() {
@@ -297,18 +299,20 @@ impl<M: MemberRoots> MemberAudit<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AccountId, AccountName};
 
     fn members(n: usize) -> Vec<Member> {
         (0..n)
             .map(|i| Member {
-                id: format!("{:012}", 100_000 + i),
-                name: format!("m{i}"),
+                id: AccountId::parse(&format!("{:012}", 100_000 + i)).unwrap(),
+                name: AccountName::parse(&format!("m{i}")).ok(),
+                joined: None,
             })
             .collect()
     }
 
     fn ids(chosen: &[&Member]) -> Vec<String> {
-        chosen.iter().map(|m| m.id.clone()).collect()
+        chosen.iter().map(|m| m.id.to_string()).collect()
     }
 
     /// Five a run at least, a twentieth of the organization at most every 20 runs, wrapping,
@@ -324,11 +328,14 @@ mod tests {
             let chosen = slice(&all, after.as_deref());
             assert_eq!(chosen.len(), 5);
             seen.extend(ids(&chosen));
-            after = chosen.last().map(|m| m.id.clone());
+            after = chosen.last().map(|m| m.id.to_string());
         }
         assert_eq!(seen.len(), 30);
-        let wrapped = slice(&all, Some(&all[27].id));
-        assert_eq!(ids(&wrapped), [28, 29, 0, 1, 2].map(|i| all[i].id.clone()));
+        let wrapped = slice(&all, Some(all[27].id.as_str()));
+        assert_eq!(
+            ids(&wrapped),
+            [28, 29, 0, 1, 2].map(|i| all[i].id.to_string())
+        );
         assert_eq!(slice(&members(1000), None).len(), 50);
         assert_eq!(slice(&members(3), None).len(), 3);
         assert!(slice(&[], None).is_empty());

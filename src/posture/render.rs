@@ -196,16 +196,10 @@ pub fn render_members(
         .map(|(s, _)| *s)
         .max()
         .unwrap_or(row.severity);
-    let label = |m: &Member| {
-        if m.name.is_empty() {
-            m.id.clone()
-        } else {
-            format!(
-                "{} ({})",
-                crate::sanitize::untrusted_line(&m.name, 50),
-                m.id
-            )
-        }
+    // Organizations' names arrive made safe (`AccountName::from_untrusted`).
+    let label = |m: &Member| match &m.name {
+        Some(name) => format!("{name} ({})", m.id),
+        None => m.id.to_string(),
     };
     let (title, sms, consequence, why, fix) = if kind == PostureKind::CheckFailed {
         (

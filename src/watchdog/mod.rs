@@ -157,7 +157,8 @@ impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
 /// The watchdog's claim: a mark per finding for the UTC day, so a lasting problem alerts once a
 /// day and a new one at once. The alert goes out when any mark is new (or the table cannot
 /// say); it is a duplicate when every finding was already alerted today. Each key ends in the
-/// day, `#<YYYY-MM-DD>`. Every day's alert is texted; [`Quiet`] texts only the first day's.
+/// day, `#<YYYY-MM-DD>`. Every day's alert is texted; [`Quiet`] texts only the first day's. The
+/// coverage check keeps its gaps' marks with it too.
 pub(crate) struct DailyMarks<'a, W> {
     pub(crate) state: &'a W,
     pub(crate) owner: &'a str,
@@ -232,6 +233,19 @@ impl<W: WatchdogState> Guard for Repeating<'_, W> {
 
     fn pause_notice(&self, severity: Severity) -> Option<Sms> {
         self.marks.pause_notice(severity)
+    }
+}
+
+impl<'a, W> DailyMarks<'a, W> {
+    /// The marks `keys` (never empty) for `owner`'s invocation at `now`.
+    pub(crate) fn new(state: &'a W, owner: &'a str, now: DateTime<Utc>, keys: Vec<String>) -> Self {
+        DailyMarks {
+            state,
+            owner,
+            now,
+            keys,
+            marked: Vec::new(),
+        }
     }
 }
 

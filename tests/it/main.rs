@@ -13,6 +13,8 @@ mod support;
 
 /// The Chatbot message each alert carries, against the custom-notification schema.
 mod chat;
+/// Organization coverage: heartbeats recorded, silent accounts × regions alerted.
+mod coverage;
 /// Declared root use: the stream's doorbell, alerts during a declaration, the root-use report.
 mod declared;
 /// Publishing to SNS: one publish per alert with every protocol, and publishing that fails.

@@ -95,6 +95,8 @@ async fn deployed(stack: &LocalStack, stand_in: &RootAccessStandIn) -> Deployed 
         }),
         handler: f.handler,
         watchdog: f.watchdog,
+        coverage: None,
+        checks_rule: None,
     }
 }
 

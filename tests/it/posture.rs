@@ -65,6 +65,8 @@ async fn deployed(stack: &LocalStack) -> Deployed {
         }),
         handler: f.handler,
         watchdog: f.watchdog,
+        coverage: None,
+        checks_rule: None,
     }
 }
 

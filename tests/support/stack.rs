@@ -178,6 +178,8 @@ pub async fn function<S, W: WatchdogState>(
         handler: app,
         watchdog,
         posture: None,
+        coverage: None,
+        checks_rule: None,
     }
 }
 

@@ -241,7 +241,8 @@ def test_the_function_may_assume_root_only_to_audit_root_credentials(function, r
 
 
 def test_member_root_audit_false_grants_no_assume_root(deployed_template, function, role_arn):
-    """MemberRootAudit=false in organization mode: the role has no sts:AssumeRoot at all."""
+    """MemberRootAudit=false in organization mode: the role has no sts:AssumeRoot, and reads
+    neither the root access features nor (coverage off) the organization's accounts."""
     stack = Stack(deployed_template, {**MODES["organization"], "MemberRootAudit": "false"}, ACCOUNT, REGION,
                   STACK_NAME)
     role = {"Ref": "RootwatchFunctionRole"}
@@ -251,7 +252,9 @@ def test_member_root_audit_false_grants_no_assume_root(deployed_template, functi
     assert decide(Request(function, "sts:AssumeRoot", "arn:aws:iam::210987654321:root", context), policies)[0] \
         == IMPLICIT_DENY
     assert decide(Request(function, "iam:ListOrganizationsFeatures", "*", context_of(function, role_arn)),
-                  policies)[0] == ALLOWED
+                  policies)[0] == IMPLICIT_DENY
+    assert decide(Request(function, "organizations:ListAccounts", "*", context_of(function, role_arn)),
+                  policies)[0] == IMPLICIT_DENY
 
 
 def test_no_other_principal_may_publish_alerts(topics, keys):
@@ -954,3 +957,88 @@ def test_the_watchdog_may_read_trails_and_change_none(function, role_arn, role_p
             assert decide(Request(function, action, trail, context), role_policies)[0] == IMPLICIT_DENY
     other_resource = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:eventdatastore/x"
     assert decide(Request(function, "cloudtrail:GetTrailStatus", other_resource, context), role_policies)[0] == IMPLICIT_DENY
+
+
+# --- coverage (docs/coverage.md) ------------------------------------------------------------------
+
+COVERAGE = {"OrganizationId": "o-a1b2c3d4e5", "CoverageRegions": "us-east-1,eu-west-1"}
+
+
+@pytest.fixture(scope="module")
+def coverage_stack(deployed_template):
+    return Stack(deployed_template, COVERAGE, ACCOUNT, REGION, STACK_NAME)
+
+
+def function_of(stack):
+    role = stack.get_att("RootwatchFunctionRole", "Arn")
+    attached = [p["PolicyDocument"] for p in created_properties(stack, "AWS::IAM::Policy")
+                if {"Ref": "RootwatchFunctionRole"} in p["Roles"]]
+    return session(role, stack.ref("RootwatchFunction")), role, [stack.resolve(doc) for doc in attached]
+
+
+def test_the_function_records_and_queries_heartbeats_and_never_scans(coverage_stack):
+    """One conditional UpdateItem per heartbeat, one Query per region: nothing else on the heartbeat
+    table, and no Query of the state table."""
+    function, role, policies = function_of(coverage_stack)
+    heartbeats = coverage_stack.get_att("HeartbeatTable", "Arn")
+    table_policy = resolved(coverage_stack, "HeartbeatTable", "ResourcePolicy")["PolicyDocument"]
+    ask = lambda action, arn, policy=None: decide(
+        Request(function, action, arn, context_of(function, role)), policies, policy)[0]
+    assert ask("dynamodb:UpdateItem", heartbeats, table_policy) == ALLOWED
+    assert ask("dynamodb:Query", heartbeats, table_policy) == ALLOWED
+    for action in ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem"]:
+        assert ask(action, heartbeats, table_policy) == IMPLICIT_DENY, action
+    assert ask("dynamodb:Query", coverage_stack.get_att("StateTable", "Arn")) == IMPLICIT_DENY
+    assert ask("dynamodb:Scan", coverage_stack.get_att("StateTable", "Arn")) == IMPLICIT_DENY
+    assert ask("organizations:ListAccounts", "*") == ALLOWED
+
+
+@pytest.mark.parametrize("action", ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate"])
+def test_no_other_principal_writes_the_heartbeat_table(coverage_stack, action):
+    """A forged last_seen would hide a gap: an administrator allowed everything is denied."""
+    heartbeats = coverage_stack.get_att("HeartbeatTable", "Arn")
+    table_policy = resolved(coverage_stack, "HeartbeatTable", "ResourcePolicy")["PolicyDocument"]
+    assert decide(Request(ADMIN, action, heartbeats, context_of(ADMIN)), EVERYTHING, table_policy) \
+        == (EXPLICIT_DENY, "OnlyTheFunctionWrites")
+
+
+def test_coverage_exists_only_when_its_regions_are_set(deployed_template):
+    """Off by default, and only in organization mode (it lists the organization's accounts)."""
+    names = ["HeartbeatTable", "HomeBusHeartbeat", "RootwatchChecksSchedule", "RootwatchCoveragePolicy"]
+    for parameters, on in [
+        (MODES["organization"], False),
+        ({"CoverageRegions": "us-east-1"}, False),
+        ({"SourceAccountIds": OTHER_ACCOUNT, "CoverageRegions": "us-east-1"}, False),
+        (COVERAGE, True),
+    ]:
+        created = Stack(deployed_template, parameters, ACCOUNT, REGION, STACK_NAME).created()
+        assert all((name in created) == on for name in names), (parameters, on)
+
+
+def test_the_checks_schedule_may_send_dead_letters_and_is_named_as_the_function_is_told(coverage_stack):
+    arn, queue_policy = coverage_stack.get_att("FailedEventsQueue", "Arn"), resource_policy_of(
+        coverage_stack, "AWS::SQS::QueuePolicy", "Queues", "FailedEventsQueue")
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/" + coverage_stack.resolve(
+        coverage_stack.resources["RootwatchChecksSchedule"]["Properties"]["Name"])
+    context = {"aws:SourceArn": rule, "aws:SecureTransport": "true"}
+    events = service("events.amazonaws.com")
+    assert decide(Request(events, "sqs:SendMessage", arn, context), [], queue_policy)[0] == ALLOWED
+    variables = coverage_stack.resources["RootwatchFunction"]["Properties"]["Environment"]["Variables"]
+    assert coverage_stack.resolve(variables["ORGANIZATION_CHECKS_RULE_ARN"]) == rule
+    assert coverage_stack.resolve(variables["COVERAGE_REGIONS"]) == "us-east-1,eu-west-1"
+
+
+def test_coverage_alone_lists_the_accounts_and_nothing_of_the_root_audit(deployed_template, function, role_arn):
+    """CoverageRegions set, MemberRootAudit=false: the accounts are listed for coverage, and the
+    role still has neither sts:AssumeRoot nor the root access features."""
+    stack = Stack(deployed_template, {**MODES["organization"], "MemberRootAudit": "false",
+                                      "CoverageRegions": "us-east-1,eu-west-1"}, ACCOUNT, REGION, STACK_NAME)
+    role = {"Ref": "RootwatchFunctionRole"}
+    policies = [stack.resolve(p["PolicyDocument"]) for p in created_properties(stack, "AWS::IAM::Policy")
+                if role in p["Roles"]]
+    context = context_of(function, role_arn)
+    assert decide(Request(function, "organizations:ListAccounts", "*", context), policies)[0] == ALLOWED
+    assert decide(Request(function, "iam:ListOrganizationsFeatures", "*", context), policies)[0] == IMPLICIT_DENY
+    assert decide(Request(function, "sts:AssumeRoot", "arn:aws:iam::210987654321:root",
+                          context_of(function, role_arn, **{"sts:TaskPolicyArn": AUDIT_TASK})), policies)[0] \
+        == IMPLICIT_DENY
