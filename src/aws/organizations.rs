@@ -9,7 +9,12 @@
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::operation::describe_account::DescribeAccountError;
 
+use aws_sdk_organizations::config::interceptors::AfterDeserializationInterceptorContextRef;
+use aws_sdk_organizations::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_organizations::types::{Account, AccountStatus};
+use aws_smithy_runtime_api::box_error::BoxError;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::domain::{AccountId, AccountName};
 use crate::ports::{AccountDirectory, CheckError, DirectoryError, Member, Organization};
@@ -68,13 +73,27 @@ impl AccountDirectory for OrganizationsDirectory {
 /// `ListAccounts`' largest page (the API model's `MaxResults` maximum).
 const PAGE: i32 = 20;
 
-/// The member an account of `ListAccounts` is, if it is active. `Status` is read (this SDK
-/// predates `State`); an account without one is taken as active, so a cell is never dropped
-/// from coverage for a field AWS stopped sending.
-fn member(account: &Account) -> Option<Member> {
-    let active = account
-        .status()
-        .is_none_or(|status| *status == AccountStatus::Active);
+/// Whether an account is active: its `State` when the answer has one, else its `Status`, else
+/// yes. AWS retires `Status` on 9 September 2026 in favour of `State` (Organizations API
+/// Reference, "Account"), which this SDK release does not model; an account without either is
+/// taken as active, so no cell is dropped from coverage for a field AWS stopped sending. Pure.
+pub fn is_active(state: Option<&str>, status: Option<&AccountStatus>) -> bool {
+    match state {
+        Some(state) => state == "ACTIVE",
+        None => status.is_none_or(|status| *status == AccountStatus::Active),
+    }
+}
+
+/// The member an account of `ListAccounts` is, if it is active; `states` are the accounts'
+/// `State`s read from the same answer ([`StateReader`]).
+fn member(account: &Account, states: &HashMap<String, String>) -> Option<Member> {
+    let active = is_active(
+        account
+            .id()
+            .and_then(|id| states.get(id))
+            .map(String::as_str),
+        account.status(),
+    );
     let id = AccountId::parse(account.id()?)?;
     active.then(|| Member {
         id,
@@ -83,6 +102,52 @@ fn member(account: &Account) -> Option<Member> {
             .joined_timestamp()
             .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), 0)),
     })
+}
+
+/// Reads each account's `State` from a `ListAccounts` answer's JSON, which this SDK release
+/// parses without it: account id → state, for [`member`]. Reads only; an answer it cannot read
+/// leaves the map empty, and `Status` decides.
+#[derive(Debug)]
+struct StateReader(Arc<Mutex<HashMap<String, String>>>);
+
+impl Intercept for StateReader {
+    fn name(&self) -> &'static str {
+        "StateReader"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(body) = context.response().body().bytes() {
+            let states = account_states(body);
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(states);
+        }
+        Ok(())
+    }
+}
+
+/// `Accounts[].Id` → `Accounts[].State` of a `ListAccounts` answer. Pure.
+pub fn account_states(body: &[u8]) -> HashMap<String, String> {
+    let Ok(answer) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return HashMap::new();
+    };
+    answer["Accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|account| {
+            Some((
+                account["Id"].as_str()?.to_owned(),
+                account["State"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
 }
 
 /// The organization's active accounts, from the management account or a delegated
@@ -105,12 +170,18 @@ impl Organization for OrganizationAccounts {
     async fn accounts(&self) -> Result<Vec<Member>, CheckError> {
         let mut members = Vec::new();
         let mut token: Option<String> = None;
+        let page_states: Arc<Mutex<HashMap<String, String>>> = Arc::default();
         loop {
             let output = self
                 .client
                 .list_accounts()
                 .max_results(PAGE)
                 .set_next_token(token)
+                .customize()
+                .config_override(
+                    aws_sdk_organizations::config::Builder::default()
+                        .interceptor(StateReader(page_states.clone())),
+                )
                 .send()
                 .await
                 .map_err(|err| {
@@ -122,7 +193,14 @@ impl Organization for OrganizationAccounts {
                         300,
                     ))
                 })?;
-            members.extend(output.accounts().iter().filter_map(member));
+            let states =
+                std::mem::take(&mut *page_states.lock().unwrap_or_else(|e| e.into_inner()));
+            members.extend(
+                output
+                    .accounts()
+                    .iter()
+                    .filter_map(|account| member(account, &states)),
+            );
             match output.next_token {
                 Some(next) if !next.is_empty() => token = Some(next),
                 _ => return Ok(members),
@@ -195,13 +273,31 @@ mod tests {
                 None => builder.build(),
             }
         };
-        let active = member(&account(Some(AccountStatus::Active))).unwrap();
+        let none = HashMap::new();
+        let active = member(&account(Some(AccountStatus::Active)), &none).unwrap();
         assert_eq!(active.id.as_str(), "444455556666");
         assert_eq!(active.name.unwrap().as_str(), "prod b payments b");
         assert_eq!(active.joined.unwrap().timestamp(), 1_763_700_000);
-        assert!(member(&account(Some(AccountStatus::Suspended))).is_none());
-        assert!(member(&account(Some(AccountStatus::PendingClosure))).is_none());
-        assert!(member(&account(None)).is_some());
+        assert!(member(&account(Some(AccountStatus::Suspended)), &none).is_none());
+        assert!(member(&account(Some(AccountStatus::PendingClosure)), &none).is_none());
+        assert!(member(&account(None), &none).is_some());
+        // `State`, where the answer has it, decides over `Status`.
+        let state = |s: &str| HashMap::from([("444455556666".to_owned(), s.to_owned())]);
+        assert!(member(&account(None), &state("CLOSED")).is_none());
+        assert!(member(&account(Some(AccountStatus::Active)), &state("SUSPENDED")).is_none());
+        assert!(member(&account(None), &state("ACTIVE")).is_some());
+    }
+
+    #[test]
+    fn each_accounts_state_is_read_from_the_answer() {
+        let body = br#"{"Accounts":[{"Id":"111111111111","State":"ACTIVE","Status":"ACTIVE"},
+            {"Id":"222222222222","State":"CLOSED"},{"Id":"333333333333","Status":"ACTIVE"}],"NextToken":"x"}"#;
+        let states = account_states(body);
+        assert_eq!(states.len(), 2);
+        assert_eq!(states["111111111111"], "ACTIVE");
+        assert_eq!(states["222222222222"], "CLOSED");
+        assert!(account_states(b"not json").is_empty());
+        assert!(account_states(br#"{"Accounts":"x"}"#).is_empty());
     }
 
     #[test]

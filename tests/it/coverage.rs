@@ -20,8 +20,11 @@ use rootwatch::coverage::judge::State;
 use rootwatch::coverage::{ChecksOutcome, Coverage, Recorded};
 use rootwatch::dispatch::{Function, Response};
 use rootwatch::domain::AccountId;
+use rootwatch::ports::Organization;
 use rootwatch::error::HandlerError;
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::support::faulty::ClosedPort;
 use crate::support::moto::sdk_config_for;
@@ -479,4 +482,64 @@ async fn the_weekly_report_goes_once_on_monday_listing_every_account() {
         email.contains(&format!("{}  member-2  watched 0/3", members[1])),
         "{email}"
     );
+}
+
+/// A minimal local stand-in for AWS Organizations' `ListAccounts` after 9 September 2026, when
+/// AWS stops sending an account's `Status` and only `State` says whether it is active
+/// (Organizations API Reference, "Account"; moto still sends both). It answers every request
+/// with the next of `pages` (JSON 1.1, as the API does), and counts them.
+async fn organizations_without_status(pages: Vec<Value>) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            while let Some(request) = crate::support::faulty::read_message(&mut stream).await {
+                let target = crate::support::faulty::header(&request, "x-amz-target");
+                assert_eq!(
+                    target.as_deref(),
+                    Some("AWSOrganizationsV20161128.ListAccounts")
+                );
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                let body = pages[n.min(pages.len() - 1)].to_string();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                use tokio::io::AsyncWriteExt;
+                if stream.write_all(answer.as_bytes()).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (endpoint, served)
+}
+
+/// With `Status` gone, `State` alone decides: a suspended, a closed and a pending account are
+/// not expected to send heartbeats (nor audited), an active one is, on every page.
+#[tokio::test]
+async fn without_status_the_accounts_state_decides_who_is_covered() {
+    let account = |id: &str, state: &str| {
+        serde_json::json!({"Id": id, "Name": format!("acct-{id}"), "State": state,
+                           "Arn": format!("arn:aws:organizations::111122223333:account/o-exampleorg1/{id}")})
+    };
+    let pages = vec![
+        serde_json::json!({"Accounts": [account("111111111111", "ACTIVE"), account("222222222222", "SUSPENDED")],
+                           "NextToken": "page-2"}),
+        serde_json::json!({"Accounts": [account("333333333333", "CLOSED"), account("444444444444", "PENDING_ACTIVATION"),
+                                        account("555555555555", "ACTIVE")]}),
+    ];
+    let (endpoint, served) = organizations_without_status(pages).await;
+    let organizations = aws_sdk_organizations::Client::new(&sdk_config_for(&endpoint).await);
+    let members = OrganizationAccounts::new(organizations)
+        .accounts()
+        .await
+        .expect("the accounts are listed");
+    let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["111111111111", "555555555555"]);
+    assert_eq!(served.load(Ordering::SeqCst), 2, "both pages read");
 }
