@@ -153,6 +153,8 @@ impl<M: MemberRoots> MemberAudit<M> {
         let chosen = slice(&members, after.as_deref());
         let mut audited = Vec::new();
         let mut new: Vec<(PostureKind, Severity, &Member)> = Vec::new();
+        // Each audited member's findings, remembered only once their alerts are out.
+        let mut found_by_member: Vec<(&Member, Vec<PostureKind>)> = Vec::new();
         for batch in chosen.chunks(AUDIT_CONCURRENCY) {
             if budget.left() < AUDIT_MIN_LEFT {
                 warn!(
@@ -170,7 +172,6 @@ impl<M: MemberRoots> MemberAudit<M> {
                     warn!(account = %member.id, "member audit failed: {e}");
                 }
                 let found = judge(&result);
-                let codes: Vec<String> = found.iter().map(|(k, _)| k.as_str().to_owned()).collect();
                 let before = state.last(member.id.as_str()).await.unwrap_or_default();
                 new.extend(
                     found
@@ -178,19 +179,13 @@ impl<M: MemberRoots> MemberAudit<M> {
                         .filter(|(k, _)| !before.iter().any(|b| b == k.as_str()))
                         .map(|(k, s)| (*k, *s, *member)),
                 );
-                if let Err(e) = state.remember(member.id.as_str(), &codes, now).await {
-                    warn!(account = %member.id, "member audit not remembered: {e}");
-                }
+                found_by_member.push((*member, found.iter().map(|(k, _)| *k).collect()));
                 audited.push(member.id.to_string());
-            }
-        }
-        if let Some(last) = audited.last() {
-            if let Err(e) = state.move_cursor(last).await {
-                warn!("member audit cursor not moved: {e}");
             }
         }
         let mut published = Vec::new();
         let mut failed = None;
+        let mut unsent: Vec<PostureKind> = Vec::new();
         for kind in [
             PostureKind::MemberRootAccessKeys,
             PostureKind::MemberRootPassword,
@@ -243,8 +238,31 @@ impl<M: MemberRoots> MemberAudit<M> {
                         kind = kind.as_str(),
                         "member audit: finding not alerted: {err}"
                     );
+                    unsent.push(kind);
                     failed.get_or_insert(err);
                 }
+            }
+        }
+        // A finding whose alert did not go out is not remembered, and the cursor stays: the
+        // retry of this tick audits the same members and alerts it (the day's marks keep the
+        // kinds already alerted from going twice).
+        for (member, found) in &found_by_member {
+            let new_here = |kind: &PostureKind| {
+                new.iter()
+                    .any(|(k, _, m)| k == kind && std::ptr::eq(*m, *member))
+            };
+            let codes: Vec<String> = found
+                .iter()
+                .filter(|kind| !(unsent.contains(kind) && new_here(kind)))
+                .map(|kind| kind.as_str().to_owned())
+                .collect();
+            if let Err(e) = state.remember(member.id.as_str(), &codes, now).await {
+                warn!(account = %member.id, "member audit not remembered: {e}");
+            }
+        }
+        if let (Some(last), None) = (audited.last(), &failed) {
+            if let Err(e) = state.move_cursor(last).await {
+                warn!("member audit cursor not moved: {e}");
             }
         }
         info!(

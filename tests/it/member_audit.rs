@@ -73,7 +73,12 @@ async fn organization(stack: &LocalStack) -> (aws_sdk_organizations::Client, Vec
 }
 
 async fn deployed(stack: &LocalStack, stand_in: &RootAccessStandIn) -> Deployed {
-    let app = stack.app(&stack.topic);
+    deployed_to(stack, stand_in, &stack.topic).await
+}
+
+/// The function as deployed, publishing to `topic`.
+async fn deployed_to(stack: &LocalStack, stand_in: &RootAccessStandIn, topic: &str) -> Deployed {
+    let app = stack.app(topic);
     let marks = DynamoWatchdogState::new(stack.state_client.clone(), TABLE);
     let f = function(app, marks, &stack.moto.endpoint).await;
     let organizations = aws_sdk_organizations::Client::new(&stack.moto.sdk_config().await);
@@ -188,6 +193,40 @@ async fn a_members_root_password_alerts_once_and_a_new_key_at_once() {
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(keys[0].2["email"].as_str().unwrap().contains(a.as_str()));
     assert_eq!(of_kind(&stack, "posture-member-root-password").len(), 1);
+}
+
+/// A member finding whose alert could not be published is not forgotten: the tick fails
+/// (Lambda retries it), and the retry audits the same members and alerts it.
+#[tokio::test]
+async fn a_finding_not_published_is_alerted_by_the_retry() {
+    let stack = LocalStack::start().await;
+    logging_trail(&stack.moto, "management-events").await;
+    let (_, members) = organization(&stack).await;
+    let stand_in = RootAccessStandIn::start(&stack.moto.endpoint);
+    let a = &members[0];
+    stand_in.set(&json!({
+        "features": ["RootCredentialsManagement", "RootSessions"],
+        "members": {a: {"password": true}},
+    }));
+    let now = at("2026-11-24T03:00:00Z");
+    let broken = deployed_to(&stack, &stand_in, &stack.missing_topic()).await;
+    let invocation = Invocation::new("tick-1", Utc::now() + chrono::Duration::seconds(30));
+    let (result, _) = broken.handle(&tick(), &invocation, now).await;
+    let err = result.expect_err("the alert was not published");
+    assert!(err.is_retryable(), "{err}");
+    assert!(of_kind(&stack, "posture-member-root-password").is_empty());
+
+    // Lambda's retry of the same tick, SNS reachable again.
+    let f = deployed(&stack, &stand_in).await;
+    let retry = tick_at(&f, now, "tick-1-retry").await;
+    assert!(
+        matches!(&retry, AuditOutcome::Audited { audited, published }
+            if audited.contains(a) && published.contains(&PostureKind::MemberRootPassword)),
+        "{retry:?}"
+    );
+    let sent = of_kind(&stack, "posture-member-root-password");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].2["email"].as_str().unwrap().contains(a.as_str()));
 }
 
 /// Root sessions off: no AssumeRoot at all; on a Monday from 08:00 one weekly report, LOW,
