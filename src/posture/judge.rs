@@ -19,6 +19,11 @@ use crate::ports::{AccountSummary, CheckError, VirtualDevice};
 pub enum Password {
     Enabled,
     Disabled,
+    /// The root row says `not_supported`: IAM does not report the root user's password there
+    /// (IAM User Guide, "Getting credential reports for your AWS account": "The value for the
+    /// AWS account root user is always not_supported"). The finding is kept and says how to
+    /// confirm.
+    NotReported,
     /// The report could not say; the finding is kept and says so.
     Unreadable(String),
 }
@@ -78,6 +83,7 @@ pub fn root_password(report: &str) -> Password {
     {
         Some("true") => Password::Enabled,
         Some("false") => Password::Disabled,
+        Some("not_supported") => Password::NotReported,
         Some(other) => Password::Unreadable(format!(
             "the credential report's {ROOT_ROW} row says password_enabled={}",
             crate::sanitize::plain_token(other, 20)
@@ -299,6 +305,10 @@ mod tests {
         };
         assert_eq!(root_password(&report("true")), Password::Enabled);
         assert_eq!(root_password(&report("false")), Password::Disabled);
+        assert_eq!(
+            root_password(&report("not_supported")),
+            Password::NotReported
+        );
         assert!(
             matches!(root_password(&report("maybe")), Password::Unreadable(r) if r.contains("password_enabled=maybe"))
         );

@@ -69,6 +69,16 @@ fn found(finding: &Finding) -> String {
                      reported as if it had one: a root user without a password (deleted \
                      through centralized root access) needs no MFA, and would not be reported."
                 ),
+                Password::NotReported => format!(
+                    "{said}. IAM does not report whether the root user has a password (the \
+                     credential report's root row says not_supported), so it is reported as if \
+                     it had one. If centralized root access deleted this account's root \
+                     credentials, confirm it from the management account: aws sts assume-root \
+                     --target-principal <this account's id> --task-policy-arn \
+                     arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials, then, \
+                     with those credentials, aws iam get-login-profile: NoSuchEntity means no \
+                     password."
+                ),
                 Password::Disabled => format!("{said}."),
             }
         }
@@ -461,5 +471,20 @@ mod tests {
         assert!(
             body.contains("could not be read (the credential report has no <root_account> row)")
         );
+    }
+
+    #[test]
+    fn a_password_iam_does_not_report_says_how_to_confirm() {
+        let finding = Finding::MfaOff {
+            password: Password::NotReported,
+        };
+        let body = render_body(&checked(), &finding, None);
+        for part in [
+            "IAM does not report whether the root user has a password",
+            "IAMAuditRootUserCredentials",
+            "get-login-profile",
+        ] {
+            assert!(body.contains(part), "{part}: {body}");
+        }
     }
 }
