@@ -19,7 +19,7 @@ use crate::invocation::{Budget, Invocation};
 use crate::ports::{
     AlertPublisher, CheckError, Member, MemberRoot, MemberRoots, RootAccess, WatchdogState,
 };
-use crate::posture::render::{render_members, render_report};
+use crate::posture::render::{render_members, render_report, render_unlisted};
 use crate::watchdog::{DailyMarks, Repeat, Repeating};
 
 /// What a member's root credentials show, as codes (the marks' and `audit#` items').
@@ -63,8 +63,9 @@ pub fn slice<'a>(members: &'a [Member], after: Option<&str>) -> Vec<&'a Member> 
 pub enum AuditOutcome {
     /// Not in organization mode, or `MEMBER_ROOT_AUDIT=false`.
     Off,
-    /// Root sessions are off or the account may not ask: nothing audited; `reported` when this
-    /// run sent the weekly report.
+    /// Root sessions are off, the account may not ask, or the organization's accounts could
+    /// not be listed: nothing audited; `reported` when this run sent the weekly report (or, for
+    /// a listing that failed, the day's `posture-check-failed`).
     NotAudited { why: String, reported: bool },
     /// `audited` members read; `published` the kinds alerted now.
     Audited {
@@ -138,10 +139,33 @@ impl<M: MemberRoots> MemberAudit<M> {
             Ok(found) => found,
             Err(CheckError(e)) => {
                 warn!("member audit: the organization's accounts could not be listed: {e}");
-                return Ok(AuditOutcome::NotAudited {
-                    why: e,
-                    reported: false,
-                });
+                // Alerted once a day (texted its first day only): a refused listing would
+                // otherwise stop every audit without a word.
+                let mut notification = render_unlisted(
+                    &self.home,
+                    &e,
+                    now,
+                    self.sms_limit,
+                    self.runbook_url.as_deref(),
+                );
+                let mut marks = Repeating {
+                    marks: DailyMarks {
+                        state,
+                        owner: &invocation.request_id,
+                        now,
+                        keys: vec![format!(
+                            "posture#members#not-listed#{}",
+                            now.format("%Y-%m-%d")
+                        )],
+                        marked: Vec::new(),
+                    },
+                    repeat: Repeat::Quiet,
+                };
+                let reported = matches!(
+                    deliver(publisher, &mut marks, &mut notification, &budget).await?,
+                    Delivered::Published { .. }
+                );
+                return Ok(AuditOutcome::NotAudited { why: e, reported });
             }
         };
         // AssumeRoot targets members only; the home account is the own posture check's.

@@ -245,8 +245,8 @@ pub fn render_members(
         body.push_str(&format!("\nControls: {}\n", row.controls.join("; ")));
     }
     body.push_str(
-        "\nEach member is alerted when its audit first finds this; it stays in the weekly \
-         report while it lasts. rootwatch reads root credentials through sts:AssumeRoot with \
+        "\nEach member is alerted when its audit first finds this, and again if it comes back \
+         after it was fixed. rootwatch reads root credentials through sts:AssumeRoot with \
          the IAMAuditRootUserCredentials task policy only.\n",
     );
     if let Some(url) = runbook_url {
@@ -273,6 +273,62 @@ pub fn render_members(
     );
     notification(
         kind_name,
+        severity,
+        subject,
+        sms,
+        body,
+        alert_json,
+        runbook_url,
+        "members",
+    )
+}
+
+/// The members' audit could not list the organization's accounts (`posture-check-failed`,
+/// HIGH): `why` is the sanitised error. No member is audited until it can.
+pub fn render_unlisted(
+    home: &str,
+    why: &str,
+    at: DateTime<Utc>,
+    sms_limit: SmsLimit,
+    runbook_url: Option<&str>,
+) -> Notification {
+    let kind = NotificationKind::Posture(PostureKind::CheckFailed);
+    let severity = Severity::High;
+    let title = "Member root credentials could not be audited";
+    let mut body = format!(
+        "{title} ({at}): the organization's accounts could not be listed from account {home}: \
+         {why}.\n\nWhy: no member's root credentials are audited until they can be; a root \
+         password or access key in a member account goes unseen until it is used.\n\nFix: \
+         the function's role needs organizations:ListAccounts and DescribeOrganization \
+         (template.yaml's ListMemberAccounts), and, in a delegated administrator account, the \
+         management account's Organizations delegation policy must allow \
+         organizations:ListAccounts to it (docs/organizations.md, \"Permission\").\n",
+        at = at.format("%Y-%m-%d %H:%M:%S UTC"),
+    );
+    if let Some(url) = runbook_url {
+        body.push_str(&format!("Runbook: {url}\n"));
+    }
+    let subject = EmailSubject::fit(&format!(
+        "[rootwatch] {} {title} - accounts not listed",
+        severity.as_str()
+    ));
+    let alert_json = json!({
+        "kind": kind.as_str(),
+        "severity": severity.as_str(),
+        "checkedAt": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "account": home,
+        "error": why,
+    });
+    let sms = Sms::fit(
+        &format!(
+            "{} member root audit failed in acct {}: accounts not listed. Fix: see email",
+            severity.as_str(),
+            plain_token(home, 12)
+        ),
+        sms_limit,
+    );
+    notification(
+        kind,
         severity,
         subject,
         sms,

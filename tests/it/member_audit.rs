@@ -229,6 +229,52 @@ async fn a_finding_not_published_is_alerted_by_the_retry() {
     assert!(sent[0].2["email"].as_str().unwrap().contains(a.as_str()));
 }
 
+/// Accounts that cannot be listed (here: no organization) stop every audit: that is itself
+/// alerted, posture-check-failed, HIGH, once a day and texted its first day only.
+#[tokio::test]
+async fn accounts_not_listed_are_a_check_failed_alert_once_a_day() {
+    let stack = LocalStack::start().await;
+    logging_trail(&stack.moto, "management-events").await;
+    let stand_in = RootAccessStandIn::start(&stack.moto.endpoint);
+    stand_in
+        .set(&json!({"features": ["RootCredentialsManagement", "RootSessions"], "members": {}}));
+    let f = deployed(&stack, &stand_in).await;
+
+    let first = tick_at(&f, at("2026-11-24T03:00:00Z"), "tick-1").await;
+    assert!(
+        matches!(&first, AuditOutcome::NotAudited { why, reported: true } if why.contains("AWSOrganizationsNotInUse")),
+        "{first:?}"
+    );
+    let sent = of_kind(&stack, "posture-check-failed");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (severity, page, message) = &sent[0];
+    assert_eq!((severity.as_str(), page.as_str()), ("HIGH", "true"));
+    let email = message["email"].as_str().unwrap();
+    assert!(email.contains("could not be listed"), "{email}");
+    assert!(email.contains("organizations:ListAccounts"), "{email}");
+    assert!(audit_calls(&stand_in).is_empty());
+
+    let later = tick_at(&f, at("2026-11-24T04:00:00Z"), "tick-2").await;
+    assert!(
+        matches!(
+            &later,
+            AuditOutcome::NotAudited {
+                reported: false,
+                ..
+            }
+        ),
+        "{later:?}"
+    );
+    let next_day = tick_at(&f, at("2026-11-25T03:00:00Z"), "tick-3").await;
+    assert!(
+        matches!(&next_day, AuditOutcome::NotAudited { reported: true, .. }),
+        "{next_day:?}"
+    );
+    let sent = of_kind(&stack, "posture-check-failed");
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[1].1, "false", "texted on its first day only");
+}
+
 /// Root sessions off: no AssumeRoot at all; on a Monday from 08:00 one weekly report, LOW,
 /// not texted, with the commands that turn it on; not twice that week.
 #[tokio::test]
