@@ -351,7 +351,10 @@ def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
     RuleName is the rule's own name, taken from its Ref ("bus|rule")."""
     alarms = alarms_on(resources, "AWS/Events", "InvocationsFailedToBeSentToDlq")
     default_bus = [a for a in alarms if len(a["Dimensions"]) == 1]
-    assert sorted(a["Dimensions"][0]["Value"]["Ref"] for a in default_bus) == sorted(DEFAULT_BUS_RULES)
+    # The coverage checks schedule (Condition HasCoverage) too.
+    assert sorted(a["Dimensions"][0]["Value"]["Ref"] for a in default_bus) == sorted(
+        DEFAULT_BUS_RULES + ["RootwatchChecksSchedule"]
+    )
     assert all(a["Dimensions"][0]["Name"] == "RuleName" for a in default_bus)
     home_bus = [a["Dimensions"] for a in alarms if len(a["Dimensions"]) == 2]
     expected = [
@@ -705,3 +708,20 @@ def test_the_dashboard_shows_every_metric_the_function_emits(resources):
     body, _ = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
     for metric in ["Alerts", "Ignored", "Duplicates", "DeliveryFailures", "WatchdogHealthy"]:
         assert f'"rootwatch", "{metric}", "FunctionName"' in body, metric
+
+
+def test_the_coverage_check_alarms_when_it_has_not_run_for_three_hours(resources):
+    """CoverageChecked counts each check that read its inputs; none in 3 hours (a disabled
+    schedule, a failing function, refused reads) is an alarm, and missing data breaches."""
+    alarm = resources["CoverageAlarm"]
+    assert alarm["Condition"] == "HasCoverage"
+    props = alarm["Properties"]
+    assert (props["Namespace"], props["MetricName"], props["Statistic"]) == ("rootwatch", "CoverageChecked", "Sum")
+    assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (1, "LessThanThreshold")
+    assert (props["Period"], props["EvaluationPeriods"]) == (10800, 1)
+    assert props["TreatMissingData"] == "breaching"
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": "AlarmTopic"}]
+    body = json.dumps(resources["Dashboard"]["Properties"]["DashboardBody"])
+    for state in ("blind", "pending", "watched", "home"):
+        assert f'\\"CoverageCells\\", \\"FunctionName\\", \\"${{Fn}}\\", \\"State\\", \\"{state}\\"' in body, state
