@@ -48,7 +48,8 @@ pub fn judge(root: &Result<MemberRoot, CheckError>) -> Vec<(PostureKind, Severit
 }
 
 /// The members this run audits: the next `max(5, ceil(n / 20))` by id after `after`, wrapping
-/// to the first, each at most once. Every member is audited at least once in 20 runs. Pure.
+/// to the first, each at most once. Every member is audited at least once in 20 runs (one run
+/// an hour at most). Pure.
 pub fn slice<'a>(members: &'a [Member], after: Option<&str>) -> Vec<&'a Member> {
     let take = members.len().div_ceil(20).max(5).min(members.len());
     let start = after.map_or(0, |after| {
@@ -63,6 +64,9 @@ pub fn slice<'a>(members: &'a [Member], after: Option<&str>) -> Vec<&'a Member> 
 pub enum AuditOutcome {
     /// Not in organization mode, or `MEMBER_ROOT_AUDIT=false`.
     Off,
+    /// Another tick of this UTC hour ran it: at most one audit an hour, however often the
+    /// watchdog ticks (each lists the whole organization).
+    Waiting,
     /// Root sessions are off, the account may not ask, or the organization's accounts could
     /// not be listed: nothing audited; `reported` when this run sent the weekly report (or, for
     /// a listing that failed, the day's `posture-check-failed`).
@@ -99,6 +103,13 @@ impl<M: MemberRoots> MemberAudit<M> {
         now: DateTime<Utc>,
     ) -> Result<AuditOutcome, HandlerError> {
         let budget = Budget::start(invocation, now);
+        let hour = format!("member-audit#{}", now.format("%Y-%m-%dT%H"));
+        match state.mark(&hour, &invocation.request_id, now).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(AuditOutcome::Waiting),
+            // Without the mark the audit runs: one more listing beats a skipped audit.
+            Err(e) => warn!("member audit: the hour's mark could not be set: {e}"),
+        }
         let why = match self.roots.root_access().await {
             Ok(RootAccess::Features {
                 root_sessions: true,

@@ -174,6 +174,11 @@ async fn a_members_root_password_alerts_once_and_a_new_key_at_once() {
         );
     }
 
+    // Another tick in the same UTC hour (a 5-minute watchdog) lists and assumes nothing.
+    let same_hour = tick_at(&f, at("2026-11-24T03:35:00Z"), "tick-1b").await;
+    assert_eq!(same_hour, AuditOutcome::Waiting);
+    assert_eq!(audit_calls(&stand_in).len(), 2);
+
     let second = tick_at(&f, at("2026-11-24T04:00:00Z"), "tick-2").await;
     assert!(
         matches!(&second, AuditOutcome::Audited { published, .. } if published.is_empty()),
@@ -218,7 +223,7 @@ async fn a_finding_not_published_is_alerted_by_the_retry() {
 
     // Lambda's retry of the same tick, SNS reachable again.
     let f = deployed(&stack, &stand_in).await;
-    let retry = tick_at(&f, now, "tick-1-retry").await;
+    let retry = tick_at(&f, now, "tick-1").await;
     assert!(
         matches!(&retry, AuditOutcome::Audited { audited, published }
             if audited.contains(a) && published.contains(&PostureKind::MemberRootPassword)),
