@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod email;
+pub mod event;
 pub mod notification;
 pub mod sms;
 pub mod time;

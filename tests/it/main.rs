@@ -23,6 +23,7 @@ mod docs;
 mod hostile;
 /// Organization mode: account names from AWS Organizations, forwarders, forwarder-failing.
 mod organization;
+mod outputs;
 /// The rule table, checked by replaying every sample against its reviewed snapshot.
 mod rules;
 /// The SMS fits one segment of the GSM 7-bit alphabet, whatever an alert holds.
