@@ -9,11 +9,13 @@
 //! ([`organizations`]). Only the wiring imports from here: `main.rs`, and [`crate::startup`],
 //! which checks the topic and the table during init.
 
+pub mod alert_bus;
 pub mod cloudtrail;
 pub mod declarations;
 pub mod dynamodb;
 pub mod https;
 pub mod organizations;
 pub mod sdk;
+pub mod security_hub;
 pub mod sns;
 pub mod watchdog_state;

@@ -4,4 +4,4 @@
 /// Every alert's event against `docs/schemas/alert-event.v1.json`; the committed fixtures.
 mod event_schema;
 // `PutEvents` on a custom bus with a rule into SQS, and `BatchImportFindings` twice, on moto.
-// mod on_moto;
+mod on_moto;

@@ -1,0 +1,362 @@
+//! The two adapters against moto through the real SDK: an alert event put on a custom bus
+//! reaches a rule's SQS target as EventBridge documents the envelope; a finding imported twice
+//! under one `Id` is one finding in `GetFindings`, relabelled.
+//!
+//! Pinned moto differences (AWS is followed; each has a test named for it):
+//! - `GetFindings` ignores `Filters` (moto 5.2.5 `securityhub/models.py`: "Filters and
+//!   SortCriteria is not yet implemented"): these tests select by `Id` themselves.
+//! - moto imports a finding for any `AwsAccountId`; AWS, under the default product ARN, only for
+//!   the calling account (Security Hub API Reference, `BatchImportFindings`). The adapter's unit
+//!   test pins that rootwatch's request names the home account.
+
+use chrono::{DateTime, Utc};
+use rootwatch::aws::alert_bus::{AlertEvents, EventBridgeBus, check_put_events};
+use rootwatch::aws::security_hub::{FindingSink, SecurityHubFindings};
+use rootwatch::domain::{AlertKind, Severity};
+use rootwatch::handler::{Decision, decide};
+use rootwatch::render::event::{AlertEvent, render_event};
+use rootwatch::render::finding::{FindingEntry, Home, SessionRecord, asff, finding_id};
+use serde_json::Value;
+
+use crate::support::moto::{MotoServer, drain_queue};
+use crate::support::{OFFLINE_TOPIC, config, sample};
+
+/// moto's account (its default), as the home account.
+const HOME_ACCOUNT: &str = "123456789012";
+
+fn event_of(name: &str) -> (AlertKind, AlertEvent) {
+    let Ok(Decision::Alert {
+        alert,
+        notification,
+    }) = decide(&sample(name), &config(OFFLINE_TOPIC))
+    else {
+        panic!("{name} alerts")
+    };
+    let id = alert.event_id.clone().unwrap();
+    (
+        alert.kind,
+        render_event(&alert).delivered(&id, notification.page, false),
+    )
+}
+
+/// A custom bus with a rule `{source: [rootwatch]}` into a new SQS queue.
+async fn bus_into_queue(moto: &MotoServer, bus: &str) -> (aws_sdk_sqs::Client, String) {
+    let config = moto.sdk_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    events
+        .create_event_bus()
+        .name(bus)
+        .send()
+        .await
+        .expect("create bus");
+    let url = sqs
+        .create_queue()
+        .queue_name("alert-events")
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .unwrap();
+    events
+        .put_rule()
+        .name("all-alert-events")
+        .event_bus_name(bus)
+        .event_pattern(r#"{"source": ["rootwatch"]}"#)
+        .send()
+        .await
+        .expect("rule");
+    events
+        .put_targets()
+        .rule("all-alert-events")
+        .event_bus_name(bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("target");
+    (sqs, url)
+}
+
+/// Three alerts, two of one console session: three events on the queue, each the documented
+/// envelope around the detail as rendered; the two of one session share `session`.
+#[tokio::test]
+async fn alert_events_on_a_custom_bus_reach_a_rule_into_sqs_one_per_alert() {
+    let moto = MotoServer::start();
+    let (sqs, url) = bus_into_queue(&moto, "rootwatch-alerts").await;
+    let bus = EventBridgeBus::new(
+        aws_sdk_eventbridge::Client::new(&moto.sdk_config().await),
+        "rootwatch-alerts",
+    );
+    let names = [
+        "root-api-call-from-console-session",
+        "root-api-call-same-console-session",
+        "root-cloudtrail-logging-stopped",
+    ];
+    let mut sent = Vec::new();
+    for name in names {
+        let (_, event) = event_of(name);
+        bus.put(&event).await.expect("put");
+        sent.push(event);
+    }
+    let bodies = drain_queue(&sqs, &url).await;
+    assert_eq!(bodies.len(), 3, "{bodies:#?}");
+    let mut received: Vec<Value> = bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).expect("the target gets the event as JSON"))
+        .collect();
+    received.sort_by_key(|e| e["detail"]["alertId"].as_str().unwrap().to_owned());
+    sent.sort_by_key(|e| e.detail.alert_id.clone());
+    for (got, put) in received.iter().zip(&sent) {
+        assert_eq!(got["source"], "rootwatch");
+        assert_eq!(got["detail-type"], "Root Activity Alert");
+        assert_eq!(
+            got["detail"],
+            serde_json::from_str::<Value>(&put.detail_json()).unwrap(),
+            "the detail arrives as put"
+        );
+        // The envelope EventBridge adds (User Guide, "Events in Amazon EventBridge"); moto
+        // leaves out `account` (pinned below).
+        for key in ["id", "time", "region", "resources", "version"] {
+            assert!(got.get(key).is_some(), "{key} in {got}");
+        }
+    }
+    let mut per_session = std::collections::BTreeMap::new();
+    for got in &received {
+        *per_session
+            .entry(got["detail"]["session"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    let console = &event_of("root-api-call-from-console-session")
+        .1
+        .detail
+        .session;
+    assert_eq!(per_session.get(console), Some(&2), "{per_session:?}");
+    assert_eq!(
+        per_session.len(),
+        2,
+        "the other session's key differs: {per_session:?}"
+    );
+}
+
+/// Pinned moto difference: moto's SQS target gets the envelope without `account`, which AWS
+/// always sets (User Guide, "Events in Amazon EventBridge"). When moto adds it this test fails
+/// and the test above should require it.
+#[tokio::test]
+async fn moto_delivers_the_envelope_without_account() {
+    let moto = MotoServer::start();
+    let (sqs, url) = bus_into_queue(&moto, "rootwatch-alerts").await;
+    let bus = EventBridgeBus::new(
+        aws_sdk_eventbridge::Client::new(&moto.sdk_config().await),
+        "rootwatch-alerts",
+    );
+    bus.put(&event_of("root-cloudtrail-logging-stopped").1)
+        .await
+        .expect("put");
+    let bodies = drain_queue(&sqs, &url).await;
+    let got: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(got["source"], "rootwatch", "{got}");
+    assert!(got.get("account").is_none(), "moto now sets account: {got}");
+}
+
+/// A bus that does not exist is a failure the caller sees, naming it.
+#[tokio::test]
+async fn a_put_on_a_missing_bus_fails() {
+    let moto = MotoServer::start();
+    let bus = EventBridgeBus::new(
+        aws_sdk_eventbridge::Client::new(&moto.sdk_config().await),
+        "no-such-bus",
+    );
+    let (_, event) = event_of("root-cloudtrail-logging-stopped");
+    let err = bus.put(&event).await.unwrap_err();
+    assert_eq!(err.output, "alert event");
+    assert!(err.reason.contains("no-such-bus"), "{err}");
+}
+
+/// A 200 answer that counts a failed entry is a failure: checked on EventBridge's (moto's) own
+/// answer to an entry without a detail.
+#[tokio::test]
+async fn a_refused_entry_in_a_200_answer_is_a_failure() {
+    let moto = MotoServer::start();
+    let client = aws_sdk_eventbridge::Client::new(&moto.sdk_config().await);
+    let output = client
+        .put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .source("rootwatch")
+                .detail_type("Root Activity Alert")
+                .detail("not json")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("200");
+    assert_eq!(output.failed_entry_count(), 1);
+    let err = check_put_events(&output).unwrap_err();
+    assert!(err.reason.contains("MalformedDetail"), "{err}");
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn home() -> Home {
+    Home {
+        partition: "aws".into(),
+        region: "us-east-1".into(),
+        account: HOME_ACCOUNT.into(),
+    }
+}
+
+async fn findings(moto: &MotoServer) -> Vec<Value> {
+    let client = aws_sdk_securityhub::Client::new(&moto.sdk_config().await);
+    let out = client.get_findings().send().await.expect("GetFindings");
+    out.findings()
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "Id": f.id(),
+                "AwsAccountId": f.aws_account_id(),
+                "Label": f.severity().and_then(|s| s.label()).map(|l| l.as_str()),
+                "ProviderLabel": f.finding_provider_fields()
+                    .and_then(|p| p.severity())
+                    .and_then(|s| s.label())
+                    .map(|l| l.as_str()),
+                "Title": f.title(),
+                "Resource": f.resources().first().and_then(|r| r.id()),
+                "Events": f.product_fields().map(|p| p.keys().filter(|k| k.starts_with("rootwatch/event/")).count()),
+            })
+        })
+        .collect()
+}
+
+/// A session's LOW alert, then its HIGH one: imported twice under one `Id`, one finding,
+/// labelled HIGH (top level and provider fields), listing both events.
+#[tokio::test]
+async fn a_finding_imported_twice_is_one_finding_relabelled() {
+    let moto = MotoServer::start();
+    let hub = SecurityHubFindings::new(aws_sdk_securityhub::Client::new(&moto.sdk_config().await));
+    let (kind, mut low) = event_of("root-api-call-from-console-session");
+    low.detail.severity = Severity::Low;
+    let (kind2, high) = event_of("root-api-call-same-console-session");
+    assert_eq!(low.detail.session, high.detail.session);
+    let first = SessionRecord::noted(
+        None,
+        &FindingEntry::of(kind, &low.detail),
+        &low.detail.alert_id,
+        at("2026-11-21T09:00:00Z"),
+    );
+    hub.import(&asff(&first, &home(), at("2026-11-21T09:00:01Z")))
+        .await
+        .expect("first import");
+    let second = SessionRecord::noted(
+        Some(first),
+        &FindingEntry::of(kind2, &high.detail),
+        &high.detail.alert_id,
+        at("2026-11-21T09:01:00Z"),
+    );
+    hub.import(&asff(&second, &home(), at("2026-11-21T09:01:01Z")))
+        .await
+        .expect("second import");
+    let id = finding_id(&low.detail.session);
+    let all = findings(&moto).await;
+    let ours: Vec<&Value> = all.iter().filter(|f| f["Id"] == id).collect();
+    assert_eq!(ours.len(), 1, "{all:#?}");
+    assert_eq!(ours[0]["Label"], "HIGH");
+    assert_eq!(ours[0]["ProviderLabel"], "HIGH");
+    assert_eq!(ours[0]["Events"], 2);
+    assert_eq!(ours[0]["AwsAccountId"], HOME_ACCOUNT);
+    assert_eq!(ours[0]["Resource"], "AWS::::Account:111122223333");
+    assert!(
+        ours[0]["Title"]
+            .as_str()
+            .unwrap()
+            .ends_with("2 alerts, highest HIGH"),
+        "{}",
+        ours[0]
+    );
+}
+
+/// Pinned moto difference: `GetFindings` ignores `Filters`, so an `Id` filter returns another
+/// finding too (AWS returns only the matching one). When moto implements filters this test fails
+/// and the tests above may filter on the server.
+#[tokio::test]
+async fn moto_get_findings_ignores_an_id_filter() {
+    let moto = MotoServer::start();
+    let client = aws_sdk_securityhub::Client::new(&moto.sdk_config().await);
+    let hub = SecurityHubFindings::new(client.clone());
+    let mut sessions = Vec::new();
+    for name in [
+        "root-api-call-from-console-session",
+        "root-cloudtrail-logging-stopped",
+    ] {
+        let (kind, event) = event_of(name);
+        let record = SessionRecord::noted(
+            None,
+            &FindingEntry::of(kind, &event.detail),
+            &event.detail.alert_id,
+            at("2026-11-21T09:00:00Z"),
+        );
+        hub.import(&asff(&record, &home(), at("2026-11-21T09:00:00Z")))
+            .await
+            .expect("import");
+        sessions.push(event.detail.session);
+    }
+    let filter = aws_sdk_securityhub::types::AwsSecurityFindingFilters::builder()
+        .id(aws_sdk_securityhub::types::StringFilter::builder()
+            .value(finding_id(&sessions[0]))
+            .comparison(aws_sdk_securityhub::types::StringFilterComparison::Equals)
+            .build())
+        .build();
+    let got = client
+        .get_findings()
+        .filters(filter)
+        .send()
+        .await
+        .expect("GetFindings");
+    let ids: Vec<&str> = got.findings().iter().filter_map(|f| f.id()).collect();
+    assert!(
+        ids.contains(&finding_id(&sessions[1]).as_str()),
+        "moto now filters: {ids:?}"
+    );
+}
+
+/// Pinned moto difference: moto imports a finding whose `AwsAccountId` is not the caller's
+/// (AWS refuses it under the default product ARN), so organization mode's rule (import in the
+/// home account, the member as the resource) is pinned by the adapter's unit test, not here.
+#[tokio::test]
+async fn moto_imports_a_finding_for_another_account() {
+    let moto = MotoServer::start();
+    let hub = SecurityHubFindings::new(aws_sdk_securityhub::Client::new(&moto.sdk_config().await));
+    let (kind, event) = event_of("root-cloudtrail-logging-stopped");
+    let record = SessionRecord::noted(
+        None,
+        &FindingEntry::of(kind, &event.detail),
+        &event.detail.alert_id,
+        at("2026-11-21T09:00:00Z"),
+    );
+    let mut finding = asff(&record, &home(), at("2026-11-21T09:00:00Z"));
+    finding.aws_account_id = "444455556666".into();
+    hub.import(&finding)
+        .await
+        .expect("moto accepts what AWS refuses");
+    assert_eq!(findings(&moto).await[0]["AwsAccountId"], "444455556666");
+}
