@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rootwatch::detect::alert::{Alert, Attempt};
+use rootwatch::detect::alert::{Alert, Attempt, SourceIp};
 use rootwatch::domain::{
     AccountId, Declaration, DeclarationStatus, NotificationKind, Severity, SourceCidr,
 };
@@ -153,6 +153,8 @@ fn hostile_declared() -> AlertEvent {
         error_message: Some(r#"User: "root" \ not authorized <session> "},{"x":"#.into()),
     };
     alert.declaration = DeclarationStatus::Declared(Box::new(hostile_declaration()));
+    // Not an IP: the caller's text, with a quote; the event says `null`, the email keeps it.
+    alert.source_ip = SourceIp::Other(r#"evil" host"#.into());
     let id = alert.event_id.clone().unwrap_or_default();
     render_event(&alert).delivered(&id, false, false)
 }
@@ -195,6 +197,7 @@ fn every_alert_event_is_valid_against_the_schema() {
     let hostile = &entry(&events["hostile-declared-failure"])["detail"];
     assert_eq!(hostile["declaration"]["status"], "declared");
     assert_eq!(hostile["outcome"]["errorCode"], "AccessDenied");
+    assert_eq!(hostile["sourceIp"], Value::Null);
     assert!(
         hostile["outcome"]["errorMessage"]
             .as_str()
