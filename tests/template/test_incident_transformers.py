@@ -11,6 +11,7 @@ The rules are read from ONCALL_TEMPLATE: for now the template fragment the wirin
 """
 import json
 import os
+import re
 from pathlib import Path
 
 import jsonschema
@@ -221,3 +222,21 @@ def test_the_vendor_schemas_refuse_what_the_vendors_refuse(pagerduty_schema, ops
         {"alias": "no message"},
     ]:
         assert errors(opsgenie_schema, bad), bad
+
+
+def documented_block(marker):
+    text = (ROOT / "docs" / "alert-events.md").read_text()
+    found = re.search(re.escape(f"<!-- {marker} -->") + r"\s*```json\n(.*?)```", text, re.S)
+    assert found, f"docs/alert-events.md has no block after <!-- {marker} -->"
+    return json.loads(found.group(1))
+
+
+def test_the_documented_requests_are_what_the_transformer_builds(rules, connection_body):
+    event = dict(fixtures())["root-cloudtrail-logging-stopped"]
+    sent = {tool: body for _, tool, body in deliveries(rules, connection_body, event)}
+    pd = dict(sent["PagerDuty"], routing_key="<your integration key, added by the connection>")
+    assert documented_block("pagerduty-request: root-cloudtrail-logging-stopped") == pd
+    assert documented_block("opsgenie-request: root-cloudtrail-logging-stopped") == sent["Opsgenie"]
+    assert documented_block("alert-event: root-cloudtrail-logging-stopped") == json.loads(
+        (FIXTURES / "root-cloudtrail-logging-stopped.json").read_text()
+    )
