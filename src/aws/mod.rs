@@ -13,6 +13,7 @@ pub mod alert_bus;
 pub mod cloudtrail;
 pub mod declarations;
 pub mod dynamodb;
+pub mod finding_state;
 pub mod https;
 pub mod organizations;
 pub mod sdk;

@@ -1,6 +1,7 @@
 //! The two adapters against moto through the real SDK: an alert event put on a custom bus
 //! reaches a rule's SQS target as EventBridge documents the envelope; a finding imported twice
-//! under one `Id` is one finding in `GetFindings`, relabelled.
+//! under one `Id` is one finding in `GetFindings`, relabelled; the sessions kept in the state
+//! table label it with the session's highest severity in either order, and list 30 events.
 //!
 //! Pinned moto differences (AWS is followed; each has a test named for it):
 //! - `GetFindings` ignores `Filters` (moto 5.2.5 `securityhub/models.py`: "Filters and
@@ -11,6 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use rootwatch::aws::alert_bus::{AlertEvents, EventBridgeBus, check_put_events};
+use rootwatch::aws::finding_state::SessionTable;
 use rootwatch::aws::security_hub::{FindingSink, SecurityHubFindings};
 use rootwatch::domain::{AlertKind, Severity};
 use rootwatch::handler::{Decision, decide};
@@ -359,4 +361,95 @@ async fn moto_imports_a_finding_for_another_account() {
         .await
         .expect("moto accepts what AWS refuses");
     assert_eq!(findings(&moto).await[0]["AwsAccountId"], "444455556666");
+}
+
+/// The session kept in the state table labels the finding with its highest severity, whichever
+/// alert comes first: LOW then HIGH and HIGH then LOW both end HIGH in Security Hub.
+#[tokio::test]
+async fn the_state_table_labels_a_session_with_its_highest_severity_in_either_order() {
+    let moto = MotoServer::start();
+    let config = moto.sdk_config().await;
+    let sessions = SessionTable::new(moto.state_table("rootwatch-state").await, "rootwatch-state");
+    let hub = SecurityHubFindings::new(aws_sdk_securityhub::Client::new(&config));
+    let (kind, event) = event_of("root-api-call-from-console-session");
+    let mut ids = Vec::new();
+    for (order, severities) in [
+        [Severity::Low, Severity::High],
+        [Severity::High, Severity::Low],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut detail = event.detail.clone();
+        detail.session = format!("{}#order{order}", detail.session);
+        let mut record = None;
+        for (i, severity) in severities.into_iter().enumerate() {
+            detail.severity = severity;
+            record = Some(
+                sessions
+                    .note(
+                        &FindingEntry::of(kind, &detail),
+                        &format!("alert-{i}"),
+                        at("2026-11-21T09:00:00Z"),
+                    )
+                    .await
+                    .expect("note"),
+            );
+            hub.import(&asff(
+                record.as_ref().unwrap(),
+                &home(),
+                at("2026-11-21T09:00:01Z"),
+            ))
+            .await
+            .expect("import");
+        }
+        let record = record.unwrap();
+        assert_eq!(record.version, 2);
+        assert_eq!(record.events.len(), 2);
+        assert_eq!(
+            sessions.current(&detail.session).await.expect("read"),
+            Some(record)
+        );
+        ids.push(finding_id(&detail.session));
+    }
+    let all = findings(&moto).await;
+    for id in ids {
+        let ours: Vec<&Value> = all.iter().filter(|f| f["Id"] == id).collect();
+        assert_eq!(ours.len(), 1, "{all:#?}");
+        assert_eq!(ours[0]["Label"], "HIGH", "{id}");
+        assert_eq!(ours[0]["ProviderLabel"], "HIGH", "{id}");
+    }
+}
+
+/// 31 alerts of one session: 30 listed, one counted; an alert noted again (a redelivery) is
+/// listed once, not counted.
+#[tokio::test]
+async fn the_state_table_lists_thirty_events_and_counts_the_rest() {
+    let moto = MotoServer::start();
+    let sessions = SessionTable::new(moto.state_table("rootwatch-state").await, "rootwatch-state");
+    let (kind, event) = event_of("root-api-call-from-console-session");
+    let entry = FindingEntry::of(kind, &event.detail);
+    let mut record = None;
+    for i in 0..31 {
+        record = Some(
+            sessions
+                .note(&entry, &format!("alert-{i:02}"), at("2026-11-21T09:00:00Z"))
+                .await
+                .expect("note"),
+        );
+    }
+    let again = sessions
+        .note(&entry, "alert-00", at("2026-11-21T09:00:00Z"))
+        .await
+        .expect("note again");
+    let record = record.unwrap();
+    assert_eq!((record.events.len(), record.dropped), (30, 1));
+    assert_eq!(
+        (again.events.len(), again.dropped),
+        (30, 1),
+        "a listed alert again is not counted"
+    );
+    let finding = asff(&again, &home(), at("2026-11-21T09:01:00Z"));
+    assert_eq!(finding.product_fields["rootwatch/notListed"], "1");
+    assert_eq!(finding.product_fields["rootwatch/alerts"], "31");
 }
