@@ -3,6 +3,6 @@
 
 /// Every alert's event against `docs/schemas/alert-event.v1.json`; the committed fixtures.
 mod event_schema;
-// `PutEvents` on a custom bus with a rule into SQS; `BatchImportFindings` and the sessions in
-// the state table, on moto.
+/// `PutEvents` on a custom bus with a rule into SQS; `BatchImportFindings` and the sessions in
+/// the state table, on moto.
 mod on_moto;
