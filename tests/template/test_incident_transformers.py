@@ -240,3 +240,65 @@ def test_the_documented_requests_are_what_the_transformer_builds(rules, connecti
     assert documented_block("alert-event: root-cloudtrail-logging-stopped") == json.loads(
         (FIXTURES / "root-cloudtrail-logging-stopped.json").read_text()
     )
+
+
+def test_the_on_call_rules_targets_and_dead_letter_queue_create_on_moto(aws, rules):
+    """The rules' properties as the template writes them are accepted by EventBridge's API
+    (moto): the bus, both connections and API destinations, a dead-letter queue, and each rule
+    with its two targets, read back as written. (CloudFormation on moto cannot create
+    AWS::Events::Connection or ApiDestination, so they are created through the Events API.)"""
+    doc = cfn_yaml.load(str(TEMPLATE))
+    events, sqs = aws("events"), aws("sqs")
+    bus = "oncall-test-alerts"
+    events.create_event_bus(Name=bus)
+    dlq_url = sqs.create_queue(QueueName="oncall-test-failed")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pd_conn = doc["Resources"]["PagerDutyConnection"]["Properties"]
+    connection = events.create_connection(
+        Name="oncall-test-pagerduty",
+        AuthorizationType=pd_conn["AuthorizationType"],
+        AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "X-Routing-Key", "ApiKeyValue": ROUTING_KEY},
+            "InvocationHttpParameters": {
+                "BodyParameters": [{"Key": "routing_key", "Value": ROUTING_KEY, "IsValueSecret": True}]
+            },
+        },
+    )
+    destinations = {}
+    for tool, resource in [("PagerDuty", "PagerDutyDestination"), ("Opsgenie", "OpsgenieDestination")]:
+        props = doc["Resources"][resource]["Properties"]
+        endpoint = props["InvocationEndpoint"]
+        if isinstance(endpoint, dict):  # Fn::FindInMap [OnCall, Opsgenie, region]
+            endpoint = doc["Mappings"]["OnCall"]["Opsgenie"]["US"]
+        destinations[tool] = events.create_api_destination(
+            Name=f"oncall-test-{tool.lower()}",
+            ConnectionArn=connection["ConnectionArn"],
+            InvocationEndpoint=endpoint,
+            HttpMethod=props["HttpMethod"],
+            InvocationRateLimitPerSecond=props["InvocationRateLimitPerSecond"],
+        )["ApiDestinationArn"]
+    role = "arn:aws:iam::123456789012:role/oncall-test"
+    for name, rule in rules.items():
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(rule["Properties"]["EventPattern"]))
+        targets = []
+        for target in targets_of(rule):
+            assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+            assert "DeadLetterConfig" in target and "RoleArn" in target
+            targets.append(
+                {
+                    "Id": target["Id"],
+                    "Arn": destinations[target["Id"]],
+                    "RoleArn": role,
+                    "InputTransformer": target["InputTransformer"],
+                    "RetryPolicy": target["RetryPolicy"],
+                    "DeadLetterConfig": {"Arn": dlq_arn},
+                }
+            )
+        assert events.put_targets(Rule=name, EventBusName=bus, Targets=targets)["FailedEntryCount"] == 0
+        created = {t["Id"]: t for t in events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]}
+        assert set(created) == {"PagerDuty", "Opsgenie"}, name
+        for target in targets:
+            got = created[target["Id"]]
+            assert got["InputTransformer"] == target["InputTransformer"], name
+            assert got["DeadLetterConfig"] == {"Arn": dlq_arn}
+            assert got["RetryPolicy"] == target["RetryPolicy"]
