@@ -302,6 +302,10 @@ pub fn asff(record: &SessionRecord, home: &Home, now: DateTime<Utc>) -> Finding 
         product_fields.insert(format!("rootwatch/event/{:02}", i + 1), (*line).clone());
     }
     let at = |t: &DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    // Security Hub ignores an update whose UpdatedAt is not later than the finding's (User Guide,
+    // "BatchImportFindings for finding providers"): to the millisecond, so two alerts of a session
+    // in one second both land.
+    let updated_at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     Finding {
         schema_version: ASFF_VERSION,
         id: finding_id(&record.session),
@@ -313,7 +317,7 @@ pub fn asff(record: &SessionRecord, home: &Home, now: DateTime<Utc>) -> Finding 
         region: home.region.clone(),
         types: types.clone(),
         created_at: at(&record.created_at),
-        updated_at: at(&now),
+        updated_at,
         first_observed_at: record.seen_at.first().map(at),
         last_observed_at: record.seen_at.last().map(at),
         severity: Label { label: highest },
@@ -515,7 +519,10 @@ mod tests {
         assert_eq!(f.region, "us-east-1");
         assert_eq!(f.generator_id, "rootwatch/root-session");
         assert_eq!(f.created_at, "2026-11-21T09:06:00Z");
-        assert_eq!(f.updated_at, "2026-11-21T09:08:01Z");
+        assert_eq!(
+            f.updated_at, "2026-11-21T09:08:01.000Z",
+            "to the millisecond"
+        );
         assert_eq!(f.first_observed_at.as_deref(), Some("2026-11-21T09:05:12Z"));
         assert_eq!(f.last_observed_at.as_deref(), Some("2026-11-21T09:07:00Z"));
         assert_eq!(f.severity.label, Severity::Critical);
