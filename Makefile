@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Where cargo puts what it builds: target/ unless CARGO_TARGET_DIR or a cargo config says otherwise.
 TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)
 
-.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-size bench-memory bench-cold clean-demo org-home org-stackset org-management org-dry-run package package-bucket publish regions org-teardown workflow-lint locked declare declarations end-declaration
+.PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-coverage bench-size bench-memory bench-cold clean-demo org-home org-stackset org-management org-dry-run package package-bucket publish regions org-teardown workflow-lint locked declare declarations end-declaration
 
 help:
 	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
@@ -30,6 +30,7 @@ help:
 	@echo "make declarations   open declarations, and ended ones whose root-use report is to come"
 	@echo "make end-declaration ACCOUNT=111122223333 [NO_WAIT=1]   end the account's declaration now, and wait for rootwatch to close its window"
 	@echo "make bench   criterion benchmarks of the pure core; bench-size: the arm64 artifact; bench-memory: peak RSS"
+	@echo "make bench-coverage   coverage at 1,000 accounts x 17 regions: the pure check, then against moto (requests, capacity, cost)"
 	@echo "make bench-cold   cold start to first alert over TLS, Rust and a Python + boto3 peer, full CPU and a 128 MB CPU share"
 
 $(TOOLS): requirements-dev.txt
@@ -227,6 +228,12 @@ deploy-check:
 
 bench:
 	cargo bench --bench core
+
+# Coverage at 1,000 accounts x 17 regions: the pure comparison (criterion), then one check against
+# moto counting requests and capacity, with the monthly cost ($(TARGET_DIR)/bench-coverage.json).
+bench-coverage: $(TOOLS)
+	cargo bench --bench coverage
+	cargo bench --bench coverage_org
 
 # Deployment package size matters for cold starts: report the stripped arm64 bootstrap.
 bench-size: build

@@ -45,6 +45,7 @@ ALERT_TOPIC_ARN="$topic"
 ACCOUNT_NAMES="111122223333=prod-payments"
 RUNBOOK_URL="https://wiki.example.com/security/runbooks/root-user"
 ASSUME_ROOT_ISSUERS="arn:aws:iam::999988887777:role/RootTasks"
+FUNCTION_ROLE_ARN="arn:aws:iam::111122223333:role/rootwatch-RootwatchFunctionRole-0A1B2C3D4E5F"
 TOPIC_DISPLAY_NAME="$(python3 scripts/local_sns.py display-name)"
 STATE_TABLE="rootwatch-state"
 SMS_CEILING_PER_HOUR=1000

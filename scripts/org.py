@@ -120,6 +120,8 @@ def stackset(args, call):
     print(f"stack set {args.name}: forwarders in every account of {', '.join(args.ou_ids)} "
           f"in {', '.join(args.regions)}" + (" (dry run)" if args.dry_run else ""))
     print("StackSets never deploy to the management account: run `make org-management` there too.")
+    # Coverage (docs/coverage.md): the home stack checks these regions once the forwarders beat.
+    print(f"Then, for coverage, set CoverageRegions={','.join(args.regions)} on the home stack.")
 
 
 def stack_set_exists(client, name, call_as):

@@ -41,6 +41,19 @@ pub struct Config {
     pub declaration_stream_arn: Option<String>,
     /// The roles whose `sts:AssumeRoot` sessions the allowances trust (`ASSUME_ROOT_ISSUERS`).
     pub assume_root_issuers: AssumeRootIssuers,
+    /// The function's own role (`FUNCTION_ROLE_ARN`): the reads of its own root-credential
+    /// audit sessions are not alerted. Empty: every such read alerts.
+    pub function_role: AssumeRootIssuers,
+    /// Audit the organization's members' root credentials on each tick (`MEMBER_ROOT_AUDIT`).
+    pub member_root_audit: bool,
+    /// The heartbeat table (`HEARTBEAT_TABLE`); `None`: heartbeats are ignored.
+    pub heartbeat_table: Option<String>,
+    /// The regions every active account must send heartbeats from (`COVERAGE_REGIONS`); empty:
+    /// coverage is not checked.
+    pub coverage_regions: Vec<String>,
+    /// The checks schedule's rule (`ORGANIZATION_CHECKS_RULE_ARN`): its tick runs the coverage
+    /// check.
+    pub checks_rule_arn: Option<String>,
 }
 
 /// A configuration variable that is missing or malformed.
@@ -301,9 +314,108 @@ const ASSUME_ROOT_ISSUERS: Reader<AssumeRootIssuers> = Reader {
     parse: |value| AssumeRootIssuers::parse(value.unwrap_or_default()),
 };
 
+const FUNCTION_ROLE_ARN: Reader<AssumeRootIssuers> = Reader {
+    variable: Variable {
+        name: "FUNCTION_ROLE_ARN",
+        unset: Unset::Means(
+            "the function's own root-credential audit is not recognised: its reads alert as any `sts:AssumeRoot` task",
+        ),
+        expected: "the function's IAM role ARN, e.g. arn:aws:iam::111122223333:role/rootwatch-RootwatchFunctionRole-0A1B2C3D, or unset",
+        meaning: "The template passes `RootwatchFunctionRole.Arn`. A member account's read of \
+                  its root credentials (the six of `IAMAuditRootUserCredentials`) from an \
+                  `sts:AssumeRoot` session issued to this role is rootwatch's own \
+                  [audit](posture.md#member-accounts), and is ignored (logged and counted as \
+                  `Ignored`); any other call from such a session alerts",
+    },
+    parse: |value| AssumeRootIssuers::parse(value.unwrap_or_default()),
+};
+
+const MEMBER_ROOT_AUDIT: Reader<bool> = Reader {
+    variable: Variable {
+        name: "MEMBER_ROOT_AUDIT",
+        unset: Unset::Reads("false"),
+        expected: "true to audit the organization's members' root credentials, false or unset not to",
+        meaning: "`true` (the template passes it in organization mode with `MemberRootAudit`): each \
+                  tick reads whether centralized root access is on and audits a slice of the \
+                  members' root credentials through `sts:AssumeRoot`, or sends the weekly \
+                  report that says why it cannot ([member accounts](posture.md#member-accounts)). \
+                  `false`: never",
+    },
+    parse: |value| match value.unwrap_or_default().trim() {
+        "false" => Ok(false),
+        "true" => Ok(true),
+        text => Err(format!("{text:?} is neither true nor false")),
+    },
+};
+
+const HEARTBEAT_TABLE: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "HEARTBEAT_TABLE",
+        unset: Unset::Means("heartbeats are ignored and coverage is not checked"),
+        expected: "3-255 letters, digits, '_', '-' or '.', or unset",
+        meaning: "DynamoDB table (key `region`, `account`; TTL `expires_at`) where each \
+                  forwarder's hourly heartbeat is recorded ([coverage](coverage.md)); the \
+                  template makes it when `CoverageRegions` is set",
+    },
+    parse: STATE_TABLE.parse,
+};
+
+const COVERAGE_REGIONS: Reader<Vec<String>> = Reader {
+    variable: Variable {
+        name: "COVERAGE_REGIONS",
+        unset: Unset::Means("coverage is not checked"),
+        expected: "comma-separated region codes, e.g. us-east-1,eu-west-1, or unset",
+        meaning: "The regions every active account of the organization must send heartbeats \
+                  from (the template passes its `CoverageRegions`: the regions the forwarder \
+                  StackSet deploys to). Each checks run alerts `coverage-gap` for an account × \
+                  region silent for more than two hours ([coverage](coverage.md)); needs \
+                  `HEARTBEAT_TABLE`",
+    },
+    parse: |value| {
+        let text = value.unwrap_or_default().trim();
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut regions = Vec::new();
+        for region in text.split(',').map(str::trim) {
+            if !crate::domain::is_region_code(region) {
+                return Err(format!("{region:?} is not a region code"));
+            }
+            if !regions.iter().any(|r| r == region) {
+                regions.push(region.to_owned());
+            }
+        }
+        Ok(regions)
+    },
+};
+
+const ORGANIZATION_CHECKS_RULE_ARN: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "ORGANIZATION_CHECKS_RULE_ARN",
+        unset: Unset::Means("every schedule's tick runs the watchdog; coverage is not checked"),
+        expected: "the ARN of the checks schedule's EventBridge rule \
+                  (arn:aws:events:<region>:<account>:rule/rootwatch-checks-<id>), or unset",
+        meaning: "The template passes its `RootwatchChecksSchedule` rule's ARN. A tick whose one \
+                  resource is this rule runs the [coverage check](coverage.md); any other tick \
+                  runs the watchdog",
+    },
+    parse: |value| match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(arn)
+            if arn.starts_with("arn:aws")
+                && arn.split(':').nth(2) == Some("events")
+                && arn.contains(":rule/")
+                && !arn.contains(char::is_whitespace) =>
+        {
+            Ok(Some(arn.to_owned()))
+        }
+        Some(arn) => Err(format!("{arn:?} is not an EventBridge rule ARN")),
+    },
+};
+
 /// Every variable of the configuration, in the order they are read: the documentation's table.
 #[cfg(test)]
-const VARIABLES: [&Variable; 11] = [
+const VARIABLES: [&Variable; 16] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,
@@ -315,6 +427,11 @@ const VARIABLES: [&Variable; 11] = [
     &ACCOUNT_NAMES_FROM_ORGANIZATIONS.variable,
     &DECLARATION_STREAM_ARN.variable,
     &ASSUME_ROOT_ISSUERS.variable,
+    &FUNCTION_ROLE_ARN.variable,
+    &MEMBER_ROOT_AUDIT.variable,
+    &HEARTBEAT_TABLE.variable,
+    &COVERAGE_REGIONS.variable,
+    &ORGANIZATION_CHECKS_RULE_ARN.variable,
 ];
 
 /// A whole number in `range`; the trimmed text when it is not one.
@@ -347,6 +464,11 @@ impl Config {
             account_names_from_organizations: ACCOUNT_NAMES_FROM_ORGANIZATIONS.read(&lookup)?,
             declaration_stream_arn: Self::stream_of_the_table(&lookup)?,
             assume_root_issuers: ASSUME_ROOT_ISSUERS.read(&lookup)?,
+            function_role: FUNCTION_ROLE_ARN.read(&lookup)?,
+            member_root_audit: MEMBER_ROOT_AUDIT.read(&lookup)?,
+            heartbeat_table: HEARTBEAT_TABLE.read(&lookup)?,
+            coverage_regions: COVERAGE_REGIONS.read(&lookup)?,
+            checks_rule_arn: ORGANIZATION_CHECKS_RULE_ARN.read(&lookup)?,
         })
     }
 
@@ -573,6 +695,25 @@ mod tests {
     }
 
     #[test]
+    fn coverage_regions_are_region_codes_once_each() {
+        let read = |value| {
+            Config::from_lookup(lookup(&[
+                ("ALERT_TOPIC_ARN", TOPIC),
+                ("COVERAGE_REGIONS", value),
+            ]))
+        };
+        assert_eq!(
+            read("us-east-1, eu-west-1,us-east-1")
+                .unwrap()
+                .coverage_regions,
+            ["us-east-1", "eu-west-1"]
+        );
+        assert!(read("").unwrap().coverage_regions.is_empty());
+        let err = read("us-east-1,Europe").unwrap_err();
+        assert_eq!(err.variable, "COVERAGE_REGIONS");
+    }
+
+    #[test]
     fn runbook_must_be_https() {
         let err = Config::from_lookup(lookup(&[
             ("ALERT_TOPIC_ARN", TOPIC),
@@ -641,7 +782,7 @@ mod tests {
             assert_eq!(set.as_ref(), Ok(&unset), "{}={text}", variable.name);
             defaults += 1;
         }
-        assert_eq!(defaults, 4);
+        assert_eq!(defaults, 5);
         let mut names: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
         names.sort_unstable();
         names.dedup();

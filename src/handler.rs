@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::deliver::{AlertGuard, Delivered, alert_claim, deliver, forwarder_claim};
 use crate::detect::alert::{Alert, declaration_status, enrich, event_account, noted_use};
 use crate::detect::classify::{Ignored, Verdict, classify};
+use crate::detect::own_audit;
 use crate::detect::record::{EventError, ParsedEvent, check_source, parse_event};
 use crate::domain::limits::{LOOKUP_BUDGET, STATE_RESERVE};
 use crate::domain::{
@@ -47,6 +48,9 @@ pub enum Decision {
         event_id: Option<String>,
         reason: String,
     },
+    /// A forwarder's heartbeat: recorded for coverage, never published
+    /// ([`crate::coverage`]).
+    Heartbeat(crate::ports::Heartbeat),
 }
 
 impl Decision {
@@ -55,7 +59,7 @@ impl Decision {
         match self {
             Decision::Alert { notification, .. }
             | Decision::ForwarderFailing { notification, .. } => Some(notification),
-            Decision::Ignore { .. } => None,
+            Decision::Ignore { .. } | Decision::Heartbeat(_) => None,
         }
     }
 }
@@ -93,6 +97,8 @@ pub enum Classified {
     },
     /// A member account's forwarder could not forward some events.
     ForwarderFailing(Box<ForwarderFailure>),
+    /// A forwarder's heartbeat ([`crate::coverage`]): recorded, never published.
+    Heartbeat(crate::ports::Heartbeat),
     Ignore(Ignored),
 }
 
@@ -102,7 +108,7 @@ impl Classified {
         match self {
             Classified::Root { parsed, .. } => event_account(parsed),
             Classified::ForwarderFailing(failure) => failure.account.id.clone(),
-            Classified::Ignore(_) => None,
+            Classified::Heartbeat(_) | Classified::Ignore(_) => None,
         }
     }
 }
@@ -111,6 +117,9 @@ impl Classified {
 /// classifies (a root event by the rule table, a forwarder's alarm by its name and state).
 pub fn parse_and_classify(payload: &Value) -> Result<Classified, EventError> {
     check_source(payload)?;
+    if let Some(heartbeat) = crate::coverage::heartbeat::parse(payload)? {
+        return Ok(Classified::Heartbeat(heartbeat));
+    }
     if is_alarm_state_change(payload) {
         return Ok(match read_alarm(payload)? {
             Alarm::Failing(failure) => Classified::ForwarderFailing(failure),
@@ -138,6 +147,14 @@ pub fn enrich_and_render(
 ) -> Decision {
     let name = |id: Option<&AccountId>| config.account_names.choose(id, directory_name);
     match classified {
+        Classified::Root { parsed, .. }
+            if own_audit::is_own_audit(&parsed.event, &config.function_role) =>
+        {
+            Decision::Ignore {
+                event_id: parsed.event.detail.valid_event_id().map(str::to_owned),
+                reason: own_audit::REASON.to_owned(),
+            }
+        }
         Classified::Root { parsed, verdict } => {
             let id = event_account(&parsed);
             let account = Account {
@@ -166,6 +183,7 @@ pub fn enrich_and_render(
                 notification: Box::new(notification),
             }
         }
+        Classified::Heartbeat(heartbeat) => Decision::Heartbeat(heartbeat),
         Classified::Ignore(Ignored { event_id, reason }) => Decision::Ignore { event_id, reason },
     }
 }
@@ -259,6 +277,15 @@ impl<P: AlertPublisher, S: AlertState + Declarations, D: AccountDirectory> Handl
             self.window_of(&classified, account.as_ref(), &budget)
         );
         match enrich_and_render(classified, &self.config, directory_name.as_ref(), &window) {
+            Decision::Heartbeat(heartbeat) => {
+                // The dispatcher records heartbeats; one reaching the handler is only ignored.
+                let reason = format!("heartbeat from {} {}", heartbeat.account, heartbeat.region);
+                info!(stage = "classify", %reason, "ignored");
+                Ok(Outcome::Ignored {
+                    event_id: None,
+                    reason,
+                })
+            }
             Decision::Ignore { event_id, reason } => {
                 info!(stage = "classify", event_id = event_id.as_deref(), %reason, "ignored");
                 Ok(Outcome::Ignored { event_id, reason })

@@ -21,17 +21,20 @@
 //!   directory, CloudTrail, the watchdog's marks, declarations).
 //! - The function's parts over the ports: [`handler`] (root events and forwarders' alarms),
 //!   [`deliver`] (the one delivery path), [`watchdog`] (a schedule checks that CloudTrail feeds
-//!   rootwatch), [`forwarder`] (a member forwarder's failing alarm read and rendered),
+//!   rootwatch), [`posture`] (the same tick checks the root user's own credentials), [`forwarder`] (a member forwarder's failing alarm read and rendered),
 //!   [`declare`] (declarations of root use announced from the state table's stream, and each
-//!   window's root-use report), [`account_directory`] (account names, cached and time-bounded),
+//!   window's root-use report), [`coverage`] (forwarders' heartbeats recorded, and checked
+//!   against the organization's accounts × regions), [`account_directory`] (account names,
+//!   cached and time-bounded),
 //!   [`error`] (what Lambda should do about each failure), [`dispatch`] (an invocation to the
-//!   handler, the watchdog or the declarations) with its [`metrics`], and [`logging`].
+//!   handler, the watchdog, coverage or the declarations, a tick routed by [`schedule`]) with its [`metrics`], and [`logging`].
 //! - [`aws`]: the adapters, each implementing a port with the AWS SDK.
 //! - [`startup`] checks the topic and opens the connections during init; `main.rs` wires it all.
 
 pub mod account_directory;
 pub mod aws;
 pub mod config;
+pub mod coverage;
 pub mod declare;
 pub mod deliver;
 pub mod detect;
@@ -46,9 +49,11 @@ pub mod invocation;
 pub mod logging;
 pub mod metrics;
 pub mod ports;
+pub mod posture;
 pub mod render;
 #[cfg(test)]
 mod samples;
 pub mod sanitize;
+pub mod schedule;
 pub mod startup;
 pub mod watchdog;

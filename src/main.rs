@@ -5,17 +5,27 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rootwatch::account_directory::CachedDirectory;
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
-use rootwatch::aws::organizations::OrganizationsDirectory;
-use rootwatch::aws::sdk::{dynamodb_client, organizations_client, sdk_config_loader};
+use rootwatch::aws::heartbeats::DynamoHeartbeats;
+use rootwatch::aws::iam::IamPosture;
+use rootwatch::aws::organizations::{OrganizationAccounts, OrganizationsDirectory};
+use rootwatch::aws::root_audit::OrganizationRoots;
+use rootwatch::aws::sdk::{
+    dynamodb_client, organizations_client, organizations_listing_client, sdk_config_loader,
+};
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
+use rootwatch::coverage::Coverage;
 use rootwatch::dispatch::Function;
+use rootwatch::domain::AccountId;
 use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
 use rootwatch::ports::{
-    AccountDirectory, AlertPublisher, AlertState, Declarations, TrailSource, WatchdogState,
+    AccountDirectory, AlertPublisher, AlertState, Declarations, Heartbeats, MemberRoots,
+    Organization, RootPosture, TrailSource, WatchdogState,
 };
+use rootwatch::posture::Posture;
+use rootwatch::posture::members::MemberAudit;
 use rootwatch::startup;
 use rootwatch::watchdog::Watchdog;
 use serde_json::Value;
@@ -67,8 +77,50 @@ async fn main() -> Result<(), Error> {
     // Without a table both are `None`, which the ports read as stateless.
     let (state, marks) = tables.unzip();
     let watchdog = watchdog(&config, &sdk_config, &publisher, marks);
+    let posture = posture(&config, &sdk_config);
+    let coverage = coverage(&config, &sdk_config, &watchdog.region);
+    let checks_rule = config.checks_rule_arn.clone();
     let handler = Handler::new(config, publisher, state).with_directory(directory);
-    serve(Function { handler, watchdog }).await
+    serve(Function {
+        handler,
+        watchdog,
+        posture: Some(posture),
+        coverage,
+        checks_rule,
+    })
+    .await
+}
+
+/// With `HEARTBEAT_TABLE` and `COVERAGE_REGIONS`: heartbeats recorded, and checked against the
+/// organization's active accounts (`ListAccounts`).
+fn coverage(
+    config: &Config,
+    sdk_config: &aws_config::SdkConfig,
+    region: &str,
+) -> Option<Coverage<DynamoHeartbeats, OrganizationAccounts>> {
+    let table = config.heartbeat_table.as_ref()?;
+    if config.coverage_regions.is_empty() {
+        tracing::warn!("HEARTBEAT_TABLE is set without COVERAGE_REGIONS: coverage is off");
+        return None;
+    }
+    let home_account = AccountId::parse(config.topic_arn.account())?;
+    tracing::info!(
+        table = table.as_str(),
+        regions = ?config.coverage_regions,
+        "coverage on: heartbeats recorded, checked on the checks schedule"
+    );
+    Some(Coverage {
+        heartbeats: DynamoHeartbeats::new(dynamodb_client(sdk_config), table.clone()),
+        organization: OrganizationAccounts::new(organizations_listing_client(
+            sdk_config,
+            config.topic_arn.partition(),
+        )),
+        regions: config.coverage_regions.clone(),
+        home_account,
+        home_region: region.to_owned(),
+        sms_limit: config.sms_limit,
+        runbook_url: config.runbook_url.clone(),
+    })
 }
 
 /// With `ACCOUNT_NAMES_FROM_ORGANIZATIONS=true`: AWS Organizations, asked for the accounts
@@ -108,13 +160,54 @@ fn watchdog<W: WatchdogState>(
     }
 }
 
-async fn serve<P, S, T, W, D>(function: Function<P, S, T, W, D>) -> Result<(), Error>
+/// The posture check reads the root user of the function's own account (its topic's) and, with
+/// `MEMBER_ROOT_AUDIT`, the organization's members'.
+fn posture(
+    config: &Config,
+    sdk_config: &aws_config::SdkConfig,
+) -> Posture<IamPosture, OrganizationRoots> {
+    let account = config.topic_arn.account().to_owned();
+    let partition = config.topic_arn.partition();
+    let members = config.member_root_audit.then(|| {
+        tracing::info!("member root audit on: centralized root access read on each tick");
+        MemberAudit {
+            roots: OrganizationRoots::new(
+                sdk_config,
+                organizations_listing_client(sdk_config, partition),
+                partition,
+            ),
+            home: account.clone(),
+            sms_limit: config.sms_limit,
+            runbook_url: config.runbook_url.clone(),
+        }
+    });
+    let name = AccountId::parse(&account)
+        .and_then(|id| config.account_names.choose(Some(&id), None))
+        .map(|name| name.to_string());
+    Posture {
+        reader: IamPosture::new(aws_sdk_iam::Client::new(sdk_config)),
+        members,
+        partition: config.topic_arn.partition().to_owned(),
+        account,
+        name,
+        sms_limit: config.sms_limit,
+        runbook_url: config.runbook_url.clone(),
+    }
+}
+
+async fn serve<P, S, T, W, D, R, M, H, O>(
+    function: Function<P, S, T, W, D, R, M, H, O>,
+) -> Result<(), Error>
 where
     P: AlertPublisher,
     S: AlertState + Declarations,
     T: TrailSource,
     W: WatchdogState,
     D: AccountDirectory,
+    R: RootPosture,
+    M: MemberRoots,
+    H: Heartbeats + Clone + Send + Sync + 'static,
+    O: Organization,
 {
     let function = &function;
     let name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "rootwatch".into());
@@ -126,6 +219,9 @@ where
         let (result, metrics) = Box::pin(function.handle(&event.payload, &invocation, now)).await;
         // Embedded Metric Format: a whole JSON line on stdout, read by CloudWatch Logs.
         if let Some(line) = metrics.emf(name, Utc::now()) {
+            println!("{line}");
+        }
+        for line in metrics.coverage_emf(name, Utc::now()) {
             println!("{line}");
         }
         result

@@ -9,15 +9,22 @@
 //! and the maintained crate (`metrics_cloudwatch_embedded`) is a global recorder for the
 //! `metrics` facade, which would hide what an invocation emitted from its tests.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::coverage::ChecksOutcome;
+use crate::coverage::judge::State;
 use crate::declare::Rung;
 use crate::declare::report::ReportsOutcome;
 use crate::detect::record::EventError;
 use crate::domain::Severity;
 use crate::error::HandlerError;
 use crate::handler::Outcome;
+use crate::posture::PostureOutcome;
+use crate::posture::controls::control;
+use crate::posture::members::AuditOutcome;
 use crate::watchdog::WatchdogOutcome;
 
 const NAMESPACE: &str = "rootwatch";
@@ -35,6 +42,13 @@ pub struct Metrics {
     pub untrusted: u32,
     /// Set by a watchdog run: whether CloudTrail feeds rootwatch.
     pub watchdog_healthy: Option<bool>,
+    /// Set by a posture check: how many findings the root user's credentials have (standing
+    /// ones included), so a dashboard shows them every tick, alerted or not.
+    pub posture_findings: Option<u32>,
+    /// Set by a member audit that ran: how many members' root credentials it read.
+    pub members_audited: Option<u32>,
+    /// Set by a coverage check that could read its inputs: how many cells are in each state.
+    pub coverage: Option<BTreeMap<State, usize>>,
 }
 
 impl Metrics {
@@ -86,6 +100,29 @@ impl Metrics {
         }
     }
 
+    /// A coverage check's result: a gap or failure alert published counts as an alert (HIGH).
+    pub(crate) fn of_checks(result: &Result<ChecksOutcome, HandlerError>) -> Self {
+        match result {
+            Ok(
+                ChecksOutcome::Checked { message_id, .. }
+                | ChecksOutcome::Failed { message_id, .. },
+            ) => Metrics {
+                alert: message_id
+                    .as_ref()
+                    .map(|_| crate::coverage::render::SEVERITY),
+                coverage: match result {
+                    Ok(ChecksOutcome::Checked { cells, .. }) => Some(cells.clone()),
+                    _ => None,
+                },
+                ..Default::default()
+            },
+            Err(err) => Metrics {
+                delivery_failures: u32::from(matches!(err, HandlerError::Delivery(_))),
+                ..Default::default()
+            },
+        }
+    }
+
     /// A batch of doorbells: each notice published counts as an alert (HIGH); a record skipped
     /// for its key as ignored; a refused batch as untrusted.
     pub(crate) fn of_declarations(result: &Result<Vec<Rung>, HandlerError>) -> Self {
@@ -111,6 +148,38 @@ impl Metrics {
                 )),
                 ..Default::default()
             },
+        }
+    }
+
+    /// Adds a tick's posture check: its findings, and the most severe alert it published
+    /// (an invocation counts one alert, its most severe).
+    pub(crate) fn add_posture(&mut self, result: &Result<PostureOutcome, HandlerError>) {
+        match result {
+            Ok(PostureOutcome::Clean) => self.posture_findings = Some(0),
+            Ok(found @ PostureOutcome::Found { findings, .. }) => {
+                self.posture_findings = Some(findings.len().try_into().unwrap_or(u32::MAX));
+                self.alert = self.alert.max(found.alerted());
+            }
+            Ok(PostureOutcome::Off | PostureOutcome::Skipped) => {}
+            Err(err) => {
+                self.delivery_failures += u32::from(matches!(err, HandlerError::Delivery(_)));
+            }
+        }
+    }
+
+    /// Adds a tick's member audit: the members read, and its alerts (an invocation counts one
+    /// alert, its most severe; a kind counts as its row's severity).
+    pub(crate) fn add_audit(&mut self, result: &Result<AuditOutcome, HandlerError>) {
+        match result {
+            Ok(AuditOutcome::Audited { audited, published }) => {
+                self.members_audited = Some(audited.len().try_into().unwrap_or(u32::MAX));
+                let severity = published.iter().map(|k| control(*k).severity).max();
+                self.alert = self.alert.max(severity);
+            }
+            Ok(_) => {}
+            Err(err) => {
+                self.delivery_failures += u32::from(matches!(err, HandlerError::Delivery(_)));
+            }
         }
     }
 
@@ -149,6 +218,14 @@ impl Metrics {
             root.insert("WatchdogHealthy".into(), json!(u8::from(healthy)));
             plain.push("WatchdogHealthy");
         }
+        if let Some(findings) = self.posture_findings {
+            root.insert("PostureFindings".into(), json!(findings));
+            plain.push("PostureFindings");
+        }
+        if let Some(audited) = self.members_audited {
+            root.insert("MembersAudited".into(), json!(audited));
+            plain.push("MembersAudited");
+        }
         if !plain.is_empty() {
             directives.push(directive(&["FunctionName"], &plain));
         }
@@ -163,6 +240,42 @@ impl Metrics {
             }),
         );
         Some(Value::Object(root).to_string())
+    }
+}
+
+impl Metrics {
+    /// A coverage check's cells by state: one EMF line per state (`CoverageCells` with the
+    /// dimensions `FunctionName` and `State`; an EMF line holds one value per dimension), the
+    /// first also counting `CoverageChecked` 1, so an alarm can tell a check that ran from none.
+    /// Empty unless a check read its inputs.
+    pub fn coverage_emf(&self, function: &str, at: DateTime<Utc>) -> Vec<String> {
+        let Some(cells) = &self.coverage else {
+            return Vec::new();
+        };
+        State::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, state)| {
+                let mut root = Map::new();
+                root.insert("FunctionName".into(), json!(function));
+                root.insert("State".into(), json!(state.as_str()));
+                root.insert(
+                    "CoverageCells".into(),
+                    json!(cells.get(state).copied().unwrap_or(0)),
+                );
+                let mut directives =
+                    vec![directive(&["FunctionName", "State"], &["CoverageCells"])];
+                if i == 0 {
+                    root.insert("CoverageChecked".into(), json!(1));
+                    directives.push(directive(&["FunctionName"], &["CoverageChecked"]));
+                }
+                root.insert(
+                    "_aws".into(),
+                    json!({"Timestamp": at.timestamp_millis(), "CloudWatchMetrics": directives}),
+                );
+                Value::Object(root).to_string()
+            })
+            .collect()
     }
 }
 
@@ -274,6 +387,39 @@ mod tests {
     }
 
     #[test]
+    fn a_coverage_check_counts_its_cells_by_state_one_line_each() {
+        let cells: BTreeMap<State, usize> =
+            [(State::Home, 1), (State::Watched, 10), (State::Blind, 1)]
+                .into_iter()
+                .collect();
+        let m = Metrics {
+            coverage: Some(cells),
+            ..Default::default()
+        };
+        let lines: Vec<Value> = m
+            .coverage_emf("f", at())
+            .iter()
+            .map(|line| assert_valid_emf(line))
+            .collect();
+        let counts: Vec<(&str, u64)> = lines
+            .iter()
+            .map(|v| {
+                (
+                    v["State"].as_str().unwrap(),
+                    v["CoverageCells"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [("home", 1), ("watched", 10), ("pending", 0), ("blind", 1)]
+        );
+        assert_eq!(lines[0]["CoverageChecked"], 1);
+        assert!(lines[1].get("CoverageChecked").is_none());
+        assert!(Metrics::default().coverage_emf("f", at()).is_empty());
+    }
+
+    #[test]
     fn ignored_duplicates_and_failures_are_counted_and_nothing_gives_no_line() {
         let m = Metrics {
             ignored: 1,
@@ -293,5 +439,30 @@ mod tests {
             (Some(1), Some(1), Some(1), Some(1))
         );
         assert_eq!(Metrics::default().emf("f", at()), None);
+    }
+
+    /// A tick counts the posture's findings (standing ones too), the members audited, and its
+    /// most severe alert.
+    #[test]
+    fn a_tick_counts_posture_findings_and_members_audited() {
+        use crate::domain::PostureKind;
+        let mut m = Metrics::default();
+        m.add_posture(&Ok(PostureOutcome::Found {
+            findings: vec![PostureKind::RootMfaOff, PostureKind::RootMfaVirtual],
+            published: vec![PostureKind::RootMfaVirtual],
+        }));
+        m.add_audit(&Ok(AuditOutcome::Audited {
+            audited: vec!["111122223333".into(), "444455556666".into()],
+            published: Vec::new(),
+        }));
+        let v = assert_valid_emf(&m.emf("rootwatch", at()).unwrap());
+        assert_eq!(v["PostureFindings"], 2);
+        assert_eq!(v["MembersAudited"], 2);
+        assert_eq!(v["Severity"], "MEDIUM");
+        let mut clean = Metrics::default();
+        clean.add_posture(&Ok(PostureOutcome::Clean));
+        let v = assert_valid_emf(&clean.emf("rootwatch", at()).unwrap());
+        assert_eq!(v["PostureFindings"], 0);
+        assert!(v.get("Alerts").is_none());
     }
 }

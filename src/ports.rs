@@ -7,6 +7,12 @@
 //! - enrich names member accounts from an [`AccountDirectory`] (AWS Organizations);
 //! - the watchdog reads trails from a [`TrailSource`] (CloudTrail) and keeps its once-a-day marks
 //!   in [`WatchdogState`] (the state table);
+//! - the posture check reads the root user's credentials state from [`RootPosture`] (IAM);
+//! - the member audit learns whether centralized root access is on and reads members' root
+//!   credentials through [`MemberRoots`] (IAM, STS);
+//! - coverage records heartbeats in, and reads them from, [`Heartbeats`] (the heartbeat table)
+//!   and lists the organization's accounts from an [`Organization`] (AWS Organizations), as the
+//!   member audit does;
 //! - declared root use reads requests, opens windows, notes uses and keeps reports in
 //!   [`Declarations`] (the state table).
 //!
@@ -642,6 +648,44 @@ pub trait WatchdogState {
     ) -> impl Future<Output = Result<bool, StateError>> + Send;
     /// Removes a mark this invocation set, after a failed publish, so the retry alerts.
     fn unmark(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+    /// Whether the mark `key` is set and not yet expired at `now` (a finding that repeats
+    /// quietly texts only on a day after an unmarked one). Without a table: never, so every
+    /// finding is texted.
+    fn marked(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send {
+        let _ = (key, now);
+        std::future::ready(Ok(false))
+    }
+
+    // What the member audit remembers between runs: where the round robin stands
+    // (`index#member-audit`) and each member's last findings (`audit#<id>`). Without a table it
+    // remembers nothing: each run starts at the first member, and every finding is new.
+
+    /// The last member the audit read.
+    fn cursor(&self) -> impl Future<Output = Result<Option<String>, StateError>> + Send {
+        std::future::ready(Ok(None))
+    }
+    fn move_cursor(&self, after: &str) -> impl Future<Output = Result<(), StateError>> + Send {
+        let _ = after;
+        std::future::ready(Ok(()))
+    }
+    /// The codes found at `account`'s last audit.
+    fn last(&self, account: &str) -> impl Future<Output = Result<Vec<String>, StateError>> + Send {
+        let _ = account;
+        std::future::ready(Ok(Vec::new()))
+    }
+    fn remember(
+        &self,
+        account: &str,
+        codes: &[String],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StateError>> + Send {
+        let _ = (account, codes, now);
+        std::future::ready(Ok(()))
+    }
 }
 
 /// Without a table every broken check alerts.
@@ -668,6 +712,217 @@ impl<W: WatchdogState + Sync> WatchdogState for Option<W> {
             Some(state) => state.unmark(key).await,
             None => Stateless.unmark(key).await,
         }
+    }
+
+    async fn marked(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StateError> {
+        match self {
+            Some(state) => state.marked(key, now).await,
+            None => Stateless.marked(key, now).await,
+        }
+    }
+
+    async fn cursor(&self) -> Result<Option<String>, StateError> {
+        match self {
+            Some(state) => state.cursor().await,
+            None => Stateless.cursor().await,
+        }
+    }
+
+    async fn move_cursor(&self, after: &str) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.move_cursor(after).await,
+            None => Stateless.move_cursor(after).await,
+        }
+    }
+
+    async fn last(&self, account: &str) -> Result<Vec<String>, StateError> {
+        match self {
+            Some(state) => state.last(account).await,
+            None => Stateless.last(account).await,
+        }
+    }
+
+    async fn remember(
+        &self,
+        account: &str,
+        codes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
+        match self {
+            Some(state) => state.remember(account, codes, now).await,
+            None => Stateless.remember(account, codes, now).await,
+        }
+    }
+}
+
+// The root user's posture.
+
+/// What `iam:GetAccountSummary` says of the root user: each key `None` when the answer lacked
+/// it (IAM API Reference, "GetAccountSummary": 0 or 1 each).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub access_keys_present: Option<i32>,
+    pub mfa_enabled: Option<i32>,
+    pub signing_certificates_present: Option<i32>,
+}
+
+/// An assigned virtual MFA device, as `iam:ListVirtualMFADevices` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualDevice {
+    pub serial: String,
+    /// The ARN of the user it is assigned to (`arn:<partition>:iam::<account>:root` for root).
+    pub user_arn: Option<String>,
+}
+
+/// Reads the root user's credentials state in the function's account (IAM, read-only but for
+/// `GenerateCredentialReport`). Errors are sanitised, safe to log and to send.
+pub trait RootPosture {
+    fn summary(&self) -> impl Future<Output = Result<AccountSummary, CheckError>> + Send;
+    /// Every assigned virtual MFA device of the account, all pages.
+    fn virtual_devices(
+        &self,
+    ) -> impl Future<Output = Result<Vec<VirtualDevice>, CheckError>> + Send;
+    /// The credential report's CSV, generating it first when there is none or it expired.
+    fn credential_report(&self) -> impl Future<Output = Result<String, CheckError>> + Send;
+}
+
+/// Whether centralized root access is on in the organization (`iam:ListOrganizationsFeatures`),
+/// as the function's account may learn it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootAccess {
+    /// The account may ask: which features are on.
+    Features {
+        credentials_management: bool,
+        root_sessions: bool,
+    },
+    /// Not the management account nor the delegated administrator for IAM
+    /// (`AccountNotManagementOrDelegatedAdministratorException`).
+    NotAllowed,
+    /// IAM's organization features cannot be on: the error code says why
+    /// (`ServiceAccessNotEnabledException`, `OrganizationNotInAllFeaturesModeException`,
+    /// `OrganizationNotFoundException`).
+    Unavailable(String),
+}
+
+/// A member's root credentials, as an `IAMAuditRootUserCredentials` session reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberRoot {
+    pub password: bool,
+    pub access_keys: usize,
+    pub mfa_devices: usize,
+    pub certificates: usize,
+}
+
+/// The organization's members and their root credentials (organization mode, from the
+/// management account or the delegated administrator for IAM).
+pub trait MemberRoots {
+    fn root_access(&self) -> impl Future<Output = Result<RootAccess, CheckError>> + Send;
+    /// The management account's id and the organization's active accounts, every page.
+    fn members(&self) -> impl Future<Output = Result<(String, Vec<Member>), CheckError>> + Send;
+    /// Reads `account`'s root credentials through an `sts:AssumeRoot` session.
+    fn audit(&self, account: &str) -> impl Future<Output = Result<MemberRoot, CheckError>> + Send;
+}
+
+/// No member audit wired.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMemberRoots;
+
+impl MemberRoots for NoMemberRoots {
+    async fn root_access(&self) -> Result<RootAccess, CheckError> {
+        Err(CheckError("no member audit".into()))
+    }
+    async fn members(&self) -> Result<(String, Vec<Member>), CheckError> {
+        Err(CheckError("no member audit".into()))
+    }
+    async fn audit(&self, _: &str) -> Result<MemberRoot, CheckError> {
+        Err(CheckError("no member audit".into()))
+    }
+}
+
+/// No posture check: every read fails (the wiring never runs one; see `dispatch::Function`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPosture;
+
+impl RootPosture for NoPosture {
+    async fn summary(&self) -> Result<AccountSummary, CheckError> {
+        Err(CheckError("no posture reader".into()))
+    }
+    async fn virtual_devices(&self) -> Result<Vec<VirtualDevice>, CheckError> {
+        Err(CheckError("no posture reader".into()))
+    }
+    async fn credential_report(&self) -> Result<String, CheckError> {
+        Err(CheckError("no posture reader".into()))
+    }
+}
+
+// Coverage of an organization.
+
+/// One forwarder's heartbeat: the cell (account × region) it proves and when its rule fired.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Heartbeat {
+    pub account: AccountId,
+    pub region: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An active account of the organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: AccountId,
+    /// Its name in AWS Organizations, made safe.
+    pub name: Option<crate::domain::AccountName>,
+    /// When it joined the organization (`JoinedTimestamp`), when known.
+    pub joined: Option<DateTime<Utc>>,
+}
+
+/// The heartbeat table: one item per cell, its last heartbeat.
+pub trait Heartbeats {
+    /// Records `heartbeat` in one conditional write, no read; `Ok(false)` when a later one is
+    /// already recorded (a late redelivery never moves the time back).
+    fn record(
+        &self,
+        heartbeat: &Heartbeat,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// When coverage was first checked: `now` on the first call, kept after.
+    fn started(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<DateTime<Utc>, StateError>> + Send;
+
+    /// The last heartbeat of every account seen in `region`.
+    fn seen(
+        &self,
+        region: &str,
+    ) -> impl Future<Output = Result<Vec<(AccountId, DateTime<Utc>)>, StateError>> + Send;
+}
+
+/// The organization's accounts.
+pub trait Organization {
+    /// Every `ACTIVE` account, all pages.
+    fn accounts(&self) -> impl Future<Output = Result<Vec<Member>, CheckError>> + Send;
+}
+
+/// Coverage off (`HEARTBEAT_TABLE` or `COVERAGE_REGIONS` unset): the type the function is wired
+/// with when it never checks coverage. Nothing seen, no account listed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCoverage;
+
+impl Heartbeats for NoCoverage {
+    async fn record(&self, _: &Heartbeat) -> Result<bool, StateError> {
+        Ok(false)
+    }
+    async fn started(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StateError> {
+        Ok(now)
+    }
+    async fn seen(&self, _: &str) -> Result<Vec<(AccountId, DateTime<Utc>)>, StateError> {
+        Ok(Vec::new())
+    }
+}
+
+impl Organization for NoCoverage {
+    async fn accounts(&self) -> Result<Vec<Member>, CheckError> {
+        Ok(Vec::new())
     }
 }
 

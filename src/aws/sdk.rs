@@ -84,6 +84,21 @@ pub fn organizations_client(
     aws_sdk_organizations::Client::from_conf(config.build())
 }
 
+/// The AWS Organizations client of the coverage check's listing: as
+/// [`organizations_client`] (the partition's region), with the shared timeouts and retries of
+/// every other call: a page is one small read, and the listing as a whole is cut at
+/// [`LIST_BUDGET`](crate::domain::limits::LIST_BUDGET).
+pub fn organizations_listing_client(
+    sdk_config: &SdkConfig,
+    partition: &str,
+) -> aws_sdk_organizations::Client {
+    let mut config = aws_sdk_organizations::config::Builder::from(sdk_config);
+    if let Some(region) = organizations_region(partition) {
+        config = config.region(Region::new(region));
+    }
+    aws_sdk_organizations::Client::from_conf(config.build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

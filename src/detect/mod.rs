@@ -7,5 +7,6 @@
 pub mod alert;
 pub mod allowances;
 pub mod classify;
+pub mod own_audit;
 pub mod record;
 pub mod rules;

@@ -921,6 +921,9 @@ mod tests {
             Ok(Decision::Ignore { event_id, reason }) => {
                 let _ = writeln!(out, "ignored {event_id:?}: {reason}");
             }
+            Ok(Decision::Heartbeat(heartbeat)) => {
+                let _ = writeln!(out, "heartbeat {heartbeat:?}");
+            }
             Err(e) => {
                 let _ = writeln!(out, "error {e} (event id {:?})", e.event_id());
             }

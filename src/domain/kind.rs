@@ -192,7 +192,8 @@ pub enum TextPeriod {
 /// what is wrong with rootwatch's own pipeline: `pipeline-blind` from the watchdog (CloudTrail
 /// is not feeding rootwatch), `forwarder-failing` from a member account's forwarder (its root
 /// events do not reach the home account); or about declared root use: `root-use-declared` (a
-/// declaration announced) and `root-use-report` (what was done in its window). Kept apart from [`AlertKind`] because these alerts
+/// declaration announced) and `root-use-report` (what was done in its window); or about an
+/// organization's coverage: `coverage-gap`, `coverage-check-failed` and the weekly `coverage-report`. Kept apart from [`AlertKind`] because these alerts
 /// come from no rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
@@ -203,6 +204,57 @@ pub enum NotificationKind {
     RootUseDeclared,
     /// What the root user did during a declared window, sent after it closed.
     RootUseReport,
+    /// The root user's own credentials: what an attacker needs, found by a scheduled run.
+    Posture(PostureKind),
+    /// Organization coverage: an account × region whose forwarder's heartbeat stopped, so its
+    /// root activity may not reach rootwatch.
+    CoverageGap,
+    /// Organization coverage could not be checked (the accounts or the heartbeats unreadable).
+    CoverageCheckFailed,
+    /// The weekly list of every account × region, watched or blind (email and chat only).
+    CoverageReport,
+}
+
+/// What is wrong with the root user's credentials ([`NotificationKind::Posture`]), one
+/// notification per kind: the rows of `posture::controls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PostureKind {
+    /// The root user has access keys.
+    RootAccessKeys,
+    /// The root user signs in with a password and no MFA device.
+    RootMfaOff,
+    /// The root user has X.509 signing certificates.
+    RootSigningCertificates,
+    /// The root user's MFA includes a virtual device.
+    RootMfaVirtual,
+    /// The posture could not be read (own account), or a member could not be audited.
+    CheckFailed,
+    /// Members whose root user has access keys.
+    MemberRootAccessKeys,
+    /// Members whose root user has a password.
+    MemberRootPassword,
+    /// Members whose root user has signing certificates.
+    MemberRootSigningCertificates,
+    /// The weekly digest: what is not audited and why, with the commands that turn it on.
+    Report,
+}
+
+impl PostureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostureKind::RootAccessKeys => "posture-root-access-keys",
+            PostureKind::RootMfaOff => "posture-root-mfa-off",
+            PostureKind::RootSigningCertificates => "posture-root-signing-certificates",
+            PostureKind::RootMfaVirtual => "posture-root-mfa-virtual",
+            PostureKind::CheckFailed => "posture-check-failed",
+            PostureKind::MemberRootAccessKeys => "posture-member-root-access-keys",
+            PostureKind::MemberRootPassword => "posture-member-root-password",
+            PostureKind::MemberRootSigningCertificates => {
+                "posture-member-root-signing-certificates"
+            }
+            PostureKind::Report => "posture-report",
+        }
+    }
 }
 
 impl NotificationKind {
@@ -213,6 +265,10 @@ impl NotificationKind {
             NotificationKind::ForwarderFailing => "forwarder-failing",
             NotificationKind::RootUseDeclared => "root-use-declared",
             NotificationKind::RootUseReport => "root-use-report",
+            NotificationKind::Posture(kind) => kind.as_str(),
+            NotificationKind::CoverageGap => "coverage-gap",
+            NotificationKind::CoverageCheckFailed => "coverage-check-failed",
+            NotificationKind::CoverageReport => "coverage-report",
         }
     }
 }
@@ -234,4 +290,4 @@ macro_rules! serialize_as_str {
         }
     )*};
 }
-serialize_as_str!(AlertKind, NotificationKind);
+serialize_as_str!(AlertKind, NotificationKind, PostureKind);

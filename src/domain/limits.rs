@@ -111,3 +111,52 @@ pub const REMEMBER_DECLARATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The most reports one scheduled tick sends; the rest wait for the next tick.
 pub const REPORTS_PER_TICK: usize = 10;
+
+/// The longest the root user's posture reads may take together (GetAccountSummary,
+/// ListVirtualMFADevices, the credential report); past it the check reports itself failed.
+pub const POSTURE_BUDGET: Duration = Duration::from_secs(5);
+
+/// Less time than this left after the trail check, and the posture check waits for the next
+/// tick: its reads ([`POSTURE_BUDGET`]) and a publish must fit before the deadline.
+pub const POSTURE_MIN_LEFT: Duration = Duration::from_secs(8);
+
+/// Members whose root credentials are audited at once, each an `AssumeRoot` and four reads.
+pub const AUDIT_CONCURRENCY: usize = 4;
+
+/// The `AssumeRoot` session of a member audit: the shortest that covers its four reads with
+/// retries (AssumeRoot allows at most 900 s).
+pub const AUDIT_SESSION_SECONDS: i32 = 300;
+
+/// No member's audit starts with less than this left of the invocation: an `AssumeRoot`, four
+/// reads and the alert's publish.
+pub const AUDIT_MIN_LEFT: Duration = Duration::from_secs(6);
+
+/// How long a member's last audit is remembered (TTL): a member audited again within it alerts
+/// only the findings its last audit did not have.
+pub const REMEMBER_AUDIT: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How often each forwarder sends its heartbeat (`rate(1 hour)` in forwarder.yaml).
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// How long a cell (account × region) may be silent before it is blind: two heartbeats, so one
+/// lost or late heartbeat never pages. [`CLOCK_SKEW`] is added on top.
+pub const SILENT_AFTER: Duration = Duration::from_secs(2 * HEARTBEAT_INTERVAL.as_secs());
+
+/// How long a heartbeat's record is kept (TTL) after it was last seen: long enough for a weekly
+/// report to name an account silent for weeks.
+pub const HEARTBEAT_KEPT: Duration = Duration::from_secs(35 * 24 * 3600);
+
+/// The most silent accounts one region's gap names; past it the region is one finding.
+pub const GAPS_PER_REGION: usize = 20;
+
+/// How long a coverage check may spend listing the organization's accounts (`ListAccounts`,
+/// 20 a page): about 4,000 accounts at 75 ms a page.
+pub const LIST_BUDGET: Duration = Duration::from_secs(15);
+
+/// The weekly coverage report's email, at most: SNS takes 256 KB for every protocol together.
+pub const REPORT_EMAIL_MAX: usize = 150_000;
+
+/// The blind cells the weekly report's chat message names; the rest are counted.
+pub const REPORT_CHAT_CELLS: usize = 30;
+
+/// How many regions' heartbeats a coverage check reads at once (one `Query` each).
+pub const QUERY_CONCURRENCY: usize = 8;

@@ -25,7 +25,7 @@ pub use account::{Account, AccountId, AccountName, AccountNames};
 pub use credential::{CredentialKind, MfaState};
 pub use declaration::{Coverage, Declaration, DeclarationStatus, NotedUse, Report, SourceCidr};
 pub use issuer::AssumeRootIssuers;
-pub use kind::{AlertKind, NotificationKind, TextBucket, TextPeriod, TextScope};
+pub use kind::{AlertKind, NotificationKind, PostureKind, TextBucket, TextPeriod, TextScope};
 pub use region::{UNKNOWN_REGION, is_region_code};
 pub use severity::Severity;
 pub use sms::{SmsLimit, is_gsm7_basic};

@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 
 use crate::detect::alert::{Alert, Attempt, SourceIp};
 use crate::domain::{
-    Account, AccountName, DeclarationStatus, NotificationKind, Severity, UNKNOWN_REGION,
+    Account, AccountName, DeclarationStatus, NotificationKind, PostureKind, Severity,
+    UNKNOWN_REGION,
 };
 use crate::sanitize::plain_token;
 
@@ -55,18 +56,25 @@ pub enum DetailType {
     /// Declared root use: an announcement or a window's report. Never escalates.
     #[serde(rename = "Root Use Notice")]
     Notice,
+    /// The root user's credentials, own or a member's: what an attacker would need.
+    #[serde(rename = "Root Posture Alert")]
+    Posture,
+    /// An account × region of the organization whose forwarder went silent, or the weekly list.
+    #[serde(rename = "Rootwatch Coverage Alert")]
+    Coverage,
 }
 
 impl DetailType {
     /// Every family, for the schema and the tests.
-    pub const ALL: [DetailType; 3] = [
+    pub const ALL: [DetailType; 5] = [
         DetailType::RootActivity,
         DetailType::Health,
         DetailType::Notice,
+        DetailType::Posture,
+        DetailType::Coverage,
     ];
 
-    /// The family of a kind. Exhaustive on purpose: a new kind must pick one (posture and
-    /// coverage kinds join with an arm each, `Root Posture Alert`, `Rootwatch Coverage Alert`).
+    /// The family of a kind. Exhaustive on purpose: a new kind must pick one.
     pub fn of(kind: NotificationKind) -> Self {
         match kind {
             NotificationKind::Root(_) => DetailType::RootActivity,
@@ -76,6 +84,10 @@ impl DetailType {
             NotificationKind::RootUseDeclared | NotificationKind::RootUseReport => {
                 DetailType::Notice
             }
+            NotificationKind::Posture(_) => DetailType::Posture,
+            NotificationKind::CoverageGap
+            | NotificationKind::CoverageCheckFailed
+            | NotificationKind::CoverageReport => DetailType::Coverage,
         }
     }
 
@@ -84,6 +96,8 @@ impl DetailType {
             DetailType::RootActivity => "Root Activity Alert",
             DetailType::Health => "Rootwatch Health Alert",
             DetailType::Notice => "Root Use Notice",
+            DetailType::Posture => "Root Posture Alert",
+            DetailType::Coverage => "Rootwatch Coverage Alert",
         }
     }
 }
@@ -290,6 +304,9 @@ fn escalates(kind: NotificationKind, quieted: bool) -> bool {
         DetailType::Notice => false,
         DetailType::RootActivity => !quieted,
         DetailType::Health => true,
+        // The weekly reports are read, not paged.
+        DetailType::Posture => kind != NotificationKind::Posture(PostureKind::Report),
+        DetailType::Coverage => kind != NotificationKind::CoverageReport,
     }
 }
 

@@ -156,15 +156,97 @@ impl<T: TrailSource, P: AlertPublisher, W: WatchdogState> Watchdog<T, P, W> {
 
 /// The watchdog's claim: a mark per finding for the UTC day, so a lasting problem alerts once a
 /// day and a new one at once. The alert goes out when any mark is new (or the table cannot
-/// say); it is a duplicate when every finding was already alerted today.
-struct DailyMarks<'a, W> {
-    state: &'a W,
-    owner: &'a str,
-    now: DateTime<Utc>,
+/// say); it is a duplicate when every finding was already alerted today. Each key ends in the
+/// day, `#<YYYY-MM-DD>`. Every day's alert is texted; [`Quiet`] texts only the first day's. The
+/// coverage check keeps its gaps' marks with it too.
+pub(crate) struct DailyMarks<'a, W> {
+    pub(crate) state: &'a W,
+    pub(crate) owner: &'a str,
+    pub(crate) now: DateTime<Utc>,
     /// One per finding, never empty.
-    keys: Vec<String>,
+    pub(crate) keys: Vec<String>,
     /// The marks this invocation set, to remove if the alert is not published.
-    marked: Vec<String>,
+    pub(crate) marked: Vec<String>,
+}
+
+/// How a finding that lasts is repeated, once a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// Texted every day it lasts: `pipeline-blind`, while rootwatch itself cannot hear.
+    Daily,
+    /// Texted on its first day only (no mark the day before); later days go to email and chat.
+    /// A daily 3 a.m. text about a known, standing finding teaches people to ignore texts.
+    Quiet,
+}
+
+/// [`DailyMarks`] repeated as [`Repeat`] says.
+pub(crate) struct Repeating<'a, W> {
+    pub(crate) marks: DailyMarks<'a, W>,
+    pub(crate) repeat: Repeat,
+}
+
+/// The key of the same finding's mark the day before `now`, from a key that ends in `now`'s
+/// day; `None` for any other key.
+fn yesterday(key: &str, now: DateTime<Utc>) -> Option<String> {
+    let prefix = key.strip_suffix(&now.format("%Y-%m-%d").to_string())?;
+    let before = now - chrono::Duration::days(1);
+    Some(format!("{prefix}{}", before.format("%Y-%m-%d")))
+}
+
+impl<W: WatchdogState> Guard for Repeating<'_, W> {
+    fn key(&self) -> &str {
+        self.marks.key()
+    }
+
+    async fn claim(&mut self, budget: &Budget) -> Result<Claimed, StateError> {
+        let claimed = self.marks.claim(budget).await?;
+        if self.repeat == Repeat::Daily || claimed == Claimed::Duplicate {
+            return Ok(claimed);
+        }
+        for key in &self.marks.marked {
+            let Some(before) = yesterday(key, self.marks.now) else {
+                return Ok(claimed);
+            };
+            match self.marks.state.marked(&before, self.marks.now).await {
+                Ok(true) => {}
+                Ok(false) => return Ok(claimed),
+                // Fail loud: a text too many is better than a new finding untexted.
+                Err(err) => {
+                    warn!(key = %before, "texting without yesterday's mark: {err}");
+                    return Ok(claimed);
+                }
+            }
+        }
+        Ok(Claimed::Proceed {
+            page: Page::Coalesced,
+            deduplicated: false,
+        })
+    }
+
+    async fn record(&self, message_id: &str, now: DateTime<Utc>) -> Result<(), StateError> {
+        self.marks.record(message_id, now).await
+    }
+
+    async fn release(&self, counted: Option<Page>) -> Result<(), StateError> {
+        self.marks.release(counted).await
+    }
+
+    fn pause_notice(&self, severity: Severity) -> Option<Sms> {
+        self.marks.pause_notice(severity)
+    }
+}
+
+impl<'a, W> DailyMarks<'a, W> {
+    /// The marks `keys` (never empty) for `owner`'s invocation at `now`.
+    pub(crate) fn new(state: &'a W, owner: &'a str, now: DateTime<Utc>, keys: Vec<String>) -> Self {
+        DailyMarks {
+            state,
+            owner,
+            now,
+            keys,
+            marked: Vec::new(),
+        }
+    }
 }
 
 impl<W: WatchdogState> Guard for DailyMarks<'_, W> {
@@ -251,6 +333,9 @@ mod tests {
         async fn unmark(&self, key: &str) -> Result<(), StateError> {
             self.0.lock().unwrap().retain(|k| k != key);
             Ok(())
+        }
+        async fn marked(&self, key: &str, _: DateTime<Utc>) -> Result<bool, StateError> {
+            Ok(self.0.lock().unwrap().iter().any(|k| k == key))
         }
     }
 
@@ -379,6 +464,64 @@ mod tests {
         assert_eq!(err.error_type(), "Rootwatch.DeliveryFailed.Retryable");
         assert_eq!(started.elapsed(), std::time::Duration::from_secs(26));
         assert!(w.state.0.lock().unwrap().is_empty());
+    }
+
+    async fn claim_on(marks: &Marks, repeat: Repeat, now: DateTime<Utc>) -> Claimed {
+        let mut guard = Repeating {
+            marks: DailyMarks {
+                state: marks,
+                owner: "req-1",
+                now,
+                keys: vec![format!(
+                    "posture#111122223333#root-mfa-off#{}",
+                    now.format("%Y-%m-%d")
+                )],
+                marked: Vec::new(),
+            },
+            repeat,
+        };
+        guard.claim(&Budget::start(&inv(), now)).await.unwrap()
+    }
+
+    /// Quiet texts a finding's first day only; Daily texts every day. Both stay silent on the
+    /// day's second run.
+    #[tokio::test]
+    async fn a_quiet_finding_is_texted_on_its_first_day_only() {
+        let text = Claimed::Proceed {
+            page: Page::Text,
+            deduplicated: false,
+        };
+        let quiet = Claimed::Proceed {
+            page: Page::Coalesced,
+            deduplicated: false,
+        };
+        let marks = Marks::default();
+        let day1 = at("2026-11-21T03:00:00Z");
+        assert_eq!(claim_on(&marks, Repeat::Quiet, day1).await, text);
+        let later = at("2026-11-21T23:00:00Z");
+        assert_eq!(
+            claim_on(&marks, Repeat::Quiet, later).await,
+            Claimed::Duplicate
+        );
+        let day2 = at("2026-11-22T03:00:00Z");
+        assert_eq!(claim_on(&marks, Repeat::Quiet, day2).await, quiet);
+        // A day without the finding, and it is new again: texted.
+        let day4 = at("2026-11-24T03:00:00Z");
+        assert_eq!(claim_on(&marks, Repeat::Quiet, day4).await, text);
+
+        let daily = Marks::default();
+        assert_eq!(claim_on(&daily, Repeat::Daily, day1).await, text);
+        assert_eq!(claim_on(&daily, Repeat::Daily, day2).await, text);
+    }
+
+    #[test]
+    fn yesterdays_key_is_the_same_finding_a_day_earlier() {
+        let now = at("2026-03-01T00:10:00Z");
+        assert_eq!(
+            yesterday("posture#1#root-mfa-off#2026-03-01", now).as_deref(),
+            Some("posture#1#root-mfa-off#2026-02-28")
+        );
+        assert_eq!(yesterday("posture#1#root-mfa-off#2026-02-27", now), None);
     }
 
     /// Too little time to publish and record: retryable at once, nothing marked or published.

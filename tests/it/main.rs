@@ -13,6 +13,8 @@ mod support;
 
 /// The Chatbot message each alert carries, against the custom-notification schema.
 mod chat;
+/// Organization coverage: heartbeats recorded, silent accounts × regions alerted.
+mod coverage;
 /// Declared root use: the stream's doorbell, alerts during a declaration, the root-use report.
 mod declared;
 /// Publishing to SNS: one publish per alert with every protocol, and publishing that fails.
@@ -21,9 +23,13 @@ mod delivery;
 mod docs;
 /// Input an attacker chooses: envelopes, strings, forged sources, contacts in the log.
 mod hostile;
+/// Organization mode: the members' root credentials, audited through the root-access stand-in.
+mod member_audit;
 /// Organization mode: account names from AWS Organizations, forwarders, forwarder-failing.
 mod organization;
 mod outputs;
+/// The root user's posture, checked by the schedule's tick.
+mod posture;
 /// The rule table, checked by replaying every sample against its reviewed snapshot.
 mod rules;
 /// The SMS fits one segment of the GSM 7-bit alphabet, whatever an alert holds.

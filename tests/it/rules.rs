@@ -44,6 +44,12 @@ fn review_text(payload: &Value) -> String {
         Ok(Decision::Ignore { event_id, reason }) => {
             format!("outcome: ignored\nevent id: {event_id:?}\nreason: {reason}\n")
         }
+        Ok(Decision::Heartbeat(heartbeat)) => format!(
+            "outcome: recorded\nheartbeat: {} {} at {}\npublished: nothing\n",
+            heartbeat.account,
+            heartbeat.region,
+            heartbeat.at.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
         Err(err) => {
             let err = HandlerError::from(err);
             format!(

@@ -178,6 +178,8 @@ async fn a_logging_multi_region_trail_gives_none_and_stopping_it_gives_one() {
             watchdog: WatchdogOutcome::Healthy {
                 feeding: vec!["management-events".into()]
             },
+            posture: rootwatch::posture::PostureOutcome::Off,
+            audit: rootwatch::posture::members::AuditOutcome::Off,
             reports: Default::default(),
         }
     );

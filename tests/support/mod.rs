@@ -7,6 +7,7 @@ pub mod gsm7;
 pub mod log;
 pub mod moto;
 pub mod proxy;
+pub mod root_access;
 pub mod stack;
 pub mod stream;
 
@@ -27,6 +28,10 @@ pub const TOPIC_DISPLAY_NAME: &str = "rootwatch";
 /// The one role whose `sts:AssumeRoot` sessions the reviewed samples trust: only
 /// `events/root-assume-root-sqs-unlock.json` was issued to it.
 pub const ASSUME_ROOT_ISSUERS: &str = "arn:aws:iam::999988887777:role/RootTasks";
+/// The function's own role in the reviewed configuration: only
+/// `events/root-assume-root-own-audit.json` was issued to it.
+pub const FUNCTION_ROLE_ARN: &str =
+    "arn:aws:iam::111122223333:role/rootwatch-RootwatchFunctionRole-0A1B2C3D4E5F";
 
 pub fn config(topic_arn: &str) -> Config {
     Config::from_lookup(|name| match name {
@@ -35,6 +40,7 @@ pub fn config(topic_arn: &str) -> Config {
         "RUNBOOK_URL" => Some(RUNBOOK_URL.to_owned()),
         "TOPIC_DISPLAY_NAME" => Some(TOPIC_DISPLAY_NAME.to_owned()),
         "ASSUME_ROOT_ISSUERS" => Some(ASSUME_ROOT_ISSUERS.to_owned()),
+        "FUNCTION_ROLE_ARN" => Some(FUNCTION_ROLE_ARN.to_owned()),
         _ => None,
     })
     .expect("test configuration is valid")

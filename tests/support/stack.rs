@@ -177,6 +177,9 @@ pub async fn function<S, W: WatchdogState>(
     Function {
         handler: app,
         watchdog,
+        posture: None,
+        coverage: None,
+        checks_rule: None,
     }
 }
 

@@ -72,7 +72,8 @@ LAYERS = [
     {"detect"},
     {"render"},
     {"ports", "error"},
-    {"forwarder", "deliver", "account_directory", "handler", "watchdog", "declare", "metrics", "dispatch", "logging"},
+    {"forwarder", "deliver", "account_directory", "handler", "watchdog", "posture", "declare", "coverage", "schedule",
+     "metrics", "dispatch", "logging"},
     {"aws", "startup"},
     {"main", "lib", "fakes", "samples"},
 ]

@@ -51,6 +51,8 @@ def test_the_stack_set_covers_every_account_of_the_ou_in_every_region(moto_endpo
     result = org_py(moto_endpoint, "stackset", "--ou-ids", ou)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "make org-management" in result.stdout, "the management account is not covered: say so"
+    assert f"set CoverageRegions={','.join(REGIONS)} on the home stack" in result.stdout, \
+        "the regions coverage must check: say which"
 
     cfn = aws("cloudformation")
     stack_set = cfn.describe_stack_set(StackSetName="rootwatch-forwarder")["StackSet"]

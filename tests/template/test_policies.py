@@ -172,6 +172,23 @@ def test_the_function_may_check_its_topic(function, role_arn, role_policies, top
     assert decide(request, role_policies, topic_policy)[0] == ALLOWED
 
 
+def test_the_posture_check_may_read_the_root_users_credentials_and_change_none(function, role_arn, role_policies):
+    """The four reads of the root user's posture; no IAM write but GenerateCredentialReport, so
+    the role can neither create nor delete a credential, nor attach a policy to itself."""
+    context = context_of(function, role_arn)
+    for action in ["iam:GetAccountSummary", "iam:ListVirtualMFADevices", "iam:GetCredentialReport",
+                   "iam:GenerateCredentialReport"]:
+        assert decide(Request(function, action, "*", context), role_policies)[0] == ALLOWED, action
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    user = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    for action in ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile",
+                   "iam:DeactivateMFADevice", "iam:DeleteVirtualMFADevice", "iam:EnableMFADevice",
+                   "iam:UploadSigningCertificate", "iam:AttachRolePolicy", "iam:PutRolePolicy",
+                   "iam:ListAccessKeys", "iam:GetLoginProfile"]:
+        for resource in [root, user, "*"]:
+            assert decide(Request(function, action, resource, context), role_policies)[0] == IMPLICIT_DENY, action
+
+
 def test_the_function_may_name_member_accounts_only_in_organization_mode(function, role_arn, role_policies, mode):
     """DescribeAccount on the organization's accounts, from the management account (or a
     delegated administrator); nothing else of Organizations, and nothing in a single account."""
@@ -182,7 +199,62 @@ def test_the_function_may_name_member_accounts_only_in_organization_mode(functio
     expected = ALLOWED if mode == "organization" else IMPLICIT_DENY
     assert describe("o-a1b2c3d4e5") == expected
     assert describe("o-zzzzzzzzzz") == IMPLICIT_DENY
-    assert describe("o-a1b2c3d4e5", "organizations:ListAccounts") == IMPLICIT_DENY
+    for action in ["organizations:CreateAccount", "organizations:RemoveAccountFromOrganization",
+                   "organizations:MoveAccount", "organizations:LeaveOrganization"]:
+        assert describe("o-a1b2c3d4e5", action) == IMPLICIT_DENY, action
+
+
+def test_the_function_may_list_members_and_read_root_access_features_only_in_organization_mode(
+        function, role_arn, role_policies, mode):
+    """ListAccounts, DescribeOrganization and ListOrganizationsFeatures (no resource types); no
+    IAM organization write (enabling or disabling centralized root access stays the deployer's)."""
+    context = context_of(function, role_arn)
+    expected = ALLOWED if mode == "organization" else IMPLICIT_DENY
+    for action in ["organizations:ListAccounts", "organizations:DescribeOrganization",
+                   "iam:ListOrganizationsFeatures"]:
+        assert decide(Request(function, action, "*", context), role_policies)[0] == expected, action
+    for action in ["iam:EnableOrganizationsRootSessions", "iam:DisableOrganizationsRootSessions",
+                   "iam:DisableOrganizationsRootCredentialsManagement"]:
+        assert decide(Request(function, action, "*", context), role_policies)[0] == IMPLICIT_DENY, action
+
+
+AUDIT_TASK = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+
+
+@pytest.mark.parametrize("task,expected_in_organization", [
+    (AUDIT_TASK, ALLOWED),
+    ("arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials", IMPLICIT_DENY),
+    ("arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword", IMPLICIT_DENY),
+    ("arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy", IMPLICIT_DENY),
+    (None, IMPLICIT_DENY),
+], ids=["audit", "delete", "create-password", "s3-unlock", "no-task-policy"])
+def test_the_function_may_assume_root_only_to_audit_root_credentials(function, role_arn, role_policies, mode,
+                                                                      task, expected_in_organization):
+    """sts:AssumeRoot on a member's root user with the audit task policy only, and only in
+    organization mode: a session that could delete or create credentials, or unlock a resource
+    policy, is never granted, nor one that names no task policy."""
+    extra = {"sts:TaskPolicyArn": task} if task else {}
+    context = context_of(function, role_arn, **extra)
+    member_root = "arn:aws:iam::210987654321:root"
+    expected = expected_in_organization if mode == "organization" else IMPLICIT_DENY
+    assert decide(Request(function, "sts:AssumeRoot", member_root, context), role_policies)[0] == expected
+
+
+def test_member_root_audit_false_grants_no_assume_root(deployed_template, function, role_arn):
+    """MemberRootAudit=false in organization mode: the role has no sts:AssumeRoot, and reads
+    neither the root access features nor (coverage off) the organization's accounts."""
+    stack = Stack(deployed_template, {**MODES["organization"], "MemberRootAudit": "false"}, ACCOUNT, REGION,
+                  STACK_NAME)
+    role = {"Ref": "RootwatchFunctionRole"}
+    policies = [stack.resolve(p["PolicyDocument"]) for p in created_properties(stack, "AWS::IAM::Policy")
+                if role in p["Roles"]]
+    context = context_of(function, role_arn, **{"sts:TaskPolicyArn": AUDIT_TASK})
+    assert decide(Request(function, "sts:AssumeRoot", "arn:aws:iam::210987654321:root", context), policies)[0] \
+        == IMPLICIT_DENY
+    assert decide(Request(function, "iam:ListOrganizationsFeatures", "*", context_of(function, role_arn)),
+                  policies)[0] == IMPLICIT_DENY
+    assert decide(Request(function, "organizations:ListAccounts", "*", context_of(function, role_arn)),
+                  policies)[0] == IMPLICIT_DENY
 
 
 def test_no_other_principal_may_publish_alerts(topics, keys):
@@ -885,3 +957,88 @@ def test_the_watchdog_may_read_trails_and_change_none(function, role_arn, role_p
             assert decide(Request(function, action, trail, context), role_policies)[0] == IMPLICIT_DENY
     other_resource = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:eventdatastore/x"
     assert decide(Request(function, "cloudtrail:GetTrailStatus", other_resource, context), role_policies)[0] == IMPLICIT_DENY
+
+
+# --- coverage (docs/coverage.md) ------------------------------------------------------------------
+
+COVERAGE = {"OrganizationId": "o-a1b2c3d4e5", "CoverageRegions": "us-east-1,eu-west-1"}
+
+
+@pytest.fixture(scope="module")
+def coverage_stack(deployed_template):
+    return Stack(deployed_template, COVERAGE, ACCOUNT, REGION, STACK_NAME)
+
+
+def function_of(stack):
+    role = stack.get_att("RootwatchFunctionRole", "Arn")
+    attached = [p["PolicyDocument"] for p in created_properties(stack, "AWS::IAM::Policy")
+                if {"Ref": "RootwatchFunctionRole"} in p["Roles"]]
+    return session(role, stack.ref("RootwatchFunction")), role, [stack.resolve(doc) for doc in attached]
+
+
+def test_the_function_records_and_queries_heartbeats_and_never_scans(coverage_stack):
+    """One conditional UpdateItem per heartbeat, one Query per region: nothing else on the heartbeat
+    table, and no Query of the state table."""
+    function, role, policies = function_of(coverage_stack)
+    heartbeats = coverage_stack.get_att("HeartbeatTable", "Arn")
+    table_policy = resolved(coverage_stack, "HeartbeatTable", "ResourcePolicy")["PolicyDocument"]
+    ask = lambda action, arn, policy=None: decide(
+        Request(function, action, arn, context_of(function, role)), policies, policy)[0]
+    assert ask("dynamodb:UpdateItem", heartbeats, table_policy) == ALLOWED
+    assert ask("dynamodb:Query", heartbeats, table_policy) == ALLOWED
+    for action in ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem"]:
+        assert ask(action, heartbeats, table_policy) == IMPLICIT_DENY, action
+    assert ask("dynamodb:Query", coverage_stack.get_att("StateTable", "Arn")) == IMPLICIT_DENY
+    assert ask("dynamodb:Scan", coverage_stack.get_att("StateTable", "Arn")) == IMPLICIT_DENY
+    assert ask("organizations:ListAccounts", "*") == ALLOWED
+
+
+@pytest.mark.parametrize("action", ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate"])
+def test_no_other_principal_writes_the_heartbeat_table(coverage_stack, action):
+    """A forged last_seen would hide a gap: an administrator allowed everything is denied."""
+    heartbeats = coverage_stack.get_att("HeartbeatTable", "Arn")
+    table_policy = resolved(coverage_stack, "HeartbeatTable", "ResourcePolicy")["PolicyDocument"]
+    assert decide(Request(ADMIN, action, heartbeats, context_of(ADMIN)), EVERYTHING, table_policy) \
+        == (EXPLICIT_DENY, "OnlyTheFunctionWrites")
+
+
+def test_coverage_exists_only_when_its_regions_are_set(deployed_template):
+    """Off by default, and only in organization mode (it lists the organization's accounts)."""
+    names = ["HeartbeatTable", "HomeBusHeartbeat", "RootwatchChecksSchedule", "RootwatchCoveragePolicy"]
+    for parameters, on in [
+        (MODES["organization"], False),
+        ({"CoverageRegions": "us-east-1"}, False),
+        ({"SourceAccountIds": OTHER_ACCOUNT, "CoverageRegions": "us-east-1"}, False),
+        (COVERAGE, True),
+    ]:
+        created = Stack(deployed_template, parameters, ACCOUNT, REGION, STACK_NAME).created()
+        assert all((name in created) == on for name in names), (parameters, on)
+
+
+def test_the_checks_schedule_may_send_dead_letters_and_is_named_as_the_function_is_told(coverage_stack):
+    arn, queue_policy = coverage_stack.get_att("FailedEventsQueue", "Arn"), resource_policy_of(
+        coverage_stack, "AWS::SQS::QueuePolicy", "Queues", "FailedEventsQueue")
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/" + coverage_stack.resolve(
+        coverage_stack.resources["RootwatchChecksSchedule"]["Properties"]["Name"])
+    context = {"aws:SourceArn": rule, "aws:SecureTransport": "true"}
+    events = service("events.amazonaws.com")
+    assert decide(Request(events, "sqs:SendMessage", arn, context), [], queue_policy)[0] == ALLOWED
+    variables = coverage_stack.resources["RootwatchFunction"]["Properties"]["Environment"]["Variables"]
+    assert coverage_stack.resolve(variables["ORGANIZATION_CHECKS_RULE_ARN"]) == rule
+    assert coverage_stack.resolve(variables["COVERAGE_REGIONS"]) == "us-east-1,eu-west-1"
+
+
+def test_coverage_alone_lists_the_accounts_and_nothing_of_the_root_audit(deployed_template, function, role_arn):
+    """CoverageRegions set, MemberRootAudit=false: the accounts are listed for coverage, and the
+    role still has neither sts:AssumeRoot nor the root access features."""
+    stack = Stack(deployed_template, {**MODES["organization"], "MemberRootAudit": "false",
+                                      "CoverageRegions": "us-east-1,eu-west-1"}, ACCOUNT, REGION, STACK_NAME)
+    role = {"Ref": "RootwatchFunctionRole"}
+    policies = [stack.resolve(p["PolicyDocument"]) for p in created_properties(stack, "AWS::IAM::Policy")
+                if role in p["Roles"]]
+    context = context_of(function, role_arn)
+    assert decide(Request(function, "organizations:ListAccounts", "*", context), policies)[0] == ALLOWED
+    assert decide(Request(function, "iam:ListOrganizationsFeatures", "*", context), policies)[0] == IMPLICIT_DENY
+    assert decide(Request(function, "sts:AssumeRoot", "arn:aws:iam::210987654321:root",
+                          context_of(function, role_arn, **{"sts:TaskPolicyArn": AUDIT_TASK})), policies)[0] \
+        == IMPLICIT_DENY

@@ -26,6 +26,10 @@ POLICY_PROPERTY = {
     "AWS::Events::EventBus": "Policy",
 }
 ACCEPTED = {"AWS::KMS::Key": {"RESOURCE_STAR"}}
+# sts:AssumeRoot on "*": its one resource type is a root user, so "*" grants no more than
+# arn:aws:iam::*:root, which moto's policy validator refuses (tests/it/member_audit.rs pins it);
+# the sts:TaskPolicyArn condition is what limits it (test_policies.py).
+ACCEPTED_FINDINGS = [("RESOURCE_STAR", ["sts:AssumeRoot"])]
 
 
 # Every mode's policies exist with these (organization mode, and a forwarder in a member account);
@@ -70,7 +74,7 @@ def test_the_linter_sees_policies():
 
 @pytest.mark.parametrize("kind,document", POLICIES)
 def test_parliament_finds_nothing(kind, document):
-    found = [f for f in findings(document) if f[0] not in ACCEPTED.get(kind, set())]
+    found = [f for f in findings(document) if f[0] not in ACCEPTED.get(kind, set()) and f not in ACCEPTED_FINDINGS]
     assert not found, json.dumps(found, indent=1, default=str)
 
 

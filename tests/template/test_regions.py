@@ -100,7 +100,7 @@ def test_every_other_region_forwards_to_the_home_bus(endpoint, run):
         events = client(endpoint, "events", region)
         targets = [t["Arn"] for rule in events.list_rules()["Rules"]
                    for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]]
-        assert targets == [bus] * 3, "root sign-ins, root API calls and the forwarder's alarm"
+        assert targets == [bus] * 4, "root sign-ins, root API calls, the forwarder's alarm and its heartbeat"
     # The home region is the home stack's own: no forwarder there.
     assert not [s for s in client(endpoint, "cloudformation").describe_stacks()["Stacks"]
                 if s["StackName"] == "rootwatch-forwarder"]

@@ -22,9 +22,14 @@ def of_type(resources, kind):
 def test_rules_target_the_function_with_a_dead_letter_queue(deployed):
     rules = of_type(deployed, "AWS::Events::Rule")
     # Root sign-ins, root API calls, the watchdog's schedule; in organization mode the same two
-    # patterns on the home bus, and the forwarders' failing alarms.
-    assert len(rules) == 6
-    for rule in rules.values():
+    # patterns on the home bus, and the forwarders' failing alarms; with coverage, the checks
+    # schedule and the heartbeats' rule, which alone has no dead-letter queue (docs/coverage.md).
+    assert len(rules) == 8
+    for name, rule in rules.items():
+        if name == "HomeBusHeartbeat":
+            (target,) = rule["Targets"]
+            assert "DeadLetterConfig" not in target
+            continue
         (target,) = rule["Targets"]
         assert target["Arn"] == {"Fn::GetAtt": ["RootwatchFunction", "Arn"]}
         assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
@@ -41,6 +46,7 @@ def test_the_api_rule_also_receives_read_only_root_calls(deployed):
         "AWS API Call via CloudTrail": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
         "AWS Console Sign In via CloudTrail": "ENABLED",
         "CloudWatch Alarm State Change": "ENABLED",
+        "Scheduled Event": "ENABLED",
     }
 
 
@@ -81,6 +87,17 @@ WILDCARD_EXCEPTIONS = {
         ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
         {"Fn::Sub": "${StateTable.Arn}/stream/*"},
     ),
+    # The root user's posture, and in organization mode the members and their root access
+    # features: none of these actions has a resource type.
+    "ReadRootPosture": (
+        ["iam:GetAccountSummary", "iam:ListVirtualMFADevices", "iam:GetCredentialReport",
+         "iam:GenerateCredentialReport"],
+        "*",
+    ),
+    "ListMemberAccounts": (["organizations:ListAccounts", "organizations:DescribeOrganization"], "*"),
+    "ReadRootAccessFeatures": ("iam:ListOrganizationsFeatures", "*"),
+    # Any member's root user, but only with the audit task policy (the statement's condition).
+    "AuditMemberRootCredentials": ("sts:AssumeRoot", "*"),
     "NameMemberAccounts": (
         "organizations:DescribeAccount",
         {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"},
@@ -90,7 +107,10 @@ WILDCARD_EXCEPTIONS = {
 
 def test_the_role_has_no_wildcard_resource_but_the_documented_read_only_ones(deployed):
     policies = of_type(deployed, "AWS::IAM::Policy")
-    assert sorted(policies) == ["RootwatchFunctionPolicy", "RootwatchOrganizationsPolicy"]
+    assert sorted(policies) == [
+        "RootwatchAccountsPolicy", "RootwatchCoveragePolicy", "RootwatchFunctionPolicy",
+        "RootwatchMemberAuditPolicy", "RootwatchOrganizationsPolicy",
+    ]
     statements = [st for p in policies.values() for st in p["PolicyDocument"]["Statement"]]
     excepted = {st["Sid"]: (st["Action"], st["Resource"]) for st in statements if st.get("Sid") in WILDCARD_EXCEPTIONS}
     assert excepted == WILDCARD_EXCEPTIONS
@@ -116,6 +136,8 @@ def test_the_function_runs_rust_on_arm64(deployed):
 
 
 def test_the_watchdog_ticks_on_its_schedule(deployed):
-    (schedule,) = [r for r in of_type(deployed, "AWS::Events::Rule").values() if "ScheduleExpression" in r]
+    schedule = of_type(deployed, "AWS::Events::Rule")["RootwatchWatchdogSchedule"]
     assert schedule["ScheduleExpression"] == {"Fn::Sub": "rate(${WatchdogMinutes} minutes)"}
+    checks = of_type(deployed, "AWS::Events::Rule")["RootwatchChecksSchedule"]
+    assert checks["ScheduleExpression"] == "rate(1 hour)"
     assert schedule["State"] == "ENABLED"

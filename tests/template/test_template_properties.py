@@ -15,10 +15,23 @@ DEFAULT_BUS_RULES = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCal
 # failing alarms.
 HOME_BUS_RULES = ["HomeBusRootSignIn", "HomeBusRootApiCall", "HomeBusForwarderFailing"]
 RULES = DEFAULT_BUS_RULES + HOME_BUS_RULES
+# Coverage only (Condition HasCoverage, docs/coverage.md): the checks schedule keeps its dead letters
+# like the watchdog's; the heartbeats' rule keeps none (a heartbeat there would page as a lost root
+# event, and the next one supersedes it).
+CHECKS_RULE = "RootwatchChecksSchedule"
+HEARTBEAT_RULE = "HomeBusHeartbeat"
 # The one statement with "*" as its resource: DescribeTrails has no resource-level permissions.
 LIST_TRAILS = {"Sid": "ListTrails", "Effect": "Allow", "Action": "cloudtrail:DescribeTrails", "Resource": "*"}
 # Trails of any account: an organization trail is the management account's.
 TRAILS = {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
+# The root user's posture: none of these IAM actions has a resource type, so "*" is the only one.
+READ_ROOT_POSTURE = {
+    "Sid": "ReadRootPosture",
+    "Effect": "Allow",
+    "Action": ["iam:GetAccountSummary", "iam:ListVirtualMFADevices", "iam:GetCredentialReport",
+               "iam:GenerateCredentialReport"],
+    "Resource": "*",
+}
 
 
 def function_props(resources):
@@ -75,8 +88,9 @@ def test_the_role_grants_nothing_itself_and_its_policy_names_every_resource(reso
     assert resources[POLICY]["Properties"]["Roles"] == [{"Ref": ROLE}]
     for st in role_statements(resources):
         assert st["Effect"] == "Allow"
-        if st == LIST_TRAILS or st["Resource"] == TRAILS or st["Sid"] in (
-            "NameMemberAccounts", "ListDeclarationStreams", "ReadDeclarationStream"
+        if st in (LIST_TRAILS, READ_ROOT_POSTURE) or st["Resource"] == TRAILS or st["Sid"] in (
+            "NameMemberAccounts", "ListDeclarationStreams", "ReadDeclarationStream",
+            "ListMemberAccounts", "ReadRootAccessFeatures", "AuditMemberRootCredentials",
         ):
             continue  # the documented exceptions, checked below
         for resource in as_list(st["Resource"]):
@@ -100,14 +114,24 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
         # Without it Lambda cannot keep failed events in the on-failure destination.
         ({"sqs:SendMessage"}, {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
         ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]}),
-        # The watchdog: read-only, and nothing else on "*" or on trails.
-        ({"cloudtrail:DescribeTrails", "dynamodb:ListStreams"}, "*"),
+        # The watchdog and the root user's posture: read-only (GenerateCredentialReport writes
+        # only the report), and nothing else on "*" or on trails.
+        (
+            {"cloudtrail:DescribeTrails", "dynamodb:ListStreams"} | set(READ_ROOT_POSTURE["Action"])
+            | {"organizations:ListAccounts", "organizations:DescribeOrganization", "iam:ListOrganizationsFeatures"}
+            # Organization mode with MemberRootAudit: any member's root user, with the audit task
+            # policy only (test_policies.py evaluates the condition).
+            | {"sts:AssumeRoot"},
+            "*",
+        ),
         ({"cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"}, TRAILS),
         # The declarations' doorbell: the state table's stream, read by the event source mapping.
         (
             {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
             {"Fn::Sub": "${StateTable.Arn}/stream/*"},
         ),
+        # Coverage: ListAccounts has no resource types; the heartbeat table, never scanned.
+        ({"dynamodb:UpdateItem", "dynamodb:Query"}, {"Fn::GetAtt": ["HeartbeatTable", "Arn"]}),
         # Organization mode: member account names, accounts of this organization only.
         (
             {"organizations:DescribeAccount"},
@@ -122,7 +146,7 @@ def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resou
 
 
 def test_the_role_may_do_nothing_else(resources):
-    assert len(role_statements(resources)) == 10
+    assert len(role_statements(resources)) == 15
 
 
 def test_account_names_come_from_organizations_only_in_organization_mode(resources):
@@ -131,8 +155,17 @@ def test_account_names_come_from_organizations_only_in_organization_mode(resourc
     policy = resources["RootwatchOrganizationsPolicy"]
     assert policy["Condition"] == "HasOrganization"
     assert policy["Properties"]["Roles"] == [{"Ref": ROLE}]
-    (statement,) = statements(policy["Properties"]["PolicyDocument"])
-    assert statement["Action"] == "organizations:DescribeAccount"
+    assert [st["Sid"] for st in statements(policy["Properties"]["PolicyDocument"])] == ["NameMemberAccounts"]
+    # The accounts are listed only where something reads them: the members' audit or coverage.
+    accounts = resources["RootwatchAccountsPolicy"]
+    assert accounts["Condition"] == "ListsAccounts"
+    assert [st["Sid"] for st in statements(accounts["Properties"]["PolicyDocument"])] == ["ListMemberAccounts"]
+    audit = resources["RootwatchMemberAuditPolicy"]
+    assert audit["Condition"] == "AuditsMembers"
+    features, assume_root = statements(audit["Properties"]["PolicyDocument"])
+    assert features["Sid"] == "ReadRootAccessFeatures"
+    assert assume_root["Condition"] == {"StringEquals": {"sts:TaskPolicyArn": {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/root-task/IAMAuditRootUserCredentials"}}}
 
 
 def test_function_may_publish_only_to_the_alert_topic(resources):
@@ -226,9 +259,12 @@ def test_failed_events_are_kept_in_an_encrypted_queue(resources):
     assert queue["SqsManagedSseEnabled"] is True or "KmsMasterKeyId" in queue
     assert queue["MessageRetentionPeriod"] == 1209600
     assert "Events" not in function_props(resources), "the rules are explicit resources"
-    assert sorted(of_type(resources, "AWS::Events::Rule")) == sorted(RULES)
+    assert sorted(of_type(resources, "AWS::Events::Rule")) == sorted(RULES + [CHECKS_RULE, HEARTBEAT_RULE])
     assert all(resources[r]["Condition"] == "IsHome" for r in HOME_BUS_RULES)
-    for name in RULES:
+    assert resources[CHECKS_RULE]["Condition"] == resources[HEARTBEAT_RULE]["Condition"] == "HasCoverage"
+    (heartbeats,) = resources[HEARTBEAT_RULE]["Properties"]["Targets"]
+    assert "DeadLetterConfig" not in heartbeats
+    for name in RULES + [CHECKS_RULE]:
         (target,) = resources[name]["Properties"]["Targets"]
         assert target["Arn"] == {"Fn::GetAtt": [FUNCTION, "Arn"]}
         assert target["DeadLetterConfig"]["Arn"] == {
@@ -236,7 +272,8 @@ def test_failed_events_are_kept_in_an_encrypted_queue(resources):
         }, f"rule {name} must keep events it cannot deliver"
         assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
     permissions = of_type(resources, "AWS::Lambda::Permission").values()
-    assert sorted(p["Properties"]["SourceArn"]["Fn::GetAtt"][0] for p in permissions) == sorted(RULES)
+    assert sorted(p["Properties"]["SourceArn"]["Fn::GetAtt"][0] for p in permissions) \
+        == sorted(RULES + [CHECKS_RULE, HEARTBEAT_RULE])
     for p in permissions:
         assert p["Properties"]["Principal"] == "events.amazonaws.com"
         assert p["Properties"]["FunctionName"] == {"Ref": FUNCTION}
@@ -254,6 +291,7 @@ def test_only_the_rules_may_send_dead_letters(resources):
             "aws:SourceArn": [{"Fn::GetAtt": [rule, "Arn"]} for rule in DEFAULT_BUS_RULES]
             + [{"Fn::If": ["IsHome", {"Fn::GetAtt": [rule, "Arn"]}, {"Ref": "AWS::NoValue"}]}
                for rule in HOME_BUS_RULES]
+            + [{"Fn::If": ["HasCoverage", {"Fn::GetAtt": [CHECKS_RULE, "Arn"]}, {"Ref": "AWS::NoValue"}]}]
         }
     }
 
@@ -603,6 +641,7 @@ def test_state_table_is_on_demand_encrypted_and_expiring_and_the_function_may_us
         {"Fn::GetAtt": ["StateTable", "Arn"]},
         {"Fn::Sub": "${StateTable.Arn}/stream/*"},
         "*",
+        {"Fn::GetAtt": ["HeartbeatTable", "Arn"]},
     ]
     assert as_list(dynamo[2]["Action"]) == ["dynamodb:ListStreams"]
     assert table["StreamSpecification"] == {"StreamViewType": "KEYS_ONLY"}
