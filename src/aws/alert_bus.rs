@@ -1,48 +1,20 @@
 //! EventBridge behind [`AlertEvents`]: each alert's structured event, put on the alert bus with
-//! one `PutEvents` entry. The trait sits here until delivery is wired to it (then in
-//! [`crate::ports`], beside the others).
+//! one `PutEvents` entry.
 //!
 //! `PutEvents` answers 200 even when an entry was refused: the answer's `FailedEntryCount` and
 //! each entry's `ErrorCode` say so (EventBridge API Reference, `PutEvents`), so a refused entry is
 //! a failure here, not a success.
 
-use std::future::Future;
-
 use aws_sdk_eventbridge::error::DisplayErrorContext;
 use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
+use crate::ports::{AlertEvents, OutputError};
 use crate::render::event::{AlertEvent, SOURCE};
-use crate::sanitize::untrusted_line;
 
 /// EventBridge's limit for one entry, `Detail` and the other fields together (API Reference,
 /// `PutEvents`; User Guide, "Calculating PutEvents event entry size").
 pub const MAX_ENTRY_BYTES: usize = 256 * 1024;
-
-/// An output after SNS (the alert event, the finding) failed. The alert was published all the
-/// same; the failure is logged and counted, never retried by failing the invocation.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("could not send the {output}: {reason}")]
-pub struct OutputError {
-    /// `alert event` or `finding`.
-    pub output: &'static str,
-    /// One line, at most 300 characters.
-    pub reason: String,
-}
-
-impl OutputError {
-    pub(crate) fn event(reason: &str) -> Self {
-        OutputError {
-            output: "alert event",
-            reason: untrusted_line(reason, 300),
-        }
-    }
-}
-
-/// Where alert events go.
-pub trait AlertEvents {
-    fn put(&self, event: &AlertEvent) -> impl Future<Output = Result<(), OutputError>> + Send;
-}
 
 /// The alert bus: its name or ARN (`ALERT_EVENT_BUS`).
 #[derive(Debug, Clone)]

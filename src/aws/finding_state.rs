@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | a root session's finding | `finding#<session>` | `severities` (SS), `types` (SS), `seen_at` (NS, epoch seconds), `events` (M: alert id → line, at most [`MAX_FINDING_EVENTS`]), `dropped` (N), `version` (N), `created_at` (N), `account`, `account_name`, `region`, `expires_at` |
 //!
-//! (A row for `aws/dynamodb.rs`'s table when this is wired.) Two writes per alert, because
+//! (A row of `aws/dynamodb.rs`'s table too.) Two writes per alert, because
 //! DynamoDB refuses to create a map and set a key in it in one expression: the first adds the
 //! session's sets and creates `events` if absent; the second lists the event while there is room
 //! (or it is already listed), else counts it in `dropped`, and returns the whole item.
@@ -22,11 +22,10 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::aws::alert_bus::OutputError;
 use crate::aws::dynamodb::{condition_failed, epoch, n, s};
 use crate::domain::Severity;
+use crate::ports::OutputError;
 use crate::render::finding::{FindingEntry, MAX_FINDING_EVENTS, SessionRecord};
-use crate::sanitize::untrusted_line;
 
 /// How long a session is kept: Security Hub deletes a finding 90 days after its last update
 /// (Security Hub User Guide, "Creating and updating findings"), so a session older than that
@@ -36,10 +35,7 @@ pub const REMEMBER_FINDING: Duration = Duration::from_secs(90 * 24 * 3600);
 type Item = std::collections::HashMap<String, AttributeValue>;
 
 fn failed(reason: &str) -> OutputError {
-    OutputError {
-        output: "finding",
-        reason: untrusted_line(reason, 300),
-    }
+    OutputError::finding(reason)
 }
 
 fn pk(session: &str) -> AttributeValue {

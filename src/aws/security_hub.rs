@@ -1,12 +1,10 @@
-//! Security Hub behind [`FindingSink`]: a root session's finding, imported with
-//! `BatchImportFindings` under the home account's default product ARN. The trait sits here
-//! until delivery is wired to it (then in [`crate::ports`], beside the others).
+//! Security Hub and the state table behind [`Findings`]: a root session kept in the state
+//! table ([`SessionTable`]), its finding imported with `BatchImportFindings` under the home
+//! account's default product ARN ([`SecurityHubFindings`]).
 //!
 //! `BatchImportFindings` answers 200 even when a finding was refused: `FailedCount` and
 //! `FailedFindings` say so (Security Hub API Reference, `BatchImportFindings`), so a refused
 //! finding is a failure here.
-
-use std::future::Future;
 
 use aws_sdk_securityhub::error::DisplayErrorContext;
 use aws_sdk_securityhub::operation::batch_import_findings::BatchImportFindingsOutput;
@@ -15,21 +13,15 @@ use aws_sdk_securityhub::types::{
     Resource, SeverityLabel, Workflow, WorkflowStatus,
 };
 
-use crate::aws::alert_bus::OutputError;
+use chrono::{DateTime, Utc};
+
+use crate::aws::finding_state::SessionTable;
 use crate::domain::Severity;
-use crate::render::finding::Finding;
-use crate::sanitize::untrusted_line;
+use crate::ports::{Findings, OutputError};
+use crate::render::finding::{Finding, FindingEntry, SessionRecord};
 
 fn failed(reason: &str) -> OutputError {
-    OutputError {
-        output: "finding",
-        reason: untrusted_line(reason, 300),
-    }
-}
-
-/// Where findings go.
-pub trait FindingSink {
-    fn import(&self, finding: &Finding) -> impl Future<Output = Result<(), OutputError>> + Send;
+    OutputError::finding(reason)
 }
 
 /// Security Hub in the home account and region.
@@ -123,8 +115,20 @@ pub fn check_import(output: &BatchImportFindingsOutput) -> Result<(), OutputErro
     )))
 }
 
-impl FindingSink for SecurityHubFindings {
-    async fn import(&self, finding: &Finding) -> Result<(), OutputError> {
+impl SecurityHubFindings {
+    /// `DescribeHub`: whether Security Hub is enabled here, so that a hub that is not is said
+    /// at start-up rather than at the first root alert.
+    pub async fn describe_hub(&self) -> Result<(), OutputError> {
+        self.client
+            .describe_hub()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| failed(&DisplayErrorContext(&e).to_string()))
+    }
+
+    /// Imports one finding (creating it, or replacing the one with its `Id`).
+    pub async fn import(&self, finding: &Finding) -> Result<(), OutputError> {
         let output = self
             .client
             .batch_import_findings()
@@ -133,6 +137,32 @@ impl FindingSink for SecurityHubFindings {
             .await
             .map_err(|e| failed(&DisplayErrorContext(&e).to_string()))?;
         check_import(&output)
+    }
+}
+
+/// The findings port: the sessions in the state table, their findings in Security Hub.
+#[derive(Debug, Clone)]
+pub struct SessionFindings {
+    pub sessions: SessionTable,
+    pub hub: SecurityHubFindings,
+}
+
+impl Findings for SessionFindings {
+    async fn note(
+        &self,
+        entry: &FindingEntry,
+        alert_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SessionRecord, OutputError> {
+        self.sessions.note(entry, alert_id, now).await
+    }
+
+    async fn current(&self, session: &str) -> Result<Option<SessionRecord>, OutputError> {
+        self.sessions.current(session).await
+    }
+
+    async fn import(&self, finding: &Finding) -> Result<(), OutputError> {
+        self.hub.import(finding).await
     }
 }
 

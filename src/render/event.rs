@@ -192,6 +192,12 @@ impl AlertEvent {
     }
 }
 
+/// An account that is not known: an alert about the whole organization.
+pub const NO_ACCOUNT: Account = Account {
+    id: None,
+    name: None,
+};
+
 /// The event of a root alert.
 pub fn render_event(alert: &Alert) -> AlertEvent {
     let kind = NotificationKind::from(alert.kind);
@@ -260,8 +266,8 @@ pub struct Health<'a> {
     pub event_id: Option<&'a str>,
 }
 
-/// The event of one of rootwatch's own alerts (`pipeline-blind`, `forwarder-failing`) or of a
-/// declared-use notice.
+/// The event of one of rootwatch's own alerts (`pipeline-blind`, `forwarder-failing`), a
+/// posture or coverage alert, or a declared-use notice.
 pub fn health_event(health: &Health) -> AlertEvent {
     let account = health.account.id_or_unknown();
     let region = plain_region(health.region);

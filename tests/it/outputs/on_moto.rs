@@ -11,11 +11,12 @@
 //!   test pins that rootwatch's request names the home account.
 
 use chrono::{DateTime, Utc};
-use rootwatch::aws::alert_bus::{AlertEvents, EventBridgeBus, check_put_events};
+use rootwatch::aws::alert_bus::{EventBridgeBus, check_put_events};
 use rootwatch::aws::finding_state::SessionTable;
-use rootwatch::aws::security_hub::{FindingSink, SecurityHubFindings};
+use rootwatch::aws::security_hub::SecurityHubFindings;
 use rootwatch::domain::{AlertKind, Severity};
 use rootwatch::handler::{Decision, decide};
+use rootwatch::ports::AlertEvents;
 use rootwatch::render::event::{AlertEvent, render_event};
 use rootwatch::render::finding::{FindingEntry, Home, SessionRecord, asff, finding_id};
 use serde_json::Value;
