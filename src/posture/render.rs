@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::domain::{
-    Account, AccountId, NotificationKind, PostureKind, Severity, SmsLimit, UNKNOWN_REGION,
+    Account, AccountId, AccountName, NotificationKind, PostureKind, Severity, SmsLimit,
+    UNKNOWN_REGION,
 };
 use crate::ports::Member;
 use crate::posture::controls::control;
@@ -173,7 +174,7 @@ pub fn render(
     );
     let account = Account {
         id: AccountId::parse(checked.account),
-        name: None,
+        name: checked.name.and_then(AccountName::from_untrusted),
     };
     let event = health_event(&Health {
         kind,

@@ -232,7 +232,7 @@ pub fn render_event(alert: &Alert) -> AlertEvent {
             repeat: false,
             account: account.to_owned(),
             account_name: alert.account.name.as_ref().map(AccountName::to_string),
-            region: alert.region.clone(),
+            region: plain_region(&alert.region),
             event_source: Some(plain_token(&alert.event_source, 128)),
             event_name: Some(plain_token(&alert.event_name, 128)),
             source_ip,
@@ -273,7 +273,17 @@ pub fn health_event(health: &Health) -> AlertEvent {
     let region = plain_region(health.region);
     let time = health.time.map(rfc3339);
     let title = cut(&plain_text(health.title), MAX_TITLE);
-    let summary = summary(&title, health.account, &region, None, time.as_deref(), None);
+    let at = time.as_deref().unwrap_or("an unknown time");
+    let summary = match (health.account.id.is_some(), region != NO_REGION) {
+        (true, true) => summary(&title, health.account, &region, None, time.as_deref(), None),
+        // The root user's credentials are global: no region to name.
+        (true, false) => cut(
+            &plain_text(&format!("{title} in {} at {at}", health.account.label())),
+            MAX_SUMMARY,
+        ),
+        // About the whole organization: no account or region to name.
+        (false, _) => cut(&plain_text(&format!("{title} at {at}")), MAX_SUMMARY),
+    };
     AlertEvent {
         detail_type: DetailType::of(health.kind),
         detail: EventDetail {
@@ -426,12 +436,16 @@ fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// What the event says for a region that is not known (the schema's `unknown`; the domain's
+/// [`UNKNOWN_REGION`] reads as a region in a sentence, this as a value).
+const NO_REGION: &str = "unknown";
+
 /// A region code as validated elsewhere, else `unknown`.
 fn plain_region(region: &str) -> String {
     if crate::domain::is_region_code(region) {
         region.to_owned()
     } else {
-        UNKNOWN_REGION.to_owned()
+        NO_REGION.to_owned()
     }
 }
 
@@ -660,6 +674,27 @@ mod tests {
                 event_id: None,
             }
         });
-        assert_eq!(bad_region.detail.region, UNKNOWN_REGION);
+        assert_eq!(bad_region.detail.region, "unknown");
+        let unknown = health_event(&Health {
+            region: UNKNOWN_REGION,
+            ..Health {
+                kind: NotificationKind::CoverageGap,
+                severity: Severity::High,
+                account: &NO_ACCOUNT,
+                region: "",
+                time: None,
+                title: "t",
+                session: "s",
+                event_id: None,
+            }
+        });
+        assert_eq!(
+            (
+                unknown.detail.region.as_str(),
+                unknown.detail.account.as_str()
+            ),
+            ("unknown", "unknown"),
+            "the schema's words for what is not known"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Every sample's alert event validates against `docs/schemas/alert-event.v1.json`, and so do
-//! the watchdog's and the forwarder's and a declared alert whose caller-chosen text is hostile.
+//! the watchdog's, the forwarder's, a posture alert and report, a coverage alert (each as its
+//! renderer gives it) and a declared alert whose caller-chosen text is hostile.
 //! The events are also written to `tests/template/fixtures/alert-events/`, where the on-call
 //! transformer tests (Python) read them: this test fails when they drift
 //! (`ALERT_EVENTS_UPDATE=1` rewrites them; read the diff).
@@ -8,11 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use rootwatch::detect::alert::{Alert, Attempt, SourceIp};
-use rootwatch::domain::{
-    AccountId, Declaration, DeclarationStatus, NotificationKind, Severity, SourceCidr,
-};
+use rootwatch::domain::{AccountId, Declaration, DeclarationStatus, Severity, SourceCidr};
 use rootwatch::handler::{Decision, decide};
-use rootwatch::render::event::{AlertEvent, DetailType, Health, health_event, render_event};
+use rootwatch::render::event::{AlertEvent, DetailType, render_event};
 use serde_json::{Value, json};
 
 use crate::support::{OFFLINE_TOPIC, config, peer_samples, sample, valid_samples};
@@ -83,58 +82,84 @@ fn events() -> BTreeMap<String, AlertEvent> {
     }
     events.insert("hostile-declared-failure".into(), hostile_declared());
     events.insert("declared-high".into(), declared_high());
-    let checked_account = rootwatch::domain::Account {
-        id: AccountId::parse("111122223333"),
-        name: None,
-    };
+    let at = "2026-11-21T09:00:00Z".parse().unwrap();
+    let limit = rootwatch::domain::SmsLimit::WHOLE_SEGMENT;
+    // rootwatch's own alerts as their renderers give them, delivered under their claim keys.
+    let blind = rootwatch::watchdog::render::render(
+        &rootwatch::watchdog::render::Checked {
+            account: "111122223333",
+            region: "eu-west-1",
+            at,
+        },
+        &[rootwatch::watchdog::judge::Finding::NoTrail],
+        None,
+        limit,
+        None,
+    );
     events.insert(
         "watchdog-pipeline-blind".into(),
-        health_event(&Health {
-            kind: NotificationKind::PipelineBlind,
-            severity: Severity::High,
-            account: &checked_account,
-            region: "eu-west-1",
-            time: Some("2026-11-21T09:00:00Z".parse().unwrap()),
-            title: "[rootwatch] HIGH CloudTrail does not feed rootwatch in eu-west-1 \
-                    (111122223333): no CloudTrail trail",
-            session: "111122223333#pipeline-blind#eu-west-1",
-            event_id: None,
-        })
-        .delivered("watchdog#111122223333#eu-west-1#2026-11-21", true, false),
+        blind
+            .event
+            .delivered("watchdog#111122223333#eu-west-1#2026-11-21", true, false),
     );
-    let Ok(Decision::ForwarderFailing {
-        failure,
-        notification,
-    }) = decide(&sample("forwarder-failing"), &config(OFFLINE_TOPIC))
+    let Ok(Decision::ForwarderFailing { notification, .. }) =
+        decide(&sample("forwarder-failing"), &config(OFFLINE_TOPIC))
     else {
         panic!("forwarder-failing alerts")
     };
-    let session = format!(
-        "{}#forwarder#{}",
-        failure
-            .account
-            .id
-            .as_ref()
-            .map_or("unknown", AccountId::as_str),
-        failure.region
-    );
+    let key = notification
+        .event_id
+        .clone()
+        .unwrap_or_else(|| "forwarder".into());
     events.insert(
         "forwarder-failing".into(),
-        health_event(&Health {
-            kind: NotificationKind::ForwarderFailing,
-            severity: notification.severity,
-            account: &failure.account,
-            region: &failure.region,
-            time: failure.since,
-            title: notification.subject.as_str(),
-            session: &session,
-            event_id: failure.event_id.as_deref(),
-        })
-        .delivered(
-            failure.event_id.as_deref().unwrap_or("forwarder"),
-            notification.page,
-            false,
-        ),
+        notification
+            .event
+            .clone()
+            .delivered(&key, notification.page, false),
+    );
+    let posture = rootwatch::posture::render::render(
+        &rootwatch::posture::render::Checked {
+            account: "111122223333",
+            name: Some("prod-payments"),
+            at,
+        },
+        &rootwatch::posture::judge::Finding::AccessKeys,
+        None,
+        limit,
+        None,
+    );
+    events.insert(
+        "posture-root-access-keys".into(),
+        posture
+            .event
+            .delivered("posture#111122223333#2026-11-21", true, false),
+    );
+    let report = rootwatch::posture::render::render_report(
+        "111122223333",
+        "centralized root access is off",
+        at,
+        limit,
+        None,
+    );
+    events.insert(
+        "posture-report".into(),
+        report
+            .event
+            .delivered("posture-report#2026-W47", false, false),
+    );
+    let coverage = rootwatch::coverage::render::render_failed(
+        "ListAccounts: AccessDenied",
+        at,
+        None,
+        limit,
+        None,
+    );
+    events.insert(
+        "coverage-check-failed".into(),
+        coverage
+            .event
+            .delivered("coverage#check-failed#2026-11-21", true, false),
     );
     events
 }
@@ -187,8 +212,19 @@ fn every_alert_event_is_valid_against_the_schema() {
         assert_valid(&validator, &entry["detail"], name);
         families.insert(event.detail_type);
     }
-    assert!(families.contains(&DetailType::RootActivity));
-    assert!(families.contains(&DetailType::Health));
+    for family in [
+        DetailType::RootActivity,
+        DetailType::Health,
+        DetailType::Posture,
+        DetailType::Coverage,
+    ] {
+        assert!(families.contains(&family), "{family:?}");
+    }
+    assert!(
+        !events["posture-report"].detail.escalate,
+        "a weekly report is read, not paged"
+    );
+    assert!(events["posture-root-access-keys"].detail.escalate);
     let quiet = &events["declared-high"].detail;
     assert!(
         !quiet.escalate && !quiet.page,
