@@ -20,7 +20,6 @@ use sha2::{Digest, Sha256};
 use crate::detect::alert::{Alert, Attempt, SourceIp};
 use crate::domain::{
     Account, AccountName, DeclarationStatus, NotificationKind, PostureKind, Severity,
-    UNKNOWN_REGION,
 };
 use crate::sanitize::plain_token;
 
@@ -437,7 +436,7 @@ fn rfc3339(time: DateTime<Utc>) -> String {
 }
 
 /// What the event says for a region that is not known (the schema's `unknown`; the domain's
-/// [`UNKNOWN_REGION`] reads as a region in a sentence, this as a value).
+/// [`UNKNOWN_REGION`](crate::domain::UNKNOWN_REGION) reads as a region in a sentence, this as a value).
 const NO_REGION: &str = "unknown";
 
 /// A region code as validated elsewhere, else `unknown`.
@@ -474,7 +473,7 @@ fn cut(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::AlertKind;
+    use crate::domain::{AlertKind, UNKNOWN_REGION};
 
     /// The alert of every sample under `events/` that alerts.
     fn root_alerts() -> Vec<Alert> {
