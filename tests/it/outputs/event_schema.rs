@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::support::{OFFLINE_TOPIC, config, peer_samples, sample, valid_samples};
 
-fn validator() -> jsonschema::Validator {
+pub(crate) fn validator() -> jsonschema::Validator {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/docs/schemas/alert-event.v1.json"
@@ -26,7 +26,7 @@ fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema).expect("a valid JSON Schema")
 }
 
-fn assert_valid(validator: &jsonschema::Validator, detail: &Value, what: &str) {
+pub(crate) fn assert_valid(validator: &jsonschema::Validator, detail: &Value, what: &str) {
     let errors: Vec<String> = validator
         .iter_errors(detail)
         .map(|e| format!("{e} at {}", e.instance_path()))
