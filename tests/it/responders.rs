@@ -16,7 +16,7 @@ use rootwatch::render::finding::finding_id;
 use serde_json::Value;
 
 use crate::outputs::event_schema::{assert_valid, validator};
-use crate::support::faulty::ClosedPort;
+use crate::support::faulty::{ClosedPort, Fault, FaultyServer};
 use crate::support::log::Capture;
 use crate::support::moto::{MotoServer, bus_into_queue, drain_queue};
 use crate::support::stack::{LocalStack, TABLE, function};
@@ -258,4 +258,42 @@ async fn a_retried_delivery_puts_its_event_again_marked_as_a_repeat() {
     let session = events[0]["detail"]["session"].as_str().unwrap();
     let found = findings(&stack.moto, &[finding_id(session)]).await;
     assert_eq!(found[&finding_id(session)]["Alerts"], "1", "{found:#?}");
+}
+
+/// An alert bus that takes the connection and never answers: the outputs are cut off at their
+/// budget, the invocation succeeds with its alert published, and the failure says why.
+#[tokio::test(flavor = "current_thread")]
+async fn a_silent_alert_bus_is_cut_off_at_the_outputs_budget() {
+    let log = Capture::start();
+    let stack = LocalStack::start().await;
+    let silent = FaultyServer::start(Fault::Silent).await;
+    let app = stack
+        .app_with_outputs(&[("ALERT_EVENT_BUS", BUS)], &silent.endpoint)
+        .await;
+    let outcome = app
+        .handle(
+            &sample("root-cloudtrail-logging-stopped"),
+            &invocation(),
+            Utc::now(),
+        )
+        .await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Alerted { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(stack.moto.sent_notifications(&stack.topic).len(), 1);
+    assert!(silent.requests() >= 1, "the put reached the bus");
+    assert_eq!(
+        app.publisher.take_output_failures(),
+        OutputsFailed {
+            events: 1,
+            findings: 0
+        }
+    );
+    let text = log.text();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("could not send the alert event")),
+        "{text}"
+    );
 }
