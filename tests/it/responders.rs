@@ -297,3 +297,39 @@ async fn a_silent_alert_bus_is_cut_off_at_the_outputs_budget() {
         "{text}"
     );
 }
+
+/// With findings on, start-up asks `DescribeHub`: Security Hub not enabled (moto's answer before
+/// `EnableSecurityHub`) or not reachable is one warning naming the region, and start-up goes on.
+#[tokio::test(flavor = "current_thread")]
+async fn a_hub_that_is_not_enabled_or_not_reachable_is_one_warning_at_start() {
+    use rootwatch::aws::sdk::securityhub_client;
+    use rootwatch::aws::security_hub::SecurityHubFindings;
+    use rootwatch::startup::check_security_hub;
+    use std::time::Duration;
+
+    let moto = MotoServer::start();
+    let closed = ClosedPort::reserve();
+    for endpoint in [moto.endpoint.as_str(), closed.endpoint.as_str()] {
+        let log = Capture::start();
+        let hub = SecurityHubFindings::new(securityhub_client(
+            &crate::support::moto::sdk_config_for(endpoint).await,
+        ));
+        check_security_hub(&hub, "eu-west-1", Duration::from_secs(5)).await;
+        let text = log.text();
+        let warnings: Vec<&str> = text.lines().filter(|l| l.contains("WARN")).collect();
+        assert_eq!(warnings.len(), 1, "{endpoint}: {text}");
+        assert!(warnings[0].contains("eu-west-1"), "{}", warnings[0]);
+    }
+    let client = aws_sdk_securityhub::Client::new(&moto.sdk_config().await);
+    client
+        .enable_security_hub()
+        .send()
+        .await
+        .expect("EnableSecurityHub");
+    let log = Capture::start();
+    let hub = SecurityHubFindings::new(securityhub_client(&moto.sdk_config().await));
+    check_security_hub(&hub, "us-east-1", Duration::from_secs(5)).await;
+    let text = log.text();
+    assert!(!text.contains("WARN"), "{text}");
+    assert!(text.contains("Security Hub enabled"), "{text}");
+}
