@@ -54,6 +54,12 @@ pub struct Config {
     /// The checks schedule's rule (`ORGANIZATION_CHECKS_RULE_ARN`): its tick runs the coverage
     /// check.
     pub checks_rule_arn: Option<String>,
+    /// The alert bus every alert is also put on as a structured event (`ALERT_EVENT_BUS`);
+    /// `None`: no alert events.
+    pub alert_event_bus: Option<String>,
+    /// One Security Hub finding per root session (`SECURITY_HUB_FINDINGS`); needs the state
+    /// table, which keeps the session.
+    pub security_hub_findings: bool,
 }
 
 /// A configuration variable that is missing or malformed.
@@ -413,9 +419,47 @@ const ORGANIZATION_CHECKS_RULE_ARN: Reader<Option<String>> = Reader {
     },
 };
 
+const ALERT_EVENT_BUS: Reader<Option<String>> = Reader {
+    variable: Variable {
+        name: "ALERT_EVENT_BUS",
+        unset: Unset::Means("no alert events (said at start)"),
+        expected: "an EventBridge event bus name or ARN: 1-256 of letters, digits, '.', '_', '/', ':' or '-', or unset",
+        meaning: "Every alert is also put on this bus as a structured event, source `rootwatch` \
+                  ([alert events](alert-events.md)), after the SNS publish and within its own \
+                  short budget: a failure is logged and counted (`AlertEventFailures`), never \
+                  delays or fails the alert. The template passes its `AlertBus`",
+    },
+    parse: |value| match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(bus)
+            if bus.len() <= 256
+                && bus
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._/:-".contains(c)) =>
+        {
+            Ok(Some(bus.to_owned()))
+        }
+        Some(bus) => Err(format!("{bus:?} is not an event bus name or ARN")),
+    },
+};
+
+const SECURITY_HUB_FINDINGS: Reader<bool> = Reader {
+    variable: Variable {
+        name: "SECURITY_HUB_FINDINGS",
+        unset: Unset::Reads("false"),
+        expected: "true or false; true needs STATE_TABLE",
+        meaning: "`true`: one Security Hub finding per root session, imported in the home \
+                  account and region, labelled with the session's highest severity \
+                  ([Security Hub](security-hub.md)); failures are logged and counted \
+                  (`FindingFailures`), never delay or fail the alert. Needs `STATE_TABLE` (the \
+                  session is kept there): refused at start without it",
+    },
+    parse: MEMBER_ROOT_AUDIT.parse,
+};
+
 /// Every variable of the configuration, in the order they are read: the documentation's table.
 #[cfg(test)]
-const VARIABLES: [&Variable; 16] = [
+const VARIABLES: [&Variable; 18] = [
     &ALERT_TOPIC_ARN.variable,
     &ACCOUNT_NAMES.variable,
     &RUNBOOK_URL.variable,
@@ -432,6 +476,8 @@ const VARIABLES: [&Variable; 16] = [
     &HEARTBEAT_TABLE.variable,
     &COVERAGE_REGIONS.variable,
     &ORGANIZATION_CHECKS_RULE_ARN.variable,
+    &ALERT_EVENT_BUS.variable,
+    &SECURITY_HUB_FINDINGS.variable,
 ];
 
 /// A whole number in `range`; the trimmed text when it is not one.
@@ -469,7 +515,26 @@ impl Config {
             heartbeat_table: HEARTBEAT_TABLE.read(&lookup)?,
             coverage_regions: COVERAGE_REGIONS.read(&lookup)?,
             checks_rule_arn: ORGANIZATION_CHECKS_RULE_ARN.read(&lookup)?,
+            alert_event_bus: ALERT_EVENT_BUS.read(&lookup)?,
+            security_hub_findings: Self::findings_with_a_table(&lookup)?,
         })
+    }
+
+    /// Findings need the state table: a finding is labelled from its session as the table keeps
+    /// it, and importing each alert's own severity instead would mislabel sessions.
+    fn findings_with_a_table(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<bool, ConfigError> {
+        let on = SECURITY_HUB_FINDINGS.read(lookup)?;
+        if on && STATE_TABLE.read(lookup)?.is_none() {
+            return Err(ConfigError {
+                variable: SECURITY_HUB_FINDINGS.variable.name,
+                problem: "is true but STATE_TABLE is not set (the root session is kept there)"
+                    .to_owned(),
+                expected: SECURITY_HUB_FINDINGS.variable.expected,
+            });
+        }
+        Ok(on)
     }
 
     /// The stream ARN, which must be of `STATE_TABLE`'s table: a stream of another table would
@@ -714,6 +779,55 @@ mod tests {
     }
 
     #[test]
+    fn the_alert_bus_is_a_name_or_an_arn() {
+        let read = |value| {
+            Config::from_lookup(lookup(&[
+                ("ALERT_TOPIC_ARN", TOPIC),
+                ("ALERT_EVENT_BUS", value),
+            ]))
+        };
+        assert_eq!(read("").unwrap().alert_event_bus, None);
+        assert_eq!(
+            read("rootwatch-alerts").unwrap().alert_event_bus.as_deref(),
+            Some("rootwatch-alerts")
+        );
+        let arn = "arn:aws:events:us-east-1:111122223333:event-bus/rootwatch-alerts";
+        assert_eq!(read(arn).unwrap().alert_event_bus.as_deref(), Some(arn));
+        for bad in ["a bus", "bus\"x", &"b".repeat(257)] {
+            assert_eq!(read(bad).unwrap_err().variable, "ALERT_EVENT_BUS", "{bad}");
+        }
+    }
+
+    /// A finding is labelled from its session in the state table: without one, refused at start
+    /// rather than mislabelled.
+    #[test]
+    fn findings_need_the_state_table() {
+        let read = |vars: &[(&str, &str)]| {
+            let mut all = vec![("ALERT_TOPIC_ARN", TOPIC)];
+            all.extend_from_slice(vars);
+            Config::from_lookup(lookup(&all))
+        };
+        assert!(!read(&[]).unwrap().security_hub_findings);
+        let err = read(&[("SECURITY_HUB_FINDINGS", "true")]).unwrap_err();
+        assert_eq!(err.variable, "SECURITY_HUB_FINDINGS");
+        assert!(err.to_string().contains("STATE_TABLE is not set"), "{err}");
+        assert!(
+            read(&[
+                ("SECURITY_HUB_FINDINGS", "true"),
+                ("STATE_TABLE", "rootwatch-state")
+            ])
+            .unwrap()
+            .security_hub_findings
+        );
+        assert_eq!(
+            read(&[("SECURITY_HUB_FINDINGS", "yes")])
+                .unwrap_err()
+                .variable,
+            "SECURITY_HUB_FINDINGS"
+        );
+    }
+
+    #[test]
     fn runbook_must_be_https() {
         let err = Config::from_lookup(lookup(&[
             ("ALERT_TOPIC_ARN", TOPIC),
@@ -782,7 +896,7 @@ mod tests {
             assert_eq!(set.as_ref(), Ok(&unset), "{}={text}", variable.name);
             defaults += 1;
         }
-        assert_eq!(defaults, 5);
+        assert_eq!(defaults, 6);
         let mut names: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
         names.sort_unstable();
         names.dedup();

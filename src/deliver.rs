@@ -1,6 +1,9 @@
 //! Deliver, the pipeline's last stage, the same for every alert: claim in the state table
 //! (dedup, SMS coalescing, the SMS ceilings) → one SNS Publish, cut before the deadline →
-//! record, or release on failure ([`deliver`]). Root alerts and `forwarder-failing` alerts claim
+//! record, or release on failure ([`deliver`]) → the outputs: the structured alert event put on
+//! the alert bus and, for root activity, the root session's Security Hub finding
+//! ([`WithOutputs`], [`send_outputs`]), side by side within their own short budget. The
+//! outputs never delay or fail the SNS alert: one that fails is logged and counted. Root alerts and `forwarder-failing` alerts claim
 //! their event ([`AlertGuard`], with [`alert_claim`] and [`forwarder_claim`]); the watchdog
 //! claims its once-a-day marks (`watchdog::DailyMarks`). Whatever publishes next brings its own
 //! [`Guard`] and goes the same way.
@@ -10,6 +13,8 @@
 //! invocation fails retryably with its claims released instead of being stopped half-way.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
@@ -17,14 +22,16 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::detect::alert::Alert;
 use crate::detect::rules::{Events, RULES};
-use crate::domain::{Account, Severity, SmsLimit, TextBucket};
+use crate::domain::limits::{FINDING_RECHECKS, MIN_OUTPUT, OUTPUT_BUDGET, OUTPUT_RESERVE};
+use crate::domain::{Account, NotificationKind, Severity, SmsLimit, TextBucket};
 use crate::error::{HandlerError, OutOfTime};
 use crate::forwarder::ForwarderFailure;
 use crate::invocation::{Budget, Invocation};
 use crate::ports::{
-    AlertPublisher, AlertState, Claim, Claimed, DeliveryError, EventKey, Page, StateError,
-    TextCeiling,
+    AlertEvents, AlertPublisher, AlertState, Claim, Claimed, DeliveryError, EventKey, Findings,
+    OutputError, OutputsFailed, OutputsSent, Page, Sent, StateError, TextCeiling,
 };
+use crate::render::finding::{FindingEntry, Home, asff};
 use crate::render::notification::Notification;
 use crate::render::sms::{Sms, render_pause_notice};
 
@@ -54,6 +61,15 @@ pub trait Guard {
     /// The text sent instead of the alert's own, of `severity`, when it is the one past its
     /// ceiling ([`Page::PauseNotice`]).
     fn pause_notice(&self, severity: Severity) -> Option<Sms>;
+
+    /// Whether a duplicate delivery (Lambda's retry of an invocation that published) sends the
+    /// outputs again. An earlier delivery may have published and then run out of time, or
+    /// failed, before its outputs: sending them again (marked `repeat`, same `alertId`) keeps
+    /// them at least once. The watchdog's daily marks say no: a blind region is checked every
+    /// tick, and each tick after the first is a duplicate, not a retry.
+    fn repeat_on_duplicate(&self) -> bool {
+        false
+    }
 }
 
 /// What a delivery came to.
@@ -92,6 +108,12 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
     let (page, deduplicated) = match guard.claim(budget).await {
         Ok(Claimed::Duplicate) => {
             info!(stage = STAGE, event_id, key, "duplicate: already alerted");
+            if guard.repeat_on_duplicate() {
+                notification.page = false;
+                publisher
+                    .send_outputs(notification, key, true, budget)
+                    .await;
+            }
             return Ok(Delivered::Duplicate);
         }
         Ok(Claimed::Proceed { page, deduplicated }) => (page, deduplicated),
@@ -165,6 +187,9 @@ pub async fn deliver<P: AlertPublisher, G: Guard>(
                 %message_id,
                 "alert published"
             );
+            publisher
+                .send_outputs(notification, key, false, budget)
+                .await;
             Ok(Delivered::Published {
                 message_id,
                 page,
@@ -238,6 +263,10 @@ impl<S: AlertState> Guard for AlertGuard<'_, S> {
         self.state.release(&self.claim, counted).await
     }
 
+    fn repeat_on_duplicate(&self) -> bool {
+        true
+    }
+
     fn pause_notice(&self, severity: Severity) -> Option<Sms> {
         let ceiling = self.claim.ceiling.as_ref()?;
         Some(render_pause_notice(
@@ -248,6 +277,187 @@ impl<S: AlertState> Guard for AlertGuard<'_, S> {
             ceiling.until(),
             self.sms_limit,
         ))
+    }
+}
+
+/// A publisher followed by the outputs: what every delivery path publishes through when an
+/// alert bus or findings are configured (`main.rs`). `events` and `findings` are `None` when
+/// off. Clones share one count of failures, read once per invocation for its metrics.
+#[derive(Debug, Clone)]
+pub struct WithOutputs<P, E, F> {
+    pub sns: P,
+    pub events: E,
+    pub findings: F,
+    /// Where findings are imported: the home account and region.
+    pub home: Home,
+    failed: Arc<Failures>,
+}
+
+#[derive(Debug, Default)]
+struct Failures {
+    events: AtomicU32,
+    findings: AtomicU32,
+}
+
+impl<P, E, F> WithOutputs<P, E, F> {
+    pub fn new(sns: P, events: E, findings: F, home: Home) -> Self {
+        WithOutputs {
+            sns,
+            events,
+            findings,
+            home,
+            failed: Arc::default(),
+        }
+    }
+}
+
+impl<P, E, F> AlertPublisher for WithOutputs<P, E, F>
+where
+    P: AlertPublisher + Sync,
+    E: AlertEvents + Sync,
+    F: Findings + Sync,
+{
+    async fn publish(&self, notification: &Notification) -> Result<String, DeliveryError> {
+        self.sns.publish(notification).await
+    }
+
+    async fn send_outputs(
+        &self,
+        notification: &Notification,
+        key: &str,
+        repeat: bool,
+        budget: &Budget,
+    ) -> OutputsSent {
+        let sent = send_outputs(
+            &self.events,
+            &self.findings,
+            &self.home,
+            notification,
+            key,
+            repeat,
+            budget,
+        )
+        .await;
+        if sent.event == Sent::Failed {
+            self.failed.events.fetch_add(1, Ordering::Relaxed);
+        }
+        if sent.finding == Sent::Failed {
+            self.failed.findings.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
+    }
+
+    fn take_output_failures(&self) -> OutputsFailed {
+        OutputsFailed {
+            events: self.failed.events.swap(0, Ordering::Relaxed),
+            findings: self.failed.findings.swap(0, Ordering::Relaxed),
+        }
+    }
+}
+
+/// Puts `notification`'s alert event (`alertId` the claim `key`; `page` whether phones were
+/// texted by this delivery, never for a `repeat`) and, for root activity with findings on,
+/// notes the alert on its root session and imports the session's finding, re-importing while
+/// the session moved on meanwhile (a concurrent alert of the session) up to
+/// [`FINDING_RECHECKS`] times, so the import that lands last carries the whole session. Both
+/// side by side, within [`OUTPUT_BUDGET`] and never past the deadline less [`OUTPUT_RESERVE`];
+/// each failure (or the lack of time to start) is logged.
+pub async fn send_outputs<E: AlertEvents, F: Findings>(
+    events: &E,
+    findings: &F,
+    home: &Home,
+    notification: &Notification,
+    key: &str,
+    repeat: bool,
+    budget: &Budget,
+) -> OutputsSent {
+    let event = notification
+        .event
+        .clone()
+        .delivered(key, notification.page && !repeat, repeat);
+    let root = match notification.kind {
+        NotificationKind::Root(kind) => Some(kind),
+        _ => None,
+    };
+    let event_on = events.on();
+    let finding_on = findings.on() && root.is_some();
+    if !event_on && !finding_on {
+        return OutputsSent::default();
+    }
+    let event_id = notification.event_id.as_deref();
+    let report = |output: &'static str, on: bool, result: Result<(), OutputError>| {
+        if !on {
+            return Sent::Off;
+        }
+        match result {
+            Ok(()) => Sent::Done,
+            Err(err) => {
+                warn!(
+                    stage = STAGE,
+                    output, event_id, key, repeat, "the alert was published; {err}"
+                );
+                Sent::Failed
+            }
+        }
+    };
+    let left = budget.left().saturating_sub(OUTPUT_RESERVE);
+    if left < MIN_OUTPUT {
+        let no_time = |output| {
+            Err(OutputError {
+                output,
+                reason: format!("no time left ({:.1} s)", budget.left().as_secs_f64()),
+            })
+        };
+        return OutputsSent {
+            event: report("event", event_on, no_time("alert event")),
+            finding: report("finding", finding_on, no_time("finding")),
+        };
+    }
+    let until = tokio::time::Instant::now() + left.min(OUTPUT_BUDGET);
+    let late = |output: &'static str| OutputError {
+        output,
+        reason: format!(
+            "no answer within the outputs' {:.1} s",
+            left.min(OUTPUT_BUDGET).as_secs_f64()
+        ),
+    };
+    let put = async {
+        if !event_on {
+            return Ok(());
+        }
+        tokio::time::timeout_at(until, events.put(&event))
+            .await
+            .unwrap_or_else(|_| Err(late("alert event")))
+    };
+    let import = async {
+        let Some(kind) = root.filter(|_| finding_on) else {
+            return Ok(());
+        };
+        let entry = FindingEntry::of(kind, &event.detail);
+        let work = async {
+            let mut record = findings
+                .note(&entry, &event.detail.alert_id, budget.now())
+                .await?;
+            for round in 0..=FINDING_RECHECKS {
+                findings.import(&asff(&record, home, budget.now())).await?;
+                if round == FINDING_RECHECKS {
+                    break;
+                }
+                match findings.current(&record.session).await? {
+                    Some(current) if current.version > record.version => record = current,
+                    _ => break,
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout_at(until, work)
+            .await
+            .unwrap_or_else(|_| Err(late("finding")))
+    };
+    let (put, import) = tokio::join!(put, import);
+    OutputsSent {
+        event: report("event", event_on, put),
+        finding: report("finding", finding_on, import),
     }
 }
 
@@ -547,5 +757,217 @@ mod tests {
             reset.session.as_deref(),
             Some("111122223333#ip#185.220.101.7")
         );
+    }
+
+    /// A guard that finds the event new, or already delivered; repeats outputs on a duplicate
+    /// when `repeat`.
+    struct TestGuard {
+        duplicate: bool,
+        repeat: bool,
+    }
+
+    impl Guard for TestGuard {
+        fn key(&self) -> &str {
+            "claim-key-1"
+        }
+        async fn claim(&mut self, _: &Budget) -> Result<Claimed, StateError> {
+            Ok(if self.duplicate {
+                Claimed::Duplicate
+            } else {
+                Claimed::Proceed {
+                    page: Page::Text,
+                    deduplicated: true,
+                }
+            })
+        }
+        async fn record(&self, _: &str, _: DateTime<Utc>) -> Result<(), StateError> {
+            Ok(())
+        }
+        async fn release(&self, _: Option<Page>) -> Result<(), StateError> {
+            Ok(())
+        }
+        fn pause_notice(&self, _: Severity) -> Option<Sms> {
+            None
+        }
+        fn repeat_on_duplicate(&self) -> bool {
+            self.repeat
+        }
+    }
+
+    use crate::fakes::{FakeEvents, FakeFindings, FakePublisher};
+    use crate::render::finding::Home;
+
+    fn home() -> Home {
+        Home {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: "111122223333".into(),
+        }
+    }
+
+    fn outputs() -> WithOutputs<FakePublisher, FakeEvents, FakeFindings> {
+        WithOutputs::new(
+            FakePublisher::default(),
+            FakeEvents::default(),
+            FakeFindings::default(),
+            home(),
+        )
+    }
+
+    fn notification(name: &str) -> Notification {
+        crate::render::notification::render(&alert(name), SmsLimit::WHOLE_SEGMENT)
+    }
+
+    fn budget(seconds: i64) -> Budget {
+        let now = Utc::now();
+        Budget::start(
+            &Invocation::new("req-1", now + chrono::Duration::seconds(seconds)),
+            now,
+        )
+    }
+
+    /// After the publish: the event put with the claim key as `alertId` and whether phones were
+    /// texted, and the root session's finding imported; the SNS message first.
+    #[tokio::test]
+    async fn a_published_alert_puts_its_event_and_imports_its_finding() {
+        let publisher = outputs();
+        let mut n = notification("root-cloudtrail-logging-stopped");
+        let mut guard = TestGuard {
+            duplicate: false,
+            repeat: true,
+        };
+        let delivered = deliver(&publisher, &mut guard, &mut n, &budget(30))
+            .await
+            .unwrap();
+        assert!(matches!(delivered, Delivered::Published { .. }));
+        assert_eq!(publisher.sns.count(), 1);
+        let put = publisher.events.put.lock().unwrap().clone();
+        assert_eq!(put.len(), 1);
+        assert_eq!(put[0].detail.alert_id, "claim-key-1");
+        assert!(put[0].detail.page && !put[0].detail.repeat);
+        let imported = publisher.findings.imported.lock().unwrap().clone();
+        assert_eq!(imported.len(), 1);
+        assert_eq!(imported[0].severity.label, Severity::Critical);
+        assert_eq!(imported[0].aws_account_id, "111122223333");
+        assert_eq!(publisher.take_output_failures(), OutputsFailed::default());
+    }
+
+    /// A retry of an invocation that published puts the event again, marked `repeat` and not
+    /// paging, with the same `alertId` (consumers dedupe on it); the watchdog's marks do not.
+    #[tokio::test]
+    async fn a_duplicate_delivery_repeats_the_outputs_only_when_its_guard_says_so() {
+        for repeat in [true, false] {
+            let publisher = outputs();
+            let mut n = notification("root-cloudtrail-logging-stopped");
+            let mut guard = TestGuard {
+                duplicate: true,
+                repeat,
+            };
+            let delivered = deliver(&publisher, &mut guard, &mut n, &budget(30))
+                .await
+                .unwrap();
+            assert_eq!(delivered, Delivered::Duplicate);
+            assert_eq!(publisher.sns.count(), 0, "nothing published again");
+            let put = publisher.events.put.lock().unwrap().clone();
+            if repeat {
+                assert_eq!(put.len(), 1);
+                assert_eq!(put[0].detail.alert_id, "claim-key-1");
+                assert!(put[0].detail.repeat && !put[0].detail.page);
+                assert_eq!(publisher.findings.imported.lock().unwrap().len(), 1);
+            } else {
+                assert!(put.is_empty());
+                assert!(publisher.findings.imported.lock().unwrap().is_empty());
+            }
+        }
+    }
+
+    /// Findings are for root activity: a forwarder's alert puts its event and imports nothing.
+    #[tokio::test]
+    async fn only_root_activity_has_a_finding() {
+        let publisher = outputs();
+        let config = Config::from_lookup(|k| {
+            (k == "ALERT_TOPIC_ARN").then(|| "arn:aws:sns:us-east-1:111122223333:t".to_owned())
+        })
+        .unwrap();
+        let Ok(crate::handler::Decision::ForwarderFailing { notification, .. }) =
+            decide(&crate::samples::sample("forwarder-failing"), &config)
+        else {
+            panic!("forwarder-failing alerts")
+        };
+        let sent = publisher
+            .send_outputs(&notification, "k", false, &budget(30))
+            .await;
+        assert_eq!(
+            sent,
+            OutputsSent {
+                event: Sent::Done,
+                finding: Sent::Off
+            }
+        );
+        assert_eq!(
+            publisher.events.put.lock().unwrap()[0].detail_type,
+            crate::render::event::DetailType::Health
+        );
+    }
+
+    /// A refused put and too little time are failures, counted once and then reset.
+    #[tokio::test]
+    async fn failed_outputs_are_counted_and_too_little_time_starts_none() {
+        let mut publisher = outputs();
+        publisher.events.fail = true;
+        let n = notification("root-api-call-from-console-session");
+        let sent = publisher.send_outputs(&n, "k", false, &budget(30)).await;
+        assert_eq!((sent.event, sent.finding), (Sent::Failed, Sent::Done));
+        let late = publisher.send_outputs(&n, "k2", false, &budget(1)).await;
+        assert_eq!((late.event, late.finding), (Sent::Failed, Sent::Failed));
+        assert_eq!(publisher.findings.imported.lock().unwrap().len(), 1);
+        assert_eq!(
+            publisher.take_output_failures(),
+            OutputsFailed {
+                events: 2,
+                findings: 1
+            }
+        );
+        assert_eq!(publisher.take_output_failures(), OutputsFailed::default());
+        let off = WithOutputs::new(
+            FakePublisher::default(),
+            None::<FakeEvents>,
+            None::<FakeFindings>,
+            home(),
+        );
+        assert_eq!(
+            off.send_outputs(&n, "k", false, &budget(30)).await,
+            OutputsSent::default()
+        );
+    }
+
+    /// A CRITICAL alert of the session noted by another invocation while this one imported its
+    /// LOW: the session moved on, so the finding is imported again and ends CRITICAL.
+    #[tokio::test]
+    async fn a_session_that_moved_on_during_the_import_is_imported_again() {
+        let publisher = outputs();
+        let mut low = notification("root-api-call-from-console-session");
+        low.severity = Severity::Low;
+        low.event.detail.severity = Severity::Low;
+        let critical = notification("root-api-call-same-console-session");
+        assert_eq!(critical.event.detail.session, low.event.detail.session);
+        let mut detail = critical.event.detail.clone();
+        detail.severity = Severity::Critical;
+        let NotificationKind::Root(kind) = critical.kind else {
+            panic!("root")
+        };
+        *publisher.findings.meanwhile.lock().unwrap() =
+            Some((FindingEntry::of(kind, &detail), "other-alert".into()));
+        let sent = publisher.send_outputs(&low, "k", false, &budget(30)).await;
+        assert_eq!(sent.finding, Sent::Done);
+        let imported = publisher.findings.imported.lock().unwrap().clone();
+        assert_eq!(
+            imported.len(),
+            2,
+            "imported again after the session moved on"
+        );
+        assert_eq!(imported[0].severity.label, Severity::Low);
+        assert_eq!(imported[1].severity.label, Severity::Critical);
+        assert_eq!(imported[1].product_fields["rootwatch/alerts"], "2");
     }
 }

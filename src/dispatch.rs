@@ -83,8 +83,22 @@ where
     H: Heartbeats + Clone + Send + Sync + 'static,
     O: Organization,
 {
-    /// Handles one invocation and says what it counts.
+    /// Handles one invocation and says what it counts, the outputs that failed included (the
+    /// watchdog's publisher is a clone of the handler's, sharing its count).
     pub async fn handle(
+        &self,
+        payload: &Value,
+        invocation: &Invocation,
+        now: DateTime<Utc>,
+    ) -> (Result<Response, HandlerError>, Metrics) {
+        let (result, mut metrics) = self.dispatch(payload, invocation, now).await;
+        let failed = self.handler.publisher.take_output_failures();
+        metrics.alert_event_failures += failed.events;
+        metrics.finding_failures += failed.findings;
+        (result, metrics)
+    }
+
+    async fn dispatch(
         &self,
         payload: &Value,
         invocation: &Invocation,

@@ -56,3 +56,71 @@ impl AlertPublisher for FakePublisher {
         Ok(format!("msg-{}", sent.len()))
     }
 }
+
+/// An alert bus that keeps what it was given, or refuses every entry.
+#[derive(Debug, Default)]
+pub struct FakeEvents {
+    pub put: Mutex<Vec<crate::render::event::AlertEvent>>,
+    pub fail: bool,
+}
+
+impl crate::ports::AlertEvents for FakeEvents {
+    async fn put(
+        &self,
+        event: &crate::render::event::AlertEvent,
+    ) -> Result<(), crate::ports::OutputError> {
+        if self.fail {
+            return Err(crate::ports::OutputError::event("refused"));
+        }
+        self.put.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+/// Sessions in memory, noted as the state table's one atomic write notes them, and every finding
+/// imported. `meanwhile`: an alert of the same session noted by "another invocation" just after
+/// this one's first import, as a concurrent invocation would.
+#[derive(Debug, Default)]
+pub struct FakeFindings {
+    pub sessions: Mutex<std::collections::BTreeMap<String, crate::render::finding::SessionRecord>>,
+    pub imported: Mutex<Vec<crate::render::finding::Finding>>,
+    pub meanwhile: Mutex<Option<(crate::render::finding::FindingEntry, String)>>,
+}
+
+impl crate::ports::Findings for FakeFindings {
+    async fn note(
+        &self,
+        entry: &crate::render::finding::FindingEntry,
+        alert_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::render::finding::SessionRecord, crate::ports::OutputError> {
+        let mut sessions = self.sessions.lock().unwrap();
+        let before = sessions.remove(&entry.session);
+        let record = crate::render::finding::SessionRecord::noted(before, entry, alert_id, now);
+        sessions.insert(entry.session.clone(), record.clone());
+        Ok(record)
+    }
+
+    async fn current(
+        &self,
+        session: &str,
+    ) -> Result<Option<crate::render::finding::SessionRecord>, crate::ports::OutputError> {
+        Ok(self.sessions.lock().unwrap().get(session).cloned())
+    }
+
+    async fn import(
+        &self,
+        finding: &crate::render::finding::Finding,
+    ) -> Result<(), crate::ports::OutputError> {
+        self.imported.lock().unwrap().push(finding.clone());
+        let meanwhile = self.meanwhile.lock().unwrap().take();
+        if let Some((entry, id)) = meanwhile {
+            let mut sessions = self.sessions.lock().unwrap();
+            let before = sessions.remove(&entry.session);
+            let now = before.as_ref().map(|r| r.created_at).unwrap_or_default();
+            let record = crate::render::finding::SessionRecord::noted(before, &entry, &id, now);
+            sessions.insert(entry.session.clone(), record);
+        }
+        Ok(())
+    }
+}

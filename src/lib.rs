@@ -3,9 +3,10 @@
 //! An event goes through five stages: **parse** (the envelope and its CloudTrail record, strict
 //! only on the deciding fields) → **classify** (the rule table gives a verdict, which an
 //! allowance may lower, or the event is ignored) → **enrich** (the verdict, what the record says, the account's name and the runbook
-//! make an alert) → **render** (the SMS, the email and the chat message in one notification) →
-//! **deliver** (claim in the state table → one SNS Publish, cut before the deadline → record,
-//! or release on failure). The first four are the pure core; [`handler`] runs them in order
+//! make an alert) → **render** (the SMS, the email and the chat message in one notification, and
+//! the structured alert event) → **deliver** (claim in the state table → one SNS Publish, cut
+//! before the deadline → record, or release on failure → the outputs: the alert event on the
+//! alert bus and the root session's Security Hub finding, within their own budget). The first four are the pure core; [`handler`] runs them in order
 //! ([`handler::decide`]) and hands the result to [`deliver`].
 //!
 //! The modules, from the bottom up; each imports only from those above it in this list:
@@ -16,9 +17,11 @@
 //! - [`detect`]: parse ([`detect::record`]), the rule table ([`detect::rules`]), classify
 //!   ([`detect::classify`]), the allowances ([`detect::allowances`]) and enrich
 //!   ([`detect::alert`]).
-//! - [`render`]: the SMS, the email, the chat message and the one SNS notification.
+//! - [`render`]: the SMS, the email, the chat message and the one SNS notification; the
+//!   structured alert event ([`render::event`]) and the Security Hub finding
+//!   ([`render::finding`]).
 //! - [`ports`]: the traits the pipeline needs from the world (publisher, state table, account
-//!   directory, CloudTrail, the watchdog's marks, declarations).
+//!   directory, CloudTrail, the watchdog's marks, declarations, the alert bus, findings).
 //! - The function's parts over the ports: [`handler`] (root events and forwarders' alarms),
 //!   [`deliver`] (the one delivery path), [`watchdog`] (a schedule checks that CloudTrail feeds
 //!   rootwatch), [`posture`] (the same tick checks the root user's own credentials), [`forwarder`] (a member forwarder's failing alarm read and rendered),

@@ -3,21 +3,27 @@
 use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use rootwatch::account_directory::CachedDirectory;
+use rootwatch::aws::alert_bus::EventBridgeBus;
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::finding_state::SessionTable;
 use rootwatch::aws::heartbeats::DynamoHeartbeats;
 use rootwatch::aws::iam::IamPosture;
 use rootwatch::aws::organizations::{OrganizationAccounts, OrganizationsDirectory};
 use rootwatch::aws::root_audit::OrganizationRoots;
 use rootwatch::aws::sdk::{
-    dynamodb_client, organizations_client, organizations_listing_client, sdk_config_loader,
+    dynamodb_client, eventbridge_client, organizations_client, organizations_listing_client,
+    sdk_config_loader, securityhub_client,
 };
+use rootwatch::aws::security_hub::{SecurityHubFindings, SessionFindings};
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::aws::watchdog_state::DynamoWatchdogState;
 use rootwatch::config::Config;
 use rootwatch::coverage::Coverage;
+use rootwatch::deliver::WithOutputs;
 use rootwatch::dispatch::Function;
 use rootwatch::domain::AccountId;
+use rootwatch::domain::limits::STARTUP_CHECK_TIMEOUT;
 use rootwatch::handler::Handler;
 use rootwatch::invocation::Invocation;
 use rootwatch::ports::{
@@ -26,6 +32,7 @@ use rootwatch::ports::{
 };
 use rootwatch::posture::Posture;
 use rootwatch::posture::members::MemberAudit;
+use rootwatch::render::finding::Home;
 use rootwatch::startup;
 use rootwatch::watchdog::Watchdog;
 use serde_json::Value;
@@ -38,7 +45,7 @@ async fn main() -> Result<(), Error> {
     let config =
         Config::from_env().inspect_err(|e| tracing::error!("invalid configuration: {e}"))?;
     let sdk_config = sdk_config_loader().load().await;
-    let publisher = SnsPublisher::new(
+    let sns = SnsPublisher::new(
         aws_sdk_sns::Client::new(&sdk_config),
         config.topic_arn.clone(),
     );
@@ -47,10 +54,31 @@ async fn main() -> Result<(), Error> {
         let marks = DynamoWatchdogState::new(client.clone(), table.clone());
         (DynamoState::new(client, table), marks)
     });
+    let region = sdk_config
+        .region()
+        .map_or_else(|| "unknown".to_owned(), |r| r.to_string());
+    let events = alert_bus(&config, &sdk_config);
+    let findings = findings(&config, &sdk_config);
     // Connect during init, not on the first alert; stops here if the topic cannot be used.
-    let config =
-        startup::connect(config, &publisher, tables.as_ref().map(|(state, _)| state)).await?;
+    let hub_check = async {
+        if let Some(findings) = &findings {
+            startup::check_security_hub(&findings.hub, &region, STARTUP_CHECK_TIMEOUT).await;
+        }
+    };
+    let (config, ()) = tokio::join!(
+        startup::connect(config, &sns, tables.as_ref().map(|(state, _)| state)),
+        hub_check
+    );
+    let config = config?;
     tracing::info!(topic = config.topic_arn.as_str(), "rootwatch ready");
+    // Findings are imported in the home account (the topic's) and region: with the default
+    // product ARN, AWS takes a finding only from the account it is about (docs/security-hub.md).
+    let home = Home {
+        partition: config.topic_arn.partition().to_owned(),
+        region: region.clone(),
+        account: config.topic_arn.account().to_owned(),
+    };
+    let publisher = WithOutputs::new(sns, events, findings, home);
     let directory = directory(&config, &sdk_config);
     if tables.is_some() {
         tracing::info!(
@@ -89,6 +117,36 @@ async fn main() -> Result<(), Error> {
         checks_rule,
     })
     .await
+}
+
+/// With `ALERT_EVENT_BUS`: every alert also put on that bus.
+fn alert_bus(config: &Config, sdk_config: &aws_config::SdkConfig) -> Option<EventBridgeBus> {
+    match &config.alert_event_bus {
+        Some(bus) => {
+            tracing::info!(
+                bus = bus.as_str(),
+                "alert events on: every alert is put on the bus"
+            );
+            Some(EventBridgeBus::new(eventbridge_client(sdk_config), bus))
+        }
+        None => {
+            tracing::info!("alert events off (ALERT_EVENT_BUS is not set)");
+            None
+        }
+    }
+}
+
+/// With `SECURITY_HUB_FINDINGS=true` (and so a state table): one finding per root session.
+fn findings(config: &Config, sdk_config: &aws_config::SdkConfig) -> Option<SessionFindings> {
+    let table = config
+        .state_table
+        .as_ref()
+        .filter(|_| config.security_hub_findings)?;
+    tracing::info!("Security Hub findings on: one per root session");
+    Some(SessionFindings {
+        sessions: SessionTable::new(dynamodb_client(sdk_config), table.clone()),
+        hub: SecurityHubFindings::new(securityhub_client(sdk_config)),
+    })
 }
 
 /// With `HEARTBEAT_TABLE` and `COVERAGE_REGIONS`: heartbeats recorded, and checked against the
@@ -141,12 +199,12 @@ fn directory(
 }
 
 /// The watchdog checks the function's own account (its topic's) in the SDK's region.
-fn watchdog<W: WatchdogState>(
+fn watchdog<P: Clone, W: WatchdogState>(
     config: &Config,
     sdk_config: &aws_config::SdkConfig,
-    publisher: &SnsPublisher,
+    publisher: &P,
     state: W,
-) -> Watchdog<CloudTrailSource, SnsPublisher, W> {
+) -> Watchdog<CloudTrailSource, P, W> {
     Watchdog {
         trails: CloudTrailSource::new(aws_sdk_cloudtrail::Client::new(sdk_config)),
         publisher: publisher.clone(),

@@ -49,6 +49,10 @@ pub struct Metrics {
     pub members_audited: Option<u32>,
     /// Set by a coverage check that could read its inputs: how many cells are in each state.
     pub coverage: Option<BTreeMap<State, usize>>,
+    /// Alert events not put on the alert bus (the alerts were published all the same).
+    pub alert_event_failures: u32,
+    /// Security Hub findings not noted or imported (the alerts were published all the same).
+    pub finding_failures: u32,
 }
 
 impl Metrics {
@@ -208,6 +212,8 @@ impl Metrics {
             ("Duplicates", self.duplicates),
             ("DeliveryFailures", self.delivery_failures),
             ("UntrustedEvents", self.untrusted),
+            ("AlertEventFailures", self.alert_event_failures),
+            ("FindingFailures", self.finding_failures),
         ] {
             if value > 0 {
                 root.insert(name.into(), json!(value));
@@ -362,6 +368,36 @@ mod tests {
             reason: "x".into(),
         }));
         assert_eq!(Metrics::of_declarations(&forged).untrusted, 1);
+    }
+
+    /// An output that failed beside a published alert: both counted, in the plain directive,
+    /// and nothing when none failed.
+    #[test]
+    fn failed_outputs_are_counted_beside_the_alert() {
+        let m = Metrics {
+            alert: Some(Severity::High),
+            alert_event_failures: 1,
+            finding_failures: 1,
+            ..Default::default()
+        };
+        let v = assert_valid_emf(&m.emf("f", at()).unwrap());
+        assert_eq!(
+            (&v["AlertEventFailures"], &v["FindingFailures"]),
+            (&json!(1), &json!(1))
+        );
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][1]["Metrics"],
+            json!([
+                {"Name": "AlertEventFailures", "Unit": "Count"},
+                {"Name": "FindingFailures", "Unit": "Count"}
+            ])
+        );
+        let quiet = Metrics {
+            alert: Some(Severity::High),
+            ..Default::default()
+        };
+        let v = assert_valid_emf(&quiet.emf("f", at()).unwrap());
+        assert!(v.get("AlertEventFailures").is_none() && v.get("FindingFailures").is_none());
     }
 
     #[test]

@@ -16,6 +16,11 @@
 //! - declared root use reads requests, opens windows, notes uses and keeps reports in
 //!   [`Declarations`] (the state table).
 //!
+//! - after the publish, deliver puts the structured alert event on the alert bus through
+//!   [`AlertEvents`] (EventBridge) and, for root activity, notes the root session and imports
+//!   its finding through [`Findings`] (the state table and Security Hub); both are off when
+//!   `None`.
+//!
 //! [`Stateless`] and [`NoDirectory`] stand in when there is no table or no directory.
 //!
 //! The state protocol keeps delivery at-least-once:
@@ -38,7 +43,10 @@ use crate::detect::record::is_event_id;
 use crate::domain::limits::LOOKUP_BUDGET;
 use crate::domain::{AccountId, Declaration, NotedUse, Report, TextBucket, TextPeriod, TextScope};
 use crate::invocation::Budget;
+use crate::render::event::AlertEvent;
+use crate::render::finding::{Finding, FindingEntry, SessionRecord};
 use crate::render::notification::Notification;
+use crate::sanitize::untrusted_line;
 
 // Publishing.
 
@@ -57,6 +65,165 @@ pub trait AlertPublisher {
         &self,
         notification: &Notification,
     ) -> impl Future<Output = Result<String, DeliveryError>> + Send;
+
+    /// The outputs after the publish and its record (the alert event, the finding), sent by
+    /// deliver for a notification delivered under claim `key`; `repeat` when an earlier
+    /// delivery already published it. A publisher without outputs sends none: every delivery
+    /// path gets the outputs by delivering through one that has them
+    /// ([`WithOutputs`](crate::deliver::WithOutputs)).
+    fn send_outputs(
+        &self,
+        _notification: &Notification,
+        _key: &str,
+        _repeat: bool,
+        _budget: &Budget,
+    ) -> impl Future<Output = OutputsSent> + Send {
+        async { OutputsSent::default() }
+    }
+
+    /// The outputs that failed since the last call, for the invocation's metrics.
+    fn take_output_failures(&self) -> OutputsFailed {
+        OutputsFailed::default()
+    }
+}
+
+/// What became of one output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sent {
+    /// Not configured, or not for this alert (a finding is for root activity only).
+    #[default]
+    Off,
+    Done,
+    /// Failed, or given up for lack of time: logged and counted.
+    Failed,
+}
+
+/// What became of a delivery's outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutputsSent {
+    pub event: Sent,
+    pub finding: Sent,
+}
+
+/// Outputs that failed, counted for the `AlertEventFailures` and `FindingFailures` metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutputsFailed {
+    pub events: u32,
+    pub findings: u32,
+}
+
+// The outputs after SNS.
+
+/// An output after SNS (the alert event, the finding) failed. The alert was published all the
+/// same: the failure is logged and counted, never retried by failing the invocation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not send the {output}: {reason}")]
+pub struct OutputError {
+    /// `alert event` or `finding`.
+    pub output: &'static str,
+    /// One line, at most 300 characters (an SDK error may echo the request; never a contact).
+    pub reason: String,
+}
+
+impl OutputError {
+    /// The alert event was not put.
+    pub fn event(reason: &str) -> Self {
+        OutputError {
+            output: "alert event",
+            reason: untrusted_line(reason, 300),
+        }
+    }
+
+    /// The finding was not noted or imported.
+    pub fn finding(reason: &str) -> Self {
+        OutputError {
+            output: "finding",
+            reason: untrusted_line(reason, 300),
+        }
+    }
+}
+
+/// Where alert events go: the alert bus.
+pub trait AlertEvents {
+    /// Whether events are put at all (`false` for `None`).
+    fn on(&self) -> bool {
+        true
+    }
+
+    fn put(&self, event: &AlertEvent) -> impl Future<Output = Result<(), OutputError>> + Send;
+}
+
+/// No bus: nothing is put.
+impl<E: AlertEvents + Sync> AlertEvents for Option<E> {
+    fn on(&self) -> bool {
+        self.is_some()
+    }
+
+    async fn put(&self, event: &AlertEvent) -> Result<(), OutputError> {
+        match self {
+            Some(events) => events.put(event).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where root sessions are kept (the state table) and their findings go (Security Hub).
+pub trait Findings {
+    /// Whether findings are imported at all (`false` for `None`).
+    fn on(&self) -> bool {
+        true
+    }
+
+    /// Notes alert `alert_id` on its session at `now`; the session as noted, this alert
+    /// included. Noting the same alert again lists it once.
+    fn note(
+        &self,
+        entry: &FindingEntry,
+        alert_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<SessionRecord, OutputError>> + Send;
+
+    /// The session as it is now (a consistent read), if it is kept.
+    fn current(
+        &self,
+        session: &str,
+    ) -> impl Future<Output = Result<Option<SessionRecord>, OutputError>> + Send;
+
+    /// Imports (creates or replaces) the session's finding.
+    fn import(&self, finding: &Finding) -> impl Future<Output = Result<(), OutputError>> + Send;
+}
+
+/// No findings: nothing is kept or imported; a note returns the alert alone.
+impl<F: Findings + Sync> Findings for Option<F> {
+    fn on(&self) -> bool {
+        self.is_some()
+    }
+
+    async fn note(
+        &self,
+        entry: &FindingEntry,
+        alert_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SessionRecord, OutputError> {
+        match self {
+            Some(findings) => findings.note(entry, alert_id, now).await,
+            None => Ok(SessionRecord::noted(None, entry, alert_id, now)),
+        }
+    }
+
+    async fn current(&self, session: &str) -> Result<Option<SessionRecord>, OutputError> {
+        match self {
+            Some(findings) => findings.current(session).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn import(&self, finding: &Finding) -> Result<(), OutputError> {
+        match self {
+            Some(findings) => findings.import(finding).await,
+            None => Ok(()),
+        }
+    }
 }
 
 // The state table.

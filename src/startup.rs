@@ -7,6 +7,7 @@ use std::time::Duration;
 use tracing::{error, info, warn};
 
 use crate::aws::dynamodb::DynamoState;
+use crate::aws::security_hub::SecurityHubFindings;
 use crate::aws::sns::{SnsPublisher, TopicCheckError};
 use crate::config::Config;
 use crate::domain::limits::STARTUP_CHECK_TIMEOUT;
@@ -79,4 +80,22 @@ pub async fn connect_within(
         ),
     }
     Ok(config)
+}
+
+/// With findings on: `DescribeHub` in the home region within `limit`. Security Hub not enabled,
+/// the call refused or silent: one warning naming the region, and start-up goes on (the SNS
+/// alerts do not need Security Hub; each finding that fails is logged and counted).
+pub async fn check_security_hub(hub: &SecurityHubFindings, region: &str, limit: Duration) {
+    match tokio::time::timeout(limit, hub.describe_hub()).await {
+        Ok(Ok(())) => info!(region, "Security Hub enabled: findings on"),
+        Ok(Err(err)) => warn!(
+            region,
+            "SECURITY_HUB_FINDINGS is true but DescribeHub failed (is Security Hub enabled in \
+             {region}?); findings will fail, alerts go out all the same: {err}"
+        ),
+        Err(_) => warn!(
+            region,
+            "Security Hub did not answer DescribeHub within {limit:?}; starting anyway"
+        ),
+    }
 }

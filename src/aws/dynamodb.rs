@@ -10,6 +10,7 @@
 //! | its window, as announced | `window#<account>` | the validated copy, `digest`, `announced_at`, `message_id`, `expires_at` |
 //! | a window's report | `report#<account>#<id>` | the copy, `events` (event key → use), `dropped`, `ended_at`, `superseded_at`, `expires_at` |
 //! | the reports waiting | `index#reports` | `due` (a string set of `<account>#<id>`) |
+//! | a root session's Security Hub finding ([`finding_state`](crate::aws::finding_state)) | `finding#<session>` | `severities` (SS), `types` (SS), `seen_at` (NS), `events` (alert id → line), `dropped`, `version`, `created_at`, `account`, `account_name`, `region`, `expires_at` |
 //!
 //! A notice's claim is an event item too: `event#declaration#<account>#<id>#<digest>`,
 //! `event#report#<account>#<id>`. The declarations' requests are built and sent in

@@ -14,14 +14,17 @@
 //! behind [`Organization`](crate::ports::Organization) ([`organizations`]). Only the wiring imports from here: `main.rs`, and [`crate::startup`],
 //! which checks the topic and the table during init.
 
+pub mod alert_bus;
 pub mod cloudtrail;
 pub mod declarations;
 pub mod dynamodb;
+pub mod finding_state;
 pub mod heartbeats;
 pub mod https;
 pub mod iam;
 pub mod organizations;
 pub mod root_audit;
 pub mod sdk;
+pub mod security_hub;
 pub mod sns;
 pub mod watchdog_state;

@@ -9,6 +9,7 @@ use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 
 use crate::domain::limits::{
     ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, LOOKUP_BUDGET, MAX_ATTEMPTS, OPERATION_TIMEOUT,
+    OUTPUT_ATTEMPT_TIMEOUT, OUTPUT_BUDGET, OUTPUT_CONNECT_TIMEOUT, OUTPUT_MAX_ATTEMPTS,
     STATE_ATTEMPT_TIMEOUT, STATE_CONNECT_TIMEOUT, STATE_INITIAL_BACKOFF, STATE_MAX_ATTEMPTS,
     STATE_OPERATION_TIMEOUT,
 };
@@ -97,6 +98,39 @@ pub fn organizations_listing_client(
         config = config.region(Region::new(region));
     }
     aws_sdk_organizations::Client::from_conf(config.build())
+}
+
+/// The outputs' timeouts and retries: short, as the outputs run after the page within
+/// [`OUTPUT_BUDGET`].
+fn output_timeouts() -> (TimeoutConfig, RetryConfig) {
+    (
+        TimeoutConfig::builder()
+            .connect_timeout(OUTPUT_CONNECT_TIMEOUT)
+            .operation_attempt_timeout(OUTPUT_ATTEMPT_TIMEOUT)
+            .operation_timeout(OUTPUT_BUDGET)
+            .build(),
+        RetryConfig::standard().with_max_attempts(OUTPUT_MAX_ATTEMPTS),
+    )
+}
+
+/// The alert bus's client: the shared config with the outputs' limits.
+pub fn eventbridge_client(sdk_config: &SdkConfig) -> aws_sdk_eventbridge::Client {
+    let (timeouts, retries) = output_timeouts();
+    let config = aws_sdk_eventbridge::config::Builder::from(sdk_config)
+        .timeout_config(timeouts)
+        .retry_config(retries)
+        .build();
+    aws_sdk_eventbridge::Client::from_conf(config)
+}
+
+/// Security Hub's client: the shared config with the outputs' limits.
+pub fn securityhub_client(sdk_config: &SdkConfig) -> aws_sdk_securityhub::Client {
+    let (timeouts, retries) = output_timeouts();
+    let config = aws_sdk_securityhub::config::Builder::from(sdk_config)
+        .timeout_config(timeouts)
+        .retry_config(retries)
+        .build();
+    aws_sdk_securityhub::Client::from_conf(config)
 }
 
 #[cfg(test)]

@@ -267,6 +267,16 @@ mod tests {
             alert_json: r#"{"kind":"sign-in-without-mfa"}"#.into(),
             chat_json: r#"{"version":"1.0"}"#.into(),
             page: false,
+            event: crate::render::event::health_event(&crate::render::event::Health {
+                kind: AlertKind::SignInWithoutMfa.into(),
+                severity: Severity::Critical,
+                account: &crate::render::event::NO_ACCOUNT,
+                region: "us-east-1",
+                time: None,
+                title: "x",
+                session: "s",
+                event_id: None,
+            }),
         };
         let input = publish_request(&topic, &notification)
             .unwrap()

@@ -9,9 +9,10 @@ use serde_json::json;
 
 use crate::coverage::judge::{Cell, Gap, State};
 use crate::domain::limits::{REPORT_CHAT_CELLS, REPORT_EMAIL_MAX, SILENT_AFTER};
-use crate::domain::{NotificationKind, Severity, SmsLimit};
+use crate::domain::{NotificationKind, Severity, SmsLimit, UNKNOWN_REGION};
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
 use crate::render::email::EmailSubject;
+use crate::render::event::{Health, NO_ACCOUNT, health_event};
 use crate::render::notification::Notification;
 use crate::render::sms::Sms;
 
@@ -325,6 +326,16 @@ fn notification(
     runbook_url: Option<&str>,
 ) -> Notification {
     let chat_json = chat(kind, SEVERITY, &subject, email_body.clone(), runbook_url);
+    let event = health_event(&Health {
+        kind,
+        severity: SEVERITY,
+        account: &NO_ACCOUNT,
+        region: UNKNOWN_REGION,
+        time: None,
+        title: subject.as_str(),
+        session: &format!("organization#{}", kind.as_str()),
+        event_id: event_id.as_deref(),
+    });
     Notification {
         event_id,
         severity: SEVERITY,
@@ -335,6 +346,7 @@ fn notification(
         alert_json: alert_json.to_string(),
         chat_json,
         page: true,
+        event,
     }
 }
 

@@ -8,10 +8,11 @@ use serde_json::json;
 
 use crate::declare::decide::Change;
 use crate::detect::rules::RULES;
-use crate::domain::{Account, Declaration, NotificationKind, Severity, SmsLimit};
+use crate::domain::{Account, Declaration, NotificationKind, Severity, SmsLimit, UNKNOWN_REGION};
 use crate::ports::Window;
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification, chat_code, chat_untrusted};
 use crate::render::email::EmailSubject;
+use crate::render::event::{Health, health_event};
 use crate::render::notification::Notification;
 use crate::render::sms::Sms;
 use crate::render::time::to_the_second;
@@ -335,6 +336,16 @@ pub(crate) fn notice(account: &Account, notice: Notice<'_>) -> Notification {
         },
         None,
     );
+    let event = health_event(&Health {
+        kind: notice.kind,
+        severity: notice.severity,
+        account,
+        region: UNKNOWN_REGION,
+        time: None,
+        title: subject.as_str(),
+        session: &format!("{account_id}#declaration#{}", notice.id),
+        event_id: None,
+    });
     Notification {
         event_id: None,
         severity: notice.severity,
@@ -345,6 +356,7 @@ pub(crate) fn notice(account: &Account, notice: Notice<'_>) -> Notification {
         alert_json: notice.json.to_string(),
         chat_json: chat.to_json(),
         page: false,
+        event,
     }
 }
 

@@ -47,6 +47,29 @@ pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// releasing the claims, which run concurrently) plus a second for the runtime to report.
 pub const STATE_RESERVE: Duration = STATE_OPERATION_TIMEOUT.saturating_add(Duration::from_secs(1));
 
+/// The outputs after SNS (the alert event put and the finding import, side by side) get this
+/// long in all, after the publish and its record: a slow output costs the invocation a little
+/// time, never the page. EventBridge and Security Hub answer in tens of milliseconds.
+pub const OUTPUT_BUDGET: Duration = Duration::from_millis(1500);
+
+/// Kept back at the end of an invocation from the outputs, for the runtime to report.
+pub const OUTPUT_RESERVE: Duration = Duration::from_secs(1);
+
+/// Less than this for the outputs (after [`OUTPUT_RESERVE`]) is not worth starting: they are
+/// skipped, logged and counted as failed.
+pub const MIN_OUTPUT: Duration = Duration::from_millis(200);
+
+/// The output clients' limits: one lost SYN is covered, two attempts, the whole operation
+/// within [`OUTPUT_BUDGET`] (which also cuts the outputs off around the calls).
+pub const OUTPUT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const OUTPUT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const OUTPUT_MAX_ATTEMPTS: u32 = 2;
+
+/// How many times the finding is re-imported when its session moved on while it was being
+/// imported (another alert of the session noted by a concurrent invocation), so the import that
+/// lands last carries the whole session.
+pub const FINDING_RECHECKS: u32 = 2;
+
 /// Less time than this for a publish is not worth starting: fail at once, retryably.
 pub const MIN_PUBLISH: Duration = Duration::from_secs(2);
 

@@ -15,6 +15,7 @@ use crate::domain::{AccountName, NotificationKind, Severity, SmsLimit, UNKNOWN_R
 use crate::forwarder::ForwarderFailure;
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification, chat_untrusted};
 use crate::render::email::{EmailSubject, SUBJECT_MAX};
+use crate::render::event::{Health, health_event};
 use crate::render::notification::Notification;
 use crate::render::sms::Sms;
 use crate::render::time::to_the_second;
@@ -234,6 +235,21 @@ pub fn render(
     });
     let subject = render_subject(failure);
     let chat = render_chat(failure, &subject, runbook_url);
+    let session = format!(
+        "{}#forwarder#{}",
+        failure.account.id_or_unknown(),
+        failure.region
+    );
+    let event = health_event(&Health {
+        kind: KIND,
+        severity: SEVERITY,
+        account: &failure.account,
+        region: &failure.region,
+        time: failure.since,
+        title: subject.as_str(),
+        session: &session,
+        event_id: failure.event_id.as_deref(),
+    });
     Notification {
         event_id: failure.event_id.clone(),
         severity: SEVERITY,
@@ -244,6 +260,7 @@ pub fn render(
         alert_json: alert_json.to_string(),
         chat_json: chat.to_json(),
         page: true,
+        event,
     }
 }
 

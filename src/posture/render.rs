@@ -4,12 +4,16 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::domain::{NotificationKind, PostureKind, Severity, SmsLimit};
+use crate::domain::{
+    Account, AccountId, AccountName, NotificationKind, PostureKind, Severity, SmsLimit,
+    UNKNOWN_REGION,
+};
 use crate::ports::Member;
 use crate::posture::controls::control;
 use crate::posture::judge::{Finding, Password};
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
 use crate::render::email::EmailSubject;
+use crate::render::event::{Health, NO_ACCOUNT, health_event};
 use crate::render::notification::Notification;
 use crate::render::sms::Sms;
 use crate::sanitize::plain_token;
@@ -178,6 +182,20 @@ pub fn render(
         },
         None,
     );
+    let account = Account {
+        id: AccountId::parse(checked.account),
+        name: checked.name.and_then(AccountName::from_untrusted),
+    };
+    let event = health_event(&Health {
+        kind,
+        severity: row.severity,
+        account: &account,
+        region: UNKNOWN_REGION,
+        time: Some(checked.at),
+        title: subject.as_str(),
+        session: &format!("{}#{}", checked.account, kind.as_str()),
+        event_id: event_id.as_deref(),
+    });
     Notification {
         event_id,
         severity: row.severity,
@@ -188,6 +206,7 @@ pub fn render(
         alert_json: alert_json.to_string(),
         chat_json: chat.to_json(),
         page: true,
+        event,
     }
 }
 
@@ -426,6 +445,16 @@ fn notification(
         },
         None,
     );
+    let event = health_event(&Health {
+        kind,
+        severity,
+        account: &NO_ACCOUNT,
+        region: UNKNOWN_REGION,
+        time: None,
+        title: subject.as_str(),
+        session: &format!("organization#{thread}#{}", kind.as_str()),
+        event_id: None,
+    });
     Notification {
         event_id: None,
         severity,
@@ -436,6 +465,7 @@ fn notification(
         alert_json: alert_json.to_string(),
         chat_json: chat.to_json(),
         page: true,
+        event,
     }
 }
 

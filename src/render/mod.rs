@@ -4,6 +4,8 @@
 
 pub mod chat;
 pub mod email;
+pub mod event;
+pub mod finding;
 pub mod notification;
 pub mod sms;
 pub mod time;

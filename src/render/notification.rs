@@ -6,6 +6,7 @@ use crate::detect::alert::Alert;
 use crate::domain::{NotificationKind, Severity, SmsLimit};
 use crate::render::chat::render_chat;
 use crate::render::email::{EmailSubject, render_email};
+use crate::render::event::{AlertEvent, render_event};
 use crate::render::sms::{Sms, render_sms};
 
 /// Everything that goes into the single SNS `Publish` for an alert.
@@ -25,6 +26,9 @@ pub struct Notification {
     /// Rendering says whether it may (not a declared alert below CRITICAL, nor a notice of
     /// declared root use); SMS coalescing and the ceiling in delivery may then say no.
     pub page: bool,
+    /// The structured alert event for the alert bus, before delivery sets what only it knows
+    /// ([`AlertEvent::delivered`]).
+    pub event: AlertEvent,
 }
 
 /// Renders an alert for phones, inboxes and machines; `sms_limit` is what SNS leaves of the
@@ -43,6 +47,7 @@ pub fn render(alert: &Alert, sms_limit: SmsLimit) -> Notification {
         chat_json: render_chat(alert).to_json(),
         // A declared alert below CRITICAL may not page; the claim decides whether others do.
         page: !alert.quieted(),
+        event: render_event(alert),
     }
 }
 

@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::domain::{NotificationKind, Severity, SmsLimit};
+use crate::domain::{Account, AccountId, NotificationKind, Severity, SmsLimit};
 use crate::render::chat::{ChatContent, ChatMetadata, ChatNotification};
 use crate::render::email::EmailSubject;
+use crate::render::event::{Health, health_event};
 use crate::render::notification::Notification;
 use crate::render::sms::Sms;
 use crate::sanitize::plain_token;
@@ -178,6 +179,20 @@ pub fn render(
         },
         None,
     );
+    let account = Account {
+        id: AccountId::parse(checked.account),
+        name: None,
+    };
+    let event = health_event(&Health {
+        kind: NotificationKind::PipelineBlind,
+        severity: SEVERITY,
+        account: &account,
+        region: checked.region,
+        time: Some(checked.at),
+        title: subject.as_str(),
+        session: &format!("{}#pipeline-blind#{}", checked.account, checked.region),
+        event_id: event_id.as_deref(),
+    });
     Notification {
         event_id,
         severity: SEVERITY,
@@ -188,6 +203,7 @@ pub fn render(
         alert_json: alert_json.to_string(),
         chat_json: chat.to_json(),
         page: true,
+        event,
     }
 }
 

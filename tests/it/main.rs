@@ -27,8 +27,11 @@ mod hostile;
 mod member_audit;
 /// Organization mode: account names from AWS Organizations, forwarders, forwarder-failing.
 mod organization;
+mod outputs;
 /// The root user's posture, checked by the schedule's tick.
 mod posture;
+/// What incident responders' tools receive: the alert bus and Security Hub, end to end.
+mod responders;
 /// The rule table, checked by replaying every sample against its reviewed snapshot.
 mod rules;
 /// The SMS fits one segment of the GSM 7-bit alphabet, whatever an alert holds.

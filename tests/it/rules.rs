@@ -3,8 +3,11 @@
 //! `tests/snapshots/`. A new sample without a reviewed snapshot fails here (review it with
 //! `cargo insta review`, or read the `.snap.new` file).
 
+use rootwatch::domain::NotificationKind;
 use rootwatch::error::HandlerError;
 use rootwatch::handler::{Decision, decide};
+use rootwatch::ports::EventKey;
+use rootwatch::render::notification::Notification;
 use serde_json::Value;
 
 use crate::support::gsm7::subject_problem;
@@ -28,7 +31,8 @@ fn review_text(payload: &Value) -> String {
         ) => format!(
             "outcome: alert\nkind: {}\nseverity: {}\nattributes: severity={} kind={}\n\n\
              --- sms ({} chars) ---\n{}\n\n--- email subject ---\n{}\n\n--- email body ---\n{}\n\n\
-             --- chat (https, AWS Chatbot) ---\n{}\n",
+             --- chat (https, AWS Chatbot) ---\n{}\n\n\
+             --- structured event (rootwatch) ---\n{}\n",
             notification.kind.as_str(),
             notification.severity.as_str(),
             notification.severity.as_str(),
@@ -40,6 +44,7 @@ fn review_text(payload: &Value) -> String {
             serde_json::from_str::<Value>(&notification.chat_json)
                 .and_then(|chat| serde_json::to_string_pretty(&chat))
                 .unwrap_or_else(|e| format!("not JSON: {e}")),
+            event_entry(payload, &notification),
         ),
         Ok(Decision::Ignore { event_id, reason }) => {
             format!("outcome: ignored\nevent id: {event_id:?}\nreason: {reason}\n")
@@ -59,6 +64,26 @@ fn review_text(payload: &Value) -> String {
             )
         }
     }
+}
+
+/// The `PutEvents` entry for the alert bus, as the first delivery puts it: `alertId` the claim
+/// key (CloudTrail's event id; an alarm's envelope id), `page` as rendered.
+fn event_entry(payload: &Value, notification: &Notification) -> String {
+    let event_id = match notification.kind {
+        NotificationKind::Root(_) => notification.event_id.as_deref(),
+        _ => None,
+    };
+    let key = EventKey::of(event_id, payload);
+    let event = notification
+        .event
+        .clone()
+        .delivered(key.as_str(), notification.page, false);
+    let entry = serde_json::json!({
+        "Source": rootwatch::render::event::SOURCE,
+        "DetailType": event.detail_type.as_str(),
+        "Detail": serde_json::from_str::<Value>(&event.detail_json()).expect("JSON"),
+    });
+    serde_json::to_string_pretty(&entry).expect("JSON")
 }
 
 /// A file the walkers below would skip (no `.json`) is a sample nobody checks: refuse it.

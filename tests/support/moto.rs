@@ -279,3 +279,60 @@ pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// A custom bus with a rule `{source: [rootwatch]}` into a new SQS queue.
+pub async fn bus_into_queue(moto: &MotoServer, bus: &str) -> (aws_sdk_sqs::Client, String) {
+    let config = moto.sdk_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    events
+        .create_event_bus()
+        .name(bus)
+        .send()
+        .await
+        .expect("create bus");
+    let url = sqs
+        .create_queue()
+        .queue_name("alert-events")
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .unwrap();
+    events
+        .put_rule()
+        .name("all-alert-events")
+        .event_bus_name(bus)
+        .event_pattern(r#"{"source": ["rootwatch"]}"#)
+        .send()
+        .await
+        .expect("rule");
+    events
+        .put_targets()
+        .rule("all-alert-events")
+        .event_bus_name(bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("target");
+    (sqs, url)
+}

@@ -4,20 +4,30 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use rootwatch::aws::alert_bus::EventBridgeBus;
 use rootwatch::aws::cloudtrail::CloudTrailSource;
 use rootwatch::aws::dynamodb::DynamoState;
+use rootwatch::aws::finding_state::SessionTable;
+use rootwatch::aws::sdk::{eventbridge_client, securityhub_client};
+use rootwatch::aws::security_hub::{SecurityHubFindings, SessionFindings};
 use rootwatch::aws::sns::SnsPublisher;
 use rootwatch::config::Config;
+use rootwatch::deliver::WithOutputs;
 use rootwatch::dispatch::Function;
 use rootwatch::handler::Handler;
 use rootwatch::ports::Stateless;
 use rootwatch::ports::WatchdogState;
+use rootwatch::render::finding::Home;
 use rootwatch::watchdog::Watchdog;
 
 use super::moto::{MotoServer, sdk_config_for};
 use super::proxy::Proxy;
 
 pub const TABLE: &str = "rootwatch-state";
+
+/// The publisher as `main.rs` builds it: SNS, then the alert bus and the findings when
+/// configured.
+pub type Outputs = WithOutputs<SnsPublisher, Option<EventBridgeBus>, Option<SessionFindings>>;
 
 /// An item of the state table.
 pub type Item = HashMap<String, AttributeValue>;
@@ -133,6 +143,45 @@ impl LocalStack {
             .collect()
     }
 
+    /// The function as deployed with the outputs after SNS: `vars` as for [`LocalStack::app_with`]
+    /// (`ALERT_EVENT_BUS`, `SECURITY_HUB_FINDINGS`), the alert bus reached at `bus_endpoint`
+    /// (moto's, or a port where nothing answers), Security Hub and the sessions on moto; the
+    /// clients as `main.rs` makes them. The home account is the topic's.
+    pub async fn app_with_outputs(
+        &self,
+        vars: &[(&str, &str)],
+        bus_endpoint: &str,
+    ) -> rootwatch::handler::Handler<Outputs, DynamoState> {
+        let config = state_config(&self.topic, vars);
+        let moto = self.moto.sdk_config().await;
+        let events = match &config.alert_event_bus {
+            Some(bus) => Some(EventBridgeBus::new(
+                eventbridge_client(&sdk_config_for(bus_endpoint).await),
+                bus,
+            )),
+            None => None,
+        };
+        let findings = config.security_hub_findings.then(|| SessionFindings {
+            sessions: SessionTable::new(self.dynamodb.clone(), TABLE),
+            hub: SecurityHubFindings::new(securityhub_client(&moto)),
+        });
+        let home = Home {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: config.topic_arn.account().to_owned(),
+        };
+        Handler::new(
+            config.clone(),
+            WithOutputs::new(
+                SnsPublisher::new(self.sns.clone(), config.topic_arn.clone()),
+                events,
+                findings,
+                home,
+            ),
+            DynamoState::new(self.state_client.clone(), TABLE),
+        )
+    }
+
     /// The function without a state table, with `config`.
     pub fn stateless_app(&self, config: Config) -> Handler<SnsPublisher, Stateless> {
         Handler::new(
@@ -159,11 +208,11 @@ pub fn state_config(topic_arn: &str, vars: &[(&str, &str)]) -> Config {
 
 /// The function as deployed: `app` for events and, for its schedule, the watchdog reading
 /// CloudTrail at `cloudtrail_endpoint` and publishing through `app`'s publisher.
-pub async fn function<S, W: WatchdogState>(
-    app: Handler<SnsPublisher, S>,
+pub async fn function<P: Clone, S, W: WatchdogState>(
+    app: Handler<P, S>,
     state: W,
     cloudtrail_endpoint: &str,
-) -> Function<SnsPublisher, S, CloudTrailSource, W> {
+) -> Function<P, S, CloudTrailSource, W> {
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&sdk_config_for(cloudtrail_endpoint).await);
     let watchdog = Watchdog {
         trails: CloudTrailSource::new(cloudtrail),

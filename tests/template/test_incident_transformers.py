@@ -1,0 +1,304 @@
+"""PagerDuty and Opsgenie get a valid request for every alert that should page: each sample's
+alert event (tests/template/fixtures/alert-events/, written and kept current by the Rust test
+outputs::event_schema) is matched against the on-call rules by moto's own EventBridge pattern
+matcher, put through each matching rule's target InputTransformer by the documented rules
+(input_transformer.py), the connection's body parameters added, and validated against JSON
+Schemas written from the vendors' pages (tests/schemas/pagerduty-events-v2.json,
+tests/schemas/opsgenie-alert.json).
+
+The rules are read from ONCALL_TEMPLATE: for now the template fragment the wiring step will merge
+(/work/briefs/i23-template-fragment.yaml); at wiring it becomes template.yaml.
+"""
+import json
+import os
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from cfnlint.decode import cfn_yaml
+from moto.events.models import EventPattern
+
+import input_transformer as it
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures" / "alert-events"
+TEMPLATE = Path(os.environ.get("ONCALL_TEMPLATE", "/work/briefs/i23-template-fragment.yaml"))
+ROUTING_KEY = "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"  # 32 characters, as PagerDuty's keys are
+SEVERITY_ORDER = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+PAGERDUTY = {"CRITICAL": "critical", "HIGH": "error", "MEDIUM": "warning", "LOW": "info"}
+OPSGENIE = {"CRITICAL": "P1", "HIGH": "P2", "MEDIUM": "P3", "LOW": "P4"}
+
+
+def schema(name):
+    doc = json.loads((ROOT / "tests" / "schemas" / name).read_text())
+    jsonschema.Draft202012Validator.check_schema(doc)
+    return jsonschema.Draft202012Validator(doc)
+
+
+@pytest.fixture(scope="module")
+def pagerduty_schema():
+    return schema("pagerduty-events-v2.json")
+
+
+@pytest.fixture(scope="module")
+def opsgenie_schema():
+    return schema("opsgenie-alert.json")
+
+
+def targets_of(rule):
+    """The rule's targets, each `!If [cond, target, NoValue]` taken as created (both tools on)."""
+    out = []
+    for target in rule["Properties"]["Targets"]:
+        if "Fn::If" in target:
+            target = target["Fn::If"][1]
+        out.append(target)
+    return out
+
+
+@pytest.fixture(scope="module")
+def rules():
+    doc = cfn_yaml.load(str(TEMPLATE))
+    found = {
+        name: resource
+        for name, resource in doc["Resources"].items()
+        if resource["Type"] == "AWS::Events::Rule" and name.startswith("OnCall")
+    }
+    assert set(found) == {"OnCallCritical", "OnCallHigh", "OnCallMedium", "OnCallLow"}, TEMPLATE
+    return found
+
+
+@pytest.fixture(scope="module")
+def connection_body(rules):
+    doc = cfn_yaml.load(str(TEMPLATE))
+    params = doc["Resources"]["PagerDutyConnection"]["Properties"]["AuthParameters"][
+        "InvocationHttpParameters"
+    ]["BodyParameters"]
+    assert [p["Key"] for p in params] == ["routing_key"]
+    assert params[0]["IsValueSecret"] is True
+    return [{"Key": p["Key"], "Value": ROUTING_KEY} for p in params]
+
+
+def envelope(entry):
+    """The event as a rule sees it: what PutEvents was given, in EventBridge's envelope."""
+    return {
+        "version": "0",
+        "id": "0d1200b4-6cc4-41e7-b59e-81ebe9930b0d",
+        "detail-type": entry["detail-type"],
+        "source": entry["source"],
+        "account": "123456789012",
+        "time": "2026-11-21T03:25:11Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": entry["detail"],
+    }
+
+
+def fixtures():
+    paths = sorted(FIXTURES.glob("*.json"))
+    assert len(paths) >= 45, f"only {len(paths)} alert events in {FIXTURES}"
+    return [(p.stem, envelope(json.loads(p.read_text()))) for p in paths]
+
+
+def deliveries(rules, connection_body, event):
+    """(rule name, target id, request body) for every target of every rule that takes `event`."""
+    out = []
+    for name, rule in rules.items():
+        if not EventPattern.load(json.dumps(rule["Properties"]["EventPattern"])).matches_event(event):
+            continue
+        for target in targets_of(rule):
+            body = it.transform(event, target["InputTransformer"], rule_name=name)
+            if target["Id"] == "PagerDuty":
+                body = it.with_connection_body(body, connection_body)
+            out.append((name, target["Id"], body))
+    return out
+
+
+def errors(validator, body):
+    return [f"{e.message} at {list(e.path)}" for e in validator.iter_errors(body)]
+
+
+def test_every_escalating_event_gives_valid_pagerduty_and_opsgenie_requests(
+    rules, connection_body, pagerduty_schema, opsgenie_schema
+):
+    escalating = 0
+    for name, event in fixtures():
+        detail = event["detail"]
+        sent = deliveries(rules, connection_body, event)
+        if not detail["escalate"] or event["detail-type"] == "Root Use Notice":
+            assert sent == [], f"{name} must page nobody: {sent}"
+            continue
+        escalating += 1
+        # Minimum LOW: exactly one rule, the event's own severity.
+        assert {rule for rule, _, _ in sent} == {f"OnCall{detail['severity'].title()}"}, name
+        by_tool = {tool: body for _, tool, body in sent}
+        assert set(by_tool) == {"PagerDuty", "Opsgenie"}, name
+        pd, og = by_tool["PagerDuty"], by_tool["Opsgenie"]
+        assert errors(pagerduty_schema, pd) == [], (name, pd)
+        assert errors(opsgenie_schema, og) == [], (name, og)
+        assert pd["payload"]["severity"] == PAGERDUTY[detail["severity"]], name
+        assert og["priority"] == OPSGENIE[detail["severity"]], name
+        assert pd["dedup_key"] == og["alias"] == detail["session"], name
+        assert pd["payload"]["summary"] == detail["summary"] == og["description"], name
+        assert og["message"] == detail["title"], name
+        assert pd["payload"]["custom_details"] == detail, "the whole detail, as JSON"
+        assert pd["routing_key"] == ROUTING_KEY, "added by the connection"
+    assert escalating >= 40, escalating
+
+
+def test_the_routing_key_comes_only_from_the_connection(rules, connection_body):
+    for rule in rules.values():
+        for target in targets_of(rule):
+            assert "routing_key" not in target["InputTransformer"]["InputTemplate"]
+    event = dict(fixtures()[0][1])
+    body = it.transform(event, targets_of(rules["OnCallCritical"])[0]["InputTransformer"])
+    body["routing_key"] = "from-the-event"
+    assert it.with_connection_body(body, connection_body)["routing_key"] == ROUTING_KEY
+
+
+def test_sessions_share_one_incident_and_differ_between_sessions(rules, connection_body):
+    events = dict(fixtures())
+    keys = {
+        name: deliveries(rules, connection_body, events[name])[0][2]["dedup_key"]
+        for name in [
+            "root-api-call-from-console-session",
+            "root-api-call-same-console-session",
+            "root-cloudtrail-logging-stopped",
+        ]
+    }
+    assert keys["root-api-call-from-console-session"] == keys["root-api-call-same-console-session"]
+    assert keys["root-cloudtrail-logging-stopped"] != keys["root-api-call-from-console-session"]
+
+
+def test_a_hostile_event_still_gives_valid_requests(rules, connection_body, pagerduty_schema, opsgenie_schema):
+    event = dict(fixtures())["hostile-declared-failure"]
+    assert '"' in event["detail"]["outcome"]["errorMessage"]
+    assert '"' in event["detail"]["declaration"]["reason"]
+    sent = deliveries(rules, connection_body, event)
+    assert len(sent) == 2
+    for _, tool, body in sent:
+        validator = pagerduty_schema if tool == "PagerDuty" else opsgenie_schema
+        assert errors(validator, body) == [], body
+    pd = next(body for _, tool, body in sent if tool == "PagerDuty")
+    assert pd["payload"]["custom_details"]["outcome"]["errorMessage"] == event["detail"]["outcome"]["errorMessage"]
+
+
+def test_a_quote_in_a_quoted_field_would_break_the_request(rules, connection_body):
+    """Why every quoted field is plain: EventBridge does not escape what it inserts."""
+    event = json.loads(json.dumps(dict(fixtures())["root-cloudtrail-logging-stopped"]))
+    event["detail"]["summary"] = 'stopped "logging"'
+    with pytest.raises(json.JSONDecodeError):
+        deliveries(rules, connection_body, event)
+
+
+def test_the_vendor_schemas_refuse_what_the_vendors_refuse(pagerduty_schema, opsgenie_schema):
+    good_pd = {
+        "routing_key": ROUTING_KEY,
+        "event_action": "trigger",
+        "payload": {"summary": "s", "source": "x", "severity": "critical"},
+    }
+    assert errors(pagerduty_schema, good_pd) == []
+    for bad in [
+        {**good_pd, "routing_key": "short"},
+        {**good_pd, "event_action": "page"},
+        {**good_pd, "dedup_key": "x" * 256},
+        {**good_pd, "payload": {**good_pd["payload"], "summary": "x" * 1025}},
+        {**good_pd, "payload": {**good_pd["payload"], "severity": "high"}},
+        {**good_pd, "payload": {"summary": "s", "severity": "info"}},
+        {**good_pd, "payload": {**good_pd["payload"], "custom_details": "text"}},
+        {**good_pd, "extra": 1},
+    ]:
+        assert errors(pagerduty_schema, bad), bad
+    good_og = {"message": "m", "alias": "a", "priority": "P1", "details": {"k": "v"}}
+    assert errors(opsgenie_schema, good_og) == []
+    for bad in [
+        {**good_og, "message": "x" * 131},
+        {**good_og, "alias": "x" * 513},
+        {**good_og, "priority": "P0"},
+        {**good_og, "details": {"k": 1}},
+        {**good_og, "tags": ["x" * 51]},
+        {**good_og, "tags": ["t"] * 21},
+        {**good_og, "description": "x" * 15001},
+        {"alias": "no message"},
+    ]:
+        assert errors(opsgenie_schema, bad), bad
+
+
+def documented_block(marker):
+    text = (ROOT / "docs" / "alert-events.md").read_text()
+    found = re.search(re.escape(f"<!-- {marker} -->") + r"\s*```json\n(.*?)```", text, re.S)
+    assert found, f"docs/alert-events.md has no block after <!-- {marker} -->"
+    return json.loads(found.group(1))
+
+
+def test_the_documented_requests_are_what_the_transformer_builds(rules, connection_body):
+    event = dict(fixtures())["root-cloudtrail-logging-stopped"]
+    sent = {tool: body for _, tool, body in deliveries(rules, connection_body, event)}
+    pd = dict(sent["PagerDuty"], routing_key="<your integration key, added by the connection>")
+    assert documented_block("pagerduty-request: root-cloudtrail-logging-stopped") == pd
+    assert documented_block("opsgenie-request: root-cloudtrail-logging-stopped") == sent["Opsgenie"]
+    assert documented_block("alert-event: root-cloudtrail-logging-stopped") == json.loads(
+        (FIXTURES / "root-cloudtrail-logging-stopped.json").read_text()
+    )
+
+
+def test_the_on_call_rules_targets_and_dead_letter_queue_create_on_moto(aws, rules):
+    """The rules' properties as the template writes them are accepted by EventBridge's API
+    (moto): the bus, both connections and API destinations, a dead-letter queue, and each rule
+    with its two targets, read back as written. (CloudFormation on moto cannot create
+    AWS::Events::Connection or ApiDestination, so they are created through the Events API.)"""
+    doc = cfn_yaml.load(str(TEMPLATE))
+    events, sqs = aws("events"), aws("sqs")
+    bus = "oncall-test-alerts"
+    events.create_event_bus(Name=bus)
+    dlq_url = sqs.create_queue(QueueName="oncall-test-failed")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pd_conn = doc["Resources"]["PagerDutyConnection"]["Properties"]
+    connection = events.create_connection(
+        Name="oncall-test-pagerduty",
+        AuthorizationType=pd_conn["AuthorizationType"],
+        AuthParameters={
+            "ApiKeyAuthParameters": {"ApiKeyName": "X-Routing-Key", "ApiKeyValue": ROUTING_KEY},
+            "InvocationHttpParameters": {
+                "BodyParameters": [{"Key": "routing_key", "Value": ROUTING_KEY, "IsValueSecret": True}]
+            },
+        },
+    )
+    destinations = {}
+    for tool, resource in [("PagerDuty", "PagerDutyDestination"), ("Opsgenie", "OpsgenieDestination")]:
+        props = doc["Resources"][resource]["Properties"]
+        endpoint = props["InvocationEndpoint"]
+        if isinstance(endpoint, dict):  # Fn::FindInMap [OnCall, Opsgenie, region]
+            endpoint = doc["Mappings"]["OnCall"]["Opsgenie"]["US"]
+        destinations[tool] = events.create_api_destination(
+            Name=f"oncall-test-{tool.lower()}",
+            ConnectionArn=connection["ConnectionArn"],
+            InvocationEndpoint=endpoint,
+            HttpMethod=props["HttpMethod"],
+            InvocationRateLimitPerSecond=props["InvocationRateLimitPerSecond"],
+        )["ApiDestinationArn"]
+    role = "arn:aws:iam::123456789012:role/oncall-test"
+    for name, rule in rules.items():
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(rule["Properties"]["EventPattern"]))
+        targets = []
+        for target in targets_of(rule):
+            assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+            assert "DeadLetterConfig" in target and "RoleArn" in target
+            targets.append(
+                {
+                    "Id": target["Id"],
+                    "Arn": destinations[target["Id"]],
+                    "RoleArn": role,
+                    "InputTransformer": target["InputTransformer"],
+                    "RetryPolicy": target["RetryPolicy"],
+                    "DeadLetterConfig": {"Arn": dlq_arn},
+                }
+            )
+        assert events.put_targets(Rule=name, EventBusName=bus, Targets=targets)["FailedEntryCount"] == 0
+        created = {t["Id"]: t for t in events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]}
+        assert set(created) == {"PagerDuty", "Opsgenie"}, name
+        for target in targets:
+            got = created[target["Id"]]
+            assert got["InputTransformer"] == target["InputTransformer"], name
+            assert got["DeadLetterConfig"] == {"Arn": dlq_arn}
+            assert got["RetryPolicy"] == target["RetryPolicy"]
