@@ -56,6 +56,11 @@ class Stack:
             return self.resolve(resource["Properties"][prop])
         return f"{self.name}-{logical_id}-{SUFFIX}"
 
+    def rule_bus(self, logical_id):
+        """The name of the bus a rule is on (EventBusName may be a bus's name, Ref, or ARN)."""
+        bus = self.resolve(self.resources[logical_id]["Properties"]["EventBusName"])
+        return bus.rpartition("event-bus/")[2] if bus.startswith("arn:") else bus
+
     def arn(self, service, resource, region=True):
         return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account}:{resource}"
 
@@ -68,6 +73,9 @@ class Stack:
             return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
         if kind == "AWS::KMS::Key":
             return f"key-{logical_id.lower()}"
+        if kind == "AWS::Events::Rule" and "EventBusName" in self.resources[logical_id].get("Properties", {}):
+            # A rule on a custom bus: CloudFormation's Ref is "bus|rule".
+            return f"{self.rule_bus(logical_id)}|{name}"
         return name  # role, function, table, log group, rule, alias, policy: the name
 
     def get_att(self, logical_id, attribute):
@@ -85,7 +93,13 @@ class Stack:
             # The log group's Arn attribute ends in ":*" (CloudFormation's documented form).
             "AWS::Logs::LogGroup": lambda: self.arn("logs", f"log-group:{name}:*"),
             "AWS::Lambda::Function": lambda: self.arn("lambda", f"function:{name}"),
-            "AWS::Events::Rule": lambda: self.arn("events", f"rule/{name}"),
+            # A rule on a custom bus has the bus in its ARN (rule/<bus>/<rule>).
+            "AWS::Events::Rule": lambda: self.arn(
+                "events", f"rule/{self.rule_bus(logical_id) + '/' if 'EventBusName' in props else ''}{name}"
+            ),
+            # Connections and API destinations end in a generated id.
+            "AWS::Events::Connection": lambda: self.arn("events", f"connection/{name}/{SUFFIX.lower()}"),
+            "AWS::Events::ApiDestination": lambda: self.arn("events", f"api-destination/{name}/{SUFFIX.lower()}"),
             "AWS::SNS::Topic": lambda: self.arn("sns", name),
             "AWS::Events::EventBus": lambda: self.arn("events", f"event-bus/{name}"),
             "AWS::CloudWatch::Alarm": lambda: self.arn("cloudwatch", f"alarm:{name}"),
@@ -95,6 +109,8 @@ class Stack:
         if (kind, attribute) == ("AWS::SQS::Queue", "QueueName"):
             return name
         if (kind, attribute) == ("AWS::SNS::Topic", "TopicName"):
+            return name
+        if (kind, attribute) == ("AWS::Events::EventBus", "Name"):
             return name
         raise NotImplementedError(f"Fn::GetAtt {logical_id}.{attribute} ({kind})")
 

@@ -5,7 +5,10 @@ moto's CloudFormation that must reach CREATE_COMPLETE.
 cfn-lint and `sam validate --lint` on the source template cannot see what SAM generates (the role
 and its references were a dependency cycle only after the transform). moto creates only the resource
 types it models and skips the others with a warning; the test lists those, so that what was not
-created is known rather than assumed."""
+created is known rather than assumed. Two types it does not model are referenced by what it does
+(AWS::Events::Connection, AWS::Events::ApiDestination: the on-call rules target the destinations'
+ARNs), so moto would refuse the whole stack; those are created through moto's EventBridge API by a
+named stand-in for CloudFormation's handlers (cfn_standin.py) and checked there."""
 import io
 import json
 import subprocess
@@ -20,6 +23,7 @@ from botocore.config import Config
 from cfnlint.decode import cfn_yaml
 from moto.cloudformation.parsing import resource_class_from_type
 
+import cfn_standin
 from conftest import ACCOUNT, CODE_BUCKET, CODE_KEY, REGION, ROOT, as_deployed, repo_templates
 from dependencies import find_cycle
 from intrinsics import Stack
@@ -42,8 +46,16 @@ ORGANIZATION = {"OrganizationId": "o-a1b2c3d4e5", "SourceAccountIds": "444455556
 DECLARERS = {"DeclarerArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass,"
              f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RootDeclarer_*"}
 MEMBER_HOME_BUS = "arn:aws:events:eu-west-1:111122223333:event-bus/rootwatch-root-events"
+# Both on-call tools (PagerDuty's key as a Secrets Manager secret, Opsgenie's as a NoEcho parameter),
+# every severity, and Security Hub findings: every responder resource.
+PAGERDUTY_KEY = "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"
+PAGERDUTY_SECRET = "rootwatch/pagerduty-routing-key"
+OPSGENIE_KEY = "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f"
+RESPONDERS = {"PagerDutyRoutingKeySecret": PAGERDUTY_SECRET, "OpsgenieApiKey": OPSGENIE_KEY,
+              "OnCallMinimumSeverity": "LOW", "SecurityHubFindings": "true"}
 DEPLOYMENTS = {
     "template-single-account": ("template.yaml", {**LISTS, **CHAT}),
+    "template-responders": ("template.yaml", {**LISTS, **RESPONDERS}),
     "template-organization": ("template.yaml", {**LISTS, **ORGANIZATION, **DECLARERS}),
     "forwarder-member": ("forwarder.yaml", {"HomeBusArn": MEMBER_HOME_BUS}),
     "forwarder-home": (
@@ -110,6 +122,8 @@ def upload_code(s3):
 
 # Tests parametrize `created` indirectly, so pytest may set it up more than once per deployment.
 _CREATED = {}
+# {deployment: {logical id: ARN}} of what cfn_standin.py created on moto's EventBridge.
+STOOD_IN = {}
 
 
 @pytest.fixture(scope="module", params=list(DEPLOYMENTS))
@@ -129,15 +143,22 @@ def create(deployment, aws, moto_endpoint):
     if cycle:
         pytest.fail(f"{file_name}: not created, dependency cycle {' -> '.join(cycle)}")
     upload_code(aws("s3"))
+    # The secret a deployment names exists before the stack, as the docs ask (docs/on-call.md).
+    try:
+        aws("secretsmanager").create_secret(Name=PAGERDUTY_SECRET, SecretString=PAGERDUTY_KEY)
+    except aws("secretsmanager").exceptions.ResourceExistsException:
+        pass
     cfn = boto3.client(
         "cloudformation", endpoint_url=moto_endpoint, region_name=REGION,
         aws_access_key_id="testing", aws_secret_access_key="testing",
         config=Config(read_timeout=CREATE_TIMEOUT_S, retries={"max_attempts": 1}),
     )
     name = f"deploy-{deployment}"
+    body, STOOD_IN[deployment] = cfn_standin.create(
+        doc, parameters, ACCOUNT, REGION, name, aws("events"), aws("secretsmanager"))
     cfn.create_stack(
         StackName=name,
-        TemplateBody=json.dumps(doc),
+        TemplateBody=json.dumps(body),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_IAM"],
     )
@@ -163,9 +184,13 @@ def test_the_stack_is_created_with_every_resource_moto_models(created):
     deployment, doc, parameters, stack, got = created
     would_create = Stack(doc, parameters, ACCOUNT, REGION, stack["StackName"]).created()
     modeled = {r for r in would_create if resource_class_from_type(doc["Resources"][r]["Type"])}
-    not_modeled = sorted({doc["Resources"][r]["Type"] for r in would_create - modeled})
+    stood_in = {r for r in would_create if doc["Resources"][r]["Type"] in cfn_standin.TYPES}
+    assert set(STOOD_IN[deployment]) == stood_in, "the stand-in creates exactly what CloudFormation would"
+    not_modeled = sorted({doc["Resources"][r]["Type"] for r in would_create - modeled - stood_in})
     if not_modeled:  # shown in pytest's warnings summary: what this test did not create
         warnings.warn(f"{deployment}: moto's CloudFormation does not model {', '.join(not_modeled)}")
+    if stood_in:
+        warnings.warn(f"{deployment}: created through the stand-in (cfn_standin.py): {', '.join(sorted(stood_in))}")
 
     # The home account's forwarder creates only its no-op placeholder, which moto skips.
     assert modeled or would_create == {"Placeholder"}, "moto created nothing: the test would prove nothing"
@@ -207,6 +232,10 @@ def test_the_deployed_function_knows_its_topic_and_its_display_name(created, aws
     assert fn["Role"] == role["Arn"]
     organization = deployment == "template-organization"
     assert env["ACCOUNT_NAMES_FROM_ORGANIZATIONS"] == ("true" if organization else "false")
+    # The alert bus, always: the function is told its name; the output gives its ARN.
+    bus = aws("events").describe_event_bus(Name=env["ALERT_EVENT_BUS"])
+    assert bus["Arn"] == output(stack, "AlertBusArn")
+    assert env["SECURITY_HUB_FINDINGS"] == ("true" if deployment == "template-responders" else "false")
 
 
 @pytest.mark.parametrize("created", HOME, indirect=True)
@@ -268,3 +297,72 @@ def test_the_deployed_role_may_keep_failed_events(created, aws):
     ]
     queue_arn = failed_events_queue_arn(aws, stack)
     assert any(st["Action"] == "sqs:SendMessage" and st["Resource"] == queue_arn for st in statements), statements
+
+
+def alert_bus_rules(aws, stack, got):
+    """{logical id: (rule name, its targets by Id)} of the on-call rules on the deployed alert bus."""
+    events, bus = aws("events"), output(stack, "AlertBusArn")
+    out = {}
+    for logical_id in ["OnCallCritical", "OnCallHigh", "OnCallMedium", "OnCallLow"]:
+        # A rule on a custom bus has "bus|rule" as its physical id in CloudFormation.
+        name = got[logical_id]["PhysicalResourceId"].rpartition("|")[2]
+        targets = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
+        out[logical_id] = (name, {t["Id"]: t for t in targets})
+    return out
+
+
+@pytest.mark.parametrize("created", ["template-responders"], indirect=True)
+def test_each_on_call_target_pages_through_its_destination_with_retries_and_a_dead_letter_queue(created, aws):
+    """As created: every severity's rule sends to both tools' API destinations (made by the
+    stand-in) as OnCallRole, retries for a day, keeps what it cannot deliver in OnCallFailedQueue,
+    and carries the input transformer exactly as the template writes it."""
+    deployment, doc, parameters, stack, got = created
+    resolved = Stack(doc, parameters, ACCOUNT, REGION, stack["StackName"])
+    role = aws("iam").get_role(RoleName=got["OnCallRole"]["PhysicalResourceId"])["Role"]["Arn"]
+    queue = aws("sqs").get_queue_url(QueueName=got["OnCallFailedQueue"]["PhysicalResourceId"].rpartition("/")[2])
+    queue_arn = aws("sqs").get_queue_attributes(QueueUrl=queue["QueueUrl"], AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    destinations = {"PagerDuty": STOOD_IN[deployment]["PagerDutyDestination"],
+                    "Opsgenie": STOOD_IN[deployment]["OpsgenieDestination"]}
+    for logical_id, (name, targets) in alert_bus_rules(aws, stack, got).items():
+        assert set(targets) == {"PagerDuty", "Opsgenie"}, logical_id
+        written = {t["Id"]: t for t in resolved.resolve(doc["Resources"][logical_id]["Properties"]["Targets"])}
+        for tool, target in targets.items():
+            assert target["Arn"] == destinations[tool]
+            assert target["RoleArn"] == role
+            assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+            assert target["DeadLetterConfig"] == {"Arn": queue_arn}
+            assert target["InputTransformer"] == written[tool]["InputTransformer"], (logical_id, tool)
+
+
+@pytest.mark.parametrize("created", ["template-responders"], indirect=True)
+def test_the_keys_are_only_in_the_connections_secrets(created, aws, moto_endpoint):
+    """PagerDuty's key (a Secrets Manager secret) and Opsgenie's (a NoEcho parameter) end in the
+    secrets EventBridge keeps for the connections, and in no output, rule, target, destination,
+    connection description or the function's environment."""
+    deployment, _, _, stack, got = created
+    events = aws("events")
+    shown = [json.dumps(stack.get("Outputs", []))]
+    shown += [json.dumps(targets, default=str) for _, targets in alert_bus_rules(aws, stack, got).values()]
+    fn = aws("lambda").get_function_configuration(FunctionName=got["RootwatchFunction"]["PhysicalResourceId"])
+    shown.append(json.dumps(fn["Environment"]))
+    secrets = {}
+    for logical_id, arn in STOOD_IN[deployment].items():
+        name = arn.split("/")[1]
+        if logical_id.endswith("Connection"):
+            connection = events.describe_connection(Name=name)
+            # moto's DescribeConnection echoes a secret body parameter's Value (PagerDuty's
+            # routing_key); AWS's response syntax has the field too, and whether it fills it for a
+            # secret value cannot be checked offline (EventBridge API Reference, DescribeConnection).
+            # So that one field is left out here, and moto's echo pinned. The API key header's value
+            # is not in the answer (ApiKeyName only, as AWS's response syntax).
+            body = connection["AuthParameters"].pop("InvocationHttpParameters", None)
+            if body:
+                assert body["BodyParameters"][0]["Value"] == PAGERDUTY_KEY
+            shown.append(json.dumps(connection, default=str))
+            secrets[logical_id] = aws("secretsmanager").get_secret_value(SecretId=connection["SecretArn"])["SecretString"]
+        else:
+            shown.append(json.dumps(events.describe_api_destination(Name=name), default=str))
+    for key in [PAGERDUTY_KEY, OPSGENIE_KEY]:
+        assert not [text for text in shown if key in text], f"a key is shown: {key[:4]}..."
+    assert PAGERDUTY_KEY in secrets["PagerDutyConnection"] and OPSGENIE_KEY in secrets["OpsgenieConnection"]

@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT
 
 # The groups a user meets, in order (docs/install.md names them).
-GROUPS = ["Who is told", "Text messages", "Organization", "Slack and Microsoft Teams", "Advanced"]
+GROUPS = ["Who is told", "Text messages", "Organization", "Slack and Microsoft Teams", "Incident response tools",
+          "Advanced"]
 # What `sam deploy --guided` (SAM CLI's guided_context) asks besides the parameters.
 GUIDED_BEFORE = ["Stack Name", "AWS Region"]
 GUIDED_AFTER = ["Confirm changes before deploy", "Allow SAM CLI IAM role creation", "Disable rollback",
@@ -48,7 +49,7 @@ def example_of(description):
     "AlertEmails", "AlertPhoneNumbers", "OrganizationId", "SourceAccountIds", "SlackWorkspaceId",
     "SlackChannelId", "TeamsTenantId", "TeamsTeamId", "TeamsChannelId", "ChatRegion",
     "ChatTopicArnsFromOtherRegions", "AccountNames", "RunbookUrl", "AssumeRootIssuers",
-    "DeclarerArns",
+    "DeclarerArns", "PagerDutyRoutingKey", "PagerDutyRoutingKeySecret", "OpsgenieApiKey", "OpsgenieApiKeySecret",
 ])
 def test_a_patterned_parameter_shows_an_example_it_accepts_and_says_no_spaces(template, name):
     """CloudFormation refuses a value its AllowedPattern does not match only when the stack is
@@ -85,12 +86,27 @@ def sam_deploy(tmp_path, *args, stdin):
 
 
 def test_sam_guided_asks_every_parameter_in_the_template_order(tmp_path, template):
-    """Every default accepted; it stops at the first AWS call (a closed port), after the questions."""
-    result = sam_deploy(tmp_path, "--guided", stdin="\n" * 60)
-    asked = re.findall(r"\t(Stack Name|AWS Region|Parameter [A-Za-z]+|" + "|".join(GUIDED_AFTER) + r") \[", result.stdout)
+    """Every default accepted; it stops at the first AWS call (a closed port), after the questions.
+    A NoEcho parameter (the on-call keys) is asked hidden, with no default, and an empty answer is
+    asked again: the answer `none` means no key (the parameter's description says so)."""
+    hidden = [name for name, spec in template["Parameters"].items() if spec.get("NoEcho")]
+    assert hidden == ["PagerDutyRoutingKey", "OpsgenieApiKey"]
+    answers = "\n" * len(GUIDED_BEFORE) + "".join(
+        "none\n" if name in hidden else "\n" for name in template["Parameters"]) + "\n" * 20
+    result = sam_deploy(tmp_path, "--guided", stdin=answers)
+    # A hidden question shows no default: "Parameter X:" rather than "Parameter X [default]:".
+    asked = re.findall(r"\t(Stack Name|AWS Region|Parameter [A-Za-z]+|" + "|".join(GUIDED_AFTER) + r")(?: \[|:)",
+                       result.stdout)
     expected = GUIDED_BEFORE + [f"Parameter {p}" for p in template["Parameters"]] + GUIDED_AFTER
     assert asked == expected, result.stdout + result.stderr
     assert "Could not connect to the endpoint URL" in result.stdout + result.stderr
+
+
+def test_a_hidden_key_needs_an_answer_in_sam_guided(tmp_path):
+    """Why `none` exists: Enter alone at a hidden prompt asks again, until the input ends."""
+    result = sam_deploy(tmp_path, "--guided", stdin="\n" * 200)
+    assert result.stdout.count("\tParameter PagerDutyRoutingKey:") > 100, result.stdout[-2000:]
+    assert "Could not connect to the endpoint URL" not in result.stdout + result.stderr
 
 
 def test_the_example_samconfig_deploys_without_a_question_before_aws(tmp_path):

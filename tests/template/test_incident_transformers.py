@@ -6,11 +6,10 @@ matcher, put through each matching rule's target InputTransformer by the documen
 Schemas written from the vendors' pages (tests/schemas/pagerduty-events-v2.json,
 tests/schemas/opsgenie-alert.json).
 
-The rules are read from ONCALL_TEMPLATE: for now the template fragment the wiring step will merge
-(/work/briefs/i23-template-fragment.yaml); at wiring it becomes template.yaml.
+The rules are template.yaml's, resolved for a stack with both tools and OnCallMinimumSeverity LOW
+(intrinsics.Stack): the rules, targets and connection CloudFormation would create.
 """
 import json
-import os
 import re
 from pathlib import Path
 
@@ -20,11 +19,16 @@ from cfnlint.decode import cfn_yaml
 from moto.events.models import EventPattern
 
 import input_transformer as it
+from conftest import ACCOUNT, REGION, as_deployed
+from intrinsics import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "alert-events"
-TEMPLATE = Path(os.environ.get("ONCALL_TEMPLATE", "/work/briefs/i23-template-fragment.yaml"))
+TEMPLATE = ROOT / "template.yaml"
 ROUTING_KEY = "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"  # 32 characters, as PagerDuty's keys are
+OPSGENIE_KEY = "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f"
+# Both tools, every severity: every rule and target the template can create.
+BOTH_TOOLS = {"PagerDutyRoutingKey": ROUTING_KEY, "OpsgenieApiKey": OPSGENIE_KEY, "OnCallMinimumSeverity": "LOW"}
 SEVERITY_ORDER = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
 PAGERDUTY = {"CRITICAL": "critical", "HIGH": "error", "MEDIUM": "warning", "LOW": "info"}
 OPSGENIE = {"CRITICAL": "P1", "HIGH": "P2", "MEDIUM": "P3", "LOW": "P4"}
@@ -46,37 +50,42 @@ def opsgenie_schema():
     return schema("opsgenie-alert.json")
 
 
+
+
 def targets_of(rule):
-    """The rule's targets, each `!If [cond, target, NoValue]` taken as created (both tools on)."""
-    out = []
-    for target in rule["Properties"]["Targets"]:
-        if "Fn::If" in target:
-            target = target["Fn::If"][1]
-        out.append(target)
-    return out
+    """The rule's targets as created (the stack below resolved every `!If`)."""
+    return rule["Properties"]["Targets"]
+
+
+def on_call_rules(parameters):
+    """{logical id: resolved resource} of the alert bus's rules a stack with these parameters creates."""
+    stack = Stack(as_deployed(cfn_yaml.load(str(TEMPLATE))), parameters, ACCOUNT, REGION, "rootwatch")
+    created = stack.created()
+    return {
+        name: stack.resolve(resource)
+        for name, resource in stack.resources.items()
+        if name in created and resource["Type"] == "AWS::Events::Rule" and name.startswith("OnCall")
+    }
 
 
 @pytest.fixture(scope="module")
 def rules():
-    doc = cfn_yaml.load(str(TEMPLATE))
-    found = {
-        name: resource
-        for name, resource in doc["Resources"].items()
-        if resource["Type"] == "AWS::Events::Rule" and name.startswith("OnCall")
-    }
+    found = on_call_rules(BOTH_TOOLS)
     assert set(found) == {"OnCallCritical", "OnCallHigh", "OnCallMedium", "OnCallLow"}, TEMPLATE
+    for name, rule in found.items():
+        assert [t["Id"] for t in targets_of(rule)] == ["PagerDuty", "Opsgenie"], name
     return found
 
 
 @pytest.fixture(scope="module")
-def connection_body(rules):
-    doc = cfn_yaml.load(str(TEMPLATE))
-    params = doc["Resources"]["PagerDutyConnection"]["Properties"]["AuthParameters"][
+def connection_body():
+    """The PagerDuty connection's body parameters as created: the key, a secret value."""
+    stack = Stack(as_deployed(cfn_yaml.load(str(TEMPLATE))), BOTH_TOOLS, ACCOUNT, REGION, "rootwatch")
+    params = stack.resolve(stack.resources["PagerDutyConnection"]["Properties"])["AuthParameters"][
         "InvocationHttpParameters"
     ]["BodyParameters"]
-    assert [p["Key"] for p in params] == ["routing_key"]
-    assert params[0]["IsValueSecret"] is True
-    return [{"Key": p["Key"], "Value": ROUTING_KEY} for p in params]
+    assert params == [{"Key": "routing_key", "Value": ROUTING_KEY, "IsValueSecret": True}]
+    return params
 
 
 def envelope(entry):
@@ -224,11 +233,46 @@ def test_the_vendor_schemas_refuse_what_the_vendors_refuse(pagerduty_schema, ops
         assert errors(opsgenie_schema, bad), bad
 
 
-def documented_block(marker):
-    text = (ROOT / "docs" / "alert-events.md").read_text()
+def documented_block(marker, doc="alert-events.md"):
+    text = (ROOT / "docs" / doc).read_text()
     found = re.search(re.escape(f"<!-- {marker} -->") + r"\s*```json\n(.*?)```", text, re.S)
-    assert found, f"docs/alert-events.md has no block after <!-- {marker} -->"
+    assert found, f"docs/{doc} has no block after <!-- {marker} -->"
     return json.loads(found.group(1))
+
+
+def documented_table(marker, doc):
+    """{first cell: second cell} of the Markdown table after the marker, code quotes removed."""
+    text = (ROOT / "docs" / doc).read_text()
+    found = re.search(re.escape(f"<!-- {marker} -->") + r"\s*\n((?:\|.*\|\n)+)", text)
+    assert found, f"docs/{doc} has no table after <!-- {marker} -->"
+    rows = [line.strip("|").split("|") for line in found.group(1).splitlines()[2:]]
+    return {cells[0].strip(): cells[1].strip().strip("`") for cells in rows}
+
+
+SAMPLE = "root-cloudtrail-logging-stopped"
+
+
+def test_the_on_call_guide_shows_what_the_transformer_builds_and_the_incident_it_becomes(rules, connection_body):
+    """docs/on-call.md: PagerDuty's request body for the sample (the key hidden), and the incident's
+    fields as PagerDuty takes them from that body (PagerDuty "Send an Alert Event": summary is the
+    title; source, severity, component, class and custom_details are shown; dedup_key groups
+    alerts into the open incident)."""
+    event = dict(fixtures())[SAMPLE]
+    sent = {tool: body for _, tool, body in deliveries(rules, connection_body, event)}
+    pd = sent["PagerDuty"]
+    assert documented_block(f"pagerduty-request: {SAMPLE}", "on-call.md") == dict(
+        pd, routing_key="<your integration key, added by the connection>"
+    )
+    assert documented_block(f"opsgenie-request: {SAMPLE}", "on-call.md") == sent["Opsgenie"]
+    assert documented_table(f"pagerduty-incident: {SAMPLE}", "on-call.md") == {
+        "Title": pd["payload"]["summary"],
+        "Severity": pd["payload"]["severity"],
+        "Source": pd["payload"]["source"],
+        "Component": pd["payload"]["component"],
+        "Class": pd["payload"]["class"],
+        "Deduplication key": pd["dedup_key"],
+        "Custom Details": f"{len(pd['payload']['custom_details'])} fields of the alert event's detail",
+    }
 
 
 def test_the_documented_requests_are_what_the_transformer_builds(rules, connection_body):
@@ -302,3 +346,34 @@ def test_the_on_call_rules_targets_and_dead_letter_queue_create_on_moto(aws, rul
             assert got["InputTransformer"] == target["InputTransformer"], name
             assert got["DeadLetterConfig"] == {"Arn": dlq_arn}
             assert got["RetryPolicy"] == target["RetryPolicy"]
+
+
+@pytest.mark.parametrize("minimum, expected", [
+    ("CRITICAL", ["OnCallCritical"]),
+    ("HIGH", ["OnCallCritical", "OnCallHigh"]),
+    ("MEDIUM", ["OnCallCritical", "OnCallHigh", "OnCallMedium"]),
+    ("LOW", ["OnCallCritical", "OnCallHigh", "OnCallMedium", "OnCallLow"]),
+])
+def test_the_minimum_severity_decides_which_rules_exist(minimum, expected):
+    assert sorted(on_call_rules({"PagerDutyRoutingKey": ROUTING_KEY, "OnCallMinimumSeverity": minimum})) == sorted(expected)
+
+
+@pytest.mark.parametrize("parameters, tools", [
+    ({}, None),
+    # What `sam deploy --guided` users type for "no key" (it takes no empty answer for a hidden one).
+    ({"PagerDutyRoutingKey": "none", "OpsgenieApiKey": "none"}, None),
+    ({"PagerDutyRoutingKey": ROUTING_KEY}, ["PagerDuty"]),
+    ({"PagerDutyRoutingKeySecret": "rootwatch/pagerduty-routing-key"}, ["PagerDuty"]),
+    ({"OpsgenieApiKey": OPSGENIE_KEY}, ["Opsgenie"]),
+    ({"OpsgenieApiKeySecret": "rootwatch/opsgenie-api-key"}, ["Opsgenie"]),
+    ({"PagerDutyRoutingKeySecret": "pd", "OpsgenieApiKey": OPSGENIE_KEY}, ["PagerDuty", "Opsgenie"]),
+], ids=["default", "none", "pagerduty-key", "pagerduty-secret", "opsgenie-key", "opsgenie-secret", "both"])
+def test_each_tool_is_a_target_only_when_its_key_is_given(parameters, tools):
+    """By default (no key) no on-call rule exists; the default minimum is HIGH."""
+    rules = on_call_rules(parameters)
+    if tools is None:
+        assert rules == {}
+        return
+    assert sorted(rules) == ["OnCallCritical", "OnCallHigh"]
+    for name, rule in rules.items():
+        assert [t["Id"] for t in targets_of(rule)] == tools, name

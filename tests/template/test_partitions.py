@@ -10,6 +10,8 @@ from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 from conftest import ROOT, as_deployed, repo_templates
 
 CHATBOT = {"AWS::Chatbot::SlackChannelConfiguration", "AWS::Chatbot::MicrosoftTeamsChannelConfiguration"}
+# The on-call tools' connection and API destination (docs/on-call.md): not in GovCloud's schemas.
+ON_CALL = {"AWS::Events::Connection", "AWS::Events::ApiDestination"}
 
 
 def resource_types(path):
@@ -33,11 +35,14 @@ def test_every_type_exists_in_the_commercial_partition(region):
         assert missing_in(region, resource_types(path)) == set(), path.name
 
 
-@pytest.mark.parametrize("region", ["us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1"])
-def test_only_chat_keeps_the_home_template_out_of_govcloud_and_china(region):
-    """The Chatbot channel types do not exist there; every other type of template.yaml does, and
-    forwarder.yaml has nothing missing."""
-    assert missing_in(region, resource_types(ROOT / "template.yaml")) == CHATBOT
+@pytest.mark.parametrize("region, missing", [
+    ("us-gov-west-1", CHATBOT | ON_CALL), ("us-gov-east-1", CHATBOT | ON_CALL),
+    ("cn-north-1", CHATBOT), ("cn-northwest-1", CHATBOT),
+])
+def test_only_chat_and_the_on_call_tools_keep_the_home_template_out_of_govcloud_and_china(region, missing):
+    """The Chatbot channel types do not exist there, nor (GovCloud) EventBridge connections and API
+    destinations; every other type of template.yaml does, and forwarder.yaml has nothing missing."""
+    assert missing_in(region, resource_types(ROOT / "template.yaml")) == missing
     assert missing_in(region, resource_types(ROOT / "forwarder.yaml")) == set()
 
 
@@ -45,3 +50,4 @@ def test_the_docs_state_the_partitions():
     doc = (ROOT / "docs" / "deploy.md").read_text()
     assert "GovCloud" in doc and "China" in doc
     assert "AWS::Chatbot::SlackChannelConfiguration" in doc
+    assert "AWS::Events::ApiDestination" in doc

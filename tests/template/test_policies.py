@@ -326,7 +326,7 @@ def alarm_names(stack):
 def test_every_alarm_of_this_stack_may_publish_to_the_alarm_topic(topics, alarm_names, mode):
     """Each alarm the stack creates, in this mode, is admitted by name: an alarm left out of the
     topic policy would go into ALARM and tell no one."""
-    assert len(alarm_names) == (14 if mode == "organization" else 10)
+    assert len(alarm_names) == (15 if mode == "organization" else 11)
     for name in alarm_names:
         assert name.startswith(f"{STACK_NAME}-")
         assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context(name=name))[0] == ALLOWED, name
@@ -881,8 +881,7 @@ def rule_arns(stack):
             continue
         name = stack.physical_name(logical_id)
         if "EventBusName" in resource["Properties"]:
-            bus = stack.resolve(stack.resources["HomeBus"]["Properties"]["Name"])
-            arns.append(stack.arn("events", f"rule/{bus}/{name}"))
+            arns.append(stack.arn("events", f"rule/{stack.rule_bus(logical_id)}/{name}"))
         else:
             arns.append(stack.arn("events", f"rule/{name}"))
     return arns
@@ -1042,3 +1041,139 @@ def test_coverage_alone_lists_the_accounts_and_nothing_of_the_root_audit(deploye
     assert decide(Request(function, "sts:AssumeRoot", "arn:aws:iam::210987654321:root",
                           context_of(function, role_arn, **{"sts:TaskPolicyArn": AUDIT_TASK})), policies)[0] \
         == IMPLICIT_DENY
+
+
+# --- the alert bus and the incident response tools (docs/alert-events.md, docs/on-call.md) ---------
+
+PAGERDUTY_KEY = "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"
+OPSGENIE_KEY = "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f"
+# Both tools, the default minimum (HIGH: no MEDIUM or LOW rule), Security Hub findings.
+RESPONDERS = {"PagerDutyRoutingKey": PAGERDUTY_KEY, "OpsgenieApiKey": OPSGENIE_KEY, "SecurityHubFindings": "true"}
+EVENTS = service("events.amazonaws.com")
+
+
+@pytest.fixture(scope="module")
+def responders(deployed_template):
+    return Stack(deployed_template, RESPONDERS, ACCOUNT, REGION, STACK_NAME)
+
+
+def role_policies_of(stack):
+    return [stack.resolve(p["PolicyDocument"]) for p in created_properties(stack, "AWS::IAM::Policy")
+            if {"Ref": "RootwatchFunctionRole"} in p["Roles"]]
+
+
+def put_on(bus, caller, identity, bus_policy, source="rootwatch", role_arn=None):
+    context = context_of(caller, role_arn, **{"events:source": source})
+    return decide(Request(caller, "events:PutEvents", bus, context), identity, bus_policy)
+
+
+def test_only_the_function_may_put_on_the_alert_bus_and_only_as_rootwatch(stack, function, role_arn, role_policies):
+    """Sources outside aws.* are not reserved, so the bus's own policy is what makes a `rootwatch`
+    event on it rootwatch's: an administrator allowed events:* everywhere, another role of the
+    account, and a service are refused; the function may put there, as rootwatch, and nowhere else."""
+    bus = stack.get_att("AlertBus", "Arn")
+    bus_policy = resolved(stack, "AlertBus", "Policy")
+    assert put_on(bus, function, role_policies, bus_policy, role_arn=role_arn)[0] == ALLOWED
+    assert put_on(bus, function, role_policies, bus_policy, source="aws.signin", role_arn=role_arn)[0] == IMPLICIT_DENY
+    for elsewhere in [stack.arn("events", "event-bus/default"), stack.arn("events", f"event-bus/{STACK_NAME}-root-events"),
+                      stack.arn("events", "event-bus/other")]:
+        assert put_on(elsewhere, function, role_policies, None, role_arn=role_arn)[0] == IMPLICIT_DENY, elsewhere
+    events_everywhere = [{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "events:*", "Resource": "*"}]}]
+    other_role = session(f"arn:aws:iam::{ACCOUNT}:role/other", "s")
+    for caller, identity in [(ADMIN, EVERYTHING), (ADMIN, events_everywhere), (other_role, EVERYTHING)]:
+        assert put_on(bus, caller, identity, bus_policy, role_arn=caller.role_arn or None) \
+            == (EXPLICIT_DENY, "OnlyTheFunctionPuts"), caller
+    assert put_on(bus, EVENTS, [], bus_policy)[0] == EXPLICIT_DENY
+
+
+def test_only_rootwatch_events_reach_the_on_call_rules(responders):
+    """Each on-call rule takes source rootwatch only (and only the function may put that on the
+    bus, above): an event with the same detail under any other source matches none, as moto's
+    pattern matcher decides."""
+    from moto.events.models import EventPattern
+
+    rules = [responders.resolve(responders.resources[r]["Properties"]) for r in responders.created()
+             if r.startswith("OnCall") and responders.resources[r]["Type"] == "AWS::Events::Rule"]
+    assert len(rules) == 2, "CRITICAL and HIGH at the default minimum"
+    detail = {"schemaVersion": "1", "escalate": True, "severity": "CRITICAL"}
+    for source, matches in [("rootwatch", 1), ("rootwatch.forged", 0), ("aws.events", 0), ("aws.signin", 0), ("Rootwatch", 0)]:
+        event = {"source": source, "detail-type": "Root Activity Alert", "detail": detail, "account": ACCOUNT,
+                 "region": REGION, "id": "1", "time": "2026-11-21T03:25:11Z", "version": "0", "resources": []}
+        matched = [r for r in rules if EventPattern.load(json.dumps(r["EventPattern"])).matches_event(event)]
+        assert len(matched) == matches, source
+        assert all(r["EventBusName"] == f"{STACK_NAME}-alerts" for r in rules)
+
+
+def test_only_eventbridge_of_this_account_assumes_the_on_call_role_and_it_invokes_only_the_tools(responders):
+    role = responders.get_att("OnCallRole", "Arn")
+    props = responders.resolve(responders.resources["OnCallRole"]["Properties"])
+    trust = props["AssumeRolePolicyDocument"]
+    assume = lambda caller, account: decide(
+        Request(caller, "sts:AssumeRole", role, {"aws:SourceAccount": account, "aws:SecureTransport": "true"}),
+        [], trust)[0]
+    assert assume(EVENTS, ACCOUNT) == ALLOWED
+    assert assume(EVENTS, OTHER_ACCOUNT) == IMPLICIT_DENY, "another account's rule (confused deputy)"
+    assert assume(service("lambda.amazonaws.com"), ACCOUNT) == IMPLICIT_DENY
+    assert decide(Request(ADMIN, "sts:AssumeRole", role, context_of(ADMIN)), [], trust)[0] == IMPLICIT_DENY
+    (policy,) = [p["PolicyDocument"] for p in props["Policies"]]
+    on_call = session(role, "events")
+    may = lambda action, arn: decide(Request(on_call, action, arn, context_of(on_call, role)), [policy])[0]
+    for destination in ["PagerDutyDestination", "OpsgenieDestination"]:
+        assert may("events:InvokeApiDestination", responders.get_att(destination, "Arn")) == ALLOWED
+    assert may("events:InvokeApiDestination", responders.arn("events", "api-destination/other/x")) == IMPLICIT_DENY
+    assert may("events:PutEvents", responders.get_att("AlertBus", "Arn")) == IMPLICIT_DENY
+
+
+def test_with_one_tool_the_role_invokes_only_its_destination(deployed_template):
+    stack = Stack(deployed_template, {"OpsgenieApiKey": OPSGENIE_KEY}, ACCOUNT, REGION, STACK_NAME)
+    (policy,) = stack.resolve(stack.resources["OnCallRole"]["Properties"]["Policies"])
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == [stack.get_att("OpsgenieDestination", "Arn")]
+
+
+@pytest.mark.parametrize("parameters, on", [({}, False), ({"SecurityHubFindings": "false"}, False),
+                                            ({"SecurityHubFindings": "true"}, True)])
+def test_findings_are_imported_only_when_asked_and_only_under_the_default_product(deployed_template, parameters, on):
+    """BatchImportFindings authorizes on the product (Service Authorization Reference, Security Hub:
+    resource type product, arn:...:product/<company>/<product>); the default product of this
+    account is the one rootwatch imports under. DescribeHub: the start-up check."""
+    stack = Stack(deployed_template, parameters, ACCOUNT, REGION, STACK_NAME)
+    function, role = session(stack.get_att("RootwatchFunctionRole", "Arn"), "fn"), stack.get_att("RootwatchFunctionRole", "Arn")
+    policies = role_policies_of(stack)
+    ask = lambda action, arn: decide(Request(function, action, arn, context_of(function, role)), policies)[0]
+    default = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+    assert ask("securityhub:BatchImportFindings", default) == (ALLOWED if on else IMPLICIT_DENY)
+    assert ask("securityhub:DescribeHub", f"arn:aws:securityhub:{REGION}:{ACCOUNT}:hub/default") == (
+        ALLOWED if on else IMPLICIT_DENY)
+    for other in [f"arn:aws:securityhub:{REGION}::product/aws/guardduty",
+                  f"arn:aws:securityhub:{REGION}:{OTHER_ACCOUNT}:product/{OTHER_ACCOUNT}/default",
+                  f"arn:aws:securityhub:eu-west-1:{ACCOUNT}:product/{ACCOUNT}/default"]:
+        assert ask("securityhub:BatchImportFindings", other) == IMPLICIT_DENY, other
+    for action in ["securityhub:BatchUpdateFindings", "securityhub:DisableSecurityHub", "securityhub:GetFindings"]:
+        assert ask(action, f"arn:aws:securityhub:{REGION}:{ACCOUNT}:hub/default") == IMPLICIT_DENY, action
+
+
+def test_only_the_on_call_rules_created_may_send_to_their_dead_letter_queue(responders):
+    arn = responders.get_att("OnCallFailedQueue", "Arn")
+    queue_policy = resource_policy_of(responders, "AWS::SQS::QueuePolicy", "Queues", "OnCallFailedQueue")
+    send = lambda source, tls=True: decide(Request(EVENTS, "sqs:SendMessage", arn, {
+        "aws:SourceArn": source, "aws:SecureTransport": "true" if tls else "false"}), [], queue_policy)[0]
+    for rule in ["OnCallCritical", "OnCallHigh"]:
+        assert send(responders.get_att(rule, "Arn")) == ALLOWED, rule
+        assert send(responders.get_att(rule, "Arn"), tls=False) == EXPLICIT_DENY
+    # Not created at the default minimum, another rule on the alert bus, and the function's rules.
+    for other in [responders.get_att("OnCallMedium", "Arn"), responders.arn("events", f"rule/{STACK_NAME}-alerts/mine"),
+                  responders.get_att("RootwatchFunctionRootSignIn", "Arn")]:
+        assert send(other) == IMPLICIT_DENY, other
+
+
+def test_every_responder_alarm_may_publish_to_the_alarm_topic(deployed_template):
+    stack = Stack(deployed_template, {**RESPONDERS, "OnCallMinimumSeverity": "LOW"}, ACCOUNT, REGION, STACK_NAME)
+    topic_policy = resource_policy_of(stack, "AWS::SNS::TopicPolicy", "Topics", "AlarmTopic")
+    topics = {"AlarmTopic": (stack.ref("AlarmTopic"), topic_policy)}
+    names = [stack.resolve(props["AlarmName"]) for props in created_properties(stack, "AWS::CloudWatch::Alarm")]
+    # The ten of a single account, the alert events', the findings', the on-call queue's two, one per rule.
+    assert len(names) == 10 + 1 + 1 + 2 + 4
+    for name in names:
+        assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context(name=name))[0] == ALLOWED, name

@@ -36,7 +36,10 @@ ACCEPTED_FINDINGS = [("RESOURCE_STAR", ["sts:AssumeRoot"])]
 # with declarers, the table's policy carries its longer condition (ArnNotLike on their patterns).
 PARAMETERS = {
     "template.yaml": {"OrganizationId": "o-a1b2c3d4e5", "SourceAccountIds": "444455556666",
-                      "DeclarerArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass"},
+                      "DeclarerArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass",
+                      # Both on-call tools and Security Hub: their role and policies exist.
+                      "PagerDutyRoutingKeySecret": "rootwatch/pagerduty-routing-key",
+                      "OpsgenieApiKey": "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f", "SecurityHubFindings": "true"},
     "forwarder.yaml": {"HomeBusArn": "arn:aws:events:eu-west-1:111122223333:event-bus/rootwatch-root-events"},
 }
 

@@ -43,7 +43,7 @@ SAR_LISTED = {
 }
 NOT_ARCHIVED = {
     "AWS::Events::EventBus", "AWS::Chatbot::SlackChannelConfiguration",
-    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
+    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration", "AWS::Events::Connection", "AWS::Events::ApiDestination",
 }
 # The same guide: SAR blocks publishing a template that attaches AWSLambda_FullAccess to a function
 # or allows iam:AttachRolePolicy, iam:PutRolePolicy or iam:* on all resources in an inline policy

@@ -24,8 +24,15 @@ def test_rules_target_the_function_with_a_dead_letter_queue(deployed):
     # Root sign-ins, root API calls, the watchdog's schedule; in organization mode the same two
     # patterns on the home bus, and the forwarders' failing alarms; with coverage, the checks
     # schedule and the heartbeats' rule, which alone has no dead-letter queue (docs/coverage.md).
-    assert len(rules) == 8
+    # The four on-call rules on the alert bus send to the tools, not the function (their targets:
+    # test_incident_transformers.py, test_deployable.py).
+    on_call = {name for name in rules if name.startswith("OnCall")}
+    assert on_call == {"OnCallCritical", "OnCallHigh", "OnCallMedium", "OnCallLow"}
+    assert len(rules) == 8 + len(on_call)
     for name, rule in rules.items():
+        if name in on_call:
+            assert all("Fn::If" in target for target in rule["Targets"])
+            continue
         if name == "HomeBusHeartbeat":
             (target,) = rule["Targets"]
             assert "DeadLetterConfig" not in target
@@ -40,7 +47,7 @@ def test_the_api_rule_also_receives_read_only_root_calls(deployed):
     rules = of_type(deployed, "AWS::Events::Rule")
     states = {
         rule["EventPattern"]["detail-type"][0]: rule.get("State")
-        for rule in rules.values() if "EventPattern" in rule
+        for name, rule in rules.items() if "EventPattern" in rule and not name.startswith("OnCall")
     }
     assert states == {
         "AWS API Call via CloudTrail": "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
@@ -63,12 +70,13 @@ def test_the_function_has_one_role_and_waits_for_its_policy(deployed):
     function is created only after its policy is attached. (The other role is the optional chat
     channel's, which has no permissions: test_chat_channels.py.)"""
     roles = set(of_type(deployed, "AWS::IAM::Role"))
-    assert roles == {"RootwatchFunctionRole", "ChatChannelRole"}
+    # (OnCallRole is the on-call rules' role, for EventBridge: test_policies.py.)
+    assert roles == {"RootwatchFunctionRole", "ChatChannelRole", "OnCallRole"}
     role = "RootwatchFunctionRole"
     assert set(deployed[role]["Properties"]) == {"AssumeRolePolicyDocument"}
     fn = deployed["RootwatchFunction"]
     assert fn["Properties"]["Role"] == {"Fn::GetAtt": ["RootwatchFunctionRole", "Arn"]}
-    assert fn["DependsOn"] in ("RootwatchFunctionPolicy", ["RootwatchFunctionPolicy"])
+    assert fn["DependsOn"] == ["RootwatchFunctionPolicy", "RootwatchAlertEventsPolicy"]
 
 
 # The documented exceptions (template.yaml): DescribeTrails accepts no resource but "*", and the
@@ -108,8 +116,9 @@ WILDCARD_EXCEPTIONS = {
 def test_the_role_has_no_wildcard_resource_but_the_documented_read_only_ones(deployed):
     policies = of_type(deployed, "AWS::IAM::Policy")
     assert sorted(policies) == [
-        "RootwatchAccountsPolicy", "RootwatchCoveragePolicy", "RootwatchFunctionPolicy",
-        "RootwatchMemberAuditPolicy", "RootwatchOrganizationsPolicy",
+        "RootwatchAccountsPolicy", "RootwatchAlertEventsPolicy", "RootwatchCoveragePolicy",
+        "RootwatchFunctionPolicy", "RootwatchMemberAuditPolicy", "RootwatchOrganizationsPolicy",
+        "RootwatchSecurityHubPolicy",
     ]
     statements = [st for p in policies.values() for st in p["PolicyDocument"]["Statement"]]
     excepted = {st["Sid"]: (st["Action"], st["Resource"]) for st in statements if st.get("Sid") in WILDCARD_EXCEPTIONS}

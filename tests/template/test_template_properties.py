@@ -10,6 +10,8 @@ import pytest
 FUNCTION = "RootwatchFunction"
 ROLE = "RootwatchFunctionRole"
 POLICY = "RootwatchFunctionPolicy"
+# The alert bus's one grant, a policy of its own; the function waits for both.
+ALERT_EVENTS_POLICY = "RootwatchAlertEventsPolicy"
 DEFAULT_BUS_RULES = ["RootwatchFunctionRootSignIn", "RootwatchFunctionRootApiCall", "RootwatchWatchdogSchedule"]
 # Organization mode only (Condition IsHome): the same patterns on the home bus, and the forwarders'
 # failing alarms.
@@ -20,6 +22,9 @@ RULES = DEFAULT_BUS_RULES + HOME_BUS_RULES
 # event, and the next one supersedes it).
 CHECKS_RULE = "RootwatchChecksSchedule"
 HEARTBEAT_RULE = "HomeBusHeartbeat"
+# The on-call rules on the alert bus (docs/on-call.md): one per severity, each with its condition.
+ON_CALL_RULES = {"OnCallCritical": "HasOnCall", "OnCallHigh": "OnCallHigh", "OnCallMedium": "OnCallMedium",
+                 "OnCallLow": "OnCallLow"}
 # The one statement with "*" as its resource: DescribeTrails has no resource-level permissions.
 LIST_TRAILS = {"Sid": "ListTrails", "Effect": "Allow", "Action": "cloudtrail:DescribeTrails", "Resource": "*"}
 # Trails of any account: an organization trail is the management account's.
@@ -99,7 +104,7 @@ def test_the_role_grants_nothing_itself_and_its_policy_names_every_resource(reso
 
 
 def test_the_function_starts_only_once_its_policy_exists(resources):
-    assert resources[FUNCTION]["DependsOn"] == POLICY
+    assert resources[FUNCTION]["DependsOn"] == [POLICY, ALERT_EVENTS_POLICY]
 
 
 @pytest.mark.parametrize(
@@ -132,6 +137,17 @@ def test_the_function_starts_only_once_its_policy_exists(resources):
         ),
         # Coverage: ListAccounts has no resource types; the heartbeat table, never scanned.
         ({"dynamodb:UpdateItem", "dynamodb:Query"}, {"Fn::GetAtt": ["HeartbeatTable", "Arn"]}),
+        # The alert bus only (as rootwatch: test_policies.py evaluates the condition).
+        ({"events:PutEvents"}, {"Fn::GetAtt": ["AlertBus", "Arn"]}),
+        # SecurityHubFindings: the default product's findings, and whether the hub is on.
+        (
+            {"securityhub:BatchImportFindings"},
+            {"Fn::Sub": "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"},
+        ),
+        (
+            {"securityhub:DescribeHub"},
+            {"Fn::Sub": "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default"},
+        ),
         # Organization mode: member account names, accounts of this organization only.
         (
             {"organizations:DescribeAccount"},
@@ -146,7 +162,20 @@ def test_the_role_may_do_exactly_this_on_each_resource(resources, actions, resou
 
 
 def test_the_role_may_do_nothing_else(resources):
-    assert len(role_statements(resources)) == 15
+    assert len(role_statements(resources)) == 18
+
+
+def test_the_function_puts_alert_events_on_its_bus_and_imports_findings_only_when_asked(resources):
+    env = function_props(resources)["Environment"]["Variables"]
+    assert env["ALERT_EVENT_BUS"] == {"Fn::GetAtt": ["AlertBus", "Name"]}
+    assert env["SECURITY_HUB_FINDINGS"] == {"Ref": "SecurityHubFindings"}
+    assert "Condition" not in resources["AlertBus"] and "Condition" not in resources[ALERT_EVENTS_POLICY]
+    (put,) = statements(resources[ALERT_EVENTS_POLICY]["Properties"]["PolicyDocument"])
+    assert put["Condition"] == {"StringEquals": {"events:source": "rootwatch"}}
+    hub = resources["RootwatchSecurityHubPolicy"]
+    assert hub["Condition"] == "HasSecurityHubFindings"
+    assert resources["FindingsFailingAlarm"]["Condition"] == "HasSecurityHubFindings"
+    assert resources["AlertBus"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-alerts"}
 
 
 def test_account_names_come_from_organizations_only_in_organization_mode(resources):
@@ -259,7 +288,7 @@ def test_failed_events_are_kept_in_an_encrypted_queue(resources):
     assert queue["SqsManagedSseEnabled"] is True or "KmsMasterKeyId" in queue
     assert queue["MessageRetentionPeriod"] == 1209600
     assert "Events" not in function_props(resources), "the rules are explicit resources"
-    assert sorted(of_type(resources, "AWS::Events::Rule")) == sorted(RULES + [CHECKS_RULE, HEARTBEAT_RULE])
+    assert sorted(of_type(resources, "AWS::Events::Rule")) == sorted(RULES + [CHECKS_RULE, HEARTBEAT_RULE] + list(ON_CALL_RULES))
     assert all(resources[r]["Condition"] == "IsHome" for r in HOME_BUS_RULES)
     assert resources[CHECKS_RULE]["Condition"] == resources[HEARTBEAT_RULE]["Condition"] == "HasCoverage"
     (heartbeats,) = resources[HEARTBEAT_RULE]["Properties"]["Targets"]
@@ -331,11 +360,24 @@ def alarms_on(resources, namespace, metric):
             "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
             {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}},
         ),
+        # The same two for the alert events the on-call tools did not take.
+        (
+            "AWS/SQS", "NumberOfMessagesSent", "Sum",
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": ["OnCallFailedQueue", "QueueName"]}},
+        ),
+        (
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum",
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": ["OnCallFailedQueue", "QueueName"]}},
+        ),
+        # An alert event not put, a finding not imported: the invocation succeeds (SNS has the
+        # alert), so only the function's own metrics say it.
+        ("rootwatch", "AlertEventFailures", "Sum", {"Name": "FunctionName", "Value": {"Ref": FUNCTION}}),
+        ("rootwatch", "FindingFailures", "Sum", {"Name": "FunctionName", "Value": {"Ref": FUNCTION}}),
     ],
 )
 def test_alarms_notify_the_alarm_topic(resources, namespace, metric, statistic, dimension):
-    alarms = alarms_on(resources, namespace, metric)
-    assert len(alarms) == 1, f"one alarm on {namespace} {metric}"
+    alarms = [a for a in alarms_on(resources, namespace, metric) if a["Dimensions"] == [dimension]]
+    assert len(alarms) == 1, f"one alarm on {namespace} {metric} {dimension}"
     alarm = alarms[0]
     assert alarm["Dimensions"] == [dimension]
     assert alarm["Statistic"] == statistic
@@ -356,13 +398,18 @@ def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
         DEFAULT_BUS_RULES + ["RootwatchChecksSchedule"]
     )
     assert all(a["Dimensions"][0]["Name"] == "RuleName" for a in default_bus)
-    home_bus = [a["Dimensions"] for a in alarms if len(a["Dimensions"]) == 2]
+    custom_bus = [a["Dimensions"] for a in alarms if len(a["Dimensions"]) == 2]
     expected = [
         [{"Name": "RuleName", "Value": {"Fn::Select": [1, {"Fn::Split": ["|", {"Ref": rule}]}]}},
-         {"Name": "EventBusName", "Value": {"Fn::GetAtt": ["HomeBus", "Name"]}}]
-        for rule in HOME_BUS_RULES
+         {"Name": "EventBusName", "Value": {"Fn::GetAtt": [bus, "Name"]}}]
+        for rules, bus in [(HOME_BUS_RULES, "HomeBus"), (ON_CALL_RULES, "AlertBus")] for rule in rules
     ]
-    assert sorted(map(json.dumps, home_bus)) == sorted(map(json.dumps, expected))
+    assert sorted(map(json.dumps, custom_bus)) == sorted(map(json.dumps, expected))
+    # Each exists exactly when its rule does.
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        if name.startswith("OnCall") and name.endswith("DeadLetterFailuresAlarm"):
+            rule = name.removesuffix("DeadLetterFailuresAlarm")
+            assert alarm["Condition"] == ON_CALL_RULES[rule], name
     for alarm in alarms:
         assert (alarm["Statistic"], alarm["Threshold"], alarm["Period"]) == ("Sum", 1, 60)
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -725,3 +772,36 @@ def test_the_coverage_check_alarms_when_it_has_not_run_for_three_hours(resources
     body = json.dumps(resources["Dashboard"]["Properties"]["DashboardBody"])
     for state in ("blind", "pending", "watched", "home"):
         assert f'\\"CoverageCells\\", \\"FunctionName\\", \\"${{Fn}}\\", \\"State\\", \\"{state}\\"' in body, state
+KEYS = {"PagerDutyRoutingKey": "PagerDutyConnection", "OpsgenieApiKey": "OpsgenieConnection"}
+
+
+def test_the_on_call_keys_are_hidden_and_read_by_their_connection_alone(template, resources):
+    """A key is NoEcho, only its connection reads it (or its secret's name), PagerDuty's as a secret
+    body parameter (EventBridge keeps it in the connection's secret), and no output names either."""
+    for parameter, connection in KEYS.items():
+        assert template["Parameters"][parameter]["NoEcho"] is True
+        readers = {name for name, r in resources.items() if parameter in json.dumps(r)}
+        assert readers == {connection}, parameter
+        assert parameter not in json.dumps(template["Outputs"])
+    (body,) = resources["PagerDutyConnection"]["Properties"]["AuthParameters"]["InvocationHttpParameters"][
+        "BodyParameters"]
+    assert body["Key"] == "routing_key" and body["IsValueSecret"] is True
+
+
+@pytest.mark.parametrize("parameters, refused", [
+    ({}, []),
+    ({"PagerDutyRoutingKey": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12"}, []),
+    ({"PagerDutyRoutingKeySecret": "pd"}, []),
+    ({"PagerDutyRoutingKey": "none", "PagerDutyRoutingKeySecret": "pd"}, []),
+    ({"PagerDutyRoutingKey": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12", "PagerDutyRoutingKeySecret": "pd"}, ["OnePagerDutyKey"]),
+    ({"OpsgenieApiKey": "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f", "OpsgenieApiKeySecret": "og"}, ["OneOpsgenieKey"]),
+])
+def test_the_rules_refuse_a_key_given_both_ways(template, parameters, refused):
+    """With both, which one pages would depend on the template's order: CloudFormation refuses the
+    parameters before creating anything (the Rules section, evaluated here as CloudFormation does)."""
+    from intrinsics import Stack
+
+    stack = Stack(template, {"AlertEmails": "secops@example.com", **parameters}, "123456789012", "us-east-1", "rootwatch")
+    failing = [name for name, rule in template["Rules"].items()
+               if not all(stack.resolve(a["Assert"]) for a in rule["Assertions"])]
+    assert failing == refused

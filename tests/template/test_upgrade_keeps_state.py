@@ -21,8 +21,11 @@ KEPT = {
     "FailedEventsQueue": "AWS::SQS::Queue",
     "FunctionLogGroup": "AWS::Logs::LogGroup",
     "HomeBus": "AWS::Events::EventBus",
+    # Consumers' own rules live on it, and name its ARN.
+    "AlertBus": "AWS::Events::EventBus",
+    "OnCallFailedQueue": "AWS::SQS::Queue",
 }
-RETAINED = {"FunctionLogGroup", "FailedEventsQueue"}
+RETAINED = {"FunctionLogGroup", "FailedEventsQueue", "OnCallFailedQueue"}
 # Each list position is one subscription: confirmed addresses stay confirmed only while these ids do.
 SUBSCRIPTIONS = [f"{kind}{n}" for kind in ("EmailSubscription", "SmsSubscription", "AlarmEmailSubscription",
                                            "AlarmSmsSubscription") for n in range(1, 6)]
@@ -64,6 +67,9 @@ PINNED = {
                                                       {"StackIdPart": STACK_ID_PART}]}},
     # The forwarders target this name (their HomeBusArn).
     "HomeBus": {"Name": {"Fn::Sub": "${AWS::StackName}-root-events"}},
+    # Consumers' rules are on this bus: a new name would be a new bus without them.
+    "AlertBus": {"Name": {"Fn::Sub": "${AWS::StackName}-alerts"}},
+    "OnCallFailedQueue": {},
 }
 for kind, topic, recipients in [("EmailSubscription", "AlertTopic", ("email", "AlertEmails")),
                                 ("SmsSubscription", "AlertTopic", ("sms", "AlertPhoneNumbers")),
