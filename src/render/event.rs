@@ -18,6 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::detect::alert::{Alert, Attempt, SourceIp};
+use crate::domain::CredentialKind;
 use crate::domain::{
     Account, AccountName, DeclarationStatus, NotificationKind, PostureKind, Severity,
 };
@@ -237,7 +238,7 @@ pub fn render_event(alert: &Alert) -> AlertEvent {
             source_ip,
             outcome: Some(outcome(&alert.attempt)),
             time,
-            session: session_key(&alert.root_session(), account),
+            session: session_key(&bounded_session(alert), account),
             rule: Some(alert.rule),
             title,
             summary,
@@ -322,6 +323,27 @@ fn escalates(kind: NotificationKind, quieted: bool) -> bool {
         // The weekly reports are read, not paged.
         DetailType::Posture => kind != NotificationKind::Posture(PostureKind::Report),
         DetailType::Coverage => kind != NotificationKind::CoverageReport,
+    }
+}
+
+/// The root session an on-call tool and Security Hub group a root alert by. A temporary key (a
+/// console session, `GetSessionToken`, `AssumeRoot`) expires within hours, so it is the session.
+/// A long-term key, or a source IP, never ends: the UTC day of the event bounds it, so activity
+/// weeks later is never folded into an incident that was acknowledged, or a finding that was
+/// resolved or suppressed (Security Hub stops updating a SUPPRESSED finding and does not reopen a
+/// RESOLVED one on import: API Reference, "WorkflowUpdate").
+pub fn bounded_session(alert: &Alert) -> String {
+    let raw = alert.root_session();
+    let temporary = alert.access_key_id.is_some()
+        && matches!(
+            alert.credential,
+            CredentialKind::ConsoleSession
+                | CredentialKind::TemporaryKey
+                | CredentialKind::AssumeRoot
+        );
+    match alert.event_time {
+        Some(time) if !temporary => format!("{raw}#{}", time.format("%Y-%m-%d")),
+        _ => raw,
     }
 }
 
@@ -492,6 +514,39 @@ mod tests {
             .collect();
         assert!(alerts.len() > 40, "{} alerts", alerts.len());
         alerts
+    }
+
+    /// A temporary key's session is the key; a long-term key's or an IP's is bounded by the
+    /// event's UTC day, so activity on another day opens a new incident and a new finding.
+    #[test]
+    fn only_a_temporary_keys_session_spans_days() {
+        let alerts = root_alerts();
+        let mut bounded = 0;
+        for alert in &alerts {
+            let session = bounded_session(alert);
+            let temporary = alert.access_key_id.is_some()
+                && matches!(
+                    alert.credential,
+                    CredentialKind::ConsoleSession
+                        | CredentialKind::TemporaryKey
+                        | CredentialKind::AssumeRoot
+                );
+            match (temporary, alert.event_time) {
+                (false, Some(time)) => {
+                    bounded += 1;
+                    assert_eq!(
+                        session,
+                        format!("{}#{}", alert.root_session(), time.format("%Y-%m-%d"))
+                    );
+                    let mut later = alert.clone();
+                    later.event_time = Some(time + chrono::Duration::days(20));
+                    assert_ne!(bounded_session(&later), session);
+                }
+                _ => assert_eq!(session, alert.root_session()),
+            }
+        }
+        assert!(bounded > 5, "{bounded} samples keyed by a long-term key or an IP");
+        assert!(bounded < alerts.len(), "some samples keyed by a temporary key");
     }
 
     fn is_plain(text: &str) -> bool {
