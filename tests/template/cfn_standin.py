@@ -59,14 +59,27 @@ def _replace_get_atts(node, arns):
             if attribute != "Arn":
                 raise StandInError(f"Fn::GetAtt {logical_id}.{attribute} is not implemented")
             return arns[logical_id]
+    # Ref of a connection or an API destination is its name (CloudFormation User Guide,
+    # AWS::Events::ApiDestination, "Return values"): the last part of a connection's ARN, the
+    # part after "api-destination/" and before the id of a destination's.
+    names = {logical_id: _name_of(arn) for logical_id, arn in arns.items()}
     if set(node) == {"Ref"} and node["Ref"] in arns:
-        raise StandInError(f"Ref {node['Ref']} is not implemented")
+        return names[node["Ref"]]
     if set(node) == {"Fn::Sub"}:
-        text = node["Fn::Sub"] if isinstance(node["Fn::Sub"], str) else node["Fn::Sub"][0]
-        named = set(re.findall(r"\$\{([A-Za-z0-9]+)[.}]", text)) & set(arns)
-        if named:
-            raise StandInError(f"Fn::Sub naming {sorted(named)} is not implemented")
+        sub = node["Fn::Sub"]
+        text = sub if isinstance(sub, str) else sub[0]
+        for logical_id, name in names.items():
+            text = text.replace(f"${{{logical_id}}}", name)
+        if re.search(r"\$\{(" + "|".join(map(re.escape, arns)) + r")\.", text) if arns else False:
+            raise StandInError("Fn::Sub of a stood-in resource's attribute is not implemented")
+        return {"Fn::Sub": text if isinstance(sub, str) else [text, _replace_get_atts(sub[1], arns)]}
     return {key: _replace_get_atts(value, arns) for key, value in node.items()}
+
+
+def _name_of(arn):
+    """The name in a connection's or an API destination's ARN (`…:connection/<name>/<id>`,
+    `…:api-destination/<name>/<id>`)."""
+    return arn.split(":", 5)[5].split("/")[1]
 
 
 def create(doc, parameters, account, region, stack_name, events, secrets):

@@ -1129,7 +1129,9 @@ def test_with_one_tool_the_role_invokes_only_its_destination(deployed_template):
     stack = Stack(deployed_template, {"OpsgenieApiKey": OPSGENIE_KEY}, ACCOUNT, REGION, STACK_NAME)
     (policy,) = stack.resolve(stack.resources["OnCallRole"]["Properties"]["Policies"])
     (statement,) = policy["PolicyDocument"]["Statement"]
-    assert statement["Resource"] == [stack.get_att("OpsgenieDestination", "Arn")]
+    # Its ARN, and the name form the Service Authorization Reference gives (ArnForPolicy).
+    arn = stack.get_att("OpsgenieDestination", "Arn")
+    assert statement["Resource"] == [arn, arn.rsplit("/", 1)[0]]
 
 
 @pytest.mark.parametrize("parameters, on", [({}, False), ({"SecurityHubFindings": "false"}, False),
