@@ -545,8 +545,14 @@ mod tests {
                 _ => assert_eq!(session, alert.root_session()),
             }
         }
-        assert!(bounded > 5, "{bounded} samples keyed by a long-term key or an IP");
-        assert!(bounded < alerts.len(), "some samples keyed by a temporary key");
+        assert!(
+            bounded > 5,
+            "{bounded} samples keyed by a long-term key or an IP"
+        );
+        assert!(
+            bounded < alerts.len(),
+            "some samples keyed by a temporary key"
+        );
     }
 
     fn is_plain(text: &str) -> bool {
