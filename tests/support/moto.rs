@@ -167,27 +167,7 @@ impl MotoServer {
     ) -> (aws_sdk_sqs::Client, String) {
         let config = self.sdk_config().await;
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let url = sqs
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await
-            .expect("create queue")
-            .queue_url
-            .expect("queue url");
-        let arn = sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("queue attributes")
-            .attributes
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
-            .expect("queue arn");
+        let (url, arn) = create_queue(&sqs, name).await;
         aws_sdk_sns::Client::new(&config)
             .subscribe()
             .topic_arn(topic)
@@ -291,27 +271,7 @@ pub async fn bus_into_queue(moto: &MotoServer, bus: &str) -> (aws_sdk_sqs::Clien
         .send()
         .await
         .expect("create bus");
-    let url = sqs
-        .create_queue()
-        .queue_name("alert-events")
-        .send()
-        .await
-        .expect("queue")
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .cloned()
-        })
-        .unwrap();
+    let (url, arn) = create_queue(&sqs, "alert-events").await;
     events
         .put_rule()
         .name("all-alert-events")
@@ -335,4 +295,30 @@ pub async fn bus_into_queue(moto: &MotoServer, bus: &str) -> (aws_sdk_sqs::Clien
         .await
         .expect("target");
     (sqs, url)
+}
+
+/// A new SQS queue: its URL and its ARN.
+async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue url");
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue arn");
+    (url, arn)
 }
