@@ -11,7 +11,7 @@ a `{{resolve:secretsmanager:<name or ARN>}}` dynamic reference read from moto's 
 CloudFormation User Guide, "Get a secret or secret value from Secrets Manager" describes), then
 hands moto the rest of the template: the two types removed and their `Fn::GetAtt ... Arn` replaced
 by the ARNs EventBridge returned. It refuses what it does not implement (another attribute, an
-Fn::Sub naming them, a JSON key or version in the reference) rather than guessing.
+Fn::Sub naming them, a JSON key in the reference) rather than guessing.
 """
 import copy
 import re
@@ -28,7 +28,8 @@ class StandInError(Exception):
 
 def resolve_secrets(value, secrets):
     """Every `{{resolve:secretsmanager:...}}` in the strings of `value`, replaced by the secret's
-    SecretString. A name, or an ARN (which holds colons itself); no JSON key, stage or version."""
+    SecretString: `<name or ARN>[:SecretString:<json-key>:<version-stage>:<version-id>]`, the ARN
+    holding colons itself. A version id or stage is read as that version; a JSON key is refused."""
     if isinstance(value, dict):
         return {k: resolve_secrets(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
@@ -38,10 +39,17 @@ def resolve_secrets(value, secrets):
 
     def secret(match):
         reference = match.group(1)
-        secret_id = reference
-        if not reference.startswith("arn:") and ":" in reference:
-            raise StandInError(f"dynamic reference {reference!r}: JSON keys, stages and versions are not implemented")
-        return secrets.get_secret_value(SecretId=secret_id)["SecretString"]
+        parts = reference.split(":")
+        # An ARN is arn:partition:secretsmanager:region:account:secret:name (7 parts).
+        head = 7 if reference.startswith("arn:") else 1
+        secret_id, rest = ":".join(parts[:head]), parts[head:]
+        if not rest:
+            return secrets.get_secret_value(SecretId=secret_id)["SecretString"]
+        if len(rest) != 4 or rest[0] != "SecretString" or rest[1]:
+            raise StandInError(f"dynamic reference {reference!r}: only SecretString without a JSON key is implemented")
+        stage, version = rest[2], rest[3]
+        by_version = {"VersionId": version} if version else {"VersionStage": stage} if stage else {}
+        return secrets.get_secret_value(SecretId=secret_id, **by_version)["SecretString"]
 
     return DYNAMIC_SECRET.sub(secret, value)
 

@@ -330,7 +330,8 @@ def test_each_on_call_target_pages_through_its_destination_with_retries_and_a_de
         for tool, target in targets.items():
             assert target["Arn"] == destinations[tool]
             assert target["RoleArn"] == role
-            assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+            # An hour, not the default day: a rejected key (401) is retried too (docs/on-call.md).
+            assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 3600}
             assert target["DeadLetterConfig"] == {"Arn": queue_arn}
             assert target["InputTransformer"] == written[tool]["InputTransformer"], (logical_id, tool)
 
@@ -366,3 +367,49 @@ def test_the_keys_are_only_in_the_connections_secrets(created, aws, moto_endpoin
     for key in [PAGERDUTY_KEY, OPSGENIE_KEY]:
         assert not [text for text in shown if key in text], f"a key is shown: {key[:4]}..."
     assert PAGERDUTY_KEY in secrets["PagerDutyConnection"] and OPSGENIE_KEY in secrets["OpsgenieConnection"]
+
+
+KEY_CONNECTIONS = {"PagerDutyRoutingKey": "PagerDutyConnection", "OpsgenieApiKey": "OpsgenieConnection"}
+KEY_PREFIX = {"PagerDutyRoutingKey": "", "OpsgenieApiKey": "GenieKey "}
+
+
+def test_a_new_secret_version_is_a_change_to_the_connection_and_reads_the_new_key(aws):
+    """CloudFormation reads a dynamic reference only when the resource holding it changes (User
+    Guide, "Get a secret or secret value from Secrets Manager"). Rotating through
+    PagerDutyRoutingKeySecretVersion changes both connections' properties, and each version's
+    reference reads that version's key from Secrets Manager (moto's), as CloudFormation would."""
+    secrets = aws("secretsmanager")
+    name = "rootwatch/rotated-keys"
+    old_key, new_key = "0LDKEY0LDKEY0LDKEY0LDKEY0LDKEY12", "N3WKEYN3WKEYN3WKEYN3WKEYN3WKEY12"
+    first = secrets.create_secret(Name=name, SecretString=old_key)["VersionId"]
+    second = secrets.put_secret_value(SecretId=name, SecretString=new_key)["VersionId"]
+    doc = as_deployed(cfn_yaml.load(str(ROOT / "template.yaml")))
+
+    def connection(tool, **parameters):
+        stack = Stack(doc, {**LISTS, **parameters}, ACCOUNT, REGION, "rotation")
+        return stack.resolve(doc["Resources"][KEY_CONNECTIONS[tool]]["Properties"])
+
+    def body_key(connection):
+        (body,) = connection["AuthParameters"]["InvocationHttpParameters"]["BodyParameters"]
+        return cfn_standin.resolve_secrets(body["Value"], secrets)
+
+    for tool in KEY_CONNECTIONS:
+        before = connection(tool, **{f"{tool}Secret": name, f"{tool}SecretVersion": first})
+        after = connection(tool, **{f"{tool}Secret": name, f"{tool}SecretVersion": second})
+        unpinned = connection(tool, **{f"{tool}Secret": name})
+        assert before != after, f"{tool}: a new version must change its connection, or no update reads it"
+        header = [c["AuthParameters"]["ApiKeyAuthParameters"]["ApiKeyValue"] for c in (before, after, unpinned)]
+        assert [cfn_standin.resolve_secrets(h, secrets) for h in header] == [
+            f"{prefix}{key}" for prefix, key in zip([KEY_PREFIX[tool]] * 3, [old_key, new_key, new_key])]
+        if tool == "PagerDutyRoutingKey":
+            assert [body_key(c) for c in (before, after, unpinned)] == [old_key, new_key, new_key]
+
+
+@pytest.mark.parametrize("region, endpoint", [
+    ("US", "https://events.pagerduty.com/v2/enqueue"), ("EU", "https://events.eu.pagerduty.com/v2/enqueue")])
+def test_pagerduty_is_called_in_its_service_region(region, endpoint):
+    """PagerDuty "Service Regions": an EU account's API addresses are its own."""
+    doc = as_deployed(cfn_yaml.load(str(ROOT / "template.yaml")))
+    stack = Stack(doc, {**LISTS, "PagerDutyRoutingKey": PAGERDUTY_KEY, "PagerDutyRegion": region},
+                  ACCOUNT, REGION, "regions")
+    assert stack.resolve(doc["Resources"]["PagerDutyDestination"]["Properties"]["InvocationEndpoint"]) == endpoint

@@ -326,7 +326,7 @@ def test_the_on_call_rules_targets_and_dead_letter_queue_create_on_moto(aws, rul
         events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(rule["Properties"]["EventPattern"]))
         targets = []
         for target in targets_of(rule):
-            assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+            assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 3600}
             assert "DeadLetterConfig" in target and "RoleArn" in target
             targets.append(
                 {

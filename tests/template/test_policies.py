@@ -1175,7 +1175,8 @@ def test_every_responder_alarm_may_publish_to_the_alarm_topic(deployed_template)
     topic_policy = resource_policy_of(stack, "AWS::SNS::TopicPolicy", "Topics", "AlarmTopic")
     topics = {"AlarmTopic": (stack.ref("AlarmTopic"), topic_policy)}
     names = [stack.resolve(props["AlarmName"]) for props in created_properties(stack, "AWS::CloudWatch::Alarm")]
-    # The ten of a single account, the alert events', the findings', the on-call queue's two, one per rule.
-    assert len(names) == 10 + 1 + 1 + 2 + 4
+    # The ten of a single account, the alert events', the findings', the on-call queue's two, and
+    # two per rule (events lost, retrying).
+    assert len(names) == 10 + 1 + 1 + 2 + 4 * 2
     for name in names:
         assert sns_publish(CLOUDWATCH, topics, "AlarmTopic", [], alarm_context(name=name))[0] == ALLOWED, name

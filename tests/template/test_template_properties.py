@@ -795,6 +795,15 @@ def test_the_on_call_keys_are_hidden_and_read_by_their_connection_alone(template
     ({"PagerDutyRoutingKey": "none", "PagerDutyRoutingKeySecret": "pd"}, []),
     ({"PagerDutyRoutingKey": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12", "PagerDutyRoutingKeySecret": "pd"}, ["OnePagerDutyKey"]),
     ({"OpsgenieApiKey": "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f", "OpsgenieApiKeySecret": "og"}, ["OneOpsgenieKey"]),
+    # "none" is no secret, as it is no key.
+    ({"PagerDutyRoutingKey": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12", "PagerDutyRoutingKeySecret": "none"}, []),
+    ({"OpsgenieApiKey": "5f1c7d2e-8a3b-4c6d-9e0f-1a2b3c4d5e6f", "OpsgenieApiKeySecret": "none"}, []),
+    # A version is of a secret: without one it would be silently ignored.
+    ({"PagerDutyRoutingKeySecret": "pd", "PagerDutyRoutingKeySecretVersion": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"}, []),
+    ({"PagerDutyRoutingKey": "R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12",
+      "PagerDutyRoutingKeySecretVersion": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"}, ["OnePagerDutyKey"]),
+    ({"OpsgenieApiKeySecret": "none", "OpsgenieApiKeySecretVersion": "a1b2c3d4-5678-90ab-cdef-EXAMPLE22222"},
+     ["OneOpsgenieKey"]),
 ])
 def test_the_rules_refuse_a_key_given_both_ways(template, parameters, refused):
     """With both, which one pages would depend on the template's order: CloudFormation refuses the
