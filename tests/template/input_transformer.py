@@ -12,9 +12,9 @@ connection's body parameters are added. Written from:
   (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_InputTransformer.html): a
   placeholder cannot be an object key; a string variable inside quotes is inserted as it is;
   an unquoted variable is inserted as JSON.
-- EventBridge API Reference, "HttpParameters" / "ConnectionBodyParameter": a connection's body
-  parameters are added to the request body, the connection's value winning over the same key
-  from the event.
+- EventBridge User Guide, "Connections for API destinations", and API Reference,
+  "ConnectionBodyParameter": a connection's body parameters are added to the request body. What
+  happens when the body already holds the same key is not documented: the evaluator refuses it.
 
 Where the pages say nothing (a null value, an object placed inside quotes, a placeholder inside a
 longer string that holds an object), this evaluator refuses rather than guesses: rootwatch's
@@ -139,8 +139,11 @@ def transform(event, input_transformer, rule_name="rule"):
 
 def with_connection_body(body, body_parameters):
     """The API destination's request body: the connection's body parameters added at the top
-    level, the connection's value winning (API Reference, HttpParameters)."""
+    level. A key the body already holds is refused: which value EventBridge would send is not
+    documented, and rootwatch's bodies must never depend on it."""
     merged = dict(body)
     for parameter in body_parameters:
+        if parameter["Key"] in merged:
+            raise TransformError(f"the body already holds the connection's parameter {parameter['Key']!r}")
         merged[parameter["Key"]] = parameter["Value"]
     return merged

@@ -156,13 +156,17 @@ def test_every_escalating_event_gives_valid_pagerduty_and_opsgenie_requests(
 
 
 def test_the_routing_key_comes_only_from_the_connection(rules, connection_body):
+    """No template writes a routing_key, no sample's event puts one at the body's top level (the
+    evaluator would refuse the clash), and every PagerDuty request carries the connection's key."""
     for rule in rules.values():
         for target in targets_of(rule):
             assert "routing_key" not in target["InputTransformer"]["InputTemplate"]
-    event = dict(fixtures()[0][1])
-    body = it.transform(event, targets_of(rules["OnCallCritical"])[0]["InputTransformer"])
-    body["routing_key"] = "from-the-event"
-    assert it.with_connection_body(body, connection_body)["routing_key"] == ROUTING_KEY
+    pagerduty = [body for _, event in fixtures() for _, tool, body in deliveries(rules, connection_body, event)
+                 if tool == "PagerDuty"]
+    assert len(pagerduty) >= 40
+    assert all(body["routing_key"] == ROUTING_KEY for body in pagerduty)
+    with pytest.raises(it.TransformError):
+        it.with_connection_body({"routing_key": "from-the-event"}, connection_body)
 
 
 def test_sessions_share_one_incident_and_differ_between_sessions(rules, connection_body):
