@@ -272,18 +272,32 @@ pub fn health_event(health: &Health) -> AlertEvent {
     let account = health.account.id_or_unknown();
     let region = plain_region(health.region);
     let time = health.time.map(rfc3339);
-    let title = cut(&plain_text(health.title), MAX_TITLE);
-    let at = time.as_deref().unwrap_or("an unknown time");
-    let summary = match (health.account.id.is_some(), region != NO_REGION) {
-        (true, true) => summary(&title, health.account, &region, None, time.as_deref(), None),
-        // The root user's credentials are global: no region to name.
-        (true, false) => cut(
-            &plain_text(&format!("{title} in {} at {at}", health.account.label())),
-            MAX_SUMMARY,
-        ),
-        // About the whole organization: no account or region to name.
-        (false, _) => cut(&plain_text(&format!("{title} at {at}")), MAX_SUMMARY),
-    };
+    // The subject line starts "[rootwatch] " and mostly "<SEVERITY> " for an inbox; a pager
+    // shows source and severity on their own, so the title is the words after them, as a root
+    // activity alert's title is.
+    let words = health
+        .title
+        .strip_prefix("[rootwatch] ")
+        .unwrap_or(health.title);
+    let words = words
+        .strip_prefix(health.severity.as_str())
+        .and_then(|rest| rest.strip_prefix(' '))
+        .unwrap_or(words);
+    let title = cut(&plain_text(words), MAX_TITLE);
+    // Most subjects already name the account and region: the summary adds only what the title
+    // lacks (a posture finding has no region, an organization's check no account), and a time
+    // only when the alert has one rather than "an unknown time" for a check that just ran.
+    let mut text = title.clone();
+    if health.account.id.is_some() && !title.contains(account) {
+        let _ = write!(text, " in {}", health.account.label());
+    }
+    if region != NO_REGION && !title.contains(region.as_str()) {
+        let _ = write!(text, " ({region})");
+    }
+    if let Some(at) = &time {
+        let _ = write!(text, " at {at}");
+    }
+    let summary = cut(&plain_text(&text), MAX_SUMMARY);
     AlertEvent {
         detail_type: DetailType::of(health.kind),
         detail: EventDetail {
@@ -716,10 +730,35 @@ mod tests {
             "111122223333#pipeline-blind#eu-west-1"
         );
         assert!(is_plain(&event.detail.title));
+        // The subject's "[rootwatch] HIGH " is for an inbox; the account and region the title
+        // lacks are added; no time, no "at".
+        assert_eq!(event.detail.title, "CloudTrail does not feed rootwatch");
         assert_eq!(
             event.detail.summary,
-            "[rootwatch] HIGH CloudTrail does not feed rootwatch in 111122223333 (eu-west-1) at \
-             an unknown time"
+            "CloudTrail does not feed rootwatch in 111122223333 (eu-west-1)"
+        );
+        let named = health_event(&Health {
+            time: Some(
+                DateTime::parse_from_rfc3339("2026-11-21T05:12:40Z")
+                    .unwrap()
+                    .with_timezone(&Utc),
+            ),
+            title: "[rootwatch] HIGH Forwarder failing in eu-west-1 - 111122223333",
+            ..Health {
+                kind: NotificationKind::ForwarderFailing,
+                severity: Severity::High,
+                account: &account,
+                region: "eu-west-1",
+                time: None,
+                title: "",
+                session: "s",
+                event_id: None,
+            }
+        });
+        assert_eq!(
+            named.detail.summary,
+            "Forwarder failing in eu-west-1 - 111122223333 at 2026-11-21T05:12:40Z",
+            "what the title names is not said twice"
         );
         let bad_region = health_event(&Health {
             region: "eu\"west",
