@@ -13,7 +13,7 @@ TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps 2>/dev/null | 
 .PHONY: help tools demo test lint unit e2e template-test deploy-check build deploy deploy-cargo-lambda bench bench-coverage bench-size bench-memory bench-cold clean-demo org-home org-stackset org-management org-dry-run package package-bucket publish regions org-teardown workflow-lint locked declare declarations end-declaration
 
 help:
-	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB; show the SMS and emails"
+	@echo "make demo    replay events/ through the real function against local SNS + DynamoDB + EventBridge; show the SMS, emails and PagerDuty/Opsgenie requests"
 	@echo "make test    every check: fmt, clippy, unit/integration/property tests (local SNS + DynamoDB), demo check, template checks, sam build, package and publish against local S3 and SAR, workflow lint"
 	@echo "make build   release arm64 bootstrap under $(TARGET_DIR)/lambda/rootwatch/"
 	@echo "make deploy  sam build && sam deploy (--guided until a samconfig.toml exists: cp samconfig.toml.example samconfig.toml)"

@@ -4,9 +4,10 @@
 #   scripts/demo.sh          the demo
 #   scripts/demo.sh --check  the same, failing unless every alertable event was published exactly
 #                            once, only paged CRITICAL/HIGH alerts passed the SMS filter, the
-#                            a
-#                            redelivered event was not alerted again, and every invalid one was
-#                            rejected (run by `make test`)
+#                            redelivered event was not alerted again, every invalid one was
+#                            rejected, every alert put one event on the alert bus (the
+#                            redelivery one marked repeat) and every escalating one reached
+#                            the PagerDuty stand-in (run by `make test`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -38,7 +39,7 @@ setsid moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
 pids+=($!)
 wait_for "$moto_port" 30
 topic=$(python3 scripts/local_sns.py setup "$endpoint")
-echo "demo: local SNS + DynamoDB at $endpoint: topic $topic with an email and an SMS subscriber, table rootwatch-state"
+echo "demo: local SNS + DynamoDB + EventBridge at $endpoint: topic $topic with an email and an SMS subscriber, table rootwatch-state, alert bus rootwatch-alerts with the template's on-call rules"
 
 cat >"$work/function.env" <<ENV
 ALERT_TOPIC_ARN="$topic"
@@ -48,6 +49,7 @@ ASSUME_ROOT_ISSUERS="arn:aws:iam::999988887777:role/RootTasks"
 FUNCTION_ROLE_ARN="arn:aws:iam::111122223333:role/rootwatch-RootwatchFunctionRole-0A1B2C3D4E5F"
 TOPIC_DISPLAY_NAME="$(python3 scripts/local_sns.py display-name)"
 STATE_TABLE="rootwatch-state"
+ALERT_EVENT_BUS="rootwatch-alerts"
 SMS_CEILING_PER_HOUR=1000
 AWS_ENDPOINT_URL="$endpoint"
 AWS_REGION=us-east-1
@@ -109,11 +111,14 @@ peak_kib=$(for pid in $(pgrep -f '/(debug|release)/rootwatch$'); do
   awk '/VmHWM/ {print $2}' "/proc/$pid/status"; done | sort -n | tail -1)
 echo "demo: function peak resident memory: $(( ${peak_kib:-0} / 1024 )) MiB ($profile build)"
 if $check; then
-  read -r published phoned < <(python3 scripts/local_sns.py count "$endpoint" "$topic")
+  read -r published phoned bus_events repeats escalating pagerduty < <(python3 scripts/local_sns.py count "$endpoint" "$topic")
   echo "demo: SNS recorded $published publish(es); $phoned passed the SMS filter policy"
+  echo "demo: the alert bus got $bus_events event(s) ($repeats repeat, $escalating escalating); the PagerDuty stand-in got $pagerduty request(s)"
   if [[ "$published" != "$alerted" || "$phoned" != "$paged" || "$duplicates" != 1 || "$wrong" != 0 || "$alerted" -lt 14
-        || "$paged" != "$expected_paged" || "$notices" != "$expected_notices" ]]; then
-    echo "demo check FAILED: expected one publish per alert, SMS for paged CRITICAL/HIGH only ($expected_paged, $expected_notices of them the notice that texts are paused), the redelivery deduplicated, and errors exactly for events/invalid/" >&2
+        || "$paged" != "$expected_paged" || "$notices" != "$expected_notices"
+        || "$bus_events" != $((alerted + duplicates)) || "$repeats" != "$duplicates"
+        || "$pagerduty" != "$escalating" || "$escalating" -lt 1 ]]; then
+    echo "demo check FAILED: expected one publish per alert, SMS for paged CRITICAL/HIGH only ($expected_paged, $expected_notices of them the notice that texts are paused), the redelivery deduplicated, errors exactly for events/invalid/, one alert event per alert (the redelivery's marked repeat) and one PagerDuty request per escalating event" >&2
     echo "--- function log ---" >&2; tail -40 "$work/function.log" >&2
     exit 1
   fi

@@ -2,15 +2,23 @@
 """The local AWS side of `make demo` (moto): set up what the SAM stack would, then show what each
 subscriber would receive, read from moto's own record of what was published.
 
-    local_sns.py setup ENDPOINT              -> prints the topic ARN (also creates the state table)
+    local_sns.py setup ENDPOINT              -> prints the topic ARN (also creates the state table
+                                                and the alert bus with its on-call rules)
     local_sns.py display-name                -> prints the topic's DisplayName from template.yaml
-    local_sns.py show ENDPOINT TOPIC_ARN     -> prints the SMS and the email of every alert
-    local_sns.py count ENDPOINT TOPIC_ARN    -> prints "<published> <delivered to the phone>"
-                                                (show and count each drain the phone queue: use one)
+    local_sns.py show ENDPOINT TOPIC_ARN     -> prints the SMS and the email of every alert, then
+                                                what PagerDuty and Opsgenie would receive
+    local_sns.py count ENDPOINT TOPIC_ARN    -> prints "<published> <delivered to the phone>
+                                                <alert events> <of them repeats> <escalating events>
+                                                <PagerDuty requests>"
+                                                (show and count each drain the queues: use one)
     local_sns.py outcome RESPONSE_JSON       -> one line for what the function returned
 
 moto records SMS and email publishes but delivers to neither, so the phone is stood in for by an
-SQS queue subscribed with template.yaml's own SMS filter policy: SNS decides what it gets.
+SQS queue subscribed with template.yaml's own SMS filter policy: SNS decides what it gets. In the
+same way the function puts every alert on a local alert bus (ALERT_EVENT_BUS), where template.yaml's
+own on-call rules (every severity, both tools) send PagerDuty's and Opsgenie's requests, built by
+moto's EventBridge from the rules' input transformers, to two queues standing in for the API
+destinations. The routing key is the connection's, so it is not in what the queue receives.
 """
 import json
 import sys
@@ -24,6 +32,9 @@ PHONE = "+15555550100"
 INBOX = "secops@example.com"
 STATE_TABLE = "rootwatch-state"
 PHONE_QUEUE = "phone-stand-in"
+ALERT_BUS = "rootwatch-alerts"
+EVENTS_QUEUE = "alert-events"
+TOOL_QUEUES = {"PagerDuty": "pagerduty-stand-in", "Opsgenie": "opsgenie-stand-in"}
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 
 
@@ -53,6 +64,56 @@ def display_name():
     return cfn_yaml.load(str(TEMPLATE))["Mappings"]["Sms"]["Topic"]["DisplayName"]
 
 
+def on_call_rules():
+    """{rule name: (event pattern, {tool: input transformer})} of template.yaml's on-call rules."""
+    template = cfn_yaml.load(str(TEMPLATE))
+    rules = {}
+    for name, resource in template["Resources"].items():
+        props = resource["Properties"]
+        if resource["Type"] != "AWS::Events::Rule" or props.get("EventBusName") != {"Fn::GetAtt": ["AlertBus", "Name"]}:
+            continue
+        # Each target is `!If [HasPagerDuty|HasOpsgenie, target, !Ref AWS::NoValue]`.
+        targets = [t["Fn::If"][1] for t in props["Targets"]]
+        rules[name] = (props["EventPattern"], {t["Id"]: t["InputTransformer"] for t in targets})
+    return rules
+
+
+def queue_arn(sqs, name):
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def setup_alert_bus(endpoint):
+    """The alert bus as the stack makes it, every alert event into one queue, and the on-call rules
+    into the two tools' stand-in queues."""
+    events, sqs = client("events", endpoint), client("sqs", endpoint)
+    events.create_event_bus(Name=ALERT_BUS)
+    events.put_rule(Name="all-alert-events", EventBusName=ALERT_BUS, EventPattern=json.dumps({"source": ["rootwatch"]}))
+    events.put_targets(Rule="all-alert-events", EventBusName=ALERT_BUS,
+                       Targets=[{"Id": "queue", "Arn": queue_arn(sqs, EVENTS_QUEUE)}])
+    tools = {tool: queue_arn(sqs, queue) for tool, queue in TOOL_QUEUES.items()}
+    rules = on_call_rules()
+    assert set(rules) == {"OnCallCritical", "OnCallHigh", "OnCallMedium", "OnCallLow"}, sorted(rules)
+    for name, (pattern, transformers) in rules.items():
+        events.put_rule(Name=name, EventBusName=ALERT_BUS, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=name, EventBusName=ALERT_BUS, Targets=[
+            {"Id": tool, "Arn": tools[tool], "InputTransformer": transformer}
+            for tool, transformer in transformers.items()
+        ])
+
+
+def drain(endpoint, queue):
+    """Every message body in the queue, parsed (drains it)."""
+    sqs = client("sqs", endpoint)
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    bodies = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        for m in messages:
+            bodies.append(json.loads(m["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return bodies
+
+
 def setup(endpoint):
     sns, sqs, dynamodb = client("sns", endpoint), client("sqs", endpoint), client("dynamodb", endpoint)
     topic = sns.create_topic(Name="rootwatch-alerts", Attributes={"DisplayName": display_name()})["TopicArn"]
@@ -68,6 +129,7 @@ def setup(endpoint):
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
     )
+    setup_alert_bus(endpoint)
     print(topic)
 
 
@@ -119,8 +181,44 @@ def show(endpoint, topic):
         print()
 
 
+    show_on_call(endpoint)
+
+
+def show_on_call(endpoint):
+    events = drain(endpoint, EVENTS_QUEUE)
+    requests = {tool: drain(endpoint, queue) for tool, queue in TOOL_QUEUES.items()}
+    pagerduty, opsgenie = requests["PagerDuty"], requests["Opsgenie"]
+    repeats = sum(1 for e in events if e["detail"]["repeat"])
+    print("=" * 78)
+    print(f"ALERT BUS {ALERT_BUS}: {len(events)} structured alert event(s), one per alert ({repeats} marked"
+          " repeat: a redelivery of an alert already sent puts its event again; docs/alert-events.md)")
+    # One incident per dedup_key (the root session): PagerDuty adds later triggers to the open
+    # alert and keeps the first one's severity (docs/on-call.md).
+    incidents = {}
+    for r in pagerduty:
+        incidents.setdefault(r["dedup_key"], []).append(r)
+    print(f"\n  PAGERDUTY gets {len(pagerduty)} trigger(s) for {len(incidents)} incident(s), one per root session"
+          " (every severity here; OnCallMinimumSeverity=HIGH, the default, pages for HIGH and CRITICAL only):")
+    for key, triggers in incidents.items():
+        first = triggers[0]["payload"]
+        more = f", +{len(triggers) - 1} more trigger(s)" if len(triggers) > 1 else ""
+        print(f"    {first['severity']:<8} {first['summary']}")
+        print(f"             dedup_key {key}{more}")
+    print(f"\n  OPSGENIE gets {len(opsgenie)} request(s) for {len({r['alias'] for r in opsgenie})} alert(s):"
+          " the same alerts as P1-P4, alias = the session")
+    if pagerduty:
+        print("\n  One PagerDuty request in full (the connection adds routing_key; docs/on-call.md):")
+        for line in json.dumps(pagerduty[0], indent=2).splitlines():
+            print(f"    {line}")
+    print()
+
+
 def count(endpoint, topic):
-    print(len(sent(endpoint, topic)), len(phoned(endpoint)))
+    events = drain(endpoint, EVENTS_QUEUE)
+    repeats = sum(1 for e in events if e["detail"]["repeat"])
+    escalating = sum(1 for e in events if e["detail"]["escalate"])
+    pagerduty = drain(endpoint, TOOL_QUEUES["PagerDuty"])
+    print(len(sent(endpoint, topic)), len(phoned(endpoint)), len(events), repeats, escalating, len(pagerduty))
 
 
 def outcome(response):
