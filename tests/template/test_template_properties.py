@@ -417,6 +417,31 @@ def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
+def test_each_on_call_rule_alarms_once_when_the_tool_is_retried(resources):
+    """RetryInvocationAttempts for the rule on the alert bus: at the first retry, once per hour of
+    retries (60 one-minute periods, one breaching), not once a minute while EventBridge retries."""
+    alarms = {name: alarm for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items()
+              if alarm["Properties"].get("MetricName") == "RetryInvocationAttempts"}
+    assert sorted(alarms) == sorted(f"{rule}RetryingAlarm" for rule in ON_CALL_RULES)
+    for rule, condition in ON_CALL_RULES.items():
+        alarm = alarms[f"{rule}RetryingAlarm"]
+        assert alarm["Condition"] == condition
+        props = alarm["Properties"]
+        assert props["Namespace"] == "AWS/Events"
+        assert props["Dimensions"] == [
+            {"Name": "RuleName", "Value": {"Fn::Select": [1, {"Fn::Split": ["|", {"Ref": rule}]}]}},
+            {"Name": "EventBusName", "Value": {"Fn::GetAtt": ["AlertBus", "Name"]}},
+        ]
+        assert (props["Statistic"], props["Threshold"], props["Period"]) == ("Sum", 1, 60)
+        assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (60, 1)
+        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert props["TreatMissingData"] == "notBreaching"
+        # The rule's target gives up after the same hour the alarm looks back over.
+        for target in resources[rule]["Properties"]["Targets"]:
+            _, target, _ = target["Fn::If"]
+            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == props["Period"] * props["EvaluationPeriods"]
+
+
 def test_no_alarm_notifies_through_the_alert_topic(resources):
     """Alarms use their own topic and key: a broken alert topic must not silence the alarm that
     reports it. (One alarm watches the alert topic's delivery failures; it still notifies the alarm
