@@ -100,6 +100,10 @@ def test_sam_guided_asks_every_parameter_in_the_template_order(tmp_path, templat
     expected = GUIDED_BEFORE + [f"Parameter {p}" for p in template["Parameters"]] + GUIDED_AFTER
     assert asked == expected, result.stdout + result.stderr
     assert "Could not connect to the endpoint URL" in result.stdout + result.stderr
+    # The install guide counts them: a parameter added without it would make the guide wrong.
+    guide = " ".join((ROOT / "docs" / "install.md").read_text().split())
+    assert (f"asks {len(expected)} questions: the stack name, the region, every one of the "
+            f"{len(template['Parameters'])} parameters") in guide
 
 
 def test_a_hidden_key_needs_an_answer_in_sam_guided(tmp_path):
