@@ -11,6 +11,7 @@ ARNs), so moto would refuse the whole stack; those are created through moto's Ev
 named stand-in for CloudFormation's handlers (cfn_standin.py) and checked there."""
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -381,11 +382,14 @@ def test_a_new_secret_version_is_a_change_to_the_connection_and_reads_the_new_ke
     secrets = aws("secretsmanager")
     name = "rootwatch/rotated-keys"
     old_key, new_key = "0LDKEY0LDKEY0LDKEY0LDKEY0LDKEY12", "N3WKEYN3WKEYN3WKEYN3WKEYN3WKEY12"
-    first = secrets.create_secret(Name=name, SecretString=old_key)["VersionId"]
+    created = secrets.create_secret(Name=name, SecretString=old_key)
+    first, arn = created["VersionId"], created["ARN"]
     second = secrets.put_secret_value(SecretId=name, SecretString=new_key)["VersionId"]
     doc = as_deployed(cfn_yaml.load(str(ROOT / "template.yaml")))
 
     def connection(tool, **parameters):
+        for parameter, value in parameters.items():
+            assert re.fullmatch(doc["Parameters"][parameter]["AllowedPattern"], value), (parameter, value)
         stack = Stack(doc, {**LISTS, **parameters}, ACCOUNT, REGION, "rotation")
         return stack.resolve(doc["Resources"][KEY_CONNECTIONS[tool]]["Properties"])
 
@@ -393,10 +397,11 @@ def test_a_new_secret_version_is_a_change_to_the_connection_and_reads_the_new_ke
         (body,) = connection["AuthParameters"]["InvocationHttpParameters"]["BodyParameters"]
         return cfn_standin.resolve_secrets(body["Value"], secrets)
 
-    for tool in KEY_CONNECTIONS:
-        before = connection(tool, **{f"{tool}Secret": name, f"{tool}SecretVersion": first})
-        after = connection(tool, **{f"{tool}Secret": name, f"{tool}SecretVersion": second})
-        unpinned = connection(tool, **{f"{tool}Secret": name})
+    # The secret by name, and by its ARN (whose own colons the reference must not split).
+    for tool, secret_id in [(tool, secret_id) for tool in KEY_CONNECTIONS for secret_id in (name, arn)]:
+        before = connection(tool, **{f"{tool}Secret": secret_id, f"{tool}SecretVersion": first})
+        after = connection(tool, **{f"{tool}Secret": secret_id, f"{tool}SecretVersion": second})
+        unpinned = connection(tool, **{f"{tool}Secret": secret_id})
         assert before != after, f"{tool}: a new version must change its connection, or no update reads it"
         header = [c["AuthParameters"]["ApiKeyAuthParameters"]["ApiKeyValue"] for c in (before, after, unpinned)]
         assert [cfn_standin.resolve_secrets(h, secrets) for h in header] == [
