@@ -33,8 +33,22 @@ NAME_PROPERTY = {
 }
 
 
+def _check_allowed(key, spec, value):
+    """CloudFormation refuses a value its parameter does not allow before anything resolves; a
+    CommaDelimitedList's AllowedPattern applies to each item (CloudFormation User Guide,
+    "Parameters")."""
+    for item in value if isinstance(value, list) else [value]:
+        item = str(item)
+        if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], item):
+            raise ValueError(f"parameter {key}: {item!r} does not match its AllowedPattern")
+        if "AllowedValues" in spec and item not in map(str, spec["AllowedValues"]):
+            raise ValueError(f"parameter {key}: {item!r} is not one of its AllowedValues")
+
+
 class Stack:
-    def __init__(self, template, parameters, account, region, name, partition="aws"):
+    def __init__(self, template, parameters, account, region, name, partition="aws", check_parameters=True):
+        """`check_parameters=False` only where a test asks what a value CloudFormation would refuse
+        would do (defence in depth behind a pattern)."""
         self.template = template
         self.resources = template["Resources"]
         self.account, self.region, self.name, self.partition = account, region, name, partition
@@ -45,6 +59,8 @@ class Stack:
                 continue  # an error only if something refers to it (lookup)
             if spec["Type"] == "CommaDelimitedList":
                 value = value.split(",") if isinstance(value, str) else list(value)
+            if key in parameters and check_parameters:
+                _check_allowed(key, spec, value)
             self.parameters[key] = value
 
     # --- physical names and attributes ----------------------------------------------------------

@@ -608,10 +608,11 @@ ITEM_PUTS = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 
 @pytest.fixture(scope="module")
 def declaring(deployed_template, mode):
-    """The state table's ARN and policy for this mode, with DeclarerArns set to `declarers`."""
+    """The state table's ARN and policy for this mode, with DeclarerArns set to `declarers`
+    (unchecked: the root user's test gives values the parameter's pattern refuses)."""
     def with_declarers(*declarers):
         parameters = {**MODES[mode], "DeclarerArns": ",".join(declarers)}
-        stack = Stack(deployed_template, parameters, ACCOUNT, REGION, STACK_NAME)
+        stack = Stack(deployed_template, parameters, ACCOUNT, REGION, STACK_NAME, check_parameters=False)
         return stack.get_att("StateTable", "Arn"), resolved(stack, "StateTable", "ResourcePolicy")["PolicyDocument"]
     return with_declarers
 

@@ -7,6 +7,9 @@ import re
 
 import pytest
 
+from conftest import ACCOUNT, REGION
+from intrinsics import Stack
+
 FUNCTION = "RootwatchFunction"
 ROLE = "RootwatchFunctionRole"
 POLICY = "RootwatchFunctionPolicy"
@@ -836,3 +839,17 @@ def test_the_rules_refuse_a_key_given_both_ways(template, parameters, refused):
     failing = [name for name, rule in template["Rules"].items()
                if not all(stack.resolve(a["Assert"]) for a in rule["Assertions"])]
     assert failing == refused
+
+
+def test_the_imagined_stack_refuses_what_cloudformation_refuses(deployed_template):
+    """Every test that builds a Stack gets CloudFormation's parameter check: a value outside its
+    AllowedPattern or AllowedValues, or one item of a list, is refused before anything resolves."""
+    good = {"AlertEmails": "secops@example.com"}
+    Stack(deployed_template, good, ACCOUNT, REGION, "ok")
+    for bad in [{"AlertEmails": "secops@example.com, oncall@example.com"},
+                {"PagerDutyRegion": "APAC"},
+                {"DeclarerArns": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass,arn:aws:iam::{ACCOUNT}:root"}]:
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            Stack(deployed_template, {**good, **bad}, ACCOUNT, REGION, "refused")
+    # The one opt-out, for a test of what a refused value would do.
+    Stack(deployed_template, {**good, "PagerDutyRegion": "APAC"}, ACCOUNT, REGION, "unchecked", check_parameters=False)
