@@ -78,6 +78,11 @@ def test_every_parameter_states_its_format(template):
             assert "AllowedPattern" in parameter, f"{name}: a free-form parameter"
 
 
+def guided_questions(template):
+    """What `sam deploy --guided` asks, in order: the stack and region, each parameter, the rest."""
+    return GUIDED_BEFORE + [f"Parameter {p}" for p in template["Parameters"]] + GUIDED_AFTER
+
+
 def sam_deploy(tmp_path, *args, stdin):
     shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
     env = {"PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), **OFFLINE}
@@ -97,7 +102,7 @@ def test_sam_guided_asks_every_parameter_in_the_template_order(tmp_path, templat
     # A hidden question shows no default: "Parameter X:" rather than "Parameter X [default]:".
     asked = re.findall(r"\t(Stack Name|AWS Region|Parameter [A-Za-z]+|" + "|".join(GUIDED_AFTER) + r")(?: \[|:)",
                        result.stdout)
-    expected = GUIDED_BEFORE + [f"Parameter {p}" for p in template["Parameters"]] + GUIDED_AFTER
+    expected = guided_questions(template)
     assert asked == expected, result.stdout + result.stderr
     assert "Could not connect to the endpoint URL" in result.stdout + result.stderr
 
@@ -106,8 +111,7 @@ def test_the_install_guide_counts_the_guided_questions(template):
     """The questions SAM asks, as the test above sees them: a parameter added without the guide
     would make its count wrong."""
     guide = " ".join((ROOT / "docs" / "install.md").read_text().split())
-    questions = len(GUIDED_BEFORE) + len(template["Parameters"]) + len(GUIDED_AFTER)
-    assert (f"asks {questions} questions: the stack name, the region, every one of the "
+    assert (f"asks {len(guided_questions(template))} questions: the stack name, the region, every one of the "
             f"{len(template['Parameters'])} parameters") in guide
 
 

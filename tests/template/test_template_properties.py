@@ -390,6 +390,13 @@ def test_alarms_notify_the_alarm_topic(resources, namespace, metric, statistic, 
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
+def custom_bus_rule_dimensions(rule, bus):
+    """An AWS/Events rule metric's dimensions for a rule on a custom bus: RuleName, taken from the
+    rule's Ref ("bus|rule"), and EventBusName."""
+    return [{"Name": "RuleName", "Value": {"Fn::Select": [1, {"Fn::Split": ["|", {"Ref": rule}]}]}},
+            {"Name": "EventBusName", "Value": {"Fn::GetAtt": [bus, "Name"]}}]
+
+
 def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
     """EventBridge's metric for a dead letter it could not send (spelled "Dlq" in AWS/Events);
     the RuleName dimension alone is the default bus; a home-bus rule adds EventBusName, and its
@@ -403,8 +410,7 @@ def test_each_rule_alarms_when_it_cannot_keep_an_event(resources):
     assert all(a["Dimensions"][0]["Name"] == "RuleName" for a in default_bus)
     custom_bus = [a["Dimensions"] for a in alarms if len(a["Dimensions"]) == 2]
     expected = [
-        [{"Name": "RuleName", "Value": {"Fn::Select": [1, {"Fn::Split": ["|", {"Ref": rule}]}]}},
-         {"Name": "EventBusName", "Value": {"Fn::GetAtt": [bus, "Name"]}}]
+        custom_bus_rule_dimensions(rule, bus)
         for rules, bus in [(HOME_BUS_RULES, "HomeBus"), (ON_CALL_RULES, "AlertBus")] for rule in rules
     ]
     assert sorted(map(json.dumps, custom_bus)) == sorted(map(json.dumps, expected))
@@ -432,10 +438,7 @@ def test_each_on_call_rule_alarms_once_when_the_tool_is_retried(resources):
         assert alarm["Condition"] == condition
         props = alarm["Properties"]
         assert props["Namespace"] == "AWS/Events"
-        assert props["Dimensions"] == [
-            {"Name": "RuleName", "Value": {"Fn::Select": [1, {"Fn::Split": ["|", {"Ref": rule}]}]}},
-            {"Name": "EventBusName", "Value": {"Fn::GetAtt": ["AlertBus", "Name"]}},
-        ]
+        assert props["Dimensions"] == custom_bus_rule_dimensions(rule, "AlertBus")
         assert (props["Statistic"], props["Threshold"], props["Period"]) == ("Sum", 1, 60)
         assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (60, 1)
         assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
